@@ -1,0 +1,64 @@
+"""symbprop: derive, explain and compile backpropagation.
+
+    import symbprop as sp
+    model = sp.load("examples:two_two_one")       # or sp.mlp([2, 2, 1]), sp.expression("(x+y)*z")
+    d = sp.derive(model)                          # every ∂C/∂θ by the chain rule
+    d.gradient("W1[0,1]"), d.chain("W1[0,1]"), d.evaluate(values), d.to_latex(values)
+    k = sp.compile(model)                         # Numba kernels from a generated module
+    sp.check(model)                               # symbolic vs compiled vs finite differences
+
+The public contract is ``shared/DESIGN.md`` §1.
+"""
+
+from __future__ import annotations
+
+from .builders import expression, graph, mlp
+from .derivation import Derivation, Factor, derive
+from .errors import DataError, FormulaError, SpecError, SymbpropError, ValuesError
+from .model import Graph, Network
+from .spec import load
+
+__version__ = "0.1.0"
+
+
+def compile(model, strategy: str = "auto", dtype: str = "float64"):  # noqa: A001 - DESIGN.md §1
+    """Kernels for ``model``, generated into the cache directory and imported (see codegen)."""
+    from .kernels import compile_model
+
+    return compile_model(model, strategy=strategy, dtype=dtype)
+
+
+def generate(model, out_dir="generated", strategy: str = "auto", dtype: str = "float64"):
+    """Write ``<out_dir>/<name>/kernels.py`` for ``model``; returns its path."""
+    from .codegen import generate as _generate
+
+    return _generate(model, out_dir, strategy=strategy, dtype=dtype)
+
+
+def check(model, values=None, samples: int = 5, strategy: str = "auto"):
+    """Cross-check symbolic, compiled and finite-difference gradients -> ``CheckReport``."""
+    from .check import check as _check
+
+    return _check(model, values=values, samples=samples, strategy=strategy)
+
+
+__all__ = [
+    "DataError",
+    "Derivation",
+    "Factor",
+    "FormulaError",
+    "Graph",
+    "Network",
+    "SpecError",
+    "SymbpropError",
+    "ValuesError",
+    "__version__",
+    "check",
+    "compile",
+    "derive",
+    "expression",
+    "generate",
+    "graph",
+    "load",
+    "mlp",
+]

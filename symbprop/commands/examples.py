@@ -1,0 +1,37 @@
+"""``symbprop examples [NAME]``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .. import examples
+
+
+def command(
+    name: Annotated[str | None, typer.Argument(help="An example to print (its YAML spec).")] = None,
+) -> None:
+    """List the bundled example specs, or print one (use it as examples:NAME)."""
+    if name is not None:
+        path = examples.example_path(name)
+        typer.echo(path.read_text(encoding="utf-8"), nl=False)
+        return
+    table = Table(title="Bundled examples (use as examples:NAME)", show_lines=False)
+    table.add_column("name", style="bold")
+    table.add_column("values", justify="center")
+    table.add_column("description")
+    for example in examples.names():
+        has_values = "yes" if _has_values(example) else ""
+        table.add_row(example, has_values, examples.describe(example))
+    Console(width=120).print(table)
+
+
+def _has_values(name: str) -> bool:
+    try:
+        examples.example_values_path(name)
+    except Exception:
+        return False
+    return True

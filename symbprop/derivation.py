@@ -1,0 +1,231 @@
+"""``Derivation``: the result of ``symbprop.derive(model)``, a value computed once.
+
+It holds the IR and the adjoints of the reverse sweep in index form (for a network: one equation
+per layer, whatever its width) and instantiates the scalar, per-weight form only when asked
+(``gradient``, ``chain``, ``definition``, ``compose``).  Conventions: ``gradient(name)`` is
+∂C/∂θ for one sample, in named intermediates (δ^l_j, a^l_j, ∂f/∂q); the batch reduction
+(mean or sum) is applied by ``evaluate``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sympy
+from sympy import Idx, Indexed, IndexedBase
+
+from .derive import Adjoint, reverse_sweep
+from .errors import SymbpropError
+from .indexing import bound_indices, index_values, instantiate, rename_indices
+from .ir import Program, program
+from .model import Graph, Network
+
+FREE_NAMES = ("j", "k")
+BOUND_NAMES = ("k", "m", "i", "n", "r", "s")
+PARAM_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*(\d+(?:\s*,\s*\d+)*)\s*\])?\s*$")
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One local derivative on a chain-rule path: ∂``of``/∂``wrt`` = ``value``."""
+
+    of: sympy.Expr
+    wrt: sympy.Expr
+    value: sympy.Expr
+
+
+def derive(model: Network | Graph) -> Derivation:
+    """Derive every ∂C/∂θ of ``model`` by the chain rule (see ``Derivation``)."""
+    return Derivation(model)
+
+
+class Derivation:
+    """Every gradient of a model, derived once; scalar forms are instantiated on demand."""
+
+    def __init__(self, model: Network | Graph) -> None:
+        self.model = model
+        self.program: Program = program(model)
+        self.adjoints: dict[sympy.Basic, Adjoint] = {
+            v: canonical(a) for v, a in reverse_sweep(self.program).items()
+        }
+        self._bases = {_label(p): p for p in self.program.params}
+        self._definitions: dict = {}  # scalar element -> right-hand side (memo)
+        self._composed: dict = {}  # scalar element -> composed definition (memo)
+        self.params: tuple[str, ...] = tuple(
+            name for base in self.program.params for name in _scalar_names(base, self.program)
+        )
+
+    # ------------------------------------------------------------ scalar parameters
+
+    def element(self, name: str) -> sympy.Expr:
+        """The SymPy element of a scalar parameter name such as ``"W1[0,1]"`` or ``"x"``."""
+        match = PARAM_RE.match(name)
+        base = self._bases.get(match.group(1)) if match else None
+        shape = self.program.shapes.get(base, None)
+        indices = (
+            tuple(int(i) for i in match.group(2).split(",")) if match and match.group(2) else ()
+        )
+        if (
+            base is None
+            or len(indices) != len(shape)
+            or any(not 0 <= i < n for i, n in zip(indices, shape, strict=True))
+        ):
+            raise SymbpropError(f"unknown parameter {name!r}; parameters: {_summary(self.params)}")
+        return base[indices] if indices else base
+
+    def gradient(self, name: str) -> sympy.Expr:
+        """∂C/∂``name`` for one sample, in named intermediates (δ^l_j, a^l_j, ∂f/∂q)."""
+        return self.scalar_adjoint(self.element(name))
+
+    def scalar_adjoint(self, element: sympy.Expr) -> sympy.Expr:
+        base = element.base if isinstance(element, Indexed) else element
+        adjoint = self.adjoints[base]
+        values = dict(zip(adjoint.indices, _int_indices(element), strict=True))
+        return instantiate(adjoint.expr, values)
+
+    # ------------------------------------------------------------ definitions and composition
+
+    def definition(self, element: sympy.Expr) -> sympy.Expr | None:
+        """The right-hand side of a named scalar intermediate (z, a, δ, node, ∂f/∂q), or None."""
+        if element not in self._definitions:
+            self._definitions[element] = self._definition(element)
+        return self._definitions[element]
+
+    def _definition(self, element: sympy.Expr) -> sympy.Expr | None:
+        base = element.base if isinstance(element, Indexed) else element
+        indices = _int_indices(element)
+        eqn = self.program.defining(base)
+        if eqn is not None:
+            return instantiate(eqn.expr, dict(zip(eqn.indices, indices, strict=True)))
+        for adjoint in self.adjoints.values():
+            if adjoint.symbol == base:
+                return instantiate(adjoint.expr, dict(zip(adjoint.indices, indices, strict=True)))
+        return None
+
+    def compose(self, expr: sympy.Expr) -> sympy.Expr:
+        """``expr`` with every named intermediate replaced by its definition, recursively:
+        a function of the parameters and the data (x, y) only.  For small models."""
+        return self._compose(expr)
+
+    def _compose(self, expr):
+        replacements = {}
+        for atom in _named_atoms(expr):
+            if atom not in self._composed:
+                definition = self.definition(atom)
+                self._composed[atom] = None if definition is None else self._compose(definition)
+            if self._composed[atom] is not None:
+                replacements[atom] = self._composed[atom]
+        return expr.xreplace(replacements) if replacements else expr
+
+    def scalar_equations(self) -> list[tuple[sympy.Expr, sympy.Expr, str]]:
+        """The full per-weight scalar form, in evaluation order, as (lhs, rhs, kind) with kind
+        "forward" (z, a, graph nodes), "loss", "adjoint" (δ, ∂f/∂q) or "gradient" (lhs is the
+        parameter element).  Size grows with the number of weights: for small nets."""
+        equations = []
+        for eqn in self.program.eqns:
+            kind = "loss" if eqn.out == self.program.output else "forward"
+            for idx in index_values(eqn.indices):
+                lhs = instantiate(eqn.out, dict(zip(eqn.indices, idx, strict=True)))
+                equations.append((lhs, self.definition(lhs), kind))
+        for adjoint in self.adjoints.values():  # reverse evaluation order: upstream first
+            if adjoint.symbol is not None:
+                for idx in index_values(adjoint.indices):
+                    lhs = adjoint.symbol[idx] if idx else adjoint.symbol
+                    equations.append((lhs, self.definition(lhs), "adjoint"))
+        for name in self.params:
+            equations.append((self.element(name), self.gradient(name), "gradient"))
+        return equations
+
+    def composed_loss(self) -> sympy.Expr:
+        """C as one expression of the parameters and the data (the oracle for the tests)."""
+        return self.compose(self.definition(self.program.output))
+
+    # ------------------------------------------------------------ chain rule, paths
+
+    def chain(self, name: str) -> list[list[Factor]]:
+        """The chain-rule terms of ∂C/∂``name``: one list of local factors per path from the
+        loss back to the parameter (∂C/∂a · ∂a/∂z · ∂z/∂w); their products sum to the gradient."""
+        from .paths import paths
+
+        return paths(self, self.element(name))
+
+    # ------------------------------------------------------------ numbers and documents
+
+    def evaluate(self, values) -> dict:
+        """Loss, forward values, δ's and every gradient at ``values`` (``symbprop.evaluate``)."""
+        from .evaluate import evaluate
+
+        return evaluate(self, values)
+
+    def to_latex(self, values=None, **options) -> str:
+        from .render import to_latex
+
+        return to_latex(self, values=values, **options)
+
+    def to_markdown(self, values=None, **options) -> str:
+        from .render import to_markdown
+
+        return to_markdown(self, values=values, **options)
+
+    def to_text(self, values=None, **options) -> str:
+        from .render import to_text
+
+        return to_text(self, values=values, **options)
+
+    def _repr_latex_(self) -> str:
+        from .render import to_latex_fragment
+
+        return to_latex_fragment(self)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def __repr__(self) -> str:
+        return (
+            f"<Derivation of {self.model.kind} {self.model.name!r}: {len(self.params)} parameters>"
+        )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def canonical(adjoint: Adjoint) -> Adjoint:
+    """Rename the sweep's fresh indices to textbook ones: free j, k; bound k, m, i, ..."""
+    free = tuple(
+        Idx(n, (i.lower, i.upper)) for n, i in zip(FREE_NAMES, adjoint.indices, strict=False)
+    )
+    bound_names = [n for n in BOUND_NAMES if n not in FREE_NAMES[: len(free)]]
+    mapping = dict(zip(adjoint.indices, free, strict=False))
+    for old, name in zip(bound_indices(adjoint.expr), bound_names, strict=False):
+        mapping[old] = Idx(name, (old.lower, old.upper))
+    expr = rename_indices(adjoint.expr, mapping)
+    return Adjoint(adjoint.variable, free, expr, adjoint.symbol)
+
+
+def _label(base: sympy.Basic) -> str:
+    return base.label.name if isinstance(base, IndexedBase) else base.name
+
+
+def _scalar_names(base: sympy.Basic, prog: Program) -> list[str]:
+    shape = prog.shapes.get(base, ())
+    if not shape:
+        return [_label(base)]
+    indices = index_values(tuple(Idx("i", n) for n in shape))
+    return [f"{_label(base)}[{','.join(map(str, idx))}]" for idx in indices]
+
+
+def _int_indices(element: sympy.Expr) -> tuple[int, ...]:
+    return tuple(int(i) for i in element.indices) if isinstance(element, Indexed) else ()
+
+
+def _named_atoms(expr: sympy.Expr) -> list[sympy.Expr]:
+    atoms = list(expr.atoms(Indexed)) + [
+        s for s in expr.free_symbols if isinstance(s, sympy.Symbol) and not isinstance(s, Idx)
+    ]
+    return sorted(atoms, key=sympy.default_sort_key)
+
+
+def _summary(names: tuple[str, ...], limit: int = 8) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")

@@ -1,0 +1,34 @@
+"""The one family of user-facing errors.
+
+Every problem with user input (a spec, a formula, a values file, data, an output path) raises a
+``SymbpropError`` whose message names where (file), what (field path) and what is allowed.  The
+CLI prints that message and exits with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class SymbpropError(Exception):
+    """Bad user input; ``str(err)`` is the complete message for the user."""
+
+    @classmethod
+    def at(cls, source: str | None, field: str | None, problem: str) -> SymbpropError:
+        """Build ``"<source>: <field>: <problem>"``, leaving out the parts that are unknown."""
+        where = ": ".join(part for part in (source, field) if part)
+        return cls(f"{where}: {problem}" if where else problem)
+
+
+class SpecError(SymbpropError):
+    """A network or graph specification is invalid (raised by ``symbprop.load`` and builders)."""
+
+
+class FormulaError(SpecError):
+    """A user formula is refused by the safe parser (syntax, unknown name, forbidden construct)."""
+
+
+class ValuesError(SymbpropError):
+    """A values file or dict (``--at``) does not fit the model."""
+
+
+class DataError(SymbpropError):
+    """A training data set does not fit the model (shape, non-numbers, NaN, labels)."""

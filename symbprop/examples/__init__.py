@@ -1,0 +1,46 @@
+"""The bundled example specs: the networks and graphs of the lecture notes (``../shared/seeds``).
+
+``NAME.yaml`` is a spec; ``NAME.values.yaml``, where present, is its worked-example point
+(``--at examples:NAME``).  The first comment line of a spec is its one-line description.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from ..errors import SpecError, ValuesError
+
+
+def _folder() -> Path:
+    return Path(str(resources.files(__name__)))
+
+
+def names() -> list[str]:
+    """Every bundled example, sorted."""
+    return sorted(p.stem for p in _folder().glob("*.yaml") if not p.stem.endswith(".values"))
+
+
+def describe(name: str) -> str:
+    """The first comment line of the example's spec."""
+    for line in example_path(name).read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            return line.lstrip("# ").strip()
+    return ""
+
+
+def example_path(name: str) -> Path:
+    path = _folder() / f"{name}.yaml"
+    if name not in names():
+        raise SpecError(f"examples:{name}: no such example; examples: {', '.join(names())}")
+    return path
+
+
+def example_values_path(name: str) -> Path:
+    path = _folder() / f"{name}.values.yaml"
+    if not path.exists():
+        with_values = [n for n in names() if (_folder() / f"{n}.values.yaml").exists()]
+        raise ValuesError(
+            f"examples:{name}: no bundled values; examples with values: {', '.join(with_values)}"
+        )
+    return path

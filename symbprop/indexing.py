@@ -1,0 +1,114 @@
+"""Index-form helpers: sums that stay symbolic, Kronecker-delta collapse, instantiation.
+
+The layer-level derivation works with ``sympy.Indexed`` elements (``W1[j, k]``) and ``sympy.Idx``
+indices that carry their ranges.  Two rules keep it independent of layer width:
+
+* ``sum_over`` collapses a sum only where a Kronecker delta pins the summation index; every other
+  term stays an unevaluated ``Sum`` (SymPy's ``doit`` would expand ``Σ_k`` into 784 terms), and
+  nothing is multiplied out that need not be (σ'(z)·Σ_k stays a product).
+* ``instantiate`` turns an index-form expression into the scalar form for concrete indices; only
+  then are the remaining sums expanded.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+
+import sympy
+from sympy import Idx, Indexed, KroneckerDelta, Sum
+
+
+class IndexFactory:
+    """Deterministic fresh indices (``p1``, ``p2``, ...) for one derivation."""
+
+    def __init__(self, prefix: str = "p") -> None:
+        self._prefix = prefix
+        self._counter = itertools.count(1)
+
+    def __call__(self, size: int) -> Idx:
+        return Idx(f"{self._prefix}{next(self._counter)}", size)
+
+
+def sum_over(expr: sympy.Expr, indices: Iterable[Idx]) -> sympy.Expr:
+    """Σ over ``indices`` of ``expr``: Kronecker deltas collapse, other sums stay symbolic."""
+    for idx in indices:
+        expr = _sum_one(expr, idx)
+    return expr
+
+
+def _sum_one(expr: sympy.Expr, idx: Idx) -> sympy.Expr:
+    total = sympy.S.Zero
+    for term in sympy.Add.make_args(expr):
+        for piece in _distribute_deltas(term, idx):
+            total += _sum_term(piece, idx)
+    return total
+
+
+def _sum_term(term: sympy.Expr, idx: Idx) -> sympy.Expr:
+    if not term.has(idx):
+        return term * (idx.upper - idx.lower + 1)
+    delta = _pinning_delta(term, idx)
+    if delta is not None:  # Σ_i f(i) δ_{i,p} = f(p); the IR's index ranges always agree
+        other = delta.args[1] if delta.args[0] == idx else delta.args[0]
+        return (term / delta).xreplace({idx: other})
+    inside, outside = [], []
+    for factor in sympy.Mul.make_args(term):
+        (inside if factor.has(idx) else outside).append(factor)
+    return sympy.Mul(*outside) * Sum(sympy.Mul(*inside), (idx, idx.lower, idx.upper))
+
+
+def _distribute_deltas(term: sympy.Expr, idx: Idx) -> list[sympy.Expr]:
+    """Multiply out only the factors whose sums contain a delta on ``idx`` (nothing else)."""
+    if isinstance(term, sympy.Mul):
+        for factor in term.args:
+            if isinstance(factor, sympy.Add) and _pinning_delta_in(factor, idx):
+                rest = sympy.Mul(*[f for f in term.args if f is not factor])
+                return [p for part in factor.args for p in _distribute_deltas(rest * part, idx)]
+    return [term]
+
+
+def _pinning_delta(term: sympy.Expr, idx: Idx) -> KroneckerDelta | None:
+    factors = term.args if isinstance(term, sympy.Mul) else (term,)
+    for factor in factors:
+        if isinstance(factor, KroneckerDelta) and idx in factor.args:
+            return factor
+    return None
+
+
+def _pinning_delta_in(factor: sympy.Expr, idx: Idx) -> bool:
+    return any(_pinning_delta(t, idx) is not None for t in sympy.Add.make_args(factor))
+
+
+def rename_indices(expr: sympy.Expr, mapping: Mapping[Idx, Idx]) -> sympy.Expr:
+    """Rename free and bound indices (``xreplace`` also renames inside ``Sum`` limits)."""
+    return expr.xreplace(dict(mapping))
+
+
+def bound_indices(expr: sympy.Expr) -> list[Idx]:
+    """Summation indices of every ``Sum`` in ``expr``, in a deterministic order."""
+    found: list[Idx] = []
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, Sum):
+            for limit in node.limits:
+                if limit[0] not in found:
+                    found.append(limit[0])
+    return found
+
+
+def instantiate(expr: sympy.Expr, values: Mapping[Idx, int]) -> sympy.Expr:
+    """The scalar form: substitute concrete index values, then expand the remaining sums."""
+    scalar = expr.xreplace({idx: sympy.Integer(v) for idx, v in values.items()})
+    if scalar.has(Sum):
+        scalar = scalar.replace(lambda e: isinstance(e, Sum), lambda e: e.doit())
+    return scalar
+
+
+def index_values(indices: tuple[Idx, ...]) -> Iterable[tuple[int, ...]]:
+    """Every concrete value tuple of ``indices`` in row-major order."""
+    return itertools.product(*(range(int(i.upper) + 1) for i in indices))
+
+
+def element_indices(element: sympy.Expr) -> tuple:
+    """The index tuple of an ``Indexed`` element, or ``()`` for a scalar symbol."""
+    return tuple(element.indices) if isinstance(element, Indexed) else ()

@@ -1,0 +1,157 @@
+"""Values for a worked example (``--at`` file or dict), validated against a model.
+
+Network: ``x`` (one sample: a vector, or a number when n_0 = 1) or ``X`` (a batch: a matrix, or a
+vector when n_0 = 1); likewise ``y``/``Y`` for the targets; ``params`` {W1: matrix, b1: vector, or
+a number for a shared bias}; optional ``lr`` (default 0.1).  Graph: {variable: number} plus
+optional ``lr``.  Every problem raises ``ValuesError`` naming the file, the field and what fits.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ValuesError
+from .model import Graph, Network
+
+DEFAULT_LR = 0.1
+
+
+@dataclass(frozen=True)
+class Values:
+    """Validated numbers: samples as rows; params as {array name: nested lists}."""
+
+    X: list[list[float]] = field(default_factory=list)
+    Y: list[list[float]] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    lr: float = DEFAULT_LR
+    batch: bool = False  # X/Y given (a batch) rather than x/y (one sample)
+
+
+def load_values(model: Network | Graph, values: str | Path | dict) -> Values:
+    """Read (if a path) and validate values for ``model``."""
+    if isinstance(values, Values):
+        return values
+    source = None
+    if not isinstance(values, dict):
+        source, values = str(values), _read(values)
+    check = _Checker(source)
+    if not isinstance(values, dict):
+        raise check.error(None, "must be a mapping (x, y, params, lr, ...)")
+    if model.kind == "graph":
+        return _graph_values(model, values, check)
+    return _network_values(model, values, check)
+
+
+def _read(path: str | Path) -> Any:
+    from .examples import example_values_path
+
+    text_path = Path(path)
+    if str(path).startswith("examples:"):
+        text_path = example_values_path(str(path)[len("examples:") :])
+    try:
+        return yaml.safe_load(text_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValuesError(f"{path}: no such file") from None
+    except yaml.YAMLError as err:
+        raise ValuesError(f"{path}: not valid YAML ({getattr(err, 'problem', err)})") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValuesError(f"{path}: cannot read ({err})") from None
+
+
+class _Checker:
+    def __init__(self, source: str | None) -> None:
+        self.source = source
+
+    def error(self, field_path: str | None, problem: str) -> ValuesError:
+        return ValuesError.at(self.source, field_path, problem)
+
+    def number(self, value: Any, field_path: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.error(field_path, f"must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise self.error(field_path, f"must be finite, got {value!r}")
+        return float(value)
+
+    def array(self, value: Any, shape: tuple[int, ...], field_path: str) -> Any:
+        """Nested lists of floats of exactly ``shape``."""
+        if not shape:
+            return self.number(value, field_path)
+        if not isinstance(value, list) or len(value) != shape[0]:
+            got = f"{len(value)} entries" if isinstance(value, list) else repr(value)
+            raise self.error(field_path, f"must be a list of {shape[0]} (shape {shape}), got {got}")
+        return [self.array(v, shape[1:], f"{field_path}[{i}]") for i, v in enumerate(value)]
+
+
+def _graph_values(graph: Graph, values: dict, check: _Checker) -> Values:
+    allowed = set(graph.params) | {"lr"}
+    unknown = [k for k in values if k not in allowed]
+    if unknown:
+        raise check.error(
+            str(unknown[0]), f"unknown variable; allowed: {', '.join(graph.params)}, lr"
+        )
+    missing = [p for p in graph.params if p not in values]
+    if missing:
+        raise check.error(None, f"missing values for {', '.join(missing)}")
+    params = {p: check.number(values[p], p) for p in graph.params}
+    lr = check.number(values.get("lr", DEFAULT_LR), "lr")
+    return Values(params=params, lr=lr)
+
+
+def _network_values(net: Network, values: dict, check: _Checker) -> Values:
+    allowed = ("x", "X", "y", "Y", "params", "lr")
+    unknown = [k for k in values if k not in allowed]
+    if unknown:
+        raise check.error(str(unknown[0]), f"unknown field; allowed: {', '.join(allowed)}")
+    X, batch_x = _samples(values, "x", net.inputs, check)
+    Y, batch_y = _samples(values, "y", net.sizes[-1], check)
+    if len(X) != len(Y):
+        raise check.error("Y", f"has {len(Y)} samples but X has {len(X)}")
+    if net.loss.targets_sum_to_one:
+        for i, row in enumerate(Y):
+            if abs(sum(row) - 1) > 1e-9:
+                raise check.error(
+                    f"y[{i}]" if batch_y else "y",
+                    "targets of softmax_cross_entropy must sum to 1 (one-hot)",
+                )
+    params = _params(net, values.get("params"), check)
+    lr = check.number(values.get("lr", DEFAULT_LR), "lr")
+    return Values(X, Y, params, lr, batch_x or batch_y)
+
+
+def _samples(values: dict, key: str, width: int, check: _Checker) -> tuple[list, bool]:
+    single, batch = key, key.upper()
+    if single in values and batch in values:
+        raise check.error(
+            batch, f"give either {single} (one sample) or {batch} (a batch), not both"
+        )
+    if single in values:
+        raw = values[single]
+        row = [raw] if width == 1 and not isinstance(raw, list) else raw
+        return [check.array(row, (width,), single)], False
+    if batch in values:
+        raw = values[batch]
+        if width == 1 and isinstance(raw, list) and all(not isinstance(r, list) for r in raw):
+            raw = [[r] for r in raw]
+        if not isinstance(raw, list) or not raw:
+            raise check.error(batch, f"must be a non-empty list of samples of {width} numbers")
+        return [check.array(r, (width,), f"{batch}[{i}]") for i, r in enumerate(raw)], True
+    raise check.error(None, f"missing '{single}' (one sample of {width}) or '{batch}' (a batch)")
+
+
+def _params(net: Network, raw: Any, check: _Checker) -> dict[str, Any]:
+    shapes = net.param_shapes
+    described = ", ".join(f"{n} {s or 'scalar'}" for n, s in shapes.items())
+    if not isinstance(raw, dict):
+        raise check.error("params", f"missing or not a mapping; expected {described}")
+    unknown = [k for k in raw if k not in shapes]
+    if unknown:
+        raise check.error(f"params.{unknown[0]}", f"unknown parameter; expected {described}")
+    missing = [n for n in shapes if n not in raw]
+    if missing:
+        raise check.error("params", f"missing {', '.join(missing)}; expected {described}")
+    return {name: check.array(raw[name], shape, f"params.{name}") for name, shape in shapes.items()}

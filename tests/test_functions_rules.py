@@ -1,0 +1,95 @@
+"""Textbook derivatives (fdiff) and the output-form rule table, each against sympy.diff of an
+elementary definition; the four fundamental equations come out of the sweep in textbook form."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+from sympy import Idx, IndexedBase, KroneckerDelta, Sum
+
+import symbprop as sp
+from symbprop.functions import DEFINITIONS, elu, leaky_relu, relu, sigmoid, step
+from symbprop.rules import OUTPUT_FORM, DerivationError, local_partial
+
+x = sympy.Symbol("x")
+POINTS = [sympy.Rational(n, 7) for n in (-13, -5, -1, 2, 9, 20)]
+
+
+def _args(cls):
+    return (x, sympy.Rational(1, 10)) if cls in (leaky_relu, elu) else (x,)
+
+
+@pytest.mark.parametrize("cls", list(DEFINITIONS), ids=lambda c: c.__name__)
+def test_fdiff_is_the_derivative_of_the_definition(cls):
+    args = _args(cls)
+    textbook = cls(*args).diff(x)
+    oracle = sympy.diff(DEFINITIONS[cls](*args), x)
+    for point in POINTS:  # away from the kink at 0
+        assert abs((textbook - oracle).subs(x, point).evalf(30)) < 1e-25
+
+
+@pytest.mark.parametrize("cls", list(DEFINITIONS), ids=lambda c: c.__name__)
+def test_numeric_values_match_the_definition(cls):
+    args = _args(cls)
+    for point in POINTS:
+        ours = cls(*args).subs(x, point).evalf(30)
+        assert abs(ours - DEFINITIONS[cls](*args).subs(x, point).evalf(30)) < 1e-25
+
+
+def test_textbook_forms():
+    assert sigmoid(x).diff(x) == sigmoid(x) * (1 - sigmoid(x))
+    assert relu(x).diff(x) == step(x)
+    assert step(0) == 0  # relu'(0) = 0, as every document states
+    assert sympy.tanh(x).diff(x) == 1 - sympy.tanh(x) ** 2
+
+
+def test_latex_names():
+    assert sympy.latex(sigmoid(x)) == r"\sigma\left(x\right)"
+    assert sympy.latex(relu(x)) == r"\operatorname{relu}\left(x\right)"
+
+
+@pytest.mark.parametrize("func", list(OUTPUT_FORM), ids=lambda f: f.__name__)
+def test_output_form_rules_equal_sympy_diff(func):
+    out = sympy.Symbol("out")
+    rule = OUTPUT_FORM[func](out, x).subs(out, func(x))
+    oracle = sympy.diff(func(x), x)
+    for point in POINTS:
+        assert abs((rule - oracle).subs(x, point).evalf(30)) < 1e-25
+
+
+def test_softmax_rule_equals_sympy_diff():
+    z, a = IndexedBase("z"), IndexedBase("a")
+    j, m, p = Idx("j", 3), Idx("m", 3), Idx("p", 3)
+    softmax = sympy.exp(z[j]) / Sum(sympy.exp(z[m]), (m, 0, 2))
+    rule = local_partial(a[j], softmax, z[p])
+    assert rule == a[j] * (KroneckerDelta(j, p) - a[p])
+    values = {z[0]: sympy.Rational(1, 3), z[1]: -1, z[2]: 2}
+    explicit = [sympy.exp(z[i]) / sum(sympy.exp(z[n]) for n in range(3)) for i in range(3)]
+    for i in range(3):
+        for q in range(3):
+            oracle = sympy.diff(explicit[i], z[q]).subs(values)
+            ours = rule.subs({j: i, p: q}).subs({a[n]: explicit[n] for n in range(3)}).subs(values)
+            assert abs((ours - oracle).evalf(30)) < 1e-25
+
+
+def test_a_function_without_a_rule_fails_loudly():
+    mystery = sympy.Function("mystery")
+    with pytest.raises(DerivationError, match="mystery"):
+        local_partial(sympy.Symbol("out"), mystery(x) + x**2, x)
+
+
+def test_four_fundamental_equations_are_derived():
+    d = sp.derive(sp.mlp([2, 3, 2], activation="sigmoid", loss="half_sse"))
+    by_name = {str(v): a for v, a in d.adjoints.items()}
+    assert str(by_name["z2"].expr) == "(1 - a2[j])*(a2[j] - y[j])*a2[j]"  # BP1
+    assert str(by_name["z1"].expr) == "(1 - a1[j])*a1[j]*Sum(W2[k, j]*delta2[k], (k, 0, 1))"  # BP2
+    assert str(by_name["b1"].expr) == "delta1[j]"  # BP3
+    assert str(by_name["W1"].expr) == "delta1[j]*x[k]"  # BP4
+    assert str(by_name["W2"].expr) == "a1[k]*delta2[j]"  # BP4 with a^{l-1}
+
+
+def test_fused_output_deltas():
+    ce = sp.derive(sp.mlp([2, 3], activation="softmax", loss="softmax_cross_entropy"))
+    bce = sp.derive(sp.mlp([2, 1], activation="sigmoid", loss="bce"))
+    assert str(ce.adjoints[ce.program.eqns[0].base].expr) == "a1[j] - y[j]"
+    assert str(bce.adjoints[bce.program.eqns[0].base].expr) == "a1[j] - y[j]"
