@@ -9,6 +9,7 @@ per layer, whatever its width) and instantiates the scalar, per-weight form only
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -52,11 +53,17 @@ class Derivation:
         self._bases = {_label(p): p for p in self.program.params}
         self._definitions: dict = {}  # scalar element -> right-hand side (memo)
         self._composed: dict = {}  # scalar element -> composed definition (memo)
-        self.params: tuple[str, ...] = tuple(
-            name for base in self.program.params for name in _scalar_names(base, self.program)
-        )
+
 
     # ------------------------------------------------------------ scalar parameters
+
+    @functools.cached_property
+    def params(self) -> tuple[str, ...]:
+        """Scalar parameter names in order: "W1[0,0]", "W1[0,1]", ..., "b1[0]", ... (or "x").
+        Built on first use: a wide net has millions, and deriving does not need them."""
+        return tuple(
+            name for base in self.program.params for name in _scalar_names(base, self.program)
+        )
 
     def element(self, name: str) -> sympy.Expr:
         """The SymPy element of a scalar parameter name such as ``"W1[0,1]"`` or ``"x"``."""

@@ -26,7 +26,7 @@ def command(
     for example in examples.names():
         has_values = "yes" if _has_values(example) else ""
         table.add_row(example, has_values, examples.describe(example))
-    Console(width=120).print(table)
+    Console(width=100).print(table)
 
 
 def _has_values(name: str) -> bool:

@@ -1,7 +1,7 @@
 """The bundled example specs: the networks and graphs of the lecture notes (``../shared/seeds``).
 
 ``NAME.yaml`` is a spec; ``NAME.values.yaml``, where present, is its worked-example point
-(``--at examples:NAME``).  The first comment line of a spec is its one-line description.
+(``--at examples:NAME``).  The leading comment block of a spec is its description.
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ def names() -> list[str]:
 
 
 def describe(name: str) -> str:
-    """The first comment line of the example's spec."""
+    """The leading comment block of the example's spec, as one line."""
+    words = []
     for line in example_path(name).read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            return line.lstrip("# ").strip()
-    return ""
+        if not line.startswith("#"):
+            break
+        words.append(line.lstrip("# ").strip())
+    return " ".join(words)
 
 
 def example_path(name: str) -> Path:

@@ -1,0 +1,1 @@
+"""Jinja2 templates (kernels and documents), installed as the package ``symbprop.templates``."""

@@ -1,0 +1,42 @@
+"""The command line as a new user meets it: help, examples, and exit 2 with one clear message."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from symbprop.cli import app
+
+runner = CliRunner()
+
+
+def test_help_lists_every_command():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("derive", "examples"):
+        assert command in result.output
+
+
+def test_python_dash_m_works():
+    done = subprocess.run(
+        [sys.executable, "-m", "symbprop", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "derive" in done.stdout
+
+
+def test_examples_list_and_print():
+    listing = runner.invoke(app, ["examples"])
+    assert listing.exit_code == 0 and "two_two_one" in listing.output and "staged" in listing.output
+    spec = runner.invoke(app, ["examples", "staged"])
+    assert spec.exit_code == 0 and 'q: "x + y"' in spec.output
+
+
+def test_unknown_example_exits_2_without_traceback():
+    done = subprocess.run(
+        [sys.executable, "-m", "symbprop", "examples", "nope"], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "no such example; examples: chain" in done.stderr
+    assert "Traceback" not in done.stderr
