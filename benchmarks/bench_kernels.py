@@ -1,0 +1,157 @@
+"""symbprop's kernels against NumPy, PyTorch and JAX, side by side in one run (issue 4).
+
+    python benchmarks/bench_kernels.py [--quick] [--markdown]
+
+Cases (loss and every gradient per call, median, measured from Python): 2-2-1 sigmoid (batch 1,
+64), 2-2-2 sigmoid (1), 4-16-3 tanh + softmax-CE (32), 64-64-10 relu + softmax-CE (64),
+784-128-10 relu + softmax-CE (1, 64, 1024), 784-512-512-10 relu + softmax-CE (256), in float64
+and float32; then the fused training loop on XOR (10 000 epochs, batch 4) against the same loop
+in PyTorch, and the time of a first and a second ``sp.compile`` (fresh processes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+from rich.console import Console
+
+import symbprop as sp
+from symbprop.bench import bench, format_time, roofline_gflops, table
+
+CASES = [
+    (sp.load("examples:two_two_one"), (1, 64)),
+    (sp.mlp([2, 2, 2], activation="sigmoid", loss="half_sse", name="two_two_two"), (1,)),
+    (sp.load("examples:iris_4_16_3"), (32,)),
+    (
+        sp.mlp([64, 64, 10], activation="relu", loss="softmax_cross_entropy", name="n64_64_10"),
+        (64,),
+    ),
+    (sp.load("examples:mnist_784_128_10"), (1, 64, 1024)),
+    (
+        sp.mlp(
+            [784, 512, 512, 10],
+            activation="relu",
+            loss="softmax_cross_entropy",
+            name="n784_512_512_10",
+        ),
+        (256,),
+    ),
+]
+
+
+def kernel_rows(quick: bool):
+    rows = []
+    dtypes = ("float64",) if quick else ("float64", "float32")
+    for model, batches in CASES[: 3 if quick else None]:
+        rows += bench(model, batches, dtypes)
+    return rows
+
+
+def train_xor(epochs: int = 10_000):
+    """ns per sample-step of the generated fused loop, and the same loop in PyTorch."""
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    Y = np.array([[0], [1], [1], [0]], dtype=float)
+    kernels = sp.compile(sp.load("examples:xor"))
+    theta = kernels.flatten(kernels.init_params(seed=1))
+    kernels.module.train(theta.copy(), X, Y, 2.0, 2, 4, 0)  # compile
+    start = time.perf_counter()
+    trained, history = kernels.module.train(theta.copy(), X, Y, 2.0, epochs, 4, 0)
+    ours = time.perf_counter() - start
+    torch_seconds = _torch_xor(kernels.unflatten(theta), X, Y, epochs)
+    return ours / (epochs * 4) * 1e9, float(history[-1]), torch_seconds, ours
+
+
+def _torch_xor(params, X, Y, epochs):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(2)
+    W1, b1, W2, b2 = (torch.tensor(params[n], requires_grad=True) for n in ("W1", "b1", "W2", "b2"))
+    x, y = torch.tensor(X), torch.tensor(Y)
+    optimizer = torch.optim.SGD([W1, b1, W2, b2], lr=2.0)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        a = torch.sigmoid(torch.sigmoid(x @ W1.T + b1) @ W2.T + b2)
+        loss = (0.5 * ((a - y) ** 2).sum(dim=1)).mean()
+        loss.backward()
+        optimizer.step()
+    return time.perf_counter() - start
+
+
+def compile_times():
+    """Seconds for a first sp.compile of a small net in a fresh cache, then a second process."""
+    code = (
+        "import time; t=time.perf_counter(); import symbprop as sp; "
+        "k=sp.compile(sp.mlp([3,5,2], activation='tanh')); "
+        "k.loss_and_grad(k.init_params(), [[0.1,0.2,0.3]], [[0.0,1.0]]); "
+        "print(time.perf_counter()-t)"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, SYMBPROP_CACHE_DIR=cache)
+        times = [
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", code],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
+            for _ in range(2)
+        ]
+    return times
+
+
+def markdown(rows) -> str:
+    lines = [
+        "| net | batch | dtype | symbprop | numpy | pytorch | jax |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    groups: dict = {}
+    for row in rows:
+        groups.setdefault((row.net, row.batch, row.dtype), {})[row.impl] = row
+    for (net, batch, dtype), impls in groups.items():
+        ours = impls["symbprop"]
+        cells = [format_time(ours.seconds)]
+        for peer in ("numpy", "pytorch", "jax"):
+            r = impls.get(peer)
+            cells.append("—" if r is None else f"{format_time(r.seconds)} ({r.ratio:.0f}×)")
+        lines.append(f"| {net} | {batch} | {dtype} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small nets, float64 only")
+    parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
+    args = parser.parse_args()
+    console = Console(width=120)
+    roofline = roofline_gflops()
+    rows = kernel_rows(args.quick)
+    console.print(table(rows, roofline))
+    console.print(f"matmul roofline (NumPy 1024² float64): {roofline:.1f} GFLOP/s")
+    ns, final_loss, torch_s, ours_s = train_xor()
+    line = f"XOR train, 10 000 epochs × 4 samples: {ns:.0f} ns per sample-step"
+    line += f", final loss {final_loss:.4f}"
+    if torch_s is not None:
+        line += f"; PyTorch loop {torch_s:.2f} s vs {ours_s:.3f} s ({torch_s / ours_s:.0f}×)"
+    console.print(line)
+    first, second = compile_times()
+    console.print(
+        f"sp.compile of a small net: first process {first:.1f} s, second process {second:.2f} s"
+    )
+    if args.markdown:
+        print(markdown(rows))
+
+
+if __name__ == "__main__":
+    main()
