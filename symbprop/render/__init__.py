@@ -1,0 +1,92 @@
+"""Documents of a derivation: LaTeX (and PDF), Markdown, unicode text.
+
+    from symbprop import render
+    render.to_latex(d, values=None, max_params=20)   # a complete LaTeX document (str)
+    render.to_pdf(d, values)                         # bytes, via pdflatex
+    render.to_markdown(d, values), render.to_text(d, values)
+    render.render(d, values, "md")                   # by format name: tex, pdf, md, txt
+    render.regenerate_documents("generated")         # the committed documents of the examples
+
+``symbprop.render.context`` builds the document as plain data (math printed by
+``SymbpropLatexPrinter``/``SymbpropTextPrinter``); the templates ``templates/derivation.*.j2``
+lay it out.  Options (all formats): ``max_params``, ``max_paths``, ``digits``,
+``kernel_gradients`` (see ``context.Options``).  Output is deterministic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..atomic import write_text
+from ..templating import render as render_template
+from .context import build
+
+FORMATS = ("tex", "pdf", "md", "txt")
+
+
+def to_latex(d, values=None, **options) -> str:
+    """The complete LaTeX document (compiles with pdflatex)."""
+    doc = build(d, values, "tex", **options)
+    return render_template("derivation.tex.j2", latex=True, doc=doc)
+
+
+def to_markdown(d, values=None, **options) -> str:
+    """Markdown with ``$$`` math (GitHub, Jupyter); the network is described in a table."""
+    return render_template("derivation.md.j2", doc=build(d, values, "md", **options))
+
+
+def to_text(d, values=None, **options) -> str:
+    """Unicode text for the terminal, at most 100 columns."""
+    return render_template("derivation.txt.j2", doc=build(d, values, "txt", **options))
+
+
+def to_pdf(d, values=None, **options) -> bytes:
+    """The LaTeX document compiled by pdflatex (``SymbpropError`` if it is missing or fails)."""
+    from . import pdf
+
+    return pdf.to_pdf(d, values, **options)
+
+
+def to_latex_fragment(d) -> str:
+    """Display math for Jupyter (``_repr_latex_``): the derived equations, index form."""
+    from .fragment import fragment
+
+    return fragment(d)
+
+
+def render(d, values=None, fmt: str = "tex", **options) -> str | bytes:
+    """The document in format ``fmt`` (``tex``, ``pdf`` -> bytes, ``md``, ``txt``)."""
+    renderers = {"tex": to_latex, "pdf": to_pdf, "md": to_markdown, "txt": to_text}
+    if fmt not in renderers:
+        raise ValueError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
+    return renderers[fmt](d, values, **options)
+
+
+def regenerate_documents(out_dir: str | Path = "generated", names=None) -> list[Path]:
+    """Write ``<out_dir>/<example>/derivation.tex`` and ``derivation.md`` for every bundled
+    example (``names`` to restrict), with its bundled values where it has them."""
+    from .. import derive, examples, load
+
+    written = []
+    for name in names or examples.names():
+        d = derive(load(f"examples:{name}"))
+        values = f"examples:{name}" if _has_values(name) else None
+        folder = Path(out_dir) / name
+        written.append(write_text(folder / "derivation.tex", to_latex(d, values)))
+        written.append(write_text(folder / "derivation.md", to_markdown(d, values)))
+    return written
+
+
+def _has_values(name: str) -> bool:
+    from ..errors import ValuesError
+    from ..examples import example_values_path
+
+    try:
+        example_values_path(name)
+    except ValuesError:
+        return False
+    return True
+
+
+__all__ = ["FORMATS", "regenerate_documents", "render", "to_latex", "to_latex_fragment",
+           "to_markdown", "to_pdf", "to_text"]

@@ -1,0 +1,140 @@
+"""The backward pass of a network: δ for the output layer (case 1) and for hidden layers (case 2,
+a sum over the next layer), then the four equations BP1-BP4 as derived for this network, and the
+algorithm in five steps (Nielsen's order).  δ's come from ``d.adjoints``, never typed in.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy import HadamardProduct, Idx, IndexedBase, Sum, Transpose
+
+from ..indexing import index_values, sum_over
+from ..rules import local_partial
+from .blocks import items, math, para, section
+from .network_doc import NetView, eq
+from .notation import Chain, Elementwise, Gradient, Partial, SoftmaxJacobian, matrix, vector
+
+
+def backward(v: NetView, s) -> dict:
+    L = v.L
+    j = v.z[L].indices[0]
+    delta = v.base(f"delta{L}")
+    error = s.meq(IndexedBase("delta^l")[j], Partial(sympy.Symbol("C"), IndexedBase("z^l")[j]))
+    blocks = [para(f"The error of neuron {s.m(j)} in layer {s.m(sympy.Symbol('l'))} is {error}.  "
+                   "Backpropagation "
+                   "computes it for every neuron, from the output layer backwards."),
+              para(f"{s.strong('Case 1, the output layer')} (layer {L}):"),
+              math(_output_error(v, s))]
+    if v.activation(L).is_softmax:
+        blocks.append(para(f"The last step assumes that the targets sum to one, "
+                           f"{s.mnote('targets_sum')} (one-hot or probability targets), which "
+                           f"gives the short form "
+                           f"{s.meq(delta[j], v.d.adjoints[v.base(f'z{L}')].expr)}."))
+    for layer in range(L - 1, 0, -1):
+        blocks += [para(f"{s.strong('Case 2, a hidden layer')} (layer {layer}): neuron "
+                        f"{s.m(j)} feeds every neuron {s.m(sympy.Symbol('k'))} of layer "
+                        f"{layer + 1}, so its error is a sum over the next layer:"),
+                   math(_hidden_error(v, s, layer))]
+    return section("The backward pass", blocks + _four_equations(v, s))
+
+
+def _output_error(v: NetView, s) -> list:
+    L = v.L
+    eqn = v.a[L]
+    (j,) = eqn.indices
+    out, z, delta = eqn.out, v.base(f"z{L}"), v.base(f"delta{L}")
+    dC = v.d.adjoints[v.base(f"a{L}")]
+    derived = v.d.adjoints[z].expr
+    if v.activation(L).is_softmax:
+        i = Idx("i", v.sizes[L])
+        ai = out.base[i]
+        general = Sum(Chain(Partial(sympy.Symbol("C"), ai), Partial(ai, z[j])), (i, 0, i.upper))
+        local = local_partial(ai, eqn.expr.xreplace({j: i}), z[j])
+        values = Sum(Chain(dC.expr.xreplace({j: i}), local), (i, 0, i.upper))
+        collapsed = sum_over(sympy.expand(dC.expr.xreplace({j: i}) * local), [i])
+        return [eq(s, delta[j], general), ("", "=", s.expr(values)),
+                ("", "=", s.expr(collapsed)), ("", "=", s.expr(derived))]
+    chain = Chain(Partial(sympy.Symbol("C"), out), Partial(out, z[j]))
+    values = Chain(dC.expr, local_partial(out, eqn.expr, z[j]))
+    return [eq(s, delta[j], chain), ("", "=", s.expr(values)), ("", "=", s.expr(derived))]
+
+
+def _hidden_error(v: NetView, s, layer: int) -> list:
+    eqn = v.a[layer]
+    (j,) = eqn.indices
+    k = Idx("k", v.sizes[layer + 1])
+    z_next = v.base(f"z{layer + 1}")
+    delta, delta_next = v.base(f"delta{layer}"), v.base(f"delta{layer + 1}")
+    general = Chain(Partial(eqn.out, v.base(f"z{layer}")[j]),
+                    Sum(Chain(Partial(z_next[k], eqn.out), delta_next[k]), (k, 0, k.upper)))
+    lines = [eq(s, delta[j], general), ("", "=", s.expr(v.d.adjoints[v.base(f"z{layer}")].expr))]
+    if v.small:
+        for (value,) in index_values((j,)):
+            element = delta[value]
+            lines.append(eq(s, element, v.d.definition(element)))
+    return lines
+
+
+def _four_equations(v: NetView, s) -> list:
+    L, n = v.L, v.sizes
+    C = sympy.Symbol("C")
+    z_out = vector(f"z{L}", n[L])
+    bp1 = (Gradient(C, vector(f"a{L}", n[L])), SoftmaxJacobian(z_out)) \
+        if v.activation(L).is_softmax else None
+    first = (Transpose(bp1[1]) * bp1[0]) if bp1 else HadamardProduct(
+        Gradient(C, vector(f"a{L}", n[L])), Elementwise("sigma_prime", z_out))
+    (j,) = v.z[L].indices
+    lines = [(s.expr(vector(f"delta{L}", n[L])), "=", s.expr(first)),
+             eq(s, v.base(f"delta{L}")[j], v.d.adjoints[v.base(f"z{L}")].expr)]
+    blocks = [para(f"{s.strong('The four equations')} of backpropagation, as they come out for "
+                   "this network.  BP1, the error at the output layer:"), math(lines)]
+    if L > 1:
+        lines = []
+        for layer in range(L - 1, 0, -1):
+            back = Transpose(matrix(f"W{layer + 1}", n[layer + 1], n[layer])) * vector(
+                f"delta{layer + 1}", n[layer + 1])
+            slope = Elementwise("sigma_prime", vector(f"z{layer}", n[layer]))
+            lines.append((s.expr(vector(f"delta{layer}", n[layer])), "=",
+                          s.expr(HadamardProduct(back, slope))))
+            z = v.base(f"z{layer}")
+            lines.append(eq(s, v.base(f"delta{layer}")[j], v.d.adjoints[z].expr))
+        blocks += [para("BP2, the error of a hidden layer from the error of the next one:"),
+                   math(lines)]
+    blocks += [para("BP3 and BP4, the gradients of the biases and the weights:"),
+               math(_bp34(v, s)), items(_algorithm(v, s), numbered=True)]
+    return blocks
+
+
+def _bp34(v: NetView, s) -> list:
+    C = sympy.Symbol("C")
+    lines = []
+    for layer in range(1, v.L + 1):
+        n, m = v.sizes[layer], v.sizes[layer - 1]
+        bias = v.bases.get(f"b{layer}")
+        if bias is not None:
+            adjoint = v.d.adjoints[bias]
+            target = bias[adjoint.indices] if adjoint.indices else bias
+            lines.append(eq(s, Partial(C, target), adjoint.expr))
+        weights = v.base(f"W{layer}")
+        adjoint = v.d.adjoints[weights]
+        lines.append(eq(s, Partial(C, weights[adjoint.indices]), adjoint.expr))
+        outer = vector(f"delta{layer}", n) * Transpose(vector(v.previous(layer), m))
+        lines.append(eq(s, Partial(C, matrix(f"W{layer}", n, m)), outer))
+    return lines
+
+
+def _algorithm(v: NetView, s) -> list[str]:
+    L = v.L
+    return [
+        f"Input: set {s.meq(vector('a^0', 1), v.base('x'))}.",
+        f"Feedforward: for layers 1 to {L}, compute the weighted inputs and activations.",
+        f"Output error: compute {s.m(vector(f'delta{L}', 1))} (BP1).",
+        f"Backpropagate the error: for {_layers_down(L - 1)}, compute "
+        f"{s.m(IndexedBase('delta^l'))} from the next layer's error (BP2)." if L > 1 else
+        "Backpropagate the error: nothing to do, there is no hidden layer.",
+        "Output: every gradient from the errors and the activations (BP3, BP4).",
+    ]
+
+
+def _layers_down(top: int) -> str:
+    return "layer 1" if top == 1 else f"layers {top} down to 1"

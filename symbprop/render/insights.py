@@ -1,0 +1,124 @@
+"""Insights computed for this model (seed 001's questions, seed 002's remarks, seed 003's
+Jacobians): the dimension of the gradient, how many local derivatives backprop evaluates, the
+chain length per layer, saturated neurons at the point, backprop versus finite differences, and
+the sizes of the Jacobians that δ^l (a^{l−1})ᵀ never builds.  Counts come from the layer sizes,
+never from enumerating weights, so they cost nothing for a 784-128-10 net.
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy
+
+from . import numbers
+from .blocks import items, para, section, table
+from .notation import Gradient, Partial, matrix, vector
+
+SATURATED = 0.01
+
+
+def local_partial_count(net) -> int:
+    """Local derivatives on all chain-rule paths: one per edge of the scalar graph."""
+    sizes = net.sizes
+    total = sizes[-1]  # ∂C/∂a^L_j
+    for layer, spec in enumerate(net.layers, 1):
+        n, m = sizes[layer], sizes[layer - 1]
+        total += n * m + (n if spec.bias != "none" else 0)  # ∂z/∂w, ∂z/∂b
+        total += n * m if layer > 1 else 0  # ∂z^l/∂a^{l-1}
+        total += n * n if spec.activation.is_softmax else n  # ∂a/∂z
+    return total
+
+
+def chain_shape(net, layer: int) -> tuple[int, int]:
+    """(factors on one path, number of paths) from the loss to a weight of ``layer``."""
+    L = len(net.layers)
+    paths = math.prod(net.sizes[layer + 1:])
+    if net.layers[-1].activation.is_softmax:
+        paths *= net.sizes[-1]
+    return 2 * (L - layer) + 3, paths
+
+
+def network_insights(v, s, pt) -> dict:
+    net = v.net
+    P = net.param_count
+    count = local_partial_count(net)
+    blocks = [items([
+        f"The gradient has {_plural(P, 'component')}, one per weight and bias: that is the "
+        "dimension of "
+        f"{s.m(Gradient(sympy.Symbol('L'), vector('theta', P)))}.",
+        f"Backpropagation evaluates {count} local partial derivatives (one per edge of the "
+        "network, including the loss and the activations) and reuses each of them for every "
+        "gradient whose path crosses it.",
+        f"Cost: backpropagation needs 1 forward and 1 backward pass for all {P} gradients; "
+        f"finite differences need {P + 1} forward passes (one per parameter, plus one), or "
+        f"{2 * P} for central differences.  One forward pass here is "
+        f"{sum(a * b for a, b in zip(net.sizes, net.sizes[1:], strict=False))} multiply-adds.",
+    ])]
+    header = ["layer", "factors per path", "paths per weight"]
+    rows = [[str(layer), *map(str, chain_shape(net, layer))] for layer in range(1, v.L + 1)]
+    blocks += [para("Chain length: a weight closer to the input has a longer chain of local "
+                    "derivatives, and more paths to the loss:"), table(header, rows, "rrr")]
+    if pt is not None:
+        blocks.append(_saturation(v, s, pt))
+    blocks += _jacobians(v, s)
+    return section("Insights", blocks)
+
+
+def _saturation(v, s, pt) -> dict:
+    slopes = numbers.activation_slopes(v.d, pt)
+    flat = [(layer, j, slope) for layer, j, slope in slopes if abs(slope) < SATURATED]
+    if not flat:
+        return para(f"No neuron is saturated at this point: every slope "
+                    f"{s.m(Partial(sympy.Symbol('a'), sympy.Symbol('z')))} is at least "
+                    f"{SATURATED}.  (A saturated neuron, {s.mnote('sigma_prime_small')}, "
+                    "multiplies its error by that small slope (BP1, BP2), so the weights into it "
+                    "learn slowly.)")
+    listed = ", ".join(s.m(v.base(f"a{layer}")[j]) for layer, j, _ in flat[:12])
+    more = f" and {len(flat) - 12} more" if len(flat) > 12 else ""
+    return para(f"Saturated neurons at this point ({s.mnote('sigma_prime_small')}): {listed}"
+                f"{more}.  Their errors are multiplied by that small slope (BP1, BP2), so the "
+                "weights into them learn slowly; a relu with slope 0 passes no gradient at all.")
+
+
+def _jacobians(v, s) -> list:
+    header = ["layer", s.m(Partial(vector("z^l", 1), vector("a^l-1", 1))),
+              s.m(Partial(vector("z^l", 1), matrix("W^l", 1, 1))), "non-zero entries"]
+    rows = []
+    for layer in range(1, v.L + 1):
+        n, m = v.sizes[layer], v.sizes[layer - 1]
+        rows.append([str(layer), _size(s, n, m), _size(s, n, n * m),
+                     f"{n * m} of {n * n * m} ({s.percent(100 / n)})"])
+    return [para("The Jacobian view (each layer as a vector function): the local Jacobians "
+                 "below are what a matrix chain rule would multiply.  The one of the weights "
+                 "is mostly zeros, because a weight feeds a single neuron:"),
+            table(header, rows, "rrrr"),
+            para(f"BP4 never builds it: {s.m(_outer(v, 1))} gives the "
+                 f"{_size(s, v.sizes[1], v.sizes[0])} gradient of the first layer "
+                 "directly, one product per weight.")]
+
+
+def _size(s, rows: int, cols: int) -> str:
+    return s.inline(f"{rows} {s.note('times')} {cols}")
+
+
+def _outer(v, layer: int):
+    n, m = v.sizes[layer], v.sizes[layer - 1]
+    return vector(f"delta{layer}", n) * sympy.Transpose(vector(v.previous(layer), m))
+
+
+def graph_insights(d, s, edges: int) -> dict:
+    P = len(d.params)
+    longest = max(len(path) for name in d.params for path in d.chain(name))
+    return section("Insights", [items([
+        f"The gradient has {_plural(P, 'component')}, one per variable.",
+        f"Backpropagation evaluates {edges} local partial derivatives, one per edge of the "
+        "graph, each once.",
+        f"The longest chain has {longest} factors.",
+        f"Cost: 1 forward and 1 backward pass for the whole gradient, against {P + 1} "
+        f"evaluations of the function for finite differences ({2 * P} for central ones).",
+    ])])
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")

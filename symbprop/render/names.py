@@ -1,0 +1,30 @@
+"""The naming convention of the IR, read back for printing (one place for both printers).
+
+``W<l>, b<l>, z<l>, a<l>, delta<l>`` are layer quantities (``a0`` is the input ``x``); ``x, y``
+are the data; ``C`` is the loss; a graph's adjoint of node ``q`` is the Symbol ``d<out>_d<q>``.
+"""
+
+from __future__ import annotations
+
+import re
+
+LAYER_RE = re.compile(r"^(W|b|z|a|delta)(\d+)$")
+ADJOINT_RE = re.compile(r"^d([A-Za-z][A-Za-z0-9]*)_d([A-Za-z_][A-Za-z0-9_]*)$")
+
+
+def layer_name(name: str) -> tuple[str, int] | None:
+    """``"W12"`` -> ``("W", 12)``; ``None`` for names outside the layer convention."""
+    match = LAYER_RE.match(name)
+    if match is None:
+        return None
+    return match.group(1), int(match.group(2))
+
+
+def adjoint_name(name: str, output: str | None = None) -> tuple[str, str] | None:
+    """``"df_dq"`` -> ``("f", "q")`` (∂f/∂q), or ``None``.  With ``output`` known, the split is
+    exact even when names contain underscores (``dmy_out_dq`` with output ``my_out``)."""
+    if output is not None:
+        prefix = f"d{output}_d"
+        return (output, name[len(prefix):]) if name.startswith(prefix) and name != prefix else None
+    match = ADJOINT_RE.match(name)
+    return (match.group(1), match.group(2)) if match else None

@@ -1,0 +1,185 @@
+"""The numbers of a document, computed once and kept as plain floats (no printing here).
+
+* ``Point``: ``Derivation.evaluate`` at the values, plus a map from every named scalar (x_k, y_j,
+  w^l_{jk}, z^l_j, a^l_j, δ^l_j, graph nodes, ∂f/∂q) to its number, for substituting into the
+  symbolic factors of a chain.
+* ``finite_differences``: central differences of the composed loss (``Derivation.composed_loss``
+  with every symbprop function written in elementary functions, evaluated by SymPy at 30 digits),
+  independent of the reverse sweep.
+* ``descent``: gradient-descent runs on a graph's function (seed 003's learning-rate discussion).
+* ``activation_slopes``: σ'(z^l_j) at the point (saturated neurons).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import mpmath
+import sympy
+from sympy import IndexedBase
+
+from ..functions import as_elementary
+from ..indexing import index_values, instantiate
+from ..rules import local_partial
+from ..values import Values, load_values
+
+FD_STEP = 1e-7
+PRECISION = 30
+#: Above this many parameters the composed loss is too large to build; no FD column then.
+FD_PARAM_LIMIT = 3000
+
+
+@dataclass(frozen=True)
+class Point:
+    """A worked example: validated values, ``evaluate``'s result, scalar -> number."""
+
+    values: Values
+    result: dict
+    numbers: dict  # sympy element/symbol -> sympy.Float (first sample for a batch)
+
+    @property
+    def batch(self) -> bool:
+        return self.values.batch
+
+    def number(self, expr: sympy.Expr) -> float:
+        """``expr`` (in named scalars) at the point."""
+        value = expr.xreplace(self.numbers).evalf(PRECISION)
+        return float(value)
+
+
+def point(d, values) -> Point:
+    """Evaluate ``d`` at ``values`` (path, dict or ``Values``); raises ``ValuesError``."""
+    vals = load_values(d.model, values)
+    result = d.evaluate(vals)
+    numbers = _graph_numbers(d, vals, result) if d.model.kind == "graph" else _network_numbers(
+        d, vals, result)
+    return Point(vals, result, numbers)
+
+
+def _graph_numbers(d, vals: Values, result: dict) -> dict:
+    numbers = {sympy.Symbol(p): sympy.Float(v, PRECISION) for p, v in vals.params.items()}
+    numbers |= {sympy.Symbol(n): sympy.Float(v, PRECISION) for n, v in result["forward"].items()}
+    numbers |= {sympy.Symbol(n): sympy.Float(v, PRECISION) for n, v in result["adjoint"].items()}
+    return numbers
+
+
+def _network_numbers(d, vals: Values, result: dict) -> dict:
+    bases = {_label(b): b for b in d.program.shapes}
+    bases |= {a.symbol.label.name: a.symbol for a in d.adjoints.values() if a.symbol is not None}
+    arrays = dict(vals.params) | {"x": vals.X[0], "y": vals.Y[0]}
+    first = (lambda rows: rows[0]) if vals.batch else (lambda rows: rows)
+    arrays |= {name: first(rows) for name, rows in result["forward"].items()}
+    arrays |= {name: first(rows) for name, rows in result["delta"].items()}
+    numbers: dict = {}
+    for name, array in arrays.items():
+        _fill(numbers, bases[name], array)
+    return numbers
+
+
+def _fill(numbers: dict, base, array, prefix: tuple = ()) -> None:
+    if isinstance(array, list):
+        for i, item in enumerate(array):
+            _fill(numbers, base, item, (*prefix, i))
+    else:
+        numbers[base[prefix] if prefix else base] = sympy.Float(array, PRECISION)
+
+
+def _label(base) -> str:
+    return base.label.name if isinstance(base, IndexedBase) else base.name
+
+
+# ---------------------------------------------------------------- finite differences
+
+
+def fd_available(d) -> bool:
+    return d.model.param_count <= FD_PARAM_LIMIT
+
+
+def finite_differences(d, pt: Point, names: list[str], h: float = FD_STEP) -> dict[str, float]:
+    """Central differences (L(θ + h e_i) − L(θ − h e_i)) / 2h of the composed, reduced loss,
+    compiled once (``lambdify`` with common subexpressions, mpmath at 30 digits)."""
+    elements = [d.element(n) for n in d.params]
+    loss = sympy.lambdify(elements, _reduced_loss(d, pt.values), modules="mpmath", cse=True)
+    with mpmath.workdps(PRECISION):
+        theta = [mpmath.mpf(repr(_param_value(pt.values, n))) for n in d.params]
+        step = mpmath.mpf(repr(h))
+        result = {}
+        for name in names:
+            i = d.params.index(name)
+            plus, minus = list(theta), list(theta)
+            plus[i] += step
+            minus[i] -= step
+            result[name] = float((loss(*plus) - loss(*minus)) / (2 * step))
+    return result
+
+
+def _reduced_loss(d, vals: Values) -> sympy.Expr:
+    """L(θ) as an expression of the parameters only: the batch reduction of C over samples."""
+    composed = as_elementary(d.composed_loss())
+    if d.model.kind == "graph":
+        return composed
+    data = {b.label.name: b for b in d.program.shapes if isinstance(b, IndexedBase)}
+    terms = []
+    for x_row, y_row in zip(vals.X, vals.Y, strict=True):
+        sample = {data["x"][k]: sympy.Float(v, PRECISION) for k, v in enumerate(x_row)}
+        sample |= {data["y"][j]: sympy.Float(v, PRECISION) for j, v in enumerate(y_row)}
+        terms.append(composed.xreplace(sample))
+    scale = sympy.Rational(1, len(terms)) if d.model.reduction == "mean" else 1
+    return scale * sympy.Add(*terms)
+
+
+def _param_value(vals: Values, name: str) -> float:
+    head, _, rest = name.partition("[")
+    value = vals.params[head]
+    for i in (int(part) for part in rest.rstrip("]").split(",") if part):
+        value = value[i]
+    return float(value)
+
+
+# ---------------------------------------------------------------- gradient descent on a graph
+
+
+@dataclass(frozen=True)
+class Run:
+    """Gradient descent from the values' point with learning rate ``lr``."""
+
+    lr: float
+    rows: list  # (k, {param: value}, L, ‖∇L‖) for k = 1, 2, ...
+    outcome: str  # "stopped", "diverged" or "limit"
+
+
+def descent(d, vals: Values, lr: float, epsilon: float, limit: int) -> Run:
+    """x^(k+1) = x^(k) − α∇L(x^(k)) while α‖∇L‖ > ε (seed 003), at most ``limit`` steps."""
+    params = dict(vals.params)
+    rows = []
+    for k in range(1, limit + 2):
+        result = d.evaluate({**params, "lr": lr})
+        norm = math.sqrt(sum(g * g for g in result["grad"].values()))
+        rows.append((k, dict(params), result["loss"], norm))
+        if not math.isfinite(result["loss"]) or abs(result["loss"]) > 1e12 or norm > 1e12:
+            return Run(lr, rows, "diverged")
+        if lr * norm <= epsilon:
+            return Run(lr, rows, "stopped")
+        if k > limit:
+            break
+        params = dict(result["step"]["params"])
+    return Run(lr, rows, "limit")
+
+
+# ---------------------------------------------------------------- activations at the point
+
+
+def activation_slopes(d, pt: Point) -> list[tuple[int, int, float]]:
+    """(layer, j, ∂a^l_j/∂z^l_j) for every neuron, at the first sample of the point."""
+    slopes = []
+    for eqn in d.program.eqns:
+        if eqn.role != "a":
+            continue
+        z_base = next(e.base for e in d.program.eqns if e.role == "z" and e.layer == eqn.layer)
+        (j,) = eqn.indices
+        local = local_partial(eqn.out, eqn.expr, z_base[j])
+        for (value,) in index_values(eqn.indices):
+            slope = pt.number(instantiate(local, {j: value}))
+            slopes.append((eqn.layer, value, slope))
+    return slopes

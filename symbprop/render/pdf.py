@@ -1,0 +1,77 @@
+"""PDF output: run ``pdflatex`` twice on the LaTeX document in a temporary directory.
+
+Without ``pdflatex`` a ``SymbpropError`` says which Debian packages provide it; a LaTeX error
+raises a ``SymbpropError`` with the relevant lines of the log (the ``!`` error and its context).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ..errors import SymbpropError
+
+PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures"
+TIMEOUT = 120
+
+
+class LatexError(SymbpropError):
+    """pdflatex could not compile the document (or is not installed)."""
+
+
+def to_pdf(d, values=None, **options) -> bytes:
+    """The derivation document of ``d`` as PDF (``symbprop.render.to_latex``, then pdflatex)."""
+    from . import to_latex
+
+    return compile_pdf(to_latex(d, values, **options))
+
+
+def compile_pdf(tex: str, runs: int = 2) -> bytes:
+    """The PDF of LaTeX source ``tex``; pdflatex runs ``runs`` times (longtable needs two)."""
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        raise LatexError("pdflatex not found; PDF output needs it: "
+                         f"apt-get install {PACKAGES}")
+    with tempfile.TemporaryDirectory(prefix="symbprop-pdf-") as folder:
+        source = Path(folder) / "derivation.tex"
+        source.write_text(tex, encoding="utf-8")
+        for _ in range(runs):
+            _run(pdflatex, folder)
+        return (Path(folder) / "derivation.pdf").read_bytes()
+
+
+def _run(pdflatex: str, folder: str) -> None:
+    command = [pdflatex, "-halt-on-error", "-interaction=nonstopmode", "derivation.tex"]
+    try:
+        done = subprocess.run(command, cwd=folder, capture_output=True, timeout=TIMEOUT,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        raise LatexError(f"pdflatex did not finish within {TIMEOUT} s") from None
+    if done.returncode != 0:
+        log = Path(folder) / "derivation.log"
+        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else \
+            done.stdout.decode("utf-8", errors="replace")
+        raise LatexError("pdflatex failed:\n" + log_excerpt(text))
+
+
+def log_excerpt(log: str, context: int = 6) -> str:
+    """The lines of a LaTeX log around each ``!`` error (or its tail if there is none)."""
+    lines = log.splitlines()
+    marks = [i for i, line in enumerate(lines) if line.startswith("!")]
+    if not marks:
+        return "\n".join(lines[-20:])
+    keep: list[str] = []
+    for i in marks[:3]:
+        keep += lines[i: i + context]
+    return "\n".join(keep)
+
+
+def overfull_boxes(log: str) -> list[float]:
+    """The widths (pt) of every ``Overfull \\hbox (Xpt too wide)`` in a LaTeX log."""
+    widths = []
+    for line in log.splitlines():
+        if line.startswith("Overfull \\hbox ("):
+            widths.append(float(line.split("(")[1].split("pt")[0]))
+    return widths

@@ -1,0 +1,116 @@
+"""How a document spells its pieces in one output format: math, numbers, names, prose marks.
+
+A ``Style`` owns the printer of its format (``SymbpropLatexPrinter`` for ``tex`` and ``md``,
+``SymbpropTextPrinter`` for ``txt``) and wraps printed math for prose: ``$...$`` in LaTeX and
+Markdown, bare unicode in text.  The context builders write every formula through ``expr``/``m``
+and every piece of fixed notation through ``note`` (a table with one spelling per format), so
+the builders never contain format-specific strings.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from .latex import SymbpropLatexPrinter
+from .text import SymbpropTextPrinter
+
+FORMATS = ("tex", "md", "txt")
+
+#: Fixed notation that is not an expression of the derivation: key -> (LaTeX, unicode text).
+NOTATION = {
+    "approx": (r"\approx", "≈"),
+    "arrow": (r"\leftarrow", "←"),
+    "times": (r"\times", "×"),
+    "odot": (r"\odot", "⊙"),
+    "ldots": (r"\ldots", "…"),
+    "gd_step": (r"\theta \leftarrow \theta - \eta \nabla L(\theta)", "θ ← θ - η∇L(θ)"),
+    "stop_rule": (r"\alpha \lVert \nabla L(x^{(k)}) \rVert > \epsilon", "α‖∇L(x⁽ᵏ⁾)‖ > ε"),
+    "theta_new": (r"\theta - \eta \frac{\partial L}{\partial \theta}", "θ - η·∂L/∂θ"),
+    "step_size": (r"\alpha \lVert \nabla L \rVert", "α‖∇L‖"),
+    "gd_alpha": (r"x^{(k+1)} = x^{(k)} - \alpha \nabla L(x^{(k)})", "x⁽ᵏ⁺¹⁾ = x⁽ᵏ⁾ - α∇L(x⁽ᵏ⁾)"),
+    "mean": (r"L = \frac{1}{n} \sum_{x} C_{x}", "L = (1/n) Σₓ Cₓ"),
+    "sum": (r"L = \sum_{n} C^{n}", "L = Σₙ Cⁿ"),
+    "mean_grad": (r"\frac{\partial L}{\partial w} = \frac{1}{n} \sum_{x} \frac{\partial C_{x}}"
+                  r"{\partial w}", "∂L/∂w = (1/n) Σₓ ∂Cₓ/∂w"),
+    "sum_grad": (r"\frac{\partial L}{\partial w} = \sum_{n} \frac{\partial C^{n}}{\partial w}",
+                 "∂L/∂w = Σₙ ∂Cⁿ/∂w"),
+    "fd": (r"\frac{\partial L}{\partial \theta_i} \approx \frac{L(\theta + h e_i) - "
+           r"L(\theta - h e_i)}{2h}", "∂L/∂θᵢ ≈ (L(θ + h·eᵢ) - L(θ - h·eᵢ))/(2h)"),
+    "targets_sum": (r"\sum_{j} y_{j} = 1", "Σⱼ yⱼ = 1"),
+    "relu_zero": (r"\operatorname{relu}'(0) = 0", "relu′(0) = 0"),
+    "sigma_prime_small": (r"\sigma'(z) < 0.01", "σ′(z) < 0.01"),
+}
+
+
+class Style:
+    """Printing for one format: ``tex`` (LaTeX document), ``md`` (Markdown), ``txt`` (text)."""
+
+    def __init__(self, fmt: str, network: bool = True, graph_output: str | None = None,
+                 digits: int = 6) -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
+        self.fmt = fmt
+        self.latex = fmt != "txt"
+        settings = {"digits": digits, "network": network, "graph_output": graph_output}
+        printer = SymbpropLatexPrinter if self.latex else SymbpropTextPrinter
+        self._printer = printer(settings)
+        self._measure = SymbpropTextPrinter(settings)
+
+    # ------------------------------------------------------------ math
+
+    def expr(self, expr) -> str:
+        """``expr`` printed, without math delimiters (for display math)."""
+        return self._printer.doprint(expr)
+
+    def width(self, expr) -> int:
+        """An estimate of the printed width of ``expr``: the length of its one-line text form
+        (the same in every format, so that every format breaks lines at the same places)."""
+        return len(self._measure.doprint(expr))
+
+    def m(self, expr) -> str:
+        """``expr`` as inline math in prose or a table cell."""
+        return self.inline(self.expr(expr))
+
+    def meq(self, lhs, rhs) -> str:
+        """``lhs = rhs`` as one piece of inline math; a Python float ``rhs`` prints as a number."""
+        if isinstance(rhs, float):
+            rhs = sympy.Float(rhs)
+        return self.inline(f"{self.expr(lhs)} = {self.expr(sympy.sympify(rhs))}")
+
+    def inline(self, printed: str) -> str:
+        return f"${printed}$" if self.latex else printed
+
+    def num(self, value: float) -> str:
+        """A number as inline math (``$-0.3$``, ``1.5e-07``)."""
+        return self.m(sympy.Float(value))
+
+    def note(self, key: str) -> str:
+        """Fixed notation from ``NOTATION``, without delimiters."""
+        latex, text = NOTATION[key]
+        return latex if self.latex else text
+
+    def mnote(self, key: str) -> str:
+        """Fixed notation as inline math."""
+        return self.inline(self.note(key))
+
+    # ------------------------------------------------------------ prose marks
+
+    def code(self, name: str) -> str:
+        """A name from the spec (``two_two_one``, ``half_sse``) set as code."""
+        if self.fmt == "tex":
+            return r"\texttt{" + name.replace("_", r"\_") + "}"
+        return f"`{name}`" if self.fmt == "md" else name
+
+    def percent(self, value: float) -> str:
+        """``value`` % with 3 significant digits (``50\\%`` in LaTeX, where % is a comment)."""
+        return f"{value:.3g}" + (r"\%" if self.fmt == "tex" else "%")
+
+    def emph(self, words: str) -> str:
+        if self.fmt == "tex":
+            return r"\emph{" + words + "}"
+        return f"*{words}*" if self.fmt == "md" else words
+
+    def strong(self, words: str) -> str:
+        if self.fmt == "tex":
+            return r"\textbf{" + words + "}"
+        return f"**{words}**" if self.fmt == "md" else words

@@ -1,0 +1,101 @@
+"""The worked example: the numbers of ``Derivation.evaluate`` at the values (``--at``), laid out
+as tables: z, a, ∂a/∂z and δ of every neuron, the loss, every gradient, one gradient-descent
+step θ ← θ − η∇L with the new parameters and the loss after it (seeds 000, 001, 003, 004).
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy import IndexedBase
+
+from . import numbers
+from .blocks import para, section, table
+from .gradients import selected
+from .notation import Partial
+
+#: Neurons listed per layer in the worked tables (wider layers end with a "..." row).
+MAX_ROWS = 12
+
+
+def param_value(params: dict, name: str) -> float:
+    """The number of scalar parameter ``name`` (``"W1[0,1]"``) in nested ``params``."""
+    head, _, rest = name.partition("[")
+    value = params[head]
+    for i in (int(part) for part in rest.rstrip("]").split(",") if part):
+        value = value[i]
+    return float(value)
+
+
+def point_text(s, pt) -> str:
+    """How the point reads in prose: the sample (or the batch size) and the learning rate."""
+    vals = pt.values
+    lr = f"learning rate {s.meq(sympy.Symbol('eta'), vals.lr)}"
+    if vals.batch:
+        return f"a batch of {len(vals.X)} samples, {lr}"
+    return f"{_vector(s, 'x', vals.X[0])}, {_vector(s, 'y', vals.Y[0])}, {lr}"
+
+
+def _vector(s, name: str, row: list) -> str:
+    if len(row) > 8:
+        return f"{s.m(sympy.Symbol(name))} ({len(row)} numbers)"
+    shown = sympy.Float(row[0]) if len(row) == 1 else sympy.Tuple(*map(sympy.Float, row))
+    return s.inline(f"{s.expr(sympy.Symbol(name))} = {s.expr(shown)}")
+
+
+def network_worked(v, s, pt, max_params: int) -> dict:
+    result = pt.result
+    blocks = [para(f"The worked example at {point_text(s, pt)}."
+                   + (" The neuron table is for the first sample." if pt.batch else "")),
+              _neuron_table(v, s, pt)]
+    losses = result["per_sample"]
+    if pt.batch:
+        each = ", ".join(s.num(c) for c in losses[:MAX_ROWS])
+        total = s.meq(sympy.Symbol("L"), result["loss"])
+        blocks.append(para(f"The losses of the samples are {each}; reduced by "
+                           f"{s.code(v.net.reduction)}, {total}."))
+    else:
+        blocks.append(para(f"The loss is {s.meq(sympy.Symbol('C'), result['loss'])}."))
+    blocks += step_blocks(v.d, s, pt, max_params)
+    return section("Worked example", blocks)
+
+
+def _neuron_table(v, s, pt) -> dict:
+    first = (lambda rows: rows[0]) if pt.batch else (lambda rows: rows)
+    forward, deltas = pt.result["forward"], pt.result["delta"]
+    slopes = {(layer, j): slope for layer, j, slope in numbers.activation_slopes(v.d, pt)}
+    j = sympy.Symbol("j")
+    header = ["layer", "neuron", s.m(IndexedBase("z^l")[j]), s.m(IndexedBase("a^l")[j]),
+              s.m(Partial(IndexedBase("a^l")[j], IndexedBase("z^l")[j])),
+              s.m(IndexedBase("delta^l")[j])]
+    rows = []
+    for layer in range(1, v.L + 1):
+        z, a = first(forward[f"z{layer}"]), first(forward[f"a{layer}"])
+        delta = first(deltas[f"delta{layer}"])
+        for n in range(min(len(z), MAX_ROWS)):
+            rows.append([str(layer), str(n), s.num(z[n]), s.num(a[n]),
+                         s.num(slopes[(layer, n)]), s.num(delta[n])])
+        if len(z) > MAX_ROWS:
+            rows.append([str(layer), f"... ({len(z) - MAX_ROWS} more)", "", "", "", ""])
+    return table(header, rows, "rrrrrr")
+
+
+def step_blocks(d, s, pt, max_params: int) -> list:
+    """The gradient table with one gradient-descent step, and the loss after the step."""
+    result, step = pt.result, pt.result["step"]
+    names = selected(d, max_params) if len(d.params) > max_params else list(d.params)
+    theta, eta = sympy.Symbol("theta"), sympy.Symbol("eta")
+    loss = sympy.Symbol("L")
+    header = ["parameter", s.m(theta), s.m(Partial(loss, theta)), s.mnote("theta_new")]
+    rows = []
+    for name in names:
+        rows.append([s.m(d.element(name)), s.num(param_value(pt.values.params, name)),
+                     s.num(result["grad"][name]), s.num(param_value(step["params"], name))])
+    blocks = [para(f"Every gradient at this point, and one step of gradient descent "
+                   f"{s.mnote('gd_step')} with {s.meq(eta, step['lr'])}:"),
+              table(header, rows, "lrrr")]
+    if len(names) < len(d.params):
+        blocks.append(para(f"({len(d.params) - len(names)} more parameters are not listed.)"))
+    change = "lower" if step["loss"] < result["loss"] else "not lower"
+    blocks.append(para(f"After the step the loss is {s.meq(loss, step['loss'])}, {change} than "
+                       f"{s.num(result['loss'])} before."))
+    return blocks
