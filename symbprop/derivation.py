@@ -51,9 +51,9 @@ class Derivation:
             v: canonical(a) for v, a in reverse_sweep(self.program).items()
         }
         self._bases = {_label(p): p for p in self.program.params}
+        self._bases_all = {_label(e.base): e.base for e in self.program.eqns}
         self._definitions: dict = {}  # scalar element -> right-hand side (memo)
         self._composed: dict = {}  # scalar element -> composed definition (memo)
-
 
     # ------------------------------------------------------------ scalar parameters
 
@@ -90,6 +90,25 @@ class Derivation:
         adjoint = self.adjoints[base]
         values = dict(zip(adjoint.indices, _int_indices(element), strict=True))
         return instantiate(adjoint.expr, values)
+
+    def bp_equations(self) -> list[dict]:
+        """The four fundamental equations per layer (networks), output layer first, in index
+        form: ``{"layer": l, "BP1" or "BP2": δ^l_j, "BP3": ∂C/∂b^l_j (absent without a bias),
+        "BP4": ∂C/∂W^l_jk}`` — read off the adjoints of the sweep, not typed in."""
+        if self.model.kind != "network":
+            raise SymbpropError("bp_equations: only networks have BP1-BP4; see d.adjoints")
+        rows = []
+        last = len(self.model.layers)
+        for layer in range(last, 0, -1):
+            row = {"layer": layer}
+            row["BP1" if layer == last else "BP2"] = self.adjoints[
+                self._bases_all[f"z{layer}"]
+            ].expr
+            if f"b{layer}" in self._bases:
+                row["BP3"] = self.adjoints[self._bases[f"b{layer}"]].expr
+            row["BP4"] = self.adjoints[self._bases[f"W{layer}"]].expr
+            rows.append(row)
+        return rows
 
     # ------------------------------------------------------------ definitions and composition
 

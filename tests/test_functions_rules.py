@@ -93,3 +93,12 @@ def test_fused_output_deltas():
     bce = sp.derive(sp.mlp([2, 1], activation="sigmoid", loss="bce"))
     assert str(ce.adjoints[ce.program.eqns[0].base].expr) == "a1[j] - y[j]"
     assert str(bce.adjoints[bce.program.eqns[0].base].expr) == "a1[j] - y[j]"
+
+
+def test_bp_equations_accessor():
+    d = sp.derive(sp.mlp([2, 3, 2], activation="tanh", loss="half_sse", bias="shared"))
+    output, hidden = d.bp_equations()
+    assert output["layer"] == 2 and str(output["BP1"]) == "(1 - a2[j]**2)*(a2[j] - y[j])"
+    assert str(hidden["BP2"]) == "(1 - a1[j]**2)*Sum(W2[k, j]*delta2[k], (k, 0, 1))"
+    assert str(hidden["BP3"]) == "Sum(delta1[k], (k, 0, 2))"  # a shared bias sums δ
+    assert str(hidden["BP4"]) == "delta1[j]*x[k]"
