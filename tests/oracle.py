@@ -31,7 +31,14 @@ def _product(shape):
 
 
 def random_point(derivation, seed: int = 0) -> dict:
-    """Random rationals in [-2, 2] (away from 0) for every leaf; softmax-CE targets sum to 1."""
+    """Random numbers in [-2, 2] (away from 0) for every leaf, as 30-digit Floats (exact
+    rationals would keep every exp(...) symbolic and the composed loss would never shrink);
+    softmax-CE targets sum to 1, BCE targets lie in (0, 1)."""
+    exact = _random_rationals(derivation, seed)
+    return {leaf: sympy.Float(value, 30) for leaf, value in exact.items()}
+
+
+def _random_rationals(derivation, seed: int) -> dict:
     rng = random.Random(seed)
     point = {}
     for leaf in leaves(derivation):
@@ -50,18 +57,85 @@ def random_point(derivation, seed: int = 0) -> dict:
 
 
 def oracle_gradients(derivation, point: dict, names=None) -> dict[str, sympy.Float]:
-    """∂C/∂θ for the named (default: every) scalar parameter: sympy.diff of the elementary
-    composed loss, at point."""
-    loss = as_elementary(derivation.composed_loss())
+    """∂C/∂θ for the named (default: every) scalar parameter: ``sympy.diff`` of the loss composed
+    from the *model* (its layers, activations written in elementary functions, and loss; or its
+    graph nodes), with every leaf but θ replaced by its number — C as a function of θ alone."""
     result = {}
     for name in names or derivation.params:
-        element = derivation.element(name)
-        others = {leaf: value for leaf, value in point.items() if leaf != element}
-        restricted = loss.xreplace(others)  # C as a function of this parameter alone
-        result[name] = sympy.diff(restricted, element).xreplace(point).evalf(25)
+        theta = derivation.element(name)
+        # A real symbol for θ keeps SymPy's assumption queries (is tanh(...) real?) cheap.
+        variable = sympy.Symbol("theta", real=True)
+        numbers = {leaf: value for leaf, value in point.items() if leaf != theta}
+        loss = composed_loss(derivation, numbers | {theta: variable})
+        result[name] = sympy.diff(loss, variable).xreplace({variable: point[theta]}).evalf(25)
     return result
 
 
-def value_at(derivation, expr, point: dict) -> sympy.Float:
-    """A named-intermediate expression composed down to the leaves, at point."""
-    return as_elementary(derivation.compose(expr)).xreplace(point).evalf(25)
+def composed_loss(derivation, numbers: dict) -> sympy.Expr:
+    """C written from the model spec alone (no IR equation, no derivative rule)."""
+    model = derivation.model
+    bases = {
+        b.label.name if isinstance(b, sympy.IndexedBase) else b.name: b
+        for b in derivation.program.shapes
+    }
+    if model.kind == "graph":
+        values = {
+            sympy.Symbol(p): numbers.get(sympy.Symbol(p), sympy.Symbol(p)) for p in model.params
+        }
+        for node, expr in model.nodes:
+            values[sympy.Symbol(node)] = as_elementary(expr).xreplace(values)
+        return values[sympy.Symbol(model.output)]
+
+    def leaf(name, *index):
+        element = bases[name][index] if index else bases[name]
+        return numbers.get(element, element)
+
+    a = [leaf("x", k) for k in range(model.inputs)]
+    for number, layer in enumerate(model.layers, 1):
+        z = [
+            sum(leaf(f"W{number}", j, k) * a[k] for k in range(len(a)))
+            + _bias(leaf, number, j, layer)
+            for j in range(layer.units)
+        ]
+        if layer.activation.is_softmax:
+            total = sum(sympy.exp(v) for v in z)
+            a = [sympy.exp(v) / total for v in z]
+        else:
+            a = [as_elementary(layer.activation.apply(v)) for v in z]
+    y = [leaf("y", j) for j in range(len(a))]
+    loss = model.loss
+    return loss.scale(len(a)) * sum(as_elementary(loss.element(a[j], y[j])) for j in range(len(a)))
+
+
+def _bias(leaf, number, j, layer):
+    if layer.bias == "none":
+        return 0
+    return leaf(f"b{number}", j) if layer.bias == "per_neuron" else leaf(f"b{number}")
+
+
+class NamedValues:
+    """Numbers for named-intermediate expressions (δ, a, z, ∂f/∂q ...) at a point: each named
+    intermediate is computed once, from its own definition in the derivation."""
+
+    def __init__(self, derivation, point: dict) -> None:
+        self.derivation, self.memo = derivation, dict(point)
+
+    def __call__(self, expr) -> sympy.Float:
+        return self._substitute(expr).evalf(25)
+
+    def _number(self, atom):
+        if atom not in self.memo:
+            definition = self.derivation.definition(atom)
+            if definition is None:
+                raise KeyError(f"no value for {atom}")
+            self.memo[atom] = self._substitute(definition)
+        return self.memo[atom]
+
+    def _substitute(self, expr):
+        labels = {i.base.label for i in expr.atoms(Indexed)}
+        atoms = list(expr.atoms(Indexed)) + [
+            s
+            for s in expr.free_symbols
+            if isinstance(s, sympy.Symbol) and not isinstance(s, sympy.Idx) and s not in labels
+        ]
+        return expr.xreplace({a: self._number(a) for a in atoms}).evalf(30)
