@@ -35,11 +35,12 @@ def generate(model, out_dir="generated", strategy: str = "auto", dtype: str = "f
     return _generate(model, out_dir, strategy=strategy, dtype=dtype)
 
 
-def check(model, values=None, samples: int = 5, strategy: str = "auto"):
-    """Cross-check symbolic, compiled and finite-difference gradients -> ``CheckReport``."""
-    from .check import check as _check
+def check(model, values=None, samples: int = 5, strategy: str = "auto", **options):
+    """Cross-check symbolic, compiled and finite-difference gradients -> ``CheckReport``
+    (options: ``dtypes=("float64", "float32")``, ``seed``; see ``symbprop.crosscheck``)."""
+    from .crosscheck import check as _check
 
-    return _check(model, values=values, samples=samples, strategy=strategy)
+    return _check(model, values=values, samples=samples, strategy=strategy, **options)
 
 
 __all__ = [

@@ -1,0 +1,122 @@
+"""Code generation: a model's derivation -> ``<out_dir>/<name>/kernels.py`` (NumPy + Numba only).
+
+    path = generate(model, "generated", strategy="auto", dtype="float64")
+    is_stale(model, "generated")            # True if the file differs from what would be written
+
+Pipeline: ``derive(model)`` -> a lowering builds the template context with printed code
+(``unrolled``: straight-line scalar code per sample; ``looped``: per-layer BLAS products and
+element loops; graphs: scalar code per node) -> ``emit.render`` (strict Jinja2, templates/) ->
+atomic write.  Same spec and symbprop version give byte-identical files.
+
+``auto`` picks ``unrolled`` for networks of at most ``AUTO_UNROLL_MAX`` scalar parameters and
+``looped`` above (measured crossover: see the constant).  ``unrolled`` refuses networks above
+``UNROLL_LIMIT`` parameters (code size and compile time grow with the weights).  Graphs have a
+single scalar lowering, reported as ``unrolled``.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from ..errors import SymbpropError
+from . import emit
+
+STRATEGIES = ("auto", "unrolled", "looped")
+DTYPES = ("float64", "float32")
+#: ``auto`` unrolls networks up to this many parameters (the measured crossover of
+#: loss_and_grad_into on 2 cores; see notes/README-kernels.md).
+AUTO_UNROLL_MAX = 256
+#: The largest network ``unrolled`` accepts.
+UNROLL_LIMIT = 1000
+
+
+class CodegenError(SymbpropError):
+    """A code-generation request that cannot be met (unknown strategy or dtype, too large)."""
+
+
+def resolve_strategy(model, strategy: str = "auto") -> str:
+    """The lowering used for ``model``: ``unrolled`` or ``looped``."""
+    if strategy not in STRATEGIES:
+        raise CodegenError(f"strategy: unknown {strategy!r}; allowed: {', '.join(STRATEGIES)}")
+    if model.kind == "graph":
+        return "unrolled"
+    if strategy == "auto":
+        return "unrolled" if model.param_count <= AUTO_UNROLL_MAX else "looped"
+    if strategy == "unrolled" and model.param_count > UNROLL_LIMIT:
+        raise CodegenError(
+            f"strategy: {model.name} has {model.param_count} parameters, more than unrolled "
+            f"code allows ({UNROLL_LIMIT}); use --strategy looped or auto"
+        )
+    return strategy
+
+
+def check_dtype(dtype: str) -> str:
+    if dtype not in DTYPES:
+        raise CodegenError(f"dtype: unknown {dtype!r}; allowed: {', '.join(DTYPES)}")
+    return dtype
+
+
+def source(model, strategy: str = "auto", dtype: str = "float64", derivation=None) -> str:
+    """The text of the kernel module for ``model`` (deterministic)."""
+    from ..derivation import derive
+    from .plan import describe, network_plan
+
+    strategy, dtype = resolve_strategy(model, strategy), check_dtype(dtype)
+    d = derivation if derivation is not None else derive(model)
+    if model.kind == "graph":
+        from .graphs import graph_context
+
+        context = graph_context(d)
+        title = f"{model.name}: value and gradient kernels."
+        summary = "A computational graph: " + ", ".join(f"{n} = {e}" for n, e in model.nodes) + "."
+        extra = {"param_list": ", ".join(model.params), "renamed": context["renamed"]}
+        template = "kernels_graph.py.j2"
+    else:
+        plan = network_plan(d)
+        if strategy == "unrolled":
+            from .unrolled import NAMING
+            from .unrolled import unrolled_context as build
+        else:
+            from .looped import NAMING
+            from .looped import looped_context as build
+        context = build(d, plan)
+        title = f"{model.name}: forward and backward kernels."
+        summary = f"A {describe(model)}."
+        extra = {"naming": NAMING, "sizes": repr(tuple(model.sizes)), "reduction": model.reduction,
+                 "n_in": model.inputs, "n_out": model.sizes[-1], **emit.packing(model)}
+        template = f"kernels_{strategy}.py.j2"
+    base = emit.base_context(model, strategy, dtype, title, context.pop("helpers"))
+    base["summary"] = textwrap.fill(summary, 96)
+    return emit.render(template, {**base, **context, **extra})
+
+
+def module_path(model, out_dir: str | Path) -> Path:
+    """``<out_dir>/<model name>/kernels.py``."""
+    return Path(out_dir) / model.name / "kernels.py"
+
+
+def generate(model, out_dir: str | Path = "generated", strategy: str = "auto",
+             dtype: str = "float64") -> Path:
+    """Write the kernel module of ``model`` under ``out_dir``; returns its path."""
+    text = source(model, strategy, dtype)
+    return emit.write(module_path(model, out_dir), text)
+
+
+def is_stale(model, out_dir: str | Path = "generated", strategy: str = "auto",
+             dtype: str = "float64") -> bool:
+    """True if ``<out_dir>/<name>/kernels.py`` is missing or differs from a fresh generation."""
+    path = module_path(model, out_dir)
+    try:
+        current = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return True
+    return current != source(model, strategy, dtype)
+
+
+def regenerate_examples(out_dir: str | Path = "generated") -> list[Path]:
+    """Write the kernels of every bundled example (auto strategy, float64) under ``out_dir``."""
+    from .. import examples
+    from ..spec import load
+
+    return [generate(load(f"examples:{name}"), out_dir) for name in examples.names()]

@@ -1,0 +1,208 @@
+"""What both network lowerings read from a ``Derivation``: layers, stable loss, comments.
+
+``network_plan(d)`` pairs each layer's forward equations (z^l, a^l, from ``d.program``) with its
+adjoints (δ^l, ∂C/∂W^l, ∂C/∂b^l, from ``d.adjoints``), in layer order; lowerings never
+differentiate, they print what the derivation says.
+
+``stable_loss(expr, plan)`` is the one numeric rewrite of the loss *value*: with a sigmoid output,
+``log(a)`` -> ``-softplus(-z)`` and ``log(1 - a)`` -> ``-softplus(z)``; with a softmax output,
+``log(a_j)`` -> ``z_j - lse`` (``lse`` = log Σ exp z, computed max-shifted).  The gradients need no
+rewrite: the derivation already fuses softmax + cross-entropy and sigmoid + BCE to δ = a − y.
+
+The comment helpers write the equations in the notation of the documents (``z¹ = W¹ x + b¹``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+from sympy import Indexed, IndexedBase, log
+
+from ..activations import Activation
+from ..derive import Adjoint
+from ..functions import softplus
+from ..ir import Eqn
+
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+SYMBOLS = {"sigmoid": "σ", "leaky_relu": "lrelu"}
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """Layer ``number`` (1-based): its forward equations and the adjoints differentiating them."""
+
+    number: int
+    n_in: int
+    n_out: int
+    activation: Activation
+    bias: str  # "per_neuron", "shared" or "none"
+    z: Eqn
+    a: Eqn
+    delta: Adjoint  # δ^l = ∂C/∂z^l (symbol delta<l>)
+    grad_w: Adjoint  # ∂C/∂W^l in terms of δ^l
+    grad_b: Adjoint | None  # ∂C/∂b^l, None without a bias
+    is_output: bool = False
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    layers: tuple[LayerPlan, ...]
+    loss: Eqn  # C = scale · Σ_j ℓ(a^L_j, y_j)
+    loss_name: str
+    reduction: str
+    sizes: tuple[int, ...]
+
+    @property
+    def output(self) -> LayerPlan:
+        return self.layers[-1]
+
+
+def network_plan(d) -> NetworkPlan:
+    """The layers of ``d.model`` with their equations and adjoints, in order."""
+    net, prog = d.model, d.program
+    by_role = {(e.role, e.layer): e for e in prog.eqns}
+    bases = {_label(p): p for p in prog.params}
+    layers = []
+    for number, layer in enumerate(net.layers, 1):
+        z_eqn, a_eqn = by_role[("z", number)], by_role[("a", number)]
+        bias = bases.get(f"b{number}")
+        layers.append(LayerPlan(
+            number, net.sizes[number - 1], net.sizes[number], layer.activation, layer.bias,
+            z_eqn, a_eqn, d.adjoints[z_eqn.base], d.adjoints[bases[f"W{number}"]],
+            d.adjoints[bias] if bias is not None else None, number == len(net.layers),
+        ))
+    return NetworkPlan(tuple(layers), prog.eqns[-1], net.loss.name, net.reduction, net.sizes)
+
+
+def _label(base) -> str:
+    return base.label.name if isinstance(base, IndexedBase) else base.name
+
+
+# -------------------------------------------------------------------- numerics
+
+
+def lse_symbol(layer: int) -> sympy.Symbol:
+    """log Σ_m exp(z^L_m) of a softmax output layer (a named per-sample quantity)."""
+    return sympy.Symbol(f"lse{layer}")
+
+
+def stable_loss(expr: sympy.Expr, plan: NetworkPlan) -> sympy.Expr:
+    """``expr`` with log(a^L) written through z^L so that it is finite for |z| up to 1e3."""
+    out = plan.output
+    a_base, z_base = out.a.out.base, out.z.out.base
+    name = out.activation.name
+
+    def is_log_of(e, sign):
+        if not isinstance(e, log):
+            return None
+        inner = e.args[0] if sign > 0 else 1 - e.args[0]
+        return inner if isinstance(inner, Indexed) and inner.base == a_base else None
+
+    def rewrite(e):
+        element = is_log_of(e, +1)
+        if element is not None:
+            z = z_base[element.indices]
+            return z - lse_symbol(out.number) if name == "softmax" else -softplus(-z)
+        z = z_base[is_log_of(e, -1).indices]
+        return -softplus(z)
+
+    if name == "sigmoid":
+        return expr.replace(lambda e: bool(is_log_of(e, 1) or is_log_of(e, -1)), rewrite)
+    if name == "softmax":
+        return expr.replace(lambda e: bool(is_log_of(e, 1)), rewrite)
+    return expr
+
+
+# -------------------------------------------------------------------- comments
+
+
+def sup(number: int) -> str:
+    return str(number).translate(SUPERSCRIPT)
+
+
+def activation_text(activation: Activation) -> str:
+    """σ, tanh, relu, ..., or the custom formula's name ``f``."""
+    if activation.is_custom:
+        return "f"
+    return SYMBOLS.get(activation.name, activation.name)
+
+
+def previous(number: int) -> str:
+    return "x" if number == 1 else f"a{sup(number - 1)}"
+
+
+def z_text(layer: LayerPlan) -> str:
+    bias = {"per_neuron": f" + b{sup(layer.number)}", "shared": f" + b{sup(layer.number)}",
+            "none": ""}[layer.bias]
+    return f"z{sup(layer.number)} = W{sup(layer.number)} {previous(layer.number)}{bias}"
+
+
+def a_text(layer: LayerPlan) -> str:
+    l_ = sup(layer.number)
+    if layer.activation.name == "identity":
+        return f"a{l_} = z{l_}"
+    text = f"a{l_} = {activation_text(layer.activation)}(z{l_})"
+    if layer.activation.is_custom:
+        text += f", f(z) = {layer.activation.formula}"
+    return text
+
+
+def forward_comment(layer: LayerPlan) -> str:
+    return f"# layer {layer.number}: {z_text(layer)},  {a_text(layer)}"
+
+
+LOSS_TEXT = {
+    "half_sse": "C = ½ Σ_j (y_j − a{L}_j)²",
+    "sse": "C = Σ_j (a{L}_j − y_j)²",
+    "mse": "C = (1/n_L) Σ_j (a{L}_j − y_j)²",
+    "bce": "C = −Σ_j [y_j log a{L}_j + (1 − y_j) log(1 − a{L}_j)]",
+    "softmax_cross_entropy": "C = −Σ_j y_j log a{L}_j",
+}
+
+
+def loss_text(plan: NetworkPlan, formula: str | None = None) -> str:
+    L = sup(plan.output.number)
+    if plan.loss_name in LOSS_TEXT:
+        return LOSS_TEXT[plan.loss_name].format(L=L)
+    return f"C = Σ_j ℓ(a{L}_j, y_j),  ℓ(a, y) = {formula}"
+
+
+def delta_comment(plan: NetworkPlan, layer: LayerPlan, formula: str | None = None) -> str:
+    """The equation δ^l comes from (BP1 for the output layer, BP2 otherwise)."""
+    l_ = sup(layer.number)
+    if layer.is_output:
+        fused = {"softmax_cross_entropy": " (softmax + cross-entropy fused)",
+                 "bce": " (sigmoid + BCE fused)"}.get(plan.loss_name)
+        if fused:
+            what = f"δ{l_} = a{l_} − y{fused}"
+        elif layer.activation.name == "identity":
+            what = f"δ{l_} = ∂C/∂a{l_}"
+        else:
+            what = f"δ{l_} = ∂C/∂a{l_} ⊙ {activation_text(layer.activation)}'(z{l_})"
+        return f"# {what}   from  {loss_text(plan, formula)},  {a_text(layer)}"
+    nxt = plan.layers[layer.number]
+    n_ = sup(nxt.number)
+    return (f"# δ{l_} = {activation_text(layer.activation)}'(z{l_}) ⊙ (W{n_}ᵀ δ{n_})   "
+            f"from  {a_text(layer)},  {z_text(nxt)}")
+
+
+def grad_comment(layer: LayerPlan) -> str:
+    """The equation ∂C/∂W^l and ∂C/∂b^l come from (BP3, BP4)."""
+    l_ = sup(layer.number)
+    prev = previous(layer.number)
+    prev = prev if layer.number == 1 else f"({prev})"
+    parts = [f"∂C/∂W{l_} = δ{l_} {prev}ᵀ"]
+    if layer.bias == "per_neuron":
+        parts.append(f"∂C/∂b{l_} = δ{l_}")
+    elif layer.bias == "shared":
+        parts.append(f"∂C/∂b{l_} = Σ_j δ{l_}_j")
+    return f"# {',  '.join(parts)}   from  {z_text(layer)}"
+
+
+def describe(net) -> str:
+    """One line: ``2-2-1 network (sigmoid, identity; half_sse, mean)``."""
+    sizes = "-".join(str(n) for n in net.sizes)
+    acts = ", ".join(layer.activation.name for layer in net.layers)
+    loss = net.loss.name if not net.loss.is_custom else f"custom loss {net.loss.formula}"
+    return f"{sizes} network ({acts}; {loss}, {net.reduction} over the batch)"

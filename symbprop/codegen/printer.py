@@ -1,0 +1,120 @@
+"""``NumbaPrinter``: SymPy expressions -> Python source that Numba compiles in nopython mode.
+
+A ``PythonCodePrinter`` subclass with a handful of ``_print_X`` overrides, no string munging:
+
+* functions map to ``math.*`` (``math.exp``, ``math.tanh``, ``math.erf``), which Numba supports;
+* the activations print as numerically stable helpers defined in the generated module
+  (``_sigmoid`` branches on the sign, ``_softplus(x) = max(x, 0) + log1p(exp(-|x|))``,
+  ``_gelu``); the helpers a module needs are collected in ``printer.helpers`` while printing;
+* ``Heaviside(x, h0)`` prints as a conditional expression with the value ``h0`` at 0, so
+  relu'(0) = step(0) = 0; ``Piecewise`` prints as nested conditional expressions, so exactly
+  one branch is evaluated (no NaN from the branch not taken) and a missing default is NaN;
+* ``Indexed`` elements (``z1[0]``, ``W1[j, k]``) print through the ``indexed`` setting, a
+  function ``Indexed -> str`` chosen by the lowering (``z1_0`` when unrolled, ``Z1[j, i]`` when
+  looped); ``symbols`` renames plain symbols (graph variables that shadow module names).
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.printing.precedence import precedence
+from sympy.printing.pycode import PythonCodePrinter
+
+from ..functions import elu, gelu, leaky_relu, relu, sigmoid, softplus, swish
+
+
+def _default_indexed(expr: sympy.Indexed) -> str:
+    return "_".join([expr.base.label.name, *(str(i) for i in expr.indices)])
+
+
+class NumbaPrinter(PythonCodePrinter):
+    """Print one expression as a Python expression for ``@njit`` code (see module docstring)."""
+
+    printmethod = "_numbacode"
+    _default_settings = dict(
+        PythonCodePrinter._default_settings,
+        indexed=_default_indexed,
+        symbols={},
+        strict=True,
+    )
+
+    def __init__(self, settings: dict | None = None) -> None:
+        super().__init__(settings or {})
+        self.helpers: set[str] = set()
+
+    # ---------------------------------------------------------------- names
+
+    def _print_Indexed(self, expr: sympy.Indexed) -> str:
+        return self._settings["indexed"](expr)
+
+    def _print_Symbol(self, expr: sympy.Symbol) -> str:
+        return self._settings["symbols"].get(expr.name, expr.name)
+
+    # ---------------------------------------------------------------- activations
+
+    def _helper(self, name: str, *args: sympy.Expr) -> str:
+        self.helpers.add(name)
+        return f"_{name}({', '.join(self._print(a) for a in args)})"
+
+    def _print_sigmoid(self, expr: sigmoid) -> str:
+        return self._helper("sigmoid", *expr.args)
+
+    def _print_softplus(self, expr: softplus) -> str:
+        return self._helper("softplus", *expr.args)
+
+    def _print_gelu(self, expr: gelu) -> str:
+        return self._helper("gelu", *expr.args)
+
+    def _print_swish(self, expr: swish) -> str:
+        x = self._print(expr.args[0])
+        return f"({x}*{self._helper('sigmoid', expr.args[0])})"
+
+    def _print_relu(self, expr: relu) -> str:
+        x = self._print(expr.args[0])
+        return f"({x} if {x} > 0.0 else 0.0)"
+
+    def _times(self, alpha: sympy.Expr, text: str) -> str:
+        if alpha == 1:
+            return text
+        return f"{self.parenthesize(alpha, precedence(sympy.Mul(2, 3, evaluate=False)))}*{text}"
+
+    def _print_leaky_relu(self, expr: leaky_relu) -> str:
+        x = self._print(expr.args[0])
+        return f"({x} if {x} > 0.0 else {self._times(expr.args[1], x)})"
+
+    def _print_elu(self, expr: elu) -> str:
+        x = self._print(expr.args[0])
+        return f"({x} if {x} > 0.0 else {self._times(expr.args[1], f'math.expm1({x})')})"
+
+    # ---------------------------------------------------------------- kinks and branches
+
+    def _print_Heaviside(self, expr: sympy.Heaviside) -> str:
+        x = self._print(expr.args[0])
+        h0 = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
+        if h0 == 0:
+            return f"(1.0 if {x} > 0.0 else 0.0)"
+        return f"(1.0 if {x} > 0.0 else ({self._print(sympy.Float(h0))} if {x} == 0.0 else 0.0))"
+
+    def _print_sign(self, expr: sympy.sign) -> str:
+        x = self._print(expr.args[0])
+        return f"(1.0 if {x} > 0.0 else (-1.0 if {x} < 0.0 else 0.0))"
+
+    def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
+        *branches, (last, condition) = expr.args
+        tail = self._print(last) if condition == sympy.true else "math.nan"
+        if condition != sympy.true:
+            branches = [*branches, (last, condition)]
+        for value, cond in reversed(branches):
+            tail = f"({self._print(value)} if {self._print(cond)} else {tail})"
+        return tail
+
+    def _print_Max(self, expr: sympy.Max) -> str:
+        return f"max({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Min(self, expr: sympy.Min) -> str:
+        return f"min({', '.join(self._print(a) for a in expr.args)})"
+
+
+def numba_code(expr: sympy.Expr, printer: NumbaPrinter | None = None, **settings) -> str:
+    """``expr`` printed by ``printer`` (or a fresh ``NumbaPrinter(settings)``)."""
+    return (printer or NumbaPrinter(settings)).doprint(expr)

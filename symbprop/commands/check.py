@@ -1,0 +1,34 @@
+"""``symbprop check SPEC [--at VALUES] [--samples N] [--strategy] [--float32]``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ..crosscheck import TOLERANCES, check
+from ..spec import load
+
+
+def command(
+    spec: Annotated[str, typer.Argument(help="A spec file, or examples:NAME.")],
+    at: Annotated[str | None, typer.Option("--at", help="A values file (or examples:NAME) "
+                                           "to check at, besides the random points.")] = None,
+    samples: Annotated[int, typer.Option(min=0, help="Random points to check at.")] = 5,
+    strategy: Annotated[str, typer.Option(help="auto (every lowering that applies), "
+                                          "unrolled or looped.")] = "auto",
+    float32: Annotated[bool, typer.Option("--float32", help="Also check float32 kernels.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the random points.")] = 0,
+) -> None:
+    """Cross-check symbolic, compiled and finite-difference gradients; exit 1 on disagreement."""
+    model = load(spec)
+    dtypes = ("float64", "float32") if float32 else ("float64",)
+    report = check(model, values=at, samples=samples, strategy=strategy, dtypes=dtypes, seed=seed)
+    Console(width=110).print(report.table())
+    tolerances = ", ".join(f"{k} atol {a:g} rtol {r:g}" for k, (a, r) in TOLERANCES.items())
+    typer.echo(f"max abs err {report.max_abs_err:.3g}, max rel err {report.max_rel_err:.3g} "
+               f"(tolerances, atol scaled by max(1, max |gradient|): {tolerances})")
+    if not report.ok:
+        typer.echo("symbprop check: the gradients disagree (rows marked FAIL)", err=True)
+        raise typer.Exit(1)

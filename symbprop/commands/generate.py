@@ -1,0 +1,37 @@
+"""``symbprop generate SPEC [-o DIR] [--strategy] [--dtype] [--check]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import codegen
+from ..spec import load
+
+
+def command(
+    spec: Annotated[str, typer.Argument(help="A spec file, or examples:NAME.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("generated"),
+    strategy: Annotated[str, typer.Option(help="auto, unrolled or looped.")] = "auto",
+    dtype: Annotated[str, typer.Option(help="float64 or float32.")] = "float64",
+    check: Annotated[bool, typer.Option("--check", help="Only report whether the file on disk "
+                                        "is stale (exit 1 if it is); write nothing.")] = False,
+) -> None:
+    """Write the Numba kernel module OUT/<name>/kernels.py for SPEC."""
+    model = load(spec)
+    path = codegen.module_path(model, out)
+    if check:
+        if codegen.is_stale(model, out, strategy, dtype):
+            reason = "missing" if not path.exists() else "differs from a fresh generation"
+            options = "".join(f" --{k} {v}" for k, v in (("strategy", strategy), ("dtype", dtype))
+                              if v != {"strategy": "auto", "dtype": "float64"}[k])
+            typer.echo(f"stale: {path} ({reason}); run: symbprop generate {spec} -o {out}"
+                       f"{options}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"up to date: {path}")
+        return
+    written = codegen.generate(model, out, strategy=strategy, dtype=dtype)
+    resolved = codegen.resolve_strategy(model, strategy)
+    typer.echo(f"wrote {written} ({resolved}, {dtype}, {model.param_count} parameters)")

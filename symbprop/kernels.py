@@ -1,0 +1,384 @@
+"""``compile_model`` and ``Kernels``: the generated module behind a dict-of-arrays interface.
+
+    k = symbprop.compile(model, strategy="auto", dtype="float64")
+    params = k.init_params(seed=0)               # {"W1": (n1, n0), "b1": (n1,), ...}
+    loss, grads = k.loss_and_grad(params, X, Y)  # grads: same names and shapes as params
+    history = k.fit(params, X, Y, lr=0.1, epochs=100, batch_size=32)   # updates params in place
+
+The module is generated into the cache directory (``symbprop.codegen.loader``) and imported from
+its file; ``k.module`` is it, ``k.path`` its file.  Every check happens here, before the compiled
+code runs: parameter names and shapes, real-number dtypes (cast to the kernel's dtype), NaN and
+infinity in parameters and data, the batch shape of X and Y, softmax cross-entropy targets that do
+not sum to 1.  Each raises a ``SymbpropError`` subclass naming the array and what was expected.
+
+Graph and expression models: ``k.loss_and_grad({"x": 1.0, ...})`` -> (value, {name: gradient}),
+and ``forward``/``loss``/``sgd_step``/``fit`` take the values alone (no X, Y).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from numba import njit
+
+from .codegen import check_dtype, resolve_strategy
+from .codegen.loader import cached_module
+from .errors import DataError, SymbpropError
+
+#: He initialisation for these activations; Xavier/Glorot for the others.
+RELU_FAMILY = {"relu", "leaky_relu", "elu", "gelu", "swish", "softplus"}
+REAL_KINDS = "fiu"
+#: From this many parameters on, ``flatten`` first looks for views of one vector (no copy).
+VIEW_MIN = 4096
+
+
+class ParamsError(SymbpropError):
+    """Parameters that do not fit the model (names, shapes, dtypes, NaN)."""
+
+
+def compile_model(model, strategy: str = "auto", dtype: str = "float64"):
+    """Generate (or reuse from the cache), import and wrap the kernels of ``model``."""
+    strategy, dtype = resolve_strategy(model, strategy), check_dtype(dtype)
+    module = cached_module(model, strategy, dtype)
+    cls = GraphKernels if model.kind == "graph" else Kernels
+    return cls(model, module, dtype)
+
+
+def _real(value, what: str, dtype) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype.kind not in REAL_KINDS:
+        raise ParamsError(f"{what}: dtype {array.dtype} is not a real number type; "
+                          f"expected floats (cast to {np.dtype(dtype).name})")
+    return array
+
+
+class _Base:
+    def __init__(self, model, module, dtype: str) -> None:
+        self.model, self.module = model, module
+        self.path = module.__file__
+        self.dtype = np.dtype(dtype)
+        self.strategy = module.STRATEGY
+        self.names = tuple(module.PARAM_NAMES)
+        self.shapes = dict(module.PARAM_SHAPES)
+        self.size = module.N_PARAMS
+        self._slices = [(n, module.PARAM_OFFSETS[n], int(np.prod(self.shapes[n], dtype=int)),
+                         self.shapes[n]) for n in self.names]
+        self._shape_list = [self.shapes[n] for n in self.names]
+        self._scalars = [n for n in self.names if not self.shapes[n]]
+        self._sum_tolerance = 1e-6 if self.dtype == np.float64 else 1e-3
+        if model.kind == "network":
+            self._n_in, self._n_out = model.inputs, model.sizes[-1]
+            self._one_hot = model.loss.targets_sum_to_one
+        self._views = [(n, start, start + size, shape if len(shape) != 1 else None)
+                       for n, start, size, shape in self._slices]
+
+    def __repr__(self) -> str:
+        return (f"<Kernels {self.model.name} ({self.strategy}, {self.dtype.name}, "
+                f"{self.size} parameters) from {self.path}>")
+
+    def flatten(self, params: dict) -> np.ndarray:
+        """One parameter vector (the kernel dtype) from ``params``; checks names, shapes, NaN.
+        When ``params`` are the views of one vector (``init_params``, ``unflatten``) and the model
+        has at least ``VIEW_MIN`` parameters, that vector itself is returned, not a copy."""
+        try:
+            arrays = [params[name] for name in self.names]
+        except (KeyError, TypeError):
+            self._name_error(params)
+        if len(params) != len(arrays):
+            self._name_error(params)
+        dtype = self.dtype
+        for a, shape in zip(arrays, self._shape_list):  # noqa: B905 (same length, checked)
+            if type(a) is not np.ndarray or a.dtype is not dtype or a.shape != shape:
+                arrays = [self._convert(n, a) for n, a in zip(self.names, arrays, strict=True)]
+                break
+        theta = self._shared_base(arrays) if self.size >= VIEW_MIN else None
+        if theta is None:
+            theta = np.concatenate(arrays, axis=None)
+        if not _all_finite(theta):
+            bad = next(n for n, start, size, _ in self._slices
+                       if not np.isfinite(theta[start:start + size]).all())
+            raise ParamsError(f"params[{bad!r}]: contains NaN or infinity")
+        return theta
+
+    def _shared_base(self, arrays: list) -> np.ndarray | None:
+        """The parameter vector itself when ``arrays`` are its views (as ``init_params`` and
+        ``unflatten`` return them): no copy of a large model's weights on every call."""
+        base = arrays[0].base
+        if type(base) is not np.ndarray or base.shape != (self.size,) or base.dtype is not \
+                self.dtype or not base.flags.c_contiguous:
+            return None
+        start = base.ctypes.data
+        for a, (_, offset, _, _) in zip(arrays, self._slices):  # noqa: B905
+            if a.base is not base or a.ctypes.data != start + offset * base.itemsize \
+                    or not a.flags.c_contiguous:
+                return None
+        return base
+
+    def _convert(self, name: str, value) -> np.ndarray:
+        array = _real(value, f"params[{name!r}]", self.dtype)
+        if array.shape != self.shapes[name]:
+            raise ParamsError(f"params[{name!r}]: shape {array.shape}, expected "
+                              f"{self.shapes[name]}")
+        return array.astype(self.dtype, copy=False)
+
+    def _name_error(self, params):
+        if not isinstance(params, dict):
+            raise ParamsError(f"params: expected a dict of {', '.join(self.names)}")
+        missing = [n for n in self.names if n not in params]
+        unknown = [str(n) for n in params if n not in self.shapes]
+        problem = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"
+        raise ParamsError(f"params: {problem}; expected {', '.join(self.names)}")
+
+    def unflatten(self, vector: np.ndarray) -> dict:
+        """``{name: array}`` views into ``vector`` (length N_PARAMS)."""
+        vector = np.asarray(vector)
+        if vector.shape != (self.size,):
+            raise ParamsError(f"vector: shape {vector.shape}, expected ({self.size},)")
+        return {n: vector[start:stop] if shape is None else vector[start:stop].reshape(shape)
+                for n, start, stop, shape in self._views}
+
+    def _write_back(self, params: dict, theta: np.ndarray) -> None:
+        for name, value in self.unflatten(theta).items():
+            old = params[name]
+            if isinstance(old, np.ndarray) and old.shape == value.shape and old.flags.writeable:
+                old[...] = value
+            else:
+                params[name] = value.copy()
+
+
+class Kernels(_Base):
+    """Kernels of a dense network (DESIGN.md §1); see the module docstring."""
+
+    def init_params(self, seed: int = 0) -> dict:
+        """He (normal, σ = √(2/n_in)) for relu-family layers, Glorot uniform otherwise; b = 0."""
+        rng = np.random.default_rng(seed)
+        theta = np.zeros(self.size, self.dtype)
+        params = self.unflatten(theta)  # views of one vector: flatten() then needs no copy
+        for number, layer in enumerate(self.model.layers, 1):
+            n_out, n_in = self.shapes[f"W{number}"]
+            if layer.activation.name in RELU_FAMILY:
+                weights = rng.normal(0.0, math.sqrt(2.0 / n_in), (n_out, n_in))
+            else:
+                limit = math.sqrt(6.0 / (n_in + n_out))
+                weights = rng.uniform(-limit, limit, (n_out, n_in))
+            params[f"W{number}"][...] = weights
+        return params
+
+    def _batch(self, X, Y=None):
+        X = self._data(X, "X", self.model.inputs)
+        if Y is None:
+            return X, None
+        Y = self._data(Y, "Y", self.model.sizes[-1])
+        if Y.shape[0] != X.shape[0]:
+            raise DataError(f"Y: {Y.shape[0]} samples, but X has {X.shape[0]}")
+        if self.model.loss.targets_sum_to_one:
+            error = _row_sum_error(Y)
+            if error > self._sum_tolerance:
+                raise DataError("Y: targets of softmax_cross_entropy must sum to 1 per sample "
+                                f"(one-hot or probabilities); off by up to {error:.3g}")
+        return X, Y
+
+    def _data(self, array, what: str, width: int) -> np.ndarray:
+        if not (type(array) is np.ndarray and array.dtype is self.dtype and array.ndim == 2
+                and array.shape[1] == width and array.shape[0] and array.flags.c_contiguous):
+            array = self._convert_data(array, what, width)
+        if not _all_finite(array):
+            row = int(np.argwhere(~np.isfinite(array))[0][0])
+            raise DataError(f"{what}: row {row} contains NaN or infinity")
+        return array
+
+    def _convert_data(self, array, what: str, width: int) -> np.ndarray:
+        array = np.asarray(array)
+        if array.dtype.kind not in REAL_KINDS:
+            raise DataError(f"{what}: dtype {array.dtype} is not a real number type")
+        if array.ndim == 1 and width == 1 and what == "Y":
+            array = array.reshape(-1, 1)
+        if array.ndim != 2 or array.shape[1] != width or array.shape[0] == 0:
+            hint = "; for one sample use X.reshape(1, -1)" if array.ndim == 1 else ""
+            raise DataError(f"{what}: shape {array.shape}, expected (batch, {width}) with "
+                            f"batch >= 1{hint}")
+        return np.ascontiguousarray(array, dtype=self.dtype)
+
+    def forward(self, params: dict, X) -> np.ndarray:
+        """a^L for every sample: (batch, n_L)."""
+        return self.module.forward(self.flatten(params), self._batch(X)[0])
+
+    def loss(self, params: dict, X, Y) -> float:
+        """L: the mean (or sum, per the spec) of the per-sample cost over the batch."""
+        X, Y = self._batch(X, Y)
+        return float(self.module.loss(self.flatten(params), X, Y))
+
+    def loss_and_grad(self, params: dict, X, Y) -> tuple[float, dict]:
+        """(L, {name: ∂L/∂name}) with the shapes of ``params``."""
+        if self.size < VIEW_MIN:
+            fast = self._fast_loss_and_grad(params, X, Y)
+            if fast is not None:
+                return fast
+        theta = self.flatten(params)
+        X, Y = self._batch(X, Y)
+        grad = np.empty(self.size, self.dtype)
+        value = self.module.loss_and_grad_into(theta, X, Y, grad)
+        return float(value), self.unflatten(grad)
+
+    def _fast_loss_and_grad(self, params, X, Y):
+        """One compiled call when everything already has the kernel's dtypes and shapes (the
+        common case); None, to take the checking path, otherwise or if anything is not finite."""
+        dtype, arrays = self.dtype, []
+        if type(params) is not dict or len(params) != len(self.names):
+            return None
+        for name, shape in zip(self.names, self._shape_list):  # noqa: B905
+            a = params.get(name)
+            if type(a) is not np.ndarray or a.dtype is not dtype or a.shape != shape \
+                    or not a.flags.c_contiguous:
+                return None
+            arrays.append(a if shape else a[()])
+        for array, width in ((X, self._n_in), (Y, self._n_out)):
+            if type(array) is not np.ndarray or array.dtype is not dtype or array.ndim != 2 \
+                    or array.shape[1] != width or not array.flags.c_contiguous:
+                return None
+        if X.shape[0] != Y.shape[0] or not X.shape[0]:
+            return None
+        if self._one_hot and _row_sum_error(Y) > self._sum_tolerance:
+            return None
+        value, theta, *grads = self.module.loss_and_grad_arrays(*arrays, X, Y)
+        if not _all_finite3(theta, X, Y):
+            return None
+        result = dict(zip(self.names, grads))  # noqa: B905 (one gradient per name)
+        for name in self._scalars:
+            result[name] = np.array(result[name], dtype)
+        return float(value), result
+
+    def sgd_step(self, params: dict, X, Y, lr: float) -> dict:
+        """New parameters θ − lr ∂L/∂θ (``params`` is not changed)."""
+        X, Y = self._batch(X, Y)
+        return self.unflatten(self.module.sgd_step(self.flatten(params), X, Y, _number(lr, "lr")))
+
+    def fit(self, params: dict, X, Y, lr: float = 0.1, epochs: int = 100, batch_size: int = 32,
+            seed: int = 0, progress: bool = True) -> np.ndarray:
+        """Minibatch SGD with the generated ``train``; updates ``params`` in place and returns
+        the loss of each epoch (accumulated over its batches, before each step)."""
+        theta = self.flatten(params)
+        X, Y = self._batch(X, Y)
+        lr = _number(lr, "lr")
+        epochs, seed = _count(epochs, "epochs", 0), _count(seed, "seed", 0)
+        batch_size = _count(batch_size, "batch_size", 1)
+
+        def run(theta, first, count):
+            return self.module.train(theta, X, Y, lr, count, batch_size, seed, first)
+
+        theta, history = _in_chunks(run, theta, epochs, progress, self.model.name)
+        self._write_back(params, theta)
+        return history
+
+
+class GraphKernels(_Base):
+    """Kernels of a computational graph: values in, (value, gradients) out."""
+
+    def init_params(self, seed: int = 0) -> dict:
+        """Standard normal draws for every variable."""
+        rng = np.random.default_rng(seed)
+        return {name: float(rng.standard_normal()) for name in self.names}
+
+    def flatten(self, params: dict) -> np.ndarray:
+        if isinstance(params, dict):
+            for name, value in params.items():
+                if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0:
+                    raise ParamsError(f"params[{name!r}]: expected a number, got {value!r}")
+        return super().flatten(params)
+
+    def forward(self, params: dict) -> float:
+        return float(self.module.forward(self.flatten(params)))
+
+    def loss(self, params: dict) -> float:
+        return self.forward(params)
+
+    def loss_and_grad(self, params: dict) -> tuple[float, dict]:
+        grad = np.empty(self.size, self.dtype)
+        value = self.module.loss_and_grad_into(self.flatten(params), grad)
+        return float(value), {name: float(g) for name, g in zip(self.names, grad, strict=True)}
+
+    def sgd_step(self, params: dict, lr: float) -> dict:
+        new = self.module.sgd_step(self.flatten(params), _number(lr, "lr"))
+        return {name: float(v) for name, v in zip(self.names, new, strict=True)}
+
+    def fit(self, params: dict, lr: float = 0.1, epochs: int = 100, progress: bool = True):
+        """Gradient descent on the graph's output; updates ``params`` in place (floats)."""
+        lr, epochs = _number(lr, "lr"), _count(epochs, "epochs", 0)
+        theta, history = _in_chunks(lambda t, first, count: self.module.train(t, lr, count),
+                                    self.flatten(params), epochs, progress, self.model.name)
+        params.update({name: float(v) for name, v in zip(self.names, theta, strict=True)})
+        return history
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _all_finite(array) -> bool:
+    """True if no entry is NaN or ±inf: Σ 0·v is 0 exactly unless some v is not finite (then
+    NaN), whatever the order of the sum, so reassociation (vectorization) cannot change it."""
+    flat = array.reshape(array.size)
+    total = 0.0
+    for i in range(flat.shape[0]):
+        total += flat[i] * 0.0
+    return total == 0.0
+
+
+@njit(cache=True)
+def _all_finite3(theta, X, Y) -> bool:
+    return _all_finite(theta) and _all_finite(X) and _all_finite(Y)
+
+
+@njit(cache=True)
+def _row_sum_error(Y) -> float:
+    """max_i |Σ_j Y[i, j] − 1| (softmax cross-entropy assumes each target row sums to 1)."""
+    worst = 0.0
+    for i in range(Y.shape[0]):
+        total = 0.0
+        for j in range(Y.shape[1]):
+            total += Y[i, j]
+        worst = max(worst, abs(total - 1.0))
+    return worst
+
+
+def _number(value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value):
+        raise ParamsError(f"{what}: expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _count(value, what: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ParamsError(f"{what}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _in_chunks(run, theta, epochs: int, progress: bool, name: str):
+    """``run(theta, first_epoch, count)`` over all epochs: in one call, or in chunks of about
+    0.2 s between which a rich progress bar is updated (the result is the same)."""
+    if not progress or epochs == 0:
+        return run(theta, 0, epochs)
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("loss {task.fields[loss]:.4g}"), TimeRemainingColumn())
+    histories, done, chunk = [], 0, 1
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        task = bar.add_task(f"training {name}", total=epochs, loss=float("nan"))
+        while done < epochs:
+            count = min(chunk, epochs - done)
+            start = time.perf_counter()
+            theta, history = run(theta, done, count)
+            histories.append(history)
+            done += count
+            bar.update(task, completed=done, loss=float(history[-1]))
+            elapsed = time.perf_counter() - start
+            chunk = max(1, min(chunk * 4, int(count * 0.2 / max(elapsed, 1e-6))))
+    return theta, np.concatenate(histories)

@@ -1,0 +1,152 @@
+"""The three-way cross-check: symbolic vs compiled vs finite differences, and ``symbprop check``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import symbprop as sp
+from symbprop import examples
+from symbprop.cli import app
+from symbprop.crosscheck import CheckReport, check
+from symbprop.reference import Reference
+
+SMALL = [n for n in examples.names() if not n.startswith(("digits", "mnist"))]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _cache_dir(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SYMBPROP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "symbprop-cache"))
+        yield
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_bundled_examples_agree_in_both_lowerings_and_dtypes(name):
+    model = sp.load(f"examples:{name}")
+    values = f"examples:{name}" if _has_values(name) else None
+    report = check(model, values=values, samples=2, dtypes=("float64", "float32"))
+    assert report.ok, str(report)
+    methods = {row.method for row in report.rows}
+    expected = {"unrolled float64", "unrolled float32", "finite differences"}
+    if model.kind == "network":
+        expected |= {"looped float64", "looped float32"}
+    assert methods == expected
+    assert report.max_rel_err < 1e-2
+
+
+@pytest.mark.parametrize("name", ["digits_64_32_10", "mnist_784_128_10"])
+def test_wide_examples_agree_through_the_index_form_reference(name):
+    report = check(sp.load(f"examples:{name}"), samples=1, dtypes=("float64", "float32"))
+    assert report.ok, str(report)
+    assert {row.method for row in report.rows} == {"looped float64", "looped float32",
+                                                    "finite differences"}
+
+
+ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "softplus", "elu", "swish", "gelu",
+               "identity", {"name": "custom", "formula": "z/(1+exp(-z))"}]
+LOSSES = ["half_sse", "sse", "mse", "bce", "softmax_cross_entropy", {"formula": "(a - y)**4"}]
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 3), min_size=2, max_size=4),
+    activation=st.sampled_from(ACTIVATIONS),
+    loss=st.sampled_from(LOSSES),
+    bias=st.sampled_from(["per_neuron", "shared", "none"]),
+    reduction=st.sampled_from(["mean", "sum"]),
+)
+def test_random_small_networks_agree(sizes, activation, loss, bias, reduction):
+    model = sp.mlp(sizes, activation=activation, loss=loss, bias=bias, reduction=reduction,
+                   name="hypothesis_net")
+    report = check(model, samples=2, dtypes=("float64", "float32"))
+    assert report.ok, str(report)
+
+
+def test_reference_evaluator_matches_derivation_evaluate():
+    model = sp.mlp([2, 3, 2], activation="tanh", loss="softmax_cross_entropy", bias="shared")
+    d = sp.derive(model)
+    rng = np.random.default_rng(1)
+    params = {n: rng.standard_normal(s) for n, s in model.param_shapes.items()}
+    X, Y = rng.standard_normal((2, 2)), np.array([[0.3, 0.7], [1.0, 0.0]])
+    exact = d.evaluate({"X": X.tolist(), "Y": Y.tolist(),
+                        "params": {n: v.tolist() for n, v in params.items()}})
+    entries = {n: np.arange(int(np.prod(s, dtype=int))) for n, s in model.param_shapes.items()}
+    loss, grads = Reference(d).loss_and_grad(params, (X, Y), entries)
+    assert loss == pytest.approx(exact["loss"], rel=1e-14)
+    assert grads["W1"][4] == pytest.approx(exact["grad"]["W1[2,0]"], rel=1e-13)
+    assert grads["b2"][0] == pytest.approx(exact["grad"]["b2"], rel=1e-13)
+
+
+def test_a_wrong_kernel_is_caught(monkeypatch):
+    import symbprop.crosscheck as check_module
+
+    real = check_module.compile_model
+
+    def broken(model, strategy, dtype="float64"):
+        kernels = real(model, strategy, dtype)
+        original = kernels.loss_and_grad
+
+        def loss_and_grad(params, X, Y):
+            loss, grads = original(params, X, Y)
+            grads["b1"] = grads["b1"] * 1.001
+            return loss, grads
+
+        kernels.loss_and_grad = loss_and_grad
+        return kernels
+
+    monkeypatch.setattr(check_module, "compile_model", broken)
+    report = check(sp.load("examples:nielsen_232"), samples=1)
+    assert not report.ok
+    failing = {(row.group, row.method) for row in report.rows if not row.ok}
+    assert failing == {("b1", "unrolled float64"), ("b1", "looped float64")}
+    assert "FAIL" in str(report)
+    result = CliRunner().invoke(app, ["check", "examples:nielsen_232", "--samples", "1"])
+    assert result.exit_code == 1, result.output
+    assert "disagree" in result.output
+
+
+def test_report_plain_text_and_properties():
+    report = check(sp.load("examples:staged"), values="examples:staged", samples=1)
+    assert isinstance(report, CheckReport) and report.ok and report.points == 2
+    text = str(report)
+    assert text.splitlines()[0] == "check staged: 2 points, all agree"
+    assert "x      unrolled float64" in text and "finite differences" in text
+    assert report.max_abs_err < 1e-6 and report.max_rel_err < 1e-5
+
+
+def test_check_command_prints_the_table_and_exits_zero():
+    result = CliRunner().invoke(app, ["check", "examples:nielsen_232",
+                                      "--at", "examples:nielsen_232", "--samples", "2"])
+    assert result.exit_code == 0, result.output
+    assert "check nielsen_232: 3 points, all agree" in result.output
+    assert "max abs err" in result.output
+
+
+def test_check_command_bad_values_exit_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("x: [1, 2]\n")
+    result = CliRunner().invoke(app, ["check", "examples:two_two_one", "--at", str(bad)])
+    assert result.exit_code == 2
+    assert "bad.yaml" in result.output
+
+
+def _has_values(name: str) -> bool:
+    try:
+        examples.example_values_path(name)
+    except Exception:
+        return False
+    return True
+
+
+def test_graph_random_points_stay_where_the_graph_is_defined(tmp_path):
+    model = sp.expression("log(x)*sqrt(y) + x*y", params=["x", "y"], name="logsqrt")
+    assert check(model, samples=4).ok
+    spec, values = tmp_path / "logsqrt.yaml", tmp_path / "negative.yaml"
+    spec.write_text('name: logsqrt\nexpression: "log(x)*sqrt(y) + x*y"\nparams: [x, y]\n')
+    values.write_text("x: -1.0\ny: 2.0\n")
+    result = CliRunner().invoke(app, ["check", str(spec), "--at", str(values)])
+    assert result.exit_code == 2 and "no real value at this point" in result.output
