@@ -1,0 +1,196 @@
+"""``symbprop train SPEC --data DATA ...`` and, for an expression, gradient descent on itself."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import SymbpropError
+
+DATA_HELP = "CSV (header row) or NPZ file, or a bundled data set: xor, iris, digits."
+LR_HELP = ("Learning rate η (default 0.1, or the values file's lr); for an expression give it "
+           "several times to compare rates side by side.")
+
+
+def command(
+    spec: Annotated[str, typer.Argument(help="A spec file (YAML) or examples:NAME.")],
+    data: Annotated[str | None, typer.Option(help=DATA_HELP)] = None,
+    features: Annotated[str | None, typer.Option(
+        help="Feature columns, comma-separated (CSV; default: all but the target), or the "
+             "features array (NPZ; default X).")] = None,
+    target: Annotated[str | None, typer.Option(
+        help="Target column(s) (CSV; default: the last column) or array (NPZ; default y).")] = None,
+    epochs: Annotated[int, typer.Option(min=0, help="Epochs (passes over the data).")] = 30,
+    lr: Annotated[list[float] | None, typer.Option("--lr", help=LR_HELP)] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Mini-batch size.")] = 32,
+    seed: Annotated[int, typer.Option(help="Seed for the initial weights, shuffling and the "
+                                           "held-out split.")] = 0,
+    schedule: Annotated[str, typer.Option(
+        help="constant | step (η·γ^⌊e/s⌋) | inverse (η/(1+k·e)) | exponential (η·e^(−k·e)).")
+    ] = "constant",
+    gamma: Annotated[float, typer.Option(help="step schedule: factor γ.")] = 0.5,
+    step_size: Annotated[int, typer.Option(help="step schedule: epochs per step s.")] = 10,
+    decay: Annotated[float, typer.Option(help="inverse/exponential schedule: k.")] = 0.05,
+    tol: Annotated[float | None, typer.Option(
+        help="Stop when η‖∇L‖ ≤ tol (full training set, each epoch / step). Expressions: "
+             "default 1e-6.")] = None,
+    test_fraction: Annotated[float | None, typer.Option(
+        help="Held-out share (default 0.2; 0 for data sets under 20 samples).")] = None,
+    standardize: Annotated[bool, typer.Option(
+        help="Scale features to mean 0, std 1 (statistics of the training part).")] = False,
+    plot: Annotated[Path | None, typer.Option(
+        help="Write the loss curve (or the descent plot) to a .png, .pdf or .svg file.")] = None,
+    save: Annotated[Path | None, typer.Option(help="Write the trained parameters (NPZ).")] = None,
+    init: Annotated[Path | None, typer.Option(help="Start from saved parameters (NPZ).")] = None,
+    steps: Annotated[int, typer.Option(min=0, help="Expression: gradient-descent steps.")] = 50,
+    at: Annotated[str | None, typer.Option(
+        help="Expression: start point (values YAML or examples:NAME; default: the bundled "
+             "values of an example, else 0).")] = None,
+    strategy: Annotated[str, typer.Option(help="Kernel strategy: auto | unrolled | looped.")
+    ] = "auto",
+    progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+) -> None:
+    """Train a network on data with its generated kernels (mini-batch SGD, progress bar, plots);
+    for an expression or graph, run gradient descent on it from a start point."""
+    from .. import load
+
+    model = load(spec)
+    if model.kind == "graph":
+        if data is not None:
+            raise SymbpropError(f"{spec}: an expression or graph is minimised on itself; "
+                                "--data is for networks")
+        _descend(model, spec, lr, steps, tol, at, plot)
+        return
+    if data is None:
+        raise SymbpropError(f"{spec}: --data is required to train a network "
+                            "(a CSV or NPZ file, or xor, iris, digits)")
+    if lr is not None and len(lr) > 1:
+        raise SymbpropError("--lr: give one learning rate to train a network (several are for "
+                            "comparing rates on an expression)")
+    from ..schedules import Schedule
+
+    rates = Schedule(schedule, lr[0] if lr else 0.1, gamma, step_size, decay)
+    _train_network(model, data, features, target, test_fraction, seed, standardize, rates,
+                   epochs, batch_size, tol, plot, save, init, strategy, progress)
+
+
+# ---------------------------------------------------------------- networks
+
+
+def _train_network(model, source, features, target, test_fraction, seed, standardize, rates,
+                   epochs, batch_size, tol, plot, save, init, strategy, progress) -> None:
+    from .. import compile as compile_model
+    from ..data import load_data
+    from ..params_io import load_params, save_params
+    from ..training import train_on
+
+    console = Console()
+    data = load_data(model, source, features, target, test_fraction, seed, standardize)
+    params = load_params(init, model) if init is not None else None
+    started = time.perf_counter()
+    kernels = compile_model(model, strategy=strategy)
+    if params is None:
+        params = kernels.init_params(seed)
+    history = train_on(kernels, params, data, schedule=rates, epochs=epochs,
+                       batch_size=batch_size, seed=seed, tol=tol, progress=progress)
+    compiled = time.perf_counter() - started - history.wall_time  # generate, import, JIT
+    _network_summary(console, model, data, rates, batch_size, history, compiled)
+    if save is not None:
+        extra = {} if data.mean is None else {"mean": data.mean, "scale": data.scale}
+        console.print(f"parameters saved to {save_params(save, history.params, model, extra)}")
+    if plot is not None:
+        title = f"{model.name} on {Path(str(source)).name}: {rates.describe()}"
+        console.print(f"plot written to {history.plot(plot, title=title)}")
+
+
+def _network_summary(console, model, data, rates, batch_size, history, compiled) -> None:
+    test = f" / {len(data.test)} held out" if data.test is not None else ""
+    console.print(f"[bold]{model.name}[/bold] on {data.source}: {len(data.train)} training "
+                  f"samples{test}; batch {batch_size}; {rates.describe()}")
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_row("train loss", f"{history.final_loss:.6g}")
+    if history.accuracies:
+        table.add_row("train accuracy", f"{history.accuracies[-1]:.2%}")
+    if history.test_losses:
+        table.add_row("test loss", f"{history.test_losses[-1]:.6g}")
+    if history.test_accuracies:
+        table.add_row("test accuracy", f"{history.test_accuracies[-1]:.2%}")
+    table.add_row("epochs run", str(history.epochs))
+    table.add_row("wall time", f"{history.wall_time:.3f} s training "
+                               f"(+ {compiled:.2f} s to build and load the kernels)")
+    table.add_row("stopped", history.reason)
+    console.print(table)
+
+
+# ---------------------------------------------------------------- expressions
+
+
+def _descend(model, spec, lrs, steps, tol, at, plot) -> None:
+    from .. import gd
+
+    start, default_lr = _start(model, spec, at)
+    objective = gd.Objective(model)
+    rates = list(lrs) if lrs else [default_lr]
+    tol = gd.DEFAULT_TOL if tol is None else tol
+    runs = gd.compare(objective, start, rates, steps, tol)
+    console = Console()
+    console.print(f"gradient descent on [bold]L = {objective.loss_expr}[/bold] from "
+                  + ", ".join(f"{n} = {start[n]:g}" for n in objective.names)
+                  + f"; at most {steps} steps; stop when α‖∇L‖ ≤ ε = {tol:g}")
+    if len(runs) == 1:
+        console.print(_iterates_table(runs[0]))
+    console.print(_runs_table(runs))
+    if plot is not None:
+        console.print(f"plot written to {gd.plot(runs, plot, objective)}")
+
+
+def _start(model, spec: str, at: str | None) -> tuple[dict, float]:
+    from ..errors import ValuesError
+    from ..examples import example_values_path
+    from ..values import DEFAULT_LR, load_values
+
+    if at is None and spec.startswith("examples:"):
+        try:
+            example_values_path(spec[len("examples:"):])
+            at = spec
+        except ValuesError:
+            pass
+    if at is None:
+        return {name: 0.0 for name in model.params}, DEFAULT_LR
+    values = load_values(model, at)
+    return dict(values.params), values.lr
+
+
+def _iterates_table(run, head: int = 8, tail: int = 3) -> Table:
+    table = Table(title=f"iterates, α = {run.lr:g}", title_justify="left")
+    table.add_column("k", justify="right")
+    for name in run.names:
+        table.add_column(name, justify="right")
+    table.add_column("L", justify="right")
+    table.add_column("‖∇L‖", justify="right")
+    count = len(run.values)
+    shown = list(range(count)) if count <= head + tail + 1 else \
+        [*range(head), None, *range(count - tail, count)]
+    for k in shown:
+        if k is None:
+            table.add_row("⋮", *["⋮"] * (len(run.names) + 2))
+            continue
+        table.add_row(str(k), *(f"{v:.6g}" for v in run.iterates[k]), f"{run.values[k]:.6g}",
+                      f"{run.grad_norms[k]:.3g}")
+    return table
+
+
+def _runs_table(runs) -> Table:
+    table = Table(title="learning rates", title_justify="left")
+    for column in ("α", "steps", "final point", "L", "α‖∇L‖", "verdict"):
+        table.add_column(column, justify="left" if column in ("final point", "verdict")
+                         else "right")
+    for run in runs:
+        table.add_row(f"{run.lr:g}", str(run.steps), run.final_point, f"{run.values[-1]:.6g}",
+                      f"{run.final_step:.2g}", run.label)
+    return table
