@@ -258,7 +258,8 @@ class Kernels(_Base):
     def fit(self, params: dict, X, Y, lr: float = 0.1, epochs: int = 100, batch_size: int = 32,
             seed: int = 0, progress: bool = True) -> np.ndarray:
         """Minibatch SGD with the generated ``train``; updates ``params`` in place and returns
-        the loss of each epoch (accumulated over its batches, before each step)."""
+        the loss of each epoch (accumulated over its batches, before each step) as a
+        ``LossHistory`` (an array with ``.plot(path)``)."""
         theta = self.flatten(params)
         X, Y = self._batch(X, Y)
         lr = _number(lr, "lr")
@@ -270,7 +271,7 @@ class Kernels(_Base):
 
         theta, history = _in_chunks(run, theta, epochs, progress, self.model.name)
         self._write_back(params, theta)
-        return history
+        return history.view(LossHistory)
 
 
 class GraphKernels(_Base):
@@ -309,7 +310,17 @@ class GraphKernels(_Base):
         theta, history = _in_chunks(lambda t, first, count: self.module.train(t, lr, count),
                                     self.flatten(params), epochs, progress, self.model.name)
         params.update({name: float(v) for name, v in zip(self.names, theta, strict=True)})
-        return history
+        return history.view(LossHistory)
+
+
+class LossHistory(np.ndarray):
+    """What ``fit`` returns: the loss of each epoch, a NumPy array that plots itself
+    (``history.plot("loss.png")``, PNG/PDF/SVG; needs matplotlib)."""
+
+    def plot(self, path, title: str | None = None):
+        from .training import History
+
+        return History(losses=[float(v) for v in self]).plot(path, title)
 
 
 @njit(cache=True, fastmath={"reassoc"})

@@ -223,6 +223,14 @@ def test_fit_learns_xor_reproducibly_and_in_place():
     assert all(np.array_equal(params[n], again[n]) for n in params)
 
 
+def test_fit_history_plots_itself(tmp_path):
+    pytest.importorskip("matplotlib")
+    k = sp.compile(sp.load("examples:quadratic"))
+    history = k.fit({"x": 0.0}, lr=0.1, epochs=20, progress=False)
+    path = history.plot(tmp_path / "loss.png")
+    assert path.stat().st_size > 1000 and path.read_bytes()[:4] == b"\x89PNG"
+
+
 def test_train_shuffles_with_a_seed_and_resumes():
     k = sp.compile(sp.load("examples:two_two_one"))
     rng = np.random.default_rng(0)
