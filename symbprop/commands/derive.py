@@ -29,6 +29,9 @@ def command(
     lr: Annotated[float | None, typer.Option(
         "--lr", help="Learning rate for the worked example (overrides the values file's lr).",
     )] = None,
+    kernels: Annotated[bool, typer.Option(
+        "--kernels", help="Add the compiled kernels' gradients to the verification table.",
+    )] = False,
 ) -> None:
     """Print the derivation of SPEC: forward pass, local derivatives, backward pass (BP1-BP4),
     every gradient as a chain-rule product; with --at, a worked example, one gradient-descent
@@ -45,8 +48,29 @@ def command(
             values = _with_lr(values, lr)
     elif lr is not None:
         raise SymbpropError("--lr needs --at VALUES (the point to start from)")
-    document = render.render(derive(model), values, fmt, max_params=max_params)
+    if kernels and values is None:
+        raise SymbpropError("--kernels needs --at VALUES (the point to compare at)")
+    options = {"kernel_gradients": kernel_gradients} if kernels else {}
+    document = render.render(derive(model), values, fmt, max_params=max_params, **options)
     _emit(document, output)
+
+
+def kernel_gradients(d, values) -> dict[str, float]:
+    """∂L/∂θ from the compiled kernels (float64) at validated ``values``, by scalar name."""
+    import numpy as np
+
+    from ..kernels import compile_model
+
+    k = compile_model(d.model)
+    if d.model.kind == "graph":
+        return dict(k.loss_and_grad(values.params)[1])
+    params = {name: np.asarray(array, dtype=float) for name, array in values.params.items()}
+    _, grads = k.loss_and_grad(params, np.asarray(values.X), np.asarray(values.Y))
+    return {name: float(grads[name.split("[")[0]][_index(name)]) for name in d.params}
+
+
+def _index(name: str) -> tuple[int, ...]:
+    return tuple(int(i) for i in name[name.index("[") + 1 : -1].split(",")) if "[" in name else ()
 
 
 def _format(fmt: str | None, output: Path | None) -> str:
