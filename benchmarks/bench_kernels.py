@@ -124,7 +124,7 @@ def markdown(rows) -> str:
         cells = [format_time(ours.seconds)]
         for peer in ("numpy", "pytorch", "jax"):
             r = impls.get(peer)
-            cells.append("—" if r is None else f"{format_time(r.seconds)} ({r.ratio:.0f}×)")
+            cells.append("—" if r is None else f"{format_time(r.seconds)} ({r.ratio:.1f}×)")
         lines.append(f"| {net} | {batch} | {dtype} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -134,7 +134,12 @@ def table(rows: list[Row], roofline: float | None = None):
     for row in rows:
         ratio = "1" if row.ratio is None else f"{row.ratio:.1f}×"
         gflops = "" if row.gflops is None else f"{row.gflops:.1f}"
-        if row.gflops is not None and roofline and row.impl == "symbprop":
+        if (
+            row.gflops is not None
+            and roofline
+            and row.impl == "symbprop"
+            and row.dtype == "float64"
+        ):
             gflops += f" ({100 * row.gflops / roofline:.0f}%)"
         out.add_row(
             row.net, str(row.batch), row.dtype, row.impl, format_time(row.seconds), ratio, gflops
