@@ -18,24 +18,28 @@ and ``forward``/``loss``/``sgd_step``/``fit`` take the values alone (no X, Y).
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
-from numba import njit
 
 from .codegen import check_dtype, resolve_strategy
 from .codegen.loader import cached_module
-from .errors import DataError, SymbpropError
+from .errors import DataError
+from .fitting import LossHistory, in_chunks
+from .kernel_checks import (
+    REAL_KINDS,
+    ParamsError,
+    all_finite,
+    all_finite3,
+    checked_count,
+    checked_number,
+    real_array,
+    row_sum_error,
+)
 
 #: He initialisation for these activations; Xavier/Glorot for the others.
 RELU_FAMILY = {"relu", "leaky_relu", "elu", "gelu", "swish", "softplus"}
-REAL_KINDS = "fiu"
 #: From this many parameters on, ``flatten`` first looks for views of one vector (no copy).
 VIEW_MIN = 4096
-
-
-class ParamsError(SymbpropError):
-    """Parameters that do not fit the model (names, shapes, dtypes, NaN)."""
 
 
 def compile_model(model, strategy: str = "auto", dtype: str = "float64"):
@@ -44,14 +48,6 @@ def compile_model(model, strategy: str = "auto", dtype: str = "float64"):
     module = cached_module(model, strategy, dtype)
     cls = GraphKernels if model.kind == "graph" else Kernels
     return cls(model, module, dtype)
-
-
-def _real(value, what: str, dtype) -> np.ndarray:
-    array = np.asarray(value)
-    if array.dtype.kind not in REAL_KINDS:
-        raise ParamsError(f"{what}: dtype {array.dtype} is not a real number type; "
-                          f"expected floats (cast to {np.dtype(dtype).name})")
-    return array
 
 
 class _Base:
@@ -96,7 +92,7 @@ class _Base:
         theta = self._shared_base(arrays) if self.size >= VIEW_MIN else None
         if theta is None:
             theta = np.concatenate(arrays, axis=None)
-        if not _all_finite(theta):
+        if not all_finite(theta):
             bad = next(n for n, start, size, _ in self._slices
                        if not np.isfinite(theta[start:start + size]).all())
             raise ParamsError(f"params[{bad!r}]: contains NaN or infinity")
@@ -117,7 +113,7 @@ class _Base:
         return base
 
     def _convert(self, name: str, value) -> np.ndarray:
-        array = _real(value, f"params[{name!r}]", self.dtype)
+        array = real_array(value, f"params[{name!r}]", self.dtype)
         if array.shape != self.shapes[name]:
             raise ParamsError(f"params[{name!r}]: shape {array.shape}, expected "
                               f"{self.shapes[name]}")
@@ -174,7 +170,7 @@ class Kernels(_Base):
         if Y.shape[0] != X.shape[0]:
             raise DataError(f"Y: {Y.shape[0]} samples, but X has {X.shape[0]}")
         if self.model.loss.targets_sum_to_one:
-            error = _row_sum_error(Y)
+            error = row_sum_error(Y)
             if error > self._sum_tolerance:
                 raise DataError("Y: targets of softmax_cross_entropy must sum to 1 per sample "
                                 f"(one-hot or probabilities); off by up to {error:.3g}")
@@ -184,7 +180,7 @@ class Kernels(_Base):
         if not (type(array) is np.ndarray and array.dtype is self.dtype and array.ndim == 2
                 and array.shape[1] == width and array.shape[0] and array.flags.c_contiguous):
             array = self._convert_data(array, what, width)
-        if not _all_finite(array):
+        if not all_finite(array):
             row = int(np.argwhere(~np.isfinite(array))[0][0])
             raise DataError(f"{what}: row {row} contains NaN or infinity")
         return array
@@ -240,10 +236,10 @@ class Kernels(_Base):
                 return None
         if X.shape[0] != Y.shape[0] or not X.shape[0]:
             return None
-        if self._one_hot and _row_sum_error(Y) > self._sum_tolerance:
+        if self._one_hot and row_sum_error(Y) > self._sum_tolerance:
             return None
         value, theta, *grads = self.module.loss_and_grad_arrays(*arrays, X, Y)
-        if not _all_finite3(theta, X, Y):
+        if not all_finite3(theta, X, Y):
             return None
         result = dict(zip(self.names, grads))  # noqa: B905 (one gradient per name)
         for name in self._scalars:
@@ -253,7 +249,8 @@ class Kernels(_Base):
     def sgd_step(self, params: dict, X, Y, lr: float) -> dict:
         """New parameters θ − lr ∂L/∂θ (``params`` is not changed)."""
         X, Y = self._batch(X, Y)
-        return self.unflatten(self.module.sgd_step(self.flatten(params), X, Y, _number(lr, "lr")))
+        lr = checked_number(lr, "lr")
+        return self.unflatten(self.module.sgd_step(self.flatten(params), X, Y, lr))
 
     def fit(self, params: dict, X, Y, lr: float = 0.1, epochs: int = 100, batch_size: int = 32,
             seed: int = 0, progress: bool = True) -> np.ndarray:
@@ -262,14 +259,14 @@ class Kernels(_Base):
         ``LossHistory`` (an array with ``.plot(path)``)."""
         theta = self.flatten(params)
         X, Y = self._batch(X, Y)
-        lr = _number(lr, "lr")
-        epochs, seed = _count(epochs, "epochs", 0), _count(seed, "seed", 0)
-        batch_size = _count(batch_size, "batch_size", 1)
+        lr = checked_number(lr, "lr")
+        epochs, seed = checked_count(epochs, "epochs", 0), checked_count(seed, "seed", 0)
+        batch_size = checked_count(batch_size, "batch_size", 1)
 
         def run(theta, first, count):
             return self.module.train(theta, X, Y, lr, count, batch_size, seed, first)
 
-        theta, history = _in_chunks(run, theta, epochs, progress, self.model.name)
+        theta, history = in_chunks(run, theta, epochs, progress, self.model.name)
         self._write_back(params, theta)
         return history.view(LossHistory)
 
@@ -301,95 +298,15 @@ class GraphKernels(_Base):
         return float(value), {name: float(g) for name, g in zip(self.names, grad, strict=True)}
 
     def sgd_step(self, params: dict, lr: float) -> dict:
-        new = self.module.sgd_step(self.flatten(params), _number(lr, "lr"))
+        new = self.module.sgd_step(self.flatten(params), checked_number(lr, "lr"))
         return {name: float(v) for name, v in zip(self.names, new, strict=True)}
 
     def fit(self, params: dict, lr: float = 0.1, epochs: int = 100, progress: bool = True):
         """Gradient descent on the graph's output; updates ``params`` in place (floats)."""
-        lr, epochs = _number(lr, "lr"), _count(epochs, "epochs", 0)
-        theta, history = _in_chunks(lambda t, first, count: self.module.train(t, lr, count),
+        lr, epochs = checked_number(lr, "lr"), checked_count(epochs, "epochs", 0)
+        theta, history = in_chunks(lambda t, first, count: self.module.train(t, lr, count),
                                     self.flatten(params), epochs, progress, self.model.name)
         params.update({name: float(v) for name, v in zip(self.names, theta, strict=True)})
         return history.view(LossHistory)
 
 
-class LossHistory(np.ndarray):
-    """What ``fit`` returns: the loss of each epoch, a NumPy array that plots itself
-    (``history.plot("loss.png")``, PNG/PDF/SVG; needs matplotlib)."""
-
-    def plot(self, path, title: str | None = None):
-        from .training import History
-
-        return History(losses=[float(v) for v in self]).plot(path, title)
-
-
-@njit(cache=True, fastmath={"reassoc"})
-def _all_finite(array) -> bool:
-    """True if no entry is NaN or ±inf: Σ 0·v is 0 exactly unless some v is not finite (then
-    NaN), whatever the order of the sum, so reassociation (vectorization) cannot change it."""
-    flat = array.reshape(array.size)
-    total = 0.0
-    for i in range(flat.shape[0]):
-        total += flat[i] * 0.0
-    return total == 0.0
-
-
-@njit(cache=True)
-def _all_finite3(theta, X, Y) -> bool:
-    return _all_finite(theta) and _all_finite(X) and _all_finite(Y)
-
-
-@njit(cache=True)
-def _row_sum_error(Y) -> float:
-    """max_i |Σ_j Y[i, j] − 1| (softmax cross-entropy assumes each target row sums to 1)."""
-    worst = 0.0
-    for i in range(Y.shape[0]):
-        total = 0.0
-        for j in range(Y.shape[1]):
-            total += Y[i, j]
-        worst = max(worst, abs(total - 1.0))
-    return worst
-
-
-def _number(value, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(value):
-        raise ParamsError(f"{what}: expected a finite number, got {value!r}")
-    return float(value)
-
-
-def _count(value, what: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParamsError(f"{what}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _in_chunks(run, theta, epochs: int, progress: bool, name: str):
-    """``run(theta, first_epoch, count)`` over all epochs: in one call, or in chunks of about
-    0.2 s between which a rich progress bar is updated (the result is the same)."""
-    if not progress or epochs == 0:
-        return run(theta, 0, epochs)
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("loss {task.fields[loss]:.4g}"), TimeRemainingColumn())
-    histories, done, chunk = [], 0, 1
-    with Progress(*columns, console=Console(stderr=True)) as bar:
-        task = bar.add_task(f"training {name}", total=epochs, loss=float("nan"))
-        while done < epochs:
-            count = min(chunk, epochs - done)
-            start = time.perf_counter()
-            theta, history = run(theta, done, count)
-            histories.append(history)
-            done += count
-            bar.update(task, completed=done, loss=float(history[-1]))
-            elapsed = time.perf_counter() - start
-            chunk = max(1, min(chunk * 4, int(count * 0.2 / max(elapsed, 1e-6))))
-    return theta, np.concatenate(histories)
