@@ -31,19 +31,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import sympy
 
 from .codegen import AUTO_UNROLL_MAX, check_dtype, resolve_strategy
 from .derivation import derive
 from .errors import SymbpropError
-from .functions import as_elementary
 from .kernels import compile_model
 from .reference import Reference
+from .sampling import random_point
 from .values import load_values
 
 EVALUATE_MAX = 300
 MAX_ENTRIES = 64
-KINKED = {"relu", "leaky_relu", "elu"}
 #: (atol, rtol) per comparison with the symbolic value (see the module docstring).
 TOLERANCES = {"float64": (1e-12, 1e-9), "float32": (1e-4, 2e-3), "fd": (1e-6, 1e-5)}
 
@@ -152,7 +150,7 @@ def check(
     symbolic = _Symbolic(d)
     rng = np.random.default_rng(seed)
     points = [_given(model, values)] if values is not None else []
-    points += [_random_point(model, symbolic, rng) for _ in range(samples)]
+    points += [random_point(model, symbolic, rng) for _ in range(samples)]
     tally = _Tally()
     for params, data in points:
         sym_loss, sym_grad, entries = symbolic(params, data, rng)
@@ -221,52 +219,6 @@ def _given(model, values):
     if model.kind == "graph":
         return params, None
     return params, (np.asarray(vals.X, dtype=np.float64), np.asarray(vals.Y, dtype=np.float64))
-
-
-def _random_point(model, symbolic, rng, tries: int = 50):
-    for attempt in range(tries):
-        params, data = _draw(model, rng, positive=attempt >= tries // 2)
-        if model.kind == "graph":
-            if symbolic.defined(params):
-                return params, data
-        elif not _near_kink(model, symbolic.forward_z(params, data)):
-            return params, data
-    return params, data
-
-
-def _draw(model, rng, positive: bool = False):
-    if model.kind == "graph":  # N(0, 1); half-normal if the graph is undefined there (log, sqrt)
-        draw = (lambda: abs(rng.standard_normal())) if positive else rng.standard_normal
-        return {name: np.float64(draw()) for name in model.params}, None
-    params = {}
-    for name, shape in model.param_shapes.items():
-        spread = 1.0 / np.sqrt(shape[1]) if name.startswith("W") else 0.5
-        params[name] = rng.normal(0.0, spread, shape)
-    n_out, batch = model.sizes[-1], 2
-    X = rng.standard_normal((batch, model.inputs))
-    if model.loss.targets_sum_to_one:
-        Y = rng.dirichlet(np.ones(n_out), batch)
-    elif model.loss.name == "bce":
-        Y = rng.uniform(0.05, 0.95, (batch, n_out))
-    else:
-        Y = rng.standard_normal((batch, n_out))
-    return params, (X, Y)
-
-
-def _near_kink(model, zs) -> bool:
-    if model.kind == "graph":
-        return False
-    for layer, z in zip(model.layers, zs, strict=True):
-        act = layer.activation
-        kinked = act.name in KINKED or (
-            act.is_custom
-            and as_elementary(act.expr).has(
-                sympy.Max, sympy.Min, sympy.Abs, sympy.Heaviside, sympy.Piecewise, sympy.sign
-            )
-        )
-        if kinked and np.min(np.abs(z)) < 1e-3:
-            return True
-    return False
 
 
 # -------------------------------------------------------------------- the three sources
