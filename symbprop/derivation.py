@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 
 import sympy
-from sympy import Idx, Indexed, IndexedBase
+from sympy import Idx, Indexed
 
 from .derive import Adjoint, reverse_sweep
 from .errors import SymbpropError
 from .indexing import bound_indices, index_values, instantiate, rename_indices
-from .ir import Program, program
+from .ir import Program, label, program
 from .model import Graph, Network
 
 FREE_NAMES = ("j", "k")
@@ -50,12 +50,17 @@ class Derivation:
         self.adjoints: dict[sympy.Basic, Adjoint] = {
             v: canonical(a) for v, a in reverse_sweep(self.program).items()
         }
-        self._bases = {_label(p): p for p in self.program.params}
-        self._bases_all = {_label(e.base): e.base for e in self.program.eqns}
+        named = [a.symbol for a in self.adjoints.values() if a.symbol is not None]
+        self._by_name = {label(v): v for v in [*self.program.shapes, *named]}
         self._definitions: dict = {}  # scalar element -> right-hand side (memo)
         self._composed: dict = {}  # scalar element -> composed definition (memo)
 
     # ------------------------------------------------------------ scalar parameters
+
+    def base(self, name: str) -> sympy.Basic:
+        """The IR variable or named adjoint called ``name``: ``"x"``, ``"W1"``, ``"z2"``,
+        ``"delta1"``, ``"q"``, ``"df_dq"`` (an IndexedBase or a Symbol); KeyError if none."""
+        return self._by_name[name]
 
     @functools.cached_property
     def params(self) -> tuple[str, ...]:
@@ -68,7 +73,8 @@ class Derivation:
     def element(self, name: str) -> sympy.Expr:
         """The SymPy element of a scalar parameter name such as ``"W1[0,1]"`` or ``"x"``."""
         match = PARAM_RE.match(name)
-        base = self._bases.get(match.group(1)) if match else None
+        base = self._by_name.get(match.group(1)) if match else None
+        base = base if base in self.program.params else None
         shape = self.program.shapes.get(base, None)
         indices = (
             tuple(int(i) for i in match.group(2).split(",")) if match and match.group(2) else ()
@@ -101,12 +107,10 @@ class Derivation:
         last = len(self.model.layers)
         for layer in range(last, 0, -1):
             row = {"layer": layer}
-            row["BP1" if layer == last else "BP2"] = self.adjoints[
-                self._bases_all[f"z{layer}"]
-            ].expr
-            if f"b{layer}" in self._bases:
-                row["BP3"] = self.adjoints[self._bases[f"b{layer}"]].expr
-            row["BP4"] = self.adjoints[self._bases[f"W{layer}"]].expr
+            row["BP1" if layer == last else "BP2"] = self.adjoints[self.base(f"z{layer}")].expr
+            if f"b{layer}" in self._by_name:
+                row["BP3"] = self.adjoints[self.base(f"b{layer}")].expr
+            row["BP4"] = self.adjoints[self.base(f"W{layer}")].expr
             rows.append(row)
         return rows
 
@@ -229,16 +233,12 @@ def canonical(adjoint: Adjoint) -> Adjoint:
     return Adjoint(adjoint.variable, free, expr, adjoint.symbol)
 
 
-def _label(base: sympy.Basic) -> str:
-    return base.label.name if isinstance(base, IndexedBase) else base.name
-
-
 def _scalar_names(base: sympy.Basic, prog: Program) -> list[str]:
     shape = prog.shapes.get(base, ())
     if not shape:
-        return [_label(base)]
+        return [label(base)]
     indices = index_values(tuple(Idx("i", n) for n in shape))
-    return [f"{_label(base)}[{','.join(map(str, idx))}]" for idx in indices]
+    return [f"{label(base)}[{','.join(map(str, idx))}]" for idx in indices]
 
 
 def _int_indices(element: sympy.Expr) -> tuple[int, ...]:

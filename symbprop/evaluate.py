@@ -16,6 +16,7 @@ from __future__ import annotations
 import sympy
 
 from .indexing import index_values, instantiate
+from .ir import label
 from .values import Values, load_values
 
 PRECISION = 30
@@ -125,11 +126,9 @@ def _delta_row(d, adjoint, numbers: dict) -> list[float]:
 def _leaf_numbers(d, params: dict, x: list, y: list) -> dict:
     numbers: dict = {}
     for base in d.program.params:
-        name = base.label.name if isinstance(base, sympy.IndexedBase) else base.name
-        _fill(numbers, base, params[name])
-    data = {b.label.name: b for b in d.program.shapes if isinstance(b, sympy.IndexedBase)}
-    _fill(numbers, data["x"], x)
-    _fill(numbers, data["y"], y)
+        _fill(numbers, base, params[label(base)])
+    _fill(numbers, d.base("x"), x)
+    _fill(numbers, d.base("y"), y)
     return numbers
 
 
@@ -144,8 +143,7 @@ def _fill(numbers: dict, base, array, prefix=()) -> None:
 def _step(d, params: dict, grad: dict, lr: float) -> dict:
     """θ − η ∇L, as nested lists shaped like ``params``."""
     new = {}
-    for base in d.program.params:
-        name = base.label.name if isinstance(base, sympy.IndexedBase) else base.name
+    for name in map(label, d.program.params):
         new[name] = _update(params[name], name, grad, lr)
     return new
 

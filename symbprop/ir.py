@@ -50,6 +50,11 @@ class Program:
         return next((e for e in self.eqns if e.base == base), None)
 
 
+def label(variable: sympy.Basic) -> str:
+    """The name of an IR variable: ``"W1"`` for the IndexedBase W1, ``"b1"`` for a Symbol b1."""
+    return variable.label.name if isinstance(variable, IndexedBase) else variable.name
+
+
 def index(name: str, size: int) -> Idx:
     return Idx(name, size)
 

@@ -12,6 +12,7 @@ import numpy as np
 import sympy
 
 from .functions import as_elementary
+from .ir import label
 
 
 class Reference:
@@ -33,14 +34,14 @@ class Reference:
         self.forward = [(e.base, e.indices, self._lambdify(e.expr, e.indices)) for e in prog.eqns]
         self.backward = [(a.symbol, a.indices, self._lambdify(a.expr, a.indices)) for a in named]
         self.grads = {
-            _label(p): (
+            label(p): (
                 d.adjoints[p].indices,
                 self._lambdify(d.adjoints[p].expr, d.adjoints[p].indices),
             )
             for p in prog.params
         }
         self.output, self.reduction = prog.output, d.model.reduction
-        self.by_name = {_label(b): b for b in self.bases}
+        self.by_name = {label(b): b for b in self.bases}
 
     def _lambdify(self, expr, indices):
         return sympy.lambdify([*self.bases, *indices], as_elementary(expr), modules="mpmath")
@@ -58,7 +59,7 @@ class Reference:
 
     def forward_z(self, params, data) -> list[np.ndarray]:
         rows = [self._run(params, x, y, self.forward) for x, y in zip(*data, strict=True)]
-        zs = [b for b in self.bases if _label(b).startswith("z")]
+        zs = [b for b in self.bases if label(b).startswith("z")]
         return [np.array([[float(v) for v in env[z]] for env in rows]) for z in zs]
 
     def loss_and_grad(self, params, data, entries):
@@ -79,5 +80,3 @@ class Reference:
         }
 
 
-def _label(base) -> str:
-    return base.label.name if isinstance(base, sympy.IndexedBase) else base.name

@@ -24,6 +24,7 @@ import sympy
 from sympy import Indexed, IndexedBase, Sum
 
 from ..errors import SymbpropError
+from ..ir import label
 from .plan import (
     LayerPlan,
     NetworkPlan,
@@ -72,7 +73,7 @@ def _views(d, source: str, prefix: str) -> list[str]:
     for base in d.program.params:
         shape = d.program.shapes[base]
         size = int(sympy.prod(shape)) if shape else 1
-        name = base.label.name if isinstance(base, IndexedBase) else base.name
+        name = label(base)
         view = f"{source}[{offset}:{offset + size}]"
         if len(shape) == 2:
             view += f".reshape(({shape[0]}, {shape[1]}))"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sympy
-from sympy import Indexed, IndexedBase, log
+from sympy import Indexed, log
 
 from ..activations import Activation
 from ..derive import Adjoint
@@ -62,21 +62,18 @@ def network_plan(d) -> NetworkPlan:
     """The layers of ``d.model`` with their equations and adjoints, in order."""
     net, prog = d.model, d.program
     by_role = {(e.role, e.layer): e for e in prog.eqns}
-    bases = {_label(p): p for p in prog.params}
     layers = []
     for number, layer in enumerate(net.layers, 1):
         z_eqn, a_eqn = by_role[("z", number)], by_role[("a", number)]
-        bias = bases.get(f"b{number}")
+        bias = d.base(f"b{number}") if layer.bias != "none" else None
         layers.append(LayerPlan(
             number, net.sizes[number - 1], net.sizes[number], layer.activation, layer.bias,
-            z_eqn, a_eqn, d.adjoints[z_eqn.base], d.adjoints[bases[f"W{number}"]],
+            z_eqn, a_eqn, d.adjoints[z_eqn.base], d.adjoints[d.base(f"W{number}")],
             d.adjoints[bias] if bias is not None else None, number == len(net.layers),
         ))
     return NetworkPlan(tuple(layers), prog.eqns[-1], net.loss.name, net.reduction, net.sizes)
 
 
-def _label(base) -> str:
-    return base.label.name if isinstance(base, IndexedBase) else base.name
 
 
 # -------------------------------------------------------------------- numerics

@@ -110,7 +110,7 @@ def _bp34(v: NetView, s) -> list:
     lines = []
     for layer in range(1, v.L + 1):
         n, m = v.sizes[layer], v.sizes[layer - 1]
-        bias = v.bases.get(f"b{layer}")
+        bias = v.bias(layer)
         if bias is not None:
             adjoint = v.d.adjoints[bias]
             target = bias[adjoint.indices] if adjoint.indices else bias

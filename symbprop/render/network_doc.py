@@ -29,15 +29,16 @@ class NetView:
         self.net = d.model
         self.L = len(self.net.layers)
         self.sizes = self.net.sizes
-        self.bases = {getattr(b, "label", b).name: b for b in d.program.shapes}
-        self.bases |= {a.symbol.label.name: a.symbol for a in d.adjoints.values()
-                       if isinstance(a.symbol, IndexedBase)}
         self.z = {e.layer: e for e in d.program.eqns if e.role == "z"}
         self.a = {e.layer: e for e in d.program.eqns if e.role == "a"}
         self.loss = d.program.eqns[-1]
 
     def base(self, name: str):
-        return self.bases[name]
+        return self.d.base(name)
+
+    def bias(self, layer: int):
+        """The bias variable of ``layer`` (IndexedBase, or Symbol if shared), None without one."""
+        return None if self.net.layers[layer - 1].bias == "none" else self.base(f"b{layer}")
 
     def previous(self, layer: int) -> str:
         """The name of the input of ``layer``: ``x`` for layer 1, else ``a<layer-1>``."""
@@ -191,7 +192,7 @@ def _z_partials(v: NetView, s, layer: int) -> list:
     k = Idx("k", v.sizes[layer - 1])
     weights, out = v.base(f"W{layer}"), eqn.out
     targets = [(weights[j, k], weights)]
-    bias = v.bases.get(f"b{layer}")
+    bias = v.bias(layer)
     if bias is not None:
         targets.append((bias[j] if isinstance(bias, IndexedBase) else bias, bias))
     if layer > 1:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import mpmath
 import sympy
-from sympy import IndexedBase
 
 from ..functions import as_elementary
 from ..indexing import index_values, instantiate
@@ -65,15 +64,13 @@ def _graph_numbers(d, vals: Values, result: dict) -> dict:
 
 
 def _network_numbers(d, vals: Values, result: dict) -> dict:
-    bases = {_label(b): b for b in d.program.shapes}
-    bases |= {a.symbol.label.name: a.symbol for a in d.adjoints.values() if a.symbol is not None}
     arrays = dict(vals.params) | {"x": vals.X[0], "y": vals.Y[0]}
     first = (lambda rows: rows[0]) if vals.batch else (lambda rows: rows)
     arrays |= {name: first(rows) for name, rows in result["forward"].items()}
     arrays |= {name: first(rows) for name, rows in result["delta"].items()}
     numbers: dict = {}
     for name, array in arrays.items():
-        _fill(numbers, bases[name], array)
+        _fill(numbers, d.base(name), array)
     return numbers
 
 
@@ -83,10 +80,6 @@ def _fill(numbers: dict, base, array, prefix: tuple = ()) -> None:
             _fill(numbers, base, item, (*prefix, i))
     else:
         numbers[base[prefix] if prefix else base] = sympy.Float(array, PRECISION)
-
-
-def _label(base) -> str:
-    return base.label.name if isinstance(base, IndexedBase) else base.name
 
 
 # ---------------------------------------------------------------- finite differences
@@ -119,11 +112,10 @@ def _reduced_loss(d, vals: Values) -> sympy.Expr:
     composed = as_elementary(d.composed_loss())
     if d.model.kind == "graph":
         return composed
-    data = {b.label.name: b for b in d.program.shapes if isinstance(b, IndexedBase)}
     terms = []
     for x_row, y_row in zip(vals.X, vals.Y, strict=True):
-        sample = {data["x"][k]: sympy.Float(v, PRECISION) for k, v in enumerate(x_row)}
-        sample |= {data["y"][j]: sympy.Float(v, PRECISION) for j, v in enumerate(y_row)}
+        sample = {d.base("x")[k]: sympy.Float(v, PRECISION) for k, v in enumerate(x_row)}
+        sample |= {d.base("y")[j]: sympy.Float(v, PRECISION) for j, v in enumerate(y_row)}
         terms.append(composed.xreplace(sample))
     scale = sympy.Rational(1, len(terms)) if d.model.reduction == "mean" else 1
     return scale * sympy.Add(*terms)

@@ -64,11 +64,7 @@ def _weight_position(d, layer: int) -> int:
 
 
 def _neuron_label(d, style, layer: int, j: int) -> str:
-    return style.m(_base(d, "x" if layer == 0 else f"a{layer}")[j])
-
-
-def _base(d, name: str):
-    return next(b for b in d.program.shapes if getattr(b, "label", b).name == name)
+    return style.m(d.base("x" if layer == 0 else f"a{layer}")[j])
 
 
 def _row(j: int, size: int, gap: float) -> float:
