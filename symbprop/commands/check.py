@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ..crosscheck import TOLERANCES, check
 from ..spec import load
 
 
@@ -22,6 +21,8 @@ def command(
     seed: Annotated[int, typer.Option(help="Seed of the random points.")] = 0,
 ) -> None:
     """Cross-check symbolic, compiled and finite-difference gradients; exit 1 on disagreement."""
+    from ..crosscheck import TOLERANCES, check  # Numba: only when the command runs
+
     model = load(spec)
     dtypes = ("float64", "float32") if float32 else ("float64",)
     report = check(model, values=at, samples=samples, strategy=strategy, dtypes=dtypes, seed=seed)
