@@ -40,11 +40,6 @@ def all_finite(array) -> bool:
 
 
 @njit(cache=True)
-def all_finite3(theta, X, Y) -> bool:
-    return all_finite(theta) and all_finite(X) and all_finite(Y)
-
-
-@njit(cache=True)
 def row_sum_error(Y) -> float:
     """max_i |Σ_j Y[i, j] − 1| (softmax cross-entropy assumes each target row sums to 1)."""
     worst = 0.0

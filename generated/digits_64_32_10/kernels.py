@@ -10,19 +10,21 @@ Lowering: looped; dtype: float64.  Regenerate with
 Parameters live in one flat vector ``theta`` of N_PARAMS float64 numbers: the arrays
 PARAM_NAMES, with shapes PARAM_SHAPES, stored row-major from PARAM_OFFSETS.
 Names (the batch at once, one matrix product and one element loop per layer): W1, b1 views
-into theta; gW1, gb1 views into grad; Z1, A1 (n1, n) pre-activations and activations,
+into theta; gW1, gb1 views into grad; work the scratch space that holds the rest;
+Z1, A1 (n1, n) pre-activations and activations,
 column i for sample i; D1 (n1, n) = δ¹ = ∂C/∂z¹ per sample, divided by n for a mean;
 BK1 = W²ᵀ δ²; LSE2 (n,) = log Σ_j exp z²_j for a softmax output; i the sample, j and k
 the neuron indices of the derivation.
 
 Functions (X: (n, 64) inputs, Y: (n, 10) targets, C-contiguous, dtype float64):
 
-    forward(theta, X) -> (n, 10) outputs a^L
-    loss(theta, X, Y) -> L, the mean of the per-sample cost C over the batch
-    loss_and_grad_into(theta, X, Y, grad) -> L, writing ∂L/∂theta into grad (no allocation
-        in the unrolled lowering)
+    forward(theta, X, work=None) -> (n, 10) outputs a^L
+    loss(theta, X, Y, work=None) -> L, the mean of the per-sample cost C over the batch
+    loss_and_grad_into(theta, X, Y, grad, work=None) -> L, writing ∂L/∂theta into grad; the
+        temporaries go to work (WORK_PER_SAMPLE * n numbers; allocated per call when omitted)
     loss_and_grad(theta, X, Y) -> (L, grad)
-    loss_and_grad_arrays(W1, b1, ..., X, Y) -> (L, theta, gW1, gb1, ...) on separate arrays
+    loss_and_grad_arrays(W1, b1, ..., X, Y, gW1, gb1, ..., work) -> (L, status): the same on
+        separate arrays, checking shapes, NaN and target rows first (status 0: done)
     sgd_step(theta, X, Y, lr) -> theta − lr ∂L/∂theta (a new vector)
     train(theta, X, Y, lr, epochs, batch_size, seed, first_epoch=0) -> (theta, history):
         minibatch SGD over epochs; each epoch visits the samples in the order of a Fisher–Yates
@@ -49,6 +51,12 @@ PARAM_OFFSETS = {'W1': 0, 'b1': 2048, 'W2': 2080, 'b2': 2400}
 N_PARAMS = 2410
 SIZES = (64, 32, 10)
 REDUCTION = "mean"
+#: Numbers of scratch space per sample that forward, loss and loss_and_grad_into use (optional
+#: argument ``work``: pass np.empty(WORK_PER_SAMPLE * n, DTYPE) to reuse it across calls).
+WORK_PER_SAMPLE = 159
+#: How far a row of Y may be from summing to 1 for softmax cross-entropy (its derivation
+#: assumes Σ_j y_j = 1).
+TARGET_SUM_TOLERANCE = 1e-06
 
 
 @njit(cache=True)
@@ -82,55 +90,55 @@ def _times_transposed(W, D, out):
 
 
 @njit(cache=True)
+def _outer_sample(d, v, out):
+    """out[j, k] = d[j] v[k] for one sample."""
+    for j in range(out.shape[0]):
+        for k in range(out.shape[1]):
+            out[j, k] = d[j] * v[k]
+
+
+@njit(cache=True)
 def _outer_input(D, X, out):
-    """out = D X = Σ_i δ_i x_iᵀ: gemm, or an outer-product loop for one sample."""
+    """out = D X = Σ_i δ_i x_iᵀ: gemm, or an outer product for one sample."""
     if D.shape[1] == 1:
-        x = X.reshape(X.shape[1])
-        for j in range(out.shape[0]):
-            d = D[j, 0]
-            for k in range(out.shape[1]):
-                out[j, k] = d * x[k]
+        _outer_sample(D.reshape(D.shape[0]), X.reshape(X.shape[1]), out)
     else:
         np.dot(D, X, out)
 
 
 @njit(cache=True)
 def _outer(D, A, out):
-    """out = D Aᵀ = Σ_i δ_i a_iᵀ: gemm, or an outer-product loop for one sample."""
+    """out = D Aᵀ = Σ_i δ_i a_iᵀ: gemm, or an outer product for one sample."""
     if D.shape[1] == 1:
-        a = A.reshape(A.shape[0])
-        for j in range(out.shape[0]):
-            d = D[j, 0]
-            for k in range(out.shape[1]):
-                out[j, k] = d * a[k]
+        _outer_sample(D.reshape(D.shape[0]), A.reshape(A.shape[0]), out)
     else:
         np.dot(D, A.T, out)
 
 
 @njit(cache=True)
-def forward(theta, X):
-    """a^L for every sample of X: (n, 10)."""
+def _forward_work(theta, X, work):
+    """forward, with the temporaries in work."""
     n = X.shape[0]
     W1 = theta[0:2048].reshape((32, 64))
     b1 = theta[2048:2080]
     W2 = theta[2080:2400].reshape((10, 32))
     b2 = theta[2400:2410]
+    Z1 = work[0:32 * n].reshape((32, n))
+    A1 = work[32 * n:64 * n].reshape((32, n))
+    Z2 = work[64 * n:74 * n].reshape((10, n))
+    A2 = work[74 * n:84 * n].reshape((10, n))
+    LSE2 = work[84 * n:85 * n]
     # layer 1: z¹ = W¹ x + b¹,  a¹ = relu(z¹)
-    Z1 = np.empty((32, n), DTYPE)
     _times_input(W1, X, Z1)
-    A1 = np.empty((32, n), DTYPE)
     for j in range(32):
         for i in range(n):
             Z1[j, i] += b1[j]
             A1[j, i] = (Z1[j, i] if Z1[j, i] > 0.0 else 0.0)
     # layer 2: z² = W² a¹ + b²,  a² = softmax(z²)
-    Z2 = np.empty((10, n), DTYPE)
     _times(W2, A1, Z2)
     for j in range(10):
         for i in range(n):
             Z2[j, i] += b2[j]
-    A2 = np.empty((10, n), DTYPE)
-    LSE2 = np.empty(n, DTYPE)
     for i in range(n):
         top = Z2[0, i]
         for j in range(1, 10):
@@ -147,29 +155,29 @@ def forward(theta, X):
 
 
 @njit(cache=True)
-def loss(theta, X, Y):
-    """L, the mean of the per-sample cost C over the batch (X, Y)."""
+def _loss_work(theta, X, Y, work):
+    """loss, with the temporaries in work."""
     n = X.shape[0]
     W1 = theta[0:2048].reshape((32, 64))
     b1 = theta[2048:2080]
     W2 = theta[2080:2400].reshape((10, 32))
     b2 = theta[2400:2410]
+    Z1 = work[0:32 * n].reshape((32, n))
+    A1 = work[32 * n:64 * n].reshape((32, n))
+    Z2 = work[64 * n:74 * n].reshape((10, n))
+    A2 = work[74 * n:84 * n].reshape((10, n))
+    LSE2 = work[84 * n:85 * n]
     # layer 1: z¹ = W¹ x + b¹,  a¹ = relu(z¹)
-    Z1 = np.empty((32, n), DTYPE)
     _times_input(W1, X, Z1)
-    A1 = np.empty((32, n), DTYPE)
     for j in range(32):
         for i in range(n):
             Z1[j, i] += b1[j]
             A1[j, i] = (Z1[j, i] if Z1[j, i] > 0.0 else 0.0)
     # layer 2: z² = W² a¹ + b²,  a² = softmax(z²)
-    Z2 = np.empty((10, n), DTYPE)
     _times(W2, A1, Z2)
     for j in range(10):
         for i in range(n):
             Z2[j, i] += b2[j]
-    A2 = np.empty((10, n), DTYPE)
-    LSE2 = np.empty(n, DTYPE)
     for i in range(n):
         top = Z2[0, i]
         for j in range(1, 10):
@@ -193,8 +201,8 @@ def loss(theta, X, Y):
 
 
 @njit(cache=True)
-def loss_and_grad_into(theta, X, Y, grad):
-    """L for the batch (X, Y); writes ∂L/∂theta into grad (length N_PARAMS)."""
+def _loss_and_grad_work(theta, X, Y, grad, work):
+    """loss_and_grad_into, with the temporaries in work."""
     n = X.shape[0]
     scale = 1.0 / n
     W1 = theta[0:2048].reshape((32, 64))
@@ -205,22 +213,25 @@ def loss_and_grad_into(theta, X, Y, grad):
     gb1 = grad[2048:2080]
     gW2 = grad[2080:2400].reshape((10, 32))
     gb2 = grad[2400:2410]
+    Z1 = work[0:32 * n].reshape((32, n))
+    A1 = work[32 * n:64 * n].reshape((32, n))
+    Z2 = work[64 * n:74 * n].reshape((10, n))
+    A2 = work[74 * n:84 * n].reshape((10, n))
+    LSE2 = work[84 * n:85 * n]
+    D2 = work[85 * n:95 * n].reshape((10, n))
+    D1 = work[95 * n:127 * n].reshape((32, n))
+    BK1 = work[127 * n:159 * n].reshape((32, n))
     # layer 1: z¹ = W¹ x + b¹,  a¹ = relu(z¹)
-    Z1 = np.empty((32, n), DTYPE)
     _times_input(W1, X, Z1)
-    A1 = np.empty((32, n), DTYPE)
     for j in range(32):
         for i in range(n):
             Z1[j, i] += b1[j]
             A1[j, i] = (Z1[j, i] if Z1[j, i] > 0.0 else 0.0)
     # layer 2: z² = W² a¹ + b²,  a² = softmax(z²)
-    Z2 = np.empty((10, n), DTYPE)
     _times(W2, A1, Z2)
     for j in range(10):
         for i in range(n):
             Z2[j, i] += b2[j]
-    A2 = np.empty((10, n), DTYPE)
-    LSE2 = np.empty(n, DTYPE)
     for i in range(n):
         top = Z2[0, i]
         for j in range(1, 10):
@@ -241,7 +252,6 @@ def loss_and_grad_into(theta, X, Y, grad):
             s0 += -(-LSE2[i] + Z2[j, i])*Y[i, j]
         total += s0
     # δ² = a² − y (softmax + cross-entropy fused)   from  C = −Σ_j y_j log a²_j,  a² = softmax(z²)
-    D2 = np.empty((10, n), DTYPE)
     for j in range(10):
         for i in range(n):
             D2[j, i] = (A2[j, i] - Y[i, j]) * scale
@@ -253,8 +263,6 @@ def loss_and_grad_into(theta, X, Y, grad):
             acc += D2[j, i]
         gb2[j] = acc
     # δ¹ = relu'(z¹) ⊙ (W²ᵀ δ²)   from  a¹ = relu(z¹),  z² = W² a¹ + b²
-    D1 = np.empty((32, n), DTYPE)
-    BK1 = np.empty((32, n), DTYPE)
     _times_transposed(W2, D2, BK1)
     for j in range(32):
         for i in range(n):
@@ -270,32 +278,97 @@ def loss_and_grad_into(theta, X, Y, grad):
 
 
 @njit(cache=True)
-def loss_and_grad(theta, X, Y):
-    """(L, ∂L/∂theta) for the batch (X, Y); allocates the gradient."""
-    grad = np.empty_like(theta)
-    value = loss_and_grad_into(theta, X, Y, grad)
-    return value, grad
+def forward(theta, X, work=None):
+    """a^L for every sample of X: (n, 10)."""
+    if work is None:
+        work = np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE)
+    return _forward_work(theta, X, work)
 
 
 @njit(cache=True)
-def loss_and_grad_arrays(W1, b1, W2, b2, X, Y):
-    """loss_and_grad with the parameters as separate arrays (symbprop's dict API, one call):
-    returns (L, theta, gW1, gb1, gW2, gb2)."""
+def loss(theta, X, Y, work=None):
+    """L, the mean of the per-sample cost C over the batch (X, Y)."""
+    if work is None:
+        work = np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE)
+    return _loss_work(theta, X, Y, work)
+
+
+@njit(cache=True)
+def loss_and_grad_into(theta, X, Y, grad, work=None):
+    """L for the batch (X, Y); writes ∂L/∂theta into grad (length N_PARAMS).  The temporaries
+    go to work (WORK_PER_SAMPLE * n numbers), allocated here if not given."""
+    if work is None:
+        work = np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE)
+    return _loss_and_grad_work(theta, X, Y, grad, work)
+
+
+@njit(cache=True)
+def loss_and_grad(theta, X, Y):
+    """(L, ∂L/∂theta) for the batch (X, Y); allocates the gradient."""
+    grad = np.empty_like(theta)
+    value = _loss_and_grad_work(theta, X, Y, grad, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
+    return value, grad
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _all_finite(values):
+    """True if no entry is NaN or ±inf: Σ 0·v is 0 exactly unless some v is not finite (then
+    NaN), in any order of summation, so the sum may be reassociated (vectorized)."""
+    flat = values.reshape(values.size)
+    total = 0.0
+    for p in range(flat.shape[0]):
+        total += flat[p] * 0.0
+    return total == 0.0
+
+
+@njit(cache=True)
+def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
+    """loss_and_grad on separate arrays (symbprop's dict API in one call): writes ∂L/∂W1 into
+    gW1, and so on, and returns (L, status).  status 0: done.  Otherwise nothing was computed
+    and L is NaN: 1, an array has the wrong shape or work is too small; 2, a number in the
+    parameters, X or Y is NaN or infinite; 3, a row of Y does not sum to 1 within
+    TARGET_SUM_TOLERANCE (softmax cross-entropy)."""
+    n = X.shape[0]
+    if (
+        n == 0
+        or work.size < WORK_PER_SAMPLE * n
+        or X.shape[1] != 64
+        or Y.shape[0] != n
+        or Y.shape[1] != 10
+        or W1.shape != (32, 64)
+        or gW1.shape != (32, 64)
+        or b1.shape != (32,)
+        or gb1.shape != (32,)
+        or W2.shape != (10, 32)
+        or gW2.shape != (10, 32)
+        or b2.shape != (10,)
+        or gb2.shape != (10,)
+    ):
+        return math.nan, 1
     theta = np.empty(N_PARAMS, DTYPE)
     theta[0:2048] = W1.reshape(2048)
     theta[2048:2080] = b1
     theta[2080:2400] = W2.reshape(320)
     theta[2400:2410] = b2
+    if not (_all_finite(theta) and _all_finite(X) and _all_finite(Y)):
+        return math.nan, 2
+    for i in range(n):
+        if abs(Y[i].sum() - 1.0) > TARGET_SUM_TOLERANCE:
+            return math.nan, 3
     grad = np.empty(N_PARAMS, DTYPE)
-    value = loss_and_grad_into(theta, X, Y, grad)
-    return value, theta, grad[0:2048].reshape((32, 64)), grad[2048:2080], grad[2080:2400].reshape((10, 32)), grad[2400:2410]
+    value = _loss_and_grad_work(theta, X, Y, grad, work)
+    gW1[:, :] = grad[0:2048].reshape((32, 64))
+    gb1[:] = grad[2048:2080]
+    gW2[:, :] = grad[2080:2400].reshape((10, 32))
+    gb2[:] = grad[2400:2410]
+    return value, 0
 
 
 @njit(cache=True)
 def sgd_step(theta, X, Y, lr):
     """One gradient-descent step on the batch: theta − lr ∂L/∂theta, as a new vector."""
     grad = np.empty_like(theta)
-    loss_and_grad_into(theta, X, Y, grad)
+    _loss_and_grad_work(theta, X, Y, grad, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
     new = theta.copy()
     for p in range(N_PARAMS):
         new[p] -= lr * grad[p]
@@ -329,6 +402,7 @@ def train(theta, X, Y, lr, epochs, batch_size, seed, first_epoch=0):
     history = np.empty(epochs)
     order = np.empty(n, np.int64)
     rows = min(batch_size, n)
+    work = np.empty(WORK_PER_SAMPLE * rows, DTYPE)
     batch_x = np.empty((rows, X.shape[1]), X.dtype)
     batch_y = np.empty((rows, Y.shape[1]), Y.dtype)
     for epoch in range(epochs):
@@ -339,7 +413,7 @@ def train(theta, X, Y, lr, epochs, batch_size, seed, first_epoch=0):
             for r in range(m):
                 batch_x[r, :] = X[order[start + r], :]
                 batch_y[r, :] = Y[order[start + r], :]
-            value = loss_and_grad_into(theta, batch_x[:m], batch_y[:m], grad)
+            value = _loss_and_grad_work(theta, batch_x[:m], batch_y[:m], grad, work)
             total += value * m
             for p in range(N_PARAMS):
                 theta[p] -= lr * grad[p]

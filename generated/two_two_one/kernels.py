@@ -17,12 +17,13 @@ of the sample; t<l>_<n>, u<l>_<n>, tc_<n> common subexpressions (forward, backwa
 
 Functions (X: (n, 2) inputs, Y: (n, 1) targets, C-contiguous, dtype float64):
 
-    forward(theta, X) -> (n, 1) outputs a^L
-    loss(theta, X, Y) -> L, the mean of the per-sample cost C over the batch
-    loss_and_grad_into(theta, X, Y, grad) -> L, writing ∂L/∂theta into grad (no allocation
-        in the unrolled lowering)
+    forward(theta, X, work=None) -> (n, 1) outputs a^L
+    loss(theta, X, Y, work=None) -> L, the mean of the per-sample cost C over the batch
+    loss_and_grad_into(theta, X, Y, grad, work=None) -> L, writing ∂L/∂theta into grad; the
+        temporaries go to work (WORK_PER_SAMPLE * n numbers; allocated per call when omitted)
     loss_and_grad(theta, X, Y) -> (L, grad)
-    loss_and_grad_arrays(W1, b1, ..., X, Y) -> (L, theta, gW1, gb1, ...) on separate arrays
+    loss_and_grad_arrays(W1, b1, ..., X, Y, gW1, gb1, ..., work) -> (L, status): the same on
+        separate arrays, checking shapes, NaN and target rows first (status 0: done)
     sgd_step(theta, X, Y, lr) -> theta − lr ∂L/∂theta (a new vector)
     train(theta, X, Y, lr, epochs, batch_size, seed, first_epoch=0) -> (theta, history):
         minibatch SGD over epochs; each epoch visits the samples in the order of a Fisher–Yates
@@ -49,6 +50,12 @@ PARAM_OFFSETS = {'W1': 0, 'b1': 4, 'W2': 6, 'b2': 8}
 N_PARAMS = 9
 SIZES = (2, 2, 1)
 REDUCTION = "mean"
+#: Numbers of scratch space per sample that forward, loss and loss_and_grad_into use (optional
+#: argument ``work``: pass np.empty(WORK_PER_SAMPLE * n, DTYPE) to reuse it across calls).
+WORK_PER_SAMPLE = 0
+#: How far a row of Y may be from summing to 1 for softmax cross-entropy (its derivation
+#: assumes Σ_j y_j = 1).
+TARGET_SUM_TOLERANCE = 1e-06
 
 
 @njit(cache=True)
@@ -61,8 +68,8 @@ def _sigmoid(x):
 
 
 @njit(cache=True)
-def forward(theta, X):
-    """a^L for every sample of X: (n, 1)."""
+def _forward_work(theta, X, work):
+    """forward (work is not used: WORK_PER_SAMPLE = 0)."""
     W1_0_0 = theta[0]
     W1_0_1 = theta[1]
     W1_1_0 = theta[2]
@@ -90,8 +97,8 @@ def forward(theta, X):
 
 
 @njit(cache=True)
-def loss(theta, X, Y):
-    """L, the mean of the per-sample cost C over the batch (X, Y)."""
+def _loss_work(theta, X, Y, work):
+    """loss (work is not used)."""
     W1_0_0 = theta[0]
     W1_0_1 = theta[1]
     W1_1_0 = theta[2]
@@ -122,8 +129,8 @@ def loss(theta, X, Y):
 
 
 @njit(cache=True)
-def loss_and_grad_into(theta, X, Y, grad):
-    """L for the batch (X, Y); writes ∂L/∂theta into grad (length N_PARAMS). No allocation."""
+def _loss_and_grad_work(theta, X, Y, grad, work):
+    """loss_and_grad_into without any allocation (work is not used)."""
     W1_0_0 = theta[0]
     W1_0_1 = theta[1]
     W1_1_0 = theta[2]
@@ -189,32 +196,94 @@ def loss_and_grad_into(theta, X, Y, grad):
 
 
 @njit(cache=True)
-def loss_and_grad(theta, X, Y):
-    """(L, ∂L/∂theta) for the batch (X, Y); allocates the gradient."""
-    grad = np.empty_like(theta)
-    value = loss_and_grad_into(theta, X, Y, grad)
-    return value, grad
+def forward(theta, X, work=None):
+    """a^L for every sample of X: (n, 1)."""
+    if work is None:
+        work = np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE)
+    return _forward_work(theta, X, work)
 
 
 @njit(cache=True)
-def loss_and_grad_arrays(W1, b1, W2, b2, X, Y):
-    """loss_and_grad with the parameters as separate arrays (symbprop's dict API, one call):
-    returns (L, theta, gW1, gb1, gW2, gb2)."""
+def loss(theta, X, Y, work=None):
+    """L, the mean of the per-sample cost C over the batch (X, Y)."""
+    if work is None:
+        work = np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE)
+    return _loss_work(theta, X, Y, work)
+
+
+@njit(cache=True)
+def loss_and_grad_into(theta, X, Y, grad, work=None):
+    """L for the batch (X, Y); writes ∂L/∂theta into grad (length N_PARAMS).  The temporaries
+    go to work (WORK_PER_SAMPLE * n numbers), allocated here if not given."""
+    if work is None:
+        work = np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE)
+    return _loss_and_grad_work(theta, X, Y, grad, work)
+
+
+@njit(cache=True)
+def loss_and_grad(theta, X, Y):
+    """(L, ∂L/∂theta) for the batch (X, Y); allocates the gradient."""
+    grad = np.empty_like(theta)
+    value = _loss_and_grad_work(theta, X, Y, grad, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
+    return value, grad
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _all_finite(values):
+    """True if no entry is NaN or ±inf: Σ 0·v is 0 exactly unless some v is not finite (then
+    NaN), in any order of summation, so the sum may be reassociated (vectorized)."""
+    flat = values.reshape(values.size)
+    total = 0.0
+    for p in range(flat.shape[0]):
+        total += flat[p] * 0.0
+    return total == 0.0
+
+
+@njit(cache=True)
+def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
+    """loss_and_grad on separate arrays (symbprop's dict API in one call): writes ∂L/∂W1 into
+    gW1, and so on, and returns (L, status).  status 0: done.  Otherwise nothing was computed
+    and L is NaN: 1, an array has the wrong shape or work is too small; 2, a number in the
+    parameters, X or Y is NaN or infinite; 3, a row of Y does not sum to 1 within
+    TARGET_SUM_TOLERANCE (softmax cross-entropy)."""
+    n = X.shape[0]
+    if (
+        n == 0
+        or work.size < WORK_PER_SAMPLE * n
+        or X.shape[1] != 2
+        or Y.shape[0] != n
+        or Y.shape[1] != 1
+        or W1.shape != (2, 2)
+        or gW1.shape != (2, 2)
+        or b1.shape != (2,)
+        or gb1.shape != (2,)
+        or W2.shape != (1, 2)
+        or gW2.shape != (1, 2)
+        or b2.shape != (1,)
+        or gb2.shape != (1,)
+    ):
+        return math.nan, 1
     theta = np.empty(N_PARAMS, DTYPE)
     theta[0:4] = W1.reshape(4)
     theta[4:6] = b1
     theta[6:8] = W2.reshape(2)
     theta[8:9] = b2
+    if not (_all_finite(theta) and _all_finite(X) and _all_finite(Y)):
+        return math.nan, 2
     grad = np.empty(N_PARAMS, DTYPE)
-    value = loss_and_grad_into(theta, X, Y, grad)
-    return value, theta, grad[0:4].reshape((2, 2)), grad[4:6], grad[6:8].reshape((1, 2)), grad[8:9]
+    value = _loss_and_grad_work(theta, X, Y, grad, work)
+    gW1[:, :] = grad[0:4].reshape((2, 2))
+    gb1[:] = grad[4:6]
+    gW2[:, :] = grad[6:8].reshape((1, 2))
+    gb2[:] = grad[8:9]
+    return value, 0
 
 
 @njit(cache=True)
 def sgd_step(theta, X, Y, lr):
     """One gradient-descent step on the batch: theta − lr ∂L/∂theta, as a new vector."""
     grad = np.empty_like(theta)
-    loss_and_grad_into(theta, X, Y, grad)
+    _loss_and_grad_work(theta, X, Y, grad, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
     new = theta.copy()
     for p in range(N_PARAMS):
         new[p] -= lr * grad[p]
@@ -248,6 +317,7 @@ def train(theta, X, Y, lr, epochs, batch_size, seed, first_epoch=0):
     history = np.empty(epochs)
     order = np.empty(n, np.int64)
     rows = min(batch_size, n)
+    work = np.empty(WORK_PER_SAMPLE * rows, DTYPE)
     batch_x = np.empty((rows, X.shape[1]), X.dtype)
     batch_y = np.empty((rows, Y.shape[1]), Y.dtype)
     for epoch in range(epochs):
@@ -258,7 +328,7 @@ def train(theta, X, Y, lr, epochs, batch_size, seed, first_epoch=0):
             for r in range(m):
                 batch_x[r, :] = X[order[start + r], :]
                 batch_y[r, :] = Y[order[start + r], :]
-            value = loss_and_grad_into(theta, batch_x[:m], batch_y[:m], grad)
+            value = _loss_and_grad_work(theta, batch_x[:m], batch_y[:m], grad, work)
             total += value * m
             for p in range(N_PARAMS):
                 theta[p] -= lr * grad[p]

@@ -84,7 +84,8 @@ def source(model, strategy: str = "auto", dtype: str = "float64", derivation=Non
         title = f"{model.name}: forward and backward kernels."
         summary = f"A {describe(model)}."
         extra = {"naming": NAMING, "sizes": repr(tuple(model.sizes)), "reduction": model.reduction,
-                 "n_in": model.inputs, "n_out": model.sizes[-1], **emit.packing(model)}
+                 "n_in": model.inputs, "n_out": model.sizes[-1],
+                 "targets_sum_to_one": model.loss.targets_sum_to_one, **emit.packing(model)}
         template = f"kernels_{strategy}.py.j2"
     base = emit.base_context(model, strategy, dtype, title, context.pop("helpers"))
     base["summary"] = textwrap.fill(summary, 96)

@@ -48,25 +48,31 @@ def base_context(model, strategy: str, dtype: str, title: str, helpers: list[str
 
 
 def packing(model) -> dict:
-    """Lines that copy separate parameter arrays into ``theta`` and views that split ``grad``."""
+    """What ``loss_and_grad_arrays`` prints: the shape tests of the separate parameter and
+    gradient arrays, the lines that copy the parameters into ``theta``, and those that copy
+    ``grad`` out into the gradient arrays."""
     shapes, offsets, _ = _layout(model)
-    pack, unpack = [], []
+    tests, pack, unpack = [], [], []
     for name, shape in shapes.items():
         start = offsets[name]
         size = 1
         for n in shape:
             size *= n
+        part = f"grad[{start}:{start + size}]"
         if not shape:
             pack.append(f"theta[{start}] = {name}")
-            unpack.append(f"grad[{start}]")
-        elif len(shape) == 1:
+            unpack.append(f"g{name}[()] = grad[{start}]")
+            tests.append(f"g{name}.shape != ()")
+            continue
+        tests += [f"{name}.shape != {shape}", f"g{name}.shape != {shape}"]
+        if len(shape) == 1:
             pack.append(f"theta[{start}:{start + size}] = {name}")
-            unpack.append(f"grad[{start}:{start + size}]")
+            unpack.append(f"g{name}[:] = {part}")
         else:
             pack.append(f"theta[{start}:{start + size}] = {name}.reshape({size})")
-            unpack.append(f"grad[{start}:{start + size}].reshape({shape})")
+            unpack.append(f"g{name}[:, :] = {part}.reshape({shape})")
     return {"pack_args": ", ".join(shapes), "grad_names": ", ".join(f"g{n}" for n in shapes),
-            "pack": pack, "unpack": unpack}
+            "shape_tests": tests, "pack": pack, "unpack": unpack}
 
 
 def render(template: str, context: dict) -> str:

@@ -144,6 +144,7 @@ def unrolled_context(d, plan: NetworkPlan) -> dict:
     out = plan.output
     x, y = IndexedBase("x"), IndexedBase("y")
     return {
+        "work_per_sample": 0,
         "load_params": [f"{local} = theta[{p}]" for p, (local, _) in enumerate(params)],
         "zero_grads": [f"g{local} = 0.0" for local, _ in params],
         "store_grads": [f"grad[{p}] = g{local} * scale" for p, (local, _) in enumerate(params)],

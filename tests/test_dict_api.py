@@ -1,0 +1,123 @@
+"""The dict-of-arrays call in one compiled step (symbprop.dictcall), ``out=``, and the scratch
+space (``work``) of the looped lowering."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symbprop as sp
+from symbprop.bench import sample_data
+from symbprop.errors import SymbpropError
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _cache_dir(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SYMBPROP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "symbprop-cache"))
+        yield
+
+
+@pytest.fixture(scope="module", params=["two_two_one", "iris_4_16_3"])
+def case(request):
+    model = sp.load(f"examples:{request.param}")
+    kernels = sp.compile(model)
+    X, Y = sample_data(model, 5, "float64", seed=3)
+    return kernels, kernels.init_params(seed=2), X, Y
+
+
+def flat_reference(kernels, params, X, Y):
+    """The generated flat-vector kernel, called directly (no wrapper)."""
+    theta = np.concatenate([np.ravel(params[n]) for n in kernels.names])
+    grad = np.empty_like(theta)
+    value = kernels.module.loss_and_grad_into(theta, X, Y, grad)
+    return value, kernels.unflatten(grad)
+
+
+def assert_same(result, reference):
+    assert result[0] == pytest.approx(reference[0], rel=1e-14)
+    assert set(result[1]) == set(reference[1])
+    for name, value in reference[1].items():
+        np.testing.assert_allclose(result[1][name], value, rtol=1e-13, atol=1e-15)
+
+
+def test_every_input_form_gives_the_flat_kernels_result(case):
+    kernels, params, X, Y = case
+    reference = flat_reference(kernels, params, X, Y)
+    assert_same(kernels.loss_and_grad(params, X, Y), reference)  # the one-call path
+    forms = {
+        "float32 params": {n: v.astype(np.float32) for n, v in params.items()},
+        "read-only params": {n: _read_only(v) for n, v in params.items()},
+        "Fortran-ordered": {n: np.asfortranarray(v) for n, v in params.items()},
+        "lists": {n: v.tolist() for n, v in params.items()},
+    }
+    for form, other in forms.items():
+        result = kernels.loss_and_grad(other, np.asfortranarray(X), Y.tolist())
+        tolerance = 1e-6 if form == "float32 params" else 1e-13
+        assert result[0] == pytest.approx(reference[0], rel=tolerance), form
+    # none of these compiled another specialization of the one-call path
+    assert len(kernels._arrays_call._dispatcher.signatures) == 1
+
+
+def _read_only(array):
+    array = array.copy()
+    array.flags.writeable = False
+    return array
+
+
+def test_out_receives_the_gradients_and_is_returned(case):
+    kernels, params, X, Y = case
+    value, fresh = kernels.loss_and_grad(params, X, Y)
+    out = {n: np.full_like(v, 7.0) for n, v in fresh.items()}
+    value2, returned = kernels.loss_and_grad(params, X, Y, out=out)
+    assert returned is out and value2 == value
+    for name in fresh:
+        np.testing.assert_array_equal(out[name], fresh[name])
+    # the checking path fills out as well (float32 params force it)
+    slow = {n: v.astype(np.float32) for n, v in params.items()}
+    assert kernels.loss_and_grad(slow, X, Y, out=out)[1] is out
+
+
+def test_bad_out_is_a_clear_error(case):
+    kernels, params, X, Y = case
+    good = kernels.loss_and_grad(params, X, Y)[1]
+    with pytest.raises(SymbpropError, match=r"out\['W1'\]: expected a writable float64 array"):
+        kernels.loss_and_grad(params, X, Y, out={**good, "W1": np.zeros((9, 9))})
+    with pytest.raises(SymbpropError, match=r"out: expected a dict of W1, b1"):
+        kernels.loss_and_grad(params, X, Y, out={"W1": good["W1"]})
+
+
+def test_generated_arrays_call_reports_what_is_wrong():
+    kernels = sp.compile(sp.load("examples:iris_4_16_3"))
+    params = kernels.init_params()
+    arrays = [params[n] for n in kernels.names]
+    grads = [np.zeros_like(a) for a in arrays]
+    X, Y = np.ones((2, 4)), np.array([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]])
+    call = kernels.module.loss_and_grad_arrays
+    work = np.empty(0)
+    assert call(*arrays, X, Y, *grads, work)[1] == 0
+    assert call(*arrays, X[:, :3].copy(), Y, *grads, work)[1] == 1  # X has 3 columns, not 4
+    assert call(*arrays, X, Y, grads[0][:2].copy(), *grads[1:], work)[1] == 1  # gW1 too short
+    X[1, 2] = np.nan
+    assert call(*arrays, X, Y, *grads, work)[1] == 2
+    X[1, 2] = 0.0
+    assert call(*arrays, X, Y * 2.0, *grads, work)[1] == 3  # rows sum to 2
+    value, status = call(*arrays, X, Y * 2.0, *grads, work)
+    assert status and np.isnan(value)
+
+
+def test_looped_scratch_space_is_reused_across_batch_sizes():
+    model = sp.mlp([6, 9, 4], activation="tanh", loss="softmax_cross_entropy", name="scratch")
+    kernels = sp.compile(model, strategy="looped")
+    assert kernels.module.WORK_PER_SAMPLE > 0
+    params = kernels.init_params(seed=1)
+    theta = kernels.flatten(params)
+    for batch in (16, 3, 16, 1):
+        X, Y = sample_data(model, batch, "float64", seed=batch)
+        grad = np.empty_like(theta)
+        fresh = kernels.module.loss_and_grad_into(theta, X, Y, grad)  # allocates its own
+        value, grads = kernels.loss_and_grad(params, X, Y)  # reuses the wrapper's buffer
+        assert value == fresh
+        np.testing.assert_array_equal(kernels.flatten(grads), grad)
+        np.testing.assert_array_equal(kernels.forward(params, X),
+                                      kernels.module.forward(theta, X))
