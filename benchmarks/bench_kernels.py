@@ -22,7 +22,7 @@ import numpy as np
 from rich.console import Console
 
 import symbprop as sp
-from symbprop.bench import bench, format_time, roofline_gflops, table
+from symbprop.bench import bench, format_time, roofline_gflops, table, time_call
 
 CASES = [
     (sp.load("examples:two_two_one"), (1, 64)),
@@ -86,6 +86,19 @@ def _torch_xor(params, X, Y, epochs):
     return time.perf_counter() - start
 
 
+def numba_call_floor() -> float:
+    """Seconds per call of an empty @njit function of 4 arrays (theta, X, Y, grad, batch 1):
+    the least any Numba kernel called from Python costs on this machine."""
+    from numba import njit
+
+    @njit
+    def empty(theta, X, Y, grad):
+        return 0.0
+
+    arrays = (np.zeros(9), np.zeros((1, 2)), np.zeros((1, 1)), np.zeros(9))
+    return time_call(lambda: empty(*arrays))
+
+
 def compile_times():
     """Seconds for a first sp.compile of a small net in a fresh cache, then a second process."""
     code = (
@@ -113,8 +126,8 @@ def compile_times():
 
 def markdown(rows) -> str:
     lines = [
-        "| net | batch | dtype | symbprop | numpy | pytorch | jax |",
-        "|---|---|---|---|---|---|---|",
+        "| net | batch | dtype | symbprop | dicts | dicts, out= | numpy | pytorch | jax |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     groups: dict = {}
     for row in rows:
@@ -122,6 +135,8 @@ def markdown(rows) -> str:
     for (net, batch, dtype), impls in groups.items():
         ours = impls["symbprop"]
         cells = [format_time(ours.seconds)]
+        for kind in ("dicts", "dicts, out="):
+            cells.append(format_time(impls[f"symbprop ({kind})"].seconds))
         for peer in ("numpy", "pytorch", "jax"):
             r = impls.get(peer)
             cells.append("—" if r is None else f"{format_time(r.seconds)} ({r.ratio:.1f}×)")
@@ -139,6 +154,13 @@ def main() -> None:
     rows = kernel_rows(args.quick)
     console.print(table(rows, roofline))
     console.print(f"matmul roofline (NumPy 1024² float64): {roofline:.1f} GFLOP/s")
+    floor = numba_call_floor()
+    torch_221 = next((r.seconds for r in rows if r.net == "two_two_one" and r.batch == 1
+                      and r.dtype == "float64" and r.impl == "pytorch"), None)
+    line = f"Numba call floor (empty @njit function of 4 arrays): {format_time(floor)}"
+    if torch_221:
+        line += f" = PyTorch 2-2-1 batch 1 / {torch_221 / floor:.0f}"
+    console.print(line)
     ns, final_loss, torch_s, ours_s = train_xor()
     line = f"XOR train, 10 000 epochs × 4 samples: {ns:.0f} ns per sample-step"
     line += f", final loss {final_loss:.4f}"

@@ -3,9 +3,11 @@
 ``bench(model, batches, dtypes)`` returns one ``Row`` per (batch, dtype, implementation): the
 median time of one "loss and every gradient" call, measured from Python, and its ratio to ours
 (``> 1`` means the peer is slower).  Ours is the generated ``loss_and_grad_into`` (flat
-parameter vector, preallocated gradient buffer); "ours (dicts)" is ``Kernels.loss_and_grad``
-with dicts of arrays.  The peers are in ``symbprop.peers``.  Used by ``symbprop bench`` and
-``benchmarks/bench_kernels.py``.  Timings are medians of 5 runs of ``timeit``'s autorange.
+parameter vector, preallocated gradient and scratch buffers); "ours (dicts)" is
+``Kernels.loss_and_grad`` with dicts of arrays, and "(dicts, out=)" the same writing into the
+gradient arrays of an earlier call.  The peers are in ``symbprop.peers``.  Used by
+``symbprop bench`` and ``benchmarks/bench_kernels.py``.  Timings are medians of 5 runs of
+``timeit``'s autorange.
 """
 
 from __future__ import annotations
@@ -83,10 +85,14 @@ def bench(model, batches=(1, 64), dtypes=("float64",), with_peers: bool = True) 
 def _bench_one(model, kernels, params, batch, dtype, with_peers) -> list[Row]:
     X, Y = sample_data(model, batch, dtype)
     theta = kernels.flatten(params)
-    grad = np.empty_like(theta)
+    grad, work = np.empty_like(theta), np.empty(kernels.module.WORK_PER_SAMPLE * batch, dtype)
     into = kernels.module.loss_and_grad_into
-    candidates = [("symbprop", lambda: into(theta, X, Y, grad))]
-    candidates.append(("symbprop (dicts)", lambda: kernels.loss_and_grad(params, X, Y)))
+    out = kernels.loss_and_grad(params, X, Y)[1]
+    candidates = [
+        ("symbprop", lambda: into(theta, X, Y, grad, work)),
+        ("symbprop (dicts)", lambda: kernels.loss_and_grad(params, X, Y)),
+        ("symbprop (dicts, out=)", lambda: kernels.loss_and_grad(params, X, Y, out=out)),
+    ]
     if with_peers and peers.supported(model):
         host = {k: np.asarray(v, dtype) for k, v in params.items()}
         candidates += [
