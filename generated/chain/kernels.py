@@ -224,6 +224,13 @@ def _all_finite(values):
 
 
 @njit(cache=True)
+def _copy(target, source):
+    """target[p] = source[p] for two vectors of the same length."""
+    for p in range(source.shape[0]):
+        target[p] = source[p]
+
+
+@njit(cache=True)
 def loss_and_grad_arrays(W1, b1, W2, b2, W3, b3, X, Y, gW1, gb1, gW2, gb2, gW3, gb3, work):
     """loss_and_grad on separate arrays (symbprop's dict API in one call): writes ∂L/∂W1 into
     gW1, and so on, and returns (L, status).  status 0: done.  Otherwise nothing was computed
@@ -252,22 +259,22 @@ def loss_and_grad_arrays(W1, b1, W2, b2, W3, b3, X, Y, gW1, gb1, gW2, gb2, gW3, 
     ):
         return math.nan, 1
     theta = np.empty(N_PARAMS, DTYPE)
-    theta[0:1] = W1.reshape(1)
-    theta[1:2] = b1
-    theta[2:3] = W2.reshape(1)
-    theta[3:4] = b2
-    theta[4:5] = W3.reshape(1)
-    theta[5:6] = b3
+    _copy(theta[0:1], W1.reshape(1))
+    _copy(theta[1:2], b1)
+    _copy(theta[2:3], W2.reshape(1))
+    _copy(theta[3:4], b2)
+    _copy(theta[4:5], W3.reshape(1))
+    _copy(theta[5:6], b3)
     if not (_all_finite(theta) and _all_finite(X) and _all_finite(Y)):
         return math.nan, 2
     grad = np.empty(N_PARAMS, DTYPE)
     value = _loss_and_grad_work(theta, X, Y, grad, work)
-    gW1[:, :] = grad[0:1].reshape((1, 1))
-    gb1[:] = grad[1:2]
-    gW2[:, :] = grad[2:3].reshape((1, 1))
-    gb2[:] = grad[3:4]
-    gW3[:, :] = grad[4:5].reshape((1, 1))
-    gb3[:] = grad[5:6]
+    _copy(gW1.reshape(1), grad[0:1])
+    _copy(gb1, grad[1:2])
+    _copy(gW2.reshape(1), grad[2:3])
+    _copy(gb2, grad[3:4])
+    _copy(gW3.reshape(1), grad[4:5])
+    _copy(gb3, grad[5:6])
     return value, 0
 
 

@@ -322,6 +322,13 @@ def _all_finite(values):
 
 
 @njit(cache=True)
+def _copy(target, source):
+    """target[p] = source[p] for two vectors of the same length."""
+    for p in range(source.shape[0]):
+        target[p] = source[p]
+
+
+@njit(cache=True)
 def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
     """loss_and_grad on separate arrays (symbprop's dict API in one call): writes ∂L/∂W1 into
     gW1, and so on, and returns (L, status).  status 0: done.  Otherwise nothing was computed
@@ -346,10 +353,10 @@ def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
     ):
         return math.nan, 1
     theta = np.empty(N_PARAMS, DTYPE)
-    theta[0:2048] = W1.reshape(2048)
-    theta[2048:2080] = b1
-    theta[2080:2400] = W2.reshape(320)
-    theta[2400:2410] = b2
+    _copy(theta[0:2048], W1.reshape(2048))
+    _copy(theta[2048:2080], b1)
+    _copy(theta[2080:2400], W2.reshape(320))
+    _copy(theta[2400:2410], b2)
     if not (_all_finite(theta) and _all_finite(X) and _all_finite(Y)):
         return math.nan, 2
     for i in range(n):
@@ -357,10 +364,10 @@ def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
             return math.nan, 3
     grad = np.empty(N_PARAMS, DTYPE)
     value = _loss_and_grad_work(theta, X, Y, grad, work)
-    gW1[:, :] = grad[0:2048].reshape((32, 64))
-    gb1[:] = grad[2048:2080]
-    gW2[:, :] = grad[2080:2400].reshape((10, 32))
-    gb2[:] = grad[2400:2410]
+    _copy(gW1.reshape(2048), grad[0:2048])
+    _copy(gb1, grad[2048:2080])
+    _copy(gW2.reshape(320), grad[2080:2400])
+    _copy(gb2, grad[2400:2410])
     return value, 0
 
 

@@ -1105,6 +1105,13 @@ def _all_finite(values):
 
 
 @njit(cache=True)
+def _copy(target, source):
+    """target[p] = source[p] for two vectors of the same length."""
+    for p in range(source.shape[0]):
+        target[p] = source[p]
+
+
+@njit(cache=True)
 def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
     """loss_and_grad on separate arrays (symbprop's dict API in one call): writes ∂L/∂W1 into
     gW1, and so on, and returns (L, status).  status 0: done.  Otherwise nothing was computed
@@ -1129,10 +1136,10 @@ def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
     ):
         return math.nan, 1
     theta = np.empty(N_PARAMS, DTYPE)
-    theta[0:64] = W1.reshape(64)
-    theta[64:80] = b1
-    theta[80:128] = W2.reshape(48)
-    theta[128:131] = b2
+    _copy(theta[0:64], W1.reshape(64))
+    _copy(theta[64:80], b1)
+    _copy(theta[80:128], W2.reshape(48))
+    _copy(theta[128:131], b2)
     if not (_all_finite(theta) and _all_finite(X) and _all_finite(Y)):
         return math.nan, 2
     for i in range(n):
@@ -1140,10 +1147,10 @@ def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
             return math.nan, 3
     grad = np.empty(N_PARAMS, DTYPE)
     value = _loss_and_grad_work(theta, X, Y, grad, work)
-    gW1[:, :] = grad[0:64].reshape((16, 4))
-    gb1[:] = grad[64:80]
-    gW2[:, :] = grad[80:128].reshape((3, 16))
-    gb2[:] = grad[128:131]
+    _copy(gW1.reshape(64), grad[0:64])
+    _copy(gb1, grad[64:80])
+    _copy(gW2.reshape(48), grad[80:128])
+    _copy(gb2, grad[128:131])
     return value, 0
 
 

@@ -332,6 +332,13 @@ def _all_finite(values):
 
 
 @njit(cache=True)
+def _copy(target, source):
+    """target[p] = source[p] for two vectors of the same length."""
+    for p in range(source.shape[0]):
+        target[p] = source[p]
+
+
+@njit(cache=True)
 def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
     """loss_and_grad on separate arrays (symbprop's dict API in one call): writes ∂L/∂W1 into
     gW1, and so on, and returns (L, status).  status 0: done.  Otherwise nothing was computed
@@ -356,10 +363,10 @@ def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
     ):
         return math.nan, 1
     theta = np.empty(N_PARAMS, DTYPE)
-    theta[0:100352] = W1.reshape(100352)
-    theta[100352:100480] = b1
-    theta[100480:101760] = W2.reshape(1280)
-    theta[101760:101770] = b2
+    _copy(theta[0:100352], W1.reshape(100352))
+    _copy(theta[100352:100480], b1)
+    _copy(theta[100480:101760], W2.reshape(1280))
+    _copy(theta[101760:101770], b2)
     if not (_all_finite(theta) and _all_finite(X) and _all_finite(Y)):
         return math.nan, 2
     for i in range(n):
@@ -367,10 +374,10 @@ def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
             return math.nan, 3
     grad = np.empty(N_PARAMS, DTYPE)
     value = _loss_and_grad_work(theta, X, Y, grad, work)
-    gW1[:, :] = grad[0:100352].reshape((128, 784))
-    gb1[:] = grad[100352:100480]
-    gW2[:, :] = grad[100480:101760].reshape((10, 128))
-    gb2[:] = grad[101760:101770]
+    _copy(gW1.reshape(100352), grad[0:100352])
+    _copy(gb1, grad[100352:100480])
+    _copy(gW2.reshape(1280), grad[100480:101760])
+    _copy(gb2, grad[101760:101770])
     return value, 0
 
 

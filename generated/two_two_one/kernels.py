@@ -240,6 +240,13 @@ def _all_finite(values):
 
 
 @njit(cache=True)
+def _copy(target, source):
+    """target[p] = source[p] for two vectors of the same length."""
+    for p in range(source.shape[0]):
+        target[p] = source[p]
+
+
+@njit(cache=True)
 def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
     """loss_and_grad on separate arrays (symbprop's dict API in one call): writes ∂L/∂W1 into
     gW1, and so on, and returns (L, status).  status 0: done.  Otherwise nothing was computed
@@ -264,18 +271,18 @@ def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
     ):
         return math.nan, 1
     theta = np.empty(N_PARAMS, DTYPE)
-    theta[0:4] = W1.reshape(4)
-    theta[4:6] = b1
-    theta[6:8] = W2.reshape(2)
-    theta[8:9] = b2
+    _copy(theta[0:4], W1.reshape(4))
+    _copy(theta[4:6], b1)
+    _copy(theta[6:8], W2.reshape(2))
+    _copy(theta[8:9], b2)
     if not (_all_finite(theta) and _all_finite(X) and _all_finite(Y)):
         return math.nan, 2
     grad = np.empty(N_PARAMS, DTYPE)
     value = _loss_and_grad_work(theta, X, Y, grad, work)
-    gW1[:, :] = grad[0:4].reshape((2, 2))
-    gb1[:] = grad[4:6]
-    gW2[:, :] = grad[6:8].reshape((1, 2))
-    gb2[:] = grad[8:9]
+    _copy(gW1.reshape(4), grad[0:4])
+    _copy(gb1, grad[4:6])
+    _copy(gW2.reshape(2), grad[6:8])
+    _copy(gb2, grad[8:9])
     return value, 0
 
 

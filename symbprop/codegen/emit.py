@@ -50,7 +50,8 @@ def base_context(model, strategy: str, dtype: str, title: str, helpers: list[str
 def packing(model) -> dict:
     """What ``loss_and_grad_arrays`` prints: the shape tests of the separate parameter and
     gradient arrays, the lines that copy the parameters into ``theta``, and those that copy
-    ``grad`` out into the gradient arrays."""
+    ``grad`` out into the gradient arrays (through ``_copy``: Numba compiles a slice assignment
+    anew at every site, which made this function take 4 s to compile)."""
     shapes, offsets, _ = _layout(model)
     tests, pack, unpack = [], [], []
     for name, shape in shapes.items():
@@ -65,12 +66,9 @@ def packing(model) -> dict:
             tests.append(f"g{name}.shape != ()")
             continue
         tests += [f"{name}.shape != {shape}", f"g{name}.shape != {shape}"]
-        if len(shape) == 1:
-            pack.append(f"theta[{start}:{start + size}] = {name}")
-            unpack.append(f"g{name}[:] = {part}")
-        else:
-            pack.append(f"theta[{start}:{start + size}] = {name}.reshape({size})")
-            unpack.append(f"g{name}[:, :] = {part}.reshape({shape})")
+        flat = "" if len(shape) == 1 else f".reshape({size})"
+        pack.append(f"_copy(theta[{start}:{start + size}], {name}{flat})")
+        unpack.append(f"_copy(g{name}{flat}, {part})")
     return {"pack_args": ", ".join(shapes), "grad_names": ", ".join(f"g{n}" for n in shapes),
             "shape_tests": tests, "pack": pack, "unpack": unpack}
 
