@@ -35,6 +35,7 @@ from .kernel_checks import (
     real_array,
     row_sum_error,
 )
+from .views import VectorViews
 
 #: He initialisation for these activations; Xavier/Glorot for the others.
 RELU_FAMILY = {"relu", "leaky_relu", "elu", "gelu", "swish", "softplus"}
@@ -64,6 +65,8 @@ class _Base:
         self._shape_list = [self.shapes[n] for n in self.names]
         self._views = [(n, start, start + size, shape if len(shape) != 1 else None)
                        for n, start, size, shape in self._slices]
+        self._vectors = VectorViews(self.size, self.dtype, [o for _, o, _, _ in self._slices],
+                                    self._shape_list)
 
     def __repr__(self) -> str:
         return (f"<Kernels {self.model.name} ({self.strategy}, {self.dtype.name}, "
@@ -84,7 +87,7 @@ class _Base:
             if type(a) is not np.ndarray or a.dtype is not dtype or a.shape != shape:
                 arrays = [self._convert(n, a) for n, a in zip(self.names, arrays, strict=True)]
                 break
-        theta = self._shared_base(arrays) if self.size >= VIEW_MIN else None
+        theta = self._vectors.vector_of(arrays) if self.size >= VIEW_MIN else None
         if theta is None:
             theta = np.concatenate(arrays, axis=None)
         if not all_finite(theta):
@@ -92,20 +95,6 @@ class _Base:
                        if not np.isfinite(theta[start:start + size]).all())
             raise ParamsError(f"params[{bad!r}]: contains NaN or infinity")
         return theta
-
-    def _shared_base(self, arrays: list) -> np.ndarray | None:
-        """The parameter vector itself when ``arrays`` are its views (as ``init_params`` and
-        ``unflatten`` return them): no copy of a large model's weights on every call."""
-        base = arrays[0].base
-        if type(base) is not np.ndarray or base.shape != (self.size,) or base.dtype is not \
-                self.dtype or not base.flags.c_contiguous:
-            return None
-        start = base.ctypes.data
-        for a, (_, offset, _, _) in zip(arrays, self._slices):  # noqa: B905
-            if a.base is not base or a.ctypes.data != start + offset * base.itemsize \
-                    or not a.flags.c_contiguous:
-                return None
-        return base
 
     def _convert(self, name: str, value) -> np.ndarray:
         array = real_array(value, f"params[{name!r}]", self.dtype)
@@ -127,8 +116,10 @@ class _Base:
         vector = np.asarray(vector)
         if vector.shape != (self.size,):
             raise ParamsError(f"vector: shape {vector.shape}, expected ({self.size},)")
-        return {n: vector[start:stop] if shape is None else vector[start:stop].reshape(shape)
-                for n, start, stop, shape in self._views}
+        views = [vector[start:stop] if shape is None else vector[start:stop].reshape(shape)
+                 for _, start, stop, shape in self._views]
+        self._vectors.remember(vector, views)
+        return dict(zip(self.names, views))  # noqa: B905 (one view per name)
 
     def _write_back(self, params: dict, theta: np.ndarray) -> None:
         for name, value in self.unflatten(theta).items():
@@ -217,10 +208,26 @@ class Kernels(_Base):
                 return fast
         theta = self.flatten(params)
         X, Y = self._batch(X, Y)
-        grad = np.empty(self.size, self.dtype)
+        target = self._out_vector(out) if out is not None else None
+        grad = target if target is not None and target is not theta else np.empty(
+            self.size, self.dtype)
         value = self.module.loss_and_grad_into(theta, X, Y, grad, self.work(X.shape[0]))
+        if grad is target:
+            return float(value), out
         grads = self.unflatten(grad)
         return float(value), grads if out is None else self._copy_out(grads, out)
+
+    def _out_vector(self, out) -> np.ndarray | None:
+        """The writable vector whose views the arrays of ``out`` are, if they are (as the
+        gradients of an earlier call): then the kernel writes into it, and nothing is copied."""
+        if type(out) is not dict or len(out) != len(self.names):
+            return None
+        arrays = [out.get(name) for name in self.names]
+        if all(type(a) is np.ndarray and a.dtype is self.dtype for a in arrays):
+            vector = self._vectors.vector_of(arrays)
+            if vector is not None and vector.flags.writeable:
+                return vector
+        return None
 
     def work(self, n: int) -> np.ndarray:
         """The ``work`` argument of the generated functions for ``n`` samples: scratch space

@@ -121,3 +121,23 @@ def test_looped_scratch_space_is_reused_across_batch_sizes():
         np.testing.assert_array_equal(kernels.flatten(grads), grad)
         np.testing.assert_array_equal(kernels.forward(params, X),
                                       kernels.module.forward(theta, X))
+
+
+def test_views_of_one_vector_are_used_in_place_not_copied():
+    model = sp.mlp([70, 60, 3], activation="relu", loss="softmax_cross_entropy", name="wide")
+    kernels = sp.compile(model)  # 4443 parameters: the flat-vector path
+    params = kernels.init_params(seed=0)
+    theta = kernels.flatten(params)
+    assert np.shares_memory(theta, params["W1"])  # init_params' vector itself, no copy
+    X, Y = sample_data(model, 4, "float64")
+    value, grads = kernels.loss_and_grad(params, X, Y)
+    before = grads["W1"].copy()
+    params["W1"] += 0.01  # in place: still the same views
+    value2, returned = kernels.loss_and_grad(params, X, Y, out=grads)
+    assert returned is grads and value2 != value
+    assert not np.array_equal(grads["W1"], before)  # written in place ...
+    expected = kernels.loss_and_grad({n: v.copy() for n, v in params.items()}, X, Y)
+    for name in kernels.names:  # ... with the same numbers as a fresh call on copies
+        np.testing.assert_array_equal(grads[name], expected[1][name])
+    params["W1"] = params["W1"].copy()  # no longer a view: flatten copies
+    assert not np.shares_memory(kernels.flatten(params), params["W1"])
