@@ -2,8 +2,9 @@
 
 ``bench(model, batches, dtypes)`` returns one ``Row`` per (batch, dtype, implementation): the
 median time of one "loss and every gradient" call, measured from Python, and its ratio to ours
-(``> 1`` means the peer is slower).  Ours is the generated ``loss_and_grad_into`` (flat
-parameter vector, preallocated gradient and scratch buffers); "ours (dicts)" is
+(``> 1`` means the peer is slower).  Ours is the generated allocation-free entry point on a flat
+parameter vector with a preallocated gradient: ``loss_and_grad_into`` (unrolled) or
+``loss_and_grad_work`` with a preallocated scratch buffer (looped); "ours (dicts)" is
 ``Kernels.loss_and_grad`` with dicts of arrays, and "(dicts, out=)" the same writing into the
 gradient arrays of an earlier call.  The peers are in ``symbprop.peers``.  Used by
 ``symbprop bench`` and ``benchmarks/bench_kernels.py``.  Timings are medians of 5 runs of
@@ -85,11 +86,14 @@ def bench(model, batches=(1, 64), dtypes=("float64",), with_peers: bool = True) 
 def _bench_one(model, kernels, params, batch, dtype, with_peers) -> list[Row]:
     X, Y = sample_data(model, batch, dtype)
     theta = kernels.flatten(params)
-    grad, work = np.empty_like(theta), np.empty(kernels.module.WORK_PER_SAMPLE * batch, dtype)
-    into = kernels.module.loss_and_grad_into
-    out = kernels.loss_and_grad(params, X, Y)[1]
+    grad, work = np.empty_like(theta), kernels.work(batch)
+    module, out = kernels.module, kernels.loss_and_grad(params, X, Y)[1]
+    if module.WORK_PER_SAMPLE:  # looped: the scratch space, allocated once
+        ours = lambda: module.loss_and_grad_work(theta, X, Y, grad, work)  # noqa: E731
+    else:
+        ours = lambda: module.loss_and_grad_into(theta, X, Y, grad)  # noqa: E731
     candidates = [
-        ("symbprop", lambda: into(theta, X, Y, grad, work)),
+        ("symbprop", ours),
         ("symbprop (dicts)", lambda: kernels.loss_and_grad(params, X, Y)),
         ("symbprop (dicts, out=)", lambda: kernels.loss_and_grad(params, X, Y, out=out)),
     ]

@@ -191,12 +191,12 @@ class Kernels(_Base):
     def forward(self, params: dict, X) -> np.ndarray:
         """a^L for every sample: (batch, n_L)."""
         X = self._batch(X)[0]
-        return self.module.forward(self.flatten(params), X, self.work(X.shape[0]))
+        return self.module.forward_work(self.flatten(params), X, self.work(X.shape[0]))
 
     def loss(self, params: dict, X, Y) -> float:
         """L: the mean (or sum, per the spec) of the per-sample cost over the batch."""
         X, Y = self._batch(X, Y)
-        return float(self.module.loss(self.flatten(params), X, Y, self.work(X.shape[0])))
+        return float(self.module.loss_work(self.flatten(params), X, Y, self.work(X.shape[0])))
 
     def loss_and_grad(self, params: dict, X, Y, out: dict | None = None) -> tuple[float, dict]:
         """(L, {name: ∂L/∂name}) with the shapes of ``params``.  With ``out`` (a dict of arrays
@@ -211,7 +211,7 @@ class Kernels(_Base):
         target = self._out_vector(out) if out is not None else None
         grad = target if target is not None and target is not theta else np.empty(
             self.size, self.dtype)
-        value = self.module.loss_and_grad_into(theta, X, Y, grad, self.work(X.shape[0]))
+        value = self.module.loss_and_grad_work(theta, X, Y, grad, self.work(X.shape[0]))
         if grad is target:
             return float(value), out
         grads = self.unflatten(grad)
@@ -230,7 +230,7 @@ class Kernels(_Base):
         return None
 
     def work(self, n: int) -> np.ndarray:
-        """The ``work`` argument of the generated functions for ``n`` samples: scratch space
+        """The ``work`` argument of the generated ``*_work`` functions for ``n`` samples: space
         kept between calls (a fresh multi-megabyte allocation per call costs page faults: 1 ms
         of 4.8 at 784-128-10, batch 1024, in a fresh process)."""
         size = self.module.WORK_PER_SAMPLE * n

@@ -121,6 +121,8 @@ def test_looped_scratch_space_is_reused_across_batch_sizes():
         np.testing.assert_array_equal(kernels.flatten(grads), grad)
         np.testing.assert_array_equal(kernels.forward(params, X),
                                       kernels.module.forward(theta, X))
+        work = np.empty(kernels.module.WORK_PER_SAMPLE * batch)
+        assert kernels.module.loss_and_grad_work(theta, X, Y, grad, work) == fresh
 
 
 def test_views_of_one_vector_are_used_in_place_not_copied():

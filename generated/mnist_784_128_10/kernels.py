@@ -18,10 +18,12 @@ the neuron indices of the derivation.
 
 Functions (X: (n, 784) inputs, Y: (n, 10) targets, C-contiguous, dtype float64):
 
-    forward(theta, X, work=None) -> (n, 10) outputs a^L
-    loss(theta, X, Y, work=None) -> L, the mean of the per-sample cost C over the batch
-    loss_and_grad_into(theta, X, Y, grad, work=None) -> L, writing ∂L/∂theta into grad; the
-        temporaries go to work (WORK_PER_SAMPLE * n numbers; allocated per call when omitted)
+    forward(theta, X) -> (n, 10) outputs a^L
+    loss(theta, X, Y) -> L, the mean of the per-sample cost C over the batch
+    loss_and_grad_into(theta, X, Y, grad) -> L, writing ∂L/∂theta into grad
+    forward_work(theta, X, work), loss_work(theta, X, Y, work),
+    loss_and_grad_work(theta, X, Y, grad, work): the same with the scratch space passed in
+        (work: at least WORK_PER_SAMPLE * n numbers), for calls in a loop
     loss_and_grad(theta, X, Y) -> (L, grad)
     loss_and_grad_arrays(W1, b1, ..., X, Y, gW1, gb1, ..., work) -> (L, status): the same on
         separate arrays, checking shapes, NaN and target rows first (status 0: done)
@@ -51,8 +53,8 @@ PARAM_OFFSETS = {'W1': 0, 'b1': 100352, 'W2': 100480, 'b2': 101760}
 N_PARAMS = 101770
 SIZES = (784, 128, 10)
 REDUCTION = "mean"
-#: Numbers of scratch space per sample that forward, loss and loss_and_grad_into use (optional
-#: argument ``work``: pass np.empty(WORK_PER_SAMPLE * n, DTYPE) to reuse it across calls).
+#: Numbers of scratch space per sample that forward_work, loss_work and loss_and_grad_work take
+#: (argument ``work``: np.empty(WORK_PER_SAMPLE * n, DTYPE), reused across calls).
 WORK_PER_SAMPLE = 543
 #: How far a row of Y may be from summing to 1 for softmax cross-entropy (its derivation
 #: assumes Σ_j y_j = 1).
@@ -126,8 +128,8 @@ def _outer(D, A, out):
 
 
 @njit(cache=True)
-def _forward_work(theta, X, work):
-    """forward, with the temporaries in work."""
+def forward_work(theta, X, work):
+    """forward, with the temporaries in work (WORK_PER_SAMPLE * n numbers, kept by the caller)."""
     n = X.shape[0]
     W1 = theta[0:100352].reshape((128, 784))
     b1 = theta[100352:100480]
@@ -165,8 +167,8 @@ def _forward_work(theta, X, work):
 
 
 @njit(cache=True)
-def _loss_work(theta, X, Y, work):
-    """loss, with the temporaries in work."""
+def loss_work(theta, X, Y, work):
+    """loss, with the temporaries in work (WORK_PER_SAMPLE * n numbers)."""
     n = X.shape[0]
     W1 = theta[0:100352].reshape((128, 784))
     b1 = theta[100352:100480]
@@ -211,8 +213,9 @@ def _loss_work(theta, X, Y, work):
 
 
 @njit(cache=True)
-def _loss_and_grad_work(theta, X, Y, grad, work):
-    """loss_and_grad_into, with the temporaries in work."""
+def loss_and_grad_work(theta, X, Y, grad, work):
+    """loss_and_grad_into, with the temporaries in work (WORK_PER_SAMPLE * n numbers): no
+    allocation."""
     n = X.shape[0]
     scale = 1.0 / n
     W1 = theta[0:100352].reshape((128, 784))
@@ -288,35 +291,28 @@ def _loss_and_grad_work(theta, X, Y, grad, work):
 
 
 @njit(cache=True)
-def forward(theta, X, work=None):
+def forward(theta, X):
     """a^L for every sample of X: (n, 10)."""
-    if work is None:
-        work = np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE)
-    return _forward_work(theta, X, work)
+    return forward_work(theta, X, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
 
 
 @njit(cache=True)
-def loss(theta, X, Y, work=None):
+def loss(theta, X, Y):
     """L, the mean of the per-sample cost C over the batch (X, Y)."""
-    if work is None:
-        work = np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE)
-    return _loss_work(theta, X, Y, work)
+    return loss_work(theta, X, Y, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
 
 
 @njit(cache=True)
-def loss_and_grad_into(theta, X, Y, grad, work=None):
-    """L for the batch (X, Y); writes ∂L/∂theta into grad (length N_PARAMS).  The temporaries
-    go to work (WORK_PER_SAMPLE * n numbers), allocated here if not given."""
-    if work is None:
-        work = np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE)
-    return _loss_and_grad_work(theta, X, Y, grad, work)
+def loss_and_grad_into(theta, X, Y, grad):
+    """L for the batch (X, Y); writes ∂L/∂theta into grad (length N_PARAMS)."""
+    return loss_and_grad_work(theta, X, Y, grad, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
 
 
 @njit(cache=True)
 def loss_and_grad(theta, X, Y):
     """(L, ∂L/∂theta) for the batch (X, Y); allocates the gradient."""
     grad = np.empty_like(theta)
-    value = _loss_and_grad_work(theta, X, Y, grad, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
+    value = loss_and_grad_work(theta, X, Y, grad, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
     return value, grad
 
 
@@ -373,7 +369,7 @@ def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
         if abs(Y[i].sum() - 1.0) > TARGET_SUM_TOLERANCE:
             return math.nan, 3
     grad = np.empty(N_PARAMS, DTYPE)
-    value = _loss_and_grad_work(theta, X, Y, grad, work)
+    value = loss_and_grad_work(theta, X, Y, grad, work)
     _copy(gW1.reshape(100352), grad[0:100352])
     _copy(gb1, grad[100352:100480])
     _copy(gW2.reshape(1280), grad[100480:101760])
@@ -385,7 +381,7 @@ def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
 def sgd_step(theta, X, Y, lr):
     """One gradient-descent step on the batch: theta − lr ∂L/∂theta, as a new vector."""
     grad = np.empty_like(theta)
-    _loss_and_grad_work(theta, X, Y, grad, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
+    loss_and_grad_work(theta, X, Y, grad, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
     new = theta.copy()
     for p in range(N_PARAMS):
         new[p] -= lr * grad[p]
@@ -430,7 +426,7 @@ def train(theta, X, Y, lr, epochs, batch_size, seed, first_epoch=0):
             for r in range(m):
                 batch_x[r, :] = X[order[start + r], :]
                 batch_y[r, :] = Y[order[start + r], :]
-            value = _loss_and_grad_work(theta, batch_x[:m], batch_y[:m], grad, work)
+            value = loss_and_grad_work(theta, batch_x[:m], batch_y[:m], grad, work)
             total += value * m
             for p in range(N_PARAMS):
                 theta[p] -= lr * grad[p]

@@ -17,10 +17,12 @@ of the sample; t<l>_<n>, u<l>_<n>, tc_<n> common subexpressions (forward, backwa
 
 Functions (X: (n, 2) inputs, Y: (n, 1) targets, C-contiguous, dtype float64):
 
-    forward(theta, X, work=None) -> (n, 1) outputs a^L
-    loss(theta, X, Y, work=None) -> L, the mean of the per-sample cost C over the batch
-    loss_and_grad_into(theta, X, Y, grad, work=None) -> L, writing ∂L/∂theta into grad; the
-        temporaries go to work (WORK_PER_SAMPLE * n numbers; allocated per call when omitted)
+    forward(theta, X) -> (n, 1) outputs a^L
+    loss(theta, X, Y) -> L, the mean of the per-sample cost C over the batch
+    loss_and_grad_into(theta, X, Y, grad) -> L, writing ∂L/∂theta into grad
+    forward_work(theta, X, work), loss_work(theta, X, Y, work),
+    loss_and_grad_work(theta, X, Y, grad, work): the same with the scratch space passed in
+        (work: at least WORK_PER_SAMPLE * n numbers; not used here), for calls in a loop
     loss_and_grad(theta, X, Y) -> (L, grad)
     loss_and_grad_arrays(W1, b1, ..., X, Y, gW1, gb1, ..., work) -> (L, status): the same on
         separate arrays, checking shapes, NaN and target rows first (status 0: done)
@@ -50,8 +52,8 @@ PARAM_OFFSETS = {'W1': 0, 'b1': 4, 'W2': 6, 'b2': 8}
 N_PARAMS = 9
 SIZES = (2, 2, 1)
 REDUCTION = "mean"
-#: Numbers of scratch space per sample that forward, loss and loss_and_grad_into use (optional
-#: argument ``work``: pass np.empty(WORK_PER_SAMPLE * n, DTYPE) to reuse it across calls).
+#: Numbers of scratch space per sample that forward_work, loss_work and loss_and_grad_work take
+#: (argument ``work``: np.empty(WORK_PER_SAMPLE * n, DTYPE), reused across calls).
 WORK_PER_SAMPLE = 0
 #: How far a row of Y may be from summing to 1 for softmax cross-entropy (its derivation
 #: assumes Σ_j y_j = 1).
@@ -68,8 +70,8 @@ def _sigmoid(x):
 
 
 @njit(cache=True)
-def _forward_work(theta, X, work):
-    """forward (work is not used: WORK_PER_SAMPLE = 0)."""
+def forward(theta, X):
+    """a^L for every sample of X: (n, 1)."""
     W1_0_0 = theta[0]
     W1_0_1 = theta[1]
     W1_1_0 = theta[2]
@@ -97,8 +99,8 @@ def _forward_work(theta, X, work):
 
 
 @njit(cache=True)
-def _loss_work(theta, X, Y, work):
-    """loss (work is not used)."""
+def loss(theta, X, Y):
+    """L, the mean of the per-sample cost C over the batch (X, Y)."""
     W1_0_0 = theta[0]
     W1_0_1 = theta[1]
     W1_1_0 = theta[2]
@@ -129,8 +131,8 @@ def _loss_work(theta, X, Y, work):
 
 
 @njit(cache=True)
-def _loss_and_grad_work(theta, X, Y, grad, work):
-    """loss_and_grad_into without any allocation (work is not used)."""
+def loss_and_grad_into(theta, X, Y, grad):
+    """L for the batch (X, Y); writes ∂L/∂theta into grad (length N_PARAMS).  No allocation."""
     W1_0_0 = theta[0]
     W1_0_1 = theta[1]
     W1_1_0 = theta[2]
@@ -196,35 +198,28 @@ def _loss_and_grad_work(theta, X, Y, grad, work):
 
 
 @njit(cache=True)
-def forward(theta, X, work=None):
-    """a^L for every sample of X: (n, 1)."""
-    if work is None:
-        work = np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE)
-    return _forward_work(theta, X, work)
+def forward_work(theta, X, work):
+    """forward (the unrolled code needs no scratch space: work is not used)."""
+    return forward(theta, X)
 
 
 @njit(cache=True)
-def loss(theta, X, Y, work=None):
-    """L, the mean of the per-sample cost C over the batch (X, Y)."""
-    if work is None:
-        work = np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE)
-    return _loss_work(theta, X, Y, work)
+def loss_work(theta, X, Y, work):
+    """loss (work is not used)."""
+    return loss(theta, X, Y)
 
 
 @njit(cache=True)
-def loss_and_grad_into(theta, X, Y, grad, work=None):
-    """L for the batch (X, Y); writes ∂L/∂theta into grad (length N_PARAMS).  The temporaries
-    go to work (WORK_PER_SAMPLE * n numbers), allocated here if not given."""
-    if work is None:
-        work = np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE)
-    return _loss_and_grad_work(theta, X, Y, grad, work)
+def loss_and_grad_work(theta, X, Y, grad, work):
+    """loss_and_grad_into (work is not used)."""
+    return loss_and_grad_into(theta, X, Y, grad)
 
 
 @njit(cache=True)
 def loss_and_grad(theta, X, Y):
     """(L, ∂L/∂theta) for the batch (X, Y); allocates the gradient."""
     grad = np.empty_like(theta)
-    value = _loss_and_grad_work(theta, X, Y, grad, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
+    value = loss_and_grad_work(theta, X, Y, grad, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
     return value, grad
 
 
@@ -278,7 +273,7 @@ def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
     if not (_all_finite(theta) and _all_finite(X) and _all_finite(Y)):
         return math.nan, 2
     grad = np.empty(N_PARAMS, DTYPE)
-    value = _loss_and_grad_work(theta, X, Y, grad, work)
+    value = loss_and_grad_work(theta, X, Y, grad, work)
     _copy(gW1.reshape(4), grad[0:4])
     _copy(gb1, grad[4:6])
     _copy(gW2.reshape(2), grad[6:8])
@@ -290,7 +285,7 @@ def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
 def sgd_step(theta, X, Y, lr):
     """One gradient-descent step on the batch: theta − lr ∂L/∂theta, as a new vector."""
     grad = np.empty_like(theta)
-    _loss_and_grad_work(theta, X, Y, grad, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
+    loss_and_grad_work(theta, X, Y, grad, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
     new = theta.copy()
     for p in range(N_PARAMS):
         new[p] -= lr * grad[p]
@@ -335,7 +330,7 @@ def train(theta, X, Y, lr, epochs, batch_size, seed, first_epoch=0):
             for r in range(m):
                 batch_x[r, :] = X[order[start + r], :]
                 batch_y[r, :] = Y[order[start + r], :]
-            value = _loss_and_grad_work(theta, batch_x[:m], batch_y[:m], grad, work)
+            value = loss_and_grad_work(theta, batch_x[:m], batch_y[:m], grad, work)
             total += value * m
             for p in range(N_PARAMS):
                 theta[p] -= lr * grad[p]
