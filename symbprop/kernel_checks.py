@@ -51,6 +51,21 @@ def row_sum_error(Y) -> float:
     return worst
 
 
+def copy_out(grads: dict, out, dtype) -> dict:
+    """Copy ``grads`` into the arrays of ``out`` (``Kernels.loss_and_grad(..., out=)``), which
+    must have the same names and shapes, the kernel dtype, and be writable; returns ``out``."""
+    if not isinstance(out, dict) or set(out) != set(grads):
+        raise ParamsError(f"out: expected a dict of {', '.join(grads)}")
+    for name, value in grads.items():
+        target = out[name]
+        if not (isinstance(target, np.ndarray) and target.shape == value.shape
+                and target.dtype == dtype and target.flags.writeable):
+            raise ParamsError(f"out[{name!r}]: expected a writable {np.dtype(dtype).name} array "
+                              f"of shape {value.shape}")
+        target[...] = value
+    return out
+
+
 def checked_number(value, what: str) -> float:
     if (
         isinstance(value, bool)

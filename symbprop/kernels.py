@@ -32,6 +32,7 @@ from .kernel_checks import (
     all_finite,
     checked_count,
     checked_number,
+    copy_out,
     real_array,
     row_sum_error,
 )
@@ -208,26 +209,14 @@ class Kernels(_Base):
                 return fast
         theta = self.flatten(params)
         X, Y = self._batch(X, Y)
-        target = self._out_vector(out) if out is not None else None
+        target = self._vectors.writable_vector(out, self.names) if out is not None else None
         grad = target if target is not None and target is not theta else np.empty(
             self.size, self.dtype)
         value = self.module.loss_and_grad_work(theta, X, Y, grad, self.work(X.shape[0]))
         if grad is target:
             return float(value), out
         grads = self.unflatten(grad)
-        return float(value), grads if out is None else self._copy_out(grads, out)
-
-    def _out_vector(self, out) -> np.ndarray | None:
-        """The writable vector whose views the arrays of ``out`` are, if they are (as the
-        gradients of an earlier call): then the kernel writes into it, and nothing is copied."""
-        if type(out) is not dict or len(out) != len(self.names):
-            return None
-        arrays = [out.get(name) for name in self.names]
-        if all(type(a) is np.ndarray and a.dtype is self.dtype for a in arrays):
-            vector = self._vectors.vector_of(arrays)
-            if vector is not None and vector.flags.writeable:
-                return vector
-        return None
+        return float(value), grads if out is None else copy_out(grads, out, self.dtype)
 
     def work(self, n: int) -> np.ndarray:
         """The ``work`` argument of the generated ``*_work`` functions for ``n`` samples: space
@@ -239,18 +228,6 @@ class Kernels(_Base):
         if self._scratch.size < size:
             self._scratch = np.empty(size, self.dtype)
         return self._scratch[:size]
-
-    def _copy_out(self, grads: dict, out: dict) -> dict:
-        if not isinstance(out, dict) or set(out) != set(self.names):
-            raise ParamsError(f"out: expected a dict of {', '.join(self.names)}")
-        for name, value in grads.items():
-            target = out[name]
-            if not (isinstance(target, np.ndarray) and target.shape == value.shape
-                    and target.dtype == self.dtype and target.flags.writeable):
-                raise ParamsError(f"out[{name!r}]: expected a writable {self.dtype.name} array "
-                                  f"of shape {value.shape}")
-            target[...] = value
-        return out
 
     def sgd_step(self, params: dict, X, Y, lr: float) -> dict:
         """New parameters θ − lr ∂L/∂θ (``params`` is not changed)."""

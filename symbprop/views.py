@@ -42,6 +42,18 @@ class VectorViews:
                     and all(a.shape == s for a, s in zip(arrays, self.shapes)):  # noqa: B905
                 return vector
         return self._by_address(arrays)
+    def writable_vector(self, out, names) -> np.ndarray | None:
+        """The writable vector whose views the arrays of the dict ``out`` are, if they are (as
+        the gradients of an earlier call): the kernel can write into it, with nothing copied."""
+        if type(out) is not dict or len(out) != len(names):
+            return None
+        arrays = [out.get(name) for name in names]
+        if all(type(a) is np.ndarray and a.dtype is self.dtype for a in arrays):
+            vector = self.vector_of(arrays)
+            if vector is not None and vector.flags.writeable:
+                return vector
+        return None
+
     def _by_address(self, arrays: list) -> np.ndarray | None:
         base = arrays[0].base
         if type(base) is not np.ndarray or base.shape != (self.size,) or base.dtype is not \
