@@ -218,6 +218,26 @@ def test_cli_trains_xor_saves_and_plots(xor, tmp_path):
     assert again.exit_code == 0 and "100.00%" in again.output
 
 
+def test_cli_ctrl_c_saves_then_exits_130(tmp_path, monkeypatch):
+    import symbprop.training as training
+
+    real = training.train_on
+
+    def interrupted_at_epoch_5(kernels, params, data, **options):
+        def ctrl_c(epoch, history, current):
+            if epoch == 5:
+                raise KeyboardInterrupt
+        return real(kernels, params, data, callback=ctrl_c, **options)
+
+    monkeypatch.setattr(training, "train_on", interrupted_at_epoch_5)
+    saved = tmp_path / "xor.npz"
+    result = CliRunner().invoke(app, ["train", "examples:xor", "--data", "xor", "--epochs", "50",
+                                      "--save", str(saved), "--no-progress"])
+    assert result.exit_code == 130, result.output
+    assert "interrupted (Ctrl-C)" in result.output and "epochs run        6" in result.output
+    assert saved.exists()
+
+
 def test_cli_init_with_wrong_shapes_exits_2(tmp_path):
     path = tmp_path / "p.npz"
     save_params(path, {"W1": np.zeros((2, 2)), "b1": np.zeros(2)})

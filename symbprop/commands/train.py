@@ -17,6 +17,10 @@ LR_HELP = ("Learning rate η (default 0.1, or the values file's lr); for an expr
            "several times to compare rates side by side.")
 
 
+#: Exit status after Ctrl-C (128 + SIGINT), once the summary, --save and --plot are done.
+INTERRUPTED = 130
+
+
 def command(
     spec: Annotated[str, typer.Argument(help="A spec file (YAML) or examples:NAME.")],
     data: Annotated[str | None, typer.Option(help=DATA_HELP)] = None,
@@ -106,6 +110,8 @@ def _train_network(model, source, features, target, test_fraction, seed, standar
     if plot is not None:
         title = f"{model.name} on {Path(str(source)).name}: {rates.describe()}"
         console.print(f"plot written to {history.plot(plot, title=title)}")
+    if history.stopped_because == "interrupted":
+        raise typer.Exit(INTERRUPTED)  # the shell's code for SIGINT: a script sees it stopped
 
 
 def _network_summary(console, model, data, rates, batch_size, history, compiled) -> None:
