@@ -21,6 +21,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from .names import adjoint_name, layer_name
+from .notation import positive_first
 
 HEADS = {"W": "w", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}
 MATRIX_HEADS = {"W": "W", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}
@@ -64,6 +65,9 @@ class SymbpropLatexPrinter(LatexPrinter):
         "network": True,
         "graph_output": None,
     }
+
+    def _as_ordered_terms(self, expr, order=None):
+        return positive_first(super()._as_ordered_terms(expr, order=order))
 
     # ------------------------------------------------------------ names
 

@@ -113,3 +113,12 @@ def vector(name: str, size: int) -> sympy.MatrixSymbol:
 def matrix(name: str, rows: int, cols: int) -> sympy.MatrixSymbol:
     """The matrix ``name`` (``W1``) of shape rows × cols."""
     return sympy.MatrixSymbol(name, rows, cols)
+
+
+def positive_first(terms: list) -> list:
+    """A sum's terms with a leading negative one moved behind the positive ones, as the notes
+    write them: ``y − a`` rather than SymPy's ``−a + y``.  Otherwise SymPy's order."""
+    if not terms or not terms[0].could_extract_minus_sign():
+        return terms
+    positive = [t for t in terms if not t.could_extract_minus_sign()]
+    return positive + [t for t in terms if t.could_extract_minus_sign()] if positive else terms

@@ -17,6 +17,7 @@ from sympy.printing.str import StrPrinter
 
 from .latex import format_float
 from .names import adjoint_name, layer_name
+from .notation import positive_first
 
 SUPERSCRIPT = dict(zip("0123456789+-=()ijklmnLT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱʲᵏˡᵐⁿᴸᵀ", strict=True))
 SUBSCRIPT = dict(
@@ -45,6 +46,9 @@ class SymbpropTextPrinter(StrPrinter):
     printmethod = "_symbprop_text"  # not "_sympystr": Indexed would print itself as W1[j, k]
     _default_settings = {**StrPrinter._default_settings, "digits": 6, "network": True,
                          "graph_output": None}
+
+    def _as_ordered_terms(self, expr, order=None):
+        return positive_first(super()._as_ordered_terms(expr, order=order))
 
     # ------------------------------------------------------------ names
 
