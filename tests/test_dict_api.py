@@ -143,3 +143,19 @@ def test_views_of_one_vector_are_used_in_place_not_copied():
         np.testing.assert_array_equal(grads[name], expected[1][name])
     params["W1"] = params["W1"].copy()  # no longer a view: flatten copies
     assert not np.shares_memory(kernels.flatten(params), params["W1"])
+
+
+def test_a_shared_bias_from_init_params_takes_the_one_call_path(monkeypatch):
+    model = sp.mlp([3, 4, 2], activation="tanh", loss="half_sse", bias="shared", name="shared")
+    kernels = sp.compile(model)
+    params = kernels.init_params(seed=1)
+    assert params["b1"].shape == ()
+    X, Y = sample_data(model, 3, "float64")
+    reference = flat_reference(kernels, params, X, Y)
+
+    def no_checking_path(*args):
+        raise AssertionError("the checking path ran")
+
+    monkeypatch.setattr(kernels, "flatten", no_checking_path)
+    assert_same(kernels.loss_and_grad(params, X, Y), reference)
+    assert_same(kernels.loss_and_grad({**params, "b1": float(params["b1"])}, X, Y), reference)
