@@ -27,7 +27,7 @@ def _cache_dir(tmp_path_factory):
 @pytest.mark.parametrize("name", SMALL)
 def test_bundled_examples_agree_in_both_lowerings_and_dtypes(name):
     model = sp.load(f"examples:{name}")
-    values = f"examples:{name}" if _has_values(name) else None
+    values = f"examples:{name}" if examples.has_values(name) else None
     report = check(model, values=values, samples=2, dtypes=("float64", "float32"))
     assert report.ok, str(report)
     methods = {row.method for row in report.rows}
@@ -132,14 +132,6 @@ def test_check_command_bad_values_exit_2(tmp_path):
     result = CliRunner().invoke(app, ["check", "examples:two_two_one", "--at", str(bad)])
     assert result.exit_code == 2
     assert "bad.yaml" in result.output
-
-
-def _has_values(name: str) -> bool:
-    try:
-        examples.example_values_path(name)
-    except Exception:
-        return False
-    return True
 
 
 def test_graph_random_points_stay_where_the_graph_is_defined(tmp_path):

@@ -24,14 +24,7 @@ def command(
     table.add_column("values", justify="center")
     table.add_column("description")
     for example in examples.names():
-        has_values = "yes" if _has_values(example) else ""
+        has_values = "yes" if examples.has_values(example) else ""
         table.add_row(example, has_values, examples.describe(example))
     Console(width=100).print(table)
 
-
-def _has_values(name: str) -> bool:
-    try:
-        examples.example_values_path(name)
-    except Exception:
-        return False
-    return True

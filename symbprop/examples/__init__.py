@@ -38,10 +38,15 @@ def example_path(name: str) -> Path:
     return path
 
 
+def has_values(name: str) -> bool:
+    """True if the example ``name`` ships a values file (a worked-example point)."""
+    return (_folder() / f"{name}.values.yaml").exists()
+
+
 def example_values_path(name: str) -> Path:
     path = _folder() / f"{name}.values.yaml"
-    if not path.exists():
-        with_values = [n for n in names() if (_folder() / f"{n}.values.yaml").exists()]
+    if not has_values(name):
+        with_values = [n for n in names() if has_values(n)]
         raise ValuesError(
             f"examples:{name}: no bundled values; examples with values: {', '.join(with_values)}"
         )

@@ -70,22 +70,13 @@ def regenerate_documents(out_dir: str | Path = "generated", names=None) -> list[
     written = []
     for name in names or examples.names():
         d = derive(load(f"examples:{name}"))
-        values = f"examples:{name}" if _has_values(name) else None
+        values = f"examples:{name}" if examples.has_values(name) else None
         folder = Path(out_dir) / name
         written.append(write_text(folder / "derivation.tex", to_latex(d, values)))
         written.append(write_text(folder / "derivation.md", to_markdown(d, values)))
     return written
 
 
-def _has_values(name: str) -> bool:
-    from ..errors import ValuesError
-    from ..examples import example_values_path
-
-    try:
-        example_values_path(name)
-    except ValuesError:
-        return False
-    return True
 
 
 __all__ = ["FORMATS", "regenerate_documents", "render", "to_latex", "to_latex_fragment",

@@ -21,7 +21,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from .names import adjoint_name, layer_name
-from .notation import positive_first
+from .notation import NotesTermOrder
 
 HEADS = {"W": "w", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}
 MATRIX_HEADS = {"W": "W", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}
@@ -52,7 +52,7 @@ def format_float(value: float, digits: int) -> tuple[str, str | None]:
     return mantissa, str(int(exponent))
 
 
-class SymbpropLatexPrinter(LatexPrinter):
+class SymbpropLatexPrinter(NotesTermOrder, LatexPrinter):
     """LaTeX in the lecture notes' notation.  Settings beyond ``LatexPrinter``'s:
 
     ``digits`` (significant digits of floats, 6), ``network`` (True: ``b1`` is a shared bias
@@ -65,9 +65,6 @@ class SymbpropLatexPrinter(LatexPrinter):
         "network": True,
         "graph_output": None,
     }
-
-    def _as_ordered_terms(self, expr, order=None):
-        return positive_first(super()._as_ordered_terms(expr, order=order))
 
     # ------------------------------------------------------------ names
 

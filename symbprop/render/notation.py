@@ -115,10 +115,14 @@ def matrix(name: str, rows: int, cols: int) -> sympy.MatrixSymbol:
     return sympy.MatrixSymbol(name, rows, cols)
 
 
-def positive_first(terms: list) -> list:
-    """A sum's terms with a leading negative one moved behind the positive ones, as the notes
+class NotesTermOrder:
+    """Printer mixin: a sum's leading negative term goes behind the positive ones, as the notes
     write them: ``y − a`` rather than SymPy's ``−a + y``.  Otherwise SymPy's order."""
-    if not terms or not terms[0].could_extract_minus_sign():
-        return terms
-    positive = [t for t in terms if not t.could_extract_minus_sign()]
-    return positive + [t for t in terms if t.could_extract_minus_sign()] if positive else terms
+
+    def _as_ordered_terms(self, expr, order=None):
+        terms = super()._as_ordered_terms(expr, order=order)
+        if not terms or not terms[0].could_extract_minus_sign():
+            return terms
+        positive = [t for t in terms if not t.could_extract_minus_sign()]
+        negative = [t for t in terms if t.could_extract_minus_sign()]
+        return positive + negative if positive else terms

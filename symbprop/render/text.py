@@ -17,7 +17,7 @@ from sympy.printing.str import StrPrinter
 
 from .latex import format_float
 from .names import adjoint_name, layer_name
-from .notation import positive_first
+from .notation import NotesTermOrder
 
 SUPERSCRIPT = dict(zip("0123456789+-=()ijklmnLT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱʲᵏˡᵐⁿᴸᵀ", strict=True))
 SUBSCRIPT = dict(
@@ -39,16 +39,13 @@ def sub(text: str) -> str | None:
     return "".join(SUBSCRIPT[c] for c in text) if all(c in SUBSCRIPT for c in text) else None
 
 
-class SymbpropTextPrinter(StrPrinter):
+class SymbpropTextPrinter(NotesTermOrder, StrPrinter):
     """Unicode one-line math.  Settings: ``digits``, ``network``, ``graph_output`` as for
     ``SymbpropLatexPrinter``."""
 
     printmethod = "_symbprop_text"  # not "_sympystr": Indexed would print itself as W1[j, k]
     _default_settings = {**StrPrinter._default_settings, "digits": 6, "network": True,
                          "graph_output": None}
-
-    def _as_ordered_terms(self, expr, order=None):
-        return positive_first(super()._as_ordered_terms(expr, order=order))
 
     # ------------------------------------------------------------ names
 
