@@ -73,3 +73,33 @@ def test_generate_command_and_its_check_flag(tmp_path):
     result = runner.invoke(app, ["generate", "examples:two_two_one", "-o", out,
                                  "--strategy", "fast"])
     assert result.exit_code == 2 and "allowed: auto, unrolled, looped" in result.output
+
+
+def test_the_numba_cache_loads_however_the_module_is_imported(tmp_path):
+    """Numba's cache records the module name it compiled under and imports it again on load
+    (numba#10485); the generated module registers a fixed name, so importing the same file by
+    importlib without sys.modules, under another name, or as a plain module all load it."""
+    copy = tmp_path / "kernels.py"
+    copy.write_bytes((GENERATED / "xor" / "kernels.py").read_bytes())
+    load = ("import importlib.util, sys, numpy as np\n"
+            "spec = importlib.util.spec_from_file_location({name!r}, {path!r})\n"
+            "k = importlib.util.module_from_spec(spec)\n"
+            "{register}spec.loader.exec_module(k)\n")
+    run = ("theta = np.linspace(-1, 1, k.N_PARAMS)\n"
+           "X = np.array([[0., 0.], [0., 1.], [1., 0.], [1., 1.]])\n"
+           "Y = np.array([[0.], [1.], [1.], [0.]])\n"
+           "theta, history = k.train(theta, X, Y, 0.5, 3, 2, 0)\n"
+           "print(repr(float(k.loss(theta, X, Y))))\n")
+    scripts = [load.format(name="k", path=str(copy), register="") + run,
+               load.format(name="k", path=str(copy), register="") + run,
+               load.format(name="other", path=str(copy), register="sys.modules[spec.name] = k\n")
+               + run,
+               "import kernels as k, numpy as np\n" + run]
+    outputs = []
+    for script in scripts:
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)})
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    assert len(set(outputs)) == 1
+    assert any(p.suffix == ".nbi" for p in (tmp_path / "__pycache__").iterdir())

@@ -26,9 +26,28 @@ Every function is ``@njit(cache=True)``; this module needs NumPy and Numba only.
 """
 
 import math
+import sys
 
 import numpy as np
 from numba import njit
+
+# Numba's cache (cache=True: __pycache__ beside this file) records the name of the module a
+# function was compiled in, and a later process that loads the cache imports that name again
+# (numba#10485).  This file imported as `kernels` once and as `generated.net.kernels` later, or
+# by importlib without an entry in sys.modules, would then fail to load.  So the functions
+# below live under one name, fixed by this file's text, which is registered however the file
+# was imported.
+__name__ = "symbprop_kernels_quadratic_5f3bc0f4aff64e14"
+
+
+class _Namespace:
+    """This module's globals, as what sys.modules holds under the fixed name."""
+
+
+_namespace = _Namespace()
+_namespace.__dict__ = globals()
+sys.modules.setdefault(__name__, _namespace)
+
 
 SYMBPROP_VERSION = "0.1.0"
 SPEC_NAME = "quadratic"

@@ -89,7 +89,7 @@ def source(model, strategy: str = "auto", dtype: str = "float64", derivation=Non
         template = f"kernels_{strategy}.py.j2"
     base = emit.base_context(model, strategy, dtype, title, context.pop("helpers"))
     base["summary"] = textwrap.fill(summary, 96)
-    return emit.render(template, {**base, **context, **extra})
+    return emit.render_module(template, {**base, **context, **extra})
 
 
 def module_path(model, out_dir: str | Path) -> Path:

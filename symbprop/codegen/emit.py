@@ -9,6 +9,7 @@ nothing behind.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from ..atomic import write_text
@@ -76,6 +77,19 @@ def packing(model) -> dict:
 def render(template: str, context: dict) -> str:
     """Render ``templates/<template>`` with ``context`` (StrictUndefined)."""
     return environment().get_template(template).render(**context)
+
+
+_KEY_PLACEHOLDER = "@@module_key@@"
+
+
+def render_module(template: str, context: dict) -> str:
+    """Render a kernel module whose ``module_key`` is the sha256 (16 hex digits) of its own text
+    with the key left out: the fixed name the module registers for Numba's cache
+    (templates/kernels.py.j2 says why) then changes exactly when the module's text does."""
+    text = render(template, {**context, "module_key": _KEY_PLACEHOLDER})
+    assert text.count(_KEY_PLACEHOLDER) == 1, "the base template states module_key once"
+    key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return text.replace(_KEY_PLACEHOLDER, key)
 
 
 def write(path: str | Path, text: str) -> Path:
