@@ -238,8 +238,7 @@ def _grads(layer: LayerPlan) -> list[str]:
     product = "_outer_input(D1, X, gW1)" if n_ == 1 else f"_outer(D{n_}, A{n_ - 1}, gW{n_})"
     lines = [grad_comment(layer), product]
     if layer.bias == "per_neuron":
-        lines += [f"for j in range({layer.n_out}):", "    acc = 0.0", "    for i in range(n):",
-                  f"        acc += D{n_}[j, i]", f"    gb{n_}[j] = acc"]
+        lines += [f"_row_sums(D{n_}, gb{n_})"]
     elif layer.bias == "shared":
         lines += [f"gb{n_}[0] = D{n_}.sum()"]
     return lines
