@@ -138,6 +138,19 @@ def test_relu_derivative_at_zero_is_zero(strategy):
     assert loss == 0.5 and grads["W1"][0, 0] == 0.0 and grads["b1"][0] == 0.0
 
 
+def test_looped_bias_gradient_sums_keep_nan_and_inf():
+    """_row_sums adds in any order (fastmath reassoc, to vectorize): still the sum up to
+    rounding, and NaN and ±inf are not lost."""
+    model = sp.mlp([3, 4, 2], activation="tanh", loss="half_sse", name="row_sums")
+    row_sums = sp.compile(model, strategy="looped").module._row_sums
+    D, out = np.random.default_rng(0).normal(size=(3, 37)), np.empty(3)
+    row_sums(D, out)
+    np.testing.assert_allclose(out, D.sum(axis=1), rtol=1e-13, atol=1e-14)
+    D[0, 5], D[1, 36], D[2, 0] = np.nan, np.inf, -np.inf
+    row_sums(D, out)
+    assert np.isnan(out[0]) and out[1] == np.inf and out[2] == -np.inf
+
+
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_lowerings_agree_on_random_batches(data):
