@@ -22,7 +22,7 @@ import numpy as np
 from rich.console import Console
 
 import symbprop as sp
-from symbprop.bench import bench, format_time, roofline_gflops, table, time_call
+from symbprop.bench import bench, format_ratio, format_time, roofline_gflops, table, time_call
 
 CASES = [
     (sp.load("examples:two_two_one"), (1, 64)),
@@ -124,11 +124,6 @@ def compile_times():
     return times
 
 
-def ratio(value: float) -> str:
-    """A peer's time over ours, with two decimals near 1 where the first decides the verdict."""
-    return f"{value:.0f}×" if value >= 20 else f"{value:.1f}×" if value >= 2 else f"{value:.2f}×"
-
-
 def markdown(rows) -> str:
     lines = [
         "| net | batch | dtype | symbprop | dicts | dicts, out= | numpy | pytorch | jax |",
@@ -144,7 +139,9 @@ def markdown(rows) -> str:
             cells.append(format_time(impls[f"symbprop ({kind})"].seconds))
         for peer in ("numpy", "pytorch", "jax"):
             r = impls.get(peer)
-            cells.append("—" if r is None else f"{format_time(r.seconds)} ({ratio(r.ratio)})")
+            cells.append(
+                "—" if r is None else f"{format_time(r.seconds)} ({format_ratio(r.ratio)})"
+            )
         lines.append(f"| {net} | {batch} | {dtype} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -135,6 +135,12 @@ def format_time(seconds: float) -> str:
     return f"{seconds * 1e3:.2f} ms"
 
 
+def format_ratio(ratio: float) -> str:
+    """A peer's time over ours, with two decimals below 2× where one cannot tell ahead (1.04×)
+    from behind (0.96×), and none from 20× on."""
+    return f"{ratio:.0f}×" if ratio >= 20 else f"{ratio:.1f}×" if ratio >= 2 else f"{ratio:.2f}×"
+
+
 def table(rows: list[Row], roofline: float | None = None):
     """A rich table: time per call, and how many times slower than symbprop each peer is."""
     from rich.table import Table
@@ -145,7 +151,7 @@ def table(rows: list[Row], roofline: float | None = None):
             column, justify="right" if column not in ("net", "implementation") else "left"
         )
     for row in rows:
-        ratio = "1" if row.ratio is None else f"{row.ratio:.1f}×"
+        ratio = "1" if row.ratio is None else format_ratio(row.ratio)
         gflops = "" if row.gflops is None else f"{row.gflops:.1f}"
         if (
             row.gflops is not None
