@@ -94,8 +94,9 @@ def test_generated_arrays_call_reports_what_is_wrong():
     grads = [np.zeros_like(a) for a in arrays]
     X, Y = np.ones((2, 4)), np.array([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]])
     call = kernels.module.loss_and_grad_arrays
-    work = np.empty(0)
+    work = np.empty(2 * kernels.size)  # the packed parameters and their gradient
     assert call(*arrays, X, Y, *grads, work)[1] == 0
+    assert call(*arrays, X, Y, *grads, work[1:])[1] == 1  # work too short
     assert call(*arrays, X[:, :3].copy(), Y, *grads, work)[1] == 1  # X has 3 columns, not 4
     assert call(*arrays, X, Y, grads[0][:2].copy(), *grads[1:], work)[1] == 1  # gW1 too short
     X[1, 2] = np.nan

@@ -25,7 +25,8 @@ Functions (X: (n, 1) inputs, Y: (n, 1) targets, C-contiguous, dtype float64):
         (work: at least WORK_PER_SAMPLE * n numbers; not used here), for calls in a loop
     loss_and_grad(theta, X, Y) -> (L, grad)
     loss_and_grad_arrays(W1, b1, ..., X, Y, gW1, gb1, ..., work) -> (L, status): the same on
-        separate arrays, checking shapes, NaN and target rows first (status 0: done)
+        separate arrays, checking shapes, NaN and target rows first (status 0: done; work: at
+        least 2 * N_PARAMS + WORK_PER_SAMPLE * n numbers)
     sgd_step(theta, X, Y, lr) -> theta − lr ∂L/∂theta (a new vector)
     train(theta, X, Y, lr, epochs, batch_size, seed, first_epoch=0) -> (theta, history):
         minibatch SGD over epochs; each epoch visits the samples in the order of a Fisher–Yates
@@ -48,7 +49,7 @@ from numba import njit
 # by importlib without an entry in sys.modules, would then fail to load.  So the functions
 # below live under one name, fixed by this file's text, which is registered however the file
 # was imported.
-__name__ = "symbprop_kernels_chain_b23fbcd39632205f"
+__name__ = "symbprop_kernels_chain_f1148c5e05218413"
 
 
 class _Namespace:
@@ -58,6 +59,12 @@ class _Namespace:
 _namespace = _Namespace()
 _namespace.__dict__ = globals()
 sys.modules.setdefault(__name__, _namespace)
+
+# Functions compiled with `_nrt=False` allocate no array, so they leave out Numba's
+# reference-counting runtime (NRT; the option is underscored, and Numba's own library uses it
+# for the same purpose).  With the runtime, every call wraps each array argument in a freshly
+# allocated MemInfo: about 25 ns apiece, a third of the whole call on a 2-2-1 net.  Numba
+# refuses to compile such a function if it allocates.
 
 
 SYMBPROP_VERSION = "0.1.0"
@@ -114,7 +121,7 @@ def forward(theta, X):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def loss(theta, X, Y):
     """L, the mean of the per-sample cost C over the batch (X, Y)."""
     W1_0_0 = theta[0]
@@ -143,7 +150,7 @@ def loss(theta, X, Y):
     return total / n
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def loss_and_grad_into(theta, X, Y, grad):
     """L for the batch (X, Y); writes ∂L/∂theta into grad (length N_PARAMS).  No allocation."""
     W1_0_0 = theta[0]
@@ -206,13 +213,13 @@ def forward_work(theta, X, work):
     return forward(theta, X)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def loss_work(theta, X, Y, work):
     """loss (work is not used)."""
     return loss(theta, X, Y)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def loss_and_grad_work(theta, X, Y, grad, work):
     """loss_and_grad_into (work is not used)."""
     return loss_and_grad_into(theta, X, Y, grad)
@@ -244,17 +251,18 @@ def _copy(target, source):
         target[p] = source[p]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def loss_and_grad_arrays(W1, b1, W2, b2, W3, b3, X, Y, gW1, gb1, gW2, gb2, gW3, gb3, work):
     """loss_and_grad on separate arrays (symbprop's dict API in one call): writes ∂L/∂W1 into
-    gW1, and so on, and returns (L, status).  status 0: done.  Otherwise nothing was computed
-    and L is NaN: 1, an array has the wrong shape or work is too small; 2, a number in the
-    parameters, X or Y is NaN or infinite; 3, a row of Y does not sum to 1 within
-    TARGET_SUM_TOLERANCE (softmax cross-entropy)."""
+    gW1, and so on, and returns (L, status).  work (at least 2 * N_PARAMS + WORK_PER_SAMPLE * n
+    numbers) holds the packed parameters, their gradient and the scratch space.  status 0:
+    done.  Otherwise nothing was computed and L is NaN: 1, an array has the wrong shape or work
+    is too small; 2, a number in the parameters, X or Y is NaN or infinite; 3, a row of Y does
+    not sum to 1 within TARGET_SUM_TOLERANCE (softmax cross-entropy)."""
     n = X.shape[0]
     if (
         n == 0
-        or work.size < WORK_PER_SAMPLE * n
+        or work.size < 2 * N_PARAMS + WORK_PER_SAMPLE * n
         or X.shape[1] != 1
         or Y.shape[0] != n
         or Y.shape[1] != 1
@@ -272,7 +280,7 @@ def loss_and_grad_arrays(W1, b1, W2, b2, W3, b3, X, Y, gW1, gb1, gW2, gb2, gW3, 
         or gb3.shape != (1,)
     ):
         return math.nan, 1
-    theta = np.empty(N_PARAMS, DTYPE)
+    theta = work[0:N_PARAMS]
     _copy(theta[0:1], W1.reshape(1))
     _copy(theta[1:2], b1)
     _copy(theta[2:3], W2.reshape(1))
@@ -281,8 +289,8 @@ def loss_and_grad_arrays(W1, b1, W2, b2, W3, b3, X, Y, gW1, gb1, gW2, gb2, gW3, 
     _copy(theta[5:6], b3)
     if not (_all_finite(theta) and _all_finite(X) and _all_finite(Y)):
         return math.nan, 2
-    grad = np.empty(N_PARAMS, DTYPE)
-    value = loss_and_grad_work(theta, X, Y, grad, work)
+    grad = work[N_PARAMS:2 * N_PARAMS]
+    value = loss_and_grad_work(theta, X, Y, grad, work[2 * N_PARAMS:])
     _copy(gW1.reshape(1), grad[0:1])
     _copy(gb1, grad[1:2])
     _copy(gW2.reshape(1), grad[2:3])

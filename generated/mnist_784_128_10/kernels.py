@@ -26,7 +26,8 @@ Functions (X: (n, 784) inputs, Y: (n, 10) targets, C-contiguous, dtype float64):
         (work: at least WORK_PER_SAMPLE * n numbers), for calls in a loop
     loss_and_grad(theta, X, Y) -> (L, grad)
     loss_and_grad_arrays(W1, b1, ..., X, Y, gW1, gb1, ..., work) -> (L, status): the same on
-        separate arrays, checking shapes, NaN and target rows first (status 0: done)
+        separate arrays, checking shapes, NaN and target rows first (status 0: done; work: at
+        least 2 * N_PARAMS + WORK_PER_SAMPLE * n numbers)
     sgd_step(theta, X, Y, lr) -> theta − lr ∂L/∂theta (a new vector)
     train(theta, X, Y, lr, epochs, batch_size, seed, first_epoch=0) -> (theta, history):
         minibatch SGD over epochs; each epoch visits the samples in the order of a Fisher–Yates
@@ -49,7 +50,7 @@ from numba import njit, prange
 # by importlib without an entry in sys.modules, would then fail to load.  So the functions
 # below live under one name, fixed by this file's text, which is registered however the file
 # was imported.
-__name__ = "symbprop_kernels_mnist_784_128_10_faaaa860ed15ae33"
+__name__ = "symbprop_kernels_mnist_784_128_10_ed14809d8009dc2f"
 
 
 class _Namespace:
@@ -359,14 +360,15 @@ def _copy(target, source):
 @njit(cache=True)
 def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
     """loss_and_grad on separate arrays (symbprop's dict API in one call): writes ∂L/∂W1 into
-    gW1, and so on, and returns (L, status).  status 0: done.  Otherwise nothing was computed
-    and L is NaN: 1, an array has the wrong shape or work is too small; 2, a number in the
-    parameters, X or Y is NaN or infinite; 3, a row of Y does not sum to 1 within
-    TARGET_SUM_TOLERANCE (softmax cross-entropy)."""
+    gW1, and so on, and returns (L, status).  work (at least 2 * N_PARAMS + WORK_PER_SAMPLE * n
+    numbers) holds the packed parameters, their gradient and the scratch space.  status 0:
+    done.  Otherwise nothing was computed and L is NaN: 1, an array has the wrong shape or work
+    is too small; 2, a number in the parameters, X or Y is NaN or infinite; 3, a row of Y does
+    not sum to 1 within TARGET_SUM_TOLERANCE (softmax cross-entropy)."""
     n = X.shape[0]
     if (
         n == 0
-        or work.size < WORK_PER_SAMPLE * n
+        or work.size < 2 * N_PARAMS + WORK_PER_SAMPLE * n
         or X.shape[1] != 784
         or Y.shape[0] != n
         or Y.shape[1] != 10
@@ -380,7 +382,7 @@ def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
         or gb2.shape != (10,)
     ):
         return math.nan, 1
-    theta = np.empty(N_PARAMS, DTYPE)
+    theta = work[0:N_PARAMS]
     _copy(theta[0:100352], W1.reshape(100352))
     _copy(theta[100352:100480], b1)
     _copy(theta[100480:101760], W2.reshape(1280))
@@ -390,8 +392,8 @@ def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
     for i in range(n):
         if abs(Y[i].sum() - 1.0) > TARGET_SUM_TOLERANCE:
             return math.nan, 3
-    grad = np.empty(N_PARAMS, DTYPE)
-    value = loss_and_grad_work(theta, X, Y, grad, work)
+    grad = work[N_PARAMS:2 * N_PARAMS]
+    value = loss_and_grad_work(theta, X, Y, grad, work[2 * N_PARAMS:])
     _copy(gW1.reshape(100352), grad[0:100352])
     _copy(gb1, grad[100352:100480])
     _copy(gW2.reshape(1280), grad[100480:101760])

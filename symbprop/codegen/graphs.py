@@ -64,4 +64,5 @@ def graph_context(d) -> dict:
         "backward": backward,
         "renamed": rename,
         "helpers": sorted(printer.helpers),
+        "without_runtime": True,  # scalar code: nothing allocates
     }

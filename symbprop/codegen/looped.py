@@ -270,4 +270,5 @@ def looped_context(d, plan: NetworkPlan) -> dict:
         "loss": _loss(printer, plan, formula),
         "backward": backward,
         "helpers": sorted(printer.helpers),
+        "without_runtime": False,  # _times_input copies a small X transposed
     }

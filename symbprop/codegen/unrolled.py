@@ -155,4 +155,5 @@ def unrolled_context(d, plan: NetworkPlan) -> dict:
         "loss": _loss_lines(emit, plan, formula),
         "backward": backward,
         "helpers": sorted(printer.helpers),
+        "without_runtime": True,  # nothing in the hot functions allocates
     }

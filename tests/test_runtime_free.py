@@ -1,0 +1,102 @@
+"""Generated functions that allocate nothing are compiled without Numba's runtime (NRT).
+
+With the runtime, Numba wraps each array argument of every call in a freshly allocated MemInfo
+(about 25 ns apiece: a third of a 2-2-1 ``loss_and_grad_into``).  ``_nrt=False`` leaves that
+out; these tests pin which functions get it and that nothing leaks or is freed early when such
+functions are called directly, through ``Kernels``, and from compiled code that keeps the
+runtime (``train``, ``loss_and_grad``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import symbprop as sp
+
+REPO = Path(__file__).resolve().parent.parent
+
+WITHOUT_RUNTIME = {
+    "unrolled": {"loss", "loss_and_grad_into", "loss_work", "loss_and_grad_work",
+                 "loss_and_grad_arrays"},
+    "looped": set(),  # _times_input allocates a transposed copy of a small X
+    "graph": {"forward", "loss", "loss_and_grad_into"},
+}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _cache_dir(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SYMBPROP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "symbprop-cache"))
+        yield
+
+
+@pytest.mark.parametrize("example, strategy", [
+    ("two_two_one", "unrolled"), ("iris_4_16_3", "looped"), ("staged", "graph")])
+def test_exactly_the_allocation_free_functions_skip_the_runtime(example, strategy):
+    kernels = sp.compile(sp.load(f"examples:{example}"),
+                         strategy="auto" if strategy == "graph" else strategy)
+    module = kernels.module
+    compiled = {name for name, value in vars(module).items() if hasattr(value, "targetoptions")}
+    skipping = {name for name in compiled
+                if module.__dict__[name].targetoptions.get("_nrt", True) is False}
+    assert skipping == WITHOUT_RUNTIME[strategy]
+
+
+LEAK_SCRIPT = """
+import sys
+import numpy as np
+from numba.core.runtime import rtsys
+import symbprop as sp
+
+def balance():
+    stats = rtsys.get_allocation_stats()
+    return stats.alloc - stats.free, stats.mi_alloc - stats.mi_free
+
+def calls(kernels, params, X, Y):
+    module, theta = kernels.module, kernels.flatten(params)
+    grad = np.empty_like(theta)
+    if kernels.model.kind == "graph":
+        yield lambda: module.loss_and_grad_into(theta, grad)
+        yield lambda: module.train(theta, 0.01, 3)
+        yield lambda: kernels.loss_and_grad(params)
+        return
+    yield lambda: module.loss_and_grad_into(theta, X, Y, grad)
+    yield lambda: module.loss_and_grad(theta, X, Y)
+    yield lambda: module.train(theta, X, Y, 0.01, 2, 2, 0)
+    yield lambda: kernels.loss_and_grad(params, X, Y)
+    yield lambda: kernels.loss_and_grad(params, X, Y, out=kernels.loss_and_grad(params, X, Y)[1])
+
+for example in ("two_two_one", "iris_4_16_3", "staged"):
+    kernels = sp.compile(sp.load("examples:" + example))
+    model = kernels.model
+    if model.kind == "graph":
+        params = {name: 0.5 for name in kernels.names}
+        X = Y = None
+    else:
+        params = kernels.init_params(seed=0)
+        X = np.random.default_rng(0).normal(size=(4, model.inputs))
+        Y = np.eye(model.sizes[-1])[[0, 1, 0, 1]] if model.sizes[-1] > 1 else np.ones((4, 1))
+    for call in calls(kernels, params, X, Y):
+        call()  # compile or load, outside the count
+        watched = [params[name] for name in kernels.names if hasattr(params[name], "shape")]
+        refs = [sys.getrefcount(a) for a in watched]
+        before = balance()
+        for _ in range(200):
+            call()
+        assert balance() == before, (example, balance(), before)
+        assert [sys.getrefcount(a) for a in watched] == refs, example
+print("balanced")
+"""
+
+
+def test_calls_with_and_without_the_runtime_leak_nothing(tmp_path):
+    env = {**os.environ, "NUMBA_NRT_STATS": "1", "SYMBPROP_CACHE_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", LEAK_SCRIPT], cwd=REPO, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["balanced"]
