@@ -42,7 +42,7 @@ import math
 import sys
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 # Numba's cache (cache=True: __pycache__ beside this file) records the name of the module a
 # function was compiled in, and a later process that loads the cache imports that name again
@@ -50,7 +50,7 @@ from numba import njit, prange
 # by importlib without an entry in sys.modules, would then fail to load.  So the functions
 # below live under one name, fixed by this file's text, which is registered however the file
 # was imported.
-__name__ = "symbprop_kernels_mnist_784_128_10_ed14809d8009dc2f"
+__name__ = "symbprop_kernels_mnist_784_128_10_a20631f1c1ba8f54"
 
 
 class _Namespace:
@@ -111,22 +111,12 @@ def _times_transposed(W, D, out):
         np.dot(W.T, D, out)
 
 
-#: From this many entries on, one sample's outer product δ vᵀ is split over the cores (writing
-#: the gradient is the cost; measured: 128×784 takes 15 µs on one core, 10 µs on two).
-PARALLEL_OUTER_MIN = 32768
-
-
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _outer_sample(d, v, out):
-    """out[j, k] = d[j] v[k] for one sample, over the cores (prange) when out is large."""
-    if out.size >= PARALLEL_OUTER_MIN:
-        for j in prange(out.shape[0]):
-            for k in range(out.shape[1]):
-                out[j, k] = d[j] * v[k]
-    else:
-        for j in range(out.shape[0]):
-            for k in range(out.shape[1]):
-                out[j, k] = d[j] * v[k]
+    """out[j, k] = d[j] v[k] for one sample."""
+    for j in range(out.shape[0]):
+        for k in range(out.shape[1]):
+            out[j, k] = d[j] * v[k]
 
 
 @njit(cache=True)
