@@ -86,17 +86,18 @@ def _torch_xor(params, X, Y, epochs):
     return time.perf_counter() - start
 
 
-def numba_call_floor() -> float:
-    """Seconds per call of an empty @njit function of 4 arrays (theta, X, Y, grad, batch 1):
-    the least any Numba kernel called from Python costs on this machine."""
+def numba_call_floor() -> tuple[float, float]:
+    """Seconds per call of an empty @njit function of 4 arrays (theta, X, Y, grad, batch 1),
+    compiled with Numba's runtime and without it (``_nrt=False``, as the generated functions
+    that allocate nothing are): the least a Numba kernel called from Python costs here."""
     from numba import njit
 
-    @njit
     def empty(theta, X, Y, grad):
         return 0.0
 
     arrays = (np.zeros(9), np.zeros((1, 2)), np.zeros((1, 1)), np.zeros(9))
-    return time_call(lambda: empty(*arrays))
+    with_runtime, without = njit(empty), njit(_nrt=False)(empty)
+    return time_call(lambda: with_runtime(*arrays)), time_call(lambda: without(*arrays))
 
 
 def compile_times():
@@ -156,12 +157,14 @@ def main() -> None:
     rows = kernel_rows(args.quick)
     console.print(table(rows, roofline))
     console.print(f"matmul roofline (NumPy 1024² float64): {roofline:.1f} GFLOP/s")
-    floor = numba_call_floor()
+    floors = numba_call_floor()
     torch_221 = next((r.seconds for r in rows if r.net == "two_two_one" and r.batch == 1
                       and r.dtype == "float64" and r.impl == "pytorch"), None)
-    line = f"Numba call floor (empty @njit function of 4 arrays): {format_time(floor)}"
-    if torch_221:
-        line += f" = PyTorch 2-2-1 batch 1 / {torch_221 / floor:.0f}"
+    line = "Numba call floor (empty @njit function of 4 arrays), with / without its runtime:"
+    for floor in floors:
+        line += f" {format_time(floor)}"
+        if torch_221:
+            line += f" (PyTorch 2-2-1 batch 1 / {torch_221 / floor:.0f})"
     console.print(line)
     ns, final_loss, torch_s, ours_s = train_xor()
     line = f"XOR train, 10 000 epochs × 4 samples: {ns:.0f} ns per sample-step"

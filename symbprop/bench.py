@@ -14,12 +14,16 @@ gradient arrays of an earlier call.  The peers are in ``symbprop.peers``.  Used 
 from __future__ import annotations
 
 import statistics
+import time
 import timeit
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import peers
+
+#: Pause before timing each implementation, for the previous one's worker threads to go idle.
+SETTLE_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,9 @@ def _bench_one(model, kernels, params, batch, dtype, with_peers) -> list[Row]:
     for impl, function in candidates:
         if function is None:
             continue
+        # PyTorch's OpenMP and XLA's worker threads spin for a while after their last call;
+        # on 2 cores that slows whatever is timed next (784-128-10, batch 1: 32 µs, not 28).
+        time.sleep(SETTLE_SECONDS)
         seconds = time_call(function)
         ours = seconds if ours is None else ours
         rows.append(
