@@ -160,12 +160,11 @@ def main() -> None:
     floors = numba_call_floor()
     torch_221 = next((r.seconds for r in rows if r.net == "two_two_one" and r.batch == 1
                       and r.dtype == "float64" and r.impl == "pytorch"), None)
-    line = "Numba call floor (empty @njit function of 4 arrays), with / without its runtime:"
-    for floor in floors:
-        line += f" {format_time(floor)}"
+    for label, floor in zip(("with its runtime", "without (_nrt=False)"), floors, strict=True):
+        line = f"Numba call floor, empty @njit of 4 arrays, {label}: {format_time(floor)}"
         if torch_221:
-            line += f" (PyTorch 2-2-1 batch 1 / {torch_221 / floor:.0f})"
-    console.print(line)
+            line += f" = PyTorch 2-2-1 batch 1 / {torch_221 / floor:.0f}"
+        console.print(line)
     ns, final_loss, torch_s, ours_s = train_xor()
     line = f"XOR train, 10 000 epochs × 4 samples: {ns:.0f} ns per sample-step"
     line += f", final loss {final_loss:.4f}"
