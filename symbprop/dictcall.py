@@ -53,7 +53,8 @@ class ArraysCall:
         from numba import njit
 
         generated = self._module.loss_and_grad_arrays
-        runtime = generated.targetoptions.get("_nrt", True)  # False: allocates nothing
+        # the options of the module's own dispatcher: both read and write one Numba cache entry
+        runtime = generated.targetoptions.get("_nrt", True)
         dispatcher = njit(cache=True, _nrt=runtime)(generated.py_func)
         scalar = self.dtype.type
         zeros = [np.zeros(s, self.dtype) if s else scalar(0) for s in self.shapes]
