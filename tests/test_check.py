@@ -17,11 +17,7 @@ from symbprop.reference import Reference
 SMALL = [n for n in examples.names() if not n.startswith(("digits", "mnist"))]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _cache_dir(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SYMBPROP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "symbprop-cache"))
-        yield
+pytestmark = pytest.mark.usefixtures("kernel_cache_dir")
 
 
 @pytest.mark.parametrize("name", SMALL)

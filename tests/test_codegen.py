@@ -21,11 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 x, y = symbols("x y")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _cache_dir(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SYMBPROP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "symbprop-cache"))
-        yield
+pytestmark = pytest.mark.usefixtures("kernel_cache_dir")
 
 
 def code(expr, **settings) -> str:

@@ -10,12 +10,7 @@ import symbprop as sp
 from symbprop.bench import sample_data
 from symbprop.errors import SymbpropError
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _cache_dir(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SYMBPROP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "symbprop-cache"))
-        yield
+pytestmark = pytest.mark.usefixtures("kernel_cache_dir")
 
 
 @pytest.fixture(scope="module", params=["two_two_one", "iris_4_16_3"])

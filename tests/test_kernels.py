@@ -18,11 +18,7 @@ from symbprop.errors import DataError, SymbpropError
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _cache_dir(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SYMBPROP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "symbprop-cache"))
-        yield
+pytestmark = pytest.mark.usefixtures("kernel_cache_dir")
 
 
 def example_point(name: str):

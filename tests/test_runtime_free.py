@@ -30,11 +30,7 @@ WITHOUT_RUNTIME = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _cache_dir(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SYMBPROP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "symbprop-cache"))
-        yield
+pytestmark = pytest.mark.usefixtures("kernel_cache_dir")
 
 
 @pytest.mark.parametrize("example, strategy", [
