@@ -204,7 +204,7 @@ class Kernels(_Base):
         of those names, shapes and the kernel dtype, e.g. the gradients of an earlier call) the
         gradients are written into it and it is returned: no allocation in a hot loop."""
         if self.size < VIEW_MIN:
-            fast = self._arrays_call(params, X, Y, out)
+            fast = self._dict_call(params, X, Y, out)
             if fast is not None:
                 return fast
         theta = self.flatten(params)
@@ -217,6 +217,12 @@ class Kernels(_Base):
             return float(value), out
         grads = self.unflatten(grad)
         return float(value), grads if out is None else copy_out(grads, out, self.dtype)
+
+    def _dict_call(self, params, X, Y, out):
+        """The one-compiled-call path (``symbprop.dictcall``): ``(L, grads)`` or ``None``."""
+        # built on first use; the instance attribute then shadows this method (one call less)
+        self._dict_call = self._arrays_call.function()
+        return self._dict_call(params, X, Y, out)
 
     def work(self, n: int) -> np.ndarray:
         """The ``work`` argument of the generated ``*_work`` functions for ``n`` samples: space

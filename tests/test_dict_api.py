@@ -51,7 +51,7 @@ def test_every_input_form_gives_the_flat_kernels_result(case):
         tolerance = 1e-6 if form == "float32 params" else 1e-13
         assert result[0] == pytest.approx(reference[0], rel=tolerance), form
     # none of these compiled another specialization of the one-call path
-    assert len(kernels._arrays_call._dispatcher.signatures) == 1
+    assert len(kernels._arrays_call.dispatcher.signatures) == 1
 
 
 def _read_only(array):
@@ -155,3 +155,27 @@ def test_a_shared_bias_from_init_params_takes_the_one_call_path(monkeypatch):
     monkeypatch.setattr(kernels, "flatten", no_checking_path)
     assert_same(kernels.loss_and_grad(params, X, Y), reference)
     assert_same(kernels.loss_and_grad({**params, "b1": float(params["b1"])}, X, Y), reference)
+
+
+def test_the_one_call_path_is_python_specialised_to_the_names(case, monkeypatch):
+    kernels, params, X, Y = case
+    source = kernels._arrays_call.source()
+    for index, name in enumerate(kernels.names):  # spec names only as string literals
+        assert f'p{index} = params["{name}"]' in source
+        assert f'"{name}": g{index},' in source
+    reference = flat_reference(kernels, params, X, Y)
+    kernels.loss_and_grad(params, X, Y)
+    assert kernels._dict_call.__name__ == "loss_and_grad_dicts"  # bound on first use
+
+    def no_checking_path(*args):
+        raise AssertionError("the checking path ran")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(kernels, "flatten", no_checking_path)
+        assert_same(kernels.loss_and_grad(params, X, Y), reference)
+    # anything else than a plain dict of the exact names takes the checking path
+    from collections import OrderedDict
+
+    assert_same(kernels.loss_and_grad(OrderedDict(params), X, Y), reference)
+    with pytest.raises(SymbpropError, match="params: unknown extra"):
+        kernels.loss_and_grad({**params, "extra": 1.0}, X, Y)
