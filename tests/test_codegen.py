@@ -100,6 +100,19 @@ def test_looped_source_uses_blas_and_fused_softmax_cross_entropy():
     assert "_times_input(W1, X, Z1)" in text and "_outer_input(D1, X, gW1)" in text
     assert "D2[j, i] = (A2[j, i] - Y[i, j]) * scale" in text
     assert "LSE2[i] = top + math.log(total)" in text
+    # δ¹ is written over W²ᵀ δ² in its own buffer: no second (128, n) block
+    assert "_times_transposed(W2, D2, D1)" in text and "BK1" not in text
+    assert "D1[j, i] = (1.0 if Z1[j, i] > 0.0 else 0.0)*D1[j, i]" in text
+
+
+def test_looped_refuses_an_in_place_delta_that_reads_other_neurons():
+    from symbprop.codegen.looped import LoweringError, _check_in_place
+
+    j, k = sympy.Idx("j"), sympy.Idx("k")
+    back, z = IndexedBase("back1"), IndexedBase("z1")
+    _check_in_place(z[j] * back[j], 1)
+    with pytest.raises(LoweringError, match="reads W2ᵀδ2 at other neurons"):
+        _check_in_place(z[j] * back[k], 1)
 
 
 def test_bce_loss_value_uses_softplus_never_log_of_sigmoid():

@@ -12,9 +12,9 @@ PARAM_NAMES, with shapes PARAM_SHAPES, stored row-major from PARAM_OFFSETS.
 Names (the batch at once, one matrix product and one element loop per layer): W1, b1 views
 into theta; gW1, gb1 views into grad; work the scratch space that holds the rest;
 Z1, A1 (n1, n) pre-activations and activations,
-column i for sample i; D1 (n1, n) = δ¹ = ∂C/∂z¹ per sample, divided by n for a mean;
-BK1 = W²ᵀ δ²; LSE2 (n,) = log Σ_j exp z²_j for a softmax output; i the sample, j and k
-the neuron indices of the derivation.
+column i for sample i; D1 (n1, n) = δ¹ = ∂C/∂z¹ per sample, divided by n for a mean
+(it holds W²ᵀ δ² until δ¹ is written over it); LSE2 (n,) = log Σ_j exp z²_j for a softmax
+output; i the sample, j and k the neuron indices of the derivation.
 
 Functions (X: (n, 784) inputs, Y: (n, 10) targets, C-contiguous, dtype float64):
 
@@ -50,7 +50,7 @@ from numba import njit
 # by importlib without an entry in sys.modules, would then fail to load.  So the functions
 # below live under one name, fixed by this file's text, which is registered however the file
 # was imported.
-__name__ = "symbprop_kernels_mnist_784_128_10_a20631f1c1ba8f54"
+__name__ = "symbprop_kernels_mnist_784_128_10_3e3d0d2d633c3014"
 
 
 class _Namespace:
@@ -75,7 +75,7 @@ SIZES = (784, 128, 10)
 REDUCTION = "mean"
 #: Numbers of scratch space per sample that forward_work, loss_work and loss_and_grad_work take
 #: (argument ``work``: np.empty(WORK_PER_SAMPLE * n, DTYPE), reused across calls).
-WORK_PER_SAMPLE = 543
+WORK_PER_SAMPLE = 415
 #: How far a row of Y may be from summing to 1 for softmax cross-entropy (its derivation
 #: assumes Σ_j y_j = 1).
 TARGET_SUM_TOLERANCE = 1e-06
@@ -254,7 +254,6 @@ def loss_and_grad_work(theta, X, Y, grad, work):
     LSE2 = work[276 * n:277 * n]
     D2 = work[277 * n:287 * n].reshape((10, n))
     D1 = work[287 * n:415 * n].reshape((128, n))
-    BK1 = work[415 * n:543 * n].reshape((128, n))
     # layer 1: z¹ = W¹ x + b¹,  a¹ = relu(z¹)
     _times_input(W1, X, Z1)
     for j in range(128):
@@ -293,10 +292,10 @@ def loss_and_grad_work(theta, X, Y, grad, work):
     _outer(D2, A1, gW2)
     _row_sums(D2, gb2)
     # δ¹ = relu'(z¹) ⊙ (W²ᵀ δ²)   from  a¹ = relu(z¹),  z² = W² a¹ + b²
-    _times_transposed(W2, D2, BK1)
+    _times_transposed(W2, D2, D1)  # W²ᵀ δ², for now
     for j in range(128):
         for i in range(n):
-            D1[j, i] = (1.0 if Z1[j, i] > 0.0 else 0.0)*BK1[j, i]
+            D1[j, i] = (1.0 if Z1[j, i] > 0.0 else 0.0)*D1[j, i]
     # ∂C/∂W¹ = δ¹ xᵀ,  ∂C/∂b¹ = δ¹   from  z¹ = W¹ x + b¹
     _outer_input(D1, X, gW1)
     _row_sums(D1, gb1)
