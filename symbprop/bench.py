@@ -93,7 +93,7 @@ def bench(model, batches=(1, 64), dtypes=("float64",), with_peers: bool = True) 
 def _bench_one(model, kernels, params, batch, dtype, with_peers) -> list[Row]:
     X, Y = sample_data(model, batch, dtype)
     theta = kernels.flatten(params)
-    grad, work = np.empty_like(theta), kernels.work(batch)
+    grad, work = kernels.empty_vector(), kernels.work(batch)  # 64-byte aligned, as theta
     module, out = kernels.module, kernels.loss_and_grad(params, X, Y)[1]
     if module.WORK_PER_SAMPLE:  # looped: the scratch space, allocated once
         ours = lambda: module.loss_and_grad_work(theta, X, Y, grad, work)  # noqa: E731

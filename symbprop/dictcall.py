@@ -26,6 +26,7 @@ import weakref
 
 import numpy as np
 
+from .aligned import empty_aligned
 from .templating import render
 
 #: generated module -> its private dispatcher (several ``Kernels`` may share one module).
@@ -43,7 +44,7 @@ class ArraysCall:
         self.model_name = kernels.model.name
         self._per_sample = kernels.module.WORK_PER_SAMPLE
         self._fixed = 2 * kernels.size  # the packed parameters and their gradient
-        self._scratch = np.empty(self._fixed, self.dtype)
+        self._scratch = empty_aligned(self._fixed, self.dtype)
         self._module = kernels.module
         self._function = None
         self.dispatcher = None  # the private dispatcher, once built
@@ -97,5 +98,5 @@ class ArraysCall:
         """Scratch space for ``n`` samples, kept between calls (the generated function takes any
         buffer at least as long as it needs, so a longer one is passed whole, not sliced)."""
         if self._scratch.size < self._fixed + self._per_sample * n:
-            self._scratch = np.empty(self._fixed + self._per_sample * n, self.dtype)
+            self._scratch = empty_aligned(self._fixed + self._per_sample * n, self.dtype)
         return self._scratch

@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from .aligned import empty_aligned, zeros_aligned
 from .codegen import check_dtype, resolve_strategy
 from .codegen.loader import cached_module
 from .dictcall import ArraysCall
@@ -90,7 +91,7 @@ class _Base:
                 break
         theta = self._vectors.vector_of(arrays) if self.size >= VIEW_MIN else None
         if theta is None:
-            theta = np.concatenate(arrays, axis=None)
+            theta = np.concatenate(arrays, axis=None, out=empty_aligned(self.size, dtype))
         if not all_finite(theta):
             bad = next(n for n, start, size, _ in self._slices
                        if not np.isfinite(theta[start:start + size]).all())
@@ -142,7 +143,7 @@ class Kernels(_Base):
     def init_params(self, seed: int = 0) -> dict:
         """He (normal, σ = √(2/n_in)) for relu-family layers, Glorot uniform otherwise; b = 0."""
         rng = np.random.default_rng(seed)
-        theta = np.zeros(self.size, self.dtype)
+        theta = zeros_aligned(self.size, self.dtype)
         params = self.unflatten(theta)  # views of one vector: flatten() then needs no copy
         for number, layer in enumerate(self.model.layers, 1):
             n_out, n_in = self.shapes[f"W{number}"]
@@ -210,7 +211,7 @@ class Kernels(_Base):
         theta = self.flatten(params)
         X, Y = self._batch(X, Y)
         target = self._vectors.writable_vector(out, self.names) if out is not None else None
-        grad = target if target is not None and target is not theta else np.empty(
+        grad = target if target is not None and target is not theta else empty_aligned(
             self.size, self.dtype)
         value = self.module.loss_and_grad_work(theta, X, Y, grad, self.work(X.shape[0]))
         if grad is target:
@@ -232,8 +233,14 @@ class Kernels(_Base):
         if self._scratch.size == size:
             return self._scratch
         if self._scratch.size < size:
-            self._scratch = np.empty(size, self.dtype)
+            self._scratch = empty_aligned(size, self.dtype)
         return self._scratch[:size]
+
+    def empty_vector(self) -> np.ndarray:
+        """An uninitialised vector of N_PARAMS numbers of the kernel dtype, 64-byte aligned like
+        every vector the wrapper allocates (``symbprop.aligned``): the ``grad`` argument of the
+        generated functions."""
+        return empty_aligned(self.size, self.dtype)
 
     def sgd_step(self, params: dict, X, Y, lr: float) -> dict:
         """New parameters θ − lr ∂L/∂θ (``params`` is not changed)."""
