@@ -62,8 +62,7 @@ class ArraysCall:
                    "grad": f"g{index}"}
                   for index, (name, shape) in enumerate(zip(self.names, self.shapes, strict=True))]
         dtype_argument = "" if self.dtype == np.float64 else ", DTYPE"
-        return render("dictcall.py.j2", params=params, model_name=self.model_name,
-                      dtype_argument=dtype_argument)
+        return render("dictcall.py.j2", params=params, dtype_argument=dtype_argument)
 
     def _build(self):
         """Compile the specialised function over the private dispatcher, on first use."""
