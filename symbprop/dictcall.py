@@ -15,8 +15,8 @@ and returns ``(L, status)``) in two layers:
 
 It returns ``None`` where ``Kernels`` must take its checking path, which converts what it can
 and words the error for what it cannot.  Measured on the 2-2-1 net, batch 1 (2 cores): the
-whole dict call 1.4 µs (2.3 µs with generic Python: ``dict(zip(...))`` alone took 0.3 µs;
-0.85 µs with ``out=``), of which the compiled call is 0.63 µs and allocating the four gradient
+whole dict call 1.5 µs (2.3 µs with generic Python: ``dict(zip(...))`` alone took 0.3 µs;
+0.97 µs with ``out=``), of which the compiled call is 0.63 µs and allocating the four gradient
 arrays 0.5 µs; the flat ``loss_and_grad_into`` takes 0.22 µs.
 """
 
@@ -34,7 +34,8 @@ _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class ArraysCall:
-    """``call(params, X, Y, out=None) -> (L, grads) | None`` for one ``Kernels``."""
+    """``function()`` is ``call(params, X, Y, out=None) -> (L, grads) | None`` for one
+    ``Kernels``."""
 
     def __init__(self, kernels) -> None:
         self.names = kernels.names
@@ -48,9 +49,6 @@ class ArraysCall:
         self._module = kernels.module
         self._function = None
         self.dispatcher = None  # the private dispatcher, once built
-
-    def __call__(self, params, X, Y, out=None):
-        return self.function()(params, X, Y, out)
 
     def function(self):
         """The specialised function (built, and the dispatcher compiled, on first use)."""

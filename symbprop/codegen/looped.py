@@ -7,7 +7,8 @@ derivation's element equation (``A1[j, i] = (Z1[j, i] if Z1[j, i] > 0.0 else 0.0
 pass follows the four equations: δ^L elementwise (BP1, with the batch mean 1/n folded in),
 ``_times_transposed(W2, D2, D1)`` for Σ_k W²_kj δ²_k, then δ¹ elementwise in place (BP2: each
 element reads only its own Σ, so D1 needs no second buffer, and the loop streams two arrays, not
-three: 94 -> ~50 µs at 128 × 1024 in float64),
+three: the whole 784-128-10 call at batch 1024 took 3.65 ms with a separate buffer, 3.50 ms
+without),
 ``_outer_input(D1, X, gW1)`` (gW1 = D1 X) straight into the gradient vector (BP4) and row sums
 for the biases (BP3).  The product helpers of the template call BLAS (``np.dot``: gemm) for a
 batch and use a matrix-vector product (gemv) or a plain outer-product loop for one sample, where

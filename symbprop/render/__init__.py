@@ -77,7 +77,5 @@ def regenerate_documents(out_dir: str | Path = "generated", names=None) -> list[
     return written
 
 
-
-
 __all__ = ["FORMATS", "regenerate_documents", "render", "to_latex", "to_latex_fragment",
            "to_markdown", "to_pdf", "to_text"]
