@@ -6,13 +6,14 @@
     history = k.fit(params, X, Y, lr=0.1, epochs=100, batch_size=32)   # updates params in place
 
 The module is generated into the cache directory (``symbprop.codegen.loader``) and imported from
-its file; ``k.module`` is it, ``k.path`` its file.  Every check happens here, before the compiled
-code runs: parameter names and shapes, real-number dtypes (cast to the kernel's dtype), NaN and
-infinity in parameters and data, the batch shape of X and Y, softmax cross-entropy targets that do
-not sum to 1.  Each raises a ``SymbpropError`` subclass naming the array and what was expected.
+its file; ``k.module`` is it, ``k.path`` its file.  Every check happens in the wrapper, before
+the compiled code runs: parameter names and shapes, real-number dtypes (cast to the kernel's
+dtype), NaN and infinity in parameters (``symbprop.kernel_base``) and data, the batch shape of X
+and Y, softmax cross-entropy targets that do not sum to 1.  Each raises a ``SymbpropError``
+subclass naming the array and what was expected.
 
-Graph and expression models: ``k.loss_and_grad({"x": 1.0, ...})`` -> (value, {name: gradient}),
-and ``forward``/``loss``/``sgd_step``/``fit`` take the values alone (no X, Y).
+Graph and expression models get a ``GraphKernels`` (``symbprop.graph_kernels``):
+``k.loss_and_grad({"x": 1.0, ...})`` -> (value, {name: gradient}).
 """
 
 from __future__ import annotations
@@ -27,22 +28,19 @@ from .codegen.loader import cached_module
 from .dictcall import ArraysCall
 from .errors import DataError
 from .fitting import LossHistory, in_chunks
+from .graph_kernels import GraphKernels
+from .kernel_base import VIEW_MIN, KernelsBase
 from .kernel_checks import (
     REAL_KINDS,
-    ParamsError,
     all_finite,
     checked_count,
     checked_number,
     copy_out,
-    real_array,
     row_sum_error,
 )
-from .views import VectorViews
 
 #: He initialisation for these activations; Xavier/Glorot for the others.
 RELU_FAMILY = {"relu", "leaky_relu", "elu", "gelu", "swish", "softplus"}
-#: From this many parameters on, ``flatten`` first looks for views of one vector (no copy).
-VIEW_MIN = 4096
 
 
 def compile_model(model, strategy: str = "auto", dtype: str = "float64"):
@@ -53,86 +51,7 @@ def compile_model(model, strategy: str = "auto", dtype: str = "float64"):
     return cls(model, module, dtype)
 
 
-class _Base:
-    def __init__(self, model, module, dtype: str) -> None:
-        self.model, self.module = model, module
-        self.path = module.__file__
-        self.dtype = np.dtype(dtype)
-        self.strategy = module.STRATEGY
-        self.names = tuple(module.PARAM_NAMES)
-        self.shapes = dict(module.PARAM_SHAPES)
-        self.size = module.N_PARAMS
-        self._slices = [(n, module.PARAM_OFFSETS[n], int(np.prod(self.shapes[n], dtype=int)),
-                         self.shapes[n]) for n in self.names]
-        self._shape_list = [self.shapes[n] for n in self.names]
-        self._views = [(n, start, start + size, shape if len(shape) != 1 else None)
-                       for n, start, size, shape in self._slices]
-        self._vectors = VectorViews(self.size, self.dtype, [o for _, o, _, _ in self._slices],
-                                    self._shape_list)
-
-    def __repr__(self) -> str:
-        return (f"<Kernels {self.model.name} ({self.strategy}, {self.dtype.name}, "
-                f"{self.size} parameters) from {self.path}>")
-
-    def flatten(self, params: dict) -> np.ndarray:
-        """One parameter vector (the kernel dtype) from ``params``; checks names, shapes, NaN.
-        When ``params`` are the views of one vector (``init_params``, ``unflatten``) and the model
-        has at least ``VIEW_MIN`` parameters, that vector itself is returned, not a copy."""
-        try:
-            arrays = [params[name] for name in self.names]
-        except (KeyError, TypeError):
-            self._name_error(params)
-        if len(params) != len(arrays):
-            self._name_error(params)
-        dtype = self.dtype
-        for a, shape in zip(arrays, self._shape_list):  # noqa: B905 (same length, checked)
-            if type(a) is not np.ndarray or a.dtype is not dtype or a.shape != shape:
-                arrays = [self._convert(n, a) for n, a in zip(self.names, arrays, strict=True)]
-                break
-        theta = self._vectors.vector_of(arrays) if self.size >= VIEW_MIN else None
-        if theta is None:
-            theta = np.concatenate(arrays, axis=None, out=empty_aligned(self.size, dtype))
-        if not all_finite(theta):
-            bad = next(n for n, start, size, _ in self._slices
-                       if not np.isfinite(theta[start:start + size]).all())
-            raise ParamsError(f"params[{bad!r}]: contains NaN or infinity")
-        return theta
-
-    def _convert(self, name: str, value) -> np.ndarray:
-        array = real_array(value, f"params[{name!r}]", self.dtype)
-        if array.shape != self.shapes[name]:
-            raise ParamsError(f"params[{name!r}]: shape {array.shape}, expected "
-                              f"{self.shapes[name]}")
-        return array.astype(self.dtype, copy=False)
-
-    def _name_error(self, params):
-        if not isinstance(params, dict):
-            raise ParamsError(f"params: expected a dict of {', '.join(self.names)}")
-        missing = [n for n in self.names if n not in params]
-        unknown = [str(n) for n in params if n not in self.shapes]
-        problem = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"
-        raise ParamsError(f"params: {problem}; expected {', '.join(self.names)}")
-
-    def unflatten(self, vector: np.ndarray) -> dict:
-        """``{name: array}`` views into ``vector`` (length N_PARAMS)."""
-        vector = np.asarray(vector)
-        if vector.shape != (self.size,):
-            raise ParamsError(f"vector: shape {vector.shape}, expected ({self.size},)")
-        views = [vector[start:stop] if shape is None else vector[start:stop].reshape(shape)
-                 for _, start, stop, shape in self._views]
-        self._vectors.remember(vector, views)
-        return dict(zip(self.names, views))  # noqa: B905 (one view per name)
-
-    def _write_back(self, params: dict, theta: np.ndarray) -> None:
-        for name, value in self.unflatten(theta).items():
-            old = params[name]
-            if isinstance(old, np.ndarray) and old.shape == value.shape and old.flags.writeable:
-                old[...] = value
-            else:
-                params[name] = value.copy()
-
-
-class Kernels(_Base):
+class Kernels(KernelsBase):
     """Kernels of a dense network (DESIGN.md §1); see the module docstring."""
 
     def __init__(self, model, module, dtype: str) -> None:
@@ -265,44 +184,3 @@ class Kernels(_Base):
         theta, history = in_chunks(run, theta, epochs, progress, self.model.name)
         self._write_back(params, theta)
         return history.view(LossHistory)
-
-
-class GraphKernels(_Base):
-    """Kernels of a computational graph: values in, (value, gradients) out."""
-
-    def init_params(self, seed: int = 0) -> dict:
-        """Standard normal draws for every variable."""
-        rng = np.random.default_rng(seed)
-        return {name: float(rng.standard_normal()) for name in self.names}
-
-    def flatten(self, params: dict) -> np.ndarray:
-        if isinstance(params, dict):
-            for name, value in params.items():
-                if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0:
-                    raise ParamsError(f"params[{name!r}]: expected a number, got {value!r}")
-        return super().flatten(params)
-
-    def forward(self, params: dict) -> float:
-        return float(self.module.forward(self.flatten(params)))
-
-    def loss(self, params: dict) -> float:
-        return self.forward(params)
-
-    def loss_and_grad(self, params: dict) -> tuple[float, dict]:
-        grad = np.empty(self.size, self.dtype)
-        value = self.module.loss_and_grad_into(self.flatten(params), grad)
-        return float(value), {name: float(g) for name, g in zip(self.names, grad, strict=True)}
-
-    def sgd_step(self, params: dict, lr: float) -> dict:
-        new = self.module.sgd_step(self.flatten(params), checked_number(lr, "lr"))
-        return {name: float(v) for name, v in zip(self.names, new, strict=True)}
-
-    def fit(self, params: dict, lr: float = 0.1, epochs: int = 100, progress: bool = True):
-        """Gradient descent on the graph's output; updates ``params`` in place (floats)."""
-        lr, epochs = checked_number(lr, "lr"), checked_count(epochs, "epochs", 0)
-        theta, history = in_chunks(lambda t, first, count: self.module.train(t, lr, count),
-                                    self.flatten(params), epochs, progress, self.model.name)
-        params.update({name: float(v) for name, v in zip(self.names, theta, strict=True)})
-        return history.view(LossHistory)
-
-

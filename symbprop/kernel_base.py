@@ -1,0 +1,101 @@
+"""``KernelsBase``: a generated module's parameter layout and the checked move between a dict of
+arrays and the one flat parameter vector the compiled functions take.
+
+``flatten`` is where every parameter check happens (names, shapes, real dtypes cast to the
+kernel's dtype, NaN and infinity), so the compiled code never sees a bad parameter; large models
+whose dicts are views of one vector (``init_params``, ``unflatten``) pass that vector through
+without a copy (``symbprop.views``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .aligned import empty_aligned
+from .kernel_checks import ParamsError, all_finite, real_array
+from .views import VectorViews
+
+#: From this many parameters on, ``flatten`` first looks for views of one vector (no copy).
+VIEW_MIN = 4096
+
+
+class KernelsBase:
+    """What both kinds of kernels share: the parameter layout, ``flatten`` (every check on
+    parameters) and ``unflatten`` (views into one vector)."""
+
+    def __init__(self, model, module, dtype: str) -> None:
+        self.model, self.module = model, module
+        self.path = module.__file__
+        self.dtype = np.dtype(dtype)
+        self.strategy = module.STRATEGY
+        self.names = tuple(module.PARAM_NAMES)
+        self.shapes = dict(module.PARAM_SHAPES)
+        self.size = module.N_PARAMS
+        self._slices = [(n, module.PARAM_OFFSETS[n], int(np.prod(self.shapes[n], dtype=int)),
+                         self.shapes[n]) for n in self.names]
+        self._shape_list = [self.shapes[n] for n in self.names]
+        self._views = [(n, start, start + size, shape if len(shape) != 1 else None)
+                       for n, start, size, shape in self._slices]
+        self._vectors = VectorViews(self.size, self.dtype, [o for _, o, _, _ in self._slices],
+                                    self._shape_list)
+
+    def __repr__(self) -> str:
+        return (f"<Kernels {self.model.name} ({self.strategy}, {self.dtype.name}, "
+                f"{self.size} parameters) from {self.path}>")
+
+    def flatten(self, params: dict) -> np.ndarray:
+        """One parameter vector (the kernel dtype) from ``params``; checks names, shapes, NaN.
+        When ``params`` are the views of one vector (``init_params``, ``unflatten``) and the model
+        has at least ``VIEW_MIN`` parameters, that vector itself is returned, not a copy."""
+        try:
+            arrays = [params[name] for name in self.names]
+        except (KeyError, TypeError):
+            self._name_error(params)
+        if len(params) != len(arrays):
+            self._name_error(params)
+        dtype = self.dtype
+        for a, shape in zip(arrays, self._shape_list):  # noqa: B905 (same length, checked)
+            if type(a) is not np.ndarray or a.dtype is not dtype or a.shape != shape:
+                arrays = [self._convert(n, a) for n, a in zip(self.names, arrays, strict=True)]
+                break
+        theta = self._vectors.vector_of(arrays) if self.size >= VIEW_MIN else None
+        if theta is None:
+            theta = np.concatenate(arrays, axis=None, out=empty_aligned(self.size, dtype))
+        if not all_finite(theta):
+            bad = next(n for n, start, size, _ in self._slices
+                       if not np.isfinite(theta[start:start + size]).all())
+            raise ParamsError(f"params[{bad!r}]: contains NaN or infinity")
+        return theta
+
+    def _convert(self, name: str, value) -> np.ndarray:
+        array = real_array(value, f"params[{name!r}]", self.dtype)
+        if array.shape != self.shapes[name]:
+            raise ParamsError(f"params[{name!r}]: shape {array.shape}, expected "
+                              f"{self.shapes[name]}")
+        return array.astype(self.dtype, copy=False)
+
+    def _name_error(self, params):
+        if not isinstance(params, dict):
+            raise ParamsError(f"params: expected a dict of {', '.join(self.names)}")
+        missing = [n for n in self.names if n not in params]
+        unknown = [str(n) for n in params if n not in self.shapes]
+        problem = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"
+        raise ParamsError(f"params: {problem}; expected {', '.join(self.names)}")
+
+    def unflatten(self, vector: np.ndarray) -> dict:
+        """``{name: array}`` views into ``vector`` (length N_PARAMS)."""
+        vector = np.asarray(vector)
+        if vector.shape != (self.size,):
+            raise ParamsError(f"vector: shape {vector.shape}, expected ({self.size},)")
+        views = [vector[start:stop] if shape is None else vector[start:stop].reshape(shape)
+                 for _, start, stop, shape in self._views]
+        self._vectors.remember(vector, views)
+        return dict(zip(self.names, views))  # noqa: B905 (one view per name)
+
+    def _write_back(self, params: dict, theta: np.ndarray) -> None:
+        for name, value in self.unflatten(theta).items():
+            old = params[name]
+            if isinstance(old, np.ndarray) and old.shape == value.shape and old.flags.writeable:
+                old[...] = value
+            else:
+                params[name] = value.copy()
