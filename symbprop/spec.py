@@ -28,6 +28,7 @@ from .specfields import (
     parsed_formula,
     positive_int,
 )
+from .yamltext import load_yaml
 
 NETWORK_KEYS = ("name", "inputs", "layers", "loss", "reduction", "bias")
 LAYER_KEYS = ("units", "activation", "bias")
@@ -39,7 +40,7 @@ def load(spec: str | Path | dict) -> Network | Graph:
         return from_dict(spec, source=None)
     text, source, default_name = _read_spec_text(spec)
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f"line {mark.line + 1}: " if mark else ""

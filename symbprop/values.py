@@ -17,6 +17,7 @@ import yaml
 
 from .errors import ValuesError
 from .model import Graph, Network
+from .yamltext import load_yaml
 
 DEFAULT_LR = 0.1
 
@@ -54,7 +55,7 @@ def _read(path: str | Path) -> Any:
     if str(path).startswith("examples:"):
         text_path = example_values_path(str(path)[len("examples:") :])
     try:
-        return yaml.safe_load(text_path.read_text(encoding="utf-8"))
+        return load_yaml(text_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ValuesError(f"{path}: no such file") from None
     except yaml.YAMLError as err:

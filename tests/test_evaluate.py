@@ -102,3 +102,16 @@ def test_softmax_targets_must_sum_to_one():
     values = {"x": 1.0, "y": [1.0, 1.0], "params": {"W1": [[1], [2]], "b1": [0, 0]}}
     with pytest.raises(ValuesError, match="must sum to 1"):
         load_values(model, values)
+
+
+def test_values_file_reads_scientific_notation(tmp_path):
+    # YAML 1.1 (PyYAML's default) reads 1e-3 as a string; users mean a number
+    path = tmp_path / "at.yaml"
+    path.write_text(
+        "x: [1e-1, 2E-1]\ny: 5e-1\nlr: 1e-3\n"
+        "params: {W1: [[1e0, 0], [0, 1]], b1: [0, 0], W2: [[1, 1]], b2: [-2.5e-1]}\n"
+    )
+    values = load_values(sp.load("examples:two_two_one"), path)
+    assert values.lr == 1e-3
+    assert values.params["b2"] == [-0.25] and values.params["W1"][0][0] == 1.0
+    assert values.X == [[0.1, 0.2]] and values.Y == [[0.5]]

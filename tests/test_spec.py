@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
+import sympy
 
 import symbprop as sp
 from symbprop import examples
@@ -132,3 +133,12 @@ def test_unused_parameter_is_a_warning():
         warnings.simplefilter("always")
         sp.graph({"f": "x * 2"}, params=["x", "unused"])
     assert any("does not depend on unused" in str(w.message) for w in caught)
+
+
+def test_spec_reads_scientific_notation(tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_text(
+        "inputs: 2\nlayers:\n  - {units: 2, activation: {name: leaky_relu, alpha: 1e-2}}\n"
+        "  - {units: 1}\nloss: half_sse\n"
+    )
+    assert sp.load(path).layers[0].activation.alpha == sympy.Rational(1, 100)
