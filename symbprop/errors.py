@@ -32,3 +32,9 @@ class ValuesError(SymbpropError):
 
 class DataError(SymbpropError):
     """A training data set does not fit the model (shape, non-numbers, NaN, labels)."""
+
+
+class DomainError(ValuesError, ArithmeticError):
+    """The values lie outside a function's domain (``log(x)`` at x ≤ 0, ``1/x`` at 0): the
+    derivation has no real number there.  An ``ArithmeticError`` too, for callers that probe
+    points and skip those without a value."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sympy
 
+from .errors import DomainError
 from .indexing import index_values, instantiate
 from .ir import label
 from .values import Values, load_values
@@ -23,16 +24,27 @@ PRECISION = 30
 
 
 def evaluate(derivation, values) -> dict:
+    """The numbers above; raises ``ValuesError`` for values that do not fit the model and
+    ``DomainError`` (naming the values file, if one was given) where there is no real value."""
     vals = load_values(derivation.model, values)
-    if derivation.model.kind == "graph":
-        return _graph(derivation, vals)
-    return _network(derivation, vals)
+    try:
+        if derivation.model.kind == "graph":
+            return _graph(derivation, vals)
+        return _network(derivation, vals)
+    except DomainError as err:
+        if vals.source:
+            raise DomainError(f"{vals.source}: {err}") from None
+        raise
 
 
 def _number(expr: sympy.Expr, numbers: dict) -> sympy.Float:
     value = expr.xreplace(numbers).evalf(PRECISION)
-    if not value.is_Number:
-        raise ArithmeticError(f"could not evaluate {expr} (left {value})")
+    if not value.is_Number or not value.is_finite:
+        at = ", ".join(f"{s} = {float(numbers[s]):g}"
+                       for s in sorted(expr.free_symbols & numbers.keys(), key=str))
+        kind = "is infinite" if value.has(sympy.zoo, sympy.oo, -sympy.oo) else "is not real"
+        raise DomainError(f"{expr} {kind} at {at or 'this point'}; choose values inside the "
+                          "domains of its functions")
     return value
 
 

@@ -31,6 +31,7 @@ class Values:
     params: dict[str, Any] = field(default_factory=dict)
     lr: float = DEFAULT_LR
     batch: bool = False  # X/Y given (a batch) rather than x/y (one sample)
+    source: str | None = None  # the file they were read from, for messages
 
 
 def load_values(model: Network | Graph, values: str | Path | dict) -> Values:
@@ -100,7 +101,7 @@ def _graph_values(graph: Graph, values: dict, check: _Checker) -> Values:
         raise check.error(None, f"missing values for {', '.join(missing)}")
     params = {p: check.number(values[p], p) for p in graph.params}
     lr = check.number(values.get("lr", DEFAULT_LR), "lr")
-    return Values(params=params, lr=lr)
+    return Values(params=params, lr=lr, source=check.source)
 
 
 def _network_values(net: Network, values: dict, check: _Checker) -> Values:
@@ -121,7 +122,7 @@ def _network_values(net: Network, values: dict, check: _Checker) -> Values:
                 )
     params = _params(net, values.get("params"), check)
     lr = check.number(values.get("lr", DEFAULT_LR), "lr")
-    return Values(X, Y, params, lr, batch_x or batch_y)
+    return Values(X, Y, params, lr, batch_x or batch_y, check.source)
 
 
 def _samples(values: dict, key: str, width: int, check: _Checker) -> tuple[list, bool]:

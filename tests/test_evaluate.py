@@ -8,7 +8,7 @@ import pytest
 import sympy
 
 import symbprop as sp
-from symbprop.errors import ValuesError
+from symbprop.errors import DomainError, SymbpropError, ValuesError
 from symbprop.functions import as_elementary
 from symbprop.values import load_values
 
@@ -115,3 +115,18 @@ def test_values_file_reads_scientific_notation(tmp_path):
     assert values.lr == 1e-3
     assert values.params["b2"] == [-0.25] and values.params["W1"][0][0] == 1.0
     assert values.X == [[0.1, 0.2]] and values.Y == [[0.5]]
+
+
+@pytest.mark.parametrize(
+    ("expression", "x", "message"),
+    [("log(x)", -1, "log(x) is not real at x = -1"), ("log(x)", 0, "log(x) is infinite at x = 0"),
+     ("1/x", 0, "1/x is infinite at x = 0"), ("sqrt(x)", -4, "sqrt(x) is not real at x = -4")],
+)
+def test_point_outside_the_domain_names_the_file(tmp_path, expression, x, message):
+    path = tmp_path / "at.yaml"
+    path.write_text(f"x: {x}\n")
+    derivation = sp.derive(sp.expression(expression, params=["x"]))
+    with pytest.raises(DomainError) as caught:
+        derivation.evaluate(path)
+    assert str(caught.value).startswith(f"{path}: {message}")
+    assert isinstance(caught.value, SymbpropError)  # the CLI: one line, exit 2
