@@ -79,8 +79,9 @@ class ArraysCall:
 
         generated = self._module.loss_and_grad_arrays
         # the options of the module's own dispatcher: both read and write one Numba cache entry
-        runtime = generated.targetoptions.get("_nrt", True)
-        dispatcher = njit(cache=True, _nrt=runtime)(generated.py_func)
+        options = {k: generated.targetoptions[k] for k in ("_nrt", "error_model")
+                   if k in generated.targetoptions}
+        dispatcher = njit(cache=True, **options)(generated.py_func)
         scalar = self.dtype.type
         zeros = [np.zeros(s, self.dtype) if s else scalar(0) for s in self.shapes]
         n_in, n_out = self.io

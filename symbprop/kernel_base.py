@@ -49,7 +49,7 @@ class KernelsBase:
         has at least ``VIEW_MIN`` parameters, that vector itself is returned, not a copy."""
         try:
             arrays = [params[name] for name in self.names]
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, IndexError, ValueError):  # IndexError: a flat vector
             self._name_error(params)
         if len(params) != len(arrays):
             self._name_error(params)
@@ -76,7 +76,10 @@ class KernelsBase:
 
     def _name_error(self, params):
         if not isinstance(params, dict):
-            raise ParamsError(f"params: expected a dict of {', '.join(self.names)}")
+            hint = ("; a flat parameter vector goes to the generated functions, k.module"
+                    if isinstance(params, np.ndarray) else "")
+            raise ParamsError(f"params: expected a dict of {', '.join(self.names)}, got "
+                              f"{type(params).__name__}{hint}")
         missing = [n for n in self.names if n not in params]
         unknown = [str(n) for n in params if n not in self.shapes]
         problem = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"

@@ -104,7 +104,7 @@ class Kernels(KernelsBase):
         if array.ndim == 1 and width == 1 and what == "Y":
             array = array.reshape(-1, 1)
         if array.ndim != 2 or array.shape[1] != width or array.shape[0] == 0:
-            hint = "; for one sample use X.reshape(1, -1)" if array.ndim == 1 else ""
+            hint = f"; for one sample use {what}.reshape(1, -1)" if array.ndim == 1 else ""
             raise DataError(f"{what}: shape {array.shape}, expected (batch, {width}) with "
                             f"batch >= 1{hint}")
         return np.ascontiguousarray(array, dtype=self.dtype)

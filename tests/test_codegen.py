@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sympy
 from sympy import Heaviside, IndexedBase, Piecewise, Rational, symbols
@@ -143,6 +144,10 @@ def test_strategy_resolution_and_errors():
         codegen.resolve_strategy(wide, "unrolled")
     with pytest.raises(SymbpropError, match="dtype: unknown 'float16'"):
         codegen.generate(small, "unused", dtype="float16")
+    with pytest.raises(SymbpropError, match="dtype: unknown 'int32'"):
+        codegen.check_dtype(np.int32)
+    assert codegen.check_dtype(np.float32) == "float32"
+    assert codegen.check_dtype(np.dtype("float64")) == "float64"
 
 
 def test_unwritable_output_dir_is_a_clear_error_and_leaves_nothing(tmp_path, monkeypatch):

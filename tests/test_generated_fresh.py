@@ -103,3 +103,13 @@ def test_the_numba_cache_loads_however_the_module_is_imported(tmp_path):
         outputs.append(result.stdout)
     assert len(set(outputs)) == 1
     assert any(p.suffix == ".nbi" for p in (tmp_path / "__pycache__").iterdir())
+
+
+def test_committed_kernels_have_no_unused_imports_or_locals():
+    """Generated code is read by people: nothing in it is dead (pyflakes' F401, F841)."""
+    pytest.importorskip("ruff")
+    files = sorted(str(p) for p in GENERATED.glob("*/kernels.py"))
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--select",
+         "F401,F841", *files], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout

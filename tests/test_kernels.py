@@ -279,3 +279,31 @@ def test_a_second_process_reuses_the_generated_file_and_numbas_cache(tmp_path):
     assert path == path2 and mtime == mtime2  # the file was not written again
     assert list(path.parent.glob("__pycache__/*.nbi"))  # Numba's cache index
     assert second < max(first, 3.0)
+
+
+def test_a_flat_vector_for_params_is_a_clear_error(k221):
+    theta = k221.flatten(k221.init_params())
+    with pytest.raises(SymbpropError, match=r"params: expected a dict of W1, b1, W2, b2, got "
+                                            r"ndarray; a flat parameter vector goes to"):
+        k221.loss_and_grad(theta, np.ones((1, 2)), [[1.0]])
+    with pytest.raises(SymbpropError, match=r"got ndarray"):
+        k221.forward(theta, np.ones((1, 2)))
+
+
+@pytest.mark.parametrize("strategy", ["unrolled", "looped"])
+def test_outside_a_functions_domain_the_kernels_give_inf_and_nan_not_exceptions(strategy):
+    """error_model="numpy": 1/0 is inf and log(-1) NaN inside compiled code, as in NumPy;
+    Numba's default would raise ZeroDivisionError from the middle of a kernel."""
+    graph = sp.compile(sp.expression("log(x) + sqrt(y) + 1/z", params=["x", "y", "z"],
+                                     name="domains"))
+    value, grads = graph.loss_and_grad({"x": 1.0, "y": 0.0, "z": 0.0})
+    assert value == np.inf and grads["y"] == np.inf and grads["z"] == -np.inf
+    value, grads = graph.loss_and_grad({"x": -1.0, "y": 1.0, "z": 1.0})
+    assert np.isnan(value) and grads["x"] == -1.0
+    model = sp.mlp([1, 1], activation="identity", loss={"formula": "-y*log(a)"}, name="neg_log")
+    k = sp.compile(model, strategy=strategy)
+    params = {"W1": np.array([[1.0]]), "b1": np.zeros(1)}
+    loss, grads = k.loss_and_grad(params, np.array([[0.0]]), np.array([[1.0]]))
+    assert loss == np.inf and grads["b1"][0] == -np.inf and np.isnan(grads["W1"][0, 0])
+    loss, grads = k.loss_and_grad(params, np.array([[-1.0]]), np.array([[1.0]]))
+    assert np.isnan(loss) and grads["W1"][0, 0] == -1.0

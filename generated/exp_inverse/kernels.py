@@ -22,7 +22,9 @@ Functions:
     train(theta, lr, epochs) -> (theta, history): gradient descent, history[e] the value
         before step e
 
-Every function is ``@njit(cache=True)``; this module needs NumPy and Numba only.
+Every function is ``@njit(cache=True, error_model="numpy")``: a division by zero or a function
+outside its domain gives inf or NaN, as in NumPy, rather than raising from compiled code.  This
+module needs NumPy and Numba only.
 """
 
 import math
@@ -37,7 +39,7 @@ from numba import njit
 # by importlib without an entry in sys.modules, would then fail to load.  So the functions
 # below live under one name, fixed by this file's text, which is registered however the file
 # was imported.
-__name__ = "symbprop_kernels_exp_inverse_646a99f47491cca0"
+__name__ = "symbprop_kernels_exp_inverse_fd4b54935a2ee573"
 
 
 class _Namespace:
@@ -66,7 +68,7 @@ PARAM_OFFSETS = {'x': 0}
 N_PARAMS = 1
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False)
 def forward(theta):
     """The value of f at theta."""
     x = theta[0]
@@ -75,13 +77,13 @@ def forward(theta):
     return f
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False)
 def loss(theta):
     """The value of f at theta (the graph's output is its loss)."""
     return forward(theta)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False)
 def loss_and_grad_into(theta, grad):
     """The value of f; writes ∂f/∂theta into grad."""
     x = theta[0]
@@ -94,7 +96,7 @@ def loss_and_grad_into(theta, grad):
     return f
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def loss_and_grad(theta):
     """(value, ∂f/∂theta)."""
     grad = np.empty_like(theta)
@@ -102,7 +104,7 @@ def loss_and_grad(theta):
     return value, grad
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sgd_step(theta, lr):
     """theta − lr ∂f/∂theta, as a new vector."""
     grad = np.empty_like(theta)
@@ -113,7 +115,7 @@ def sgd_step(theta, lr):
     return new
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def train(theta, lr, epochs):
     """Gradient descent for `epochs` steps; returns (new theta, value before each step)."""
     theta = theta.copy()

@@ -35,7 +35,9 @@ Functions (X: (n, 784) inputs, Y: (n, 10) targets, C-contiguous, dtype float64):
         first_epoch) is the same run; history[e] is the mean of C over epoch e,
         accumulated batch by batch before each step.
 
-Every function is ``@njit(cache=True)``; this module needs NumPy and Numba only.
+Every function is ``@njit(cache=True, error_model="numpy")``: a division by zero or a function
+outside its domain gives inf or NaN, as in NumPy, rather than raising from compiled code.  This
+module needs NumPy and Numba only.
 """
 
 import math
@@ -50,7 +52,7 @@ from numba import njit
 # by importlib without an entry in sys.modules, would then fail to load.  So the functions
 # below live under one name, fixed by this file's text, which is registered however the file
 # was imported.
-__name__ = "symbprop_kernels_mnist_784_128_10_3e3d0d2d633c3014"
+__name__ = "symbprop_kernels_mnist_784_128_10_2f2a6ca889dea553"
 
 
 class _Namespace:
@@ -81,7 +83,7 @@ WORK_PER_SAMPLE = 415
 TARGET_SUM_TOLERANCE = 1e-06
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _times_input(W, X, out):
     """out = W Xᵀ for X with one row per sample: gemm, or gemv for one sample.  A small X is
     transposed into a copy first: gemm without a transposed operand is faster there."""
@@ -93,7 +95,7 @@ def _times_input(W, X, out):
         np.dot(W, X.T, out)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _times(W, A, out):
     """out = W A for A with one column per sample: gemm, or gemv for one sample."""
     if A.shape[1] == 1:
@@ -102,7 +104,7 @@ def _times(W, A, out):
         np.dot(W, A, out)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _times_transposed(W, D, out):
     """out = Wᵀ D for D with one column per sample: gemm, or gemv for one sample."""
     if D.shape[1] == 1:
@@ -111,7 +113,7 @@ def _times_transposed(W, D, out):
         np.dot(W.T, D, out)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _outer_sample(d, v, out):
     """out[j, k] = d[j] v[k] for one sample."""
     for j in range(out.shape[0]):
@@ -119,7 +121,7 @@ def _outer_sample(d, v, out):
             out[j, k] = d[j] * v[k]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _outer_input(D, X, out):
     """out = D X = Σ_i δ_i x_iᵀ: gemm, or an outer product for one sample."""
     if D.shape[1] == 1:
@@ -128,7 +130,7 @@ def _outer_input(D, X, out):
         np.dot(D, X, out)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _outer(D, A, out):
     """out = D Aᵀ = Σ_i δ_i a_iᵀ: gemm, or an outer product for one sample."""
     if D.shape[1] == 1:
@@ -137,7 +139,7 @@ def _outer(D, A, out):
         np.dot(D, A.T, out)
 
 
-@njit(cache=True, fastmath={"reassoc"})
+@njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def _row_sums(D, out):
     """out[j] = Σ_i D[j, i] (∂C/∂b = δ summed over the batch), added up in whatever order
     vectorizes: rounding may differ from a left-to-right sum, NaN and ±inf still propagate."""
@@ -148,7 +150,7 @@ def _row_sums(D, out):
         out[j] = acc
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def forward_work(theta, X, work):
     """forward, with the temporaries in work (WORK_PER_SAMPLE * n numbers, kept by the caller)."""
     n = X.shape[0]
@@ -187,7 +189,7 @@ def forward_work(theta, X, work):
     return np.ascontiguousarray(A2.T)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def loss_work(theta, X, Y, work):
     """loss, with the temporaries in work (WORK_PER_SAMPLE * n numbers)."""
     n = X.shape[0]
@@ -233,7 +235,7 @@ def loss_work(theta, X, Y, work):
     return total / n
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def loss_and_grad_work(theta, X, Y, grad, work):
     """loss_and_grad_into, with the temporaries in work (WORK_PER_SAMPLE * n numbers): no
     allocation."""
@@ -302,25 +304,25 @@ def loss_and_grad_work(theta, X, Y, grad, work):
     return total * scale
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def forward(theta, X):
     """a^L for every sample of X: (n, 10)."""
     return forward_work(theta, X, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def loss(theta, X, Y):
     """L, the mean of the per-sample cost C over the batch (X, Y)."""
     return loss_work(theta, X, Y, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def loss_and_grad_into(theta, X, Y, grad):
     """L for the batch (X, Y); writes ∂L/∂theta into grad (length N_PARAMS)."""
     return loss_and_grad_work(theta, X, Y, grad, np.empty(WORK_PER_SAMPLE * X.shape[0], DTYPE))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def loss_and_grad(theta, X, Y):
     """(L, ∂L/∂theta) for the batch (X, Y); allocates the gradient."""
     grad = np.empty_like(theta)
@@ -328,7 +330,7 @@ def loss_and_grad(theta, X, Y):
     return value, grad
 
 
-@njit(cache=True, fastmath={"reassoc"})
+@njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def _all_finite(values):
     """True if no entry is NaN or ±inf: Σ 0·v is 0 exactly unless some v is not finite (then
     NaN), in any order of summation, so the sum may be reassociated (vectorized)."""
@@ -339,14 +341,14 @@ def _all_finite(values):
     return total == 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _copy(target, source):
     """target[p] = source[p] for two vectors of the same length."""
     for p in range(source.shape[0]):
         target[p] = source[p]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
     """loss_and_grad on separate arrays (symbprop's dict API in one call): writes ∂L/∂W1 into
     gW1, and so on, and returns (L, status).  work (at least 2 * N_PARAMS + WORK_PER_SAMPLE * n
@@ -390,7 +392,7 @@ def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
     return value, 0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sgd_step(theta, X, Y, lr):
     """One gradient-descent step on the batch: theta − lr ∂L/∂theta, as a new vector."""
     grad = np.empty_like(theta)
@@ -401,7 +403,7 @@ def sgd_step(theta, X, Y, lr):
     return new
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _permutation(order, seed, epoch):
     """order = a Fisher–Yates shuffle of 0..n−1 drawn from splitmix64 seeded by (seed, epoch)."""
     n = order.shape[0]
@@ -419,7 +421,7 @@ def _permutation(order, seed, epoch):
         order[p], order[q] = order[q], order[p]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def train(theta, X, Y, lr, epochs, batch_size, seed, first_epoch=0):
     """Minibatch SGD for `epochs` epochs; returns (new theta, loss history). See the docstring."""
     n = X.shape[0]

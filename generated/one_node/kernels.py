@@ -22,10 +22,11 @@ Functions:
     train(theta, lr, epochs) -> (theta, history): gradient descent, history[e] the value
         before step e
 
-Every function is ``@njit(cache=True)``; this module needs NumPy and Numba only.
+Every function is ``@njit(cache=True, error_model="numpy")``: a division by zero or a function
+outside its domain gives inf or NaN, as in NumPy, rather than raising from compiled code.  This
+module needs NumPy and Numba only.
 """
 
-import math
 import sys
 
 import numpy as np
@@ -37,7 +38,7 @@ from numba import njit
 # by importlib without an entry in sys.modules, would then fail to load.  So the functions
 # below live under one name, fixed by this file's text, which is registered however the file
 # was imported.
-__name__ = "symbprop_kernels_one_node_300d7173a79fcf69"
+__name__ = "symbprop_kernels_one_node_ee2823645aab4fe2"
 
 
 class _Namespace:
@@ -66,7 +67,7 @@ PARAM_OFFSETS = {'w': 0, 'x': 1, 'v': 2, 'y': 3, 'u': 4}
 N_PARAMS = 5
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False)
 def forward(theta):
     """The value of c at theta."""
     w = theta[0]
@@ -81,13 +82,13 @@ def forward(theta):
     return c
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False)
 def loss(theta):
     """The value of c at theta (the graph's output is its loss)."""
     return forward(theta)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False)
 def loss_and_grad_into(theta, grad):
     """The value of c; writes ∂c/∂theta into grad."""
     w = theta[0]
@@ -118,7 +119,7 @@ def loss_and_grad_into(theta, grad):
     return c
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def loss_and_grad(theta):
     """(value, ∂c/∂theta)."""
     grad = np.empty_like(theta)
@@ -126,7 +127,7 @@ def loss_and_grad(theta):
     return value, grad
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sgd_step(theta, lr):
     """theta − lr ∂c/∂theta, as a new vector."""
     grad = np.empty_like(theta)
@@ -137,7 +138,7 @@ def sgd_step(theta, lr):
     return new
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def train(theta, lr, epochs):
     """Gradient descent for `epochs` steps; returns (new theta, value before each step)."""
     theta = theta.copy()

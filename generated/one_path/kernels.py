@@ -34,7 +34,9 @@ Functions (X: (n, 1) inputs, Y: (n, 1) targets, C-contiguous, dtype float64):
         first_epoch) is the same run; history[e] is the mean of C over epoch e,
         accumulated batch by batch before each step.
 
-Every function is ``@njit(cache=True)``; this module needs NumPy and Numba only.
+Every function is ``@njit(cache=True, error_model="numpy")``: a division by zero or a function
+outside its domain gives inf or NaN, as in NumPy, rather than raising from compiled code.  This
+module needs NumPy and Numba only.
 """
 
 import math
@@ -49,7 +51,7 @@ from numba import njit
 # by importlib without an entry in sys.modules, would then fail to load.  So the functions
 # below live under one name, fixed by this file's text, which is registered however the file
 # was imported.
-__name__ = "symbprop_kernels_one_path_faf6fbb071b95e5f"
+__name__ = "symbprop_kernels_one_path_94e5046af1d17d92"
 
 
 class _Namespace:
@@ -86,7 +88,7 @@ WORK_PER_SAMPLE = 0
 TARGET_SUM_TOLERANCE = 1e-06
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def forward(theta, X):
     """a^L for every sample of X: (n, 1)."""
     W1_0_0 = theta[0]
@@ -107,7 +109,7 @@ def forward(theta, X):
     return out
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False)
 def loss(theta, X, Y):
     """L, the mean of the per-sample cost C over the batch (X, Y)."""
     W1_0_0 = theta[0]
@@ -131,7 +133,7 @@ def loss(theta, X, Y):
     return total / n
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False)
 def loss_and_grad_into(theta, X, Y, grad):
     """L for the batch (X, Y); writes ∂L/∂theta into grad (length N_PARAMS).  No allocation."""
     W1_0_0 = theta[0]
@@ -174,25 +176,25 @@ def loss_and_grad_into(theta, X, Y, grad):
     return total * scale
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def forward_work(theta, X, work):
     """forward (the unrolled code needs no scratch space: work is not used)."""
     return forward(theta, X)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False)
 def loss_work(theta, X, Y, work):
     """loss (work is not used)."""
     return loss(theta, X, Y)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False)
 def loss_and_grad_work(theta, X, Y, grad, work):
     """loss_and_grad_into (work is not used)."""
     return loss_and_grad_into(theta, X, Y, grad)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def loss_and_grad(theta, X, Y):
     """(L, ∂L/∂theta) for the batch (X, Y); allocates the gradient."""
     grad = np.empty_like(theta)
@@ -200,7 +202,7 @@ def loss_and_grad(theta, X, Y):
     return value, grad
 
 
-@njit(cache=True, fastmath={"reassoc"})
+@njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def _all_finite(values):
     """True if no entry is NaN or ±inf: Σ 0·v is 0 exactly unless some v is not finite (then
     NaN), in any order of summation, so the sum may be reassociated (vectorized)."""
@@ -211,14 +213,14 @@ def _all_finite(values):
     return total == 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _copy(target, source):
     """target[p] = source[p] for two vectors of the same length."""
     for p in range(source.shape[0]):
         target[p] = source[p]
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False)
 def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
     """loss_and_grad on separate arrays (symbprop's dict API in one call): writes ∂L/∂W1 into
     gW1, and so on, and returns (L, status).  work (at least 2 * N_PARAMS + WORK_PER_SAMPLE * n
@@ -259,7 +261,7 @@ def loss_and_grad_arrays(W1, b1, W2, b2, X, Y, gW1, gb1, gW2, gb2, work):
     return value, 0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sgd_step(theta, X, Y, lr):
     """One gradient-descent step on the batch: theta − lr ∂L/∂theta, as a new vector."""
     grad = np.empty_like(theta)
@@ -270,7 +272,7 @@ def sgd_step(theta, X, Y, lr):
     return new
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _permutation(order, seed, epoch):
     """order = a Fisher–Yates shuffle of 0..n−1 drawn from splitmix64 seeded by (seed, epoch)."""
     n = order.shape[0]
@@ -288,7 +290,7 @@ def _permutation(order, seed, epoch):
         order[p], order[q] = order[q], order[p]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def train(theta, X, Y, lr, epochs, batch_size, seed, first_epoch=0):
     """Minibatch SGD for `epochs` epochs; returns (new theta, loss history). See the docstring."""
     n = X.shape[0]

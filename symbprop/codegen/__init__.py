@@ -46,12 +46,20 @@ def resolve_strategy(model, strategy: str = "auto") -> str:
     if strategy == "unrolled" and model.param_count > UNROLL_LIMIT:
         raise CodegenError(
             f"strategy: {model.name} has {model.param_count} parameters, more than unrolled "
-            f"code allows ({UNROLL_LIMIT}); use --strategy looped or auto"
+            f"code allows ({UNROLL_LIMIT}); use strategy looped or auto"
         )
     return strategy
 
 
-def check_dtype(dtype: str) -> str:
+def check_dtype(dtype) -> str:
+    """The name ("float64" or "float32") of ``dtype``: that name, or a NumPy type or dtype."""
+    if not isinstance(dtype, str):
+        import numpy as np
+
+        try:
+            dtype = np.dtype(dtype).name
+        except TypeError:
+            pass
     if dtype not in DTYPES:
         raise CodegenError(f"dtype: unknown {dtype!r}; allowed: {', '.join(DTYPES)}")
     return dtype
@@ -83,8 +91,8 @@ def source(model, strategy: str = "auto", dtype: str = "float64", derivation=Non
         context = build(d, plan)
         title = f"{model.name}: forward and backward kernels."
         summary = f"A {describe(model)}."
-        extra = {"naming": NAMING, "sizes": repr(tuple(model.sizes)), "reduction": model.reduction,
-                 "n_in": model.inputs, "n_out": model.sizes[-1],
+        extra = {"imports_math": True, "naming": NAMING, "sizes": repr(tuple(model.sizes)),
+                 "reduction": model.reduction, "n_in": model.inputs, "n_out": model.sizes[-1],
                  "targets_sum_to_one": model.loss.targets_sum_to_one, **emit.packing(model)}
         template = f"kernels_{strategy}.py.j2"
     base = emit.base_context(model, strategy, dtype, title, context.pop("helpers"))

@@ -64,5 +64,7 @@ def graph_context(d) -> dict:
         "backward": backward,
         "renamed": rename,
         "helpers": sorted(printer.helpers),
+        "imports_math": bool(printer.helpers) or any("math." in line
+                                                     for line in forward + backward),
         "without_runtime": True,  # scalar code: nothing allocates
     }

@@ -15,6 +15,8 @@ parameters; ``z1_j``, ``a1_j`` pre-activations and activations; ``d1_j`` = δ¹_
 
 from __future__ import annotations
 
+import re
+
 import sympy
 from sympy import Indexed, IndexedBase
 
@@ -117,6 +119,31 @@ def _backward_layer(emit: _Emitter, plan: NetworkPlan, layer: LayerPlan, formula
     return lines
 
 
+_ASSIGNMENT = re.compile(r"^(\w+) = ")
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+def _names_read(lines: list[str]) -> set[str]:
+    """Every identifier the code lines read (comments left out)."""
+    return {name for line in lines if not line.startswith("#")
+            for name in _NAME.findall(line.split(" = ", 1)[-1])}
+
+
+def _live(lines: list[str], later: list[str]) -> list[str]:
+    """``lines`` without the assignments that neither ``later`` nor a kept line reads: the
+    forward pass of ``forward`` needs no log-sum-exp, that of ``loss`` no softmax outputs.
+    (LLVM would drop them anyway; a reader should not have to wonder.)"""
+    needed = _names_read(later)
+    kept = []
+    for line in reversed(lines):
+        assigned = _ASSIGNMENT.match(line)
+        if assigned and assigned.group(1) not in needed:
+            continue
+        kept.append(line)
+        needed |= _names_read([line])
+    return kept[::-1]
+
+
 def _param_elements(d) -> list[tuple[str, str]]:
     """(local name, scalar parameter name) for every parameter element, in theta order."""
     result = []
@@ -143,6 +170,8 @@ def unrolled_context(d, plan: NetworkPlan) -> dict:
         backward += _backward_layer(emit, plan, layer, formula)
     out = plan.output
     x, y = IndexedBase("x"), IndexedBase("y")
+    store_out = [f"out[i, {j}] = a{out.number}_{j}" for j in range(out.n_out)]
+    loss = _loss_lines(emit, plan, formula)
     return {
         "work_per_sample": 0,
         "load_params": [f"{local} = theta[{p}]" for p, (local, _) in enumerate(params)],
@@ -150,9 +179,11 @@ def unrolled_context(d, plan: NetworkPlan) -> dict:
         "store_grads": [f"grad[{p}] = g{local} * scale" for p, (local, _) in enumerate(params)],
         "load_x": [f"{scalar_name(x[k])} = X[i, {k}]" for k in range(net.inputs)],
         "load_y": [f"{scalar_name(y[j])} = Y[i, {j}]" for j in range(out.n_out)],
-        "forward": forward,
-        "store_out": [f"out[i, {j}] = a{out.number}_{j}" for j in range(out.n_out)],
-        "loss": _loss_lines(emit, plan, formula),
+        "forward": _live(forward, loss + backward),
+        "forward_to_output": _live(forward, store_out),
+        "forward_to_loss": _live(forward, loss),
+        "store_out": store_out,
+        "loss": loss,
         "backward": backward,
         "helpers": sorted(printer.helpers),
         "without_runtime": True,  # nothing in the hot functions allocates
