@@ -16,23 +16,24 @@ from .builders import expression, graph, mlp
 from .derivation import Derivation, Factor, derive
 from .errors import DataError, FormulaError, SpecError, SymbpropError, ValuesError
 from .model import Graph, Network
-from .spec import load
+from .spec import as_model, load
 
 __version__ = "0.1.0"
 
 
 def compile(model, strategy: str = "auto", dtype: str = "float64"):  # noqa: A001 - DESIGN.md §1
-    """Kernels for ``model``, generated into the cache directory and imported (see codegen)."""
+    """Kernels for ``model`` (a model, or what ``load`` takes), generated into the cache
+    directory and imported (see codegen)."""
     from .kernels import compile_model
 
-    return compile_model(model, strategy=strategy, dtype=dtype)
+    return compile_model(as_model(model), strategy=strategy, dtype=dtype)
 
 
 def generate(model, out_dir="generated", strategy: str = "auto", dtype: str = "float64"):
     """Write ``<out_dir>/<name>/kernels.py`` for ``model``; returns its path."""
     from .codegen import generate as _generate
 
-    return _generate(model, out_dir, strategy=strategy, dtype=dtype)
+    return _generate(as_model(model), out_dir, strategy=strategy, dtype=dtype)
 
 
 def check(model, values=None, samples: int = 5, strategy: str = "auto", **options):
@@ -40,7 +41,8 @@ def check(model, values=None, samples: int = 5, strategy: str = "auto", **option
     (options: ``dtypes=("float64", "float32")``, ``seed``; see ``symbprop.crosscheck``)."""
     from .crosscheck import check as _check
 
-    return _check(model, values=values, samples=samples, strategy=strategy, **options)
+    return _check(as_model(model), values=values, samples=samples, strategy=strategy,
+                  **options)
 
 
 __all__ = [

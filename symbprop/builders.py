@@ -62,7 +62,7 @@ def expression(text: str, params: Sequence[str] | None = None, name: str = "expr
     spec = {"name": name, "expression": text}
     if params is not None:
         spec["params"] = list(params)
-    return from_dict(spec, source="expression")
+    return from_dict(spec, source=None)  # messages start at the field: "expression: ..."
 
 
 def graph(
@@ -77,4 +77,4 @@ def graph(
         spec["output"] = output
     if params is not None:
         spec["params"] = list(params)
-    return from_dict(spec, source="graph")
+    return from_dict(spec, source=None)  # messages start at the field: "graph.q: ..."

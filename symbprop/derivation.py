@@ -36,9 +36,12 @@ class Factor:
     value: sympy.Expr
 
 
-def derive(model: Network | Graph) -> Derivation:
-    """Derive every ∂C/∂θ of ``model`` by the chain rule (see ``Derivation``)."""
-    return Derivation(model)
+def derive(model: Network | Graph | str | dict) -> Derivation:
+    """Derive every ∂C/∂θ of ``model`` (a model, or what ``symbprop.load`` takes) by the chain
+    rule (see ``Derivation``)."""
+    from .spec import as_model
+
+    return Derivation(as_model(model))
 
 
 class Derivation:

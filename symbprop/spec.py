@@ -34,6 +34,17 @@ NETWORK_KEYS = ("name", "inputs", "layers", "loss", "reduction", "bias")
 LAYER_KEYS = ("units", "activation", "bias")
 
 
+def as_model(model) -> Network | Graph:
+    """``model`` itself if it is a model, else ``load(model)`` (a path, ``examples:NAME`` or a
+    dict); anything else is a ``SpecError``.  The API functions accept what ``load`` accepts."""
+    if isinstance(model, (Network, Graph)):
+        return model
+    if isinstance(model, (str, Path, dict)):
+        return load(model)
+    raise SpecError(f"model: expected a model (symbprop.load, mlp, graph or expression), a spec "
+                    f"file, examples:NAME or a dict, got {type(model).__name__}")
+
+
 def load(spec: str | Path | dict) -> Network | Graph:
     """A model from a YAML file, ``examples:NAME``, or a dict; raises ``SpecError``."""
     if isinstance(spec, dict):

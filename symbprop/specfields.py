@@ -59,6 +59,8 @@ def identifier(value: Any, where: Where, what: str = "name") -> str:
 
 
 def positive_int(value: Any, where: Where) -> int:
+    if value is None:
+        raise where.error("missing; give a whole number >= 1")
     if isinstance(value, bool) or not isinstance(value, int):
         raise where.error(f"must be a whole number >= 1, got {value!r}")
     if value < 1:

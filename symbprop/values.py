@@ -60,7 +60,10 @@ def _read(path: str | Path) -> Any:
     except FileNotFoundError:
         raise ValuesError(f"{path}: no such file") from None
     except yaml.YAMLError as err:
-        raise ValuesError(f"{path}: not valid YAML ({getattr(err, 'problem', err)})") from None
+        mark = getattr(err, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark else ""
+        raise ValuesError(f"{path}: {line}not valid YAML ({getattr(err, 'problem', err)})") \
+            from None
     except (OSError, UnicodeDecodeError) as err:
         raise ValuesError(f"{path}: cannot read ({err})") from None
 

@@ -84,6 +84,8 @@ ERRORS = [
     (net(layers=[{"units": 0}, {"units": 1}]), "layers[0].units: must be >= 1, got 0"),
     (net(inputs="two"), "inputs: must be a whole number >= 1, got 'two'"),
     (net(inputs=True), "inputs: must be a whole number >= 1"),
+    (net(layers=[{"activation": "relu"}, {"units": 1}]),
+     "layers[0].units: missing; give a whole number >= 1"),
     (net(loss=None), "loss: missing; allowed: one of bce, cross_entropy"),
     (net(loss="hinge"), "loss: unknown loss 'hinge'"),
     (net(loss="bce"), "loss: bce needs a sigmoid output layer"),
@@ -142,3 +144,18 @@ def test_spec_reads_scientific_notation(tmp_path):
         "  - {units: 1}\nloss: half_sse\n"
     )
     assert sp.load(path).layers[0].activation.alpha == sympy.Rational(1, 100)
+
+
+def test_a_key_given_twice_is_an_error_with_its_line(tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_text("inputs: 2\ninputs: 3\nlayers:\n  - {units: 1}\nloss: half_sse\n")
+    with pytest.raises(SpecError, match=r"net\.yaml: line 2: not valid YAML \(duplicate key "
+                                        r"'inputs'\)"):
+        sp.load(path)
+
+
+def test_builder_errors_start_at_the_field():
+    with pytest.raises(SpecError, match=r"^expression: formula \"x \+\": is not a valid"):
+        sp.expression("x +")
+    with pytest.raises(SpecError, match=r"^graph\.q: formula"):
+        sp.graph({"q": "x +"})
