@@ -7,8 +7,19 @@ parameter vector with a preallocated gradient: ``loss_and_grad_into`` (unrolled)
 ``loss_and_grad_work`` with a preallocated scratch buffer (looped); "ours (dicts)" is
 ``Kernels.loss_and_grad`` with dicts of arrays, and "(dicts, out=)" the same writing into the
 gradient arrays of an earlier call.  The peers are in ``symbprop.peers``.  Used by
-``symbprop bench`` and ``benchmarks/bench_kernels.py``.  Timings are medians of 5 runs of
-``timeit``'s autorange.
+``symbprop bench`` and ``benchmarks/bench_kernels.py``.
+
+A graph or expression has no data and no batch: its rows (batch shown as 1: one evaluation per
+call) time the flat ``loss_and_grad_into(theta, grad)`` and the dict call
+``GraphKernels.loss_and_grad({name: float})`` at a point with every variable in [0.5, 1.5];
+the peers implement networks only, so they are not timed for graphs.
+
+Timing: every implementation is first warmed up (at least ``WARMUP_CALLS`` untimed calls and
+``WARMUP_SECONDS``: JIT or cache load, first touch of the buffers, caches); the number of calls
+per measurement is then chosen by ``timeit``'s autorange (halved: 0.1 to 0.25 s), and the time
+is the median of ``REPEAT`` measurements.  Our implementations are measured in turn, one
+measurement each per round, so that a change in the machine's load hits them alike; each peer
+is measured on its own after a pause (``SETTLE_SECONDS``).
 """
 
 from __future__ import annotations
@@ -21,9 +32,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import peers
+from .errors import SymbpropError
 
 #: Pause before timing each implementation, for the previous one's worker threads to go idle.
 SETTLE_SECONDS = 0.2
+#: Untimed calls (at least this many, for at least this long) before an implementation is timed.
+WARMUP_CALLS = 5
+WARMUP_SECONDS = 0.05
+#: Measurements per implementation; the reported time is their median.
+REPEAT = 7
 
 
 @dataclass(frozen=True)
@@ -37,17 +54,40 @@ class Row:
     gflops: float | None = None  # matmul GFLOP/s achieved (wide nets)
 
 
-def time_call(function, repeat: int = 5) -> float:
-    """Median seconds per call of ``function()`` (after a warm-up call)."""
-    function()
-    timer = timeit.Timer(function)
-    loops, _ = timer.autorange()
-    loops = max(1, loops // 2)
-    return statistics.median(t / loops for t in timer.repeat(repeat=repeat, number=loops))
+def warm_up(function, calls: int = WARMUP_CALLS, seconds: float = WARMUP_SECONDS) -> int:
+    """Call ``function()`` at least ``calls`` times and for at least ``seconds``, untimed;
+    returns the number of calls made."""
+    made, start = 0, time.perf_counter()
+    while made < calls or time.perf_counter() - start < seconds:
+        function()
+        made += 1
+    return made
+
+
+def time_calls(functions, repeat: int = REPEAT) -> list[float]:
+    """Median seconds per call of each of ``functions``, measured in turn (see the module
+    docstring): after ``warm_up``, ``repeat`` rounds of one measurement per function."""
+    timers = []
+    for function in functions:
+        warm_up(function)
+        timer = timeit.Timer(function)
+        loops, _ = timer.autorange()
+        timers.append((timer, max(1, loops // 2)))
+    samples: list[list[float]] = [[] for _ in timers]
+    for _ in range(repeat):
+        for (timer, loops), times in zip(timers, samples, strict=True):
+            times.append(timer.timeit(number=loops) / loops)
+    return [statistics.median(times) for times in samples]
+
+
+def time_call(function, repeat: int = REPEAT) -> float:
+    """Median seconds per call of ``function()``, after a warm-up (see ``time_calls``)."""
+    return time_calls([function], repeat)[0]
 
 
 def sample_data(model, batch: int, dtype: str, seed: int = 0):
-    """Inputs and targets that fit ``model`` (one-hot for softmax, in (0, 1) for bce)."""
+    """Inputs and targets that fit the network ``model`` (one-hot for softmax, in (0, 1) for
+    bce)."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(batch, model.inputs)).astype(dtype)
     n_out = model.sizes[-1]
@@ -58,6 +98,13 @@ def sample_data(model, batch: int, dtype: str, seed: int = 0):
     else:
         Y = rng.normal(size=(batch, n_out)).astype(dtype)
     return X, Y
+
+
+def graph_point(model, seed: int = 0) -> dict[str, float]:
+    """A point for timing a graph: every variable uniform in [0.5, 1.5] (away from the zeros
+    and negative numbers where log, sqrt or 1/x have no finite value)."""
+    rng = np.random.default_rng(seed)
+    return {name: float(rng.uniform(0.5, 1.5)) for name in model.params}
 
 
 def matmul_flops(model, batch: int) -> float:
@@ -78,16 +125,32 @@ def roofline_gflops(size: int = 1024, dtype: str = "float64") -> float:
 
 
 def bench(model, batches=(1, 64), dtypes=("float64",), with_peers: bool = True) -> list[Row]:
-    """Rows for every batch and dtype: ours, ours (dicts), then each installed peer."""
+    """Rows for every batch and dtype: ours, ours (dicts), then each installed peer; for a graph,
+    ours and ours (dicts) per dtype (``batches`` does not apply).  A batch below 1 raises
+    ``SymbpropError``."""
     from .kernels import compile_model
 
+    for batch in batches:
+        if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
+            raise SymbpropError(f"batch: must be an integer ≥ 1, got {batch!r}")
     rows: list[Row] = []
     for dtype in dtypes:
         kernels = compile_model(model, dtype=dtype)
+        if model.kind == "graph":
+            rows += _measure(model, 1, dtype, _graph_candidates(kernels), [], 0.0)
+            continue
         params = kernels.init_params(seed=0)
         for batch in batches:
             rows += _bench_one(model, kernels, params, batch, dtype, with_peers)
     return rows
+
+
+def _graph_candidates(kernels) -> list:
+    params = graph_point(kernels.model)
+    theta, grad = kernels.flatten(params), np.empty(kernels.size, kernels.dtype)
+    flat = kernels.module.loss_and_grad_into
+    return [("symbprop", lambda: flat(theta, grad)),
+            ("symbprop (dicts)", lambda: kernels.loss_and_grad(params))]
 
 
 def _bench_one(model, kernels, params, batch, dtype, with_peers) -> list[Row]:
@@ -96,44 +159,42 @@ def _bench_one(model, kernels, params, batch, dtype, with_peers) -> list[Row]:
     grad, work = kernels.empty_vector(), kernels.work(batch)  # 64-byte aligned, as theta
     module, out = kernels.module, kernels.loss_and_grad(params, X, Y)[1]
     if module.WORK_PER_SAMPLE:  # looped: the scratch space, allocated once
-        ours = lambda: module.loss_and_grad_work(theta, X, Y, grad, work)  # noqa: E731
+        flat = lambda: module.loss_and_grad_work(theta, X, Y, grad, work)  # noqa: E731
     else:
-        ours = lambda: module.loss_and_grad_into(theta, X, Y, grad)  # noqa: E731
-    candidates = [
-        ("symbprop", ours),
+        flat = lambda: module.loss_and_grad_into(theta, X, Y, grad)  # noqa: E731
+    ours = [
+        ("symbprop", flat),
         ("symbprop (dicts)", lambda: kernels.loss_and_grad(params, X, Y)),
         ("symbprop (dicts, out=)", lambda: kernels.loss_and_grad(params, X, Y, out=out)),
     ]
+    others = []
     if with_peers and peers.supported(model):
         host = {k: np.asarray(v, dtype) for k, v in params.items()}
-        candidates += [
+        others = [
             ("numpy", peers.make_numpy(model, host, X, Y)),
             ("pytorch", peers.make_torch(model, host, X, Y, dtype)),
             ("jax", peers.make_jax(model, host, X, Y, dtype)),
         ]
-    flops = matmul_flops(model, batch) if model.kind == "network" else 0.0
+    flops = matmul_flops(model, batch)
     flops = flops if flops >= 1e6 else 0.0  # GFLOP/s means nothing for tiny nets
-    rows, ours = [], None
-    for impl, function in candidates:
-        if function is None:
-            continue
-        # PyTorch's OpenMP and XLA's worker threads spin for a while after their last call;
-        # on 2 cores that slows whatever is timed next (784-128-10, batch 1: 32 µs, not 28).
+    return _measure(model, batch, dtype, ours, [c for c in others if c[1] is not None], flops)
+
+
+def _measure(model, batch, dtype, ours, others, flops) -> list[Row]:
+    """Rows for our implementations (timed in turn) and then each peer (timed alone)."""
+    # PyTorch's OpenMP and XLA's worker threads spin for a while after their last call;
+    # on 2 cores that slows whatever is timed next (784-128-10, batch 1: 32 µs, not 28).
+    time.sleep(SETTLE_SECONDS)
+    timed = list(zip([impl for impl, _ in ours], time_calls([f for _, f in ours]), strict=True))
+    for impl, function in others:
         time.sleep(SETTLE_SECONDS)
-        seconds = time_call(function)
-        ours = seconds if ours is None else ours
-        rows.append(
-            Row(
-                model.name,
-                batch,
-                dtype,
-                impl,
-                seconds,
-                None if impl == "symbprop" else seconds / ours,
-                flops / seconds / 1e9 if flops else None,
-            )
-        )
-    return rows
+        timed.append((impl, time_call(function)))
+    base = timed[0][1]
+    return [
+        Row(model.name, batch, dtype, impl, seconds, None if index == 0 else seconds / base,
+            flops / seconds / 1e9 if flops else None)
+        for index, (impl, seconds) in enumerate(timed)
+    ]
 
 
 def format_time(seconds: float) -> str:

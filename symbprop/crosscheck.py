@@ -56,7 +56,11 @@ def check(
     dtypes: tuple[str, ...] = ("float64",),
     seed: int = 0,
 ) -> CheckReport:
-    """Cross-check ``model`` at ``values`` (if given) and ``samples`` random points."""
+    """Cross-check ``model`` at ``values`` (if given) and ``samples`` random points.
+
+    ``samples`` is an integer ≥ 0, and ≥ 1 when no ``values`` are given (a report of no points
+    would say "all agree" having checked nothing); otherwise ``SymbpropError``."""
+    _check_samples(samples, values)
     d = derive(model)
     lowerings = _lowerings(model, strategy)
     kernels = {(s, t): compile_model(model, s, check_dtype(t)) for s in lowerings for t in dtypes}
@@ -77,6 +81,14 @@ def check(
         for name in entries:
             tally.add(name, "finite differences", sym_grad[name], fd[name], "fd")
     return CheckReport(model.name, len(points), tally.rows())
+
+
+def _check_samples(samples, values) -> None:
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 0:
+        raise SymbpropError(f"samples: must be an integer ≥ 0, got {samples!r}")
+    if samples == 0 and values is None:
+        raise SymbpropError("samples=0 and no values: nothing to check; give samples ≥ 1 or "
+                            "values to check at")
 
 
 def _lowerings(model, strategy: str) -> tuple[str, ...]:

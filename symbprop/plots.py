@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from .gd import Descent, Objective
     from .training import History
 
+#: The file suffixes (lower case) a figure can be written to; the suffix picks the format.
+PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+
 
 def pyplot():
     """``matplotlib.pyplot`` with a file-only backend, or a clear error when not installed."""
@@ -47,9 +50,9 @@ def save_figure(figure, path: str | Path) -> Path:
     """Save a matplotlib figure atomically; the format follows the suffix (png, pdf, svg).
     The figure is closed either way."""
     path = Path(path)
-    kind = path.suffix.lower().lstrip(".")
-    if kind not in ("png", "pdf", "svg"):
+    if path.suffix.lower() not in PLOT_SUFFIXES:
         raise SymbpropError(f"{path}: plots are written as .png, .pdf or .svg")
+    kind = path.suffix.lower().lstrip(".")
     buffer = io.BytesIO()
     try:
         figure.savefig(buffer, format=kind, dpi=130)

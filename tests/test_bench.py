@@ -60,3 +60,53 @@ def test_bench_command():
     )
     assert result.exit_code == 0 and "symbprop" in result.output
     assert CliRunner().invoke(app, ["bench", "examples:nope"]).exit_code == 2
+
+
+def test_bench_times_a_graphs_kernels():
+    rows = bench(sp.load("examples:staged"), batches=(1, 64), with_peers=True)
+    assert [r.impl for r in rows] == ["symbprop", "symbprop (dicts)"]  # no batch, no peers
+    assert all(r.seconds > 0 and r.net == "staged" for r in rows)
+    assert rows[0].ratio is None and rows[1].ratio > 0
+
+
+def test_bench_command_on_a_graph():
+    result = CliRunner().invoke(app, ["bench", "examples:staged", "--batch", "1", "--no-peers"])
+    assert result.exit_code == 0, result.output
+    assert "symbprop (dicts)" in result.output and "Traceback" not in result.output
+    assert "staged is a graph" in result.output and "networks only" in result.output
+
+
+@pytest.mark.parametrize("batch", [0, -3, 2.5, True])
+def test_bench_refuses_a_batch_below_1(batch):
+    with pytest.raises(sp.SymbpropError, match="batch: must be an integer ≥ 1"):
+        bench(sp.load("examples:two_two_one"), batches=(batch,), with_peers=False)
+
+
+def test_every_implementation_is_warmed_up_then_timed_by_a_median(monkeypatch):
+    """Untimed calls first (JIT, first touch of buffers), then the median of ≥ 7 measurements;
+    no assertion on the times themselves."""
+    import statistics
+    import timeit
+
+    from symbprop import bench as bench_module
+
+    real_median = statistics.median
+    calls: list[int] = []
+    before_timing: list[int] = []
+    measurements: list[int] = []
+
+    class Timer(timeit.Timer):
+        def __init__(self, stmt, *args, **kwargs):
+            before_timing.append(len(calls))
+            super().__init__(stmt, *args, **kwargs)
+
+    def median(values):
+        values = list(values)
+        measurements.append(len(values))
+        return real_median(values)
+
+    monkeypatch.setattr(bench_module.timeit, "Timer", Timer)
+    monkeypatch.setattr(bench_module.statistics, "median", median)
+    assert bench_module.time_call(lambda: calls.append(1)) > 0
+    assert before_timing and before_timing[0] >= 5
+    assert measurements == [bench_module.REPEAT] and bench_module.REPEAT >= 7

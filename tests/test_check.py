@@ -138,3 +138,32 @@ def test_graph_random_points_stay_where_the_graph_is_defined(tmp_path):
     values.write_text("x: -1.0\ny: 2.0\n")
     result = CliRunner().invoke(app, ["check", str(spec), "--at", str(values)])
     assert result.exit_code == 2 and "no real value at this point" in result.output
+
+
+@pytest.mark.parametrize("samples, values, match", [
+    (-1, None, "samples: must be an integer ≥ 0, got -1"),
+    (-1, "examples:staged", "samples: must be an integer ≥ 0"),
+    (0, None, "nothing to check"),
+    (1.5, None, "samples: must be an integer"),
+])
+def test_check_refuses_to_check_nothing(samples, values, match):
+    with pytest.raises(sp.SymbpropError, match=match):
+        check(sp.load("examples:staged"), values=values, samples=samples)
+
+
+def test_check_with_values_only_is_one_point():
+    report = check(sp.load("examples:staged"), values="examples:staged", samples=0)
+    assert report.ok and report.points == 1
+
+
+def test_check_command_without_points_exits_2():
+    result = CliRunner().invoke(app, ["check", "examples:xor", "--samples", "0"])
+    assert result.exit_code == 2, result.output
+    assert "--samples 0 without --at: nothing to check" in result.output
+    assert "all agree" not in result.output
+
+
+def test_check_command_says_1_point():
+    result = CliRunner().invoke(app, ["check", "examples:staged", "--samples", "1"])
+    assert result.exit_code == 0, result.output
+    assert "check staged: 1 point, all agree" in result.output

@@ -136,3 +136,20 @@ def test_cli_uses_bundled_start_point_and_at_file(tmp_path):
 def test_cli_refuses_data_for_an_expression():
     result = CliRunner().invoke(app, ["train", "examples:quadratic", "--data", "xor"])
     assert result.exit_code == 2 and "--data is for networks" in result.output
+
+
+def test_cli_descent_output_is_not_wrapped_when_not_a_terminal(tmp_path):
+    result = CliRunner().invoke(app, ["train", "examples:staged", "--lr", "0.001", "--lr", "0.01",
+                                      "--steps", "3"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert ("gradient descent on L = z*(x + y) from x = -2, y = 5, z = -4; at most 3 steps; "
+            "stop when α‖∇L‖ ≤ ε = 1e-06") in lines
+    assert all(line == line.rstrip() for line in lines)
+
+
+def test_cli_checks_the_plot_path_before_descending(tmp_path):
+    result = CliRunner().invoke(app, ["train", "examples:quadratic", "--plot",
+                                      str(tmp_path / "gd.jpg")])
+    assert result.exit_code == 2 and ".png, .pdf, .svg" in result.output
+    assert "learning rates" not in result.output

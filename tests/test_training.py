@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 
 import numpy as np
 import pytest
@@ -250,3 +251,40 @@ def test_cli_refuses_several_rates_for_a_network():
     result = CliRunner().invoke(app, ["train", "examples:xor", "--data", "xor", "--lr", "1",
                                       "--lr", "2"])
     assert result.exit_code == 2 and "one learning rate" in result.output
+
+
+# ------------------------------------------------ CLI: paths checked first, plain output
+
+
+@pytest.mark.parametrize("option, name, expected", [
+    ("--plot", "x.xyz", "--plot {path}: unknown suffix '.xyz'; allowed: .png, .pdf, .svg"),
+    ("--plot", "dir/", "--plot {path}: is a directory; give a file name such as"),
+    ("--save", "dir/", "--save {path}: is a directory; give a file name such as"),
+    ("--save", "afile/x.npz", "cannot write ({tmp}/afile is not a directory)"),
+    ("--plot", "afile/sub/x.png", "cannot write ({tmp}/afile is not a directory)"),
+])
+def test_cli_checks_output_paths_before_training(tmp_path, option, name, expected):
+    (tmp_path / "afile").write_text("a regular file")
+    path = f"{tmp_path}/{name}"
+    result = CliRunner().invoke(app, ["train", "examples:xor", "--data", "xor", "--epochs", "2",
+                                      option, path])
+    assert result.exit_code == 2, result.output
+    assert expected.format(path=path, tmp=tmp_path) in result.output
+    assert "train loss" not in result.output and "epoch" not in result.output  # nothing ran
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_cli_output_is_not_wrapped_when_not_a_terminal():
+    result = CliRunner().invoke(app, [
+        "train", "examples:iris_4_16_3", "--data", "iris", "--standardize", "--epochs", "2",
+        "--batch-size", "16", "--schedule", "inverse", "--lr", "0.2", "--decay", "0.05"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert ("iris_4_16_3 on iris: 120 training samples / 30 held out; batch 16; inverse "
+            "η/(1 + k·e), η = 0.2, k = 0.05") in lines
+    assert any(line.startswith("  wall time") and line.endswith("load the kernels)")
+               for line in lines)
+    assert all(line == line.rstrip() for line in lines)
+    bar = [line for line in lines if line.startswith("epoch 2/2")]  # drawn once, whole
+    assert len(bar) == 1
+    assert re.search(r"loss \S+  acc \S+%  test \S+%  η 0.19 \d:\d\d:\d\d \d:\d\d:\d\d$", bar[0])

@@ -5,26 +5,33 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from ..bench import bench, roofline_gflops, table
 from ..spec import load
+from ._console import out
+from ._options import at_least
 
 
 def command(
-    spec: Annotated[str, typer.Argument(help="A spec file, or examples:NAME.")],
-    batch: Annotated[
-        list[int] | None, typer.Option(help="Batch sizes (repeat the option).")
-    ] = None,
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A spec file, or examples:NAME.")],
+    batch: Annotated[list[int] | None, typer.Option(
+        callback=at_least(1), help="Batch sizes, at least 1 (repeat the option; default 1 and "
+        "64). Networks only: a graph has no batch.")] = None,
     dtype: Annotated[list[str] | None, typer.Option(help="float64 and/or float32.")] = None,
-    peers: Annotated[bool, typer.Option(help="Also time NumPy, PyTorch and JAX.")] = True,
+    peers: Annotated[bool, typer.Option(help="Also time NumPy, PyTorch and JAX (networks).")
+    ] = True,
 ) -> None:
     """Time loss-and-gradient calls of the compiled kernels against NumPy (and PyTorch and JAX
-    when installed), side by side; prints times per call and ratios."""
+    when installed), side by side; prints times per call and ratios.  For an expression or
+    graph, times its kernels alone: the flat call and the dict call."""
     model = load(spec)
     rows = bench(model, tuple(batch or (1, 64)), tuple(dtype or ("float64",)), with_peers=peers)
     roofline = roofline_gflops() if model.kind == "network" else None
-    console = Console(width=110)
-    console.print(table(rows, roofline))
+    printer = out()
+    printer.print(table(rows, roofline))
     if roofline:
-        console.print(f"machine matmul roofline (NumPy 1024² float64): {roofline:.1f} GFLOP/s")
+        printer.print(f"machine matmul roofline (NumPy 1024² float64): {roofline:.1f} GFLOP/s")
+    if model.kind == "graph":
+        printer.print(f"{model.name} is a graph: each call evaluates it once at one point "
+                      "(--batch does not apply); NumPy, PyTorch and JAX are timed for networks "
+                      "only")

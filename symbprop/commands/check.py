@@ -5,16 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from ..errors import SymbpropError
 from ..spec import load
+from ._console import out
+from ._options import at_least
 
 
 def command(
-    spec: Annotated[str, typer.Argument(help="A spec file, or examples:NAME.")],
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A spec file, or examples:NAME.")],
     at: Annotated[str | None, typer.Option("--at", help="A values file (or examples:NAME) "
                                            "to check at, besides the random points.")] = None,
-    samples: Annotated[int, typer.Option(min=0, help="Random points to check at.")] = 5,
+    samples: Annotated[int, typer.Option(callback=at_least(0), help="Random points to check "
+                                         "at (0 only with --at).")] = 5,
     strategy: Annotated[str, typer.Option(help="auto (every lowering that applies), "
                                           "unrolled or looped.")] = "auto",
     float32: Annotated[bool, typer.Option("--float32", help="Also check float32 kernels.")] = False,
@@ -23,13 +26,24 @@ def command(
     """Cross-check symbolic, compiled and finite-difference gradients; exit 1 on disagreement."""
     from ..crosscheck import TOLERANCES, check  # Numba: only when the command runs
 
+    if samples == 0 and at is None:
+        raise SymbpropError("--samples 0 without --at: nothing to check; give --samples 1 or "
+                            "more, or --at VALUES")
     model = load(spec)
     dtypes = ("float64", "float32") if float32 else ("float64",)
     report = check(model, values=at, samples=samples, strategy=strategy, dtypes=dtypes, seed=seed)
-    Console(width=110).print(report.table())
+    table = report.table()
+    table.title = title(report)
+    out().print(table)
     tolerances = ", ".join(f"{k} atol {a:g} rtol {r:g}" for k, (a, r) in TOLERANCES.items())
     typer.echo(f"max abs err {report.max_abs_err:.3g}, max rel err {report.max_rel_err:.3g} "
                f"(tolerances, atol scaled by max(1, max |gradient|): {tolerances})")
     if not report.ok:
         typer.echo("symbprop check: the gradients disagree (rows marked FAIL)", err=True)
         raise typer.Exit(1)
+
+
+def title(report) -> str:
+    """``check NAME: 1 point, all agree`` (the plural only from 2 points on)."""
+    points = f"{report.points} point{'' if report.points == 1 else 's'}"
+    return f"check {report.model}: {points}, {'all agree' if report.ok else 'DISAGREEMENT'}"

@@ -9,22 +9,29 @@ from typing import Annotated
 import typer
 
 from ..errors import SymbpropError
+from ._options import at_least, output_file, positive
 
+#: Output suffixes (lower case) and the format each one means.
 SUFFIXES = {".tex": "tex", ".pdf": "pdf", ".md": "md", ".markdown": "md", ".txt": "txt"}
+FORMATS = ("tex", "pdf", "md", "txt")
 
 
 def command(
-    spec: Annotated[str, typer.Argument(help="A spec file (YAML) or examples:NAME.")],
+    spec: Annotated[str, typer.Argument(metavar="SPEC",
+                                        help="A spec file (YAML) or examples:NAME.")],
     at: Annotated[str | None, typer.Option(
         "--at", help="Values for a worked example: a YAML file or examples:NAME.")] = None,
     fmt: Annotated[str | None, typer.Option(
-        "--format", "-f", help="tex, pdf, md or txt (default: from the -o suffix, else tex).",
+        "--format", "-f", help="tex, pdf, md or txt, in any case (default: from the -o "
+        "suffix, which must then be .tex, .pdf, .md or .txt; without -o, tex).",
     )] = None,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write here (atomically) instead of to stdout; pdf needs it.",
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", help="Write to this file (atomically) instead of to stdout; pdf "
+        "needs it.",
     )] = None,
     max_params: Annotated[int, typer.Option(
-        "--max-params", min=1, help="Parameters worked out one by one before '... and N more'.",
+        "--max-params", callback=at_least(1),
+        help="Parameters worked out one by one before '... and N more' (at least 1).",
     )] = 20,
     lr: Annotated[float | None, typer.Option(
         "--lr", help="Learning rate for the worked example (overrides the values file's lr).",
@@ -39,7 +46,9 @@ def command(
     from .. import derive, load, render
     from ..values import load_values
 
-    fmt = _format(fmt, output)
+    fmt, output = _format_and_output(fmt, output)
+    if lr is not None:
+        positive("--lr", lr)
     model = load(spec)
     values = None
     if at is not None:
@@ -73,23 +82,29 @@ def _index(name: str) -> tuple[int, ...]:
     return tuple(int(i) for i in name[name.index("[") + 1 : -1].split(",")) if "[" in name else ()
 
 
-def _format(fmt: str | None, output: Path | None) -> str:
+def _format_and_output(fmt: str | None, raw: str | None) -> tuple[str, Path | None]:
+    """The document format and the checked output path, before any work.
+
+    ``--format`` is one of ``FORMATS`` in any case; without it the format follows the -o
+    suffix (any case), which must then be one of ``SUFFIXES``, and is tex on stdout.  -o must
+    name a file (not a folder) that can be written."""
+    if fmt is not None and fmt.lower() not in FORMATS:
+        raise SymbpropError(f"--format: unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
+    fmt = fmt.lower() if fmt is not None else None
+    suffixes = None if fmt is not None else tuple(SUFFIXES)
+    output = output_file(raw, "-o", f"derivation.{fmt or 'pdf'}", suffixes,
+                         hint=" (or give --format)")
     if fmt is None:
-        fmt = SUFFIXES.get(output.suffix.lower(), "tex") if output is not None else "tex"
-    if fmt not in SUFFIXES.values():
-        raise SymbpropError(f"--format: unknown format {fmt!r}; formats: tex, pdf, md, txt")
+        fmt = SUFFIXES[output.suffix.lower()] if output is not None else "tex"
     if fmt == "pdf" and output is None:
         raise SymbpropError("--format pdf writes a binary file: give -o FILE.pdf")
-    return fmt
+    return fmt, output
 
 
 def _with_lr(values, lr: float):
     import dataclasses
-    import math
 
-    if not math.isfinite(lr) or lr <= 0:
-        raise SymbpropError(f"--lr: must be a positive number, got {lr}")
-    return dataclasses.replace(values, lr=lr)
+    return dataclasses.replace(values, lr=positive("--lr", lr))
 
 
 def _emit(document: str | bytes, output: Path | None) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from .. import examples
+from ._console import out
 
 
 def command(
-    name: Annotated[str | None, typer.Argument(help="An example to print (its YAML spec).")] = None,
+    name: Annotated[str | None, typer.Argument(
+        metavar="NAME", help="An example to print (its YAML spec).")] = None,
 ) -> None:
     """List the bundled example specs, or print one (use it as examples:NAME)."""
     if name is not None:
@@ -26,5 +27,5 @@ def command(
     for example in examples.names():
         has_values = "yes" if examples.has_values(example) else ""
         table.add_row(example, has_values, examples.describe(example))
-    Console(width=100).print(table)
+    out().print(table)
 

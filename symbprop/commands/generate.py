@@ -12,7 +12,7 @@ from ..spec import load
 
 
 def command(
-    spec: Annotated[str, typer.Argument(help="A spec file, or examples:NAME.")],
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A spec file, or examples:NAME.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("generated"),
     strategy: Annotated[str, typer.Option(help="auto, unrolled or looped.")] = "auto",
     dtype: Annotated[str, typer.Option(help="float64 or float32.")] = "float64",

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from ..errors import SymbpropError
+from ._console import out, progress_console
+from ._options import at_least, output_file, positive
 
 DATA_HELP = "CSV (header row) or NPZ file, or a bundled data set: xor, iris, digits."
 LR_HELP = ("Learning rate η (default 0.1, or the values file's lr); for an expression give it "
@@ -22,16 +23,19 @@ INTERRUPTED = 130
 
 
 def command(
-    spec: Annotated[str, typer.Argument(help="A spec file (YAML) or examples:NAME.")],
+    spec: Annotated[str, typer.Argument(metavar="SPEC",
+                                        help="A spec file (YAML) or examples:NAME.")],
     data: Annotated[str | None, typer.Option(help=DATA_HELP)] = None,
     features: Annotated[str | None, typer.Option(
         help="Feature columns, comma-separated (CSV; default: all but the target), or the "
              "features array (NPZ; default X).")] = None,
     target: Annotated[str | None, typer.Option(
         help="Target column(s) (CSV; default: the last column) or array (NPZ; default y).")] = None,
-    epochs: Annotated[int, typer.Option(min=0, help="Epochs (passes over the data).")] = 30,
+    epochs: Annotated[int, typer.Option(callback=at_least(0), help="Epochs (passes over the "
+                                        "data).")] = 30,
     lr: Annotated[list[float] | None, typer.Option("--lr", help=LR_HELP)] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Mini-batch size.")] = 32,
+    batch_size: Annotated[int, typer.Option(callback=at_least(1), help="Mini-batch size.")
+    ] = 32,
     seed: Annotated[int, typer.Option(help="Seed for the initial weights, shuffling and the "
                                            "held-out split.")] = 0,
     schedule: Annotated[str, typer.Option(
@@ -47,11 +51,12 @@ def command(
         help="Held-out share (default 0.2; 0 for data sets under 20 samples).")] = None,
     standardize: Annotated[bool, typer.Option(
         help="Scale features to mean 0, std 1 (statistics of the training part).")] = False,
-    plot: Annotated[Path | None, typer.Option(
+    plot: Annotated[str | None, typer.Option(
         help="Write the loss curve (or the descent plot) to a .png, .pdf or .svg file.")] = None,
-    save: Annotated[Path | None, typer.Option(help="Write the trained parameters (NPZ).")] = None,
+    save: Annotated[str | None, typer.Option(help="Write the trained parameters (NPZ).")] = None,
     init: Annotated[Path | None, typer.Option(help="Start from saved parameters (NPZ).")] = None,
-    steps: Annotated[int, typer.Option(min=0, help="Expression: gradient-descent steps.")] = 50,
+    steps: Annotated[int, typer.Option(callback=at_least(0),
+                                       help="Expression: gradient-descent steps.")] = 50,
     at: Annotated[str | None, typer.Option(
         help="Expression: start point (values YAML or examples:NAME; default: the bundled "
              "values of an example, else 0).")] = None,
@@ -63,6 +68,9 @@ def command(
     for an expression or graph, run gradient descent on it from a start point."""
     from .. import load
 
+    for rate in lr or ():
+        positive("--lr", rate)
+    plot, save = _plot_path(plot), output_file(save, "--save", "params.npz")
     model = load(spec)
     if model.kind == "graph":
         if data is not None:
@@ -83,6 +91,16 @@ def command(
                    epochs, batch_size, tol, plot, save, init, strategy, progress)
 
 
+def _plot_path(raw: str | None) -> Path | None:
+    """The checked --plot path (a .png, .pdf or .svg file), with matplotlib importable."""
+    from ..plots import PLOT_SUFFIXES, pyplot
+
+    path = output_file(raw, "--plot", "loss.png", PLOT_SUFFIXES)
+    if path is not None:
+        pyplot()  # without matplotlib, say so now rather than after training
+    return path
+
+
 # ---------------------------------------------------------------- networks
 
 
@@ -93,7 +111,7 @@ def _train_network(model, source, features, target, test_fraction, seed, standar
     from ..params_io import load_params, save_params
     from ..training import train_on
 
-    console = Console()
+    console = out()
     data = load_data(model, source, features, target, test_fraction, seed, standardize)
     params = load_params(init, model) if init is not None else None
     started = time.perf_counter()
@@ -101,7 +119,8 @@ def _train_network(model, source, features, target, test_fraction, seed, standar
     if params is None:
         params = kernels.init_params(seed)
     history = train_on(kernels, params, data, schedule=rates, epochs=epochs,
-                       batch_size=batch_size, seed=seed, tol=tol, progress=progress)
+                       batch_size=batch_size, seed=seed, tol=tol, progress=progress,
+                       console=progress_console())
     compiled = time.perf_counter() - started - history.wall_time  # generate, import, JIT
     _network_summary(console, model, data, rates, batch_size, history, compiled)
     if save is not None:
@@ -144,7 +163,7 @@ def _descend(model, spec, lrs, steps, tol, at, plot) -> None:
     rates = list(lrs) if lrs else [default_lr]
     tol = gd.DEFAULT_TOL if tol is None else tol
     runs = gd.compare(objective, start, rates, steps, tol)
-    console = Console()
+    console = out()
     console.print(f"gradient descent on [bold]L = {objective.loss_expr}[/bold] from "
                   + ", ".join(f"{n} = {start[n]:g}" for n in objective.names)
                   + f"; at most {steps} steps; stop when α‖∇L‖ ≤ ε = {tol:g}")
