@@ -19,6 +19,9 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except FileExistsError:  # mkdir met a file where a folder of the path should be
+        blocker = next(p for p in (path.parent, *path.parent.parents) if p.exists())
+        raise SymbpropError(f"{path}: cannot write ({blocker} is not a directory)") from None
     except OSError as err:
         raise SymbpropError(f"{path}: cannot write ({err.strerror or err})") from None
     try:

@@ -80,7 +80,8 @@ class CheckReport:
 
     def _title(self) -> str:
         verdict = "all agree" if self.ok else "DISAGREEMENT"
-        return f"check {self.model}: {self.points} points, {verdict}"
+        points = "1 point" if self.points == 1 else f"{self.points} points"
+        return f"check {self.model}: {points}, {verdict}"
 
     def __str__(self) -> str:
         cells = [list(self.HEADER)] + [self._cells(row) for row in self.rows]

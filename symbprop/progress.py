@@ -23,7 +23,6 @@ class EpochProgress:
     def __enter__(self) -> EpochProgress:
         if not self.enabled:
             return self
-        from rich.console import Console
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -35,7 +34,7 @@ class EpochProgress:
 
         self.bar = Progress(TextColumn("epoch"), MofNCompleteColumn(), BarColumn(),
                             TextColumn("{task.fields[stats]}"), TimeElapsedColumn(),
-                            TimeRemainingColumn(), console=self.console or Console(stderr=True))
+                            TimeRemainingColumn(), console=self.console or bar_console())
         self.bar.start()
         self.task = self.bar.add_task("train", total=self.epochs, stats="")
         return self
@@ -54,3 +53,13 @@ class EpochProgress:
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def bar_console():
+    """stderr as rich sees it.  Not on a terminal (a log, a notebook's captured stream), rich
+    draws the bar once, when it stops, wrapped at 80 columns; a wide console keeps that line
+    whole."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    return console if console.is_terminal else Console(stderr=True, width=1000)

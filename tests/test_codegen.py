@@ -14,6 +14,7 @@ from sympy import Heaviside, IndexedBase, Piecewise, Rational, symbols
 
 import symbprop as sp
 from symbprop import codegen
+from symbprop.atomic import write_text
 from symbprop.codegen.printer import NumbaPrinter
 from symbprop.errors import SymbpropError
 from symbprop.functions import elu, gelu, leaky_relu, relu, sigmoid, softplus, swish
@@ -156,6 +157,8 @@ def test_unwritable_output_dir_is_a_clear_error_and_leaves_nothing(tmp_path, mon
     with pytest.raises(SymbpropError, match="cannot write"):
         codegen.generate(sp.load("examples:staged"), blocked)
     assert blocked.read_text() == "a file, not a folder"
+    with pytest.raises(SymbpropError, match=r"cannot write \(.*blocked is not a directory\)"):
+        write_text(blocked / "kernels.py", "")  # the file is the folder itself (mkdir: EEXIST)
 
     def refuse(source, target):
         raise PermissionError(13, "Permission denied")

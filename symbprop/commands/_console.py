@@ -45,10 +45,3 @@ class Out:
 def out(stderr: bool = False) -> Out:
     """A printer for stdout (or stderr): see the module docstring."""
     return Out(stderr)
-
-
-def progress_console() -> Console:
-    """The console of a training progress bar (stderr).  Not on a terminal, rich draws the bar
-    once, when it stops; this console is wide enough for that line to come out whole."""
-    console = Console(stderr=True)
-    return console if console.is_terminal else Console(stderr=True, width=PLAIN_WIDTH)

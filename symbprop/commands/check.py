@@ -32,9 +32,7 @@ def command(
     model = load(spec)
     dtypes = ("float64", "float32") if float32 else ("float64",)
     report = check(model, values=at, samples=samples, strategy=strategy, dtypes=dtypes, seed=seed)
-    table = report.table()
-    table.title = title(report)
-    out().print(table)
+    out().print(report.table())
     tolerances = ", ".join(f"{k} atol {a:g} rtol {r:g}" for k, (a, r) in TOLERANCES.items())
     typer.echo(f"max abs err {report.max_abs_err:.3g}, max rel err {report.max_rel_err:.3g} "
                f"(tolerances, atol scaled by max(1, max |gradient|): {tolerances})")
@@ -42,8 +40,3 @@ def command(
         typer.echo("symbprop check: the gradients disagree (rows marked FAIL)", err=True)
         raise typer.Exit(1)
 
-
-def title(report) -> str:
-    """``check NAME: 1 point, all agree`` (the plural only from 2 points on)."""
-    points = f"{report.points} point{'' if report.points == 1 else 's'}"
-    return f"check {report.model}: {points}, {'all agree' if report.ok else 'DISAGREEMENT'}"

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from ..errors import SymbpropError
-from ._console import out, progress_console
+from ._console import out
 from ._options import at_least, output_file, positive
 
 DATA_HELP = "CSV (header row) or NPZ file, or a bundled data set: xor, iris, digits."
@@ -119,8 +119,7 @@ def _train_network(model, source, features, target, test_fraction, seed, standar
     if params is None:
         params = kernels.init_params(seed)
     history = train_on(kernels, params, data, schedule=rates, epochs=epochs,
-                       batch_size=batch_size, seed=seed, tol=tol, progress=progress,
-                       console=progress_console())
+                       batch_size=batch_size, seed=seed, tol=tol, progress=progress)
     compiled = time.perf_counter() - started - history.wall_time  # generate, import, JIT
     _network_summary(console, model, data, rates, batch_size, history, compiled)
     if save is not None:
