@@ -28,6 +28,7 @@ from symbprop import examples, render
 from symbprop.cli import app
 from symbprop.errors import SymbpropError
 from symbprop.functions import as_elementary
+from symbprop.render.notation import Partial
 from symbprop.render.pdf import overfull_boxes
 from symbprop.render.text import text
 from symbprop.values import load_values
@@ -391,3 +392,244 @@ def test_stdout_is_the_document():
                                     catch_exceptions=False)
         assert result.exit_code == 0 and result.output.startswith("\\documentclass")
         assert not os.listdir(folder)
+
+
+# ---------------------------------------------------------------- a parameter the output ignores
+
+UNUSED = {"name": "unusedp", "expression": "x*y", "params": ["x", "y", "w"]}
+UNUSED_AT = {"x": 1.5, "y": 2.0, "w": 3.0}
+
+
+def _unused():
+    with pytest.warns(UserWarning, match="does not depend on w"):
+        return sp.derive(sp.load(dict(UNUSED)))
+
+
+@pytest.mark.parametrize("values", [None, UNUSED_AT], ids=["symbolic", "at"])
+def test_unused_parameter_has_gradient_zero_in_every_format(values):
+    d = _unused()
+    txt = render.to_text(d, values)
+    assert "f does not depend on w" in txt and "∂f/∂w = 0\n" in txt
+    for fmt in ("md", "tex"):
+        assert r"\frac{\partial f}{\partial w} &= 0" in render.render(d, values, fmt)
+
+
+def test_unused_parameter_from_the_command_line(tmp_path):
+    spec = tmp_path / "unusedp.yaml"
+    spec.write_text("expression: \"x*y\"\nparams: [x, y, w]\n", encoding="utf-8")
+    with pytest.warns(UserWarning):
+        result = CliRunner().invoke(app, ["derive", str(spec), "-f", "txt"])
+    assert result.exit_code == 0, result.output
+    assert "∂f/∂w = 0" in result.output
+
+
+@latex
+@needs_latex
+def test_unused_parameter_document_compiles(tmp_path):
+    code, log = _pdflatex(render.to_latex(_unused(), UNUSED_AT), tmp_path)
+    assert code == 0, [line for line in log.splitlines() if line.startswith("!")]
+
+
+# ---------------------------------------------------------------- --max-params
+
+TANH3 = {"name": "tanh3", "inputs": 3, "loss": "softmax_cross_entropy",
+         "layers": [{"units": 3, "activation": "tanh"}, {"units": 2, "activation": "tanh"},
+                    {"units": 3, "activation": "softmax"}]}  # 12 + 8 + 9 = 29 parameters
+TANH3_AT = {"x": [0.1, -0.2, 0.3], "y": [0, 1, 0], "lr": 0.1, "params": {
+    "W1": [[0.1, 0.2, 0.3]] * 3, "b1": [0.0] * 3, "W2": [[0.2, -0.1, 0.1]] * 2,
+    "b2": [0.1] * 2, "W3": [[0.3, -0.3]] * 3, "b3": [0.0] * 3}}
+
+
+def _shown(txt: str) -> list[str]:
+    """The parameters whose chain-rule products a text document works out."""
+    return re.findall(r"^    ∂C/∂(\S+) = \[", txt, re.M)
+
+
+@pytest.mark.parametrize("cap", [28, 20, 9, 2])
+def test_max_params_works_out_that_many_from_every_layer(cap):
+    from symbprop.render.gradients import selected
+
+    d = sp.derive(sp.load(dict(TANH3)))
+    names = selected(d, cap)
+    assert len(names) == cap and names == [n for n in d.params if n in names]
+    assert {n[1] for n in names} == ({"1", "3"} if cap < 3 else {"1", "2", "3"})
+    txt = render.to_text(d, TANH3_AT, max_params=cap)
+    assert len(_shown(txt)) == cap
+    rest = 29 - cap
+    assert f"... and {rest} more parameter{'s' if rest > 1 else ''} of the same form" in txt
+    assert len(rows_after(txt.splitlines(), "parameter")) == cap  # the gradient-step table
+    assert f"({rest} more parameter{'s are' if rest > 1 else ' is'} not listed.)" in txt
+
+
+def test_max_params_takes_whole_rows_first():
+    from symbprop.render.gradients import selected, shares
+
+    d = sp.derive(sp.load(dict(TANH3)))
+    assert shares({1: 12, 2: 8, 3: 9}, 20) == {1: 7, 2: 6, 3: 7}
+    assert selected(d, 20) == [
+        "W1[0,0]", "W1[0,1]", "W1[0,2]", "W1[1,0]", "W1[1,1]", "W1[1,2]", "b1[0]",
+        "W2[0,0]", "W2[0,1]", "W2[0,2]", "W2[1,0]", "W2[1,1]", "b2[0]",
+        "W3[0,0]", "W3[0,1]", "W3[1,0]", "W3[1,1]", "W3[2,0]", "b3[0]", "b3[1]"]
+    assert selected(d, 29) == list(d.params)
+
+
+def test_max_params_default_is_twenty(tmp_path):
+    spec = tmp_path / "tanh3.yaml"
+    spec.write_text(__import__("yaml").safe_dump(TANH3), encoding="utf-8")
+    result = CliRunner().invoke(app, ["derive", str(spec), "-f", "txt"])
+    assert result.exit_code == 0, result.output
+    assert len(_shown(result.output)) == 20 and "... and 9 more parameters" in result.output
+
+
+# ---------------------------------------------------------------- reproducible PDFs
+
+
+@latex
+@needs_latex
+def test_two_pdf_builds_are_byte_identical():
+    from symbprop.render.pdf import compile_pdf
+
+    tex = document("staged", True, "tex")
+    first = compile_pdf(tex, runs=1)
+    time.sleep(1.1)  # pdfTeX's dates (and the /ID made from them) have one-second resolution
+    assert compile_pdf(tex, runs=1) == first
+
+
+def test_pdflatex_environment_fixes_the_date(monkeypatch):
+    from symbprop.render.pdf import reproducible_env
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    env = reproducible_env()
+    assert env["SOURCE_DATE_EPOCH"].isdigit() and env["FORCE_SOURCE_DATE"] == "1"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert reproducible_env()["SOURCE_DATE_EPOCH"] == "1700000000"  # the caller's wins
+
+
+# ---------------------------------------------------------------- long chain-rule products
+
+
+def _widths_by_pdflatex(formulas: list[str], folder: Path) -> list[float]:
+    body = "\n".join(rf"\settowidth{{\w}}{{$\displaystyle {f}$}}\typeout{{WIDTH \the\w}}"
+                     for f in formulas)
+    code, log = _pdflatex("\\documentclass[11pt]{article}\\usepackage{amsmath,amssymb}"
+                          f"\\newlength{{\\w}}\\begin{{document}}\n{body}\n\\end{{document}}",
+                          folder)
+    assert code == 0
+    return [float(w) for w in re.findall(r"^WIDTH ([\d.]+)pt", log, re.M)]
+
+
+@latex
+@needs_latex
+def test_width_estimate_is_within_a_fifth_of_pdflatex(tmp_path):
+    from symbprop.render.measure import latex_width
+    from symbprop.render.style import Style
+
+    d = sp.derive(sp.load(dict(TANH3)))
+    s = Style("tex")
+    formulas = [s.expr(f.value) for f in d.chain("W1[0,0]")[1]]
+    formulas += [s.expr(Partial(f.of, f.wrt)) for f in d.chain("W1[0,0]")[1]]
+    formulas += [r"\boxed{0.241301} \cdot \boxed{1.09591}", s.expr(d.gradient("W2[1,0]"))]
+    for formula, measured in zip(formulas, _widths_by_pdflatex(formulas, tmp_path),
+                                 strict=True):
+        assert abs(latex_width(formula) - measured) <= 0.2 * measured, formula
+
+
+def test_chain_lines_are_filled_by_width_and_continue_indented():
+    tex = render.to_latex(sp.derive(sp.load(dict(TANH3))), max_params=3)
+    first = next(line for line in tex.splitlines()
+                 if line.startswith(r"\frac{\partial C}{\partial w^{1}_{00}} &= "))
+    assert first.count(r"\boxed") == 7  # the whole 7-factor product fits on one line
+    deep = render.to_latex(sp.derive(sp.mlp([2, 2, 2, 2, 2, 2, 1], activation="tanh")),
+                           max_params=2, max_paths=1)
+    assert "\n &\\qquad{}\\cdot{} \\boxed{" in deep  # 15 factors: a continuation, indented
+    txt = render.to_text(sp.derive(sp.mlp([2, 2, 2, 2, 2, 2, 1], activation="tanh")),
+                         max_params=2, max_paths=1)
+    assert re.search(r"^ {13}  · \[", txt, re.M)
+
+
+@latex
+@needs_latex
+def test_long_chains_stay_on_the_page(tmp_path):
+    tex = render.to_latex(sp.derive(sp.mlp([2, 2, 2, 2, 2, 2, 2, 1], activation="tanh")),
+                          max_params=2, max_paths=2)
+    code, log = _pdflatex(tex, tmp_path)
+    assert code == 0 and max(overfull_boxes(log), default=0.0) <= OVERFULL_LIMIT_PT
+
+
+# ---------------------------------------------------------------- pictures
+
+BIG = {"name": "big", "expression": "exp(x*y) + log(1+x**2)*sin(y)", "params": ["x", "y"]}
+NODE = re.compile(r"^\\node\[var\] \((v\d+)\) at \(([-\d.]+), ([-\d.]+)\)", re.M)
+EDGE = re.compile(r"^\\draw\[->[^\]]*\] \((v\d+)\) -- (.*?)node\[bwd, (\w+)=1pt, sloped\] "
+                  r"\{(.*)\} \((v\d+)\);$", re.M)
+
+
+def _graph(spec, values) -> tuple[dict, list]:
+    from symbprop.render.graph_tikz import graph_picture
+
+    d = sp.derive(sp.load(spec))
+    tikz, _ = graph_picture(d, render.style.Style("tex", network=False,
+                                                  graph_output=d.model.output),
+                            render.numbers.point(d, values) if values else None)
+    nodes = {m[0]: (float(m[1]), float(m[2])) for m in NODE.findall(tikz)}
+    return nodes, EDGE.findall(tikz)
+
+
+def test_small_graph_keeps_its_layout():
+    nodes, edges = _graph("examples:staged", "examples:staged")
+    assert nodes == {"v0": (0.0, 1.7), "v1": (0.0, 0.0), "v2": (0.0, -1.7), "v3": (4.6, 0.0),
+                     "v4": (9.2, 0.0)}
+    assert [e[3] for e in edges] == [r"$\left(-4\right) \cdot 1 = -4$"] * 2 + [
+        r"$1 \cdot \left(-4\right) = -4$", r"$1 \cdot 3 = 3$"]
+
+
+def test_large_graph_is_laid_out_without_overprinting():
+    from symbprop.render.graph_tikz import CLEARANCE_CM, MAX_WIDTH_CM
+
+    nodes, edges = _graph(dict(BIG), {"x": 0.5, "y": 1.0})
+    xs = [x for x, _ in nodes.values()]
+    assert max(xs) - min(xs) <= MAX_WIDTH_CM - 2  # centres; not shrunk to an unreadable size
+    assert all(" = " not in label for *_, label, _ in edges)  # compact: the value only
+    for source, via, _, _, target in edges:
+        (x0, y0), (x1, y1) = nodes[source], nodes[target]
+        for node, (x, y) in nodes.items():  # a straight edge passes no node
+            if not via and x0 < x < x1 and node not in (source, target):
+                assert abs(y0 + (y1 - y0) * (x - x0) / (x1 - x0) - y) >= CLEARANCE_CM
+
+
+def test_edge_labels_leave_room_for_the_arrows():
+    nodes, edges = _graph("examples:exp_inverse", "examples:exp_inverse")
+    assert nodes["v1"][0] - nodes["v0"][0] > 4.6  # widened for "1.64872 · (−0.25) = −0.41218"
+    assert all(side in ("above", "below") for _, _, side, _, _ in edges)
+
+
+@latex
+@needs_latex
+def test_large_graph_document_compiles(tmp_path):
+    code, log = _pdflatex(render.to_latex(sp.derive(sp.load(dict(BIG))), {"x": 0.5, "y": 1.0}),
+                          tmp_path)
+    assert code == 0 and max(overfull_boxes(log), default=0.0) <= OVERFULL_LIMIT_PT
+
+
+def test_network_weight_labels_stay_off_crossing_edges():
+    from symbprop.render.tikz import CLEAR, label_positions
+
+    places = label_positions(2, 2, 4.2, [(j, k) for j in range(2) for k in range(2)])
+    for j, k in ((0, 1), (1, 0)):  # the two crossing edges cross at pos 0.5, y = 0
+        t = places[j, k]
+        y = (0.85 if k == 0 else -0.85) * (1 - 2 * t)
+        assert ((4.2 * (t - 0.5) / 2) ** 2 + y ** 2) ** 0.5 >= CLEAR
+    tex = document("two_two_one", False)
+    assert "pos=0.25] {$w^{1}_{01}$}" in tex and "and the loss $C$." in tex
+
+
+# ---------------------------------------------------------------- wording
+
+
+def test_wording_of_counts_seed_and_losses():
+    assert "3 dense layers on 1 input, 6 parameters" in document("chain", False, "txt")
+    assert "∂C/∂a³ⱼ = 2·(a³ⱼ - yⱼ)" in document("chain", False, "txt")
+    assert "C = -Σⱼ yⱼ·log(a²ⱼ)" in document("iris_4_16_3", False, "txt")
+    staged = document("staged", True, "txt")
+    assert staged.count("∂f/∂f = 1") == 1 and "∂f/∂f ·" not in staged
+    assert "    ∂f/∂q = z\n          = -4\n" in staged

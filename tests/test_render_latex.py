@@ -230,6 +230,47 @@ def test_text_greek_and_generic_names():
     assert text(IndexedBase("delta^l+1")[j]) == "δˡ⁺¹ⱼ"
 
 
+# ---------------------------------------------------------------- the notes' sums and products
+
+NEGATIVE_SUM = Sum(-sympy.log(a1[j]) * y[j], (j, 0, 2))
+
+
+def test_cross_entropy_is_minus_a_sum_with_the_target_first():
+    assert latex(NEGATIVE_SUM) == r"- \sum_{j} y_{j} \log{\left(a^{1}_{j} \right)}"
+    assert text(NEGATIVE_SUM) == "-Σⱼ yⱼ·log(a¹ⱼ)"
+
+
+def test_minus_a_sum_keeps_its_sign_inside_products_powers_and_sums():
+    s = sympy.Symbol("s")
+    assert latex(s * NEGATIVE_SUM) == \
+        r"s \left(- \sum_{j} y_{j} \log{\left(a^{1}_{j} \right)}\right)"
+    assert text(s * NEGATIVE_SUM) == "s·(-Σⱼ yⱼ·log(a¹ⱼ))"
+    assert text(NEGATIVE_SUM ** 2) == "(-Σⱼ yⱼ·log(a¹ⱼ))²"
+    assert latex(s + NEGATIVE_SUM) == r"s - \sum_{j} y_{j} \log{\left(a^{1}_{j} \right)}"
+    assert text(s + NEGATIVE_SUM) == "s - Σⱼ yⱼ·log(a¹ⱼ)"
+
+
+def test_a_common_factor_of_a_sum_is_taken_out():
+    assert latex(2 * a1[j] - 2 * y[j]) == r"2 \left(a^{1}_{j} - y_{j}\right)"
+    assert text(2 * a1[j] - 2 * y[j]) == "2·(a¹ⱼ - yⱼ)"
+    assert text(a1[j] / 2 - y[j] / 2) == "(a¹ⱼ - yⱼ)/2"
+    assert text(1 - 2 * a1[j]) == "1 - 2·a¹ⱼ"  # nothing common: unchanged
+
+
+def test_a_common_factor_goes_in_front_of_a_product():
+    delta = (1 - a1[j]) * (2 * a1[j] - 2 * y[j]) * a1[j]
+    assert latex(delta) == \
+        r"2 \left(1 - a^{1}_{j}\right) \left(a^{1}_{j} - y_{j}\right) a^{1}_{j}"
+    assert text(Chain(2 * a1[j] - 2 * y[j], a1[j])) == "2·(a¹ⱼ - yⱼ) · a¹ⱼ"
+
+
+def test_symbols_before_function_values():
+    assert latex(sympy.log(a1[j]) * y[j]) == r"y_{j} \log{\left(a^{1}_{j} \right)}"
+    assert text(-sympy.log(a1[j]) * y[j]) == "-yⱼ·log(a¹ⱼ)"
+    assert latex(Heaviside(z1[j], 0) * Sum(W1[k, j] * x[k], (k, 0, 1))) == \
+        r"\mathbf{1}\left[z^{1}_{j} > 0\right] \sum_{k} w^{1}_{kj} x_{k}"  # Σ stays last
+
+
 # ---------------------------------------------------------------- on a derivation
 
 

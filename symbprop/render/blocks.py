@@ -4,7 +4,8 @@ A section is ``{"title", "blocks"}``; a block is one of
 
 * ``{"kind": "text", "text"}``: a paragraph (prose with inline math);
 * ``{"kind": "math", "lines": [{"lhs", "rel", "rhs"}], "lhs_width"}``: display math, aligned at
-  ``rel`` (``=``, ``+``, ``\\approx``); a continuation line has an empty ``lhs``;
+  ``rel`` (``=``, ``+``, ``\\approx``, or ``cdot``: a product continued on a line indented
+  past the alignment point); a continuation line has an empty ``lhs``;
 * ``{"kind": "table", "header", "rows", "align", "widths"}``: ``align`` is one letter per
   column (``l``/``r``/``c``), ``widths`` the widest cell per column (for text layout);
 * ``{"kind": "list", "items"}``, ``{"kind": "steps", "items"}`` (numbered);

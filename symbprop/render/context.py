@@ -20,10 +20,10 @@ from .backward_doc import backward
 from .blocks import para
 from .gradients import gradients
 from .graph_doc import graph_backward, graph_descent, graph_forward, graph_local, graph_overview
+from .graph_tikz import graph_edges
 from .insights import graph_insights, network_insights
 from .network_doc import NetView, forward, local, overview
 from .style import Style
-from .tikz import graph_edges
 from .verification import verification
 from .worked import network_worked, step_blocks
 

@@ -2,8 +2,9 @@
 over the paths from the loss back to the parameter (seeds 002 and 004), then in terms of the
 named intermediates (δ, a, ∂f/∂q) — from ``Derivation.chain`` and ``Derivation.gradient``.
 
-Large nets show every parameter of the first and the last layer up to ``max_params`` and say how
-many more follow; a parameter with many paths shows ``max_paths`` of them.
+Large nets show up to ``max_params`` parameters, a fair share of every layer (``selected``), and
+say how many more follow; a parameter with many paths shows ``max_paths`` of them.  A long
+product is broken into display lines by its estimated printed width (``chunks``).
 """
 
 from __future__ import annotations
@@ -14,42 +15,84 @@ from .blocks import math, para, section
 from .names import layer_name
 from .notation import Boxed, Chain, More, Partial
 
-#: Width of one display line of a chain-rule product, in characters of its text form.
-LINE_WIDTH = 72
-
 
 def selected(d, max_params: int) -> list[str]:
-    """The parameters worked out one by one: all of them, or the first and last layer's."""
+    """The parameters worked out one by one, at most ``max_params``, in ``d.params`` order.
+
+    A graph shows its first ``max_params`` variables.  A network shows all its parameters if
+    they fit; otherwise every layer gets a fair share of ``max_params`` (``shares``), and
+    within a layer whole rows come first: the weights into neuron 0 and its bias, then neuron
+    1's, and so on.  A share smaller than a row shows the row's first weights and its bias.
+    With fewer than one per layer, the last layer comes first, then the first, then the rest.
+    """
     names = list(d.params)
     if len(names) <= max_params or d.model.kind == "graph":
         return names[:max_params]
-    layers = {name: layer_name(name.split("[")[0])[1] for name in names}
-    last = max(layers.values())
-    half = max(max_params // 2, 1) if last > 1 else max_params
-    chosen = _layer_pick(names, layers, 1, half)
-    if last > 1:
-        chosen += _layer_pick(names, layers, last, max_params - half)
-    return chosen
+    by_layer: dict[int, list[str]] = {}
+    for name in names:
+        by_layer.setdefault(layer_name(name.split("[")[0])[1], []).append(name)
+    rows = {layer: _rows(members) for layer, members in by_layer.items()}
+    counts = shares({layer: len(members) for layer, members in by_layer.items()}, max_params)
+    chosen = set()
+    for layer, count in counts.items():
+        chosen.update(_take(rows[layer], count))
+    return [name for name in names if name in chosen]
 
 
-def _layer_pick(names: list[str], layers: dict, layer: int, count: int) -> list[str]:
-    """Up to ``count`` parameters of ``layer``: its first weights, then its first bias."""
-    weights = [n for n in names if layers[n] == layer and n.startswith("W")]
-    biases = [n for n in names if layers[n] == layer and not n.startswith("W")]
-    if not biases or count < 2:
-        return weights[:count]
-    return weights[: count - 1] + biases[:1]
+def shares(sizes: dict[int, int], budget: int) -> dict[int, int]:
+    """``budget`` split over layers of ``sizes`` (layer -> parameters) as evenly as their sizes
+    allow: smaller layers first get an equal share (or all of theirs), the rest is shared out
+    again.  Every layer gets at least one while ``budget`` allows; below that the last layer,
+    then the first, then the others in order get one each."""
+    layers = sorted(sizes)
+    if budget < len(layers):
+        priority = [layers[-1], layers[0], *layers[1:-1]]
+        return {layer: int(layer in priority[:budget]) for layer in layers}
+    result, left = {}, budget
+    for position, layer in enumerate(sorted(layers, key=lambda n: (sizes[n], n))):
+        result[layer] = min(sizes[layer], left // (len(layers) - position))
+        left -= result[layer]
+    return result
 
 
-def chunks(s, factors: list) -> list[list]:
-    """Factors of one chain-rule product, grouped into display lines of about ``LINE_WIDTH``
-    characters (measured on the one-line text form, for every format alike)."""
-    lines, current, width = [], [], 0
+def _rows(names: list[str]) -> list[list[str]]:
+    """A layer's parameters by neuron: row j holds W[j, :] then b[j] (a shared bias joins row
+    0)."""
+    rows: dict[int, list[str]] = {}
+    for name in names:
+        _, _, rest = name.partition("[")
+        row = int(rest.split(",")[0].rstrip("]")) if rest else 0
+        rows.setdefault(row, []).append(name)
+    return [sorted(rows[j], key=lambda n: not n.startswith("W")) for j in sorted(rows)]
+
+
+def _take(rows: list[list[str]], count: int) -> list[str]:
+    """``count`` parameters from ``rows``: whole rows while they fit, then the start of the next
+    row; a layer that cannot show even its first whole row shows its first weights and bias."""
+    taken: list[str] = []
+    for row in rows:
+        room = count - len(taken)
+        if room <= 0:
+            break
+        if len(row) <= room:
+            taken += row
+        elif taken or room < 2 or row[-1].startswith("W"):
+            taken += row[:room]
+        else:
+            taken += row[: room - 1] + row[-1:]
+    return taken
+
+
+def chunks(s, factors: list, lhs) -> list[list]:
+    """Factors of one chain-rule product, grouped into display lines: as many factors per line
+    as fit the room that ``s.line_room(lhs)`` leaves (estimated widths, ``Style.width``)."""
+    room, gap = s.line_room(lhs), s.separator_width()
+    lines, current, width = [], [], 0.0
     for factor in factors:
-        size = s.width(factor) + 3
-        if current and width + size > LINE_WIDTH:
+        size = s.width(factor) + gap
+        if current and width + size > room:
             lines.append(current)
-            current, width = [], 0
+            current, width = [], 0.0
         current.append(factor)
         width += size
     return [*lines, current]
@@ -63,21 +106,22 @@ def gradient_lines(d, s, name: str, max_paths: int, pt=None) -> list[tuple[str, 
     """∂C/∂θ = Σ_paths Π boxed ∂'s = Σ Π boxed local values [= numbers] = named [= value]."""
     element = d.element(name)
     paths = d.chain(name)
+    if not paths:  # the parameter does not reach the loss
+        return [(s.expr(Partial(output_symbol(d), element)), "=", s.expr(sympy.S.Zero))]
     shown, hidden = paths[:max_paths], len(paths) - min(len(paths), max_paths)
-    lhs = s.expr(Partial(output_symbol(d), element))
+    partial = Partial(output_symbol(d), element)
+    lhs = s.expr(partial)
     forms = [lambda f: Boxed(Partial(f.of, f.wrt)), lambda f: Boxed(f.value)]
     if pt is not None and not pt.batch:
         forms.append(lambda f: Boxed(sympy.Float(pt.number(f.value))))
     lines = []
     for form in forms:
         for position, path in enumerate(shown):
-            for row, chunk in enumerate(chunks(s, [form(f) for f in path])):
+            for row, chunk in enumerate(chunks(s, [form(f) for f in path], partial)):
                 rel = ("=" if position == 0 else "+") if row == 0 else "cdot"
                 lines.append((lhs if not lines else "", rel, s.expr(Chain(*chunk))))
         if hidden:
             lines.append(("", "+", s.expr(More(hidden, "paths"))))
-    if not paths:  # the parameter does not reach the loss
-        lines.append((lhs, "=", s.expr(sympy.S.Zero)))
     lines.append(("", "=", s.expr(d.gradient(name))))
     if pt is not None:
         lines.append(("", "=", s.expr(sympy.Float(pt.result["grad"][name]))))
@@ -99,12 +143,17 @@ def gradients(d, s, max_params: int, max_paths: int, pt=None) -> dict:
                            "products of single paths are shown only for a single sample."))
     names = selected(d, max_params)
     for name in names:
+        if not d.chain(name):
+            param = s.m(d.element(name))
+            blocks.append(para(f"{loss} does not depend on {param}: no path leads from {param} "
+                               f"to {loss}, so the gradient is 0:"))
         blocks.append(math(gradient_lines(d, s, name, max_paths, pt)))
     rest = len(d.params) - len(names)
     if rest:
-        blocks.append(para(f"... and {rest} more parameters of the same form: every weight "
+        more = f"{rest} more parameter" + ("s" if rest > 1 else "")
+        blocks.append(para(f"... and {more} of the same form: every weight "
                            "gradient is the error of the neuron it leads to times the input it "
                            "connects (BP4), every bias gradient is the error of its neuron "
                            "(BP3)." if d.model.kind == "network" else
-                           f"... and {rest} more parameters of the same form."))
+                           f"... and {more} of the same form."))
     return section("Gradients, parameter by parameter", blocks)

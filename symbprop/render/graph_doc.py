@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import sympy
 
-from . import numbers, tikz
-from .blocks import figure, math, para, section, table
+from . import graph_tikz as tikz
+from . import numbers
+from .blocks import math, para, section, table
 from .notation import Chain, Gradient, Partial, Terms, vector
 
 EPSILON = 1e-3
@@ -32,10 +33,7 @@ def graph_overview(d, s, pt, draw: bool) -> dict:
         rows.append(row)
     blocks.append(table(header, rows, "llll"[: len(header)]))
     if draw:
-        caption = ("The computational graph: forward values above the nodes, and on each edge "
-                   "the backward product upstream times local.") if pt is not None else (
-                   "The computational graph; each edge carries upstream times local.")
-        blocks.append(figure(tikz.graph_picture(d, s, pt), caption))
+        blocks.append(tikz.graph_figure(d, s, pt))
     return section("The computational graph", blocks)
 
 
@@ -59,17 +57,29 @@ def graph_local(d, s) -> dict:
 
 
 def graph_backward(d, s, pt) -> dict:
+    """The reverse sweep written out: the seed ∂f/∂f = 1 once, then for every variable from the
+    end backwards the sum over its outgoing edges of upstream times local (an edge into the
+    output contributes its local derivative alone: its upstream is the seed), the edge table
+    and the gradient.  A variable the output does not depend on gets ∂f/∂v = 0 and says so."""
     f = d.program.output
     edges = tikz.graph_edges(d)
     blocks = [para(
         f"Compute {s.m(Partial(f, sympy.Symbol('v')))} for every variable from the end "
-        f"backwards, starting with {s.meq(Partial(f, f), 1)}.  Along each edge the "
-        f"derivative arriving from upstream is multiplied by the local derivative of the edge; "
-        "where a variable feeds several nodes, the products of its edges are added:")]
+        "backwards, starting from the seed:"), math([(s.expr(Partial(f, f)), "=", "1")]),
+        para("Along each edge the derivative arriving from upstream is multiplied by the local "
+             "derivative of the edge; where a variable feeds several nodes, the products of its "
+             f"edges are added.  A variable that feeds {s.m(f)} directly gets the local "
+             f"derivative of the operation of {s.m(f)} (times the seed 1):")]
     variables = [e.out for e in reversed(d.program.eqns) if e.out != f]
     variables += [sympy.Symbol(p) for p in d.model.params]
     for variable in variables:
-        blocks.append(math(_adjoint_lines(d, s, variable, edges, pt)))
+        lines = _adjoint_lines(d, s, variable, edges, pt)
+        if lines is None:
+            blocks += [para(f"{s.m(f)} does not depend on {s.m(variable)} (no edge leaves "
+                            f"{s.m(variable)}), so:"),
+                       math([(s.expr(Partial(f, variable)), "=", s.expr(sympy.S.Zero))])]
+        else:
+            blocks.append(math(lines))
     header = ["edge", "upstream", "local", "upstream times local"]
     rows = []
     for source, target, local in edges:
@@ -79,8 +89,9 @@ def graph_backward(d, s, pt) -> dict:
         rows.append([s.inline(f"{s.expr(source)} \\to {s.expr(target)}" if s.latex
                               else f"{s.expr(source)} → {s.expr(target)}"),
                      *(s.m(c) for c in cells)])
-    blocks += [para("Edge by edge:"), table(header, rows, "lrrr"),
-               para("Together, the gradient:"), math(_gradient_lines(d, s, pt))]
+    if rows:
+        blocks += [para("Edge by edge:"), table(header, rows, "lrrr")]
+    blocks += [para("Together, the gradient:"), math(_gradient_lines(d, s, pt))]
     return section("The backward pass", blocks)
 
 
@@ -95,20 +106,34 @@ def _gradient_lines(d, s, pt) -> list:
     return lines
 
 
-def _adjoint_lines(d, s, variable, edges, pt) -> list:
+def _adjoint_lines(d, s, variable, edges, pt) -> list | None:
+    """∂f/∂v = Σ ∂f/∂t · ∂t/∂v over the edges v -> t, then with the local derivatives, in named
+    quantities and in numbers; repeated right-hand sides are dropped.  An edge into the output f
+    contributes its local derivative alone.  None if no edge leaves ``variable``."""
     f = d.program.output
     uses = [(target, local) for source, target, local in edges if source == variable]
-    general = Terms(*(Chain(Partial(f, t), Partial(t, variable)) for t, _ in uses))
-    local = Terms(*(Chain(tikz.upstream(d, t), value) for t, value in uses))
-    lines = [(s.expr(Partial(f, variable)), "=", s.expr(general)), ("", "=", s.expr(local))]
+    if not uses:
+        return None
+
+    def terms(up, of_local):
+        parts = [of_local(t, local) if t == f else Chain(up(t), of_local(t, local))
+                 for t, local in uses]
+        return Terms(*parts) if len(parts) > 1 else parts[0]
+
     named = d.adjoints[variable].expr
-    if named != local.args[0] or len(uses) > 1:
-        lines.append(("", "=", s.expr(named)))
+    forms = [terms(lambda t: Partial(f, t), lambda t, local: local if t == f
+                   else Partial(t, variable)),
+             terms(lambda t: tikz.upstream(d, t), lambda t, local: local), named]
     if pt is not None:
-        numbers_ = Terms(*(Chain(sympy.Float(pt.number(tikz.upstream(d, t))),
-                                 sympy.Float(pt.number(v))) for t, v in uses))
-        lines += [("", "=", s.expr(numbers_)),
-                  ("", "=", s.expr(sympy.Float(pt.number(named))))]
+        def value(expr):
+            return sympy.Float(pt.number(expr))
+        forms += [terms(lambda t: value(tikz.upstream(d, t)), lambda t, local: value(local)),
+                  value(named)]
+    lines: list = []
+    for form in forms:
+        printed = s.expr(form)
+        if not lines or printed != lines[-1][2]:
+            lines.append(("" if lines else s.expr(Partial(f, variable)), "=", printed))
     return lines
 
 

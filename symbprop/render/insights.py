@@ -109,12 +109,12 @@ def _outer(v, layer: int):
 
 def graph_insights(d, s, edges: int) -> dict:
     P = len(d.params)
-    longest = max(len(path) for name in d.params for path in d.chain(name))
+    longest = max((len(path) for name in d.params for path in d.chain(name)), default=0)
     return section("Insights", [items([
         f"The gradient has {_plural(P, 'component')}, one per variable.",
         f"Backpropagation evaluates {edges} local partial derivatives, one per edge of the "
         "graph, each once.",
-        f"The longest chain has {longest} factors.",
+        f"The longest chain has {_plural(longest, 'factor')}.",
         f"Cost: 1 forward and 1 backward pass for the whole gradient, against {P + 1} "
         f"evaluations of the function for finite differences ({2 * P} for central ones).",
     ])])

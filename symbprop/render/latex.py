@@ -21,7 +21,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from .names import adjoint_name, layer_name
-from .notation import NotesTermOrder
+from .notation import NotesTermOrder, factored, negated_sum, notes_product
 
 HEADS = {"W": "w", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}
 MATRIX_HEADS = {"W": "W", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}
@@ -109,11 +109,22 @@ class SymbpropLatexPrinter(NotesTermOrder, LatexPrinter):
     # ------------------------------------------------------------ operations
 
     def _print_Sum(self, expr) -> str:
+        negated = negated_sum(expr)
+        if negated is not None:
+            return self._print(negated)
         heads = "".join(rf"\sum_{{{self._print(limit[0])}}} " for limit in expr.limits)
         body = expr.function
         if isinstance(body, sympy.Add):
             return rf"{heads}\left({self._print(body)}\right)"
         return heads + self._print(body)
+
+    def _print_Mul(self, expr) -> str:
+        product = notes_product(expr)
+        if product is None:
+            return super()._print_Mul(expr)
+        negative, factors = product
+        return ("- " if negative else "") + " ".join(
+            self.parenthesize(f, PRECEDENCE["Mul"]) for f in factors)
 
     def _print_Heaviside(self, expr, exp=None) -> str:
         tex = rf"\mathbf{{1}}\left[{self._print(expr.args[0])} > 0\right]"
@@ -153,6 +164,8 @@ class SymbpropLatexPrinter(NotesTermOrder, LatexPrinter):
     def _factor(self, factor) -> str:
         if factor.is_Number and factor.is_negative:
             return rf"\left({self._print(factor)}\right)"
+        if factored(factor) is not None:
+            return self._print(factor)  # 2 (a - y), a product already
         if isinstance(factor, (sympy.Add, sympy.Sum)):
             return rf"\left({self._print(factor)}\right)"
         return self.parenthesize(factor, PRECEDENCE["Mul"])

@@ -71,8 +71,9 @@ def overview(v: NetView, s, draw: bool) -> dict:
     j, k = v.index("j", 1), v.index("k", 0)
     generic = {n: IndexedBase(n) for n in ("w^l", "b^l", "z^l", "a^l", "a^l-1", "delta^l")}
     blocks = [
-        para(f"Network {s.code(net.name)}: {v.L} dense layers on {v.sizes[0]} inputs, "
-             f"{net.param_count} parameters in all.  Notation (Nielsen): "
+        para(f"Network {s.code(net.name)}: {_count(v.L, 'dense layer')} on "
+             f"{_count(v.sizes[0], 'input')}, "
+             f"{_count(net.param_count, 'parameter')} in all.  Notation (Nielsen): "
              f"{s.m(generic['w^l'][j, k])} is the weight from neuron {s.m(k)} of layer "
              f"{s.m(sympy.Symbol('l') - 1)} to neuron {s.m(j)} of layer {s.m(sympy.Symbol('l'))}, "
              f"{s.m(generic['b^l'][j])} the bias, {s.m(generic['z^l'][j])} the weighted input and "
@@ -85,14 +86,20 @@ def overview(v: NetView, s, draw: bool) -> dict:
              f"losses are reduced by {s.code(net.reduction)}."),
     ]
     if draw:
-        blocks.append(figure(tikz.network_picture(v.d, s), _caption(v)))
+        blocks.append(figure(tikz.network_picture(v.d, s), _caption(v, s)))
     return section("The network", blocks)
 
 
-def _caption(v: NetView) -> str:
+def _count(count: int, noun: str) -> str:
+    """``1 input``, ``2 inputs``."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _caption(v: NetView, s) -> str:
     if max(v.sizes) > tikz.MAX_NEURONS:
         return "The network, one block per layer (layers are too wide to draw every neuron)."
-    return "The network: every neuron, weights labelled (biases not drawn), and the loss C."
+    return (f"The network: every neuron, weights labelled (biases not drawn), and the loss "
+            f"{s.m(sympy.Symbol('C'))}.")
 
 
 def _activation_name(s, activation) -> str:

@@ -116,13 +116,95 @@ def matrix(name: str, rows: int, cols: int) -> sympy.MatrixSymbol:
 
 
 class NotesTermOrder:
-    """Printer mixin: a sum's leading negative term goes behind the positive ones, as the notes
-    write them: ``y − a`` rather than SymPy's ``−a + y``.  Otherwise SymPy's order."""
+    """Printer mixin: sums and products in the forms the notes write, where SymPy's differ
+    (printing only, the expression is never changed):
+
+    * a sum's leading negative term goes behind the positive ones: ``y − a``, not ``−a + y``;
+    * a positive integer or unit fraction common to every term of a sum is taken out:
+      ``2(a − y)``, not ``2a − 2y``;
+    * a product of symbols and function values puts the symbols first: ``y log a``;
+    * a Σ whose terms are all negative is written ``−Σ`` with a positive body (``−Σ_j y_j log
+      a_j``), and is parenthesized inside products and powers, subtracted inside sums.
+    """
 
     def _as_ordered_terms(self, expr, order=None):
-        terms = super()._as_ordered_terms(expr, order=order)
+        terms = [negated_sum(t) or t for t in super()._as_ordered_terms(expr, order=order)]
         if not terms or not terms[0].could_extract_minus_sign():
             return terms
         positive = [t for t in terms if not t.could_extract_minus_sign()]
         negative = [t for t in terms if t.could_extract_minus_sign()]
         return positive + negative if positive else terms
+
+    def _print_Add(self, expr, order=None):
+        product = factored(expr)
+        return self._print(product) if product is not None else super()._print_Add(expr, order)
+
+    def parenthesize(self, item, level, *args, **kwargs):
+        return super().parenthesize(negated_sum(item) or item, level, *args, **kwargs)
+
+
+def factored(expr) -> sympy.Expr | None:
+    """A sum whose terms share a positive integer or unit-fraction factor, as the unevaluated
+    product ``content · (primitive sum)``; None for any other expression."""
+    if not isinstance(expr, sympy.Add):
+        return None
+    content, rest = expr.as_content_primitive()
+    if rest.is_Add and content > 0 and (content.is_Integer and content > 1
+                                        or content.p == 1 and content.q > 1):
+        return sympy.Mul(content, rest, evaluate=False)
+    return None
+
+
+def negated_sum(expr) -> sympy.Expr | None:
+    """``−Σ(−body)`` as an unevaluated product if ``expr`` is a Σ of a negative product or
+    sum (it then prints as ``−Σ …``, with the precedence of a sum), else None."""
+    if not isinstance(expr, sympy.Sum):
+        return None
+    body = expr.function
+    if not isinstance(body, (sympy.Mul, sympy.Add)) or not body.could_extract_minus_sign():
+        return None
+    return sympy.Mul(-1, sympy.Sum(-body, *expr.limits), evaluate=False)
+
+
+def notes_product(expr) -> tuple[bool, list] | None:
+    """(negative, factors in printing order) where a product needs the notes' form, else None:
+    a −Σ factor (``negated_sum``), sums with a common integer factor (taken out front:
+    ``2 (1 − a) (a − y) a``), or symbols and function values (symbols first: ``y log a``).
+    Products with a denominator keep SymPy's form."""
+    negative = isinstance(expr, sympy.Mul) and expr.could_extract_minus_sign()
+    positive = -expr if negative else expr
+    if not isinstance(positive, sympy.Mul):
+        return None
+    factors = positive.as_ordered_factors()
+    if any(f.is_Rational and not f.is_Integer or f.is_Pow and f.exp.is_negative
+           for f in factors):
+        return None
+    if any(negated_sum(f) for f in factors):
+        return negative, factors
+    pulled = _content_first(factors)
+    if pulled is not None:
+        return negative, pulled
+    functions = [f for f in factors if isinstance(f, sympy.Function)]
+    plain = [f for f in factors if not isinstance(f, sympy.Function)]
+    if not functions or not plain or not all(
+            f.is_Symbol or f.is_Indexed or (f.is_Integer and f > 0) for f in plain):
+        return None
+    if factors.index(functions[0]) > factors.index(plain[-1]):
+        return None  # already in this order
+    return negative, [*plain, *functions]
+
+
+def _content_first(factors: list) -> list | None:
+    """``factors`` with the common integer factor of every sum among them taken out and put in
+    front (with the product's own number), or None if no sum has one."""
+    coefficient, rest, pulled = sympy.S.One, [], False
+    for factor in factors:
+        content, primitive = factor.as_content_primitive() if factor.is_Add else (1, factor)
+        if factor.is_Number:
+            coefficient *= factor
+        elif content != 1 and content.is_Integer and primitive.is_Add:
+            coefficient, pulled = coefficient * content, True
+            rest.append(primitive)
+        else:
+            rest.append(factor)
+    return [coefficient, *rest] if pulled else None

@@ -2,10 +2,13 @@
 
 Without ``pdflatex`` a ``SymbpropError`` says which Debian packages provide it; a LaTeX error
 raises a ``SymbpropError`` with the relevant lines of the log (the ``!`` error and its context).
+The same source compiles to the same bytes: pdflatex runs with a fixed ``SOURCE_DATE_EPOCH``
+(``reproducible_env``), which fixes the dates and the trailer /ID that pdfTeX writes.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -15,6 +18,9 @@ from ..errors import SymbpropError
 
 PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures"
 TIMEOUT = 120
+#: The date written into every PDF (pdfTeX's /CreationDate, /ModDate and /ID), unless the caller's
+#: environment sets ``SOURCE_DATE_EPOCH``: 2000-01-01, so that builds are byte-identical.
+SOURCE_DATE_EPOCH = "946684800"
 
 
 class LatexError(SymbpropError):
@@ -42,11 +48,21 @@ def compile_pdf(tex: str, runs: int = 2) -> bytes:
         return (Path(folder) / "derivation.pdf").read_bytes()
 
 
+def reproducible_env() -> dict[str, str]:
+    """The environment for pdflatex: the caller's, with a fixed ``SOURCE_DATE_EPOCH`` (kept if
+    already set) and ``FORCE_SOURCE_DATE=1``, so that pdfTeX writes no wall-clock time and
+    derives the trailer /ID from that date: the same source gives the same bytes."""
+    env = dict(os.environ)
+    env.setdefault("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+    env["FORCE_SOURCE_DATE"] = "1"
+    return env
+
+
 def _run(pdflatex: str, folder: str) -> None:
     command = [pdflatex, "-halt-on-error", "-interaction=nonstopmode", "derivation.tex"]
     try:
         done = subprocess.run(command, cwd=folder, capture_output=True, timeout=TIMEOUT,
-                              check=False)
+                              check=False, env=reproducible_env())
     except subprocess.TimeoutExpired:
         raise LatexError(f"pdflatex did not finish within {TIMEOUT} s") from None
     if done.returncode != 0:

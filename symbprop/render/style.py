@@ -12,9 +12,15 @@ from __future__ import annotations
 import sympy
 
 from .latex import SymbpropLatexPrinter
+from .measure import TEXT_WIDTH_PT, latex_width
 from .text import SymbpropTextPrinter
 
 FORMATS = ("tex", "md", "txt")
+#: Room for a display line in text documents, in characters (the text is 100 columns).
+TEXT_LINE = 72
+#: What a display line of LaTeX keeps free besides its left-hand side: the relation or the
+#: continuation's ``\qquad \cdot`` (about 30 pt), and 10% of the width for the estimate's error.
+LATEX_RESERVE_PT = 30.0 + 0.1 * TEXT_WIDTH_PT
 
 #: Fixed notation that is not an expression of the derivation: key -> (LaTeX, unicode text).
 NOTATION = {
@@ -54,7 +60,6 @@ class Style:
         settings = {"digits": digits, "network": network, "graph_output": graph_output}
         printer = SymbpropLatexPrinter if self.latex else SymbpropTextPrinter
         self._printer = printer(settings)
-        self._measure = SymbpropTextPrinter(settings)
 
     # ------------------------------------------------------------ math
 
@@ -62,10 +67,22 @@ class Style:
         """``expr`` printed, without math delimiters (for display math)."""
         return self._printer.doprint(expr)
 
-    def width(self, expr) -> int:
-        """An estimate of the printed width of ``expr``: the length of its one-line text form
-        (the same in every format, so that every format breaks lines at the same places)."""
-        return len(self._measure.doprint(expr))
+    def width(self, expr) -> float:
+        """An estimate of the printed width of ``expr``: characters of its one-line text form
+        in ``txt``, points of its LaTeX (``measure.latex_width``) in ``tex`` and ``md``."""
+        printed = self.expr(expr)
+        return latex_width(printed) if self.latex else float(len(printed))
+
+    def line_room(self, lhs) -> float:
+        """The width (unit of ``width``) left for the right-hand side of a display line whose
+        left-hand side is ``lhs``, continuation mark included."""
+        if self.latex:
+            return TEXT_WIDTH_PT - self.width(lhs) - LATEX_RESERVE_PT
+        return float(TEXT_LINE)
+
+    def separator_width(self) -> float:
+        """The width of the `` · `` between two factors of a product (unit of ``width``)."""
+        return latex_width(r"\cdot") if self.latex else 3.0
 
     def m(self, expr) -> str:
         """``expr`` as inline math in prose or a table cell."""

@@ -17,7 +17,7 @@ from sympy.printing.str import StrPrinter
 
 from .latex import format_float
 from .names import adjoint_name, layer_name
-from .notation import NotesTermOrder
+from .notation import NotesTermOrder, factored, negated_sum, notes_product
 
 SUPERSCRIPT = dict(zip("0123456789+-=()ijklmnLT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱʲᵏˡᵐⁿᴸᵀ", strict=True))
 SUBSCRIPT = dict(
@@ -88,6 +88,9 @@ class SymbpropTextPrinter(NotesTermOrder, StrPrinter):
     # ------------------------------------------------------------ operations
 
     def _print_Sum(self, expr) -> str:
+        negated = negated_sum(expr)
+        if negated is not None:
+            return self._print(negated)
         heads = "".join("Σ" + (sub(self._print(limit[0])) or f"_{limit[0]}") + " "
                         for limit in expr.limits)
         body = expr.function
@@ -98,6 +101,9 @@ class SymbpropTextPrinter(NotesTermOrder, StrPrinter):
     def _print_Mul(self, expr) -> str:
         if expr.could_extract_minus_sign():
             return "-" + self._print(-expr)
+        product = notes_product(expr)
+        if product is not None:
+            return "·".join(self._mul_factor(f, True) for f in product[1])
         numerator, denominator = [], []
         for factor in expr.as_ordered_factors():
             if factor.is_Rational and factor.q != 1:
@@ -185,6 +191,8 @@ class SymbpropTextPrinter(NotesTermOrder, StrPrinter):
         return " · ".join(self._factor(f) for f in expr.args)
 
     def _factor(self, factor) -> str:
+        if factored(factor) is not None:
+            return self._print(factor)  # 2·(a - y), a product already
         if (factor.is_Number and factor.is_negative) or isinstance(factor, (sympy.Add, sympy.Sum)):
             return f"({self._print(factor)})"
         return self.parenthesize(factor, PRECEDENCE["Mul"])

@@ -1,6 +1,5 @@
-"""TikZ pictures: the network (neurons and labelled weights, or layer blocks for wide layers) and
-the computational graph of a graph model (one operation per node, forward values on the nodes,
-backward "upstream × local" on the edges, as in seed 003).
+"""TikZ pictures of a network: neurons and labelled weights, or layer blocks for wide layers (the
+computational graph of a graph model is drawn by ``graph_tikz``).
 
 Every label is printed by the document's ``Style`` (so it is ``SymbpropLatexPrinter`` math); this
 module only places nodes and edges.  Output depends only on the model and the numbers, so it is
@@ -9,16 +8,23 @@ deterministic.
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import sympy
 
-from ..rules import local_partial
-from .notation import Chain, vector
+from .notation import vector
 
 #: Draw every neuron while no layer is wider than this; otherwise draw one block per layer.
 MAX_NEURONS = 12
 #: Label every weight of a layer when it has at most this many; else only those into neuron 0.
 MAX_LABELLED = 16
 WIDTH_CM = 14.0
+ROW_CM = 1.7
+#: Where along an edge a weight's label may sit, in order of preference, and how far (cm, width
+#: counted half) it should stay from edge crossings and other labels.
+CANDIDATES = (0.5, 0.3, 0.7, 0.25, 0.75, 0.2, 0.8)
+CLEAR = 0.55
 
 
 def network_picture(d, style) -> str:
@@ -39,15 +45,18 @@ def _neurons(d, style) -> str:
         for j in range(size):
             label = _neuron_label(d, style, layer, j)
             lines.append(rf"\node[neuron] (n{layer}_{j}) at ({layer * step:.2f}, "
-                         rf"{_row(j, size, 1.7):.2f}) {{{label}}};")
+                         rf"{_row(j, size, ROW_CM):.2f}) {{{label}}};")
     for layer in range(1, len(sizes)):
         weights = d.program.params[_weight_position(d, layer)]
         labelled = sizes[layer] * sizes[layer - 1] <= MAX_LABELLED
+        shown = [(j, k) for j in range(sizes[layer]) for k in range(sizes[layer - 1])
+                 if labelled or j == 0]
+        places = label_positions(sizes[layer - 1], sizes[layer], step, shown)
         for j in range(sizes[layer]):
             for k in range(sizes[layer - 1]):
                 text = ""
-                if labelled or j == 0:
-                    text = rf"node[weight, pos=0.72] " \
+                if (j, k) in places:
+                    text = rf"node[weight, pos={places[j, k]:.2f}] " \
                            rf"{{{style.m(weights[j, k])}}} "
                 lines.append(rf"\draw[->] (n{layer - 1}_{k}) -- {text}(n{layer}_{j});")
     last = len(sizes) - 1
@@ -56,6 +65,36 @@ def _neurons(d, style) -> str:
     lines += [rf"\draw[->] (n{last}_{j}) -- (loss);" for j in range(sizes[last])]
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines)
+
+
+def label_positions(inputs: int, outputs: int, step: float, shown: list) -> dict:
+    """``pos`` along its edge of the label of every weight (j, k) in ``shown`` (edges from
+    ``inputs`` neurons to ``outputs`` neurons, ``step`` cm apart): the first of ``CANDIDATES``
+    that keeps a label ``CLEAR`` of every crossing of two edges and of the labels placed before
+    it (distances with the width counted half, labels being wider than tall), else the best."""
+    def point(edge: tuple[int, int], t: float) -> tuple[float, float]:
+        y0, y1 = _row(edge[1], inputs, ROW_CM), _row(edge[0], outputs, ROW_CM)
+        return t * step, y0 + t * (y1 - y0)
+
+    def room(edge: tuple[int, int], t: float, placed: dict) -> float:
+        x, y = point(edge, t)
+        others = crossings + [point(e, pos) for e, pos in placed.items()]
+        return min((math.hypot((x - a) / 2, y - b) for a, b in others), default=math.inf)
+
+    # edges (j, k) and (j2, k2) with k2 < k and j2 > j cross, at the t where their ys meet
+    crossings = []
+    for j, k, j2, k2 in itertools.product(range(outputs), range(inputs), repeat=2):
+        if k2 < k and j2 > j:
+            rise, rise2 = (_row(j, outputs, ROW_CM) - _row(k, inputs, ROW_CM),
+                           _row(j2, outputs, ROW_CM) - _row(k2, inputs, ROW_CM))
+            t = (_row(k2, inputs, ROW_CM) - _row(k, inputs, ROW_CM)) / (rise - rise2)
+            crossings.append(point((j, k), t))
+    placed: dict = {}
+    for edge in shown:
+        clear = [t for t in CANDIDATES if room(edge, t, placed) >= CLEAR]
+        placed[edge] = clear[0] if clear else max(CANDIDATES,
+                                                  key=lambda t: room(edge, t, placed))
+    return placed
 
 
 def _weight_position(d, layer: int) -> int:
@@ -97,77 +136,3 @@ def _blocks(d, style) -> str:
 
 def _tt(name: str) -> str:
     return name.replace("_", r"\_")
-
-
-# ---------------------------------------------------------------- computational graphs
-
-
-def graph_columns(d) -> dict[str, int]:
-    """Column of every variable: parameters in 0, a node one right of its rightmost input."""
-    columns = {name: 0 for name in d.model.params}
-    for eqn in d.program.eqns:
-        inputs = [s.name for s in eqn.expr.free_symbols if s.name in columns]
-        columns[eqn.out.name] = 1 + max((columns[i] for i in inputs), default=0)
-    return columns
-
-
-def graph_edges(d) -> list[tuple[sympy.Symbol, sympy.Symbol, sympy.Expr]]:
-    """(input, node, local ∂node/∂input) for every edge, in evaluation order."""
-    edges = []
-    known = set(d.program.params) | {e.out for e in d.program.eqns}
-    for eqn in d.program.eqns:
-        for variable in sorted(eqn.expr.free_symbols & known, key=sympy.default_sort_key):
-            edges.append((variable, eqn.out, local_partial(eqn.out, eqn.expr, variable)))
-    return edges
-
-
-def upstream(d, node: sympy.Symbol) -> sympy.Expr:
-    """∂output/∂node by name: 1 for the output itself, else the node's adjoint symbol."""
-    if node == d.program.output:
-        return sympy.S.One
-    return d.adjoints[node].symbol
-
-
-def graph_picture(d, style, pt=None) -> str:
-    """Nodes left to right by column; forward values above nodes, "upstream × local" on edges."""
-    columns = graph_columns(d)
-    rows: dict[int, list[str]] = {}
-    order = list(d.model.params) + [e.out.name for e in d.program.eqns]
-    for name in order:
-        rows.setdefault(columns[name], []).append(name)
-    step = min(4.6, WIDTH_CM / max(len(rows), 1))
-    lines = [r"\begin{tikzpicture}[x=1cm, y=1cm, >=stealth,",
-             r"  var/.style={draw, rounded corners, inner sep=3pt, fill=white},",
-             r"  fwd/.style={font=\scriptsize, text=green!40!black},",
-             r"  bwd/.style={font=\scriptsize, text=red!70!black, fill=white, inner sep=1pt}]"]
-    ids = {name: f"v{i}" for i, name in enumerate(order)}  # TikZ names, whatever the variable
-    for column, names in sorted(rows.items()):
-        for i, name in enumerate(names):
-            y = _row(i, len(names), 1.7)
-            lines.append(_graph_node(d, style, name, ids[name], column * step, y, pt))
-    for source, target, local in graph_edges(d):
-        label = _edge_label(d, style, target, local, pt)
-        lines.append(rf"\draw[->] ({ids[source.name]}) -- node[bwd, below, sloped] {{{label}}} "
-                     rf"({ids[target.name]});")
-    lines.append(r"\end{tikzpicture}")
-    return "\n".join(lines)
-
-
-def _graph_node(d, style, name: str, node_id: str, x: float, y: float, pt) -> str:
-    symbol = sympy.Symbol(name)
-    eqn = d.program.defining(symbol)
-    label = style.m(symbol) if eqn is None else style.inline(
-        f"{style.expr(symbol)} = {style.expr(eqn.expr)}")
-    value = ""
-    if pt is not None:
-        value = rf" node[fwd, above=1pt] at ({node_id}.north) {{{style.num(pt.number(symbol))}}}"
-    return rf"\node[var] ({node_id}) at ({x:.2f}, {y:.2f}) {{{label}}}{value};"
-
-
-def _edge_label(d, style, target, local, pt) -> str:
-    up = upstream(d, target)
-    if pt is None:
-        return style.m(Chain(up, local))
-    up_value, local_value = pt.number(up), pt.number(local)
-    product = Chain(sympy.Float(up_value), sympy.Float(local_value))
-    return style.meq(product, up_value * local_value)

@@ -94,7 +94,9 @@ def step_blocks(d, s, pt, max_params: int) -> list:
                    f"{s.mnote('gd_step')} with {s.meq(eta, step['lr'])}:"),
               table(header, rows, "lrrr")]
     if len(names) < len(d.params):
-        blocks.append(para(f"({len(d.params) - len(names)} more parameters are not listed.)"))
+        rest = len(d.params) - len(names)
+        blocks.append(para(f"({rest} more parameter{'s are' if rest > 1 else ' is'} not "
+                           "listed.)"))
     change = "lower" if step["loss"] < result["loss"] else "not lower"
     blocks.append(para(f"After the step the loss is {s.meq(loss, step['loss'])}, {change} than "
                        f"{s.num(result['loss'])} before."))
