@@ -13,7 +13,6 @@ from ._options import at_least, output_file, positive
 
 #: Output suffixes (lower case) and the format each one means.
 SUFFIXES = {".tex": "tex", ".pdf": "pdf", ".md": "md", ".markdown": "md", ".txt": "txt"}
-FORMATS = ("tex", "pdf", "md", "txt")
 
 
 def command(
@@ -85,9 +84,11 @@ def _index(name: str) -> tuple[int, ...]:
 def _format_and_output(fmt: str | None, raw: str | None) -> tuple[str, Path | None]:
     """The document format and the checked output path, before any work.
 
-    ``--format`` is one of ``FORMATS`` in any case; without it the format follows the -o
+    ``--format`` is one of ``render.FORMATS`` in any case; without it the format follows the -o
     suffix (any case), which must then be one of ``SUFFIXES``, and is tex on stdout.  -o must
     name a file (not a folder) that can be written."""
+    from ..render import FORMATS
+
     if fmt is not None and fmt.lower() not in FORMATS:
         raise SymbpropError(f"--format: unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
     fmt = fmt.lower() if fmt is not None else None
@@ -104,7 +105,7 @@ def _format_and_output(fmt: str | None, raw: str | None) -> tuple[str, Path | No
 def _with_lr(values, lr: float):
     import dataclasses
 
-    return dataclasses.replace(values, lr=positive("--lr", lr))
+    return dataclasses.replace(values, lr=lr)  # checked by positive() before any work
 
 
 def _emit(document: str | bytes, output: Path | None) -> None:

@@ -102,10 +102,12 @@ def output_symbol(d) -> sympy.Symbol:
     return d.program.output
 
 
-def gradient_lines(d, s, name: str, max_paths: int, pt=None) -> list[tuple[str, str, str]]:
-    """∂C/∂θ = Σ_paths Π boxed ∂'s = Σ Π boxed local values [= numbers] = named [= value]."""
+def gradient_lines(d, s, name: str, max_paths: int, pt=None,
+                   paths=None) -> list[tuple[str, str, str]]:
+    """∂C/∂θ = Σ_paths Π boxed ∂'s = Σ Π boxed local values [= numbers] = named [= value].
+    ``paths``: ``d.chain(name)``, if the caller has it already."""
     element = d.element(name)
-    paths = d.chain(name)
+    paths = d.chain(name) if paths is None else paths
     if not paths:  # the parameter does not reach the loss
         return [(s.expr(Partial(output_symbol(d), element)), "=", s.expr(sympy.S.Zero))]
     shown, hidden = paths[:max_paths], len(paths) - min(len(paths), max_paths)
@@ -143,11 +145,12 @@ def gradients(d, s, max_params: int, max_paths: int, pt=None) -> dict:
                            "products of single paths are shown only for a single sample."))
     names = selected(d, max_params)
     for name in names:
-        if not d.chain(name):
+        paths = d.chain(name)
+        if not paths:
             param = s.m(d.element(name))
             blocks.append(para(f"{loss} does not depend on {param}: no path leads from {param} "
                                f"to {loss}, so the gradient is 0:"))
-        blocks.append(math(gradient_lines(d, s, name, max_paths, pt)))
+        blocks.append(math(gradient_lines(d, s, name, max_paths, pt, paths)))
     rest = len(d.params) - len(names)
     if rest:
         more = f"{rest} more parameter" + ("s" if rest > 1 else "")

@@ -19,13 +19,13 @@ from ..rules import local_partial
 from .blocks import figure
 from .measure import latex_width
 from .notation import Chain
+from .tikz import ROW_CM, WIDTH_CM
 
-#: The width (cm) the columns are spread over; the text is 16.6 cm wide, and a wider picture is
-#: scaled down to it.  Full edge labels are kept while the picture is at most ``MAX_WIDTH_CM``
-#: wide (scaled to no less than 80%).
-WIDTH_CM = 14.0
+#: The columns are spread over ``WIDTH_CM`` and rows are ``ROW_CM`` apart, as in the network
+#: pictures (``tikz``); the text is 16.6 cm wide, and a wider picture is scaled down to it.  Full
+#: edge labels are kept while the picture is at most ``MAX_WIDTH_CM`` wide (scaled to no less
+#: than 80%).
 MAX_WIDTH_CM = 20.5
-ROW_CM = 1.7
 #: A straight edge passes a node at least this far (cm) above or below its centre.
 CLEARANCE_CM = 0.75
 PT_PER_CM = 28.45

@@ -135,7 +135,6 @@ class SymbpropLatexPrinter(NotesTermOrder, LatexPrinter):
         tex = rf"\mathbf{{1}}\left[{left} = {right}\right]"
         return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
 
-
     def _print_Pow(self, expr) -> str:
         base, exponent = expr.args
         if exponent.is_Integer and exponent > 0 and (base.is_Symbol or base.is_Indexed):
