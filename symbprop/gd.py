@@ -27,14 +27,16 @@ from .model import Graph
 from .plots import plot_descent
 from .schedules import check_rate, check_tol
 
+#: ε and the step limit, shared with the documents' "gradient descent on the function".
 DEFAULT_TOL = 1e-6
-DEFAULT_STEPS = 50
+DEFAULT_STEPS = 100
 OVERFLOW = 1e100
 
 
 @dataclass(frozen=True)
 class Descent:
-    """One gradient-descent run: iterates x^(0..K), their values and gradients."""
+    """One gradient-descent run: the iterates x^(1), ..., x^(K+1) of seed 003 (row k − 1 of
+    ``iterates`` is x^(k); x^(1) is the start), their values and gradients."""
 
     lr: float
     names: tuple[str, ...]
@@ -102,22 +104,31 @@ class Descent:
 
     def describe(self) -> str:
         """One line for people: what happened with this learning rate."""
+        return (f"α = {self.lr:g}: {self._what_happened()}{self._overshoot_note}; "
+                f"{self.final_point}, L = {self.values[-1]:.6g}")
+
+    def _what_happened(self) -> str:
+        verdict = self.verdict
         rule = (f"α‖∇L‖ = {self.final_step:.2g} {'≤' if self.converged else '>'} "
                 f"ε = {self.tol:g}")
-        text = {
-            "converged": f"converged after {self.steps} steps ({rule})",
-            "diverged": (f"diverged: overflow after {self.steps} steps"
-                         if self.stopped_because == "overflow" else
-                         f"diverged: L grew from {self.values[0]:.4g} to {self.values[-1]:.4g}"),
-            "converging": f"converging; all {self.steps} steps used ({rule})",
-            "running away": f"running away: L keeps falling and ‖∇L‖ grows "
-                            f"(to {self.grad_norms[-1]:.3g}); no minimum ahead",
-            "oscillating": f"oscillating after {self.steps} steps ({rule})",
-            "too slow": f"too slow: after {self.steps} steps ‖∇L‖ is still "
-                        f"{self.grad_norms[-1] / self.grad_norms[0]:.0%} of its start",
-        }[self.verdict]
-        return (f"α = {self.lr:g}: {text}{self._overshoot_note}; {self.final_point}, "
-                f"L = {self.values[-1]:.6g}")
+        if verdict == "converged":
+            if self.steps == 0:
+                return (f"stopped at the start ({rule}): a stationary point, which the rule "
+                        "cannot tell from a saddle or a maximum")
+            return f"converged after {self.steps} steps ({rule})"
+        if verdict == "diverged":
+            if self.stopped_because == "overflow":
+                return f"diverged: overflow after {self.steps} steps"
+            return f"diverged: L grew from {self.values[0]:.4g} to {self.values[-1]:.4g}"
+        if verdict == "converging":
+            return f"converging; all {self.steps} steps used ({rule})"
+        if verdict == "running away":
+            return (f"running away: L keeps falling and ‖∇L‖ grows (to "
+                    f"{self.grad_norms[-1]:.3g}); no minimum ahead")
+        if verdict == "oscillating":
+            return f"oscillating after {self.steps} steps ({rule})"
+        return (f"too slow: after {self.steps} steps ‖∇L‖ is still "
+                f"{self.grad_norms[-1] / self.grad_norms[0]:.0%} of its start")
 
     @property
     def label(self) -> str:

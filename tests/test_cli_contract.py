@@ -59,6 +59,17 @@ def test_a_negative_learning_rate_names_lr(args):
     _one_line_error(runner.invoke(app, args), "--lr: must be a positive number, got -1.0")
 
 
+@pytest.mark.parametrize("args, expected", [
+    (["--schedule", "step", "--gamma", "2"], "--gamma: must be in (0, 1], got 2.0"),
+    (["--schedule", "step", "--step-size", "0"], "--step-size: must be at least 1, got 0"),
+    (["--schedule", "inverse", "--decay", "nan"], "--decay: must be a finite number ≥ 0, got nan"),
+    (["--tol", "-1"], "--tol: must be a finite number ≥ 0, got -1.0"),
+])
+def test_schedule_options_are_checked_by_name_before_training(args, expected):
+    result = runner.invoke(app, ["train", "examples:xor", "--data", "xor", *args])
+    _one_line_error(result, expected)
+
+
 @pytest.mark.parametrize("command", ["derive", "generate", "check", "train", "bench"])
 def test_usage_line_shows_the_spec_metavar(command):
     result = runner.invoke(app, [command, "--help"])

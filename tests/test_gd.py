@@ -133,6 +133,25 @@ def test_cli_uses_bundled_start_point_and_at_file(tmp_path):
     assert result.exit_code == 0 and "from x = 4" in result.output and "0.25" in result.output
 
 
+def test_cli_numbers_iterates_from_one_as_the_seed_and_the_documents_do():
+    result = CliRunner().invoke(app, ["train", "examples:quadratic", "--steps", "3"])
+    assert result.exit_code == 0, result.output
+    rows = [line.split("│")[1:-1] for line in result.output.splitlines()
+            if line.startswith("│") and "x =" not in line]
+    # x⁽¹⁾ = 0 is the start; the last column is α‖∇L‖, the quantity compared with ε
+    assert [[cell.strip() for cell in row] for row in rows[:4]] == [
+        ["1", "0", "25", "1"], ["2", "1", "16", "0.8"], ["3", "1.8", "10.24", "0.64"],
+        ["4", "2.44", "6.5536", "0.512"]]
+    assert "α‖∇L‖" in result.output.split("learning rates")[0]
+
+
+def test_a_start_at_a_stationary_point_is_not_called_a_minimum():
+    saddle = sp.expression("x**2 - y**2", params=["x", "y"])
+    run = gd.descend(saddle, {"x": 0.0, "y": 0.0}, lr=0.1)
+    assert run.converged and run.steps == 0
+    assert "stopped at the start" in run.describe() and "saddle" in run.describe()
+
+
 def test_cli_refuses_data_for_an_expression():
     result = CliRunner().invoke(app, ["train", "examples:quadratic", "--data", "xor"])
     assert result.exit_code == 2 and "--data is for networks" in result.output

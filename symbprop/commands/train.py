@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Annotated
@@ -42,7 +43,8 @@ def command(
         help="constant | step (η·γ^⌊e/s⌋) | inverse (η/(1+k·e)) | exponential (η·e^(−k·e)).")
     ] = "constant",
     gamma: Annotated[float, typer.Option(help="step schedule: factor γ.")] = 0.5,
-    step_size: Annotated[int, typer.Option(help="step schedule: epochs per step s.")] = 10,
+    step_size: Annotated[int, typer.Option(callback=at_least(1),
+                                           help="step schedule: epochs per step s.")] = 10,
     decay: Annotated[float, typer.Option(help="inverse/exponential schedule: k.")] = 0.05,
     tol: Annotated[float | None, typer.Option(
         help="Stop when η‖∇L‖ ≤ tol (full training set, each epoch / step). Expressions: "
@@ -55,8 +57,8 @@ def command(
         help="Write the loss curve (or the descent plot) to a .png, .pdf or .svg file.")] = None,
     save: Annotated[str | None, typer.Option(help="Write the trained parameters (NPZ).")] = None,
     init: Annotated[Path | None, typer.Option(help="Start from saved parameters (NPZ).")] = None,
-    steps: Annotated[int, typer.Option(callback=at_least(0),
-                                       help="Expression: gradient-descent steps.")] = 50,
+    steps: Annotated[int, typer.Option(callback=at_least(0), help="Expression: at most this "
+                                       "many gradient-descent steps.")] = 100,
     at: Annotated[str | None, typer.Option(
         help="Expression: start point (values YAML or examples:NAME; default: the bundled "
              "values of an example, else 0).")] = None,
@@ -70,6 +72,7 @@ def command(
 
     for rate in lr or ():
         positive("--lr", rate)
+    _check_schedule_options(gamma, decay, tol)
     plot, save = _plot_path(plot), output_file(save, "--save", "params.npz")
     model = load(spec)
     if model.kind == "graph":
@@ -89,6 +92,15 @@ def command(
     rates = Schedule(schedule, lr[0] if lr else 0.1, gamma, step_size, decay)
     _train_network(model, data, features, target, test_fraction, seed, standardize, rates,
                    epochs, batch_size, tol, plot, save, init, strategy, progress)
+
+
+def _check_schedule_options(gamma: float, decay: float, tol: float | None) -> None:
+    """The checks of ``schedules.Schedule`` and ``check_tol``, with messages naming the option."""
+    if not 0 < gamma <= 1:
+        raise SymbpropError(f"--gamma: must be in (0, 1], got {gamma}")
+    for option, value in (("--decay", decay), ("--tol", tol)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise SymbpropError(f"{option}: must be a finite number ≥ 0, got {value}")
 
 
 def _plot_path(raw: str | None) -> Path | None:
@@ -196,7 +208,7 @@ def _iterates_table(run, head: int = 8, tail: int = 3) -> Table:
     for name in run.names:
         table.add_column(name, justify="right")
     table.add_column("L", justify="right")
-    table.add_column("‖∇L‖", justify="right")
+    table.add_column("α‖∇L‖", justify="right")
     count = len(run.values)
     shown = list(range(count)) if count <= head + tail + 1 else \
         [*range(head), None, *range(count - tail, count)]
@@ -204,8 +216,9 @@ def _iterates_table(run, head: int = 8, tail: int = 3) -> Table:
         if k is None:
             table.add_row("⋮", *["⋮"] * (len(run.names) + 2))
             continue
-        table.add_row(str(k), *(f"{v:.6g}" for v in run.iterates[k]), f"{run.values[k]:.6g}",
-                      f"{run.grad_norms[k]:.3g}")
+        alpha = run.rates[k] if k < run.steps else run.lr
+        table.add_row(str(k + 1), *(f"{v:.6g}" for v in run.iterates[k]), f"{run.values[k]:.6g}",
+                      f"{alpha * run.grad_norms[k]:.3g}")  # k + 1: x⁽¹⁾ is the start (seed 003)
     return table
 
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import sympy
 
+from ..gd import DEFAULT_STEPS as STEP_LIMIT
+from ..gd import DEFAULT_TOL as EPSILON
 from . import graph_tikz as tikz
 from . import numbers
 from .blocks import math, para, section, table
 from .notation import Chain, Gradient, Partial, Terms, vector
 
-EPSILON = 1e-3
-STEP_LIMIT = 100
 SHOWN_STEPS = 6
 
 
