@@ -68,6 +68,9 @@ def test_generate_command_and_its_check_flag(tmp_path):
     result = runner.invoke(app, ["generate", "examples:two_two_one", "-o", out, "--check",
                                  "--strategy", "looped"])
     assert result.exit_code == 1 and "differs" in result.output
+    spaced = tmp_path / "my kernels"
+    result = runner.invoke(app, ["generate", "examples:two_two_one", "-o", str(spaced), "--check"])
+    assert f"run: symbprop generate examples:two_two_one -o '{spaced}'" in result.output
     result = runner.invoke(app, ["generate", "examples:nope", "-o", out])
     assert result.exit_code == 2 and "no such example" in result.output
     result = runner.invoke(app, ["generate", "examples:two_two_one", "-o", out,

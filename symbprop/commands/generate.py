@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -27,8 +28,8 @@ def command(
             reason = "missing" if not path.exists() else "differs from a fresh generation"
             options = "".join(f" --{k} {v}" for k, v in (("strategy", strategy), ("dtype", dtype))
                               if v != {"strategy": "auto", "dtype": "float64"}[k])
-            typer.echo(f"stale: {path} ({reason}); run: symbprop generate {spec} -o {out}"
-                       f"{options}", err=True)
+            typer.echo(f"stale: {path} ({reason}); run: symbprop generate {shlex.quote(spec)} "
+                       f"-o {shlex.quote(str(out))}{options}", err=True)
             raise typer.Exit(1)
         typer.echo(f"up to date: {path}")
         return

@@ -101,7 +101,9 @@ def _four_equations(v: NetView, s) -> list:
         blocks += [para("BP2, the error of a hidden layer from the error of the next one:"),
                    math(lines)]
     blocks += [para("BP3 and BP4, the gradients of the biases and the weights:"),
-               math(_bp34(v, s)), items(_algorithm(v, s), numbered=True)]
+               math(_bp34(v, s)),
+               para("The backpropagation algorithm, the four equations in the order a program "
+                    "runs them:"), items(_algorithm(v, s), numbered=True)]
     return blocks
 
 
