@@ -15,7 +15,7 @@ from sympy import Heaviside, IndexedBase, Piecewise, Rational, symbols
 import symbprop as sp
 from symbprop import codegen
 from symbprop.atomic import write_text
-from symbprop.codegen.printer import NumbaPrinter
+from symbprop.codegen.printer import NumbaPrinter, assignment
 from symbprop.errors import SymbpropError
 from symbprop.functions import elu, gelu, leaky_relu, relu, sigmoid, softplus, swish
 
@@ -75,6 +75,35 @@ def test_printer_indexed_names_come_from_the_lowering():
 
 
 # ---------------------------------------------------------------- generated source
+
+
+def test_printer_orders_sums_naturally_added_terms_first():
+    W, a = IndexedBase("W"), IndexedBase("a")
+    total = sum(W[k] * a[k] for k in range(12))
+    printer = NumbaPrinter({"indexed": lambda e: f"{e.base}_{e.indices[0]}"})
+    text = printer.doprint(total)
+    assert text.index("W_2*a_2") < text.index("W_10*a_10") < text.index("W_11*a_11")
+    assert [printer.doprint(e) for e in (x - 5, 1 - x, y - x, 5 + x)] == [
+        "x - 5", "1 - x", "y - x", "x + 5"]
+
+
+def test_long_assignments_wrap_at_top_level_terms_only():
+    code = " + ".join(f"(w{k} if z{k} > 0.0 else 0.0)*x_{k}" for k in range(8)) + " - b"
+    text = assignment("z1_0", code, width=60)
+    lines = text.splitlines()
+    assert len(lines) > 1 and all(len(line) <= 60 for line in lines)
+    assert lines[0].startswith("z1_0 = (") and lines[-1].endswith(" - b)")
+    pad = " " * len("z1_0 = (")
+    assert all(line.startswith((pad + "+ ", pad + "- ")) for line in lines[1:])
+    assert " ".join(text.split()) == f"z1_0 = ({code})"  # the same code, only broken
+    assert assignment("t", "a + b") == "t = a + b"
+
+
+def test_generated_code_lines_fit_in_100_columns():
+    for path in sorted((REPO / "generated").glob("*/kernels.py")):
+        code = [line for line in path.read_text().splitlines()
+                if line.startswith("    ") and not line.lstrip().startswith(("#", '"'))]
+        assert max(len(line) for line in code) <= 100, path
 
 
 def test_source_has_header_layout_and_comments():

@@ -51,7 +51,7 @@ from numba import njit
 # by importlib without an entry in sys.modules, would then fail to load.  So the functions
 # below live under one name, fixed by this file's text, which is registered however the file
 # was imported.
-__name__ = "symbprop_kernels_nielsen_232_777a99a40532887e"
+__name__ = "symbprop_kernels_nielsen_232_88ac1026c9affc50"
 
 
 class _Namespace:
@@ -179,7 +179,7 @@ def loss(theta, X, Y):
         a2_0 = _sigmoid(z2_0)
         a2_1 = _sigmoid(z2_1)
         # cost: C = ½ Σ_j (y_j − a²_j)²
-        cost = (1/2)*(-a2_0 + y_0)**2 + (1/2)*(-a2_1 + y_1)**2
+        cost = (1/2)*(y_0 - a2_0)**2 + (1/2)*(y_1 - a2_1)**2
         total += cost
     return total / n
 
@@ -241,7 +241,7 @@ def loss_and_grad_into(theta, X, Y, grad):
         a2_0 = _sigmoid(z2_0)
         a2_1 = _sigmoid(z2_1)
         # cost: C = ½ Σ_j (y_j − a²_j)²
-        cost = (1/2)*(-a2_0 + y_0)**2 + (1/2)*(-a2_1 + y_1)**2
+        cost = (1/2)*(y_0 - a2_0)**2 + (1/2)*(y_1 - a2_1)**2
         total += cost
         # δ² = ∂C/∂a² ⊙ σ'(z²)   from  C = ½ Σ_j (y_j − a²_j)²,  a² = σ(z²)
         d2_0 = (1 - a2_0)*(a2_0 - y_0)*a2_0

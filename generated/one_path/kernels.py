@@ -51,7 +51,7 @@ from numba import njit
 # by importlib without an entry in sys.modules, would then fail to load.  So the functions
 # below live under one name, fixed by this file's text, which is registered however the file
 # was imported.
-__name__ = "symbprop_kernels_one_path_94e5046af1d17d92"
+__name__ = "symbprop_kernels_one_path_c16f38729402aef4"
 
 
 class _Namespace:
@@ -128,7 +128,7 @@ def loss(theta, X, Y):
         z2_0 = W2_0_0*a1_0 + b2_0
         a2_0 = z2_0
         # cost: C = ½ Σ_j (y_j − a²_j)²
-        cost = (1/2)*(-a2_0 + y_0)**2
+        cost = (1/2)*(y_0 - a2_0)**2
         total += cost
     return total / n
 
@@ -156,7 +156,7 @@ def loss_and_grad_into(theta, X, Y, grad):
         z2_0 = W2_0_0*a1_0 + b2_0
         a2_0 = z2_0
         # cost: C = ½ Σ_j (y_j − a²_j)²
-        cost = (1/2)*(-a2_0 + y_0)**2
+        cost = (1/2)*(y_0 - a2_0)**2
         total += cost
         # δ² = ∂C/∂a²   from  C = ½ Σ_j (y_j − a²_j)²,  a² = z²
         d2_0 = a2_0 - y_0

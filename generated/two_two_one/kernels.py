@@ -51,7 +51,7 @@ from numba import njit
 # by importlib without an entry in sys.modules, would then fail to load.  So the functions
 # below live under one name, fixed by this file's text, which is registered however the file
 # was imported.
-__name__ = "symbprop_kernels_two_two_one_31f5439892a0e1d9"
+__name__ = "symbprop_kernels_two_two_one_d0b257ebba581ceb"
 
 
 class _Namespace:
@@ -153,7 +153,7 @@ def loss(theta, X, Y):
         z2_0 = W2_0_0*a1_0 + W2_0_1*a1_1 + b2_0
         a2_0 = z2_0
         # cost: C = ½ Σ_j (y_j − a²_j)²
-        cost = (1/2)*(-a2_0 + y_0)**2
+        cost = (1/2)*(y_0 - a2_0)**2
         total += cost
     return total / n
 
@@ -194,7 +194,7 @@ def loss_and_grad_into(theta, X, Y, grad):
         z2_0 = W2_0_0*a1_0 + W2_0_1*a1_1 + b2_0
         a2_0 = z2_0
         # cost: C = ½ Σ_j (y_j − a²_j)²
-        cost = (1/2)*(-a2_0 + y_0)**2
+        cost = (1/2)*(y_0 - a2_0)**2
         total += cost
         # δ² = ∂C/∂a²   from  C = ½ Σ_j (y_j − a²_j)²,  a² = z²
         d2_0 = a2_0 - y_0

@@ -14,7 +14,7 @@ import keyword
 
 import sympy
 
-from .printer import NumbaPrinter
+from .printer import NumbaPrinter, assignment
 
 RESERVED = {
     "theta", "grad", "lr", "epochs", "epoch", "history", "value", "new", "p", "np", "math",
@@ -46,16 +46,16 @@ def graph_context(d) -> dict:
     rename = {n: _safe(n) for n in names if _safe(n) != n}
     printer = NumbaPrinter({"symbols": rename})
     params = [sympy.Symbol(p) for p in d.params]
-    forward = [f"{printer.doprint(e.out)} = {printer.doprint(e.expr)}" for e in d.program.eqns]
+    forward = [assignment(printer.doprint(e.out), printer.doprint(e.expr)) for e in d.program.eqns]
     backward = []
     for adjoint in d.adjoints.values():
         if adjoint.symbol is None:
             continue
         backward.append(_comment(d, adjoint.variable.name, adjoint.variable))
-        backward.append(f"{printer.doprint(adjoint.symbol)} = {printer.doprint(adjoint.expr)}")
+        backward.append(assignment(printer.doprint(adjoint.symbol), printer.doprint(adjoint.expr)))
     for number, param in enumerate(params):
         backward.append(_comment(d, param.name, param))
-        backward.append(f"grad[{number}] = {printer.doprint(d.adjoints[param].expr)}")
+        backward.append(assignment(f"grad[{number}]", printer.doprint(d.adjoints[param].expr)))
     return {
         "load_params": [f"{printer.doprint(p)} = theta[{n}]" for n, p in enumerate(params)],
         "forward": forward,

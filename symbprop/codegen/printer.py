@@ -9,18 +9,36 @@ A ``PythonCodePrinter`` subclass with a handful of ``_print_X`` overrides, no st
 * ``Heaviside(x, h0)`` prints as a conditional expression with the value ``h0`` at 0, so
   relu'(0) = step(0) = 0; ``Piecewise`` prints as nested conditional expressions, so exactly
   one branch is evaluated (no NaN from the branch not taken) and a missing default is NaN;
+* the terms of a sum print in natural order of their text (``W2_0_2*a1_2`` before
+  ``W2_0_10*a1_10``), where SymPy's own order compares names as strings;
 * ``Indexed`` elements (``z1[0]``, ``W1[j, k]``) print through the ``indexed`` setting, a
   function ``Indexed -> str`` chosen by the lowering (``z1_0`` when unrolled, ``Z1[j, i]`` when
   looped); ``symbols`` renames plain symbols (graph variables that shadow module names).
+
+``assignment(target, code)`` makes the line ``target = code``, wrapped at the sum's top-level
+``+``/``-`` inside parentheses when it is longer than ``LINE_WIDTH``.
 """
 
 from __future__ import annotations
+
+import re
 
 import sympy
 from sympy.printing.precedence import precedence
 from sympy.printing.pycode import PythonCodePrinter
 
 from ..functions import elu, gelu, leaky_relu, relu, sigmoid, softplus, swish
+
+
+#: Longest generated line of code before indentation (the templates indent by up to 8).
+LINE_WIDTH = 90
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _natural_key(text: str) -> tuple:
+    """``"W2_0_10*a1_10"`` -> ``("W", 2, "_", 0, "_", 10, "*a", 1, "_", 10, "")``."""
+    parts = _DIGITS.split(text)
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
 
 
 def _default_indexed(expr: sympy.Indexed) -> str:
@@ -41,6 +59,17 @@ class NumbaPrinter(PythonCodePrinter):
     def __init__(self, settings: dict | None = None) -> None:
         super().__init__(settings or {})
         self.helpers: set[str] = set()
+
+    def _as_ordered_terms(self, expr, order=None):
+        if not isinstance(expr, sympy.Add):
+            return super()._as_ordered_terms(expr, order)
+        return sorted(expr.args, key=self._term_key)
+
+    def _term_key(self, term: sympy.Expr) -> tuple:
+        """Added terms before subtracted ones (``1 - a``, ``x - 5``, ``a - y``), numbers last
+        within each, then the natural order of the text."""
+        text = self._print(term)
+        return text.startswith("-"), bool(term.is_Number), _natural_key(text.lstrip("-"))
 
     # ---------------------------------------------------------------- names
 
@@ -118,3 +147,37 @@ class NumbaPrinter(PythonCodePrinter):
 def numba_code(expr: sympy.Expr, printer: NumbaPrinter | None = None, **settings) -> str:
     """``expr`` printed by ``printer`` (or a fresh ``NumbaPrinter(settings)``)."""
     return (printer or NumbaPrinter(settings)).doprint(expr)
+
+
+def assignment(target: str, code: str, op: str = "=", width: int = LINE_WIDTH) -> str:
+    """``target op code``; above ``width`` characters, the sum is wrapped in parentheses and
+    broken before a top-level ``+`` or ``-``, continuation lines aligned after the ``(``."""
+    line = f"{target} {op} {code}"
+    terms = _top_level_terms(code)
+    if len(line) <= width or len(terms) < 2:
+        return line
+    head = f"{target} {op} ("
+    pad = " " * len(head)
+    lines, current = [], head + terms[0]
+    for term in terms[1:]:
+        if len(current) + len(term) > width:
+            lines.append(current)
+            current = pad + term.lstrip()
+        else:
+            current += term
+    return "\n".join([*lines, current + ")"])
+
+
+def _top_level_terms(code: str) -> list[str]:
+    """``code`` cut before each `` + `` and `` - `` outside parentheses and brackets (the cut
+    keeps its leading space, so the pieces join back to ``code``)."""
+    pieces, depth, start = [], 0, 0
+    for position, char in enumerate(code):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif depth == 0 and code.startswith((" + ", " - "), position):
+            pieces.append(code[start:position])
+            start = position
+    return [*pieces, code[start:]]

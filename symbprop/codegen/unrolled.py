@@ -31,7 +31,7 @@ from .plan import (
     lse_symbol,
     stable_loss,
 )
-from .printer import NumbaPrinter
+from .printer import NumbaPrinter, assignment
 
 #: The names of the generated code, for the module docstring.
 NAMING = (
@@ -58,7 +58,7 @@ class _Emitter:
         self.printer = printer
 
     def assign(self, target: str, expr: sympy.Expr, op: str = "=") -> str:
-        return f"{target} {op} {self.printer.doprint(expr)}"
+        return assignment(target, self.printer.doprint(expr), op)
 
     def block(self, targets: list[str], exprs: list[sympy.Expr], prefix: str) -> list[str]:
         """``target = expr`` for each pair, after common subexpression elimination."""
@@ -90,7 +90,7 @@ def _softmax_lines(layer: LayerPlan) -> list[str]:
     zs = [f"z{number}_{j}" for j in range(n)]
     lines = [f"m{number} = max({', '.join(zs)})" if n > 1 else f"m{number} = {zs[0]}"]
     lines += [f"e{number}_{j} = math.exp({z} - m{number})" for j, z in enumerate(zs)]
-    lines.append(f"s{number} = {' + '.join(f'e{number}_{j}' for j in range(n))}")
+    lines.append(assignment(f"s{number}", " + ".join(f"e{number}_{j}" for j in range(n))))
     lines += [f"a{number}_{j} = e{number}_{j} / s{number}" for j in range(n)]
     lines.append(f"{lse_symbol(number)} = m{number} + math.log(s{number})")
     return lines
