@@ -27,7 +27,7 @@ from typing import NoReturn
 import sympy
 
 from symbprop.errors import FormulaError
-from symbprop.functions import relu, sigmoid, softplus
+from symbprop.functions import absolute, relu, sigmoid, softplus
 
 #: name -> (SymPy callable, number of arguments), in the order the docs list them.
 FUNCTIONS = {
@@ -40,7 +40,7 @@ FUNCTIONS = {
     "sigmoid": (sigmoid, "1"),
     "relu": (relu, "1"),
     "softplus": (softplus, "1"),
-    "abs": (sympy.Abs, "1"),
+    "abs": (absolute, "1"),
     "erf": (sympy.erf, "1"),
     "max": (sympy.Max, "2 to 8"),
     "min": (sympy.Min, "2 to 8"),

@@ -162,6 +162,38 @@ class gelu(_Activation):
         return (1 + erf(x / sqrt(2))) / 2 + x * exp(-(x**2) / 2) / sqrt(2 * pi)
 
 
+class absolute(_Activation):
+    """|x| for real x; derivative sign(x), 0 at the kink (a subgradient, as relu'(0) = 0).
+
+    The formula parser's ``abs``: ``sympy.Abs`` assumes complex symbols, so it rewrites
+    ``Abs(exp(y))`` to ``exp(re(y))`` and differentiates into re/im parts, which no rule and no
+    kernel can use.  It prints as |x| in documents and ``abs(x)`` in code."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return abs(x)
+        return None
+
+    def fdiff(self, argindex=1):
+        return sympy.sign(self.args[0])
+
+    def _latex(self, printer, exp=None):
+        tex = rf"\left\lvert {printer._print(self.args[0])} \right\rvert"  # no "|" (Markdown)
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
+
+    def _symbprop_text(self, printer):
+        return f"|{printer._print(self.args[0])}|"
+
+    def _numbacode(self, printer):
+        return f"abs({printer._print(self.args[0])})"
+
+    def _sympystr(self, printer):
+        return f"abs({printer._print(self.args[0])})"
+
+
 #: Each class written with elementary functions only; the oracle for the ``fdiff`` tests.
 DEFINITIONS = {
     sigmoid: lambda x: 1 / (1 + exp(-x)),
@@ -171,6 +203,7 @@ DEFINITIONS = {
     elu: lambda x, alpha: Piecewise((x, x > 0), (alpha * (exp(x) - 1), True)),
     swish: lambda x: x / (1 + exp(-x)),
     gelu: lambda x: x / 2 * (1 + erf(x / sqrt(2))),
+    absolute: sympy.Abs,
 }
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from symbprop import formula
 from symbprop.errors import FormulaError, SpecError
 from symbprop.formula import CONSTANTS, FUNCTIONS, formula_names, parse_formula
-from symbprop.functions import relu, sigmoid, softplus
+from symbprop.functions import absolute, relu, sigmoid, softplus
 
 a, q, x, y, z = sympy.symbols("a q x y z")
 VARS = {"a": a, "q": q, "x": x, "y": y, "z": z}
@@ -115,7 +115,7 @@ EXPECTED_FUNCTIONS = {
     "sigmoid": sigmoid(x),
     "relu": relu(x),
     "softplus": softplus(x),
-    "abs": sympy.Abs(x),
+    "abs": absolute(x),
     "erf": sympy.erf(x),
 }
 
