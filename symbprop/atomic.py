@@ -1,12 +1,16 @@
 """Atomic file output: write to a temporary file in the same folder, then rename over the target.
 
 A reader never sees a half-written file, and a failed write leaves the old file as it was.
+A symbolic link is followed: the file it points to is replaced, the link stays.  A target that
+exists and is not a regular file (``/dev/null``, ``/dev/stdout``, a named pipe) is written to
+directly, as any tool would: renaming over it would replace the device or pipe with a file.
 Problems (folder cannot be created, not writable) raise ``SymbpropError`` naming the path.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -14,8 +18,14 @@ from .errors import SymbpropError
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (creating parent folders); returns the path."""
-    path = Path(path)
+    """Write ``data`` to ``path`` atomically (creating parent folders); returns the path as
+    given (see the module docstring for links, devices and pipes)."""
+    given = Path(path)
+    existing = _status(given)  # of what a link points to
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        return _write_in_place(given, data)
+    path = given.resolve() if given.is_symlink() else given
+    mode = stat.S_IMODE(existing.st_mode) if existing is not None else 0o644
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -27,7 +37,7 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except OSError as err:
         Path(temporary).unlink(missing_ok=True)
@@ -35,7 +45,25 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return path
+    return given
+
+
+def _status(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+def _write_in_place(given: Path, data: bytes) -> Path:
+    if given.is_dir():
+        raise SymbpropError(f"{given}: cannot write (is a directory)")
+    try:
+        with open(given, "wb") as stream:
+            stream.write(data)
+    except OSError as err:
+        raise SymbpropError(f"{given}: cannot write ({err.strerror or err})") from None
+    return given
 
 
 def write_text(path: str | Path, text: str) -> Path:
