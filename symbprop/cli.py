@@ -107,6 +107,10 @@ def user_errors(function):
         except SymbpropError as err:
             print(f"symbprop: error: {err}", file=sys.stderr)
             raise typer.Exit(2) from None
+        except MemoryError:  # a size far beyond the machine: a message, not a traceback
+            print("symbprop: error: not enough memory for this input (a size, --batch or "
+                  "--epochs far too large?)", file=sys.stderr)
+            raise typer.Exit(2) from None
 
     return wrapper
 

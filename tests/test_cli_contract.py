@@ -36,6 +36,8 @@ def _one_line_error(result, *expected: str) -> str:
     (["train", "examples:xor", "--lr", "abc"], "--lr: "),
     (["train", "examples:xor", "--batch-size", "0"], "--batch-size: must be at least 1"),
     (["train", "examples:quadratic", "--steps", "-2"], "--steps: must be at least 0"),
+    (["check", "examples:quadratic", "--seed", "-1"], f"--seed: must be from 0 to {2**63 - 1}, got -1"),
+    (["train", "examples:xor", "--seed", str(2**64)], "--seed: must be from 0 to"),
     (["derive", "examples:xor", "--bogus"], "--bogus"),
     (["nope"], "nope"),
     (["derive"], "SPEC"),
@@ -68,6 +70,37 @@ def test_a_negative_learning_rate_names_lr(args):
 def test_schedule_options_are_checked_by_name_before_training(args, expected):
     result = runner.invoke(app, ["train", "examples:xor", "--data", "xor", *args])
     _one_line_error(result, expected)
+
+
+@pytest.mark.parametrize("option", ["--strategy", "--dtype"])
+def test_generate_check_with_a_bad_option_is_a_usage_error_not_stale(tmp_path, option):
+    result = runner.invoke(app, ["generate", "examples:xor", "-o", str(tmp_path), "--check",
+                                 option, "bogus"])
+    _one_line_error(result, "unknown 'bogus'")
+
+
+def test_train_refuses_expression_options_for_a_network():
+    result = runner.invoke(app, ["train", "examples:xor", "--data", "xor", "--steps", "3"])
+    _one_line_error(result, "--steps is for gradient descent on an expression")
+
+
+def test_a_suffix_that_means_another_format_is_refused(tmp_path):
+    result = runner.invoke(app, ["derive", "examples:staged", "--format", "txt", "-o",
+                                 str(tmp_path / "notes.pdf")])
+    _one_line_error(result, "the suffix means pdf but --format is txt")
+    assert list(tmp_path.iterdir()) == []
+    result = runner.invoke(app, ["derive", "examples:staged", "--format", "txt", "-o",
+                                 str(tmp_path / "notes.text")])
+    assert result.exit_code == 0 and (tmp_path / "notes.text").read_text().startswith("Back")
+
+
+def test_memory_errors_are_one_line(monkeypatch):
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr("symbprop.commands.bench.bench", exhausted)
+    result = runner.invoke(app, ["bench", "examples:xor", "--no-peers"])
+    _one_line_error(result, "not enough memory")
 
 
 @pytest.mark.parametrize("command", ["derive", "generate", "check", "train", "bench"])

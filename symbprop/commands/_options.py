@@ -2,6 +2,8 @@
 
 * ``at_least(n)``: a Typer callback; a value (or each value of a repeated option) below ``n`` is
   a usage error "``--batch: must be at least 1, got -3``" (exit 2, see ``symbprop.cli``).
+  ``SEED``: the callback of every ``--seed``, 0 to 2⁶³ − 1 (what the generated ``train`` and
+  NumPy's generators take).
 * ``positive(option, value)``: a finite number > 0, else ``SymbpropError`` naming ``option``.
 * ``output_file(raw, option, example, suffixes)``: the path of one output file (derive -o,
   train --plot, train --save).  Refused, with ``SymbpropError``: a folder (an existing one, or a
@@ -20,16 +22,25 @@ import typer
 from ..errors import SymbpropError
 
 
-def at_least(minimum: int):
-    """A Typer option callback refusing values below ``minimum`` (one value or a list)."""
+def at_least(minimum: int, maximum: int | None = None):
+    """A Typer option callback refusing values below ``minimum`` (one value or a list), and
+    above ``maximum`` when it is given."""
 
     def callback(value):
         for item in value if isinstance(value, (list, tuple)) else [value]:
-            if item is not None and item < minimum:
+            if item is None:
+                continue
+            if maximum is not None and not minimum <= item <= maximum:
+                raise typer.BadParameter(f"must be from {minimum} to {maximum}, got {item}")
+            if item < minimum:
                 raise typer.BadParameter(f"must be at least {minimum}, got {item}")
         return value
 
     return callback
+
+
+#: The callback of ``--seed``.
+SEED = at_least(0, 2**63 - 1)
 
 
 def positive(option: str, value: float) -> float:

@@ -9,7 +9,7 @@ import typer
 from ..errors import SymbpropError
 from ..spec import load
 from ._console import out
-from ._options import at_least
+from ._options import SEED, at_least
 
 
 def command(
@@ -21,7 +21,7 @@ def command(
     strategy: Annotated[str, typer.Option(help="auto (every lowering that applies), "
                                           "unrolled or looped.")] = "auto",
     float32: Annotated[bool, typer.Option("--float32", help="Also check float32 kernels.")] = False,
-    seed: Annotated[int, typer.Option(help="Seed of the random points.")] = 0,
+    seed: Annotated[int, typer.Option(callback=SEED, help="Seed of the random points.")] = 0,
 ) -> None:
     """Cross-check symbolic, compiled and finite-difference gradients; exit 1 on disagreement."""
     from ..crosscheck import TOLERANCES, check  # Numba: only when the command runs

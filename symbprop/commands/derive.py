@@ -85,8 +85,9 @@ def _format_and_output(fmt: str | None, raw: str | None) -> tuple[str, Path | No
     """The document format and the checked output path, before any work.
 
     ``--format`` is one of ``render.FORMATS`` in any case; without it the format follows the -o
-    suffix (any case), which must then be one of ``SUFFIXES``, and is tex on stdout.  -o must
-    name a file (not a folder) that can be written."""
+    suffix (any case), which must then be one of ``SUFFIXES``, and is tex on stdout; with it, a
+    suffix of ``SUFFIXES`` that means another format is an error (-o notes.pdf --format txt),
+    any other suffix is allowed.  -o must name a file (not a folder) that can be written."""
     from ..render import FORMATS
 
     if fmt is not None and fmt.lower() not in FORMATS:
@@ -95,8 +96,12 @@ def _format_and_output(fmt: str | None, raw: str | None) -> tuple[str, Path | No
     suffixes = None if fmt is not None else tuple(SUFFIXES)
     output = output_file(raw, "-o", f"derivation.{fmt or 'pdf'}", suffixes,
                          hint=" (or give --format)")
+    implied = SUFFIXES.get(output.suffix.lower()) if output is not None else None
+    if fmt is not None and implied not in (None, fmt):
+        raise SymbpropError(f"-o {raw}: the suffix means {implied} but --format is {fmt}; "
+                            "make them agree or leave one out")
     if fmt is None:
-        fmt = SUFFIXES[output.suffix.lower()] if output is not None else "tex"
+        fmt = implied or "tex"
     if fmt == "pdf" and output is None:
         raise SymbpropError("--format pdf writes a binary file: give -o FILE.pdf")
     return fmt, output

@@ -22,6 +22,8 @@ def command(
 ) -> None:
     """Write the Numba kernel module OUT/<name>/kernels.py for SPEC."""
     model = load(spec)
+    codegen.resolve_strategy(model, strategy)  # bad options are errors (exit 2), not "stale"
+    codegen.check_dtype(dtype)
     path = codegen.module_path(model, out)
     if check:
         if codegen.is_stale(model, out, strategy, dtype):

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ..errors import SymbpropError
 from ._console import out
-from ._options import at_least, output_file, positive
+from ._options import SEED, at_least, output_file, positive
 
 DATA_HELP = "CSV (header row) or NPZ file, or a bundled data set: xor, iris, digits."
 LR_HELP = ("Learning rate η (default 0.1, or the values file's lr); for an expression give it "
@@ -37,8 +37,8 @@ def command(
     lr: Annotated[list[float] | None, typer.Option("--lr", help=LR_HELP)] = None,
     batch_size: Annotated[int, typer.Option(callback=at_least(1), help="Mini-batch size.")
     ] = 32,
-    seed: Annotated[int, typer.Option(help="Seed for the initial weights, shuffling and the "
-                                           "held-out split.")] = 0,
+    seed: Annotated[int, typer.Option(callback=SEED, help="Seed for the initial weights, "
+                                      "shuffling and the held-out split.")] = 0,
     schedule: Annotated[str, typer.Option(
         help="constant | step (η·γ^⌊e/s⌋) | inverse (η/(1+k·e)) | exponential (η·e^(−k·e)).")
     ] = "constant",
@@ -57,8 +57,9 @@ def command(
         help="Write the loss curve (or the descent plot) to a .png, .pdf or .svg file.")] = None,
     save: Annotated[str | None, typer.Option(help="Write the trained parameters (NPZ).")] = None,
     init: Annotated[Path | None, typer.Option(help="Start from saved parameters (NPZ).")] = None,
-    steps: Annotated[int, typer.Option(callback=at_least(0), help="Expression: at most this "
-                                       "many gradient-descent steps.")] = 100,
+    steps: Annotated[int | None, typer.Option(callback=at_least(0), help="Expression: at most "
+                                              "this many gradient-descent steps (default 100).")
+                     ] = None,
     at: Annotated[str | None, typer.Option(
         help="Expression: start point (values YAML or examples:NAME; default: the bundled "
              "values of an example, else 0).")] = None,
@@ -84,6 +85,11 @@ def command(
     if data is None:
         raise SymbpropError(f"{spec}: --data is required to train a network "
                             "(a CSV or NPZ file, or xor, iris, digits)")
+    for option, value in (("--at", at), ("--steps", steps)):
+        if value is not None:
+            raise SymbpropError(f"{option} is for gradient descent on an expression; a network "
+                                "trains on --data for --epochs (start from saved parameters "
+                                "with --init)")
     if lr is not None and len(lr) > 1:
         raise SymbpropError("--lr: give one learning rate to train a network (several are for "
                             "comparing rates on an expression)")
@@ -172,6 +178,7 @@ def _descend(model, spec, lrs, steps, tol, at, plot) -> None:
     start, default_lr = _start(model, spec, at)
     objective = gd.Objective(model)
     rates = list(lrs) if lrs else [default_lr]
+    steps = gd.DEFAULT_STEPS if steps is None else steps
     tol = gd.DEFAULT_TOL if tol is None else tol
     runs = gd.compare(objective, start, rates, steps, tol)
     console = out()
