@@ -288,3 +288,27 @@ def test_cli_output_is_not_wrapped_when_not_a_terminal():
     bar = [line for line in lines if line.startswith("epoch 2/2")]  # drawn once, whole
     assert len(bar) == 1
     assert re.search(r"loss \S+  acc \S+%  test \S+%  η 0.19 \d:\d\d:\d\d \d:\d\d:\d\d$", bar[0])
+
+
+def _readme_permutation(n: int, seed: int, epoch: int) -> list[int]:
+    """The shuffle as the README states it, in Python integers: the oracle for the kernels'."""
+    mask, golden = 2**64 - 1, 0x9E3779B97F4A7C15
+    state = (seed * golden & mask) ^ (epoch * 0xD1B54A32D192ED03 & mask)
+    order = list(range(n))
+    for p in range(n - 1, 0, -1):
+        state = (state + golden) & mask
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        z ^= z >> 31
+        q = z % (p + 1)
+        order[p], order[q] = order[q], order[p]
+    return order
+
+
+@pytest.mark.parametrize("seed, epoch", [(0, 0), (1, 7), (2**63 - 1, 12345)])
+def test_the_shuffle_is_the_one_the_readme_states(xor, seed, epoch):
+    _, kernels = xor
+    order = np.empty(37, np.int64)
+    kernels.module._permutation(order, seed, epoch)
+    assert order.tolist() == _readme_permutation(37, seed, epoch)
