@@ -45,20 +45,21 @@ def test_a_device_is_written_to_not_replaced():
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
 
 
-def test_a_named_pipe_is_written_to_not_replaced(tmp_path):
-    pipe = tmp_path / "pipe"
-    os.mkfifo(pipe)
+def _written_through(pipe, target) -> list[str]:
+    """What a reader of ``pipe`` receives while ``write_text(target, ...)`` runs."""
     received = []
     reader = threading.Thread(target=lambda: received.append(pipe.read_text()))
     reader.start()
-    write_text(pipe, "through the pipe")
+    write_text(target, "through the pipe")
     reader.join(timeout=10)
-    assert received == ["through the pipe"] and stat.S_ISFIFO(pipe.stat().st_mode)
+    return received
 
 
-def test_a_directory_is_refused(tmp_path):
-    with pytest.raises(SymbpropError, match="is a directory"):
-        write_text(tmp_path, "x")
+def test_a_named_pipe_is_written_to_not_replaced(tmp_path):
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    assert _written_through(pipe, pipe) == ["through the pipe"]
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
 
 
 def test_a_link_to_a_pipe_like_dev_stdout_writes_into_the_pipe(tmp_path):
@@ -66,9 +67,10 @@ def test_a_link_to_a_pipe_like_dev_stdout_writes_into_the_pipe(tmp_path):
     os.mkfifo(pipe)
     link = tmp_path / "stdout"
     link.symlink_to(pipe)
-    received = []
-    reader = threading.Thread(target=lambda: received.append(pipe.read_text()))
-    reader.start()
-    write_text(link, "to the reader")
-    reader.join(timeout=10)
-    assert received == ["to the reader"] and link.is_symlink()
+    assert _written_through(pipe, link) == ["through the pipe"] and link.is_symlink()
+
+
+def test_a_directory_is_refused(tmp_path):
+    with pytest.raises(SymbpropError, match="is a directory"):
+        write_text(tmp_path, "x")
+
