@@ -8,10 +8,14 @@ into the scalar form, so every number in a document is the derivation's own.  It
      "per_sample": [...], "step": {"lr": η, "params": θ − η∇L, "loss": L after the step}}
 
 For a batch, L and ∇L are reduced as the model says (mean or sum); ``forward``/``delta`` hold one
-row per sample (a single sample given as ``x``/``y`` gives flat lists).
+row per sample (a single sample given as ``x``/``y`` gives flat lists).  The point must lie inside
+the domains of the model's functions; the step need not: where θ − η∇L leaves them (or overflows
+the floats), the step's ``loss`` is ``None``.
 """
 
 from __future__ import annotations
+
+import math
 
 import sympy
 
@@ -58,9 +62,18 @@ def _float(value: float) -> sympy.Float:
 def _graph(d, vals: Values) -> dict:
     result = _graph_point(d, vals.params)
     new = {p: v - vals.lr * result["grad"][p] for p, v in vals.params.items()}
-    after = _graph_point(d, new, gradients=False)
-    result["step"] = {"lr": vals.lr, "params": new, "loss": after["loss"]}
+    after = _outside_is_none(lambda: _graph_point(d, new, gradients=False)["loss"])
+    result["step"] = {"lr": vals.lr, "params": new, "loss": after}
     return result
+
+
+def _outside_is_none(loss) -> float | None:
+    """``loss()``, or None where it has no finite real value (a step out of the domain)."""
+    try:
+        value = loss()
+    except DomainError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _graph_point(d, params: dict, gradients: bool = True) -> dict:
@@ -91,9 +104,9 @@ def _network(d, vals: Values) -> dict:
     loss = scale * sum(s["loss"] for s in samples)
     grad = {p: scale * sum(s["grad"][p] for s in samples) for p in d.params}
     new = _step(d, vals.params, grad, vals.lr)
-    after = [
+    after = _outside_is_none(lambda: scale * sum(
         _sample(d, new, x, y, gradients=False)["loss"] for x, y in zip(vals.X, vals.Y, strict=True)
-    ]
+    ))
     pick = (lambda key: [s[key] for s in samples]) if vals.batch else (lambda key: samples[0][key])
     return {
         "loss": loss,
@@ -101,7 +114,7 @@ def _network(d, vals: Values) -> dict:
         "forward": _transpose(pick("forward"), vals.batch),
         "delta": _transpose(pick("delta"), vals.batch),
         "per_sample": [s["loss"] for s in samples],
-        "step": {"lr": vals.lr, "params": new, "loss": scale * sum(after)},
+        "step": {"lr": vals.lr, "params": new, "loss": after},
     }
 
 

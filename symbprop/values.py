@@ -3,7 +3,9 @@
 Network: ``x`` (one sample: a vector, or a number when n_0 = 1) or ``X`` (a batch: a matrix, or a
 vector when n_0 = 1); likewise ``y``/``Y`` for the targets; ``params`` {W1: matrix, b1: vector, or
 a number for a shared bias}; optional ``lr`` (default 0.1).  Graph: {variable: number} plus
-optional ``lr``.  Every problem raises ``ValuesError`` naming the file, the field and what fits.
+optional ``lr`` and ``upstream`` (the gradient ∂L/∂out arriving at the output from a loss L
+beyond the graph, as in seed 003's example; documents state the gradients it gives).  Every
+problem raises ``ValuesError`` naming the file, the field and what fits.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class Values:
     lr: float = DEFAULT_LR
     batch: bool = False  # X/Y given (a batch) rather than x/y (one sample)
     source: str | None = None  # the file they were read from, for messages
+    upstream: float | None = None  # a graph's ∂L/∂out from a loss beyond it, if given
 
 
 def load_values(model: Network | Graph, values: str | Path | dict) -> Values:
@@ -93,18 +96,20 @@ class _Checker:
 
 
 def _graph_values(graph: Graph, values: dict, check: _Checker) -> Values:
-    allowed = set(graph.params) | {"lr"}
+    allowed = set(graph.params) | {"lr", "upstream"}
     unknown = [k for k in values if k not in allowed]
     if unknown:
         raise check.error(
-            str(unknown[0]), f"unknown variable; allowed: {', '.join(graph.params)}, lr"
+            str(unknown[0]), f"unknown variable; allowed: {', '.join(graph.params)}, lr, upstream"
         )
     missing = [p for p in graph.params if p not in values]
     if missing:
         raise check.error(None, f"missing values for {', '.join(missing)}")
     params = {p: check.number(values[p], p) for p in graph.params}
     lr = check.number(values.get("lr", DEFAULT_LR), "lr")
-    return Values(params=params, lr=lr, source=check.source)
+    given = "upstream" in values and "upstream" not in graph.params  # a variable may be so named
+    upstream = check.number(values["upstream"], "upstream") if given else None
+    return Values(params=params, lr=lr, source=check.source, upstream=upstream)
 
 
 def _network_values(net: Network, values: dict, check: _Checker) -> Values:

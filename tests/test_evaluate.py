@@ -130,3 +130,18 @@ def test_point_outside_the_domain_names_the_file(tmp_path, expression, x, messag
         derivation.evaluate(path)
     assert str(caught.value).startswith(f"{path}: {message}")
     assert isinstance(caught.value, SymbpropError)  # the CLI: one line, exit 2
+
+
+def test_a_step_out_of_the_domain_has_no_loss_instead_of_raising():
+    d = sp.derive(sp.expression("log(x)", params=["x"]))
+    step = d.evaluate({"x": 0.5, "lr": 1.0})["step"]  # x − 1·2 = −1.5
+    assert step["params"] == {"x": -1.5} and step["loss"] is None
+    assert d.evaluate({"x": 0.5, "lr": 0.1})["step"]["loss"] == pytest.approx(math.log(0.3))
+
+
+def test_graph_values_may_give_an_upstream_gradient():
+    model = sp.load("examples:one_node")
+    assert load_values(model, "examples:one_node").upstream == 2
+    assert load_values(sp.load("examples:staged"), "examples:staged").upstream is None
+    with pytest.raises(ValuesError, match="upstream: must be a number"):
+        load_values(model, {"w": 1, "x": 2, "v": 3, "y": 4, "u": 2, "upstream": "two"})

@@ -13,8 +13,10 @@ from symbprop.render.notation import (
     Chain,
     Elementwise,
     Gradient,
+    Mean,
     More,
     Partial,
+    Slope,
     Terms,
     matrix,
     vector,
@@ -162,7 +164,7 @@ def test_transpose_of_the_input():
 
 def test_hadamard_product_is_odot():
     expr = HadamardProduct(Transpose(matrix("W2", 2, 3)) * vector("delta2", 2),
-                           Elementwise("sigma_prime", vector("z1", 3)))
+                           Elementwise("sigmoid_prime", vector("z1", 3)))
     assert latex(expr) == \
         r"\left(\left(W^{2}\right)^{\mathsf{T}} \delta^{2}\right) \odot \sigma'\left(z^{1}\right)"
 
@@ -221,7 +223,7 @@ def test_text_boxed_chain():
 
 def test_text_transpose_and_hadamard():
     expr = HadamardProduct(Transpose(matrix("W2", 2, 3)) * vector("delta2", 2),
-                           Elementwise("sigma_prime", vector("z1", 3)))
+                           Elementwise("sigmoid_prime", vector("z1", 3)))
     assert text(expr) == "((W²)ᵀ·δ²) ⊙ σ′(z¹)"
 
 
@@ -269,6 +271,45 @@ def test_symbols_before_function_values():
     assert text(-sympy.log(a1[j]) * y[j]) == "-yⱼ·log(a¹ⱼ)"
     assert latex(Heaviside(z1[j], 0) * Sum(W1[k, j] * x[k], (k, 0, 1))) == \
         r"\mathbf{1}\left[z^{1}_{j} > 0\right] \sum_{k} w^{1}_{kj} x_{k}"  # Σ stays last
+
+
+def test_errors_go_last_and_weights_just_before_them():
+    delta1, W2 = IndexedBase("delta1"), IndexedBase("W2")
+    assert latex(delta1[j] * x[k]) == r"x_{k} \delta^{1}_{j}"  # BP4: a^{l-1}_k δ^l_j
+    assert text(delta1[j] * x[k]) == "xₖ·δ¹ⱼ"
+    assert text((1 - a1[0]) * W2[0, 0] * a1[0] * delta2[0]) == "(1 - a¹₀)·a¹₀·w²₀₀·δ²₀"
+    assert text(Heaviside(z1[0], 0) * W2[0, 0] * delta2[0]) == "step(z¹₀)·w²₀₀·δ²₀"
+
+
+def test_each_activation_has_its_own_derivative_name():
+    z = vector("z1", 3)
+    assert latex(Elementwise("tanh_prime", z)) == r"\tanh'\left(z^{1}\right)"
+    assert text(Elementwise("relu_prime", z)) == "relu′(z¹)"
+    assert text(Elementwise("custom_prime", z)) == "f′(z¹)"
+    assert text(Slope("softplus", sympy.Symbol("z"))) == "softplus′(z)"
+    assert latex(Slope("relu", sympy.Float(0))) == r"\operatorname{relu}'\left(0\right)"
+
+
+def test_local_derivative_of_an_operation_is_parenthesized():
+    q, r = sympy.symbols("q r")
+    assert latex(Partial(q * r, q), network=False) == \
+        r"\frac{\partial \left(q r\right)}{\partial q}"
+    assert text(Partial(q + r, q), network=False) == "∂(q + r)/∂q"
+    assert text(Partial(q, r), network=False) == "∂q/∂r"
+
+
+def test_absolute_value_has_no_pipe_for_markdown_tables():
+    assert latex(sympy.Abs(sympy.Symbol("f")), network=False) == r"\left\lvert f \right\rvert"
+    assert text(sympy.Abs(sympy.Symbol("f")), network=False) == "|f|"
+
+
+def test_a_mean_keeps_its_factor_in_front():
+    n_L = sympy.Symbol("n_L")
+    body = Sum((a1[m] - y[m]) ** 2, (m, 0, 2))
+    assert latex(Mean(n_L, body)) == \
+        r"\frac{1}{n_{L}} \sum_{m} \left(a^{1}_{m} - y_{m}\right)^{2}"
+    assert text(Mean(n_L, body)) == "(1/n_L) Σₘ (a¹ₘ - yₘ)²"
+    assert text(Mean(2, sympy.Symbol("s") + 1)) == "(1/2) (s + 1)"
 
 
 # ---------------------------------------------------------------- on a derivation

@@ -12,7 +12,16 @@ from ..indexing import index_values, sum_over
 from ..rules import local_partial
 from .blocks import items, math, para, section
 from .network_doc import NetView, eq
-from .notation import Chain, Elementwise, Gradient, Partial, SoftmaxJacobian, matrix, vector
+from .notation import (
+    Chain,
+    Elementwise,
+    Gradient,
+    Partial,
+    SoftmaxJacobian,
+    matrix,
+    slope,
+    vector,
+)
 
 
 def backward(v: NetView, s) -> dict:
@@ -79,10 +88,9 @@ def _four_equations(v: NetView, s) -> list:
     L, n = v.L, v.sizes
     C = sympy.Symbol("C")
     z_out = vector(f"z{L}", n[L])
-    bp1 = (Gradient(C, vector(f"a{L}", n[L])), SoftmaxJacobian(z_out)) \
-        if v.activation(L).is_softmax else None
-    first = (Transpose(bp1[1]) * bp1[0]) if bp1 else HadamardProduct(
-        Gradient(C, vector(f"a{L}", n[L])), Elementwise("sigma_prime", z_out))
+    gradient = Gradient(C, vector(f"a{L}", n[L]))
+    first = Transpose(SoftmaxJacobian(z_out)) * gradient if v.activation(L).is_softmax \
+        else times_slope(v, L, gradient)
     (j,) = v.z[L].indices
     lines = [(s.expr(vector(f"delta{L}", n[L])), "=", s.expr(first)),
              eq(s, v.base(f"delta{L}")[j], v.d.adjoints[v.base(f"z{L}")].expr)]
@@ -93,9 +101,8 @@ def _four_equations(v: NetView, s) -> list:
         for layer in range(L - 1, 0, -1):
             back = Transpose(matrix(f"W{layer + 1}", n[layer + 1], n[layer])) * vector(
                 f"delta{layer + 1}", n[layer + 1])
-            slope = Elementwise("sigma_prime", vector(f"z{layer}", n[layer]))
             lines.append((s.expr(vector(f"delta{layer}", n[layer])), "=",
-                          s.expr(HadamardProduct(back, slope))))
+                          s.expr(times_slope(v, layer, back))))
             z = v.base(f"z{layer}")
             lines.append(eq(s, v.base(f"delta{layer}")[j], v.d.adjoints[z].expr))
         blocks += [para("BP2, the error of a hidden layer from the error of the next one:"),
@@ -105,6 +112,16 @@ def _four_equations(v: NetView, s) -> list:
                para("The backpropagation algorithm, the four equations in the order a program "
                     "runs them:"), items(_algorithm(v, s), numbered=True)]
     return blocks
+
+
+def times_slope(v: NetView, layer: int, vector_) -> sympy.MatrixExpr:
+    """``vector_`` ⊙ f'(z^l) with the layer's own activation derivative (σ', tanh', relu', f'
+    for a formula); ``vector_`` itself for identity, whose derivative is 1."""
+    activation = v.activation(layer)
+    if activation.name == "identity" and not activation.is_custom:
+        return vector_
+    z = vector(f"z{layer}", v.sizes[layer])
+    return HadamardProduct(vector_, Elementwise(f"{slope(activation)}_prime", z))
 
 
 def _bp34(v: NetView, s) -> list:

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from . import numbers
 from .backward_doc import backward
 from .blocks import para
+from .descent_doc import graph_descent
 from .gradients import gradients
-from .graph_doc import graph_backward, graph_descent, graph_forward, graph_local, graph_overview
+from .graph_doc import graph_backward, graph_forward, graph_local, graph_overview
 from .graph_tikz import graph_edges
 from .insights import graph_insights, network_insights
 from .network_doc import NetView, forward, local, overview

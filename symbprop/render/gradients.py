@@ -12,8 +12,9 @@ from __future__ import annotations
 import sympy
 
 from .blocks import math, para, section
+from .graph_notation import indirect_edges, local_symbol
 from .names import layer_name
-from .notation import Boxed, Chain, More, Partial
+from .notation import Boxed, Chain, Mean, More, Partial
 
 
 def selected(d, max_params: int) -> list[str]:
@@ -113,7 +114,8 @@ def gradient_lines(d, s, name: str, max_paths: int, pt=None,
     shown, hidden = paths[:max_paths], len(paths) - min(len(paths), max_paths)
     partial = Partial(output_symbol(d), element)
     lhs = s.expr(partial)
-    forms = [lambda f: Boxed(Partial(f.of, f.wrt)), lambda f: Boxed(f.value)]
+    indirect = indirect_edges(d)
+    forms = [lambda f: Boxed(local_symbol(d, f.of, f.wrt, indirect)), lambda f: Boxed(f.value)]
     if pt is not None and not pt.batch:
         forms.append(lambda f: Boxed(sympy.Float(pt.number(f.value))))
     lines = []
@@ -125,9 +127,25 @@ def gradient_lines(d, s, name: str, max_paths: int, pt=None,
         if hidden:
             lines.append(("", "+", s.expr(More(hidden, "paths"))))
     lines.append(("", "=", s.expr(d.gradient(name))))
-    if pt is not None:
+    if pt is not None and pt.batch:
+        lines += batch_lines(d, s, name, pt)
+    elif pt is not None:
         lines.append(("", "=", s.expr(sympy.Float(pt.result["grad"][name]))))
     return lines
+
+
+def batch_lines(d, s, name: str, pt) -> list[tuple[str, str, str]]:
+    """The gradient of the reduced loss from the samples' ones, with its value:
+    ∂L/∂θ = (1/n) Σ_x ∂C_x/∂θ (mean) or Σ_n ∂C^n/∂θ (sum) = value."""
+    element, n = d.element(name), len(pt.values.X)
+    if d.model.reduction == "mean":
+        sample = sympy.Symbol("x")
+        reduced = Mean(n, sympy.Sum(Partial(sympy.Symbol("C_x"), element), (sample, 1, n)))
+    else:
+        sample = sympy.Symbol("n")
+        reduced = sympy.Sum(Partial(sympy.Symbol("C^n"), element), (sample, 1, n))
+    return [(s.expr(Partial(s.loss, element)), "=", s.expr(reduced)),
+            ("", "=", s.expr(sympy.Float(pt.result["grad"][name])))]
 
 
 def gradients(d, s, max_params: int, max_paths: int, pt=None) -> dict:
@@ -136,13 +154,16 @@ def gradients(d, s, max_params: int, max_paths: int, pt=None) -> dict:
     where = "neurons of later layers" if d.model.kind == "network" else "nodes"
     blocks = [para(
         f"Each gradient is a product of the local derivatives along a path from {loss} back to "
-        "the parameter, every local factor boxed.  Where a parameter reaches the loss along "
+        f"the parameter, every local factor boxed.  Where a parameter reaches {loss} along "
         f"several paths (through several {where}), the products of the paths are "
         "added.  The second line puts in the local derivatives, the last ones give the same "
         "gradient in the named quantities" + (" and its value at the point." if pt else "."))]
     if pt is not None and pt.batch:
-        blocks.append(para("The values are those of the whole batch (the reduced gradient); the "
-                           "products of single paths are shown only for a single sample."))
+        blocks.append(para(
+            f"With a batch of {len(pt.values.X)} samples, each product is the gradient of the "
+            f"loss {s.m(output_symbol(d))} of one sample; the last lines give the gradient of "
+            f"the reduced loss {s.m(s.loss)}, {s.mnote(d.model.reduction + '_grad')}, and its "
+            "value at the point."))
     names = selected(d, max_params)
     for name in names:
         paths = d.chain(name)

@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import sympy
 
-from ..gd import DEFAULT_STEPS as STEP_LIMIT
-from ..gd import DEFAULT_TOL as EPSILON
 from . import graph_tikz as tikz
-from . import numbers
 from .blocks import math, para, section, table
+from .graph_notation import free_letter, indirect_edges, local_symbol
 from .notation import Chain, Gradient, Partial, Terms, vector
-
-SHOWN_STEPS = 6
 
 
 def graph_overview(d, s, pt, draw: bool) -> dict:
@@ -49,11 +45,29 @@ def graph_forward(d, s, pt) -> dict:
 
 
 def graph_local(d, s) -> dict:
-    lines = [(s.expr(Partial(target, source)), "=", s.expr(local))
+    """∂t/∂v = local for every edge v -> t, and where a local derivative could be read as the
+    whole one (``graph_notation``), one sentence on how it is written."""
+    indirect = indirect_edges(d)
+    lines = [(s.expr(local_symbol(d, target, source, indirect)), "=", s.expr(local))
              for source, target, local in tikz.graph_edges(d)]
-    return section("Local derivatives", [para(
-        "Each node only needs the derivative of its own operation with respect to each of its "
-        "inputs, one per edge of the graph:"), math(lines)])
+    blocks = [para("Each node only needs the derivative of its own operation with respect to "
+                   "each of its inputs, one per edge of the graph:"), math(lines)]
+    if indirect:
+        blocks.append(para(_indirect_note(d, s, indirect)))
+    return section("Local derivatives", blocks)
+
+
+def _indirect_note(d, s, indirect) -> str:
+    """The sentence that tells the local derivative from the whole one, on the first edge
+    whose input also reaches its node through other nodes (one into the output if any)."""
+    f = d.program.output
+    v, t, via = next((e for e in indirect if e[1] == f), indirect[0])
+    through = " and ".join(s.m(c) for c in via)
+    return (f"Where a variable also reaches a node through other nodes ({s.m(v)} reaches "
+            f"{s.m(t)} directly and through {through}), its local derivative is written with "
+            f"the operation of the node, {s.m(local_symbol(d, t, v, indirect))}: in this "
+            f"document {s.m(Partial(f, v))} always means the whole derivative of {s.m(f)}, "
+            "summed over every path (the upstream gradient of the backward pass).")
 
 
 def graph_backward(d, s, pt) -> dict:
@@ -63,9 +77,11 @@ def graph_backward(d, s, pt) -> dict:
     and the gradient.  A variable the output does not depend on gets ∂f/∂v = 0 and says so."""
     f = d.program.output
     edges = tikz.graph_edges(d)
+    v = free_letter(d)
     blocks = [para(
-        f"Compute {s.m(Partial(f, sympy.Symbol('v')))} for every variable from the end "
+        f"Compute {s.m(Partial(f, v))} for every variable {s.m(v)} from the end "
         "backwards, starting from the seed:"), math([(s.expr(Partial(f, f)), "=", "1")]),
+        _upstream_note(d, s, pt),
         para("Along each edge the derivative arriving from upstream is multiplied by the local "
              "derivative of the edge; where a variable feeds several nodes, the products of its "
              f"edges are added.  A variable that feeds {s.m(f)} directly gets the local "
@@ -95,6 +111,23 @@ def graph_backward(d, s, pt) -> dict:
     return section("The backward pass", blocks)
 
 
+def _upstream_note(d, s, pt) -> dict | None:
+    """Where the values give an upstream gradient ∂L/∂f (a loss L beyond the graph, seed 003's
+    ∂L/∂c = 2): the gradients of f found here and the ones of L, g times as large."""
+    g = pt.values.upstream if pt is not None else None
+    if g is None:
+        return None
+    f, names = d.program.output, d.model.params
+    L, theta = free_letter(d, ("L", "J", "E")), vector("theta", len(names))
+    ours = sympy.Tuple(*(sympy.Float(pt.result["grad"][n]) for n in names))
+    theirs = sympy.Tuple(*(sympy.Float(g * pt.result["grad"][n]) for n in names))
+    return para(
+        f"The values give an upstream gradient {s.meq(Partial(L, f), g)} from a loss {s.m(L)} "
+        f"that {s.m(f)} feeds, while this document seeds {s.meq(Partial(f, f), 1)}: its "
+        f"gradients {s.meq(Gradient(f, theta), ours)} are those of {s.m(f)}, and those of "
+        f"{s.m(L)} are {s.num(g)} times as large, {s.meq(Gradient(L, theta), theirs)}.")
+
+
 def _gradient_lines(d, s, pt) -> list:
     f, names = d.program.output, d.model.params
     lhs = s.expr(Gradient(f, vector("theta", len(names))))
@@ -114,15 +147,19 @@ def _adjoint_lines(d, s, variable, edges, pt) -> list | None:
     uses = [(target, local) for source, target, local in edges if source == variable]
     if not uses:
         return None
+    indirect = indirect_edges(d)
 
     def terms(up, of_local):
         parts = [of_local(t, local) if t == f else Chain(up(t), of_local(t, local))
                  for t, local in uses]
         return Terms(*parts) if len(parts) > 1 else parts[0]
 
+    def symbol(t, local):  # the local value where ∂f/∂v would repeat the left-hand side
+        named_local = local_symbol(d, t, variable, indirect)
+        return local if named_local == Partial(f, variable) else named_local
+
     named = d.adjoints[variable].expr
-    forms = [terms(lambda t: Partial(f, t), lambda t, local: local if t == f
-                   else Partial(t, variable)),
+    forms = [terms(lambda t: Partial(f, t), symbol),
              terms(lambda t: tikz.upstream(d, t), lambda t, local: local), named]
     if pt is not None:
         def value(expr):
@@ -135,54 +172,3 @@ def _adjoint_lines(d, s, variable, edges, pt) -> list | None:
         if not lines or printed != lines[-1][2]:
             lines.append(("" if lines else s.expr(Partial(f, variable)), "=", printed))
     return lines
-
-
-def graph_descent(d, s, pt) -> dict:
-    """Gradient descent on the function from the point (seed 003), and three learning rates."""
-    vals = pt.values
-    alpha, eps = sympy.Symbol("alpha"), sympy.Symbol("epsilon")
-    run = numbers.descent(d, vals, vals.lr, EPSILON, STEP_LIMIT)
-    blocks = [para(
-        f"Gradient descent on the function itself: {s.mnote('gd_alpha')}, repeated while "
-        f"{s.mnote('stop_rule')}, with {s.meq(alpha, vals.lr)} from the "
-        f"values and {s.meq(eps, EPSILON)}:"), _steps_table(d, s, run)]
-    blocks.append(para(f"With {s.meq(alpha, vals.lr)} gradient descent "
-                       f"{_outcome(s, run)}."))
-    header = [s.m(alpha), "outcome"]
-    rows = []
-    for factor in (0.1, 1.0, 10.0):
-        other = run if factor == 1.0 else numbers.descent(d, vals, vals.lr * factor, EPSILON,
-                                                          STEP_LIMIT)
-        rows.append([s.num(other.lr), _outcome(s, other)])
-    blocks += [para("How to set the learning rate: the same start with a ten times smaller and "
-                    "a ten times larger one."), table(header, rows, "rl"), para(
-        "If the learning rate is too small, it takes too many iterations to converge; if it is "
-        "too large, a step may overshoot the minimum, oscillate, or never converge.  Watching "
-        "how fast the function decreases tells which case applies.")]
-    return section("Gradient descent on the function", blocks)
-
-
-def _steps_table(d, s, run) -> dict:
-    header = ["k", *(s.m(sympy.Symbol(p)) for p in d.model.params), s.m(sympy.Symbol("L")),
-              s.mnote("step_size")]
-    rows = []
-    shown = run.rows if len(run.rows) <= SHOWN_STEPS + 1 else run.rows[:SHOWN_STEPS] + [None,
-                                                                                       run.rows[-1]]
-    for row in shown:
-        if row is None:
-            rows.append(["..."] + [""] * (len(header) - 1))
-            continue
-        k, params, loss, norm = row
-        rows.append([str(k), *(s.num(params[p]) for p in d.model.params), s.num(loss),
-                     s.num(run.lr * norm)])
-    return table(header, rows, "r" * len(header))
-
-
-def _outcome(s, run) -> str:
-    k, _, loss, _ = run.rows[-1]
-    if run.outcome == "stopped":
-        return f"stops after {k} evaluations of the gradient, at {s.meq(sympy.Symbol('L'), loss)}"
-    if run.outcome == "diverged":
-        return f"diverges: after {k} steps the values exceed {s.num(1e12)}"
-    return f"has not stopped after {STEP_LIMIT} steps ({s.meq(sympy.Symbol('L'), loss)} at " \
-           "the last one)"

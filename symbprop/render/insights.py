@@ -13,7 +13,7 @@ import sympy
 
 from . import numbers
 from .blocks import items, para, section, table
-from .notation import Gradient, Partial, matrix, vector
+from .notation import Gradient, Partial, Slope, matrix, slope, vector
 
 SATURATED = 0.01
 
@@ -56,29 +56,64 @@ def network_insights(v, s, pt) -> dict:
         f"{sum(a * b for a, b in zip(net.sizes, net.sizes[1:], strict=False))} multiply-adds.",
     ])]
     header = ["layer", "factors per path", "paths per weight"]
-    rows = [[str(layer), *map(str, chain_shape(net, layer))] for layer in range(1, v.L + 1)]
-    blocks += [para("Chain length: a weight closer to the input has a longer chain of local "
-                    "derivatives, and more paths to the loss:"), table(header, rows, "rrr")]
+    shapes = [chain_shape(net, layer) for layer in range(1, v.L + 1)]
+    rows = [[str(layer), *map(str, shape)] for layer, shape in enumerate(shapes, 1)]
+    blocks += [para(_chain_sentence([paths for _, paths in shapes])),
+               table(header, rows, "rrr")]
     if pt is not None:
         blocks.append(_saturation(v, s, pt))
     blocks += _jacobians(v, s)
     return section("Insights", blocks)
 
 
+def _chain_sentence(paths: list[int]) -> str:
+    """Chain length per layer in words that fit the table: more paths closer to the input only
+    where the path counts (layer 1 first) say so."""
+    start = "Chain length: a weight closer to the input has a longer chain of local derivatives"
+    if len(paths) == 1:
+        return "Chain length: the chain of local derivatives from the loss to a weight:"
+    if all(a > b for a, b in zip(paths, paths[1:], strict=False)):
+        return f"{start}, and more paths to the loss:"
+    if len(set(paths)) == 1:
+        one = "a single path" if paths[0] == 1 else f"the same {paths[0]} paths"
+        return f"{start}; here every weight has {one} to the loss:"
+    return f"{start}, and at least as many paths to the loss:"
+
+
 def _saturation(v, s, pt) -> dict:
+    """Neurons whose slope is below ``SATURATED``, named with each layer's own derivative."""
     slopes = numbers.activation_slopes(v.d, pt)
-    flat = [(layer, j, slope) for layer, j, slope in slopes if abs(slope) < SATURATED]
+    flat = [(layer, j, slope_) for layer, j, slope_ in slopes if abs(slope_) < SATURATED]
     if not flat:
+        condition = small_slope(v, s, range(1, v.L + 1))
+        aside = (f"  (A saturated neuron, {condition}, multiplies its error by that small slope "
+                 "(BP1, BP2), so the weights into it learn slowly.)" if condition else "")
         return para(f"No neuron is saturated at this point: every slope "
                     f"{s.m(Partial(sympy.Symbol('a'), sympy.Symbol('z')))} is at least "
-                    f"{SATURATED}.  (A saturated neuron, {s.mnote('sigma_prime_small')}, "
-                    "multiplies its error by that small slope (BP1, BP2), so the weights into it "
-                    "learn slowly.)")
+                    f"{SATURATED}.{aside}")
     listed = ", ".join(s.m(v.base(f"a{layer}")[j]) for layer, j, _ in flat[:12])
     more = f" and {len(flat) - 12} more" if len(flat) > 12 else ""
-    return para(f"Saturated neurons at this point ({s.mnote('sigma_prime_small')}): {listed}"
-                f"{more}.  Their errors are multiplied by that small slope (BP1, BP2), so the "
-                "weights into them learn slowly; a relu with slope 0 passes no gradient at all.")
+    dead = "; a slope of 0 passes no gradient at all" if any(x == 0 for *_, x in flat) else ""
+    condition = small_slope(v, s, sorted({layer for layer, _, _ in flat}))
+    return para(f"Saturated neurons at this point ({condition}): {listed}{more}.  Their errors "
+                "are multiplied by that small slope (BP1, BP2), so the weights into them learn "
+                f"slowly{dead}.")
+
+
+def small_slope(v, s, layers) -> str:
+    """"σ′(z) < 0.01" for the activations of ``layers``, each by its own derivative's name,
+    joined by "or"; "" if none can saturate (identity layers only)."""
+    z, shown = sympy.Symbol("z"), []
+    for layer in layers:
+        activation = v.activation(layer)
+        if activation.name == "identity" and not activation.is_custom:
+            continue
+        slope_ = Partial(sympy.Symbol("a"), z) if activation.is_softmax else Slope(
+            slope(activation), z)
+        condition = s.m(sympy.StrictLessThan(slope_, sympy.Float(SATURATED)))
+        if condition not in shown:
+            shown.append(condition)
+    return " or ".join(shown)
 
 
 def _jacobians(v, s) -> list:
@@ -90,12 +125,26 @@ def _jacobians(v, s) -> list:
         rows.append([str(layer), _size(s, n, m), _size(s, n, n * m),
                      f"{n * m} of {n * n * m} ({s.percent(100 / n)})"])
     return [para("The Jacobian view (each layer as a vector function): the local Jacobians "
-                 "below are what a matrix chain rule would multiply.  The one of the weights "
-                 "is mostly zeros, because a weight feeds a single neuron:"),
+                 "below are what a matrix chain rule would multiply.  "
+                 + _sparsity(s, v.sizes[1:])),
             table(header, rows, "rrrr"),
             para(f"BP4 never builds it: {s.m(_outer(v, 1))} gives the "
                  f"{_size(s, v.sizes[1], v.sizes[0])} gradient of the first layer "
                  "directly, one product per weight.")]
+
+
+def _sparsity(s, widths: list[int]) -> str:
+    """What the non-zero column shows about the Jacobian of the weights of layers ``widths``
+    neurons wide: a weight feeds one neuron, so a fraction 1/n of its entries are non-zero;
+    "mostly zeros" only where every layer is wider than 2."""
+    n = sympy.Symbol("n")
+    fraction = f"a fraction {s.m(1 / n)} of non-zero entries in a layer of {s.m(n)} neurons"
+    if min(widths) > 2:
+        return "The one of the weights is mostly zeros, because a weight feeds a single neuron:"
+    if max(widths) == 1:
+        return (f"A weight feeds a single neuron, so the one of the weights has {fraction}; "
+                "with one neuron per layer here, it has no zeros:")
+    return f"The one of the weights has {fraction}, because a weight feeds a single neuron:"
 
 
 def _size(s, rows: int, cols: int) -> str:

@@ -21,7 +21,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from .names import adjoint_name, layer_name
-from .notation import NotesTermOrder, factored, negated_sum, notes_product
+from .notation import NotesTermOrder, factored, is_name, negated_sum, notes_product
 
 HEADS = {"W": "w", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}
 MATRIX_HEADS = {"W": "W", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}
@@ -35,10 +35,9 @@ FUNCTION_NAMES = {
     "gelu": r"\operatorname{gelu}",
 }
 
-#: ``Elementwise`` names: σ for sigmoid, σ' for the generic slope, f for a custom activation.
-ELEMENTWISE_NAMES = {"sigmoid": r"\sigma", "sigma_prime": r"\sigma'", "custom": "f",
-                     "softmax": r"\operatorname{softmax}", "tanh": r"\tanh",
-                     **FUNCTION_NAMES}
+#: ``Elementwise`` names: σ for sigmoid, f for a custom activation; ``<name>_prime`` adds a '.
+ELEMENTWISE_NAMES = {"sigmoid": r"\sigma", "custom": "f", "softmax": r"\operatorname{softmax}",
+                     "tanh": r"\tanh", **FUNCTION_NAMES}
 
 
 def format_float(value: float, digits: int) -> tuple[str, str | None]:
@@ -126,6 +125,10 @@ class SymbpropLatexPrinter(NotesTermOrder, LatexPrinter):
         return ("- " if negative else "") + " ".join(
             self.parenthesize(f, PRECEDENCE["Mul"]) for f in factors)
 
+    def _print_Abs(self, expr, exp=None) -> str:
+        tex = rf"\left\lvert {self._print(expr.args[0])} \right\rvert"  # no "|": Markdown tables
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
+
     def _print_Heaviside(self, expr, exp=None) -> str:
         tex = rf"\mathbf{{1}}\left[{self._print(expr.args[0])} > 0\right]"
         return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
@@ -152,7 +155,10 @@ class SymbpropLatexPrinter(NotesTermOrder, LatexPrinter):
     # ------------------------------------------------------------ textbook notation
 
     def _print_Partial(self, expr) -> str:
-        return rf"\frac{{\partial {self._print(expr.of)}}}{{\partial {self._print(expr.wrt)}}}"
+        of = self._print(expr.of)
+        if not is_name(expr.of):  # a node's operation: ∂(q r)/∂q
+            of = rf"\left({of}\right)"
+        return rf"\frac{{\partial {of}}}{{\partial {self._print(expr.wrt)}}}"
 
     def _print_Boxed(self, expr) -> str:
         return rf"\boxed{{{self._print(expr.args[0])}}}"
@@ -181,6 +187,12 @@ class SymbpropLatexPrinter(NotesTermOrder, LatexPrinter):
         count, what = expr.args
         return rf"\cdots \text{{ ({count} more {what.name})}}"
 
+    def _print_Mean(self, expr) -> str:
+        body = self._print(expr.body)
+        if isinstance(expr.body, sympy.Add):
+            body = rf"\left({body}\right)"
+        return rf"\frac{{1}}{{{self._print(expr.count)}}} {body}"
+
     def _print_Approx(self, expr) -> str:
         return rf"{self._print(expr.args[0])} \approx"
 
@@ -204,8 +216,13 @@ class SymbpropLatexPrinter(NotesTermOrder, LatexPrinter):
         return self._print(arg)
 
     def _print_Elementwise(self, expr) -> str:
-        head = ELEMENTWISE_NAMES.get(expr.name, rf"\operatorname{{{expr.name}}}")
+        name, prime = expr.name.removesuffix("_prime"), expr.name.endswith("_prime")
+        head = ELEMENTWISE_NAMES.get(name, rf"\operatorname{{{name}}}") + ("'" if prime else "")
         return rf"{head}\left({self._print(expr.vector)}\right)"
+
+    def _print_Slope(self, expr) -> str:
+        head = ELEMENTWISE_NAMES.get(expr.name, rf"\operatorname{{{expr.name}}}")
+        return rf"{head}'\left({self._print(expr.args[1])}\right)"
 
     def _print_Gradient(self, expr) -> str:
         of, vector = expr.args

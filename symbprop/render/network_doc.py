@@ -15,10 +15,12 @@ from ..indexing import index_values, instantiate
 from ..rules import local_partial
 from . import tikz
 from .blocks import figure, math, para, section, table
-from .notation import Elementwise, Partial, matrix, vector
+from .notation import Elementwise, Mean, Partial, matrix, vector
 
 #: Per-neuron equations while every layer has at most this many neurons and inputs.
 SMALL = 4
+#: The number of outputs, in the mean of ``mse``.
+N_L = sympy.Symbol("n_L")
 
 
 class NetView:
@@ -82,7 +84,7 @@ def overview(v: NetView, s, draw: bool) -> dict:
              f"start at 0."),
         table(header, rows, "rrlrlr"),
         para(f"Loss per sample: {s.code(net.loss.name if not net.loss.is_custom else 'custom')}, "
-             f"{s.meq(sympy.Symbol('C'), v.loss.expr)}; over a batch the "
+             f"{s.meq(sympy.Symbol('C'), loss_form(v))}{_mean_over(v, s)}; over a batch the "
              f"losses are reduced by {s.code(net.reduction)}."),
     ]
     if draw:
@@ -124,8 +126,9 @@ def forward(v: NetView, s) -> dict:
     if v.small:
         blocks += [para("Neuron by neuron:"), math(_per_neuron(v, s))]
     blocks += [para("In matrix form (one line per layer):"), math(_matrix_forms(v, s)),
-               para(f"The loss compares the output with the target {s.m(v.base('y'))}:"),
-               math([eq(s, v.loss.out, v.loss.expr)])]
+               para(f"The loss compares the output with the target {s.m(v.base('y'))}"
+                    f"{_mean_over(v, s)}:"),
+               math([eq(s, v.loss.out, loss_form(v))])]
     reduction = v.net.reduction
     blocks.append(para(
         f"For a batch of samples the loss is reduced by {s.code(reduction)}, "
@@ -133,6 +136,23 @@ def forward(v: NetView, s) -> dict:
         f"the loss {s.m(sympy.Symbol('C'))} of one sample, and the gradients of the samples are "
         f"then {'averaged' if reduction == 'mean' else 'added'}."))
     return section("The forward pass", blocks)
+
+
+def loss_form(v: NetView) -> sympy.Expr:
+    """The loss per sample as printed: the derived expression, except ``mse``, written as the
+    mean (1/n_L) Σ_j (a_j − y_j)² that it is (SymPy folds 1/n_L into the sum, or drops it)."""
+    if v.net.loss.name != "mse" or v.net.loss.is_custom:
+        return v.loss.expr
+    (total,) = v.loss.expr.atoms(sympy.Sum)
+    return Mean(N_L, total)
+
+
+def _mean_over(v: NetView, s) -> str:
+    """", the mean over the n_L = 2 outputs" for ``mse``, else ""."""
+    if v.net.loss.name != "mse" or v.net.loss.is_custom:
+        return ""
+    n = v.sizes[-1]
+    return f", the mean over the {s.meq(N_L, n)} output{'s' if n > 1 else ''}"
 
 
 def eq(s, lhs, rhs, rel: str = "=") -> tuple[str, str, str]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import sympy
 from sympy.matrices.expressions import MatrixExpr
 
+from .names import layer_name
+
 
 class _Inert(sympy.Expr):
     """An expression that keeps its arguments exactly as given."""
@@ -26,7 +28,8 @@ class _Inert(sympy.Expr):
 
 
 class Partial(_Inert):
-    """∂``of``/∂``wrt`` as a fraction: ``Partial(C, W1[0, 1])``."""
+    """∂``of``/∂``wrt`` as a fraction: ``Partial(C, W1[0, 1])``.  ``of`` is a name, or a graph
+    node's operation for its local derivative (``Partial(q*r, q)`` prints ∂(q r)/∂q)."""
 
     @property
     def of(self) -> sympy.Expr:
@@ -56,15 +59,29 @@ class More(_Inert):
         return sympy.Expr.__new__(cls, sympy.Integer(count), sympy.Symbol(what))
 
 
+class Mean(_Inert):
+    """(1/``count``) ``body``, the factor written out as the notes write a mean:
+    ``Mean(n_L, Σ_j (a_j − y_j)²)``, ``Mean(2, Σ_x ∂C_x/∂w)`` (never folded into a fraction)."""
+
+    @property
+    def count(self) -> sympy.Expr:
+        return self.args[0]
+
+    @property
+    def body(self) -> sympy.Expr:
+        return self.args[1]
+
+
 class Approx(_Inert):
     """A number that was rounded for printing: ``Approx(lhs)`` prints as ``lhs ≈``."""
 
 
 class Elementwise(MatrixExpr):
-    """``f(v)`` applied to every entry of a vector: σ(z^l), σ'(z^l).
+    """``f(v)`` applied to every entry of a vector: σ(z^l), tanh'(z^l).
 
-    ``name`` is an activation's name (``sigmoid``, ``relu``, ``softmax``, ``custom``) or
-    ``sigma_prime`` (the slope of the layer's activation); the printers decide how it looks."""
+    ``name`` is an activation's name (``sigmoid``, ``relu``, ``softmax``, ``custom``), or that
+    name with ``_prime`` for the activation's derivative (``tanh_prime``: tanh'); the printers
+    decide how it looks."""
 
     def __new__(cls, name: str, vector: MatrixExpr):
         return MatrixExpr.__new__(cls, sympy.Symbol(name), vector)
@@ -80,6 +97,23 @@ class Elementwise(MatrixExpr):
     @property
     def shape(self):
         return self.args[1].shape
+
+
+class Slope(_Inert):
+    """The derivative of activation ``name`` at a scalar: ``Slope("tanh", z)`` is tanh'(z)
+    (σ'(z) for ``sigmoid``, f'(z) for ``custom``)."""
+
+    def __new__(cls, name: str, arg):
+        return sympy.Expr.__new__(cls, sympy.Symbol(name), sympy.sympify(arg))
+
+    @property
+    def name(self) -> str:
+        return self.args[0].name
+
+
+def slope(activation) -> str:
+    """The ``Elementwise``/``Slope`` name of an activation (``custom`` for a formula)."""
+    return "custom" if activation.is_custom else activation.name
 
 
 class Gradient(MatrixExpr):
@@ -105,6 +139,13 @@ class SoftmaxJacobian(MatrixExpr):
         return (n, n)
 
 
+def is_name(expr) -> bool:
+    """Whether ``expr`` is a name (a symbol, an element, a vector or matrix) rather than an
+    expression that needs parentheses after ∂."""
+    return isinstance(expr, (sympy.Symbol, sympy.Indexed, sympy.IndexedBase,
+                             sympy.MatrixSymbol))
+
+
 def vector(name: str, size: int) -> sympy.MatrixSymbol:
     """The column vector ``name`` (``z1``, ``a1``, ``delta2``, ``x``, ``b1``) of ``size`` rows."""
     return sympy.MatrixSymbol(name, size, 1)
@@ -122,6 +163,8 @@ class NotesTermOrder:
     * a sum's leading negative term goes behind the positive ones: ``y − a``, not ``−a + y``;
     * a positive integer or unit fraction common to every term of a sum is taken out:
       ``2(a − y)``, not ``2a − 2y``;
+    * a product with an error δ puts it last and the weights just before it: ``x_k δ^1_j``,
+      ``(1 − a) a w δ`` (BP4, BP2);
     * a product of symbols and function values puts the symbols first: ``y log a``;
     * a Σ whose terms are all negative is written ``−Σ`` with a positive body (``−Σ_j y_j log
       a_j``), and is parenthesized inside products and powers, subtracted inside sums.
@@ -181,6 +224,9 @@ def notes_product(expr) -> tuple[bool, list] | None:
         return None
     if any(negated_sum(f) for f in factors):
         return negative, factors
+    errors_last = _errors_last(factors)
+    if errors_last is not None:
+        return negative, errors_last
     pulled = _content_first(factors)
     if pulled is not None:
         return negative, pulled
@@ -192,6 +238,24 @@ def notes_product(expr) -> tuple[bool, list] | None:
     if factors.index(functions[0]) > factors.index(plain[-1]):
         return None  # already in this order
     return negative, [*plain, *functions]
+
+
+def _errors_last(factors: list) -> list | None:
+    """``factors`` with the errors δ last and the weights just before them, every other factor
+    (an input, an activation, the slope of an activation) first in its own order, as the notes
+    write BP4 and BP2: x_k δ^1_j, (1 − a^1_0) a^1_0 w^2_00 δ^2_0.  None without a δ factor."""
+    ranks = [_rank(f) for f in factors]
+    if 2 not in ranks:
+        return None
+    return [f for _, f in sorted(zip(ranks, factors, strict=True), key=lambda pair: pair[0])]
+
+
+def _rank(factor) -> int:
+    """2 for an error δ^l_j, 1 for a weight w^l_jk, 0 for anything else."""
+    if not isinstance(factor, sympy.Indexed):
+        return 0
+    parts = layer_name(factor.base.label.name)
+    return {"delta": 2, "W": 1}.get(parts[0], 0) if parts else 0
 
 
 def _content_first(factors: list) -> list | None:

@@ -6,8 +6,11 @@
 * ``finite_differences``: central differences of the composed loss (``Derivation.composed_loss``
   with every symbprop function written in elementary functions, evaluated by SymPy at 30 digits),
   independent of the reverse sweep.
-* ``descent``: gradient-descent runs on a graph's function (seed 003's learning-rate discussion).
+* ``descent``: gradient-descent runs on a graph's function (seed 003's learning-rate discussion),
+  ending as "diverged" rather than raising where an iterate overflows or leaves the domain.
 * ``activation_slopes``: σ'(z^l_j) at the point (saturated neurons).
+* ``kinks``: neurons on a kink of their activation (relu at z = 0), where a central difference
+  need not match the derivative's conventional value.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy
 
+from ..errors import DomainError
 from ..functions import as_elementary
 from ..indexing import index_values, instantiate
 from ..rules import local_partial
@@ -132,31 +136,72 @@ def _param_value(vals: Values, name: str) -> float:
 # ---------------------------------------------------------------- gradient descent on a graph
 
 
+#: A run whose |f| or ‖∇f‖ passes this bound at an iterate is taken to diverge.
+BOUND = 1e12
+
+
 @dataclass(frozen=True)
 class Run:
-    """Gradient descent from the values' point with learning rate ``lr``."""
+    """Gradient descent from the values' point with learning rate ``lr``.
+
+    ``rows`` are (k, {param: value}, f, ‖∇f‖) for k = 1, 2, ... (row k is θ^(k), θ^(1) the
+    start).  ``outcome``: "stopped" (α‖∇f‖ ≤ ε at the last row), "limit" (no stop after the
+    step limit) or "diverged", with ``cause``: "loss" or "gradient" (|f| or ‖∇f‖ above
+    ``BOUND`` at the last row), "infinite" (f or ∇f there beyond the range of floats),
+    "domain" or "overflow" (the step from the last row leaves the domain of f or the range of
+    floats: that iterate has no row)."""
 
     lr: float
-    rows: list  # (k, {param: value}, L, ‖∇L‖) for k = 1, 2, ...
-    outcome: str  # "stopped", "diverged" or "limit"
+    rows: list
+    outcome: str
+    cause: str | None = None
+
+    @property
+    def steps(self) -> int:
+        """Steps taken to reach the last row (k − 1)."""
+        return self.rows[-1][0] - 1
 
 
 def descent(d, vals: Values, lr: float, epsilon: float, limit: int) -> Run:
-    """x^(k+1) = x^(k) − α∇L(x^(k)) while α‖∇L‖ > ε (seed 003), at most ``limit`` steps."""
+    """θ^(k+1) = θ^(k) − α∇f(θ^(k)) while α‖∇f‖ > ε (seed 003), at most ``limit`` steps.
+    Never raises for an iterate after the first: leaving the domain or overflowing ends the
+    run as diverged (see ``Run``)."""
     params = dict(vals.params)
-    rows = []
+    rows: list = []
     for k in range(1, limit + 2):
-        result = d.evaluate({**params, "lr": lr})
+        result, cause = _at(d, params, lr)
+        if result is None:
+            return Run(lr, rows, "diverged", cause)
         norm = math.sqrt(sum(g * g for g in result["grad"].values()))
         rows.append((k, dict(params), result["loss"], norm))
-        if not math.isfinite(result["loss"]) or abs(result["loss"]) > 1e12 or norm > 1e12:
-            return Run(lr, rows, "diverged")
+        cause = _beyond_bound(result["loss"], norm)
+        if cause is not None:
+            return Run(lr, rows, "diverged", cause)
         if lr * norm <= epsilon:
             return Run(lr, rows, "stopped")
         if k > limit:
             break
         params = dict(result["step"]["params"])
     return Run(lr, rows, "limit")
+
+
+def _at(d, params: dict, lr: float) -> tuple[dict | None, str | None]:
+    """(``evaluate``'s result, None) at ``params``, or (None, "overflow" | "domain")."""
+    if not all(math.isfinite(v) for v in params.values()):
+        return None, "overflow"
+    try:
+        return d.evaluate(Values(params=params, lr=lr)), None
+    except DomainError:
+        return None, "domain"
+
+
+def _beyond_bound(loss: float, norm: float) -> str | None:
+    """Why an iterate ends the run ("infinite", "loss", "gradient"), or None."""
+    if not (math.isfinite(loss) and math.isfinite(norm)):
+        return "infinite"
+    if abs(loss) > BOUND:
+        return "loss"
+    return "gradient" if norm > BOUND else None
 
 
 # ---------------------------------------------------------------- activations at the point
@@ -175,3 +220,39 @@ def activation_slopes(d, pt: Point) -> list[tuple[int, int, float]]:
             slope = pt.number(instantiate(local, {j: value}))
             slopes.append((eqn.layer, value, slope))
     return slopes
+
+
+@dataclass(frozen=True)
+class Kink:
+    """A neuron whose weighted input sits on a kink of its activation (relu at z = 0): the
+    derivative used (``slope``, relu'(0) = 0 by convention) and the one-sided slopes."""
+
+    layer: int
+    j: int
+    z: float
+    slope: float
+    left: float
+    right: float
+
+
+def kinks(d, pt: Point) -> list[Kink]:
+    """Neurons (first sample) whose activation's derivative jumps within ``FD_STEP`` of their
+    weighted input: there a central difference averages the two one-sided slopes and need not
+    match the derivative's value at the kink.  [] for a graph and for softmax layers."""
+    if d.model.kind != "network":
+        return []
+    found = []
+    slopes = {(layer, j): slope for layer, j, slope in activation_slopes(d, pt)}
+    for eqn in d.program.eqns:
+        if eqn.role != "a" or d.model.layers[eqn.layer - 1].activation.is_softmax:
+            continue
+        z_base = next(e.base for e in d.program.eqns if e.role == "z" and e.layer == eqn.layer)
+        (j,) = eqn.indices
+        textbook = local_partial(eqn.out, eqn.expr, z_base[j], output_form=False)
+        for (value,) in index_values(eqn.indices):
+            z, slope = pt.number(z_base[value]), instantiate(textbook, {j: value})
+            left, right = (float(slope.xreplace({z_base[value]: z + side * FD_STEP}).evalf(
+                PRECISION)) for side in (-1, 1))
+            if abs(right - left) > 1e-3 * max(1.0, abs(left), abs(right)):
+                found.append(Kink(eqn.layer, value, z, slopes[(eqn.layer, value)], left, right))
+    return found

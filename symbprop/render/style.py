@@ -9,6 +9,8 @@ the builders never contain format-specific strings.
 
 from __future__ import annotations
 
+from string import Template
+
 import sympy
 
 from .latex import SymbpropLatexPrinter
@@ -23,28 +25,32 @@ TEXT_LINE = 72
 LATEX_RESERVE_PT = 30.0 + 0.1 * TEXT_WIDTH_PT
 
 #: Fixed notation that is not an expression of the derivation: key -> (LaTeX, unicode text).
+#: ``${L}`` stands for the document's loss symbol (``Style.loss``): L for a network, the output
+#: of a graph (f, c).
 NOTATION = {
     "approx": (r"\approx", "≈"),
     "arrow": (r"\leftarrow", "←"),
     "times": (r"\times", "×"),
     "odot": (r"\odot", "⊙"),
     "ldots": (r"\ldots", "…"),
-    "gd_step": (r"\theta \leftarrow \theta - \eta \nabla L(\theta)", "θ ← θ - η∇L(θ)"),
-    "stop_rule": (r"\alpha \lVert \nabla L(x^{(k)}) \rVert > \epsilon", "α‖∇L(x⁽ᵏ⁾)‖ > ε"),
-    "theta_new": (r"\theta - \eta \frac{\partial L}{\partial \theta}", "θ - η·∂L/∂θ"),
-    "step_size": (r"\alpha \lVert \nabla L \rVert", "α‖∇L‖"),
-    "gd_alpha": (r"x^{(k+1)} = x^{(k)} - \alpha \nabla L(x^{(k)})", "x⁽ᵏ⁺¹⁾ = x⁽ᵏ⁾ - α∇L(x⁽ᵏ⁾)"),
+    "gd_step": (r"\theta \leftarrow \theta - \eta \nabla ${L}(\theta)", "θ ← θ - η∇${L}(θ)"),
+    "stop_rule": (r"\alpha \lVert \nabla ${L}(\theta^{(k)}) \rVert > \epsilon",
+                  "α‖∇${L}(θ⁽ᵏ⁾)‖ > ε"),
+    "theta_new": (r"\theta - \eta \frac{\partial ${L}}{\partial \theta}", "θ - η·∂${L}/∂θ"),
+    "step_size": (r"\alpha \lVert \nabla ${L} \rVert", "α‖∇${L}‖"),
+    "grad_norm": (r"\lVert \nabla ${L} \rVert", "‖∇${L}‖"),
+    "gd_alpha": (r"\theta^{(k+1)} = \theta^{(k)} - \alpha \nabla ${L}(\theta^{(k)})",
+                 "θ⁽ᵏ⁺¹⁾ = θ⁽ᵏ⁾ - α∇${L}(θ⁽ᵏ⁾)"),
     "mean": (r"L = \frac{1}{n} \sum_{x} C_{x}", "L = (1/n) Σₓ Cₓ"),
     "sum": (r"L = \sum_{n} C^{n}", "L = Σₙ Cⁿ"),
     "mean_grad": (r"\frac{\partial L}{\partial w} = \frac{1}{n} \sum_{x} \frac{\partial C_{x}}"
                   r"{\partial w}", "∂L/∂w = (1/n) Σₓ ∂Cₓ/∂w"),
     "sum_grad": (r"\frac{\partial L}{\partial w} = \sum_{n} \frac{\partial C^{n}}{\partial w}",
                  "∂L/∂w = Σₙ ∂Cⁿ/∂w"),
-    "fd": (r"\frac{\partial L}{\partial \theta_i} \approx \frac{L(\theta + h e_i) - "
-           r"L(\theta - h e_i)}{2h}", "∂L/∂θᵢ ≈ (L(θ + h·eᵢ) - L(θ - h·eᵢ))/(2h)"),
+    "fd": (r"\frac{\partial ${L}}{\partial \theta_i} \approx \frac{${L}(\theta + h e_i) - "
+           r"${L}(\theta - h e_i)}{2h}", "∂${L}/∂θᵢ ≈ (${L}(θ + h·eᵢ) - ${L}(θ - h·eᵢ))/(2h)"),
     "targets_sum": (r"\sum_{j} y_{j} = 1", "Σⱼ yⱼ = 1"),
     "relu_zero": (r"\operatorname{relu}'(0) = 0", "relu′(0) = 0"),
-    "sigma_prime_small": (r"\sigma'(z) < 0.01", "σ′(z) < 0.01"),
 }
 
 
@@ -57,9 +63,21 @@ class Style:
             raise ValueError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
         self.fmt = fmt
         self.latex = fmt != "txt"
-        settings = {"digits": digits, "network": network, "graph_output": graph_output}
-        printer = SymbpropLatexPrinter if self.latex else SymbpropTextPrinter
-        self._printer = printer(settings)
+        self._settings = {"digits": digits, "network": network, "graph_output": graph_output}
+        self._printer_class = SymbpropLatexPrinter if self.latex else SymbpropTextPrinter
+        self._printer = self._printer_class(self._settings)
+        #: The symbol of the quantity minimised: L (a network's reduced loss) or a graph's output.
+        self.loss = sympy.Symbol(graph_output if not network and graph_output else "L")
+
+    @property
+    def network(self) -> bool:
+        """Whether the document is a network's (else a graph's)."""
+        return self._settings["network"]
+
+    @property
+    def digits(self) -> int:
+        """Significant digits of the document's numbers."""
+        return self._settings["digits"]
 
     # ------------------------------------------------------------ math
 
@@ -97,14 +115,19 @@ class Style:
     def inline(self, printed: str) -> str:
         return f"${printed}$" if self.latex else printed
 
-    def num(self, value: float) -> str:
-        """A number as inline math (``$-0.3$``, ``1.5e-07``)."""
-        return self.m(sympy.Float(value))
+    def num(self, value: float, digits: int | None = None) -> str:
+        """A number as inline math (``$-0.3$``, ``1.5e-07``), with ``digits`` significant
+        digits instead of the document's if given."""
+        if digits is None or digits == self._settings["digits"]:
+            return self.m(sympy.Float(value))
+        printer = self._printer_class({**self._settings, "digits": digits})
+        return self.inline(printer.doprint(sympy.Float(value)))
 
     def note(self, key: str) -> str:
-        """Fixed notation from ``NOTATION``, without delimiters."""
+        """Fixed notation from ``NOTATION``, without delimiters, with the document's loss
+        symbol in place of ``${L}``."""
         latex, text = NOTATION[key]
-        return latex if self.latex else text
+        return Template(latex if self.latex else text).substitute(L=self.expr(self.loss))
 
     def mnote(self, key: str) -> str:
         """Fixed notation as inline math."""

@@ -17,7 +17,7 @@ from sympy.printing.str import StrPrinter
 
 from .latex import format_float
 from .names import adjoint_name, layer_name
-from .notation import NotesTermOrder, factored, negated_sum, notes_product
+from .notation import NotesTermOrder, factored, is_name, negated_sum, notes_product
 
 SUPERSCRIPT = dict(zip("0123456789+-=()ijklmnLT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱʲᵏˡᵐⁿᴸᵀ", strict=True))
 SUBSCRIPT = dict(
@@ -26,7 +26,7 @@ SUBSCRIPT = dict(
 HEADS = {"W": "w", "b": "b", "z": "z", "a": "a", "delta": "δ"}
 MATRIX_HEADS = {"W": "W", "b": "b", "z": "z", "a": "a", "delta": "δ"}
 FUNCTION_NAMES = {"sigmoid": "σ", "leaky_relu": "lrelu"}
-ELEMENTWISE_NAMES = {"sigmoid": "σ", "sigma_prime": "σ′", "custom": "f", "leaky_relu": "lrelu"}
+ELEMENTWISE_NAMES = {"sigmoid": "σ", "custom": "f", "leaky_relu": "lrelu"}
 
 
 def sup(text: str) -> str | None:
@@ -163,6 +163,9 @@ class SymbpropTextPrinter(NotesTermOrder, StrPrinter):
     def _print_exp(self, expr) -> str:
         return f"exp({self._print(expr.args[0])})"
 
+    def _print_Abs(self, expr) -> str:
+        return f"|{self._print(expr.args[0])}|"
+
     def _print_Heaviside(self, expr) -> str:
         return f"step({self._print(expr.args[0])})"
 
@@ -182,7 +185,7 @@ class SymbpropTextPrinter(NotesTermOrder, StrPrinter):
 
     def _print_Partial(self, expr) -> str:
         of, wrt = (self._print(a) for a in expr.args)
-        return f"∂{of}/∂{wrt}"
+        return f"∂{of if is_name(expr.of) else f'({of})'}/∂{wrt}"
 
     def _print_Boxed(self, expr) -> str:
         return f"[{self._print(expr.args[0])}]"
@@ -206,6 +209,12 @@ class SymbpropTextPrinter(NotesTermOrder, StrPrinter):
     def _print_More(self, expr) -> str:
         count, what = expr.args
         return f"… ({count} more {what.name})"
+
+    def _print_Mean(self, expr) -> str:
+        body = self._print(expr.body)
+        if isinstance(expr.body, sympy.Add):
+            body = f"({body})"
+        return f"(1/{self._print(expr.count)}) {body}"
 
     def _print_Approx(self, expr) -> str:
         return f"{self._print(expr.args[0])} ≈"
@@ -233,8 +242,12 @@ class SymbpropTextPrinter(NotesTermOrder, StrPrinter):
         return self._print(arg)
 
     def _print_Elementwise(self, expr) -> str:
-        head = ELEMENTWISE_NAMES.get(expr.name, expr.name)
+        name, prime = expr.name.removesuffix("_prime"), expr.name.endswith("_prime")
+        head = ELEMENTWISE_NAMES.get(name, name) + ("′" if prime else "")
         return f"{head}({self._print(expr.vector)})"
+
+    def _print_Slope(self, expr) -> str:
+        return f"{ELEMENTWISE_NAMES.get(expr.name, expr.name)}′({self._print(expr.args[1])})"
 
     def _print_Gradient(self, expr) -> str:
         of, vector = (self._print(a) for a in expr.args)
@@ -246,12 +259,13 @@ class SymbpropTextPrinter(NotesTermOrder, StrPrinter):
 
 
 def pretty_name(name: str) -> str:
-    """``delta^l+1`` -> ``δˡ⁺¹``, ``t1`` -> ``t₁``: SymPy's super/subscript split, in unicode."""
+    """``delta^l+1`` -> ``δˡ⁺¹``, ``t1`` -> ``t₁``: SymPy's super/subscript split, in unicode;
+    a part without unicode scripts keeps its mark (``n_L``, ``x_(in)``)."""
     head, supers, subs = split_super_sub(name)
     shown = pretty_symbol(head)
     for group, convert, mark in ((supers, sup, "^"), (subs, sub, "_")):
         for part in group:
-            shown += convert(part) or f"{mark}({part})"
+            shown += convert(part) or (f"{mark}{part}" if len(part) == 1 else f"{mark}({part})")
     return shown
 
 

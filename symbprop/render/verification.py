@@ -13,7 +13,7 @@ import sympy
 from . import numbers
 from .blocks import para, section, table
 from .gradients import selected
-from .notation import Partial
+from .notation import Partial, Slope, slope
 
 
 def verification(d, s, pt, max_params: int, kernel_gradients=None) -> dict:
@@ -26,7 +26,7 @@ def verification(d, s, pt, max_params: int, kernel_gradients=None) -> dict:
     names = selected(d, max_params) if len(d.params) > max_params else list(d.params)
     fd = numbers.finite_differences(d, pt, names)
     kernels = kernel_gradients(d, pt.values) if kernel_gradients is not None else None
-    loss = sympy.Symbol("L")
+    loss = s.loss
     header = ["parameter", "backpropagation", "central difference", "difference"]
     if kernels is not None:
         header.append("kernels")
@@ -42,8 +42,43 @@ def verification(d, s, pt, max_params: int, kernel_gradients=None) -> dict:
     return section("Verification", [
         para(f"The gradients above come from the chain rule.  As an independent check, central "
              f"differences {s.mnote('fd')} with {s.meq(sympy.Symbol('h'), numbers.FD_STEP)}, on "
-             "the loss composed into one expression of the parameters (every activation written "
-             "with elementary functions, evaluated by SymPy with 30 digits):"),
+             f"{'the loss' if d.model.kind == 'network' else s.m(loss)} composed into one "
+             "expression of the parameters (every activation written with elementary functions, "
+             "evaluated by SymPy with 30 digits):"),
         table(header, rows, "lrrr" + ("r" if kernels is not None else "")),
         para(f"Largest difference: {s.num(worst)}."),
+        _kink_note(d, s, pt, names),
     ])
+
+
+def _kink_note(d, s, pt, names: list[str]) -> dict | None:
+    """Where a neuron sits on a kink of its activation (relu at z = 0): why backpropagation and
+    the central difference may differ there, and for which of the listed parameters."""
+    found = numbers.kinks(d, pt)
+    if not found:
+        return None
+    through = [s.m(d.element(n)) for n in names if any(_passes(d, path, k) for k in found
+                                                       for path in d.chain(n))]
+    affected = f" ({', '.join(through)} here)" if through else ""
+    return para(
+        f"At this point {'; '.join(_kink_clause(d, s, k) for k in found)}.  Backpropagation "
+        "uses the derivative's value at the kink, while a central difference straddles it and "
+        "averages the slopes of the two sides, so the two columns may differ for the parameters "
+        f"whose paths pass through that neuron{affected}: the difference is expected there, "
+        "not an error of the gradient.")
+
+
+def _kink_clause(d, s, kink) -> str:
+    """"z¹₀ = 0 sits on a kink of relu, slope 0 below and 1 above (relu′(0) = 0 by convention)"."""
+    activation = d.model.layers[kink.layer - 1].activation
+    value = s.meq(Slope(slope(activation), sympy.Float(kink.z)), kink.slope)
+    name = s.code("custom" if activation.is_custom else activation.name)
+    return (f"{s.meq(d.base(f'z{kink.layer}')[kink.j], kink.z)} sits on a kink of {name}, "
+            f"slope {s.num(kink.left)} just below and {s.num(kink.right)} just above ({value} "
+            "by convention)")
+
+
+def _passes(d, path, kink) -> bool:
+    """Whether a chain-rule path goes through the activation of the kinked neuron."""
+    a, z = d.base(f"a{kink.layer}")[kink.j], d.base(f"z{kink.layer}")[kink.j]
+    return any(f.of == a and f.wrt == z for f in path)

@@ -84,7 +84,7 @@ def step_blocks(d, s, pt, max_params: int) -> list:
     result, step = pt.result, pt.result["step"]
     names = selected(d, max_params) if len(d.params) > max_params else list(d.params)
     theta, eta = sympy.Symbol("theta"), sympy.Symbol("eta")
-    loss = sympy.Symbol("L")
+    loss = s.loss
     header = ["parameter", s.m(theta), s.m(Partial(loss, theta)), s.mnote("theta_new")]
     rows = []
     for name in names:
@@ -97,7 +97,16 @@ def step_blocks(d, s, pt, max_params: int) -> list:
         rest = len(d.params) - len(names)
         blocks.append(para(f"({rest} more parameter{'s are' if rest > 1 else ' is'} not "
                            "listed.)"))
-    change = "lower" if step["loss"] < result["loss"] else "not lower"
-    blocks.append(para(f"After the step the loss is {s.meq(loss, step['loss'])}, {change} than "
-                       f"{s.num(result['loss'])} before."))
+    blocks.append(para(_after_step(s, step["loss"], result["loss"])))
     return blocks
+
+
+def _after_step(s, after: float | None, before: float) -> str:
+    """The loss after the step against the loss before; ``after`` is None where the step leaves
+    the domain of the function (``evaluate``)."""
+    if after is None:
+        return (f"After the step {s.m(s.loss)} has no finite real value: the step leaves the "
+                f"domain of the function ({s.meq(s.loss, before)} before).")
+    change = "lower" if after < before else "not lower"
+    what = "the loss is " if s.network else ""
+    return f"After the step {what}{s.meq(s.loss, after)}, {change} than {s.num(before)} before."
