@@ -142,7 +142,7 @@ def test_cli_numbers_iterates_from_one_as_the_seed_and_the_documents_do():
     assert [[cell.strip() for cell in row] for row in rows[:4]] == [
         ["1", "0", "25", "1"], ["2", "1", "16", "0.8"], ["3", "1.8", "10.24", "0.64"],
         ["4", "2.44", "6.5536", "0.512"]]
-    assert "α‖∇L‖" in result.output.split("learning rates")[0]
+    assert "α‖∇f‖" in result.output.split("learning rates")[0]
 
 
 def test_a_start_at_a_stationary_point_is_not_called_a_minimum():
@@ -162,8 +162,8 @@ def test_cli_descent_output_is_not_wrapped_when_not_a_terminal(tmp_path):
                                       "--steps", "3"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert ("gradient descent on L = z*(x + y) from x = -2, y = 5, z = -4; at most 3 steps; "
-            "stop when α‖∇L‖ ≤ ε = 1e-06") in lines
+    assert ("gradient descent on f = z*(x + y) from x = -2, y = 5, z = -4; at most 3 steps; "
+            "stop when α‖∇f‖ ≤ ε = 1e-06") in lines
     assert all(line == line.rstrip() for line in lines)
 
 

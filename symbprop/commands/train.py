@@ -182,12 +182,13 @@ def _descend(model, spec, lrs, steps, tol, at, plot) -> None:
     tol = gd.DEFAULT_TOL if tol is None else tol
     runs = gd.compare(objective, start, rates, steps, tol)
     console = out()
-    console.print(f"gradient descent on [bold]L = {objective.loss_expr}[/bold] from "
+    f = model.output  # the documents' name for the function, as in seed 003
+    console.print(f"gradient descent on [bold]{f} = {objective.loss_expr}[/bold] from "
                   + ", ".join(f"{n} = {start[n]:g}" for n in objective.names)
-                  + f"; at most {steps} steps; stop when α‖∇L‖ ≤ ε = {tol:g}")
+                  + f"; at most {steps} steps; stop when α‖∇{f}‖ ≤ ε = {tol:g}")
     if len(runs) == 1:
-        console.print(_iterates_table(runs[0]))
-    console.print(_runs_table(runs))
+        console.print(_iterates_table(runs[0], f))
+    console.print(_runs_table(runs, f))
     if plot is not None:
         console.print(f"plot written to {gd.plot(runs, plot, objective)}")
 
@@ -209,13 +210,13 @@ def _start(model, spec: str, at: str | None) -> tuple[dict, float]:
     return dict(values.params), values.lr
 
 
-def _iterates_table(run, head: int = 8, tail: int = 3) -> Table:
-    table = Table(title=f"iterates, α = {run.lr:g}", title_justify="left")
+def _iterates_table(run, f: str, head: int = 8, tail: int = 3) -> Table:
+    table = Table(title=f"iterates θ⁽ᵏ⁾, α = {run.lr:g}", title_justify="left")
     table.add_column("k", justify="right")
     for name in run.names:
         table.add_column(name, justify="right")
-    table.add_column("L", justify="right")
-    table.add_column("α‖∇L‖", justify="right")
+    table.add_column(f, justify="right")
+    table.add_column(f"α‖∇{f}‖", justify="right")
     count = len(run.values)
     shown = list(range(count)) if count <= head + tail + 1 else \
         [*range(head), None, *range(count - tail, count)]
@@ -229,9 +230,9 @@ def _iterates_table(run, head: int = 8, tail: int = 3) -> Table:
     return table
 
 
-def _runs_table(runs) -> Table:
+def _runs_table(runs, f: str) -> Table:
     table = Table(title="learning rates", title_justify="left")
-    for column in ("α", "steps", "final point", "L", "α‖∇L‖", "verdict"):
+    for column in ("α", "steps", "final point", f, f"α‖∇{f}‖", "verdict"):
         table.add_column(column, justify="left" if column in ("final point", "verdict")
                          else "right")
     for run in runs:
