@@ -11,6 +11,7 @@ elementary functions (exp, log, Max, erf, Piecewise); the tests check every ``fd
 
 from __future__ import annotations
 
+import mpmath
 import sympy
 from sympy import Function, Heaviside, Piecewise, S, erf, exp, log, pi, sqrt
 
@@ -78,11 +79,25 @@ class softplus(_Activation):
     @classmethod
     def eval(cls, x):
         if x.is_Float:
-            return log(1 + exp(x))
+            return _softplus_float(x._mpf_, x._prec)
         return None
+
+    def _eval_evalf(self, prec):
+        x = self.args[0]._evalf(prec)  # prec in bits
+        return _softplus_float(x._mpf_, prec) if x.is_Float else None
 
     def fdiff(self, argindex=1):
         return sigmoid(self.args[0])
+
+
+def _softplus_float(x, prec: int) -> sympy.Float:
+    """softplus at the mpmath number ``x`` to ``prec`` bits, as max(x, 0) + log1p(e^(−|x|)):
+    log(1 + e^x) in that order loses every digit for x < −prec·ln 2 (1 + e^x rounds to 1) and
+    at x = −700 gives 0 instead of 9.9e-305."""
+    with mpmath.workprec(prec + 10):
+        value = mpmath.mpf(x)
+        result = max(value, 0) + mpmath.log1p(mpmath.exp(-abs(value)))
+    return sympy.Float._new(result._mpf_, prec)  # not mpf(result): that rounds to 53 bits
 
 
 class leaky_relu(_Activation):

@@ -78,6 +78,13 @@ class _Checker:
     def error(self, field_path: str | None, problem: str) -> ValuesError:
         return ValuesError.at(self.source, field_path, problem)
 
+    def rate(self, value: Any) -> float:
+        """The learning rate ``lr``: a finite number > 0, as ``--lr`` requires."""
+        lr = self.number(value, "lr")
+        if lr <= 0:
+            raise self.error("lr", f"must be a positive number, got {value!r}")
+        return lr
+
     def number(self, value: Any, field_path: str) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.error(field_path, f"must be a number, got {value!r}")
@@ -106,7 +113,7 @@ def _graph_values(graph: Graph, values: dict, check: _Checker) -> Values:
     if missing:
         raise check.error(None, f"missing values for {', '.join(missing)}")
     params = {p: check.number(values[p], p) for p in graph.params}
-    lr = check.number(values.get("lr", DEFAULT_LR), "lr")
+    lr = check.rate(values.get("lr", DEFAULT_LR))
     given = "upstream" in values and "upstream" not in graph.params  # a variable may be so named
     upstream = check.number(values["upstream"], "upstream") if given else None
     return Values(params=params, lr=lr, source=check.source, upstream=upstream)
@@ -129,7 +136,7 @@ def _network_values(net: Network, values: dict, check: _Checker) -> Values:
                     "targets of softmax_cross_entropy must sum to 1 (one-hot)",
                 )
     params = _params(net, values.get("params"), check)
-    lr = check.number(values.get("lr", DEFAULT_LR), "lr")
+    lr = check.rate(values.get("lr", DEFAULT_LR))
     return Values(X, Y, params, lr, batch_x or batch_y, check.source)
 
 

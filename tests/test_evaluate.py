@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import time
 
+import mpmath
 import pytest
 import sympy
 
@@ -145,3 +147,50 @@ def test_graph_values_may_give_an_upstream_gradient():
     assert load_values(sp.load("examples:staged"), "examples:staged").upstream is None
     with pytest.raises(ValuesError, match="upstream: must be a number"):
         load_values(model, {"w": 1, "x": 2, "v": 3, "y": 4, "u": 2, "upstream": "two"})
+
+
+# ---------------------------------------------------------------- saturation, overflow, messages
+
+
+@pytest.mark.parametrize("z", [60.0, 100.0, 700.0, -60.0, -700.0])
+def test_bce_of_a_saturated_output_is_exact(z):
+    """C = softplus(z) for y = 0: the oracle is mpmath's log1p at 50 digits; 1 − σ(z) rounded
+    at 30 digits was off in the 8th digit at z = 60 and infinite beyond z ≈ 70."""
+    d = sp.derive(sp.mlp([1, 1], loss="bce"))
+    result = d.evaluate({"x": [1.0], "y": [0.0], "params": {"W1": [[z]], "b1": [0.0]}})
+    with mpmath.workdps(50):
+        exact = max(z, 0) + mpmath.log1p(mpmath.exp(-abs(mpmath.mpf(z))))
+    assert result["loss"] == pytest.approx(float(exact), rel=1e-14)
+
+
+def test_check_passes_at_a_saturated_bce_output():
+    model = sp.mlp([1, 1], loss="bce")
+    values = {"x": [1.0], "y": [0.0], "params": {"W1": [[60.0]], "b1": [0.0]}}
+    assert sp.check(model, values=values, samples=0).ok
+
+
+def test_a_value_beyond_the_float_range_is_a_domain_error_not_a_hang():
+    started = time.perf_counter()
+    d = sp.derive(sp.expression("exp(exp(exp(exp(exp(x)))))"))
+    with pytest.raises(DomainError, match="overflows the float range"):
+        d.evaluate({"x": 1.0})
+    assert time.perf_counter() - started < 10
+
+
+def test_a_gradient_without_a_real_value_is_named_as_a_gradient():
+    d = sp.derive(sp.expression("log(x) + sqrt(y)"))
+    with pytest.raises(DomainError) as err:
+        d.evaluate({"x": 1.0, "y": 0.0})
+    assert "∂f/∂y is infinite at y = 0" in str(err.value) and "df_d" not in str(err.value)
+
+
+def test_a_step_too_far_for_exact_arithmetic_has_no_loss():
+    d = sp.derive(sp.expression("-((1 + (1.25 - x)**2)**((1 + y**2)**w) + x)"))
+    result = d.evaluate({"w": 1.365, "x": -2.5, "y": 2.0, "lr": 0.01})
+    assert math.isfinite(result["loss"]) and result["step"]["loss"] is None
+
+
+@pytest.mark.parametrize("lr", [0, -1])
+def test_a_learning_rate_in_a_values_file_must_be_positive(lr):
+    with pytest.raises(ValuesError, match="lr: must be a positive number"):
+        sp.derive(sp.expression("x**2")).evaluate({"x": 1.0, "lr": lr})
