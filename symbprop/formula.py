@@ -4,7 +4,8 @@
 with a whitelist, building SymPy objects directly; it never evaluates user text and never hands it
 to a string parser.  Each variable name becomes ``variables[name]``; ``pi`` and ``e`` always mean
 the constants.  Allowed: int and float literals (exact: ``0.1`` is 1/10), names, ``+ - * / **``,
-unary ``-``/``+`` and calls, with positional arguments only, to the functions in ``FUNCTIONS``.
+unary ``-``/``+`` and calls, with positional arguments only, to the functions in ``FUNCTIONS``;
+every constant part must be a real number (``sqrt(-1)``, ``log(-2)`` and ``(-1)**0.5`` are not).
 Anything else raises ``FormulaError`` with one line that quotes the formula, says what is wrong
 and what is allowed.  ``formula_names(text)`` lists the free names, with the same checks.
 
@@ -109,8 +110,6 @@ def _log2_bounds(value: sympy.Expr) -> tuple[float, float] | None:
         return p - 1 - q, p - q + 1
     if value in (sympy.pi, sympy.E):
         return 1.0, 2.0
-    if value is sympy.I:
-        return 0.0, 0.0
     if value.is_Pow and value.exp.is_Rational and (bounds := _log2_bounds(value.base)):
         low, high = (float(value.exp) * bound for bound in bounds)
         return (low, high) if value.exp > 0 else (high, low)
@@ -118,6 +117,12 @@ def _log2_bounds(value: sympy.Expr) -> tuple[float, float] | None:
     if None in parts:
         return None
     return sum(part[0] for part in parts), sum(part[1] for part in parts)
+
+
+def _is_real(value: sympy.Expr) -> bool:
+    """Whether a constant is real: by SymPy's assumptions, else numerically (30 digits)."""
+    known = value.is_extended_real
+    return bool(value.evalf(30, chop=True).is_extended_real) if known is None else known
 
 
 class _Builder:
@@ -171,6 +176,10 @@ class _Builder:
         if visit is None:
             self.refuse(type(node))
         value = visit(node)
+        if value.is_number and not _is_real(value):
+            self.fail(f"has a part that is not a real number ({_shorten(str(value), 40)})",
+                      "a constant part must be real: no sqrt or log of a negative number, "
+                      "no fractional power of a negative one")
         for atom in value.atoms():
             if atom in _UNDEFINED:
                 self.fail("is undefined (it divides by zero or takes log(0))")

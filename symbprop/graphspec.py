@@ -2,22 +2,37 @@
 
 A graph is ``{node: formula}`` with an ``output`` and ``params``; an expression is one formula,
 staged into one operation per node (``symbprop.staging``).  Cycles, undefined names, duplicate or
-reserved names raise ``SpecError``; a parameter the output does not depend on is a warning.
+reserved names, and a graph without variables raise ``SpecError``; a parameter the output does
+not depend on is a warning.  ``lr`` and ``upstream`` are not variable names: a values file uses
+them for the learning rate and the gradient arriving from beyond the graph.
 """
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from typing import Any
 
 import sympy
 
 from .model import Graph
-from .specfields import Where, check_keys, formula_text, identifier, parsed_formula, used_names
+from .specfields import (
+    Where,
+    check_keys,
+    formula_text,
+    identifier,
+    parsed_formula,
+    shown,
+    used_names,
+)
 from .staging import stage
 
 GRAPH_KEYS = ("name", "graph", "output", "params")
 EXPRESSION_KEYS = ("name", "expression", "params")
+#: Keys of a graph's values file besides its variables (``symbprop.values``).
+RESERVED_VARIABLES = {"lr": "the learning rate", "upstream": "the gradient from beyond the graph"}
+#: The name of an expression's output node: the first of these not used by the expression.
+OUTPUT_NAMES = ("f", "out", "output")
 
 
 def graph_model(data: dict, where: Where) -> Graph:
@@ -31,11 +46,14 @@ def graph_model(data: dict, where: Where) -> Graph:
         identifier(node, where / "graph", what="node name")
         texts[node] = formula_text(text, where / "graph" / str(node))
     deps = {node: used_names(text, where / "graph" / node) for node, text in texts.items()}
-    params = _params(data.get("params"), texts, deps, where)
+    uses = [(where / "graph" / node, names) for node, names in deps.items()]
+    params = _params(data.get("params"), texts, uses, where)
     order = _topological(texts, deps, params, where)
+    _check_has_variables(params, where / "graph")
     output = data.get("output", order[-1])
-    if output not in texts:
-        raise (where / "output").error(f"'{output}' is not a node; nodes: {', '.join(texts)}")
+    if not isinstance(output, str) or output not in texts:
+        raise (where / "output").error(
+            f"{shown(output)} is not a node; nodes: {', '.join(texts)}")
     symbols = {p: sympy.Symbol(p) for p in params} | {n: sympy.Symbol(n) for n in texts}
     nodes = tuple(
         (node, parsed_formula(texts[node], symbols, where / "graph" / node, "formula"))
@@ -51,26 +69,52 @@ def expression_model(data: dict, where: Where) -> Graph:
     name = identifier(data.get("name", "expression"), where / "name")
     text = formula_text(data["expression"], where / "expression")
     used = used_names(text, where / "expression")
-    params = _params(data.get("params"), {}, {"": used}, where)
+    params = _params(data.get("params"), {}, [(where / "expression", used)], where)
     symbols = {p: sympy.Symbol(p) for p in params}
     expr = parsed_formula(text, symbols, where / "expression", "expression")
-    output = "f" if "f" not in params else "out"
+    _check_has_variables(params, where / "expression")
+    output = _output_name(params)
     nodes = stage(expr, output, taken=set(params))
     _warn_unused(params, nodes, output, where)
     spec = {"name": name, "expression": text, "params": list(params)}
     return Graph(name, params, nodes, output, spec, ((output, text),))
 
 
-def _params(raw: Any, nodes: dict, deps: dict, where: Where) -> tuple[str, ...]:
+def _output_name(params: tuple[str, ...]) -> str:
+    """The first of ``OUTPUT_NAMES`` (f, out, output), then f1, f2, ..., that is not a variable
+    (the staged nodes ``t1, t2, ...`` avoid the variables and the output themselves)."""
+    candidates = itertools.chain(OUTPUT_NAMES, (f"f{i}" for i in itertools.count(1)))
+    return next(name for name in candidates if name not in params)
+
+
+def _check_has_variables(params: tuple[str, ...], where: Where) -> None:
+    """A constant has no gradient: derive, check, compile and train need a variable."""
+    if not params:
+        raise where.error("has no variables; a function of at least one variable is needed "
+                          "(its gradient is what symbprop derives)")
+
+
+def _variable(name: Any, where: Where) -> str:
+    """A variable name: an identifier, neither a function nor a key of values files."""
+    identifier(name, where, what="parameter name")
+    if name in RESERVED_VARIABLES:
+        raise where.error(f"'{name}' cannot name a variable: values files use it for "
+                          f"{RESERVED_VARIABLES[name]}; reserved: {', '.join(RESERVED_VARIABLES)}")
+    return name
+
+
+def _params(raw: Any, nodes: dict, uses: list, where: Where) -> tuple[str, ...]:
+    """The declared ``params``, or else the names in ``uses`` ([(where, names used there)]) that
+    are not ``nodes``, in order of first use; either way each is a valid variable name."""
     if raw is None:  # infer: free names in order of first use
-        inferred = []
-        for names in deps.values():
-            inferred += [n for n in names if n not in nodes and n not in inferred]
+        inferred: list[str] = []
+        for place, names in uses:
+            inferred += [_variable(n, place) for n in names if n not in nodes and n not in inferred]
         return tuple(inferred)
     if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
         raise (where / "params").error("must be a list of variable names")
     for i, param in enumerate(raw):
-        identifier(param, where / "params" / i, what="parameter name")
+        _variable(param, where / "params" / i)
         if param in nodes:
             raise (where / "params" / i).error(f"'{param}' is both a parameter and a node")
     if len(set(raw)) != len(raw):

@@ -8,6 +8,8 @@ formulas go through ``symbprop.formula``.  Networks are read here; graphs and ex
 
 from __future__ import annotations
 
+import math
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from .errors import SpecError
 from .graphspec import expression_model, graph_model
 from .model import BIAS_MODES, REDUCTIONS, Graph, Layer, Network
 from .specfields import (
+    MAX_NAME_LENGTH,
     NAME_RE,
     Where,
     check_keys,
@@ -27,11 +30,15 @@ from .specfields import (
     number,
     parsed_formula,
     positive_int,
+    shown,
 )
 from .yamltext import load_yaml
 
 NETWORK_KEYS = ("name", "inputs", "layers", "loss", "reduction", "bias")
 LAYER_KEYS = ("units", "activation", "bias")
+#: The most scalar parameters a network may have: its derivation lists every parameter by name
+#: (some 70 bytes each) and its kernels keep several vectors of that length.
+MAX_PARAMS = 10**8
 
 
 def as_model(model) -> Network | Graph:
@@ -39,16 +46,20 @@ def as_model(model) -> Network | Graph:
     dict); anything else is a ``SpecError``.  The API functions accept what ``load`` accepts."""
     if isinstance(model, (Network, Graph)):
         return model
-    if isinstance(model, (str, Path, dict)):
+    if isinstance(model, (str, os.PathLike, dict)):
         return load(model)
     raise SpecError(f"model: expected a model (symbprop.load, mlp, graph or expression), a spec "
                     f"file, examples:NAME or a dict, got {type(model).__name__}")
 
 
 def load(spec: str | Path | dict) -> Network | Graph:
-    """A model from a YAML file, ``examples:NAME``, or a dict; raises ``SpecError``."""
+    """A model from a YAML file (a path: ``str`` or ``os.PathLike``), ``examples:NAME``, or a
+    dict; anything else, an empty path or a folder raises ``SpecError``."""
     if isinstance(spec, dict):
         return from_dict(spec, source=None)
+    if not isinstance(spec, (str, os.PathLike)):
+        raise SpecError(f"spec: expected a spec file, examples:NAME or a dict, "
+                        f"got {type(spec).__name__} {shown(spec)}")
     text, source, default_name = _read_spec_text(spec)
     try:
         data = load_yaml(text)
@@ -66,9 +77,11 @@ def load(spec: str | Path | dict) -> Network | Graph:
     return from_dict(data, source=source)
 
 
-def _read_spec_text(spec: str | Path) -> tuple[str, str, str]:
+def _read_spec_text(spec: str | os.PathLike) -> tuple[str, str, str]:
     from .examples import example_path
 
+    if not os.fspath(spec):  # Path("") is the current folder
+        raise SpecError("spec: the file name is empty; give a spec file, examples:NAME or a dict")
     path = (
         example_path(str(spec)[len("examples:") :])
         if str(spec).startswith("examples:")
@@ -78,13 +91,17 @@ def _read_spec_text(spec: str | Path) -> tuple[str, str, str]:
         return path.read_text(encoding="utf-8"), str(spec), _safe_name(path.stem)
     except FileNotFoundError:
         raise SpecError(f"{spec}: no such file") from None
+    except IsADirectoryError:
+        raise SpecError(f"{spec}: is a folder; give a spec file (YAML)") from None
     except (OSError, UnicodeDecodeError) as err:
         raise SpecError(f"{spec}: cannot read ({err})") from None
 
 
 def _safe_name(stem: str) -> str:
+    """A model name made of a file name: an identifier of at most ``MAX_NAME_LENGTH``."""
     name = re.sub(r"[^A-Za-z0-9_]", "_", stem)
-    return name if NAME_RE.match(name) else f"model_{name}"
+    name = name if NAME_RE.match(name) and not name.startswith("__") else f"model_{name}"
+    return name[:MAX_NAME_LENGTH]
 
 
 def from_dict(data: dict, source: str | None = None) -> Network | Graph:
@@ -117,6 +134,7 @@ def _network(data: dict, where: Where) -> Network:
     loss = _loss(data.get("loss"), where / "loss")
     reduction = choice(data.get("reduction", "mean"), REDUCTIONS, where / "reduction")
     _check_loss_output(loss, layers[-1], where)
+    _check_size(inputs, layers, where)
     spec = {
         "name": name,
         "inputs": inputs,
@@ -128,6 +146,20 @@ def _network(data: dict, where: Where) -> Network:
         "reduction": reduction,
     }
     return Network(name, inputs, layers, loss, reduction, spec)
+
+
+def _check_size(inputs: int, layers: tuple[Layer, ...], where: Where) -> None:
+    """At most ``MAX_PARAMS`` scalar parameters, counted before anything is built."""
+    shapes = Network("size", inputs, layers, losses.builtin("sse")).param_shapes
+    sizes = {name: math.prod(shape) for name, shape in shapes.items()}
+    count = sum(sizes.values())
+    if count > MAX_PARAMS:
+        largest = max(sizes, key=sizes.get)
+        shape = " × ".join(shown(n) for n in shapes[largest])
+        count_text = f"{count:,}" if count < 10**40 else shown(count)
+        raise (where / "layers").error(
+            f"the network has {count_text} parameters ({largest} is {shape}); "
+            f"at most {MAX_PARAMS:,} are supported")
 
 
 def _layer(raw: Any, default_bias: str, where: Where, is_output: bool) -> Layer:
@@ -148,7 +180,7 @@ def _activation(raw: Any, where: Where) -> activations.Activation:
         if NAME_RE.match(raw):
             if raw in activations.KNOWN:
                 return activations.builtin(raw)
-            raise where.error(f"unknown activation '{raw}'; allowed: {allowed}")
+            raise where.error(f"unknown activation {shown(raw)}; allowed: {allowed}")
         return _custom_activation("custom", raw, where)
     if isinstance(raw, dict):
         check_keys(raw, ("name", "alpha", "formula"), where)
@@ -157,8 +189,8 @@ def _activation(raw: Any, where: Where) -> activations.Activation:
             return _custom_activation(
                 identifier(label, where / "name"), raw["formula"], where / "formula"
             )
-        if label not in activations.KNOWN:
-            raise (where / "name").error(f"unknown activation '{label}'; allowed: {allowed}")
+        if not isinstance(label, str) or label not in activations.KNOWN:
+            raise (where / "name").error(f"unknown activation {shown(label)}; allowed: {allowed}")
         alpha = None
         if "alpha" in raw:
             if label not in ("leaky_relu", "elu"):
@@ -169,7 +201,11 @@ def _activation(raw: Any, where: Where) -> activations.Activation:
 
 
 def _custom_activation(label: str, text: Any, where: Where) -> activations.Activation:
+    """An activation formula must depend on z (after SymPy's simplification: not ``0*z``)."""
     expr = parsed_formula(text, {"z": activations.Z}, where, "activation formula")
+    if activations.Z not in expr.free_symbols:
+        raise where.error(f"activation formula {shown(text)} does not depend on z; "
+                          f"an activation is a function of the pre-activation z")
     return activations.Activation(label, formula=text, expr=expr)
 
 
@@ -187,13 +223,17 @@ def _loss(raw: Any, where: Where) -> losses.Loss:
         if raw in losses.KNOWN:
             return losses.builtin(raw)
         if NAME_RE.match(raw):
-            raise where.error(f"unknown loss '{raw}'; allowed: {allowed}")
+            raise where.error(f"unknown loss {shown(raw)}; allowed: {allowed}")
         return _custom_loss(raw, where)
     raise where.error(f"must be a name or a mapping; allowed: {allowed}")
 
 
 def _custom_loss(text: Any, where: Where) -> losses.Loss:
+    """A loss formula must depend on a (after SymPy's simplification: not ``0*a``)."""
     expr = parsed_formula(text, {"a": losses.A, "y": losses.Y}, where, "loss formula")
+    if losses.A not in expr.free_symbols:
+        raise where.error(f"loss formula {shown(text)} does not depend on a; a loss is a "
+                          f"function of the output a (and the target y)")
     return losses.Loss("custom", formula=text, expr=expr)
 
 

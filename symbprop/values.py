@@ -19,6 +19,7 @@ import yaml
 
 from .errors import ValuesError
 from .model import Graph, Network
+from .specfields import shown
 from .yamltext import load_yaml
 
 DEFAULT_LR = 0.1
@@ -82,14 +83,14 @@ class _Checker:
         """The learning rate ``lr``: a finite number > 0, as ``--lr`` requires."""
         lr = self.number(value, "lr")
         if lr <= 0:
-            raise self.error("lr", f"must be a positive number, got {value!r}")
+            raise self.error("lr", f"must be a positive number, got {shown(value)}")
         return lr
 
     def number(self, value: Any, field_path: str) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(field_path, f"must be a number, got {value!r}")
+            raise self.error(field_path, f"must be a number, got {shown(value)}")
         if not math.isfinite(value):
-            raise self.error(field_path, f"must be finite, got {value!r}")
+            raise self.error(field_path, f"must be finite, got {shown(value)}")
         return float(value)
 
     def array(self, value: Any, shape: tuple[int, ...], field_path: str) -> Any:

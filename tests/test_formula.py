@@ -325,6 +325,28 @@ def test_division_by_zero_is_refused(text):
     assert "zero" in message or "0" in message
 
 
+@pytest.mark.parametrize("text", [
+    "sqrt(-1)*x", "(-1)**0.5*x", "log(-2)*x", "(-8)**(1/3)*x", "sqrt(-1)*sqrt(-1)*x",
+    "exp(sqrt(-2))*x", "(sin(4) - cos(4))**0.5*x",  # the last only numerically: sin 4 < cos 4
+])
+def test_complex_constants_are_refused(text):
+    """SymPy builds I from them; the kernels would compute NaN, evaluate a complex number."""
+    message = refused(text)
+    assert "has a part that is not a real number" in message
+    assert message.endswith("a constant part must be real: no sqrt or log of a negative number, "
+                            "no fractional power of a negative one")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("(-1)**2*x", x), ("(-2)**-1*x", -x / 2), ("(-8)**(2/2)*x", -8 * x),
+    ("sin(3)**0.5*x", sympy.sqrt(sympy.sin(3)) * x),
+    ("log(2)*sqrt(x)", sympy.log(2) * sympy.sqrt(x)),
+    ("(-x)**0.5", sympy.sqrt(-x)), ("log(-x)", sympy.log(-x)),
+])
+def test_real_constants_and_powers_of_variables_still_parse(text, expected):
+    assert parse_formula(text, VARS) == expected
+
+
 # ---------------------------------------------------------------- messages
 
 
