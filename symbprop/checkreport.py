@@ -1,10 +1,16 @@
 """The report of ``symbprop.check``: one ``Row`` per parameter group and comparison (symbolic vs
 compiled, vs finite differences), shown as a rich table (``__rich__``) or plain text (``str``).
-``symbprop.crosscheck`` computes the rows; this module only presents them."""
+``symbprop.crosscheck`` computes the values; ``Tally`` turns the comparisons into rows with the
+``TOLERANCES``, and the report presents them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
+
+#: (atol, rtol) per comparison with the symbolic value (see ``symbprop.crosscheck``).
+TOLERANCES = {"float64": (1e-12, 1e-9), "float32": (1e-4, 2e-3), "fd": (1e-6, 1e-5)}
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,8 @@ class Row:
     atol: float
     rtol: float
     ok: bool
+    #: Why the row could not be compared everywhere (a value that is not finite), or "".
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,11 +70,16 @@ class CheckReport:
         "",
     )
 
+    def notes(self) -> list[str]:
+        """One line per row with a note: "<group>, <method>: <note>"."""
+        return [f"{row.group}, {row.method}: {row.note}" for row in self.rows if row.note]
+
     def table(self):
-        """A ``rich.table.Table`` of the rows."""
+        """A ``rich.table.Table`` of the rows (notes, if any, as its caption)."""
         from rich.table import Table
 
-        table = Table(title=self._title())
+        table = Table(title=self._title(), caption="\n".join(self.notes()) or None,
+                      caption_justify="left")
         for name in self.HEADER:
             table.add_column(name, justify="left" if name in self.HEADER[:2] else "right")
         for row in self.rows:
@@ -79,7 +92,9 @@ class CheckReport:
         return self.table()
 
     def _title(self) -> str:
-        verdict = "all agree" if self.ok else "DISAGREEMENT"
+        failed = [row for row in self.rows if not row.ok]
+        verdict = ("all agree" if not failed else "NOT CHECKABLE" if all(r.note for r in failed)
+                   else "DISAGREEMENT")
         points = "1 point" if self.points == 1 else f"{self.points} points"
         return f"check {self.model}: {points}, {verdict}"
 
@@ -90,4 +105,58 @@ class CheckReport:
         lines += [
             "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells
         ]
-        return "\n".join(lines)
+        return "\n".join(lines + [f"note: {note}" for note in self.notes()])
+
+
+#: Why a row could not be compared everywhere (``symbprop.crosscheck``'s docstring).
+NOT_FINITE = {
+    "symbolic": "the symbolic value is not finite at some point (it overflows, or the point "
+                "is outside the domain): nothing to compare there",
+    "fd": "the loss is not finite at θ ± h, for every step tried, at some point: no finite "
+          "difference there",
+}
+
+
+class Tally:
+    """Largest errors per (group, method), with the pass/fail of every entry; a value that is
+    not finite fails (with a note when there was nothing to compare)."""
+
+    def __init__(self) -> None:
+        self._rows: dict = {}
+
+    def add(self, group: str, method: str, exact, other, kind: str) -> None:
+        exact = np.asarray(exact, dtype=np.float64)
+        other = np.asarray(other, dtype=np.float64)
+        atol, rtol = TOLERANCES[kind]
+        finite = np.isfinite(exact)
+        scale = max(1.0, float(np.max(np.abs(exact[finite]), initial=0.0)))
+        with np.errstate(invalid="ignore"):
+            error = np.abs(other - exact)
+        error = np.where(np.isfinite(error) & finite, error, np.inf)
+        ok = bool(finite.all() and np.all(error <= atol * scale + rtol * np.abs(exact)))
+        relevant = finite & (np.abs(exact) > atol * scale)
+        rel = float(np.max(error[relevant] / np.abs(exact[relevant]), initial=0.0))
+        note = ("symbolic" if not finite.all()
+                else "fd" if kind == "fd" and not np.isfinite(other).all() else "")
+        key = (group, method)
+        n, abs_err, rel_err, ok_before, note_before = self._rows.get(
+            key, (0, 0.0, 0.0, True, ""))
+        self._rows[key] = (
+            n + exact.size,
+            max(abs_err, float(np.max(error, initial=0.0))),
+            max(rel_err, rel),
+            ok_before and ok,
+            note_before or note,
+        )
+
+    def rows(self) -> tuple[Row, ...]:
+        result = []
+        groups = list(dict.fromkeys(group for group, _ in self._rows))
+        methods = list(dict.fromkeys(method for _, method in self._rows))
+        order = sorted(self._rows, key=lambda k: (groups.index(k[0]), methods.index(k[1])))
+        for group, method in order:
+            n, abs_err, rel_err, ok, note = self._rows[group, method]
+            kind = "fd" if method == "finite differences" else method.split()[-1]
+            result.append(Row(group, method, n, abs_err, rel_err, *TOLERANCES[kind], ok,
+                              NOT_FINITE.get(note, "")))
+        return tuple(result)

@@ -10,7 +10,12 @@ given point (``values``) and at ``samples`` random points:
 * the **compiled** kernels (``symbprop.compile``) of every lowering that applies (``auto``: both
   ``unrolled`` and ``looped`` for networks that ``auto`` would unroll, else ``looped``; graphs have
   one lowering) and every dtype in ``dtypes``;
-* **central finite differences** of the compiled float64 loss, step h = 1e-6·max(1, |θ|).
+* **central finite differences** of the compiled float64 loss, step h = 1e-6·max(1, |θ|).  Where
+  0 < |θ| < 1e-3 or the loss is not finite at θ ± h, the relative step 1e-6·|θ| is tried too,
+  and the one with the smaller relative error estimate (the change when the step is halved,
+  plus rounding) is used: so the difference stays inside a domain that ends at 0 (log(x),
+  sqrt(x) at x = 1e-7) and does not cross a pole (1/x), while a smooth function keeps the
+  larger step.
 
 Random points: weights ~ N(0, 1/n_in), biases ~ N(0, 0.5²), a batch of 2 inputs ~ N(0, 1),
 targets that fit the loss (probability rows for softmax cross-entropy, values in (0, 1) for BCE);
@@ -21,19 +26,27 @@ where a kinked activation (relu, leaky_relu, elu, or a custom one with max/min/a
 than ``MAX_ENTRIES`` entries is checked on a fixed random subset of that many.
 
 An entry passes when |other − symbolic| <= atol·s + rtol·|symbolic|, s = max(1, max |symbolic|
-over the group at that point), with ``TOLERANCES``: compiled float64 (1e-12, 1e-9), compiled
-float32 (1e-4, 2e-3), finite differences (1e-6, 1e-5).  The report has one row per parameter
-group and comparison (plus the loss); ``ok`` is True when every row passes.
+over the group at that point), with ``TOLERANCES`` (``symbprop.checkreport``, which also
+tallies the rows): compiled float64 (1e-12, 1e-9), compiled float32 (1e-4, 2e-3), finite
+differences (1e-6, 1e-5).  The report has one row per parameter group and comparison (plus the
+loss); ``ok`` is True when every row passes.  A value that is
+not finite never passes: where the symbolic value is not finite (``exp(x)`` at x = 1e10
+overflows) or the loss is not finite at both steps of a finite difference, there is nothing to
+compare, and the row fails with a ``note`` saying so (the report's title: NOT CHECKABLE).
+
+``dtypes`` is a dtype name or a sequence of them (float64, float32); ``seed`` (0 ≤ seed < 2**63)
+draws the random points.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .checkreport import CheckReport, Row
+from .checkreport import TOLERANCES, CheckReport, Tally  # noqa: F401 (TOLERANCES: commands)
 from .codegen import AUTO_UNROLL_MAX, check_dtype, resolve_strategy
 from .derivation import derive
 from .errors import SymbpropError
+from .kernel_checks import checked_seed
 from .kernels import compile_model
 from .reference import Reference
 from .sampling import random_point
@@ -41,8 +54,10 @@ from .values import load_values
 
 EVALUATE_MAX = 300
 MAX_ENTRIES = 64
-#: (atol, rtol) per comparison with the symbolic value (see the module docstring).
-TOLERANCES = {"float64": (1e-12, 1e-9), "float32": (1e-4, 2e-3), "fd": (1e-6, 1e-5)}
+#: Below this |θ| (and above 0) finite differences also try the relative step (see
+#: ``_central_difference``).
+NEAR_ZERO = 1e-3
+EPSILON = float(np.finfo(np.float64).eps)
 
 
 # -------------------------------------------------------------------- the driver
@@ -53,23 +68,25 @@ def check(
     values=None,
     samples: int = 5,
     strategy: str = "auto",
-    dtypes: tuple[str, ...] = ("float64",),
+    dtypes: str | tuple[str, ...] = ("float64",),
     seed: int = 0,
 ) -> CheckReport:
     """Cross-check ``model`` at ``values`` (if given) and ``samples`` random points.
 
     ``samples`` is an integer ≥ 0, and ≥ 1 when no ``values`` are given (a report of no points
-    would say "all agree" having checked nothing); otherwise ``SymbpropError``."""
+    would say "all agree" having checked nothing); ``dtypes`` one dtype name or a sequence of
+    them; ``seed`` an integer 0 ≤ seed < 2**63; otherwise ``SymbpropError``."""
     _check_samples(samples, values)
+    dtypes, seed = _dtypes(dtypes), checked_seed(seed)
     d = derive(model)
     lowerings = _lowerings(model, strategy)
-    kernels = {(s, t): compile_model(model, s, check_dtype(t)) for s in lowerings for t in dtypes}
+    kernels = {(s, t): compile_model(model, s, t) for s in lowerings for t in dtypes}
     reference = kernels.get((lowerings[0], "float64")) or compile_model(model, lowerings[0])
     symbolic = _Symbolic(d)
     rng = np.random.default_rng(seed)
     points = [_given(model, values)] if values is not None else []
     points += [random_point(model, symbolic, rng) for _ in range(samples)]
-    tally = _Tally()
+    tally = Tally()
     for params, data in points:
         sym_loss, sym_grad, entries = symbolic(params, data, rng)
         for (s, t), k in kernels.items():
@@ -91,49 +108,23 @@ def _check_samples(samples, values) -> None:
                             "values to check at")
 
 
+def _dtypes(dtypes) -> tuple[str, ...]:
+    """``dtypes`` as a tuple of valid names (one name alone is a tuple of one)."""
+    if isinstance(dtypes, str):
+        dtypes = (dtypes,)
+    try:
+        return tuple(check_dtype(t) for t in dtypes)
+    except TypeError:
+        raise SymbpropError(f"dtypes: expected a dtype name or a sequence of them (float64, "
+                            f"float32), got {dtypes!r}") from None
+
+
 def _lowerings(model, strategy: str) -> tuple[str, ...]:
     if model.kind == "graph":
         return ("unrolled",)
     if strategy != "auto":
         return (resolve_strategy(model, strategy),)
     return ("unrolled", "looped") if model.param_count <= AUTO_UNROLL_MAX else ("looped",)
-
-
-class _Tally:
-    """Largest errors per (group, method), with the pass/fail of every entry."""
-
-    def __init__(self) -> None:
-        self._rows: dict = {}
-
-    def add(self, group: str, method: str, exact, other, kind: str) -> None:
-        exact = np.asarray(exact, dtype=np.float64)
-        other = np.asarray(other, dtype=np.float64)
-        atol, rtol = TOLERANCES[kind]
-        scale = max(1.0, float(np.max(np.abs(exact), initial=0.0)))
-        error = np.abs(other - exact)
-        error = np.where(np.isfinite(error), error, np.inf)
-        ok = bool(np.all(error <= atol * scale + rtol * np.abs(exact)))
-        relevant = np.abs(exact) > atol * scale
-        rel = float(np.max(error[relevant] / np.abs(exact[relevant]), initial=0.0))
-        key = (group, method)
-        n, abs_err, rel_err, ok_before = self._rows.get(key, (0, 0.0, 0.0, True))
-        self._rows[key] = (
-            n + exact.size,
-            max(abs_err, float(np.max(error, initial=0.0))),
-            max(rel_err, rel),
-            ok_before and ok,
-        )
-
-    def rows(self) -> tuple[Row, ...]:
-        result = []
-        groups = list(dict.fromkeys(group for group, _ in self._rows))
-        methods = list(dict.fromkeys(method for _, method in self._rows))
-        order = sorted(self._rows, key=lambda k: (groups.index(k[0]), methods.index(k[1])))
-        for group, method in order:
-            n, abs_err, rel_err, ok = self._rows[group, method]
-            kind = "fd" if method == "finite differences" else method.split()[-1]
-            result.append(Row(group, method, n, abs_err, rel_err, *TOLERANCES[kind], ok))
-        return tuple(result)
 
 
 # -------------------------------------------------------------------- points
@@ -164,15 +155,41 @@ def _finite_differences(k, params, data, entries) -> dict[str, np.ndarray]:
     result = {}
     for name, idx in entries.items():
         offset = k.module.PARAM_OFFSETS[name]
-        values = []
-        for i in idx:
-            h = 1e-6 * max(1.0, abs(theta[offset + i]))
-            plus, minus = theta.copy(), theta.copy()
-            plus[offset + i] += h
-            minus[offset + i] -= h
-            values.append((call(plus) - call(minus)) / (2 * h))
-        result[name] = np.array(values)
+        result[name] = np.array([_central_difference(call, theta, offset + i) for i in idx])
     return result
+
+
+def _central_difference(call, theta: np.ndarray, index: int) -> float:
+    """dL/dθ_i by a central difference with h = 1e-6·max(1, |θ_i|).  Near an edge of the domain
+    at 0 (0 < |θ_i| < ``NEAR_ZERO``, where that step reaches within 1000 steps of 0, or L not
+    finite at θ ± h) the relative step 1e-6·|θ_i| is tried as well, and the one with the
+    smaller relative error estimate is used: how much the result changes when the step is
+    halved, plus the rounding error ε·|L|/h, over the result.  So log(x) or 1/x at x = 1e-7
+    get the relative step (the other leaves the domain or crosses the pole) and a smooth
+    function keeps the larger step.  Not finite if L is not finite at both steps."""
+    value = abs(theta[index])
+    h = 1e-6 * max(1.0, value)
+    result, noise = _difference(call, theta, index, h)
+    if not (0.0 < value < NEAR_ZERO or (0.0 < value < 1.0 and not np.isfinite(result))):
+        return result
+    small = 1e-6 * value
+    other, other_noise = _difference(call, theta, index, small)
+    if not np.isfinite(result):
+        return other
+    error = abs(result - _difference(call, theta, index, h / 2)[0]) + noise
+    other_error = abs(other - _difference(call, theta, index, small / 2)[0]) + other_noise
+    return other if other_error * abs(result) < error * abs(other) else result  # relative
+
+
+def _difference(call, theta: np.ndarray, index: int, h: float) -> tuple[float, float]:
+    """(L(θ + h e_i) − L(θ − h e_i)) / (2h), with the step as represented in floating point, and
+    its rounding error ε·max |L(θ ± h e_i)| / h."""
+    plus, minus = theta.copy(), theta.copy()
+    plus[index] += h
+    minus[index] -= h
+    high, low = call(plus), call(minus)
+    step = plus[index] - minus[index]
+    return (high - low) / step, EPSILON * max(abs(high), abs(low)) / step
 
 
 class _Symbolic:

@@ -26,6 +26,7 @@ from . import datasets
 from .datasets.files import Table, read_csv_table, read_npz_table
 from .errors import DataError
 from .model import Network
+from .npz import file_kind
 
 AUTO_TEST_FRACTION = 0.2
 MIN_SAMPLES_FOR_SPLIT = 20
@@ -96,7 +97,11 @@ def load_data(model: Network, source: str | Path, features: list[str] | str | No
 
 def split(samples: Samples, test_fraction: float | None, seed: int,
           source: str = "data") -> tuple[Samples, Samples | None]:
-    """A deterministic shuffle (``seed``) and split into (train, held-out or None)."""
+    """A deterministic shuffle (``seed``: 0 ≤ seed < 2**63) and split into (train, held-out
+    or None)."""
+    from .kernel_checks import checked_seed  # Numba: imported only when data are split
+
+    seed = checked_seed(seed)
     n = len(samples)
     if test_fraction is None:
         test_fraction = AUTO_TEST_FRACTION if n >= MIN_SAMPLES_FOR_SPLIT else 0.0
@@ -148,9 +153,11 @@ def _names(value: list[str] | str | None) -> list[str] | None:
 def _read(model: Network, source, features, target):
     path = Path(source)
     if path.is_file():
-        with open(path, "rb") as stream:
-            is_zip = stream.read(4) == b"PK\x03\x04"
-        if is_zip or path.suffix.lower() == ".npz":
+        try:
+            binary = file_kind(path) is not None or path.suffix.lower() in (".npz", ".npy")
+        except OSError as err:
+            raise DataError(f"{source}: cannot read ({err.strerror or err})") from None
+        if binary:
             return read_npz_table(path, features or ["X"], target or ["y"])
         return read_csv_table(path, features, target, model.inputs, model.sizes[-1])
     name = str(source).removeprefix("datasets:")

@@ -12,15 +12,16 @@ import numpy as np
 
 from .fitting import LossHistory, in_chunks
 from .kernel_base import KernelsBase
-from .kernel_checks import ParamsError, checked_count, checked_number
+from .kernel_checks import ParamsError, checked_epochs, checked_number, checked_seed
 
 
 class GraphKernels(KernelsBase):
     """Kernels of a computational graph: values in, (value, gradients) out."""
 
-    def init_params(self, seed: int = 0) -> dict:
-        """Standard normal draws for every variable."""
-        rng = np.random.default_rng(seed)
+    def init_params(self, seed: int | None = 0) -> dict:
+        """Standard normal draws for every variable; ``seed`` as for ``Kernels.init_params``
+        (0 ≤ seed < 2**63, or None for fresh entropy)."""
+        rng = np.random.default_rng(None if seed is None else checked_seed(seed))
         return {name: float(rng.standard_normal()) for name in self.names}
 
     def flatten(self, params: dict) -> np.ndarray:
@@ -46,8 +47,9 @@ class GraphKernels(KernelsBase):
         return {name: float(v) for name, v in zip(self.names, new, strict=True)}
 
     def fit(self, params: dict, lr: float = 0.1, epochs: int = 100, progress: bool = True):
-        """Gradient descent on the graph's output; updates ``params`` in place (floats)."""
-        lr, epochs = checked_number(lr, "lr"), checked_count(epochs, "epochs", 0)
+        """Gradient descent on the graph's output; updates ``params`` in place (floats);
+        ``epochs``: 0 to ``MAX_EPOCHS`` (10**8; the history holds a value for each)."""
+        lr, epochs = checked_number(lr, "lr"), checked_epochs(epochs)
         theta, history = in_chunks(lambda t, first, count: self.module.train(t, lr, count),
                                     self.flatten(params), epochs, progress, self.model.name)
         params.update({name: float(v) for name, v in zip(self.names, theta, strict=True)})

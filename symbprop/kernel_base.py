@@ -2,9 +2,10 @@
 arrays and the one flat parameter vector the compiled functions take.
 
 ``flatten`` is where every parameter check happens (names, shapes, real dtypes cast to the
-kernel's dtype, NaN and infinity), so the compiled code never sees a bad parameter; large models
-whose dicts are views of one vector (``init_params``, ``unflatten``) pass that vector through
-without a copy (``symbprop.views``).
+kernel's dtype without overflow, no masked entries, NaN and infinity), so the compiled code
+never sees a bad parameter; large models whose dicts are views of one vector (``init_params``,
+``unflatten``) pass that vector through without a copy (``symbprop.views``).  Training writes
+its result back with ``write_back``, after ``check_updatable`` has refused integer arrays.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .aligned import empty_aligned
-from .kernel_checks import ParamsError, all_finite, real_array
+from .kernel_checks import ParamsError, all_finite, cast, real_array
 from .views import VectorViews
 
 #: From this many parameters on, ``flatten`` first looks for views of one vector (no copy).
@@ -72,7 +73,7 @@ class KernelsBase:
         if array.shape != self.shapes[name]:
             raise ParamsError(f"params[{name!r}]: shape {array.shape}, expected "
                               f"{self.shapes[name]}")
-        return array.astype(self.dtype, copy=False)
+        return cast(array, self.dtype, f"params[{name!r}]")
 
     def _name_error(self, params):
         if not isinstance(params, dict):
@@ -95,7 +96,23 @@ class KernelsBase:
         self._vectors.remember(vector, views)
         return dict(zip(self.names, views))  # noqa: B905 (one view per name)
 
-    def _write_back(self, params: dict, theta: np.ndarray) -> None:
+    def check_updatable(self, params: dict) -> None:
+        """Refuse, before training, parameters that cannot take the trained values in place:
+        an array of an integer or boolean dtype (NumPy, too, refuses ``W -= lr * g`` for an
+        integer ``W`` rather than truncate).  Call after ``flatten`` (names checked)."""
+        for name in self.names:
+            value = params[name]
+            if isinstance(value, np.ndarray) and value.dtype.kind != "f":
+                raise ParamsError(
+                    f"params[{name!r}]: dtype {value.dtype} cannot hold the trained values "
+                    f"(training updates params in place); pass float arrays, e.g. "
+                    f"params[{name!r}].astype(float)")
+
+    def write_back(self, params: dict, theta: np.ndarray) -> None:
+        """Put the values of ``theta`` into ``params``: into each writable array of the right
+        shape, in place (a float32 array stays float32, as with NumPy's ``a[...] = b``); any
+        other value (a list, a number, a read-only array) is replaced by a new array of the
+        kernel dtype.  ``check_updatable`` has refused integer arrays."""
         for name, value in self.unflatten(theta).items():
             old = params[name]
             if isinstance(old, np.ndarray) and old.shape == value.shape and old.flags.writeable:

@@ -31,11 +31,15 @@ from .fitting import LossHistory, in_chunks
 from .graph_kernels import GraphKernels
 from .kernel_base import VIEW_MIN, KernelsBase
 from .kernel_checks import (
-    REAL_KINDS,
+    ParamsError,
     all_finite,
+    cast,
     checked_count,
+    checked_epochs,
     checked_number,
+    checked_seed,
     copy_out,
+    real_array,
     row_sum_error,
 )
 
@@ -59,9 +63,11 @@ class Kernels(KernelsBase):
         self._scratch = np.empty(0, self.dtype)
         self._arrays_call = ArraysCall(self)
 
-    def init_params(self, seed: int = 0) -> dict:
-        """He (normal, σ = √(2/n_in)) for relu-family layers, Glorot uniform otherwise; b = 0."""
-        rng = np.random.default_rng(seed)
+    def init_params(self, seed: int | None = 0) -> dict:
+        """He (normal, σ = √(2/n_in)) for relu-family layers, Glorot uniform otherwise; b = 0.
+        ``seed``: an integer 0 ≤ seed < 2**63, or None for fresh entropy from the OS (as
+        ``numpy.random.default_rng``); anything else raises ``ParamsError``."""
+        rng = np.random.default_rng(None if seed is None else checked_seed(seed))
         theta = zeros_aligned(self.size, self.dtype)
         params = self.unflatten(theta)  # views of one vector: flatten() then needs no copy
         for number, layer in enumerate(self.model.layers, 1):
@@ -74,10 +80,9 @@ class Kernels(KernelsBase):
             params[f"W{number}"][...] = weights
         return params
 
-    def _batch(self, X, Y=None):
+    def _batch(self, X, Y):
+        """X and Y checked and converted (see ``_data``); Y is required (None is refused)."""
         X = self._data(X, "X", self.model.inputs)
-        if Y is None:
-            return X, None
         Y = self._data(Y, "Y", self.model.sizes[-1])
         if Y.shape[0] != X.shape[0]:
             raise DataError(f"Y: {Y.shape[0]} samples, but X has {X.shape[0]}")
@@ -98,26 +103,26 @@ class Kernels(KernelsBase):
         return array
 
     def _convert_data(self, array, what: str, width: int) -> np.ndarray:
-        array = np.asarray(array)
-        if array.dtype.kind not in REAL_KINDS:
-            raise DataError(f"{what}: dtype {array.dtype} is not a real number type")
+        if array is None:
+            raise DataError(f"{what}: got None; expected an array of shape (batch, {width})")
+        array = real_array(array, what, self.dtype, DataError)
         if array.ndim == 1 and width == 1 and what == "Y":
             array = array.reshape(-1, 1)
         if array.ndim != 2 or array.shape[1] != width or array.shape[0] == 0:
             hint = f"; for one sample use {what}.reshape(1, -1)" if array.ndim == 1 else ""
             raise DataError(f"{what}: shape {array.shape}, expected (batch, {width}) with "
                             f"batch >= 1{hint}")
-        return np.ascontiguousarray(array, dtype=self.dtype)
+        return cast(array, self.dtype, what, DataError)
 
     def forward(self, params: dict, X) -> np.ndarray:
         """a^L for every sample: (batch, n_L)."""
-        X = self._batch(X)[0]
-        return self.module.forward_work(self.flatten(params), X, self.work(X.shape[0]))
+        X = self._data(X, "X", self.model.inputs)
+        return self.module.forward_work(self.flatten(params), X, self._work(X.shape[0]))
 
     def loss(self, params: dict, X, Y) -> float:
         """L: the mean (or sum, per the spec) of the per-sample cost over the batch."""
         X, Y = self._batch(X, Y)
-        return float(self.module.loss_work(self.flatten(params), X, Y, self.work(X.shape[0])))
+        return float(self.module.loss_work(self.flatten(params), X, Y, self._work(X.shape[0])))
 
     def loss_and_grad(self, params: dict, X, Y, out: dict | None = None) -> tuple[float, dict]:
         """(L, {name: ∂L/∂name}) with the shapes of ``params``.  With ``out`` (a dict of arrays
@@ -132,7 +137,7 @@ class Kernels(KernelsBase):
         target = self._vectors.writable_vector(out, self.names) if out is not None else None
         grad = target if target is not None and target is not theta else empty_aligned(
             self.size, self.dtype)
-        value = self.module.loss_and_grad_work(theta, X, Y, grad, self.work(X.shape[0]))
+        value = self.module.loss_and_grad_work(theta, X, Y, grad, self._work(X.shape[0]))
         if grad is target:
             return float(value), out
         grads = self.unflatten(grad)
@@ -145,9 +150,19 @@ class Kernels(KernelsBase):
         return self._dict_call(params, X, Y, out)
 
     def work(self, n: int) -> np.ndarray:
-        """The ``work`` argument of the generated ``*_work`` functions for ``n`` samples: space
-        kept between calls (a fresh multi-megabyte allocation per call costs page faults: 1 ms
-        of 4.8 at 784-128-10, batch 1024, in a fresh process)."""
+        """The ``work`` argument of the generated ``*_work`` functions for ``n`` samples (an
+        integer ≥ 0): space kept between calls (a fresh multi-megabyte allocation per call costs
+        page faults: 1 ms of 4.8 at 784-128-10, batch 1024, in a fresh process)."""
+        n = checked_count(n, "n", 0)
+        try:
+            return self._work(n)
+        except MemoryError:
+            raise ParamsError(f"n: scratch space for {n} samples "
+                              f"({self.module.WORK_PER_SAMPLE * n} numbers) cannot be "
+                              "allocated") from None
+
+    def _work(self, n: int) -> np.ndarray:
+        """``work(n)`` for a batch the wrapper has checked."""
         size = self.module.WORK_PER_SAMPLE * n
         if self._scratch.size == size:
             return self._scratch
@@ -171,16 +186,23 @@ class Kernels(KernelsBase):
             seed: int = 0, progress: bool = True) -> np.ndarray:
         """Minibatch SGD with the generated ``train``; updates ``params`` in place and returns
         the loss of each epoch (accumulated over its batches, before each step) as a
-        ``LossHistory`` (an array with ``.plot(path)``)."""
+        ``LossHistory`` (an array with ``.plot(path)``).
+
+        In place: float arrays keep their dtype (float32 arrays take the float64 results
+        rounded, as with NumPy's ``a[...] = b``); lists, numbers and read-only arrays are
+        replaced in ``params`` by new arrays; integer or boolean arrays are refused
+        (``ParamsError``) before training, as NumPy refuses ``W -= lr * g`` for them.
+        ``epochs``: 0 to ``MAX_EPOCHS`` (10**8); ``seed``: 0 ≤ seed < 2**63."""
         theta = self.flatten(params)
+        self.check_updatable(params)
         X, Y = self._batch(X, Y)
         lr = checked_number(lr, "lr")
-        epochs, seed = checked_count(epochs, "epochs", 0), checked_count(seed, "seed", 0)
+        epochs, seed = checked_epochs(epochs), checked_seed(seed)
         batch_size = checked_count(batch_size, "batch_size", 1)
 
         def run(theta, first, count):
             return self.module.train(theta, X, Y, lr, count, batch_size, seed, first)
 
         theta, history = in_chunks(run, theta, epochs, progress, self.model.name)
-        self._write_back(params, theta)
+        self.write_back(params, theta)
         return history.view(LossHistory)

@@ -19,8 +19,11 @@ from .npz import read_npz, write_npz
 
 def save_params(path: str | Path, params: dict, model=None, extra: dict | None = None) -> Path:
     """Write ``params`` ({W1: array, ...}) to an NPZ file atomically (a failed write leaves an
-    existing file untouched).  ``extra`` arrays are stored under ``__name__`` keys."""
-    arrays = {name: np.asarray(value, dtype=np.float64) for name, value in params.items()}
+    existing file untouched).  ``extra`` arrays are stored under ``__name__`` keys.  Values
+    must be real numbers (complex values and masked arrays with masked entries are refused
+    with ``SymbpropError``, not cut to their real part or unmasked)."""
+    arrays = {name: _real(value, f"params[{name!r}]").astype(np.float64)
+              for name, value in params.items()}
     meta = {"format": "symbprop-params-1"}
     if model is not None:
         meta.update(model=model.name, sha256=model.sha256)
@@ -35,7 +38,8 @@ def load_params(path: str | Path, model, with_extra: bool = False):
 
     Returns {name: float64 array} in ``model.param_shapes`` order, or ``(params, extra)`` with
     ``with_extra`` (extra arrays by name, ``meta`` included).  A missing file, an unreadable
-    one, unknown or missing names, wrong shapes and non-finite values raise ``SymbpropError``.
+    one (a .npy file, not an archive), unknown or missing names, wrong shapes, values that are
+    not real numbers (complex, text) and non-finite values raise ``SymbpropError``.
     """
     shapes = model.param_shapes
     stored = read_npz(path, what="NPZ parameters")
@@ -47,10 +51,26 @@ def load_params(path: str | Path, model, with_extra: bool = False):
         if tuple(value.shape) != tuple(shape):
             raise SymbpropError(f"{path}: {name} has shape {tuple(value.shape)}, spec "
                                 f"'{model.name}' needs {tuple(shape)}")
-        if not np.issubdtype(value.dtype, np.number) or not np.all(np.isfinite(value)):
+        _real(value, f"{path}: {name}")
+        if not np.all(np.isfinite(value)):
             raise SymbpropError(f"{path}: {name} must hold finite numbers")
         params[name] = np.array(value, dtype=np.float64)
     return (params, extra) if with_extra else params
+
+
+def _real(value, what: str) -> np.ndarray:
+    """``value`` as an array of real numbers (int or float, not yet cast), else
+    ``SymbpropError`` naming ``what``."""
+    if isinstance(value, np.ma.MaskedArray) and np.ma.getmaskarray(value).any():
+        raise SymbpropError(f"{what} is a masked array with masked entries; fill them "
+                            "(a.filled(value)) first")
+    array = np.asarray(value)
+    if array.dtype.kind == "c":
+        raise SymbpropError(f"{what} holds complex numbers ({array.dtype}); parameters are "
+                            "real numbers")
+    if array.dtype.kind not in "iuf":
+        raise SymbpropError(f"{what} holds {array.dtype} values, not numbers")
+    return array
 
 
 def _is_extra(key: str) -> bool:

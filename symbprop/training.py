@@ -24,7 +24,8 @@ import numpy as np
 
 from . import schedules
 from .data import predicted_labels
-from .errors import SymbpropError
+from .errors import DataError, SymbpropError
+from .kernel_checks import checked_count, checked_seed, real_array
 from .params_io import load_params, save_params
 from .plots import plot_history, pyplot, save_figure
 from .progress import EpochProgress
@@ -109,14 +110,16 @@ def train(kernels, params: dict, X, Y, *, lr: float = 0.1, epochs: int = 30,
     get accuracies.  ``test``: held-out ``(X, Y)`` or ``(X, Y, labels)``.
     ``callback(epoch, history, params)`` runs after every epoch; returning True stops.
     Ctrl-C (KeyboardInterrupt) stops between epochs, keeping the last completed epoch.
+    ``params`` are updated as by ``Kernels.fit`` (integer arrays refused, float arrays in
+    place); ``epochs`` ≥ 0, ``batch_size`` ≥ 1, 0 ≤ ``seed`` < 2**63; X and Y as for
+    ``Kernels.loss`` (a masked array with masked entries is refused).
     """
     if kernels.model.kind == "graph":
         raise SymbpropError(f"{kernels.model.name}: an expression or graph has no data to train "
                             "on; minimise it with symbprop.gd.descend")
     rates = schedules.schedule(schedule, lr)
-    if epochs < 0 or batch_size < 1 or seed < 0:
-        raise SymbpropError(f"epochs and seed must be ≥ 0 and batch size ≥ 1, got {epochs}, "
-                            f"{seed}, {batch_size}")
+    epochs, seed = checked_count(epochs, "epochs", 0), checked_seed(seed)
+    batch_size = checked_count(batch_size, "batch_size", 1)
     if tol is not None:
         schedules.check_tol(tol)
     train_set = _Split(X, Y, labels, task)
@@ -139,6 +142,7 @@ class _Split:
     """Samples as float64 C arrays, with integer labels when the task is a classification."""
 
     def __init__(self, X, Y, labels=None, task: str | None = None) -> None:
+        X, Y = (real_array(a, what, np.float64, DataError) for a, what in ((X, "X"), (Y, "Y")))
         self.X = np.ascontiguousarray(np.asarray(X, dtype=np.float64).reshape(len(X), -1))
         self.Y = np.ascontiguousarray(np.asarray(Y, dtype=np.float64).reshape(len(Y), -1))
         if len(self.X) != len(self.Y) or len(self.X) == 0:
@@ -174,6 +178,7 @@ class _Loop:
             kernels.loss(params, split.X, split.Y)  # the wrapper's checks: shapes, NaN, one-hot
             split.cast(kernels.dtype)
         self.theta = self.good = kernels.flatten(params).copy()
+        kernels.check_updatable(params)
         self.history = History(params=params)
 
     def warm_up(self) -> None:
@@ -264,10 +269,5 @@ class _Loop:
         return loss, (correct / n if split.labels is not None else None), norm
 
     def _publish(self) -> None:
-        """Write θ into the caller's parameter arrays (in place where possible)."""
-        for name, value in self.kernels.unflatten(self.theta).items():
-            old = self.params.get(name)
-            if isinstance(old, np.ndarray) and old.shape == value.shape and old.flags.writeable:
-                old[...] = value
-            else:
-                self.params[name] = value.copy()
+        """Write θ into the caller's parameter arrays (``Kernels.write_back``)."""
+        self.kernels.write_back(self.params, self.theta)

@@ -167,3 +167,58 @@ def test_check_command_says_1_point():
     result = CliRunner().invoke(app, ["check", "examples:staged", "--samples", "1"])
     assert result.exit_code == 0, result.output
     assert "check staged: 1 point, all agree" in result.output
+
+
+@pytest.mark.parametrize("formula", ["log(x)", "sqrt(x)", "1/x"])
+def test_finite_differences_stay_inside_the_domain_near_zero(tmp_path, formula):
+    model = sp.expression(formula, params=["x"], name="edge")
+    for x in (1e-7, -1e-7, 2e-6, 3e-5):  # the step 1e-6 crosses 0, or comes close
+        if x > 0 or formula == "1/x":
+            report = check(model, values={"x": x}, samples=0)
+            assert report.ok, str(report)
+            fd = next(row for row in report.rows if row.method == "finite differences")
+            assert fd.max_rel_err < 1e-6 and not fd.note
+    spec, values = tmp_path / "edge.yaml", tmp_path / "edge.values.yaml"
+    spec.write_text(f'name: edge\nexpression: "{formula}"\n')
+    values.write_text("x: 1e-7\n")
+    result = CliRunner().invoke(app, ["check", str(spec), "--at", str(values), "--samples", "0"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_smooth_function_near_zero_keeps_the_larger_step():
+    model = sp.expression("cos(x) + 1000", params=["x"], name="smooth")
+    assert check(model, values={"x": 2e-6}, samples=0).ok  # 1e-6·|x|: rounding would win
+
+
+def test_a_value_that_is_not_finite_never_passes():
+    from symbprop.checkreport import Tally
+
+    tally = Tally()
+    tally.add("loss", "unrolled float64", np.array([np.inf]), np.array([np.inf]), "float64")
+    tally.add("x", "unrolled float64", np.array([2.0, np.nan]), np.array([2.0, np.nan]),
+              "float64")
+    tally.add("x", "finite differences", np.array([2.0]), np.array([np.inf]), "fd")
+    tally.add("y", "unrolled float64", np.array([2.0]), np.array([np.inf]), "float64")
+    rows = {(row.group, row.method): row for row in tally.rows()}
+    assert not any(row.ok for row in rows.values())
+    assert "symbolic value is not finite" in rows["loss", "unrolled float64"].note
+    assert "symbolic value is not finite" in rows["x", "unrolled float64"].note
+    assert "not finite at θ ± h" in rows["x", "finite differences"].note
+    assert rows["y", "unrolled float64"].note == ""  # a real disagreement: inf vs 2
+    report = CheckReport("edge", 1, tuple(rows[k] for k in list(rows)[:1]))
+    text = str(report)
+    assert text.splitlines()[0] == "check edge: 1 point, NOT CHECKABLE"
+    assert "FAIL" in text and "note: loss, unrolled float64: the symbolic value" in text
+    assert report.table().caption.startswith("loss, unrolled float64: the symbolic value")
+
+
+def test_dtypes_may_be_one_name_and_the_seed_states_its_range():
+    model = sp.load("examples:staged")
+    report = check(model, samples=1, dtypes="float32")
+    assert {row.method for row in report.rows} == {"unrolled float32", "finite differences"}
+    with pytest.raises(sp.SymbpropError, match="dtype: unknown 'float16'; allowed"):
+        check(model, samples=1, dtypes="float16")
+    with pytest.raises(sp.SymbpropError, match="dtypes: expected a dtype name or a sequence"):
+        check(model, samples=1, dtypes=None)
+    with pytest.raises(sp.SymbpropError, match=r"seed: expected an integer with 0 ≤ seed < 2"):
+        check(model, samples=1, seed=-1)

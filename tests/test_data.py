@@ -211,3 +211,72 @@ def test_cli_wrong_columns_exits_2(tmp_path):
     file = write_csv(tmp_path, "a,b,label\n1,2,0\n")
     result = CliRunner().invoke(app, ["train", IRIS, "--data", str(file)])
     assert result.exit_code == 2 and "2 feature columns" in result.output
+
+
+# ---------------------------------------------------------------- files that are not what they say
+
+
+def test_a_npy_file_renamed_to_npz_says_so(tmp_path, iris_net):
+    for name in ("plain.npz", "plain.npy"):
+        np.save(tmp_path / "tmp.npy", np.zeros((3, 4)))
+        (tmp_path / "tmp.npy").rename(tmp_path / name)
+        with pytest.raises(sp.DataError, match=r"a NumPy \.npy file \(one array\), not an \.npz "
+                                               "archive"):
+            load_data(iris_net, tmp_path / name)
+
+
+def test_a_file_that_is_no_archive_is_not_called_pickled(tmp_path, iris_net):
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(bytes(range(7, 250)) * 4)
+    with pytest.raises(sp.DataError, match=r"not a NumPy \.npz archive") as info:
+        load_data(iris_net, garbage)
+    assert "pickle" not in str(info.value)
+
+
+def test_complex_and_object_npz_arrays_are_refused(tmp_path, iris_net):
+    file = tmp_path / "c.npz"
+    np.savez(file, X=np.ones((2, 4)) * (1 + 2j), y=np.zeros(2))
+    with pytest.raises(sp.DataError, match=r"array 'X' holds complex numbers \(complex128\)"):
+        load_data(iris_net, file)
+    np.savez(file, X=np.array([[None] * 4], dtype=object), y=np.zeros(1))
+    with pytest.raises(sp.DataError, match="array 'X' holds Python objects"):
+        load_data(iris_net, file)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("sl;sw;pl;pw;species\n1;2;3;4;0\n",
+     r"line 1: the header row 'sl;sw;pl;pw;species' is one column: the file is not "
+     r"comma-separated \(it looks semicolon-separated, ';'\)"),
+    ("sl\tsw\tpl\tpw\tspecies\n1\t2\t3\t4\t0\n", r"not comma-separated \(it looks tab-separated"),
+    (iris_csv(["1_000,2,3,4,0"]), r"row 1 \(line 2\), column 'sl': '1_000' is not a number "
+                                  r"\(digits only: no _"),
+    (iris_csv(["1,2,3,4,1_0"]), r"column 'species': '1_0' is not a number"),
+    (iris_csv(["1,２,3,4,0"]), r"column 'sw': '２' is not a number"),
+])
+def test_csv_numbers_and_separators_are_strict(tmp_path, iris_net, text, message):
+    with pytest.raises(sp.DataError, match=message):
+        load_data(iris_net, write_csv(tmp_path, text))
+
+
+def test_a_column_named_twice_is_refused(tmp_path, regression_net):
+    file = write_csv(tmp_path, "a,b,y\n0,1,1\n1,0,1\n")
+    with pytest.raises(sp.DataError, match=r"the features \(--features\) name column 'a' twice"):
+        load_data(regression_net, file, features="a,a")
+    with pytest.raises(sp.DataError, match=r"the target \(--target\) name column 'y' twice"):
+        load_data(regression_net, file, features="a,b", target=["y", "y"])
+
+
+def test_the_split_seed_states_its_range(iris_net):
+    with pytest.raises(sp.SymbpropError, match=r"seed: expected an integer with 0 ≤ seed < 2"):
+        load_data(iris_net, "iris", seed=-1)
+
+
+def test_cli_npy_as_data_and_init_exit_2(tmp_path):
+    npy = tmp_path / "x.npz"
+    with open(npy, "wb") as stream:
+        np.save(stream, np.zeros((4, 2)))
+    for option in (["--data", str(npy)], ["--data", "xor", "--init", str(npy)]):
+        result = CliRunner().invoke(app, ["train", "examples:xor", *option, "--epochs", "1",
+                                          "--no-progress"])
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output and "not an .npz archive" in result.output

@@ -312,3 +312,18 @@ def test_the_shuffle_is_the_one_the_readme_states(xor, seed, epoch):
     order = np.empty(37, np.int64)
     kernels.module._permutation(order, seed, epoch)
     assert order.tolist() == _readme_permutation(37, seed, epoch)
+
+
+def test_complex_or_masked_parameters_are_refused_on_load_and_save(xor, tmp_path):
+    model, kernels = xor
+    params = kernels.init_params(seed=0)
+    file = tmp_path / "c.npz"
+    np.savez(file, **{**params, "W1": params["W1"] + 1j})
+    with pytest.raises(sp.SymbpropError, match=r"c.npz: W1 holds complex numbers \(complex128\)"):
+        load_params(file, model)
+    with pytest.raises(sp.SymbpropError, match=r"params\['b1'\] holds complex numbers"):
+        save_params(tmp_path / "s.npz", {**params, "b1": params["b1"] + 0j}, model)
+    masked = np.ma.masked_array(params["W1"], mask=[[0, 1], [0, 0]])
+    with pytest.raises(sp.SymbpropError, match=r"params\['W1'\] is a masked array"):
+        save_params(tmp_path / "s.npz", {**params, "W1": masked}, model)
+    assert not (tmp_path / "s.npz").exists()

@@ -29,7 +29,6 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from ..functions import elu, gelu, leaky_relu, relu, sigmoid, softplus, swish
 
-
 #: Longest generated line of code before indentation (the templates indent by up to 8).
 LINE_WIDTH = 90
 _DIGITS = re.compile(r"(\d+)")

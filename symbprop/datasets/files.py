@@ -2,12 +2,18 @@
 
 Used by ``symbprop.data.load_data``; every problem raises ``DataError`` naming the file, the row
 (CSV: data row and line number; NPZ: array and index) and the column.
+
+A CSV number is written in ASCII as ``[+-]digits[.digits][e[+-]digits]`` (``nan`` and ``inf``
+are recognised, then refused as not finite); Python's ``float`` would also take ``1_000`` and
+non-ASCII digits, which a CSV file does not mean as numbers.  NPZ arrays hold real numbers
+(bool, int, unsigned, float); complex arrays are refused, not cut to their real part.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +21,12 @@ import numpy as np
 
 from ..errors import DataError
 from ..npz import read_npz
+
+#: A number in a CSV cell (after stripping spaces); see the module docstring.
+NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)",
+                    re.ASCII | re.IGNORECASE)
+#: Separators that a file meant as CSV may use instead of commas.
+OTHER_SEPARATORS = {";": "semicolon", "\t": "tab", "|": "vertical bar"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,8 @@ def read_csv_table(path: Path, features: list[str] | None, target: list[str] | N
     source = str(path)
     header, rows, lines = _csv_rows(path)
     columns = {name: i for i, name in enumerate(header)}
+    _check_distinct(source, features, "features (--features)")
+    _check_distinct(source, target, "target (--target)")
     target = target or _default_target(header, n_in, n_out)
     features = features or [name for name in header if name not in target]
     for name in (*features, *target):
@@ -53,7 +67,7 @@ def read_csv_table(path: Path, features: list[str] | None, target: list[str] | N
     for j, name in enumerate(features):
         X[:, j] = _numbers(rows, lines, columns[name], name, source)
     first = rows[0][columns[target[0]]].strip() if rows else ""
-    if len(target) == 1 and not _is_number(first):
+    if len(target) == 1 and not _looks_numeric(first):
         labels = [row[columns[target[0]]].strip() for row in rows]
         empty = next((i for i, v in enumerate(labels) if not v), None)
         if empty is not None:
@@ -64,6 +78,13 @@ def read_csv_table(path: Path, features: list[str] | None, target: list[str] | N
     for j, name in enumerate(target):
         Y[:, j] = _numbers(rows, lines, columns[name], name, source)
     return Table(source, X, Y, None, tuple(features), tuple(target), lines=lines)
+
+
+def _check_distinct(source: str, names: list[str] | None, what: str) -> None:
+    repeated = next((n for i, n in enumerate(names or ()) if n in names[:i]), None)
+    if repeated is not None:
+        raise DataError(f"{source}: the {what} name column '{repeated}' twice; name each "
+                        "column once")
 
 
 def _csv_rows(path: Path) -> tuple[list[str], list[list[str]], tuple[int, ...]]:
@@ -78,6 +99,8 @@ def _csv_rows(path: Path) -> tuple[list[str], list[list[str]], tuple[int, ...]]:
     if not records:
         raise DataError(f"{source}: empty file (expected a header row and data rows)")
     header = [cell.strip() for cell in records[0][1]]
+    if len(header) == 1:
+        _one_column(source, records[0], delimiter)
     if len(set(header)) != len(header) or not all(header):
         raise DataError(f"{source}: line {records[0][0]}: the header row needs distinct, "
                         f"non-empty column names, got {', '.join(map(repr, header))}")
@@ -96,6 +119,19 @@ def _csv_rows(path: Path) -> tuple[list[str], list[list[str]], tuple[int, ...]]:
     return header, rows, tuple(lines)
 
 
+def _one_column(source: str, record: tuple[int, list[str]], delimiter: str) -> None:
+    """A header of one column: a net needs features and a target, so the file is most likely
+    separated by something other than ``delimiter``; say so."""
+    line, (cell,) = record
+    kind = "tab" if delimiter == "\t" else "comma"
+    found = [f"{name}-separated, {char!r}" for char, name in OTHER_SEPARATORS.items()
+             if char in cell and char != delimiter]
+    guess = f" (it looks {found[0]})" if found else ""
+    raise DataError(f"{source}: line {line}: the header row {cell!r} is one column: the file is "
+                    f"not {kind}-separated{guess}; a data file needs feature columns and a "
+                    f"target column, separated by {kind}s")
+
+
 def _default_target(header: list[str], n_in: int, n_out: int) -> list[str]:
     if n_out > 1 and len(header) == n_in + n_out:
         return header[-n_out:]
@@ -103,6 +139,13 @@ def _default_target(header: list[str], n_in: int, n_out: int) -> list[str]:
 
 
 def _is_number(text: str) -> bool:
+    """``text`` (stripped) is a CSV number (``NUMBER``)."""
+    return NUMBER.fullmatch(text) is not None
+
+
+def _looks_numeric(text: str) -> bool:
+    """``float`` takes ``text``: a number, or a near miss (``1_000``) that ``_numbers`` then
+    refuses by name, rather than a class label."""
     try:
         float(text)
     except ValueError:
@@ -117,10 +160,10 @@ def _numbers(rows, lines, column: int, name: str, source: str) -> np.ndarray:
         where = f"{source}: row {i + 1} (line {lines[i]}), column '{name}'"
         if not cell:
             raise DataError(f"{where}: empty cell (missing value)")
-        try:
-            value = float(cell)
-        except ValueError:
-            raise DataError(f"{where}: {cell!r} is not a number") from None
+        if not _is_number(cell):
+            hint = " (digits only: no _ or other separators)" if "_" in cell else ""
+            raise DataError(f"{where}: {cell!r} is not a number{hint}")
+        value = float(cell)
         if not math.isfinite(value):
             raise DataError(f"{where}: {cell} is not allowed (values must be finite)")
         values[i] = value
@@ -154,7 +197,10 @@ def _array(arrays: dict, name: str, source: str, dims: tuple[int, ...]) -> np.nd
     if array.ndim not in dims:
         raise DataError(f"{source}: array '{name}' has shape {array.shape}; expected "
                         f"{' or '.join(f'{d}-D' for d in dims)}")
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+    if array.dtype.kind == "c":
+        raise DataError(f"{source}: array '{name}' holds complex numbers ({array.dtype}); "
+                        "the data must be real numbers")
+    if array.dtype.kind not in "biuf":
         raise DataError(f"{source}: array '{name}' holds {array.dtype} values, not numbers")
     array = array.astype(np.float64)
     bad = np.argwhere(~np.isfinite(array))
