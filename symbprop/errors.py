@@ -38,3 +38,8 @@ class DomainError(ValuesError, ArithmeticError):
     """The values lie outside a function's domain (``log(x)`` at x ≤ 0, ``1/x`` at 0): the
     derivation has no real number there.  An ``ArithmeticError`` too, for callers that probe
     points and skip those without a value."""
+
+
+class FloatRangeError(DomainError):
+    """A value of the derivation at these values is beyond the range of float64 (|v| > 1.8e308):
+    real, but no kernel could compute it."""

@@ -25,7 +25,7 @@ import math
 
 import sympy
 
-from .errors import DomainError
+from .errors import DomainError, FloatRangeError
 from .functions import sigmoid, softplus
 from .indexing import index_values, instantiate
 from .ir import label
@@ -60,9 +60,8 @@ def _number(expr: sympy.Expr, numbers: dict, what: str | None = None) -> sympy.F
     inputs = sorted(expr.free_symbols & numbers.keys(), key=str)
     at = ", ".join(f"{s} = {float(numbers[s]):g}" for s in inputs if not _is_internal(s))
     if value.is_Number and value.is_finite:
-        kind = "overflows the float range"
-    else:
-        kind = "is infinite" if value.has(sympy.zoo, sympy.oo, -sympy.oo) else "is not real"
+        raise FloatRangeError(f"{what or expr} overflows the float range at {at or 'this point'}")
+    kind = "is infinite" if value.has(sympy.zoo, sympy.oo, -sympy.oo) else "is not real"
     raise DomainError(f"{what or expr} {kind} at {at or 'this point'}; choose values inside "
                       "the domains of its functions")
 

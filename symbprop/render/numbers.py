@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy
 
-from ..errors import DomainError
+from ..errors import DomainError, FloatRangeError
 from ..functions import as_elementary
 from ..indexing import index_values, instantiate
 from ..rules import local_partial
@@ -191,6 +191,8 @@ def _at(d, params: dict, lr: float) -> tuple[dict | None, str | None]:
         return None, "overflow"
     try:
         return d.evaluate(Values(params=params, lr=lr)), None
+    except FloatRangeError:
+        return None, "overflow"
     except DomainError:
         return None, "domain"
 
