@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checkreport import TOLERANCES, CheckReport, Tally  # noqa: F401 (TOLERANCES: commands)
+from .checkreport import CheckReport, Tally
 from .codegen import AUTO_UNROLL_MAX, check_dtype, resolve_strategy
 from .derivation import derive
 from .errors import SymbpropError

@@ -24,7 +24,8 @@ def command(
     seed: Annotated[int, typer.Option(callback=SEED, help="Seed of the random points.")] = 0,
 ) -> None:
     """Cross-check symbolic, compiled and finite-difference gradients; exit 1 on disagreement."""
-    from ..crosscheck import TOLERANCES, check  # Numba: only when the command runs
+    from ..checkreport import TOLERANCES
+    from ..crosscheck import check  # Numba: only when the command runs
 
     if samples == 0 and at is None:
         raise SymbpropError("--samples 0 without --at: nothing to check; give --samples 1 or "
