@@ -109,9 +109,14 @@ def checked_number(value, what: str) -> float:
     return float(value)
 
 
+def _is_integer(value) -> bool:
+    """A Python or NumPy integer, not a bool."""
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer))
+
+
 def checked_count(value, what: str, minimum: int, maximum: int = MAX_COUNT) -> int:
     """``value`` as an int if it is an integer with minimum ≤ value ≤ maximum."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+    if not _is_integer(value) or value < minimum:
         raise ParamsError(f"{what}: expected an integer >= {minimum}, got {value!r}")
     if value > maximum:
         raise ParamsError(f"{what}: at most {maximum}, got {value!r}")
@@ -120,8 +125,7 @@ def checked_count(value, what: str, minimum: int, maximum: int = MAX_COUNT) -> i
 
 def checked_epochs(value) -> int:
     """The ``epochs`` of ``fit``: 0 ≤ epochs ≤ MAX_EPOCHS (its history holds a loss each)."""
-    if not isinstance(value, bool) and isinstance(value, (int, np.integer)) \
-            and value > MAX_EPOCHS:
+    if _is_integer(value) and value > MAX_EPOCHS:
         raise ParamsError(f"epochs: at most {MAX_EPOCHS:,} (fit returns the loss of every "
                           f"epoch, 8 bytes each), got {value!r}; train in several calls")
     return checked_count(value, "epochs", 0)
@@ -129,11 +133,7 @@ def checked_epochs(value) -> int:
 
 def checked_seed(value, what: str = "seed") -> int:
     """``value`` as an int if it is an integer with 0 ≤ value < 2**63 (``SEED_LIMIT``)."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or not 0 <= value < SEED_LIMIT
-    ):
+    if not _is_integer(value) or not 0 <= value < SEED_LIMIT:
         raise ParamsError(f"{what}: expected an integer with 0 ≤ {what} < 2**63, "
                           f"got {value!r}")
     return int(value)

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from .errors import ValuesError
+from .graphspec import RESERVED_VARIABLES
 from .model import Graph, Network
 from .specfields import shown
 from .yamltext import load_yaml
@@ -98,25 +99,22 @@ class _Checker:
         if not shape:
             return self.number(value, field_path)
         if not isinstance(value, list) or len(value) != shape[0]:
-            got = f"{len(value)} entries" if isinstance(value, list) else repr(value)
+            got = f"{len(value)} entries" if isinstance(value, list) else shown(value)
             raise self.error(field_path, f"must be a list of {shape[0]} (shape {shape}), got {got}")
         return [self.array(v, shape[1:], f"{field_path}[{i}]") for i, v in enumerate(value)]
 
 
 def _graph_values(graph: Graph, values: dict, check: _Checker) -> Values:
-    allowed = set(graph.params) | {"lr", "upstream"}
-    unknown = [k for k in values if k not in allowed]
+    unknown = [k for k in values if k not in graph.params and k not in RESERVED_VARIABLES]
     if unknown:
-        raise check.error(
-            str(unknown[0]), f"unknown variable; allowed: {', '.join(graph.params)}, lr, upstream"
-        )
+        allowed = ", ".join([*graph.params, *RESERVED_VARIABLES])
+        raise check.error(str(unknown[0]), f"unknown variable; allowed: {allowed}")
     missing = [p for p in graph.params if p not in values]
     if missing:
         raise check.error(None, f"missing values for {', '.join(missing)}")
     params = {p: check.number(values[p], p) for p in graph.params}
     lr = check.rate(values.get("lr", DEFAULT_LR))
-    given = "upstream" in values and "upstream" not in graph.params  # a variable may be so named
-    upstream = check.number(values["upstream"], "upstream") if given else None
+    upstream = check.number(values["upstream"], "upstream") if "upstream" in values else None
     return Values(params=params, lr=lr, source=check.source, upstream=upstream)
 
 

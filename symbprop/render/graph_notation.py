@@ -25,16 +25,20 @@ def indirect_edges(d) -> list[tuple[sympy.Symbol, sympy.Symbol, list[sympy.Symbo
     also reaches t through other nodes, in evaluation order; [] for a network."""
     if d.model.kind != "graph":
         return []
+    edges = graph_edges(d)
     consumers: dict = {}
-    for source, target, _ in graph_edges(d):
+    for source, target, _ in edges:
         consumers.setdefault(source, []).append(target)
+    downstream: dict = {}  # node -> every node it reaches, itself included (memoized: a DAG)
 
-    def reaches(node, goal) -> bool:
-        return node == goal or any(reaches(c, goal) for c in consumers.get(node, []))
+    def reaches(node) -> set:
+        if node not in downstream:
+            downstream[node] = {node}.union(*(reaches(c) for c in consumers.get(node, [])))
+        return downstream[node]
 
     found = []
-    for source, target, _ in graph_edges(d):
-        via = [c for c in consumers[source] if c != target and reaches(c, target)]
+    for source, target, _ in edges:
+        via = [c for c in consumers[source] if c != target and target in reaches(c)]
         if via:
             found.append((source, target, via))
     return found

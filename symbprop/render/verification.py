@@ -72,7 +72,7 @@ def _kink_clause(d, s, kink) -> str:
     """"z¹₀ = 0 sits on a kink of relu, slope 0 below and 1 above (relu′(0) = 0 by convention)"."""
     activation = d.model.layers[kink.layer - 1].activation
     value = s.meq(Slope(slope(activation), sympy.Float(kink.z)), kink.slope)
-    name = s.code("custom" if activation.is_custom else activation.name)
+    name = s.code(slope(activation))
     return (f"{s.meq(d.base(f'z{kink.layer}')[kink.j], kink.z)} sits on a kink of {name}, "
             f"slope {s.num(kink.left)} just below and {s.num(kink.right)} just above ({value} "
             "by convention)")
