@@ -75,6 +75,11 @@ class Derivation:
 
     def element(self, name: str) -> sympy.Expr:
         """The SymPy element of a scalar parameter name such as ``"W1[0,1]"`` or ``"x"``."""
+        if not isinstance(name, str):
+            raise SymbpropError(
+                f"parameter names are strings such as {self.params[0]!r}, "
+                f"not {type(name).__name__}"
+            )
         match = PARAM_RE.match(name)
         base = self._by_name.get(match.group(1)) if match else None
         base = base if base in self.program.params else None

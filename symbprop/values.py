@@ -44,6 +44,10 @@ def load_values(model: Network | Graph, values: str | Path | dict) -> Values:
     if isinstance(values, Values):
         return values
     source = None
+    if not isinstance(values, dict | str | Path):
+        raise ValuesError(
+            f"values: expected a mapping or the path of a values file, got {type(values).__name__}"
+        )
     if not isinstance(values, dict):
         source, values = str(values), _read(values)
     check = _Checker(source)

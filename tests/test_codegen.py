@@ -176,6 +176,8 @@ def test_strategy_resolution_and_errors():
         codegen.generate(small, "unused", dtype="float16")
     with pytest.raises(SymbpropError, match="dtype: unknown 'int32'"):
         codegen.check_dtype(np.int32)
+    with pytest.raises(SymbpropError, match="dtype: unknown None"):
+        codegen.check_dtype(None)  # np.dtype(None) would be float64
     assert codegen.check_dtype(np.float32) == "float32"
     assert codegen.check_dtype(np.dtype("float64")) == "float64"
 

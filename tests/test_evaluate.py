@@ -99,6 +99,26 @@ def test_bad_values_file_names_the_file(tmp_path):
         load_values(sp.load("examples:staged"), path)
 
 
+@pytest.mark.parametrize("values", [None, 5, ["x", 1.0]])
+def test_values_of_another_type_are_refused_by_name(values):
+    derivation = sp.derive(sp.load("examples:two_two_one"))
+    with pytest.raises(ValuesError, match=r"values: expected a mapping or the path of a values"):
+        derivation.evaluate(values)
+
+
+def test_a_document_takes_no_values_or_valid_ones():
+    derivation = sp.derive(sp.load("examples:two_two_one"))
+    assert "Backpropagation" in derivation.to_text(None)
+    with pytest.raises(ValuesError, match="expected a mapping or the path"):
+        derivation.to_text(5)
+
+
+def test_a_parameter_name_must_be_a_string():
+    derivation = sp.derive(sp.load("examples:two_two_one"))
+    with pytest.raises(SymbpropError, match=r"parameter names are strings such as 'W1\[0,0\]'"):
+        derivation.gradient(None)
+
+
 def test_softmax_targets_must_sum_to_one():
     model = sp.mlp([1, 2], activation="softmax", loss="softmax_cross_entropy")
     values = {"x": 1.0, "y": [1.0, 1.0], "params": {"W1": [[1], [2]], "b1": [0, 0]}}

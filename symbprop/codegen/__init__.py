@@ -53,7 +53,7 @@ def resolve_strategy(model, strategy: str = "auto") -> str:
 
 def check_dtype(dtype) -> str:
     """The name ("float64" or "float32") of ``dtype``: that name, or a NumPy type or dtype."""
-    if not isinstance(dtype, str):
+    if dtype is not None and not isinstance(dtype, str):
         import numpy as np
 
         try:
