@@ -151,8 +151,11 @@ def _names(value: list[str] | str | None) -> list[str] | None:
 
 
 def _read(model: Network, source, features, target):
+    """The table in ``source``: ``datasets:NAME`` is a bundled data set; otherwise a file if
+    one of that name exists, else a bundled name (a folder of that name does not hide it)."""
     path = Path(source)
-    if path.is_file():
+    name = str(source).removeprefix("datasets:")
+    if path.is_file() and name == str(source):
         try:
             binary = file_kind(path) is not None or path.suffix.lower() in (".npz", ".npy")
         except OSError as err:
@@ -160,8 +163,7 @@ def _read(model: Network, source, features, target):
         if binary:
             return read_npz_table(path, features or ["X"], target or ["y"])
         return read_csv_table(path, features, target, model.inputs, model.sizes[-1])
-    name = str(source).removeprefix("datasets:")
-    if name in datasets.BUNDLED and not path.exists():
+    if name in datasets.BUNDLED:
         if features or target:
             raise DataError(f"{source}: --features/--target apply to CSV and NPZ files, "
                             "not to a bundled data set")

@@ -80,6 +80,14 @@ def test_generate_check_with_a_bad_option_is_a_usage_error_not_stale(tmp_path, o
     _one_line_error(result, "unknown 'bogus'")
 
 
+@pytest.mark.parametrize("check", [[], ["--check"]])
+def test_generate_into_an_empty_folder_name_is_refused(tmp_path, monkeypatch, check):
+    monkeypatch.chdir(tmp_path)  # -o "$OUT" with OUT unset must not write into the working folder
+    result = runner.invoke(app, ["generate", "examples:xor", "-o", "", *check])
+    _one_line_error(result, "-o: empty; give an output folder")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_train_refuses_expression_options_for_a_network():
     result = runner.invoke(app, ["train", "examples:xor", "--data", "xor", "--steps", "3"])
     _one_line_error(result, "--steps is for gradient descent on an expression")

@@ -191,6 +191,17 @@ def test_missing_file_and_bundled_mismatch(iris_net, tmp_path):
         load_data(iris_net, tmp_path / "broken.npz")
 
 
+def test_a_folder_does_not_hide_a_bundled_data_set_but_a_file_does(iris_net, tmp_path,
+                                                                    monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "iris").mkdir()  # e.g. the output of `symbprop generate` for a spec named iris
+    assert load_data(iris_net, "iris", test_fraction=0).train.X.shape == (150, 4)
+    (tmp_path / "iris").rmdir()
+    (tmp_path / "iris").write_text("a,b,c,d,label\n1,2,3,4,0\n")
+    assert load_data(iris_net, "iris", test_fraction=0).train.X.shape == (1, 4)
+    assert load_data(iris_net, "datasets:iris", test_fraction=0).train.X.shape == (150, 4)
+
+
 def test_data_for_an_expression_is_refused():
     with pytest.raises(sp.DataError, match="gradient descent"):
         load_data(sp.load("examples:quadratic"), "xor")

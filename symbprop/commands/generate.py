@@ -9,32 +9,36 @@ from typing import Annotated
 import typer
 
 from .. import codegen
+from ..errors import SymbpropError
 from ..spec import load
 
 
 def command(
     spec: Annotated[str, typer.Argument(metavar="SPEC", help="A spec file, or examples:NAME.")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("generated"),
+    out: Annotated[str, typer.Option("-o", "--out", help="Output folder.")] = "generated",
     strategy: Annotated[str, typer.Option(help="auto, unrolled or looped.")] = "auto",
     dtype: Annotated[str, typer.Option(help="float64 or float32.")] = "float64",
     check: Annotated[bool, typer.Option("--check", help="Only report whether the file on disk "
                                         "is stale (exit 1 if it is); write nothing.")] = False,
 ) -> None:
     """Write the Numba kernel module OUT/<name>/kernels.py for SPEC."""
+    if not out.strip():  # e.g. -o "$OUT" with OUT unset: not the current folder by accident
+        raise SymbpropError("-o: empty; give an output folder (default: generated)")
+    folder = Path(out)
     model = load(spec)
     codegen.resolve_strategy(model, strategy)  # bad options are errors (exit 2), not "stale"
     codegen.check_dtype(dtype)
-    path = codegen.module_path(model, out)
+    path = codegen.module_path(model, folder)
     if check:
-        if codegen.is_stale(model, out, strategy, dtype):
+        if codegen.is_stale(model, folder, strategy, dtype):
             reason = "missing" if not path.exists() else "differs from a fresh generation"
             options = "".join(f" --{k} {v}" for k, v in (("strategy", strategy), ("dtype", dtype))
                               if v != {"strategy": "auto", "dtype": "float64"}[k])
             typer.echo(f"stale: {path} ({reason}); run: symbprop generate {shlex.quote(spec)} "
-                       f"-o {shlex.quote(str(out))}{options}", err=True)
+                       f"-o {shlex.quote(out)}{options}", err=True)
             raise typer.Exit(1)
         typer.echo(f"up to date: {path}")
         return
-    written = codegen.generate(model, out, strategy=strategy, dtype=dtype)
+    written = codegen.generate(model, folder, strategy=strategy, dtype=dtype)
     resolved = codegen.resolve_strategy(model, strategy)
     typer.echo(f"wrote {written} ({resolved}, {dtype}, {model.param_count} parameters)")
