@@ -102,14 +102,19 @@ class Descent:
             return "running away"
         return "oscillating" if self.overshooting else "too slow"
 
+    @property
+    def function(self) -> str:
+        """The name of the function descended on: the model's output (f), else L."""
+        return self.objective.model.output if self.objective is not None else "L"
+
     def describe(self) -> str:
         """One line for people: what happened with this learning rate."""
         return (f"α = {self.lr:g}: {self._what_happened()}{self._overshoot_note}; "
-                f"{self.final_point}, L = {self.values[-1]:.6g}")
+                f"{self.final_point}, {self.function} = {self.values[-1]:.6g}")
 
     def _what_happened(self) -> str:
-        verdict = self.verdict
-        rule = (f"α‖∇L‖ = {self.final_step:.2g} {'≤' if self.converged else '>'} "
+        verdict, f = self.verdict, self.function
+        rule = (f"α‖∇{f}‖ = {self.final_step:.2g} {'≤' if self.converged else '>'} "
                 f"ε = {self.tol:g}")
         if verdict == "converged":
             if self.steps == 0:
@@ -119,15 +124,15 @@ class Descent:
         if verdict == "diverged":
             if self.stopped_because == "overflow":
                 return f"diverged: overflow after {self.steps} steps"
-            return f"diverged: L grew from {self.values[0]:.4g} to {self.values[-1]:.4g}"
+            return f"diverged: {f} grew from {self.values[0]:.4g} to {self.values[-1]:.4g}"
         if verdict == "converging":
             return f"converging; all {self.steps} steps used ({rule})"
         if verdict == "running away":
-            return (f"running away: L keeps falling and ‖∇L‖ grows (to "
+            return (f"running away: {f} keeps falling and ‖∇{f}‖ grows (to "
                     f"{self.grad_norms[-1]:.3g}); no minimum ahead")
         if verdict == "oscillating":
             return f"oscillating after {self.steps} steps ({rule})"
-        return (f"too slow: after {self.steps} steps ‖∇L‖ is still "
+        return (f"too slow: after {self.steps} steps ‖∇{f}‖ is still "
                 f"{self.grad_norms[-1] / self.grad_norms[0]:.0%} of its start")
 
     @property

@@ -152,6 +152,13 @@ def test_a_start_at_a_stationary_point_is_not_called_a_minimum():
     assert "stopped at the start" in run.describe() and "saddle" in run.describe()
 
 
+def test_a_run_describes_the_function_by_its_output_name():
+    run = gd.descend(sp.expression("(x - 5)**2"), {"x": 0.0}, lr=0.1, steps=3)
+    assert run.function == "f"
+    assert run.describe().endswith("‖∇f‖ is still 51% of its start; x = 2.44, f = 6.5536")
+    assert "L" not in run.describe()
+
+
 def test_cli_refuses_data_for_an_expression():
     result = CliRunner().invoke(app, ["train", "examples:quadratic", "--data", "xor"])
     assert result.exit_code == 2 and "--data is for networks" in result.output
