@@ -31,6 +31,7 @@ RELU = {"name": "r0", "inputs": 1, "loss": "half_sse", "layers": [
     {"units": 1, "activation": "relu"}, {"units": 1, "activation": "identity"}]}
 RELU_AT = {"x": 1.0, "y": 2.0, "lr": 0.1,  # z¹₀ = 0.5·1 − 0.5 = 0: on the kink
            "params": {"W1": [[0.5]], "b1": [-0.5], "W2": [[1.0]], "b2": [0.0]}}
+KINKED = {"name": "k", "expression": "abs(x)*y + relu(x)", "params": ["x", "y"]}
 MSE2 = {"name": "mse2", "inputs": 1, "loss": "mse",
         "layers": [{"units": 2, "activation": "identity"}]}
 
@@ -177,6 +178,21 @@ def test_a_point_on_a_relu_kink_says_why_the_difference_is_expected():
     assert "kink" not in example("two_two_one")
 
 
+def test_a_graph_node_on_a_kink_is_named_with_its_local_derivative():
+    doc = flat(txt(KINKED, {"x": 0.0, "y": 2.0}))
+    assert "∂f/∂x 0 0.5 0.5" in doc  # the difference the note explains
+    assert ("At this point x = 0 sits on a kink of t₁ = |x|, slope -1 just below and 1 just "
+            "above (∂t₁/∂x = 0 by convention); x = 0 sits on a kink of t₃ = relu(x), slope 0 "
+            "just below and 1 just above (∂t₃/∂x = 0 by convention).") in doc
+    assert "pass through those nodes (x here)" in doc
+    assert "kink" not in txt(KINKED, {"x": 0.5, "y": 2.0})
+
+
+def test_a_steep_smooth_derivative_is_not_a_kink():
+    assert "kink" not in txt({"name": "s", "expression": "1/x + max(x, 2)", "params": ["x"]},
+                             {"x": 1e-4})  # −1/x² moves by 0.4% across ±h
+
+
 # ---------------------------------------------------------------- 10. factor order
 
 
@@ -187,8 +203,9 @@ def test_bp4_and_bp2_factors_in_the_notes_order():
 
 
 @pytest.mark.parametrize("spec, values", [(E1, {"x": 0.5, "y": 1.5, "lr": 0.1}), (G1, G1_AT),
-                                          (ACT3, ACT3_AT), (RELU, RELU_AT)],
-                         ids=["e1", "g1", "act3", "relu"])
+                                          (ACT3, ACT3_AT), (RELU, RELU_AT),
+                                          (KINKED, {"x": 0.0, "y": 2.0})],
+                         ids=["e1", "g1", "act3", "relu", "kinked"])
 def test_these_documents_fit_100_columns(spec, values):
     assert max(len(line) for line in txt(spec, values).splitlines()) <= 100
 
@@ -196,8 +213,9 @@ def test_these_documents_fit_100_columns(spec, values):
 @latex
 @needs_latex
 @pytest.mark.parametrize("spec, values", [(E1, {"x": 0.5, "y": 1.5, "lr": 0.1}), (G1, G1_AT),
-                                          (ACT3, ACT3_AT), (RELU, RELU_AT)],
-                         ids=["e1", "g1", "act3", "relu"])
+                                          (ACT3, ACT3_AT), (RELU, RELU_AT),
+                                          (KINKED, {"x": 0.0, "y": 2.0})],
+                         ids=["e1", "g1", "act3", "relu", "kinked"])
 def test_these_documents_compile_within_the_page(tmp_path, spec, values):
     code, log = _pdflatex(render.to_latex(sp.derive(sp.load(spec)), values), tmp_path)
     assert code == 0, [line for line in log.splitlines() if line.startswith("!")]

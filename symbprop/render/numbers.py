@@ -9,8 +9,6 @@
 * ``descent``: gradient-descent runs on a graph's function (seed 003's learning-rate discussion),
   ending as "diverged" rather than raising where an iterate overflows or leaves the domain.
 * ``activation_slopes``: σ'(z^l_j) at the point (saturated neurons).
-* ``kinks``: neurons on a kink of their activation (relu at z = 0), where a central difference
-  need not match the derivative's conventional value.
 """
 
 from __future__ import annotations
@@ -222,39 +220,3 @@ def activation_slopes(d, pt: Point) -> list[tuple[int, int, float]]:
             slope = pt.number(instantiate(local, {j: value}))
             slopes.append((eqn.layer, value, slope))
     return slopes
-
-
-@dataclass(frozen=True)
-class Kink:
-    """A neuron whose weighted input sits on a kink of its activation (relu at z = 0): the
-    derivative used (``slope``, relu'(0) = 0 by convention) and the one-sided slopes."""
-
-    layer: int
-    j: int
-    z: float
-    slope: float
-    left: float
-    right: float
-
-
-def kinks(d, pt: Point) -> list[Kink]:
-    """Neurons (first sample) whose activation's derivative jumps within ``FD_STEP`` of their
-    weighted input: there a central difference averages the two one-sided slopes and need not
-    match the derivative's value at the kink.  [] for a graph and for softmax layers."""
-    if d.model.kind != "network":
-        return []
-    found = []
-    slopes = {(layer, j): slope for layer, j, slope in activation_slopes(d, pt)}
-    for eqn in d.program.eqns:
-        if eqn.role != "a" or d.model.layers[eqn.layer - 1].activation.is_softmax:
-            continue
-        z_base = next(e.base for e in d.program.eqns if e.role == "z" and e.layer == eqn.layer)
-        (j,) = eqn.indices
-        textbook = local_partial(eqn.out, eqn.expr, z_base[j], output_form=False)
-        for (value,) in index_values(eqn.indices):
-            z, slope = pt.number(z_base[value]), instantiate(textbook, {j: value})
-            left, right = (float(slope.xreplace({z_base[value]: z + side * FD_STEP}).evalf(
-                PRECISION)) for side in (-1, 1))
-            if abs(right - left) > 1e-3 * max(1.0, abs(left), abs(right)):
-                found.append(Kink(eqn.layer, value, z, slopes[(eqn.layer, value)], left, right))
-    return found

@@ -13,6 +13,8 @@ import sympy
 from . import numbers
 from .blocks import para, section, table
 from .gradients import selected
+from .graph_notation import local_symbol
+from .kinks import kinks
 from .notation import Partial, Slope, slope
 
 
@@ -52,33 +54,38 @@ def verification(d, s, pt, max_params: int, kernel_gradients=None) -> dict:
 
 
 def _kink_note(d, s, pt, names: list[str]) -> dict | None:
-    """Where a neuron sits on a kink of its activation (relu at z = 0): why backpropagation and
-    the central difference may differ there, and for which of the listed parameters."""
-    found = numbers.kinks(d, pt)
+    """Where an input sits on a kink (relu at z = 0, |x| at x = 0): why backpropagation and the
+    central difference may differ there, and for which of the listed parameters."""
+    found = kinks(d, pt)
     if not found:
         return None
-    through = [s.m(d.element(n)) for n in names if any(_passes(d, path, k) for k in found
+    through = [s.m(d.element(n)) for n in names if any(_passes(path, k) for k in found
                                                        for path in d.chain(n))]
     affected = f" ({', '.join(through)} here)" if through else ""
+    where = "that neuron" if d.model.kind == "network" else "those nodes"
     return para(
         f"At this point {'; '.join(_kink_clause(d, s, k) for k in found)}.  Backpropagation "
         "uses the derivative's value at the kink, while a central difference straddles it and "
         "averages the slopes of the two sides, so the two columns may differ for the parameters "
-        f"whose paths pass through that neuron{affected}: the difference is expected there, "
+        f"whose paths pass through {where}{affected}: the difference is expected there, "
         "not an error of the gradient.")
 
 
 def _kink_clause(d, s, kink) -> str:
-    """"z¹₀ = 0 sits on a kink of relu, slope 0 below and 1 above (relu′(0) = 0 by convention)"."""
-    activation = d.model.layers[kink.layer - 1].activation
-    value = s.meq(Slope(slope(activation), sympy.Float(kink.z)), kink.slope)
-    name = s.code(slope(activation))
-    return (f"{s.meq(d.base(f'z{kink.layer}')[kink.j], kink.z)} sits on a kink of {name}, "
-            f"slope {s.num(kink.left)} just below and {s.num(kink.right)} just above ({value} "
-            "by convention)")
+    """"z¹₀ = 0 sits on a kink of relu, slope 0 just below and 1 just above (relu′(0) = 0 by
+    convention)"; for a graph node "x = 0 sits on a kink of t₁ = |x|, ... (∂t₁/∂x = 0 ...)"."""
+    if d.model.kind == "network":
+        activation = d.model.layers[kink.layer - 1].activation
+        name = s.code(slope(activation))
+        value = s.meq(Slope(slope(activation), sympy.Float(kink.value)), kink.slope)
+    else:
+        name = s.meq(kink.node, kink.operation)
+        value = s.meq(local_symbol(d, kink.node, kink.wrt), kink.slope)
+    return (f"{s.meq(kink.wrt, kink.value)} sits on a kink of {name}, slope "
+            f"{s.num(kink.left)} just below and {s.num(kink.right)} just above ({value} by "
+            "convention)")
 
 
-def _passes(d, path, kink) -> bool:
-    """Whether a chain-rule path goes through the activation of the kinked neuron."""
-    a, z = d.base(f"a{kink.layer}")[kink.j], d.base(f"z{kink.layer}")[kink.j]
-    return any(f.of == a and f.wrt == z for f in path)
+def _passes(path, kink) -> bool:
+    """Whether a chain-rule path goes through the kinked edge (node ← wrt)."""
+    return any(f.of == kink.node and f.wrt == kink.wrt for f in path)
