@@ -71,16 +71,21 @@ def source(model, strategy: str = "auto", dtype: str = "float64", derivation=Non
     from .plan import describe, network_plan
 
     strategy, dtype = resolve_strategy(model, strategy), check_dtype(dtype)
-    d = derivation if derivation is not None else derive(model)
     if model.kind == "graph":
+        from ..stabilize import rewrites, stabilized
         from .graphs import graph_context
 
-        context = graph_context(d)
+        stable = stabilized(model)
+        if stable is not model or derivation is None:
+            derivation = derive(stable)
+        context = graph_context(derivation)
         title = f"{model.name}: value and gradient kernels."
         summary = "A computational graph: " + ", ".join(f"{n} = {e}" for n, e in model.nodes) + "."
-        extra = {"param_list": ", ".join(model.params), "renamed": context["renamed"]}
+        extra = {"param_list": ", ".join(model.params), "renamed": context["renamed"],
+                 "rewritten": rewrites(model)}
         template = "kernels_graph.py.j2"
     else:
+        d = derivation if derivation is not None else derive(model)
         plan = network_plan(d)
         if strategy == "unrolled":
             from .unrolled import NAMING

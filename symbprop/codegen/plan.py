@@ -6,8 +6,10 @@ differentiate, they print what the derivation says.
 
 ``stable_loss(expr, plan)`` is the one numeric rewrite of the loss *value*: with a sigmoid output,
 ``log(a)`` -> ``-softplus(-z)`` and ``log(1 - a)`` -> ``-softplus(z)``; with a softmax output,
-``log(a_j)`` -> ``z_j - lse`` (``lse`` = log Σ exp z, computed max-shifted).  The gradients need no
-rewrite: the derivation already fuses softmax + cross-entropy and sigmoid + BCE to δ = a − y.
+``log(a_j)`` -> ``z_j - lse`` (``lse`` = log Σ exp z, computed max-shifted); then the rewrites of
+``symbprop.stabilize`` (a custom loss written with log(sigmoid(a)), log(1 + exp(a)), ...).  The
+gradients need no rewrite: the derivation already fuses softmax + cross-entropy and sigmoid +
+BCE to δ = a − y.
 
 The comment helpers write the equations in the notation of the documents (``z¹ = W¹ x + b¹``).
 """
@@ -23,6 +25,7 @@ from ..activations import Activation
 from ..derive import Adjoint
 from ..functions import softplus
 from ..ir import Eqn
+from ..stabilize import stable_form
 
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 SYMBOLS = {"sigmoid": "σ", "leaky_relu": "lrelu"}
@@ -105,10 +108,10 @@ def stable_loss(expr: sympy.Expr, plan: NetworkPlan) -> sympy.Expr:
         return -softplus(z)
 
     if name == "sigmoid":
-        return expr.replace(lambda e: bool(is_log_of(e, 1) or is_log_of(e, -1)), rewrite)
-    if name == "softmax":
-        return expr.replace(lambda e: bool(is_log_of(e, 1)), rewrite)
-    return expr
+        expr = expr.replace(lambda e: bool(is_log_of(e, 1) or is_log_of(e, -1)), rewrite)
+    elif name == "softmax":
+        expr = expr.replace(lambda e: bool(is_log_of(e, 1)), rewrite)
+    return stable_form(expr)  # a custom loss typed as log(sigmoid(a)), log(1 + exp(a)), ...
 
 
 # -------------------------------------------------------------------- comments
