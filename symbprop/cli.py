@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import importlib
 import sys
+from typing import Annotated
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -95,6 +96,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"symbprop {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, metavar="",
+        help="Print the version (the one stamped into generated modules) and exit.")] = False,
+) -> None:
+    """Derive, explain and compile backpropagation."""
 
 
 def user_errors(function):

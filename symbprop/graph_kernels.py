@@ -12,7 +12,13 @@ import numpy as np
 
 from .fitting import LossHistory, in_chunks
 from .kernel_base import KernelsBase
-from .kernel_checks import ParamsError, checked_epochs, checked_number, checked_seed
+from .kernel_checks import (
+    ParamsError,
+    checked_epochs,
+    checked_number,
+    checked_rate,
+    checked_seed,
+)
 
 
 class GraphKernels(KernelsBase):
@@ -49,7 +55,7 @@ class GraphKernels(KernelsBase):
     def fit(self, params: dict, lr: float = 0.1, epochs: int = 100, progress: bool = True):
         """Gradient descent on the graph's output; updates ``params`` in place (floats);
         ``epochs``: 0 to ``MAX_EPOCHS`` (10**8; the history holds a value for each)."""
-        lr, epochs = checked_number(lr, "lr"), checked_epochs(epochs)
+        lr, epochs = checked_rate(lr), checked_epochs(epochs)
         theta, history = in_chunks(lambda t, first, count: self.module.train(t, lr, count),
                                     self.flatten(params), epochs, progress, self.model.name)
         params.update({name: float(v) for name, v in zip(self.names, theta, strict=True)})

@@ -109,6 +109,14 @@ def checked_number(value, what: str) -> float:
     return float(value)
 
 
+def checked_rate(value) -> float:
+    """A learning rate for fit/train: a finite number > 0 (as ``symbprop train --lr``)."""
+    rate = checked_number(value, "lr")
+    if rate <= 0:
+        raise ParamsError(f"lr: must be a positive number, got {value!r}")
+    return rate
+
+
 def _is_integer(value) -> bool:
     """A Python or NumPy integer, not a bool."""
     return not isinstance(value, bool) and isinstance(value, (int, np.integer))

@@ -37,6 +37,7 @@ from .kernel_checks import (
     checked_count,
     checked_epochs,
     checked_number,
+    checked_rate,
     checked_seed,
     copy_out,
     real_array,
@@ -196,7 +197,7 @@ class Kernels(KernelsBase):
         theta = self.flatten(params)
         self.check_updatable(params)
         X, Y = self._batch(X, Y)
-        lr = checked_number(lr, "lr")
+        lr = checked_rate(lr)
         epochs, seed = checked_epochs(epochs), checked_seed(seed)
         batch_size = checked_count(batch_size, "batch_size", 1)
 

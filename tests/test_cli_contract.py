@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+import symbprop as sp
+from symbprop import codegen
 from symbprop.cli import app
 
 runner = CliRunner()
@@ -88,6 +90,14 @@ def test_generate_into_an_empty_folder_name_is_refused(tmp_path, monkeypatch, ch
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("args", [["--epochs", "5"], ["--schedule", "inverse"],
+                                  ["--batch-size", "8"], ["--standardize"]])
+def test_train_refuses_network_options_for_an_expression(args):
+    result = runner.invoke(app, ["train", "examples:quadratic", *args])
+    _one_line_error(result, f"{args[0]} is for training a network on --data; gradient descent "
+                            "on an expression takes --lr, --steps, --tol, --at, --plot")
+
+
 def test_train_refuses_expression_options_for_a_network():
     result = runner.invoke(app, ["train", "examples:xor", "--data", "xor", "--steps", "3"])
     _one_line_error(result, "--steps is for gradient descent on an expression")
@@ -164,3 +174,9 @@ def test_output_under_a_regular_file_is_not_a_directory(tmp_path):
     _one_line_error(runner.invoke(app, ["derive", "examples:staged", "-o",
                                         str(blocker / "x.tex")]),
                     f"{blocker} is not a directory")
+
+
+def test_version_is_the_one_stamped_into_generated_modules():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output == f"symbprop {sp.__version__}\n"
+    assert f'SYMBPROP_VERSION = "{sp.__version__}"' in codegen.source(sp.load("examples:xor"))

@@ -117,6 +117,15 @@ def test_too_many_epochs_is_refused_not_a_memory_error(k221):
         k221.fit(k221.init_params(seed=0), X, Y, lr=0.1, epochs=10**12, progress=False)
 
 
+@pytest.mark.parametrize("lr", [0.0, -1.0])
+def test_fit_needs_a_positive_learning_rate(k221, lr):
+    with pytest.raises(SymbpropError, match="lr: must be a positive number"):
+        k221.fit(k221.init_params(seed=0), X, Y, lr=lr, epochs=1, progress=False)
+    with pytest.raises(SymbpropError, match="lr: must be a positive number"):
+        sp.compile(sp.load("examples:staged")).fit({"x": 1.0, "y": 2.0, "z": 3.0}, lr=lr,
+                                                    progress=False)
+
+
 def test_work_checks_its_count(k221):
     with pytest.raises(SymbpropError, match="n: expected an integer >= 0, got 'a'"):
         k221.work("a")

@@ -18,8 +18,8 @@ def command(
         callback=at_least(1), help="Batch sizes, at least 1 (repeat the option; default 1 and "
         "64). Networks only: a graph has no batch.")] = None,
     dtype: Annotated[list[str] | None, typer.Option(help="float64 and/or float32.")] = None,
-    peers: Annotated[bool, typer.Option(help="Also time NumPy, PyTorch and JAX (networks).")
-    ] = True,
+    peers: Annotated[bool, typer.Option(
+        help="Also time NumPy, PyTorch and JAX (networks).", metavar="")] = True,
 ) -> None:
     """Time loss-and-gradient calls of the compiled kernels against NumPy (and PyTorch and JAX
     when installed), side by side; prints times per call and ratios.  For an expression or

@@ -20,7 +20,8 @@ def command(
                                          "at (0 only with --at).")] = 5,
     strategy: Annotated[str, typer.Option(help="auto (every lowering that applies), "
                                           "unrolled or looped.")] = "auto",
-    float32: Annotated[bool, typer.Option("--float32", help="Also check float32 kernels.")] = False,
+    float32: Annotated[bool, typer.Option(
+        "--float32", help="Also check float32 kernels.", metavar="")] = False,
     seed: Annotated[int, typer.Option(callback=SEED, help="Seed of the random points.")] = 0,
 ) -> None:
     """Cross-check symbolic, compiled and finite-difference gradients; exit 1 on disagreement."""

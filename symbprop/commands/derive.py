@@ -37,6 +37,7 @@ def command(
     )] = None,
     kernels: Annotated[bool, typer.Option(
         "--kernels", help="Add the compiled kernels' gradients to the verification table.",
+        metavar="",
     )] = False,
 ) -> None:
     """Print the derivation of SPEC: forward pass, local derivatives, backward pass (BP1-BP4),

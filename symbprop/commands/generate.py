@@ -18,8 +18,9 @@ def command(
     out: Annotated[str, typer.Option("-o", "--out", help="Output folder.")] = "generated",
     strategy: Annotated[str, typer.Option(help="auto, unrolled or looped.")] = "auto",
     dtype: Annotated[str, typer.Option(help="float64 or float32.")] = "float64",
-    check: Annotated[bool, typer.Option("--check", help="Only report whether the file on disk "
-                                        "is stale (exit 1 if it is); write nothing.")] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Only report whether the file on disk is stale (exit 1 if it is); write "
+        "nothing.", metavar="")] = False,
 ) -> None:
     """Write the Numba kernel module OUT/<name>/kernels.py for SPEC."""
     if not out.strip():  # e.g. -o "$OUT" with OUT unset: not the current folder by accident

@@ -24,6 +24,7 @@ INTERRUPTED = 130
 
 
 def command(
+    ctx: typer.Context,
     spec: Annotated[str, typer.Argument(metavar="SPEC",
                                         help="A spec file (YAML) or examples:NAME.")],
     data: Annotated[str | None, typer.Option(help=DATA_HELP)] = None,
@@ -52,7 +53,8 @@ def command(
     test_fraction: Annotated[float | None, typer.Option(
         help="Held-out share (default 0.2; 0 for data sets under 20 samples).")] = None,
     standardize: Annotated[bool, typer.Option(
-        help="Scale features to mean 0, std 1 (statistics of the training part).")] = False,
+        help="Scale features to mean 0, std 1 (statistics of the training part).",
+        metavar="")] = False,
     plot: Annotated[str | None, typer.Option(
         help="Write the loss curve (or the descent plot) to a .png, .pdf or .svg file.")] = None,
     save: Annotated[str | None, typer.Option(help="Write the trained parameters (NPZ).")] = None,
@@ -65,7 +67,7 @@ def command(
              "values of an example, else 0).")] = None,
     strategy: Annotated[str, typer.Option(help="Kernel strategy: auto | unrolled | looped.")
     ] = "auto",
-    progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+    progress: Annotated[bool, typer.Option(help="Show the progress bar.", metavar="")] = True,
 ) -> None:
     """Train a network on data with its generated kernels (mini-batch SGD, progress bar, plots);
     for an expression or graph, run gradient descent on it from a start point."""
@@ -80,6 +82,7 @@ def command(
         if data is not None:
             raise SymbpropError(f"{spec}: an expression or graph is minimised on itself; "
                                 "--data is for networks")
+        _refuse_network_options(ctx)
         _descend(model, spec, lr, steps, tol, at, plot)
         return
     if data is None:
@@ -98,6 +101,20 @@ def command(
     rates = Schedule(schedule, lr[0] if lr else 0.1, gamma, step_size, decay)
     _train_network(model, data, features, target, test_fraction, seed, standardize, rates,
                    epochs, batch_size, tol, plot, save, init, strategy, progress)
+
+
+#: The options of gradient descent on an expression or graph; the others train networks.
+DESCENT_OPTIONS = ("spec", "lr", "steps", "tol", "at", "plot", "progress")
+
+
+def _refuse_network_options(ctx: typer.Context) -> None:
+    """A network-only option given for an expression is an error, not silently ignored."""
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name)
+        if param.name not in DESCENT_OPTIONS and getattr(source, "name", None) == "COMMANDLINE":
+            raise SymbpropError(
+                f"{param.opts[0]} is for training a network on --data; gradient descent on an "
+                f"expression takes {', '.join('--' + o for o in DESCENT_OPTIONS[1:-1])}")
 
 
 def _check_schedule_options(gamma: float, decay: float, tol: float | None) -> None:
