@@ -25,7 +25,7 @@ from types import ModuleType
 CACHE_ENV = "SYMBPROP_CACHE_DIR"
 #: Modules of symbprop (besides this package and the templates) whose code shapes the output.
 GENERATOR_MODULES = ("activations", "derivation", "derive", "functions", "indexing", "ir",
-                     "losses", "model", "rules")
+                     "losses", "model", "rules", "stabilize", "staging")
 _modules: dict[Path, ModuleType] = {}
 _lock = threading.Lock()
 
