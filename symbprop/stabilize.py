@@ -27,29 +27,33 @@ from .model import Graph
 from .staging import stage
 
 
-def stabilized(model: Graph) -> Graph:
-    """``model`` with stable formulas; ``model`` itself when no rewrite applies."""
+def stabilize(model: Graph) -> tuple[Graph, list[tuple[str, str]]]:
+    """``model`` with stable formulas (``model`` itself when no rewrite applies), and (as typed,
+    as compiled) for each formula that changed, for the generated module's header."""
     if "expression" in model.spec:
         composed = _composed(model)
         stable = stable_form(composed)
         if stable == composed:
-            return model
+            return model, []
         nodes = stage(stable, model.output, taken=set(model.params))
+        changed = [(sympy.sstr(composed), sympy.sstr(stable))]
     else:
         nodes = tuple((name, stable_form(expr)) for name, expr in model.nodes)
-        if nodes == model.nodes:
-            return model
-    return Graph(model.name, model.params, nodes, model.output, model.spec, model.formulas)
+        changed = [(f"{name} = {sympy.sstr(old)}", f"{name} = {sympy.sstr(new)}")
+                   for (name, old), (_, new) in zip(model.nodes, nodes, strict=True) if new != old]
+        if not changed:
+            return model, []
+    return Graph(model.name, model.params, nodes, model.output, model.spec, model.formulas), changed
+
+
+def stabilized(model: Graph) -> Graph:
+    """``model`` with stable formulas; ``model`` itself when no rewrite applies."""
+    return stabilize(model)[0]
 
 
 def rewrites(model: Graph) -> list[tuple[str, str]]:
-    """(as typed, as compiled) for each formula ``stabilized`` changes, for the module header."""
-    if "expression" in model.spec:
-        composed = _composed(model)
-        stable = stable_form(composed)
-        return [] if stable == composed else [(sympy.sstr(composed), sympy.sstr(stable))]
-    return [(f"{name} = {sympy.sstr(expr)}", f"{name} = {sympy.sstr(stable_form(expr))}")
-            for name, expr in model.nodes if stable_form(expr) != expr]
+    """(as typed, as compiled) for each formula ``stabilized`` changes."""
+    return stabilize(model)[1]
 
 
 def stable_form(expr: sympy.Expr) -> sympy.Expr:

@@ -72,17 +72,17 @@ def source(model, strategy: str = "auto", dtype: str = "float64", derivation=Non
 
     strategy, dtype = resolve_strategy(model, strategy), check_dtype(dtype)
     if model.kind == "graph":
-        from ..stabilize import rewrites, stabilized
+        from ..stabilize import stabilize
         from .graphs import graph_context
 
-        stable = stabilized(model)
+        stable, rewritten = stabilize(model)
         if stable is not model or derivation is None:
             derivation = derive(stable)
         context = graph_context(derivation)
         title = f"{model.name}: value and gradient kernels."
         summary = "A computational graph: " + ", ".join(f"{n} = {e}" for n, e in model.nodes) + "."
         extra = {"param_list": ", ".join(model.params), "renamed": context["renamed"],
-                 "rewritten": rewrites(model)}
+                 "rewritten": rewritten}
         template = "kernels_graph.py.j2"
     else:
         d = derivation if derivation is not None else derive(model)

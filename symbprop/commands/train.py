@@ -103,18 +103,20 @@ def command(
                    epochs, batch_size, tol, plot, save, init, strategy, progress)
 
 
-#: The options of gradient descent on an expression or graph; the others train networks.
-DESCENT_OPTIONS = ("spec", "lr", "steps", "tol", "at", "plot", "progress")
+#: The options of gradient descent on an expression or graph (besides SPEC and --progress); the
+#: others train networks.
+DESCENT_OPTIONS = ("lr", "steps", "tol", "at", "plot")
 
 
 def _refuse_network_options(ctx: typer.Context) -> None:
     """A network-only option given for an expression is an error, not silently ignored."""
     for param in ctx.command.params:
-        source = ctx.get_parameter_source(param.name)
-        if param.name not in DESCENT_OPTIONS and getattr(source, "name", None) == "COMMANDLINE":
+        source = ctx.get_parameter_source(param.name)  # by name: Typer may vendor Click's enum
+        if (param.name not in ("spec", "progress", *DESCENT_OPTIONS)
+                and getattr(source, "name", None) == "COMMANDLINE"):
             raise SymbpropError(
                 f"{param.opts[0]} is for training a network on --data; gradient descent on an "
-                f"expression takes {', '.join('--' + o for o in DESCENT_OPTIONS[1:-1])}")
+                f"expression takes {', '.join('--' + o for o in DESCENT_OPTIONS)}")
 
 
 def _check_schedule_options(gamma: float, decay: float, tol: float | None) -> None:

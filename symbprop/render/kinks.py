@@ -17,7 +17,7 @@ import sympy
 from ..functions import absolute, relu
 from ..indexing import index_values, instantiate
 from ..rules import local_partial
-from .numbers import FD_STEP, PRECISION, Point
+from .numbers import FD_STEP, Point
 
 #: Graph operations whose derivative jumps somewhere; smooth ones are never checked, so a steep
 #: but smooth derivative (1/x near 0) is not called a kink.
@@ -81,11 +81,7 @@ def _graph_kinks(d, pt: Point) -> list[Kink]:
 def _kink(pt: Point, node, wrt, operation, used, textbook) -> Kink | None:
     """The kink of ``node = operation`` in ``wrt`` at the point, if its slope jumps there."""
     value = pt.number(wrt)
-    others = {k: v for k, v in pt.numbers.items() if k != wrt}
-    left, right = (
-        float(textbook.xreplace(others).xreplace({wrt: value + side * FD_STEP}).evalf(PRECISION))
-        for side in (-1, 1)
-    )
+    left, right = (pt.number(textbook.xreplace({wrt: value + side * FD_STEP})) for side in (-1, 1))
     if abs(right - left) <= 1e-3 * max(1.0, abs(left), abs(right)):
         return None
     return Kink(node, wrt, operation, value, pt.number(used), left, right)
