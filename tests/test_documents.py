@@ -357,6 +357,8 @@ def test_bad_values_exit_2_with_a_clear_message(tmp_path, case):
 
 @pytest.mark.parametrize("args, expected", [
     (["--format", "pdf"], "give -o"),
+    (["--format", "pdf", "-o", "-"], "give -o FILE.pdf, not stdout"),
+    (["--format", "word"], "formats: tex, pdf, md, txt (or latex, markdown, text)"),
     (["--format", "docx"], "unknown format"),
     (["--lr", "0.1"], "--lr needs --at"),
 ])
@@ -384,6 +386,20 @@ def test_max_params_caps_the_parameters_worked_out():
     assert result.exit_code == 0
     assert result.output.count("∂C/∂w¹₀₀ = [") == 1
     assert "more parameters of the same form" in result.output
+
+
+@pytest.mark.parametrize("fmt, start", [("markdown", "# Backpropagation"),
+                                        ("LaTeX", "\\documentclass"), ("text", "Backpropagation")])
+def test_long_format_names_are_aliases(fmt, start):
+    result = CliRunner().invoke(app, ["derive", "examples:one_path", "--format", fmt])
+    assert result.exit_code == 0 and result.output.startswith(start), result.output[:200]
+
+
+def test_dash_output_is_stdout(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["derive", "examples:one_path", "-o", "-"])
+    assert result.exit_code == 0 and result.output.startswith("\\documentclass")
+    assert not os.listdir(tmp_path)  # no file named '-'
 
 
 def test_stdout_is_the_document():

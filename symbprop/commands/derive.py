@@ -13,6 +13,10 @@ from ._options import at_least, output_file, positive
 
 #: Output suffixes (lower case) and the format each one means.
 SUFFIXES = {".tex": "tex", ".pdf": "pdf", ".md": "md", ".markdown": "md", ".txt": "txt"}
+#: Long names --format also takes (in any case), and the format each one means.
+ALIASES = {"latex": "tex", "markdown": "md", "text": "txt"}
+#: ``-o -`` is stdout, as for most command-line tools.
+STDOUT = "-"
 
 
 def command(
@@ -21,12 +25,13 @@ def command(
     at: Annotated[str | None, typer.Option(
         "--at", help="Values for a worked example: a YAML file or examples:NAME.")] = None,
     fmt: Annotated[str | None, typer.Option(
-        "--format", "-f", help="tex, pdf, md or txt, in any case (default: from the -o "
-        "suffix, which must then be .tex, .pdf, .md or .txt; without -o, tex).",
+        "--format", "-f", help="tex, pdf, md or txt (or latex, markdown, text), in any case "
+        "(default: from the -o suffix, which must then be .tex, .pdf, .md or .txt; without "
+        "-o, tex).",
     )] = None,
     output: Annotated[str | None, typer.Option(
-        "--output", "-o", help="Write to this file (atomically) instead of to stdout; pdf "
-        "needs it.",
+        "--output", "-o", help="Write to this file (atomically) instead of to stdout ('-' "
+        "is stdout); pdf needs a file.",
     )] = None,
     max_params: Annotated[int, typer.Option(
         "--max-params", callback=at_least(1),
@@ -85,15 +90,21 @@ def _index(name: str) -> tuple[int, ...]:
 def _format_and_output(fmt: str | None, raw: str | None) -> tuple[str, Path | None]:
     """The document format and the checked output path, before any work.
 
-    ``--format`` is one of ``render.FORMATS`` in any case; without it the format follows the -o
-    suffix (any case), which must then be one of ``SUFFIXES``, and is tex on stdout; with it, a
-    suffix of ``SUFFIXES`` that means another format is an error (-o notes.pdf --format txt),
-    any other suffix is allowed.  -o must name a file (not a folder) that can be written."""
+    ``--format`` is one of ``render.FORMATS`` or ``ALIASES`` in any case; without it the format
+    follows the -o suffix (any case), which must then be one of ``SUFFIXES``, and is tex on
+    stdout (no -o, or ``-o -``); with it, a suffix of ``SUFFIXES`` that means another format is
+    an error (-o notes.pdf --format txt), any other suffix is allowed.  -o must name a file (not
+    a folder) that can be written."""
     from ..render import FORMATS
 
-    if fmt is not None and fmt.lower() not in FORMATS:
-        raise SymbpropError(f"--format: unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
-    fmt = fmt.lower() if fmt is not None else None
+    if fmt is not None:
+        name = ALIASES.get(fmt.lower(), fmt.lower())
+        if name not in FORMATS:
+            raise SymbpropError(f"--format: unknown format {fmt!r}; formats: "
+                                f"{', '.join(FORMATS)} (or {', '.join(ALIASES)})")
+        fmt = name
+    if raw == STDOUT:
+        raw = None
     suffixes = None if fmt is not None else tuple(SUFFIXES)
     output = output_file(raw, "-o", f"derivation.{fmt or 'pdf'}", suffixes,
                          hint=" (or give --format)")
@@ -104,7 +115,7 @@ def _format_and_output(fmt: str | None, raw: str | None) -> tuple[str, Path | No
     if fmt is None:
         fmt = implied or "tex"
     if fmt == "pdf" and output is None:
-        raise SymbpropError("--format pdf writes a binary file: give -o FILE.pdf")
+        raise SymbpropError("--format pdf writes a binary file: give -o FILE.pdf, not stdout")
     return fmt, output
 
 

@@ -76,7 +76,7 @@ def command(
     for rate in lr or ():
         positive("--lr", rate)
     _check_schedule_options(gamma, decay, tol)
-    plot, save = _plot_path(plot), output_file(save, "--save", "params.npz")
+    plot, save = _plot_path(plot), output_file(save, "--save", "params.npz", (".npz",))
     model = load(spec)
     if model.kind == "graph":
         if data is not None:
