@@ -84,11 +84,13 @@ def check(
     reference = kernels.get((lowerings[0], "float64")) or compile_model(model, lowerings[0])
     symbolic = _Symbolic(d)
     rng = np.random.default_rng(seed)
-    points = [_given(model, values)] if values is not None else []
+    given = load_values(model, values) if values is not None else None
+    points = [_given(model, given)] if given is not None else []
     points += [random_point(model, symbolic, rng) for _ in range(samples)]
     tally = Tally()
-    for params, data in points:
-        sym_loss, sym_grad, entries = symbolic(params, data, rng)
+    for number, (params, data) in enumerate(points):
+        source = given.source if given is not None and number == 0 else None
+        sym_loss, sym_grad, entries = _at(symbolic, params, data, rng, source)
         for (s, t), k in kernels.items():
             loss, grad = _compiled(k, params, data)
             tally.add("loss", f"{s} {t}", np.array([sym_loss]), np.array([loss]), t)
@@ -130,8 +132,17 @@ def _lowerings(model, strategy: str) -> tuple[str, ...]:
 # -------------------------------------------------------------------- points
 
 
-def _given(model, values):
-    vals = load_values(model, values)
+def _at(symbolic, params, data, rng, source: str | None):
+    """``symbolic(params, data, rng)``; an error at a point read from a file names the file."""
+    try:
+        return symbolic(params, data, rng)
+    except SymbpropError as err:
+        if source:
+            raise SymbpropError(f"{source}: {err}") from None
+        raise
+
+
+def _given(model, vals):
     params = {name: np.asarray(v, dtype=np.float64) for name, v in vals.params.items()}
     if model.kind == "graph":
         return params, None

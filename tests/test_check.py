@@ -138,6 +138,7 @@ def test_graph_random_points_stay_where_the_graph_is_defined(tmp_path):
     values.write_text("x: -1.0\ny: 2.0\n")
     result = CliRunner().invoke(app, ["check", str(spec), "--at", str(values)])
     assert result.exit_code == 2 and "no real value at this point" in result.output
+    assert result.output.startswith(f"symbprop: error: {values}: ")  # names the values file
 
 
 @pytest.mark.parametrize("samples, values, match", [
