@@ -10,6 +10,8 @@ its result back with ``write_back``, after ``check_updatable`` has refused integ
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from .aligned import empty_aligned
@@ -26,7 +28,7 @@ class KernelsBase:
 
     def __init__(self, model, module, dtype: str) -> None:
         self.model, self.module = model, module
-        self.path = module.__file__
+        self.path = Path(module.__file__)  # a Path, like sp.generate's result
         self.dtype = np.dtype(dtype)
         self.strategy = module.STRATEGY
         self.names = tuple(module.PARAM_NAMES)
