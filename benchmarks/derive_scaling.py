@@ -38,6 +38,9 @@ def scalar_form(sizes, activation="sigmoid", loss="half_sse"):
 
 def main() -> None:
     print("symbprop derivation scaling (median of 3 for derive, 1 run for scalar forms)\n")
+    first = timed(lambda: sp.derive(sp.mlp([784, 128, 10], activation="relu",
+                                           loss="softmax_cross_entropy")), repeat=1)
+    print(f"sp.derive 784-128-10, first call in the process: {first:8.3f} s   (target < 5 s)")
     t = derive_only([784, 128, 10])
     print(f"sp.derive 784-128-10 relu/softmax-CE:            {t:8.3f} s   (target < 5 s)")
     t = scalar_form([10, 10, 10, 1])
