@@ -3,7 +3,8 @@
 ``check(model, values=None, samples=5, strategy="auto", dtypes=("float64",))`` evaluates, at the
 given point (``values``) and at ``samples`` random points:
 
-* the **symbolic** loss and gradient, exactly as derived, at 30 significant digits:
+* the **symbolic** loss and gradient, exactly as derived, at 30 significant digits (more where
+  that is not enough for float64 precision, ``symbprop.precision``):
   ``Derivation.evaluate`` for models of up to ``EVALUATE_MAX`` parameters; above that, the
   derivation's index-form equations evaluated with mpmath (``Reference``), which scales with
   the layer sizes instead of the number of weights;
@@ -204,7 +205,8 @@ def _difference(call, theta: np.ndarray, index: int, h: float) -> tuple[float, f
 
 
 class _Symbolic:
-    """The derivation's loss and gradients at a point, at 30 digits (see the module docstring)."""
+    """The derivation's loss and gradients at a point, right to float64 precision (see the module
+    docstring)."""
 
     def __init__(self, d) -> None:
         self.d = d

@@ -1,4 +1,5 @@
-"""Numbers for a derivation: the worked example, evaluated with SymPy at 30 significant digits.
+"""Numbers for a derivation: the worked example, evaluated with SymPy at 30 significant digits,
+or more where that is not enough for float64 precision (``symbprop.precision``).
 
 ``evaluate(derivation, values)`` follows the derivation itself — the forward equations, then the
 named adjoints δ (or ∂f/∂q), then each gradient in named intermediates — substituting numbers
@@ -29,19 +30,17 @@ from .errors import DomainError, FloatRangeError
 from .functions import sigmoid, softplus
 from .indexing import index_values, instantiate
 from .ir import label
+from .precision import DIGITS, settled
 from .values import Values, load_values
-
-PRECISION = 30
 
 
 def evaluate(derivation, values) -> dict:
     """The numbers above; raises ``ValuesError`` for values that do not fit the model and
     ``DomainError`` (naming the values file, if one was given) where there is no real value."""
     vals = load_values(derivation.model, values)
+    at = _graph if derivation.model.kind == "graph" else _network
     try:
-        if derivation.model.kind == "graph":
-            return _graph(derivation, vals)
-        return _network(derivation, vals)
+        return settled(lambda digits: at(derivation, vals))
     except DomainError as err:
         if vals.source:
             raise DomainError(f"{vals.source}: {err}") from None
@@ -53,8 +52,9 @@ FLOAT_MAX = sympy.Float(1.7976931348623157e308)
 
 
 def _number(expr: sympy.Expr, numbers: dict, what: str | None = None) -> sympy.Float:
-    """``expr`` at ``numbers``, 30 digits; ``what`` names it in an error (default: ``expr``)."""
-    value = expr.xreplace(numbers).evalf(PRECISION)
+    """``expr`` at ``numbers``, at the working precision; ``what`` names it in an error
+    (default: ``expr``)."""
+    value = expr.xreplace(numbers).evalf(DIGITS.get())
     if value.is_Number and value.is_finite and abs(value) <= FLOAT_MAX:
         return value
     inputs = sorted(expr.free_symbols & numbers.keys(), key=str)
@@ -72,7 +72,7 @@ def _is_internal(symbol) -> bool:
 
 
 def _float(value: float) -> sympy.Float:
-    return sympy.Float(repr(float(value)), PRECISION)
+    return sympy.Float(repr(float(value)), DIGITS.get())
 
 
 # ---------------------------------------------------------------- graphs

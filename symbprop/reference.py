@@ -1,4 +1,5 @@
-"""``Reference``: the derivation's index-form equations evaluated with mpmath at 30 digits.
+"""``Reference``: the derivation's index-form equations evaluated with mpmath at 30 digits, or
+more where that is not enough for float64 precision (``symbprop.precision``).
 
 The symbolic side of the cross-check for networks too wide for ``Derivation.evaluate`` (which
 instantiates every per-weight equation with SymPy): the layer equations and the adjoints of the
@@ -13,10 +14,11 @@ import sympy
 
 from .functions import as_elementary
 from .ir import label
+from .precision import DIGITS, settled
 
 
 class Reference:
-    """The index-form equations and adjoints of a network, lambdified to mpmath (30 digits).
+    """The index-form equations and adjoints of a network, lambdified to mpmath.
 
     Every element is computed from the derivation as it stands (sums iterate over their range),
     so the cost is one pass over the weights per sample, not one SymPy instantiation per weight.
@@ -47,22 +49,32 @@ class Reference:
         return sympy.lambdify([*self.bases, *indices], as_elementary(expr), modules="mpmath")
 
     def _run(self, params, x, y, steps) -> dict:
-        mpmath.mp.dps = 30
-        env = {b: np.empty(self.shapes.get(b, ()), dtype=object) for b in self.bases}
-        for name, value in [*params.items(), ("x", x), ("y", y)]:
-            env[self.by_name[name]][...] = np.vectorize(mpmath.mpf, otypes=[object])(value)
-        for base, _, function in steps:
-            args = [env[b] if env[b].shape else env[b][()] for b in self.bases]
-            for idx in np.ndindex(*self.shapes.get(base, ())):
-                env[base][idx] = function(*args, *idx)
+        """Every element of ``steps`` for one sample, at the working precision (``DIGITS``)."""
+        with mpmath.workdps(DIGITS.get()):
+            env = {b: np.empty(self.shapes.get(b, ()), dtype=object) for b in self.bases}
+            for name, value in [*params.items(), ("x", x), ("y", y)]:
+                env[self.by_name[name]][...] = np.vectorize(mpmath.mpf, otypes=[object])(value)
+            for base, _, function in steps:
+                args = [env[b] if env[b].shape else env[b][()] for b in self.bases]
+                for idx in np.ndindex(*self.shapes.get(base, ())):
+                    env[base][idx] = function(*args, *idx)
         return env
 
     def forward_z(self, params, data) -> list[np.ndarray]:
+        """z of every layer per sample, as floats (to find points near a kink)."""
         rows = [self._run(params, x, y, self.forward) for x, y in zip(*data, strict=True)]
         zs = [b for b in self.bases if label(b).startswith("z")]
         return [np.array([[float(v) for v in env[z]] for env in rows]) for z in zs]
 
     def loss_and_grad(self, params, data, entries):
+        """(loss, {name: gradient at the flat ``entries[name]``}), right to float64 precision."""
+        return settled(lambda digits: self._loss_and_grad(params, data, entries, digits))
+
+    def _loss_and_grad(self, params, data, entries, digits: int):
+        with mpmath.workdps(digits):
+            return self._sums(params, data, entries)
+
+    def _sums(self, params, data, entries):
         total, grads = mpmath.mpf(0), {n: 0 for n in entries}
         for x, y in zip(*data, strict=True):
             env = self._run(params, x, y, self.forward + self.backward)
