@@ -6,6 +6,7 @@ is taught as three nodes.  The kernels are generated from ``stabilized(model)``,
 
     log(sigmoid(u))        -> -softplus(-u)      log(1 - sigmoid(u)) -> -softplus(u)
     log(1 + exp(u))        -> softplus(u)        log(1 + u)          -> log1p(u)
+    log(exp(u) + exp(v))   -> u + softplus(v - u)   (and so on for more terms, 1 = exp(0))
     exp(u)/(1 + exp(u))    -> sigmoid(u)         1/(1 + exp(-u))     -> sigmoid(u)
     u/(1 + exp(-u))        -> u·sigmoid(u)       exp(u) - 1          -> expm1(u)
 
@@ -83,14 +84,40 @@ def _log_rule(node: sympy.Expr) -> sympy.Expr | None:
     inner = node.args[0]
     if isinstance(inner, sigmoid):
         return -softplus(-inner.args[0])
+    exponents = _exponents(inner)
+    if exponents is not None:
+        return _log_sum_exp(exponents)
     rest = _one_plus(inner)
     if rest is None:
         return None
-    if isinstance(rest, exp):
-        return softplus(rest.args[0])
     if isinstance(-rest, sigmoid):
         return -softplus((-rest).args[0])
     return log1p(rest)
+
+
+def _exponents(expr: sympy.Expr) -> list[sympy.Expr] | None:
+    """[u, v, ...] where ``expr`` is exp(u) + exp(v) + ... (a term 1 is exp(0)), else None."""
+    if not isinstance(expr, sympy.Add):
+        return None
+    exponents = []
+    for term in expr.args:
+        if isinstance(term, exp):
+            exponents.append(term.args[0])
+        elif term == sympy.S.One:
+            exponents.append(sympy.S.Zero)
+        else:
+            return None
+    return exponents
+
+
+def _log_sum_exp(exponents: list[sympy.Expr]) -> sympy.Expr:
+    """log(exp(u1) + ... + exp(un)), folded as L = u1, then L + softplus(u − L) for each next u:
+    every softplus is of a difference, so nothing overflows, and its derivative is a sigmoid
+    (the softmax weight), not exp(u)/Σ exp."""
+    total = exponents[0]
+    for u in exponents[1:]:
+        total = total + softplus(u - total)
+    return total
 
 
 def _sigmoid_rule(node: sympy.Expr) -> sympy.Expr | None:

@@ -27,6 +27,8 @@ REWRITES = [
     ("1/(1 + exp(-x))", sigmoid(x)),
     ("x/(1 + exp(-x))", x * sigmoid(x)),
     ("log(1/(1 + exp(-x)))", -softplus(-x)),
+    ("log(exp(x) + exp(2*x))", x + softplus(x)),
+    ("log(1 + exp(x) + exp(-x))", softplus(x) + softplus(-x - softplus(x))),
 ]
 
 
@@ -71,6 +73,10 @@ HARD = [
     ("exp(x)/(1 + exp(x))", {"x": 700.0}),
     ("x/(1 + exp(-x))", {"x": -800.0}),
     ("log(1 + x)", {"x": 1e-12}),
+    ("log(exp(x) + exp(y))", {"x": 1000.0, "y": 999.0}),
+    ("log(exp(x) + exp(y))", {"x": -1000.0, "y": -999.5}),
+    ("log(exp(x) + exp(y))", {"x": -3.0, "y": 800.0}),
+    ("log(1 + exp(x) + exp(y))", {"x": 800.0, "y": -3.0}),
     ("(exp(x) - 1)*y", {"x": 1e-12, "y": 3.0}),
 ]
 
