@@ -281,6 +281,26 @@ def test_a_second_process_reuses_the_generated_file_and_numbas_cache(tmp_path):
     assert second < max(first, 3.0)
 
 
+def test_processes_compiling_the_same_spec_at_once_share_one_module(tmp_path):
+    """Data-loader workers or parallel test runners may compile at the same moment into one
+    empty cache: each writes atomically, so every process imports a whole module."""
+    script = (
+        "import numpy as np, symbprop as sp\n"
+        "k = sp.compile(sp.load('examples:iris_4_16_3'))\n"
+        "loss, _ = k.loss_and_grad(k.init_params(seed=1), np.ones((3, 4)), np.eye(3))\n"
+        "print(repr(loss), k.path)\n"
+    )
+    env = {**os.environ, "SYMBPROP_CACHE_DIR": str(tmp_path)}
+    runs = [subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(3)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert all(run.returncode == 0 for run in runs), [err for _, err in outputs]
+    assert len({out for out, _ in outputs}) == 1  # same loss, same file
+    assert [p.name for p in tmp_path.iterdir()] == [Path(outputs[0][0].split()[1]).parent.name]
+    assert not [p for p in tmp_path.rglob(".kernels.py.*")]  # no temporary file left behind
+
+
 def test_a_flat_vector_for_params_is_a_clear_error(k221):
     theta = k221.flatten(k221.init_params())
     with pytest.raises(SymbpropError, match=r"params: expected a dict of W1, b1, W2, b2, got "
