@@ -42,6 +42,11 @@ class KernelsBase:
         self._vectors = VectorViews(self.size, self.dtype, [o for _, o, _, _ in self._slices],
                                     self._shape_list)
 
+    def __reduce__(self):
+        """Pickled as (model, lowering, dtype): unpickling compiles again, which in another
+        process reuses the generated file and Numba's cache (for multiprocessing, joblib)."""
+        return _compiled, (self.model, self.strategy, self.dtype.name)
+
     def __repr__(self) -> str:
         return (f"<Kernels {self.model.name} ({self.strategy}, {self.dtype.name}, "
                 f"{self.size} parameters) from {self.path}>")
@@ -121,3 +126,10 @@ class KernelsBase:
                 old[...] = value
             else:
                 params[name] = value.copy()
+
+
+def _compiled(model, strategy: str, dtype: str):
+    """``symbprop.compile(model, strategy, dtype)``: how a pickled ``Kernels`` comes back."""
+    from .kernels import compile_model
+
+    return compile_model(model, strategy, dtype)

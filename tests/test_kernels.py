@@ -301,6 +301,32 @@ def test_processes_compiling_the_same_spec_at_once_share_one_module(tmp_path):
     assert not [p for p in tmp_path.rglob(".kernels.py.*")]  # no temporary file left behind
 
 
+def _loss_in_worker(k, params, X, Y):
+    return k.loss_and_grad(params, X, Y)[0]
+
+
+def test_kernels_pickle_and_run_in_a_spawned_worker(tmp_path, monkeypatch):
+    """multiprocessing, joblib and concurrent.futures pickle what they send: Kernels come back
+    compiled (from the cache) with the same lowering, dtype and results."""
+    import concurrent.futures
+    import multiprocessing
+    import pickle
+
+    monkeypatch.setenv("SYMBPROP_CACHE_DIR", str(tmp_path))
+    k = sp.compile(sp.load("examples:iris_4_16_3"), strategy="looped", dtype="float32")
+    again = pickle.loads(pickle.dumps(k))
+    assert (again.path, again.strategy, again.dtype) == (k.path, "looped", np.float32)
+    graph = pickle.loads(pickle.dumps(sp.compile(sp.load("examples:staged"))))
+    assert graph.loss_and_grad({"x": -2, "y": 5, "z": -4}) == (-12.0, {"x": -4.0, "y": -4.0,
+                                                                       "z": 3.0})
+    params = k.init_params(seed=2)
+    X, Y = np.ones((3, 4), np.float32), np.eye(3, dtype=np.float32)
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter, as on macOS/Windows
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        remote = pool.submit(_loss_in_worker, k, params, X, Y).result(timeout=300)
+    assert remote == k.loss_and_grad(params, X, Y)[0]
+
+
 def test_a_flat_vector_for_params_is_a_clear_error(k221):
     theta = k221.flatten(k221.init_params())
     with pytest.raises(SymbpropError, match=r"params: expected a dict of W1, b1, W2, b2, got "
