@@ -27,6 +27,9 @@ class Row:
     ok: bool
     #: Why the row could not be compared everywhere (a value that is not finite), or "".
     note: str = ""
+    #: For a row that fails: the entry furthest beyond its tolerance ("W1[2,0] at random point
+    #: 3"), or "" when the entries were not named.
+    worst: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,11 @@ class CheckReport:
     )
 
     def notes(self) -> list[str]:
-        """One line per row with a note: "<group>, <method>: <note>"."""
-        return [f"{row.group}, {row.method}: {row.note}" for row in self.rows if row.note]
+        """One line per row with a note, "<group>, <method>: <note>", and one per failing row
+        that names its entry furthest beyond tolerance, "<group>, <method>: worst: <entry>"."""
+        lines = [f"{row.group}, {row.method}: {row.note}" for row in self.rows if row.note]
+        return lines + [f"{row.group}, {row.method}: worst: {row.worst}"
+                        for row in self.rows if row.worst and not row.note]
 
     def table(self):
         """A ``rich.table.Table`` of the rows (notes, if any, as its caption)."""
@@ -124,7 +130,10 @@ class Tally:
     def __init__(self) -> None:
         self._rows: dict = {}
 
-    def add(self, group: str, method: str, exact, other, kind: str) -> None:
+    def add(self, group: str, method: str, exact, other, kind: str,
+            where: list[str] | None = None) -> None:
+        """Compare ``other`` with ``exact`` (arrays of the same size) under ``TOLERANCES[kind]``;
+        ``where`` names each entry, for the failing row's worst one."""
         exact = np.asarray(exact, dtype=np.float64)
         other = np.asarray(other, dtype=np.float64)
         atol, rtol = TOLERANCES[kind]
@@ -138,15 +147,20 @@ class Tally:
         rel = float(np.max(error[relevant] / np.abs(exact[relevant]), initial=0.0))
         note = ("symbolic" if not finite.all()
                 else "fd" if kind == "fd" and not np.isfinite(other).all() else "")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            excess = np.nan_to_num(error / (atol * scale + rtol * np.abs(exact)), nan=np.inf)
         key = (group, method)
-        n, abs_err, rel_err, ok_before, note_before = self._rows.get(
-            key, (0, 0.0, 0.0, True, ""))
+        n, abs_err, rel_err, ok_before, note_before, worst = self._rows.get(
+            key, (0, 0.0, 0.0, True, "", (0.0, "")))
+        if not ok and where is not None and exact.size and excess.max() > worst[0]:
+            worst = (float(excess.max()), where[int(np.argmax(excess))])
         self._rows[key] = (
             n + exact.size,
             max(abs_err, float(np.max(error, initial=0.0))),
             max(rel_err, rel),
             ok_before and ok,
             note_before or note,
+            worst,
         )
 
     def rows(self) -> tuple[Row, ...]:
@@ -155,8 +169,8 @@ class Tally:
         methods = list(dict.fromkeys(method for _, method in self._rows))
         order = sorted(self._rows, key=lambda k: (groups.index(k[0]), methods.index(k[1])))
         for group, method in order:
-            n, abs_err, rel_err, ok, note = self._rows[group, method]
+            n, abs_err, rel_err, ok, note, (_, worst) = self._rows[group, method]
             kind = "fd" if method == "finite differences" else method.split()[-1]
             result.append(Row(group, method, n, abs_err, rel_err, *TOLERANCES[kind], ok,
-                              NOT_FINITE.get(note, "")))
+                              NOT_FINITE.get(note, ""), worst))
         return tuple(result)

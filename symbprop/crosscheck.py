@@ -92,15 +92,28 @@ def check(
     for number, (params, data) in enumerate(points):
         source = given.source if given is not None and number == 0 else None
         sym_loss, sym_grad, entries = _at(symbolic, params, data, rng, source)
+        point = ("the given point" if given is not None and number == 0
+                 else f"random point {number + (given is None)}")
+        where = {name: [f"{_entry(name, i, model.param_shapes[name])} at {point}" for i in idx]
+                 for name, idx in entries.items()}
         for (s, t), k in kernels.items():
             loss, grad = _compiled(k, params, data)
-            tally.add("loss", f"{s} {t}", np.array([sym_loss]), np.array([loss]), t)
+            tally.add("loss", f"{s} {t}", np.array([sym_loss]), np.array([loss]), t,
+                      [f"loss at {point}"])
             for name, idx in entries.items():
-                tally.add(name, f"{s} {t}", sym_grad[name], grad[name].ravel()[idx], t)
+                tally.add(name, f"{s} {t}", sym_grad[name], grad[name].ravel()[idx], t,
+                          where[name])
         fd = _finite_differences(reference, params, data, entries)
         for name in entries:
-            tally.add(name, "finite differences", sym_grad[name], fd[name], "fd")
+            tally.add(name, "finite differences", sym_grad[name], fd[name], "fd", where[name])
     return CheckReport(model.name, len(points), tally.rows())
+
+
+def _entry(name: str, flat: int, shape: tuple[int, ...]) -> str:
+    """"W1[2,0]" for the flat index 2·n_in of W1; a scalar parameter is its name."""
+    if not shape:
+        return name
+    return f"{name}[{','.join(str(i) for i in np.unravel_index(flat, shape))}]"
 
 
 def _check_samples(samples, values) -> None:

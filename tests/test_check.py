@@ -191,6 +191,43 @@ def test_a_smooth_function_near_zero_keeps_the_larger_step():
     assert check(model, values={"x": 2e-6}, samples=0).ok  # 1e-6·|x|: rounding would win
 
 
+def test_a_failing_row_names_its_entry_furthest_beyond_tolerance():
+    from symbprop.checkreport import Tally
+
+    tally = Tally()
+    names = ["W1[0,0] at random point 1", "W1[0,1] at random point 1", "W1[1,0] at random point 1"]
+    # errors 0.01, 0 and 0.05 against bounds atol·s + rtol·|exact| = 0.001, 0.011 and 0.021
+    # (s = 10): the first, with the smaller error, is the furthest beyond its bound
+    tally.add("W1", "looped float32", np.array([0.0, 5.0, 10.0]), np.array([0.01, 5.0, 10.05]),
+              "float32", names)
+    tally.add("W1", "looped float32", np.array([1.0]), np.array([1.0]), "float32",
+              ["W1[0,0] at random point 2"])
+    tally.add("b1", "looped float32", np.array([1.0]), np.array([1.5]), "float32")  # unnamed
+    tally.add("b2", "looped float32", np.array([1.0]), np.array([1.0]), "float32", ["b2"])
+    rows = {row.group: row for row in tally.rows()}
+    assert rows["W1"].worst == "W1[0,0] at random point 1" and not rows["W1"].ok
+    assert rows["b1"].worst == "" and rows["b2"].worst == ""  # not named; passing
+    report = CheckReport("net", 2, tuple(rows.values()))
+    assert report.notes() == ["W1, looped float32: worst: W1[0,0] at random point 1"]
+
+
+def test_the_report_points_at_the_entry_that_disagrees():
+    # (1 − cos x)/x² at x = 1e-3 cancels in float64 too: its gradient is off by 2e-4 relative.
+    model = sp.expression("(1 - cos(x))/x**2 + y", params=["x", "y"], name="cosq")
+    report = check(model, values={"x": 1e-3, "y": 1.0}, samples=1)
+    assert not report.ok
+    assert "x, unrolled float64: worst: x at the given point" in report.notes()
+    assert not any(note.startswith("y,") for note in report.notes())
+    assert "note: x, unrolled float64: worst: x at the given point" in str(report)
+
+
+def test_entry_names_follow_the_parameter_shape():
+    from symbprop.crosscheck import _entry
+
+    assert _entry("W1", 5, (2, 3)) == "W1[1,2]" and _entry("b1", 1, (3,)) == "b1[1]"
+    assert _entry("x", 0, ()) == "x"
+
+
 def test_a_value_that_is_not_finite_never_passes():
     from symbprop.checkreport import Tally
 
