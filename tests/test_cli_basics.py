@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+
+import pytest
 
 from typer.testing import CliRunner
 
@@ -17,6 +20,18 @@ def test_help_lists_every_command():
     assert result.exit_code == 0
     for command in ("derive", "examples"):
         assert command in result.output
+
+
+@pytest.mark.parametrize("command", ["derive", "generate", "check", "bench", "train"])
+def test_options_show_what_they_take_not_python_types(command):
+    # Typer 0.29 labels an option by its annotation (<str>, <list[float]>) unless given a
+    # metavar; ours say FILE, DIR, N, RATE, VALUES, ...
+    result = runner.invoke(app, [command, "--help"], terminal_width=160)
+    assert result.exit_code == 0
+    rows = [line for line in result.output.splitlines()
+            if line.lstrip("│ ").startswith("-") and "--help" not in line]
+    typed = re.compile(r"\s<(str|int|float|path|list\[\w+\])>\s")
+    assert rows and not [row for row in rows if typed.search(row)]
 
 
 def test_python_dash_m_works():

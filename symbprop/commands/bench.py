@@ -15,9 +15,11 @@ from ._options import at_least
 def command(
     spec: Annotated[str, typer.Argument(metavar="SPEC", help="A spec file, or examples:NAME.")],
     batch: Annotated[list[int] | None, typer.Option(
-        callback=at_least(1), help="Batch sizes, at least 1 (repeat the option; default 1 and "
-        "64). Networks only: a graph has no batch.")] = None,
-    dtype: Annotated[list[str] | None, typer.Option(help="float64 and/or float32.")] = None,
+        metavar="N", callback=at_least(1),
+        help="Batch sizes, at least 1 (repeat the option; default 1 and 64). Networks only: a "
+        "graph has no batch.")] = None,
+    dtype: Annotated[list[str] | None, typer.Option(
+        metavar="DTYPE", help="float64 and/or float32.")] = None,
     peers: Annotated[bool, typer.Option(
         help="Also time NumPy, PyTorch and JAX (networks).", metavar="")] = True,
 ) -> None:

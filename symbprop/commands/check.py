@@ -14,15 +14,19 @@ from ._options import SEED, at_least
 
 def command(
     spec: Annotated[str, typer.Argument(metavar="SPEC", help="A spec file, or examples:NAME.")],
-    at: Annotated[str | None, typer.Option("--at", help="A values file (or examples:NAME) "
-                                           "to check at, besides the random points.")] = None,
-    samples: Annotated[int, typer.Option(callback=at_least(0), help="Random points to check "
-                                         "at (0 only with --at).")] = 5,
-    strategy: Annotated[str, typer.Option(help="auto (every lowering that applies), "
-                                          "unrolled or looped.")] = "auto",
+    at: Annotated[str | None, typer.Option(
+        "--at", metavar="VALUES",
+        help="A values file (or examples:NAME) to check at, besides the random points.")] = None,
+    samples: Annotated[int, typer.Option(
+        metavar="N", callback=at_least(0),
+        help="Random points to check at (0 only with --at).")] = 5,
+    strategy: Annotated[str, typer.Option(
+        metavar="STRATEGY", help="auto (every lowering that applies), unrolled or looped.")
+    ] = "auto",
     float32: Annotated[bool, typer.Option(
         "--float32", help="Also check float32 kernels.", metavar="")] = False,
-    seed: Annotated[int, typer.Option(callback=SEED, help="Seed of the random points.")] = 0,
+    seed: Annotated[int, typer.Option(
+        metavar="N", callback=SEED, help="Seed of the random points.")] = 0,
 ) -> None:
     """Cross-check symbolic, compiled and finite-difference gradients; exit 1 on disagreement."""
     from ..checkreport import TOLERANCES

@@ -23,22 +23,25 @@ def command(
     spec: Annotated[str, typer.Argument(metavar="SPEC",
                                         help="A spec file (YAML) or examples:NAME.")],
     at: Annotated[str | None, typer.Option(
-        "--at", help="Values for a worked example: a YAML file or examples:NAME.")] = None,
+        "--at", metavar="VALUES",
+        help="Values for a worked example: a YAML file or examples:NAME.")] = None,
     fmt: Annotated[str | None, typer.Option(
-        "--format", "-f", help="tex, pdf, md or txt (or latex, markdown, text), in any case "
-        "(default: from the -o suffix, which must then be .tex, .pdf, .md or .txt; without "
-        "-o, tex).",
+        "--format", "-f", metavar="FORMAT",
+        help="tex, pdf, md or txt (or latex, markdown, text), in any case (default: from the -o "
+        "suffix, which must then be .tex, .pdf, .md or .txt; without -o, tex).",
     )] = None,
     output: Annotated[str | None, typer.Option(
-        "--output", "-o", help="Write to this file (atomically) instead of to stdout ('-' "
-        "is stdout); pdf needs a file.",
+        "--output", "-o", metavar="FILE",
+        help="Write to this file (atomically) instead of to stdout ('-' is stdout); pdf needs a "
+        "file.",
     )] = None,
     max_params: Annotated[int, typer.Option(
-        "--max-params", callback=at_least(1),
+        "--max-params", metavar="N", callback=at_least(1),
         help="Parameters worked out one by one before '... and N more' (at least 1).",
     )] = 20,
     lr: Annotated[float | None, typer.Option(
-        "--lr", help="Learning rate for the worked example (overrides the values file's lr).",
+        "--lr", metavar="RATE",
+        help="Learning rate for the worked example (overrides the values file's lr).",
     )] = None,
     kernels: Annotated[bool, typer.Option(
         "--kernels", help="Add the compiled kernels' gradients to the verification table.",

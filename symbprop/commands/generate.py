@@ -15,9 +15,11 @@ from ..spec import load
 
 def command(
     spec: Annotated[str, typer.Argument(metavar="SPEC", help="A spec file, or examples:NAME.")],
-    out: Annotated[str, typer.Option("-o", "--out", help="Output folder.")] = "generated",
-    strategy: Annotated[str, typer.Option(help="auto, unrolled or looped.")] = "auto",
-    dtype: Annotated[str, typer.Option(help="float64 or float32.")] = "float64",
+    out: Annotated[str, typer.Option(
+        "-o", "--out", metavar="DIR", help="Output folder.")] = "generated",
+    strategy: Annotated[str, typer.Option(
+        metavar="STRATEGY", help="auto, unrolled or looped.")] = "auto",
+    dtype: Annotated[str, typer.Option(metavar="DTYPE", help="float64 or float32.")] = "float64",
     check: Annotated[bool, typer.Option(
         "--check", help="Only report whether the file on disk is stale (exit 1 if it is); write "
         "nothing.", metavar="")] = False,

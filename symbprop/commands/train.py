@@ -27,46 +27,57 @@ def command(
     ctx: typer.Context,
     spec: Annotated[str, typer.Argument(metavar="SPEC",
                                         help="A spec file (YAML) or examples:NAME.")],
-    data: Annotated[str | None, typer.Option(help=DATA_HELP)] = None,
+    data: Annotated[str | None, typer.Option(metavar="DATA", help=DATA_HELP)] = None,
     features: Annotated[str | None, typer.Option(
+        metavar="COLUMNS",
         help="Feature columns, comma-separated (CSV; default: all but the target), or the "
              "features array (NPZ; default X).")] = None,
     target: Annotated[str | None, typer.Option(
+        metavar="COLUMNS",
         help="Target column(s) (CSV; default: the last column) or array (NPZ; default y).")] = None,
-    epochs: Annotated[int, typer.Option(callback=at_least(0), help="Epochs (passes over the "
-                                        "data).")] = 30,
-    lr: Annotated[list[float] | None, typer.Option("--lr", help=LR_HELP)] = None,
-    batch_size: Annotated[int, typer.Option(callback=at_least(1), help="Mini-batch size.")
-    ] = 32,
-    seed: Annotated[int, typer.Option(callback=SEED, help="Seed for the initial weights, "
-                                      "shuffling and the held-out split.")] = 0,
+    epochs: Annotated[int, typer.Option(
+        metavar="N", callback=at_least(0), help="Epochs (passes over the data).")] = 30,
+    lr: Annotated[list[float] | None, typer.Option("--lr", metavar="RATE", help=LR_HELP)] = None,
+    batch_size: Annotated[int, typer.Option(
+        metavar="N", callback=at_least(1), help="Mini-batch size.")] = 32,
+    seed: Annotated[int, typer.Option(
+        metavar="N", callback=SEED,
+        help="Seed for the initial weights, shuffling and the held-out split.")] = 0,
     schedule: Annotated[str, typer.Option(
+        metavar="NAME",
         help="constant | step (η·γ^⌊e/s⌋) | inverse (η/(1+k·e)) | exponential (η·e^(−k·e)).")
     ] = "constant",
-    gamma: Annotated[float, typer.Option(help="step schedule: factor γ.")] = 0.5,
-    step_size: Annotated[int, typer.Option(callback=at_least(1),
-                                           help="step schedule: epochs per step s.")] = 10,
-    decay: Annotated[float, typer.Option(help="inverse/exponential schedule: k.")] = 0.05,
+    gamma: Annotated[float, typer.Option(metavar="FLOAT", help="step schedule: factor γ.")] = 0.5,
+    step_size: Annotated[int, typer.Option(
+        metavar="N", callback=at_least(1), help="step schedule: epochs per step s.")] = 10,
+    decay: Annotated[float, typer.Option(
+        metavar="FLOAT", help="inverse/exponential schedule: k.")] = 0.05,
     tol: Annotated[float | None, typer.Option(
+        metavar="FLOAT",
         help="Stop when η‖∇L‖ ≤ tol (full training set, each epoch / step). Expressions: "
              "default 1e-6.")] = None,
     test_fraction: Annotated[float | None, typer.Option(
+        metavar="FLOAT",
         help="Held-out share (default 0.2; 0 for data sets under 20 samples).")] = None,
     standardize: Annotated[bool, typer.Option(
         help="Scale features to mean 0, std 1 (statistics of the training part).",
         metavar="")] = False,
     plot: Annotated[str | None, typer.Option(
+        metavar="FILE",
         help="Write the loss curve (or the descent plot) to a .png, .pdf or .svg file.")] = None,
-    save: Annotated[str | None, typer.Option(help="Write the trained parameters (NPZ).")] = None,
-    init: Annotated[Path | None, typer.Option(help="Start from saved parameters (NPZ).")] = None,
-    steps: Annotated[int | None, typer.Option(callback=at_least(0), help="Expression: at most "
-                                              "this many gradient-descent steps (default 100).")
-                     ] = None,
+    save: Annotated[str | None, typer.Option(
+        metavar="FILE", help="Write the trained parameters (NPZ, a .npz file).")] = None,
+    init: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="Start from saved parameters (NPZ).")] = None,
+    steps: Annotated[int | None, typer.Option(
+        metavar="N", callback=at_least(0),
+        help="Expression: at most this many gradient-descent steps (default 100).")] = None,
     at: Annotated[str | None, typer.Option(
+        metavar="VALUES",
         help="Expression: start point (values YAML or examples:NAME; default: the bundled "
              "values of an example, else 0).")] = None,
-    strategy: Annotated[str, typer.Option(help="Kernel strategy: auto | unrolled | looped.")
-    ] = "auto",
+    strategy: Annotated[str, typer.Option(
+        metavar="STRATEGY", help="Kernel strategy: auto | unrolled | looped.")] = "auto",
     progress: Annotated[bool, typer.Option(help="Show the progress bar.", metavar="")] = True,
 ) -> None:
     """Train a network on data with its generated kernels (mini-batch SGD, progress bar, plots);
