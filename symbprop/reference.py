@@ -68,27 +68,22 @@ class Reference:
 
     def loss_and_grad(self, params, data, entries):
         """(loss, {name: gradient at the flat ``entries[name]``}), right to float64 precision."""
-        return settled(lambda digits: self._loss_and_grad(params, data, entries, digits))
-
-    def _loss_and_grad(self, params, data, entries, digits: int):
-        with mpmath.workdps(digits):
-            return self._sums(params, data, entries)
+        return settled(lambda digits: self._sums(params, data, entries))
 
     def _sums(self, params, data, entries):
-        total, grads = mpmath.mpf(0), {n: 0 for n in entries}
-        for x, y in zip(*data, strict=True):
-            env = self._run(params, x, y, self.forward + self.backward)
-            args = [env[b] if env[b].shape else env[b][()] for b in self.bases]
-            total += env[self.output][()]
-            for name, idx in entries.items():
-                indices, function = self.grads[name]
-                shape = self.shapes[self.by_name[name]]
-                grads[name] = grads[name] + np.array(
-                    [function(*args, *np.unravel_index(i, shape)) for i in idx], dtype=object
-                )
-        scale = mpmath.mpf(1) / len(data[0]) if self.reduction == "mean" else 1
-        return float(total * scale), {
-            n: np.array([float(v * scale) for v in g]) for n, g in grads.items()
-        }
-
-
+        with mpmath.workdps(DIGITS.get()):
+            total, grads = mpmath.mpf(0), {n: 0 for n in entries}
+            for x, y in zip(*data, strict=True):
+                env = self._run(params, x, y, self.forward + self.backward)
+                args = [env[b] if env[b].shape else env[b][()] for b in self.bases]
+                total += env[self.output][()]
+                for name, idx in entries.items():
+                    indices, function = self.grads[name]
+                    shape = self.shapes[self.by_name[name]]
+                    grads[name] = grads[name] + np.array(
+                        [function(*args, *np.unravel_index(i, shape)) for i in idx], dtype=object
+                    )
+            scale = mpmath.mpf(1) / len(data[0]) if self.reduction == "mean" else 1
+            return float(total * scale), {
+                n: np.array([float(v * scale) for v in g]) for n, g in grads.items()
+            }
