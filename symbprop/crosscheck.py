@@ -110,7 +110,8 @@ def check(
 
 
 def _entry(name: str, flat: int, shape: tuple[int, ...]) -> str:
-    """"W1[2,0]" for the flat index 2·n_in of W1; a scalar parameter is its name."""
+    """The scalar name of a parameter's entry at a flat (row-major) index, as
+    ``Derivation.params`` spells it: "W1[2,0]" for 2·n_in in W1; a scalar parameter is its name."""
     if not shape:
         return name
     return f"{name}[{','.join(str(i) for i in np.unravel_index(flat, shape))}]"
@@ -256,11 +257,8 @@ class _Symbolic:
             raise SymbpropError(
                 f"{self.d.model.name}: no real value at this point ({err})"
             ) from None
-        grads = {}
-        for name, shape in shapes.items():
-            keys = [f"{name}[{','.join(map(str, i))}]" for i in np.ndindex(*shape)]
-            keys = keys if shape else [name]
-            grads[name] = np.array([result["grad"][keys[i]] for i in entries[name]])
+        grads = {name: np.array([result["grad"][_entry(name, i, shape)] for i in entries[name]])
+                 for name, shape in shapes.items()}
         return result["loss"], grads, entries
 
 

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from typer.testing import CliRunner
 
 from symbprop.cli import app
