@@ -83,8 +83,10 @@ class softplus(_Activation):
         return None
 
     def _eval_evalf(self, prec):
-        x = self.args[0]._evalf(prec)  # prec in bits
-        return _softplus_float(x._mpf_, prec) if x.is_Float else None
+        x = self.args[0]._evalf(prec)  # prec in bits; an exact 0 stays the Integer 0
+        if not x.is_Number:
+            return None
+        return _softplus_float(sympy.Float(x, precision=prec)._mpf_, prec)
 
     def fdiff(self, argindex=1):
         return sigmoid(self.args[0])

@@ -3,6 +3,8 @@ elementary definition; the four fundamental equations come out of the sweep in t
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import sympy
 from sympy import Idx, IndexedBase, KroneckerDelta, Sum
@@ -132,3 +134,17 @@ def test_abs_in_network_formulas_matches_finite_differences():
     odd = sp.mlp([2, 2, 1], activation=[{"name": "odd", "formula": "z*abs(z)"}, "identity"])
     for model in (mae, odd):
         assert sp.check(model, samples=3).ok
+
+
+def test_softplus_evaluates_at_an_exact_zero():
+    """A relu layer that outputs exact zeros and no bias makes the next z an exact 0 (SymPy's
+    Integer 0, not a Float), which softplus(0) left unevaluated: evaluate called the BCE cost
+    "not real" there.  Oracle: log 2 from the math module."""
+    from symbprop.functions import softplus
+
+    assert abs(float(softplus(sympy.S.Zero).evalf(30)) - math.log(2)) < 1e-16
+    net = sp.mlp([1, 1, 1], activation=["relu", "sigmoid"], loss="bce", bias="none")
+    values = {"x": [1.0], "y": [0.25], "params": {"W1": [[-1.0]], "W2": [[2.0]]}}
+    result = sp.derive(net).evaluate(values)
+    assert abs(result["loss"] - math.log(2)) < 1e-15  # σ(0) = ½ whatever y is
+    assert result["grad"]["W2[0,0]"] == 0.0  # a¹ = 0
