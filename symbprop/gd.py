@@ -291,8 +291,9 @@ def _check_settings(lr: float, steps: int, tol: float) -> None:
 def plot(runs: list[Descent], path: str | Path, model: Graph | Objective | None = None) -> Path:
     """Draw the runs side by side (PNG, PDF or SVG by the file's suffix); returns the path.
 
-    One panel per learning rate: the iterates on the curve L(x) (one parameter), on a contour
-    plot of L (two parameters), or each coordinate against the step (more); below, L(x^(k))
-    against k for every rate.  ``model`` defaults to the objective the runs were made with."""
+    One panel per learning rate: the iterates on the curve f(x) (one parameter), on a contour
+    plot of f (two parameters), or each coordinate against k (more); below, f(θ^(k)) against k
+    for every rate.  f is the model's output and k counts from 1 (θ^(1) is the start), as in
+    the derivation document.  ``model`` defaults to the objective the runs were made with."""
     objective = runs[0].objective if model is None else _objective(model)
     return plot_descent(runs, path, objective)

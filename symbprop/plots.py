@@ -119,12 +119,15 @@ def _curve(axes, epochs, initial, values, label) -> None:
 
 
 def plot_descent(runs: list[Descent], path: str | Path, objective: Objective | None) -> Path:
-    """The runs side by side, written to ``path`` (returned).
+    """The runs side by side, written to ``path`` (returned), in the derivation document's
+    notation: the function is called by the model's output (f), the iterates θ^(k) are numbered
+    from k = 1 (θ^(1) is the start).
 
-    One panel per learning rate: the iterates on the curve L(x) (one parameter), on a contour
-    plot of L (two parameters), or each coordinate against the step (more, or no
-    ``objective`` to draw L with); below, L(x^(k)) against k for every rate."""
+    One panel per learning rate: the iterates on the curve f(x) (one parameter), on a contour
+    plot of f (two parameters), or each coordinate against k (more, or no ``objective`` to draw
+    f with); below, f(θ^(k)) against k for every rate."""
     plt = pyplot()
+    f = objective.model.output if objective is not None else runs[0].function
     count = len(runs)
     figure = plt.figure(figsize=(4.2 * count + 0.6, 7.4), layout="constrained")
     grid = figure.add_gridspec(2, count, height_ratios=[3, 2])
@@ -135,15 +138,16 @@ def plot_descent(runs: list[Descent], path: str | Path, objective: Objective | N
         dims = run.iterates.shape[1]
         points = run.iterates if run.diverged else shared
         if dims == 1 and objective is not None:
-            _curve_panel(axes, run, objective, _span(points[:, 0]))
+            _curve_panel(axes, run, objective, _span(points[:, 0]), f)
         elif dims == 2 and objective is not None:
-            _contour_panel(axes, run, objective, _span(points[:, 0]), _span(points[:, 1]))
+            _contour_panel(axes, run, objective, _span(points[:, 0]), _span(points[:, 1]), f)
         else:
             _trace_panel(axes, run)
         axes.set_title(f"α = {run.lr:g}: {run.label}", fontsize=11)
-    _values_panel(figure.add_subplot(grid[1, :]), runs)
-    formula = f":  L = {str(objective.loss_expr).replace('**', '^')}" if objective else ""
-    figure.suptitle(f"Gradient descent x ← x − α∇L(x){formula}", fontsize=12)
+    _values_panel(figure.add_subplot(grid[1, :]), runs, f)
+    formula = f":  {f} = {str(objective.loss_expr).replace('**', '^')}" if objective else ""
+    figure.suptitle(f"Gradient descent θ⁽ᵏ⁺¹⁾ = θ⁽ᵏ⁾ − α∇{f}(θ⁽ᵏ⁾) from θ⁽¹⁾ = the start"
+                    f"{formula}", fontsize=12)
     return save_figure(figure, path)
 
 
@@ -159,21 +163,28 @@ def _colours(run: Descent):
     return matplotlib.colormaps["viridis"](np.linspace(0, 0.9, len(run.iterates)))
 
 
-def _curve_panel(axes, run: Descent, objective: Objective, span) -> None:
+def _steps(run: Descent) -> np.ndarray:
+    """k of every iterate: 1 for the start θ^(1), as the documents number them."""
+    return np.arange(1, len(run.iterates) + 1)
+
+
+def _curve_panel(axes, run: Descent, objective: Objective, span, f: str) -> None:
     xs = run.iterates[:, 0]
     lo, hi = span
     grid = np.linspace(lo, hi, 400)
-    axes.plot(grid, objective.grid(grid), color="0.55", lw=1.5, label="L(x)", zorder=1)
+    axes.plot(grid, objective.grid(grid), color="0.55", lw=1.5, label=f"{f}({run.names[0]})",
+              zorder=1)
     axes.plot(xs, run.values, color="C3", lw=0.8, alpha=0.6, zorder=2)
-    axes.scatter(xs, run.values, c=_colours(run), s=22, zorder=3, label="x⁽ᵏ⁾ (dark = early)")
+    axes.scatter(xs, run.values, c=_colours(run), s=22, zorder=3,
+                 label=f"{run.names[0]}⁽ᵏ⁾ (dark = early)")
     axes.scatter(xs[:1], run.values[:1], marker="s", s=60, facecolor="none",
                  edgecolor="k", zorder=4, label="start")
     axes.set_xlabel(run.names[0])
-    axes.set_ylabel("L")
+    axes.set_ylabel(f)
     axes.legend(fontsize=8, loc="best")
 
 
-def _contour_panel(axes, run: Descent, objective: Objective, x_span, y_span) -> None:
+def _contour_panel(axes, run: Descent, objective: Objective, x_span, y_span, f: str) -> None:
     xs, ys = run.iterates[:, 0], run.iterates[:, 1]
     gx, gy = np.meshgrid(np.linspace(*x_span, 200), np.linspace(*y_span, 200))
     levels = objective.grid(gx, gy)
@@ -181,7 +192,7 @@ def _contour_panel(axes, run: Descent, objective: Objective, x_span, y_span) -> 
     if finite.size and np.ptp(finite) > 0:
         filled = axes.contourf(gx, gy, levels, levels=30, cmap="Greys_r", alpha=0.65)
         axes.contour(gx, gy, levels, levels=15, colors="0.3", linewidths=0.4)
-        axes.figure.colorbar(filled, ax=axes, shrink=0.8, label="L")
+        axes.figure.colorbar(filled, ax=axes, shrink=0.8, label=f)
     axes.plot(xs, ys, color="C3", lw=1.0, zorder=2)
     axes.scatter(xs, ys, c=_colours(run), s=18, zorder=3)
     axes.scatter(xs[:1], ys[:1], marker="s", s=60, facecolor="none", edgecolor="k", zorder=4)
@@ -190,24 +201,23 @@ def _contour_panel(axes, run: Descent, objective: Objective, x_span, y_span) -> 
 
 
 def _trace_panel(axes, run: Descent) -> None:
-    steps = np.arange(len(run.iterates))
     for index, name in enumerate(run.names):
-        axes.plot(steps, run.iterates[:, index], marker=".", ms=3, label=name)
-    axes.set_xlabel("step k")
+        axes.plot(_steps(run), run.iterates[:, index], marker=".", ms=3, label=name)
+    axes.set_xlabel("k")
     axes.set_ylabel("parameter value")
     axes.legend(fontsize=8, loc="best")
 
 
-def _values_panel(axes, runs: list[Descent]) -> None:
+def _values_panel(axes, runs: list[Descent], f: str) -> None:
     positive = all(np.all(run.values > 0) for run in runs)
     styles = ("-", "--", ":", "-.")
     for index, run in enumerate(runs):
-        axes.plot(np.arange(len(run.values)), run.values, marker=".", ms=4,
+        axes.plot(_steps(run), run.values, marker=".", ms=4,
                   ls=styles[index % len(styles)], color=f"C{index}",
                   label=f"α = {run.lr:g} ({run.label})")
     if positive:
         axes.set_yscale("log")
-    axes.set_xlabel("step k")
-    axes.set_ylabel("L(x⁽ᵏ⁾)" + (" (log scale)" if positive else ""))
+    axes.set_xlabel("k")
+    axes.set_ylabel(f"{f}(θ⁽ᵏ⁾)" + (" (log scale)" if positive else ""))
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8, loc="best")
