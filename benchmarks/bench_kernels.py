@@ -12,6 +12,7 @@ in PyTorch, and the time of a first and a second ``sp.compile`` (fresh processes
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import subprocess
 import sys
@@ -23,6 +24,9 @@ from rich.console import Console
 
 import symbprop as sp
 from symbprop.bench import bench, format_ratio, format_time, roofline_gflops, table, time_call
+
+#: How to install the peers compared with (PyTorch, JAX).
+BENCH_EXTRA = 'pip install -e ".[bench]"  (torch==2.13.0 CPU build, jax[cpu])'
 
 CASES = [
     (sp.load("examples:two_two_one"), (1, 64)),
@@ -153,6 +157,10 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
     args = parser.parse_args()
     console = Console(width=120)
+    missing = [name for name in ("torch", "jax") if importlib.util.find_spec(name) is None]
+    if missing:
+        console.print(f"{' and '.join(missing)} not installed: their columns stay empty; "
+                      f"for them: {BENCH_EXTRA}", markup=False)
     roofline = roofline_gflops()
     rows = kernel_rows(args.quick)
     console.print(table(rows, roofline))

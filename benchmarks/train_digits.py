@@ -181,6 +181,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-cli", action="store_true", help="skip the end-to-end command run")
     args = parser.parse_args()
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        sys.exit("train_digits.py compares symbprop with a PyTorch loop, and torch is not "
+                 'installed: pip install -e ".[bench]"  (torch==2.13.0 CPU build, jax[cpu])')
 
     model = sp.load("examples:digits_64_32_10")
     data = load_data(model, "digits", seed=args.seed)

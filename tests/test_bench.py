@@ -32,7 +32,7 @@ def test_peers_agree_with_the_kernels(spec, peer):
     make = {"numpy": peers.make_numpy, "torch": peers.make_torch, "jax": peers.make_jax}[peer]
     run = make(model, params, X, Y) if peer == "numpy" else make(model, params, X, Y, "float64")
     if run is None:
-        pytest.skip(f"{peer} is not installed")
+        pytest.skip(f'{peer} is not installed (the bench extra: pip install -e ".[bench]")')
     peer_loss, peer_grads = run()
     if peer == "numpy":  # output layer first
         peer_grads = list(reversed(peer_grads))

@@ -7,7 +7,9 @@ import pytest
 
 import symbprop as sp
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip(
+    "torch", reason='PyTorch oracle: needs torch, pip install -e ".[bench]"'
+)
 F = torch.nn.functional
 
 ACTIVATIONS = {
