@@ -68,7 +68,7 @@ def check_dtype(dtype) -> str:
 def source(model, strategy: str = "auto", dtype: str = "float64", derivation=None) -> str:
     """The text of the kernel module for ``model`` (deterministic)."""
     from ..derivation import derive
-    from .plan import describe, network_plan
+    from .plan import describe, formula_text, network_plan
 
     strategy, dtype = resolve_strategy(model, strategy), check_dtype(dtype)
     if model.kind == "graph":
@@ -80,7 +80,8 @@ def source(model, strategy: str = "auto", dtype: str = "float64", derivation=Non
             derivation = derive(stable)
         context = graph_context(derivation)
         title = f"{model.name}: value and gradient kernels."
-        summary = "A computational graph: " + ", ".join(f"{n} = {e}" for n, e in model.nodes) + "."
+        summary = "A computational graph: " + ", ".join(
+            f"{n} = {formula_text(e)}" for n, e in model.nodes) + "."
         extra = {"param_list": ", ".join(model.params), "renamed": context["renamed"],
                  "rewritten": rewritten}
         template = "kernels_graph.py.j2"
@@ -102,7 +103,8 @@ def source(model, strategy: str = "auto", dtype: str = "float64", derivation=Non
         template = f"kernels_{strategy}.py.j2"
     base = emit.base_context(model, strategy, dtype, title, context.pop("helpers"))
     base["summary"] = textwrap.fill(summary, 96)
-    return emit.render_module(template, {**base, **context, **extra})
+    return emit.checked(emit.render_module(template, {**base, **context, **extra}),
+                        f"{model.name}/kernels.py")
 
 
 def module_path(model, out_dir: str | Path) -> Path:

@@ -5,11 +5,22 @@ the lowerings add their printed code.  ``render`` uses the strict environment of
 ``symbprop.templating`` (a missing variable is an error) and ``write`` goes through
 ``symbprop.atomic.write_text``, so a reader never sees a partial file and a failed write leaves
 nothing behind.
+
+``checked(text)`` is the wall every rendered module passes before anything writes it: it must
+compile, hold no line-breaking character but ``\n``, no comment with a backslash or a triple
+quote, and run nothing at import but its header (a docstring, imports, name bindings, class
+and function definitions, its one ``sys.modules`` registration).  A spec's text never reaches
+a module (formulas arrive printed from their parsed expressions, names are identifiers); a
+failure here is an internal error, and nothing is written.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import io
+import re
+import tokenize
 from pathlib import Path
 
 from ..atomic import write_text
@@ -90,6 +101,47 @@ def render_module(template: str, context: dict) -> str:
     assert text.count(_KEY_PLACEHOLDER) == 1, "the base template states module_key once"
     key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     return text.replace(_KEY_PLACEHOLDER, key)
+
+
+#: Characters that break a line for some reader (str.splitlines, editors, the tokenizer) or
+#: have no business in generated source; only "\n" ends a line of a kernel module.
+_STRAY = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
+_REGISTRATION = "sys.modules.setdefault(__name__, _namespace)"
+_HARMLESS = (ast.Import, ast.ImportFrom, ast.Assign, ast.FunctionDef, ast.ClassDef)
+
+
+def _internal(path, problem: str):
+    from . import CodegenError
+
+    return CodegenError(f"{path}: internal error: the generated module {problem}; nothing was "
+                        f"written (please report this with the spec)")
+
+
+def checked(text: str, path: str | Path = "kernels.py") -> str:
+    """``text`` if it passes the wall of the module docstring, else ``CodegenError``."""
+    stray = _STRAY.search(text)
+    if stray:
+        line = text.count("\n", 0, stray.start()) + 1
+        raise _internal(path, f"holds the character {stray.group()!r} (line {line})")
+    try:
+        tree = ast.parse(text, str(path))
+        compile(tree, str(path), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as err:
+        raise _internal(path, f"does not compile ({err})") from None
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.COMMENT and any(s in token.string for s in ("\\", '"""',
+                                                                               "'''")):
+            raise _internal(path, f"has a comment that quotes or escapes (line {token.start[0]})")
+    body = tree.body
+    if not body or not isinstance(body[0], ast.Expr) or not isinstance(body[0].value, ast.Constant):
+        raise _internal(path, "does not start with its docstring")
+    for node in body[1:]:
+        plain = isinstance(node, _HARMLESS) or (isinstance(node, ast.Expr)
+                                                 and ast.unparse(node) == _REGISTRATION)
+        if not plain:
+            raise _internal(path, f"runs {ast.unparse(node)[:60]!r} at import (line "
+                                  f"{node.lineno})")
+    return text
 
 
 def write(path: str | Path, text: str) -> Path:

@@ -163,7 +163,7 @@ def _softmax(number: int, size: int, work: Scratch) -> list[str]:
     ]
 
 
-def _loss(pr: NumbaPrinter, plan: NetworkPlan, formula: str | None) -> list[str]:
+def _loss(pr: NumbaPrinter, plan: NetworkPlan, formula: sympy.Expr | None) -> list[str]:
     """``total`` = Σ_i C(sample i); each Σ_j of the loss becomes a loop."""
     expr = stable_loss(plan.loss.expr, plan)
     sums = sorted(expr.atoms(Sum), key=sympy.default_sort_key)
@@ -258,7 +258,7 @@ def looped_context(d, plan: NetworkPlan) -> dict:
     symbols = {str(lse_symbol(out.number)): f"LSE{out.number}[i]"}
     printer = NumbaPrinter({"indexed": array_name, "symbols": symbols})
     net = d.model
-    formula = net.loss.formula if net.loss.is_custom else None
+    formula = net.loss.expr if net.loss.is_custom else None
     work = Scratch()
     forward = [line for layer in plan.layers for line in _forward_layer(printer, layer, work)]
     forward_blocks = len(work.blocks)

@@ -11,7 +11,8 @@ differentiate, they print what the derivation says.
 gradients need no rewrite: the derivation already fuses softmax + cross-entropy and sigmoid +
 BCE to δ = a − y.
 
-The comment helpers write the equations in the notation of the documents (``z¹ = W¹ x + b¹``).
+The comment helpers write the equations in the notation of the documents (``z¹ = W¹ x + b¹``);
+a custom formula appears as SymPy prints its parsed expression (``formula_text``), never as typed.
 """
 
 from __future__ import annotations
@@ -117,6 +118,13 @@ def stable_loss(expr: sympy.Expr, plan: NetworkPlan) -> sympy.Expr:
 # -------------------------------------------------------------------- comments
 
 
+def formula_text(expr: sympy.Expr) -> str:
+    """A parsed formula as one line of text for a comment or docstring: printed by SymPy from
+    the expression, never the spec's text (which may hold ``#``, quotes, backslashes or line
+    breaks that the parser skipped); ``emit.checked`` is the second wall."""
+    return sympy.sstr(expr)
+
+
 def sup(number: int) -> str:
     return str(number).translate(SUPERSCRIPT)
 
@@ -144,7 +152,7 @@ def a_text(layer: LayerPlan) -> str:
         return f"a{l_} = z{l_}"
     text = f"a{l_} = {activation_text(layer.activation)}(z{l_})"
     if layer.activation.is_custom:
-        text += f", f(z) = {layer.activation.formula}"
+        text += f", f(z) = {formula_text(layer.activation.expr)}"
     return text
 
 
@@ -161,14 +169,15 @@ LOSS_TEXT = {
 }
 
 
-def loss_text(plan: NetworkPlan, formula: str | None = None) -> str:
+def loss_text(plan: NetworkPlan, formula: sympy.Expr | None = None) -> str:
+    """The loss as an equation; ``formula`` is a custom loss's parsed expression."""
     L = sup(plan.output.number)
     if plan.loss_name in LOSS_TEXT:
         return LOSS_TEXT[plan.loss_name].format(L=L)
-    return f"C = Σ_j ℓ(a{L}_j, y_j),  ℓ(a, y) = {formula}"
+    return f"C = Σ_j ℓ(a{L}_j, y_j),  ℓ(a, y) = {formula_text(formula)}"
 
 
-def delta_comment(plan: NetworkPlan, layer: LayerPlan, formula: str | None = None) -> str:
+def delta_comment(plan: NetworkPlan, layer: LayerPlan, formula: sympy.Expr | None = None) -> str:
     """The equation δ^l comes from (BP1 for the output layer, BP2 otherwise)."""
     l_ = sup(layer.number)
     if layer.is_output:
@@ -204,5 +213,5 @@ def describe(net) -> str:
     """One line: ``2-2-1 network (sigmoid, identity; half_sse, mean)``."""
     sizes = "-".join(str(n) for n in net.sizes)
     acts = ", ".join(layer.activation.name for layer in net.layers)
-    loss = net.loss.name if not net.loss.is_custom else f"custom loss {net.loss.formula}"
+    loss = net.loss.name if not net.loss.is_custom else f"custom loss {formula_text(net.loss.expr)}"
     return f"{sizes} network ({acts}; {loss}, {net.reduction} over the batch)"

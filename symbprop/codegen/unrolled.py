@@ -96,7 +96,7 @@ def _softmax_lines(layer: LayerPlan) -> list[str]:
     return lines
 
 
-def _loss_lines(emit: _Emitter, plan: NetworkPlan, formula: str | None) -> list[str]:
+def _loss_lines(emit: _Emitter, plan: NetworkPlan, formula: sympy.Expr | None) -> list[str]:
     cost = stable_loss(instantiate(plan.loss.expr, {}), plan)
     return [f"# cost: {loss_text(plan, formula)}", *emit.block(["cost"], [cost], "tc_")]
 
@@ -162,7 +162,7 @@ def unrolled_context(d, plan: NetworkPlan) -> dict:
     printer = NumbaPrinter({"indexed": scalar_name})
     emit = _Emitter(printer)
     net = d.model
-    formula = net.loss.formula if net.loss.is_custom else None
+    formula = net.loss.expr if net.loss.is_custom else None
     params = _param_elements(d)
     forward = [line for layer in plan.layers for line in _forward_layer(emit, layer)]
     backward = []

@@ -1,0 +1,171 @@
+"""Generated code cannot be hijacked by a spec, nor silently wrong (issue 23, part 1).
+
+Oracles: SymPy's own ``diff`` of the parsed expression, evaluated numerically; Python's ``ast``
+for what a module would run; the file system for what importing it created.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+import symbprop as sp
+from symbprop import codegen
+from symbprop.errors import SymbpropError
+
+pytestmark = pytest.mark.usefixtures("kernel_cache_dir")
+
+PWN = 'open("pwned","w").write("ran")'
+#: Formula texts that try to leave a comment or a docstring of the generated module; {v} is the
+#: formula's variable part.  Each is refused by the parser or generates a harmless module.
+HOSTILE = [
+    '{v}#""";' + PWN + ';"""',
+    "{v}#'''; " + PWN + "; '''",
+    '{v} # """',
+    "{v} #\\",
+    "{v} #\\\n",
+    "({v}\n)",
+    "({v}\r)",
+    "({v}\r\n)",
+    "{v}\r#" + PWN,
+    "{v}\f",
+    "({v}\f)",
+    "{v}\u2028" + PWN,
+    "{v}#\u2028" + PWN,
+    "{v}#\x85" + PWN,
+    "{v}#\u2029" + PWN,
+    "{v}#\x1c" + PWN,
+    "{v}#\v" + PWN,
+    "({v} \\\n)",
+    '{v}  # \\"""\\\\',
+    "{v}#\x00",
+]
+LOSS_BODY, ACTIVATION_BODY = "(a-y)**2", "z*2"
+
+
+def net(loss=None, activation="identity") -> dict:
+    return {"name": "hostile", "inputs": 1, "layers": [{"units": 1, "activation": activation}],
+            "loss": loss or "half_sse"}
+
+
+def top_level_statements_are_plain(text: str) -> None:
+    """The module runs nothing at import but its own header: one docstring, imports, name
+    bindings, defs and the one registration in sys.modules."""
+    tree = ast.parse(text)
+    body = tree.body
+    assert isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+    for node in body[1:]:
+        if isinstance(node, ast.Expr):
+            assert ast.unparse(node) == "sys.modules.setdefault(__name__, _namespace)", \
+                ast.unparse(node)
+        else:
+            assert isinstance(node, (ast.Import, ast.ImportFrom, ast.Assign, ast.FunctionDef,
+                                     ast.ClassDef)), ast.unparse(node)
+
+
+def import_in_child(path: Path, cwd: Path) -> None:
+    script = ("import importlib.util, sys\n"
+              f"spec = importlib.util.spec_from_file_location('k', {str(path)!r})\n"
+              "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+# ---------------------------------------------------------------- 1. no code from a formula
+
+
+def test_the_reported_loss_formula_runs_nothing_through_generate_compile_and_check(tmp_path):
+    spec = tmp_path / "hostile.yaml"
+    spec.write_text(yaml.safe_dump(net({"formula": HOSTILE[0].format(v=LOSS_BODY)})))
+    env = {**os.environ, "SYMBPROP_CACHE_DIR": str(tmp_path / "cache")}
+    for command in (["generate", "hostile.yaml", "-o", "out"],
+                    ["check", "hostile.yaml", "--samples", "1"]):
+        done = subprocess.run([sys.executable, "-m", "symbprop", *command], cwd=tmp_path,
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+    path = tmp_path / "out" / "hostile" / "kernels.py"
+    text = path.read_text()
+    top_level_statements_are_plain(text)
+    assert "pwned" not in text and "#" not in ast.get_docstring(ast.parse(text))
+    assert "ℓ(a, y) = (a - y)**2" in text  # the parsed formula, printed by SymPy
+    import_in_child(path, tmp_path)
+    k = sp.compile(sp.load(str(spec)))
+    import_in_child(k.path, tmp_path)
+    assert not (tmp_path / "pwned").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "hostile.yaml", "out"]
+
+
+def _hostile_models():
+    for template in HOSTILE:
+        yield "loss", net({"formula": template.format(v=LOSS_BODY)})
+        yield "activation", net(activation={"formula": template.format(v=ACTIVATION_BODY)})
+
+
+def test_hostile_formula_texts_are_refused_or_generate_a_module_that_runs_nothing(tmp_path):
+    written, refused = [], 0
+    for number, (field, spec) in enumerate(_hostile_models()):
+        try:
+            model = sp.load(spec)
+        except SymbpropError as err:
+            assert "\n" not in str(err) and field in str(err)
+            refused += 1
+            continue
+        for strategy in ("unrolled", "looped"):
+            text = codegen.source(model, strategy)
+            top_level_statements_are_plain(text)
+            compile(text, "kernels.py", "exec")
+            assert "pwned" not in text
+            for line in text.splitlines():
+                if line.lstrip().startswith("#"):
+                    assert "\\" not in line and '"""' not in line and "'''" not in line
+            path = tmp_path / f"m{number}_{strategy}" / "kernels.py"
+            written.append(codegen.emit.write(path, text))
+    assert written, "every hostile text refused: the test checks nothing generated"
+    script = "".join(
+        f"import importlib.util as u; s = u.spec_from_file_location('k{n}', {str(p)!r}); "
+        f"u.module_from_spec(s); s.loader.exec_module(u.module_from_spec(s))\n"
+        for n, p in enumerate(written))
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_custom_activation_with_a_newline_generates_a_module_that_parses(tmp_path):
+    model = sp.load(net(activation={"formula": "(z\n)"}))
+    for strategy in ("unrolled", "looped"):
+        text = codegen.source(model, strategy)
+        compile(text, "kernels.py", "exec")
+        assert "f(z) = z" in text
+
+
+def test_a_module_that_would_not_parse_is_an_internal_error_and_nothing_is_written(tmp_path):
+    from symbprop.codegen import emit
+
+    good = codegen.source(sp.load(net()))
+    broken = good.replace('"""', '"""x"""\nopen("pwned", "w")\n"""', 1)
+    for bad in (good + "\ndef (:\n", broken, good.replace("# layer", "# layer \\", 1),
+                good.replace("# layer", "# layer \u2028", 1)):
+        with pytest.raises(codegen.CodegenError, match="internal error"):
+            emit.checked(bad, "kernels.py")
+    assert emit.checked(good, "kernels.py") == good
+
+
+@pytest.mark.parametrize("field, value", [
+    ("name", 'x"""; import os'), ("name", "a\nb"), ("name", "a b"), ("name", "__x"),
+    ("graph var", 'x"""'), ("graph var", "a\nb"), ("graph var", "1x"), ("graph var", "__init__"),
+])
+def test_spec_name_and_graph_variable_names_are_identifiers(field, value):
+    if field == "name":
+        spec = {**net(), "name": value}
+    else:
+        spec = {"name": "g", "graph": {value: "x*2"}, "params": ["x"]}
+    with pytest.raises(SymbpropError):
+        sp.load(spec)
