@@ -53,8 +53,98 @@ def test_readme_examples_run_and_print_what_they_say(tmp_path, monkeypatch):
             assert out.getvalue().rstrip() == expected.rstrip(), body
 
 
-@pytest.mark.parametrize("command", ["install", "test"])
+#: The README's first install: light (no torch, no jax), in a virtual environment; .ci/run runs
+#: exactly this line, then adds the bench extra.
+INSTALL = 'pip install -e ".[dev,plot]"'
+VENV = "python -m venv .venv && . .venv/bin/activate"
+
+
+@pytest.mark.parametrize("command", ["venv", "install", "test"])
 def test_readme_starts_with_the_setup_commands(command):
     first_block = FENCE.search(README.read_text(encoding="utf-8")).group(3).splitlines()
-    wanted = {"install": 'pip install -e ".[dev,plot,bench]"', "test": "python -m pytest"}[command]
-    assert any(line.startswith(wanted) for line in first_block[:3])
+    wanted = {"venv": VENV, "install": INSTALL, "test": "python -m pytest"}[command]
+    assert any(line.startswith(wanted) for line in first_block[:4])
+    installs = [line.split("#")[0].strip() for line in first_block if line.startswith("pip ")]
+    assert installs == [INSTALL], "the first install is the light one, without bench"
+
+
+def test_ci_installs_the_readme_line_then_the_bench_extra():
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [line.strip() for line in ci.splitlines() if line.strip().startswith("pip ")]
+    assert commands[0] == INSTALL
+    assert any('".[bench]"' in line or "'.[bench]'" in line for line in commands[1:])
+
+
+def test_readme_names_the_bench_extra_where_torch_and_jax_are_used():
+    text = README.read_text(encoding="utf-8")
+    for heading in ("\n### Speed (`python benchmarks/train_digits.py`)", "\n## Speed\n",
+                    "\n## Development\n"):
+        section = text[text.index(heading) + 1 :]
+        section = section[: section.find("\n#", 1)]
+        assert '.[bench]"' in section and "torch==2.13.0" in section, heading
+
+
+def test_readme_links_only_what_the_repository_holds():
+    """Every relative link and image resolves to a file of the checkout; the design document and
+    the lecture notes ("seeds"), which are not in it, are neither linked nor required."""
+    text = README.read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)#]+)\)", text):
+        if not re.match(r"[a-z]+://", target):
+            assert (README.parent / target).exists(), target
+    assert "DESIGN.md" not in text and "shared/" not in text and "design document" not in text
+    first_citation = re.search(r"\bseeds? 00\d", text).start()
+    assert "five sets of lecture notes" in text[:first_citation], "say what the seeds are first"
+
+
+def test_readme_says_what_loss_and_grad_with_out_returns(tmp_path, monkeypatch):
+    """The bullet on ``loss_and_grad(..., out=)`` states the return value the code gives."""
+    import numpy as np
+
+    import symbprop as sp
+
+    monkeypatch.setenv("SYMBPROP_CACHE_DIR", str(tmp_path))
+    k = sp.compile(sp.load("examples:two_two_one"))
+    params = k.init_params(seed=0)
+    X, Y = np.array([[0.05, 0.1]]), np.array([[0.01]])
+    loss, grads = k.loss_and_grad(params, X, Y)
+    returned = k.loss_and_grad(params, X, Y, out=grads)
+    assert isinstance(returned, tuple) and returned[1] is grads and returned[0] == loss
+    bullet = re.search(r"^- `loss_and_grad\(params, X, Y, out=None\)`.*?(?=^- )",
+                       README.read_text(encoding="utf-8"), re.S | re.M).group(0)
+    bullet = " ".join(bullet.split())
+    assert "returns `(loss, out)`" in bullet and "returns `out`" not in bullet, bullet
+
+
+@pytest.mark.latex
+def test_derivation_page_picture_is_the_current_pdf(tmp_path, monkeypatch):
+    """docs/derivation-page.png is the page the README says, rendered from today's document
+    (same pixels); regenerate it with the command in the failure message."""
+    import shutil
+    import subprocess
+
+    image = pytest.importorskip("PIL.Image")
+    if not (shutil.which("pdflatex") and shutil.which("pdftoppm")):
+        pytest.skip("needs pdflatex and pdftoppm (texlive, poppler-utils)")
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from symbprop.cli import app
+
+    text = README.read_text(encoding="utf-8")
+    page = re.search(r"`pdftoppm -png -r (\d+) -f (\d+) -l \2`", text)
+    assert page and "docs/derivation-page.png" in text
+    dpi, number = page.groups()
+    monkeypatch.setenv("SYMBPROP_CACHE_DIR", str(tmp_path / "cache"))
+    pdf = tmp_path / "x.pdf"
+    result = CliRunner().invoke(app, ["derive", "examples:two_two_one", "--at",
+                                      "examples:two_two_one", "--format", "pdf", "-o", str(pdf)])
+    assert result.exit_code == 0, result.output
+    subprocess.run(["pdftoppm", "-png", "-r", dpi, "-f", number, "-l", number, "-singlefile",
+                    str(pdf), str(tmp_path / "page")], check=True)
+    fresh = np.asarray(image.open(tmp_path / "page.png").convert("RGB"))
+    committed = np.asarray(image.open(README.parent / "docs" / "derivation-page.png")
+                           .convert("RGB"))
+    assert fresh.shape == committed.shape and (fresh == committed).all(), (
+        "docs/derivation-page.png is stale: symbprop derive examples:two_two_one --at "
+        "examples:two_two_one --format pdf -o x.pdf && pdftoppm -png -r "
+        f"{dpi} -f {number} -l {number} -singlefile x.pdf docs/derivation-page")
