@@ -169,3 +169,78 @@ def test_spec_name_and_graph_variable_names_are_identifiers(field, value):
         spec = {"name": "g", "graph": {value: "x*2"}, "params": ["x"]}
     with pytest.raises(SymbpropError):
         sp.load(spec)
+
+
+# ---------------------------------------------------------------- 2. renamed names never collide
+
+from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+#: Names a kernel module uses itself (module level, helpers, builtins, adjoints, locals), each
+#: with its underscored variants: a graph variable named so must not change any result.
+MODULE_NAMES = ["np", "theta", "grad", "math", "sys", "njit", "forward", "loss", "train",
+                "sgd_step", "loss_and_grad", "loss_and_grad_into", "N_PARAMS", "DTYPE", "float",
+                "range", "len", "print", "open", "_sigmoid", "_softplus", "_namespace", "lr",
+                "epochs", "history", "value", "new", "p", "df_dq", "df_dt1", "df_dt2", "dq",
+                "q", "t1", "t2", "f", "x", "_x", "d_", "df_df"]
+POOL = sorted({n + "_" * k for n in MODULE_NAMES for k in range(3)})
+
+
+def oracle(model, values: dict) -> tuple[float, dict]:
+    """The output and its gradient by SymPy: the graph's nodes composed, then ``diff``."""
+    import sympy
+
+    composed = {}
+    for name, expr in model.nodes:
+        composed[name] = expr.xreplace({sympy.Symbol(n): composed[n] for n in composed})
+    f = composed[model.output]
+    at = {sympy.Symbol(n): v for n, v in values.items()}
+    return (float(f.xreplace(at)),
+            {n: float(sympy.diff(f, sympy.Symbol(n)).xreplace(at)) for n in model.params})
+
+
+def same(got, want) -> None:
+    value, grads = got
+    assert value == pytest.approx(want[0], rel=1e-12, abs=1e-12)
+    assert grads == pytest.approx(want[1], rel=1e-12, abs=1e-12)
+
+
+def test_the_reported_collisions_give_the_true_gradient():
+    cases = [("np*np_ + np", ["np", "np_"]), ("theta*theta_ + theta", ["theta", "theta_"]),
+             ("_sigmoid*df_dt1 + df_dt1*df_dt1*_sigmoid_", ["_sigmoid", "df_dt1", "_sigmoid_"])]
+    for text, params in cases:
+        model = sp.expression(text, params=params)
+        values = {n: 2.0 + i for i, n in enumerate(params)}
+        same(sp.compile(model).loss_and_grad(values), oracle(model, values))
+    model = sp.graph({"q": "x + y", "f": "q*q*df_dq*df_dq"}, output="f",
+                     params=["x", "y", "df_dq"])
+    values = {"x": 1.0, "y": 2.0, "df_dq": 5.0}
+    assert oracle(model, values) == (225.0, {"x": 150.0, "y": 150.0, "df_dq": 90.0})
+    same(sp.compile(model).loss_and_grad(values), oracle(model, values))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(names=st.lists(st.sampled_from(POOL), min_size=3, max_size=3, unique=True),
+       nodes=st.lists(st.sampled_from(POOL), min_size=2, max_size=2, unique=True),
+       values=st.lists(st.floats(0.5, 3.0), min_size=3, max_size=3))
+def test_graph_variables_named_like_module_names_give_the_sympy_gradient(names, nodes, values):
+    assume(not set(names) & set(nodes))
+    a, b, c = names
+    q, f = nodes
+    try:
+        model = sp.graph({q: f"{a}*{b} + {c}", f: f"{q}*{q}*{a} + {c}*{q}"}, output=f,
+                         params=names)
+    except SymbpropError:
+        assume(False)
+    point = dict(zip(names, values, strict=True))
+    same(sp.compile(model).loss_and_grad(point), oracle(model, point))
+
+
+def test_a_variable_that_is_a_top_level_name_of_the_module_is_an_internal_error():
+    from symbprop.codegen.graphs import check_names
+
+    text = codegen.source(sp.expression("x*y", params=["x", "y"]))
+    check_names(text, ["x", "y", "df_dx"])
+    for clash in ("forward", "N_PARAMS", "np", "sys", "_namespace"):
+        with pytest.raises(codegen.CodegenError, match="internal error"):
+            check_names(text, ["x", clash])

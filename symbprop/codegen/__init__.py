@@ -73,12 +73,14 @@ def source(model, strategy: str = "auto", dtype: str = "float64", derivation=Non
     strategy, dtype = resolve_strategy(model, strategy), check_dtype(dtype)
     if model.kind == "graph":
         from ..stabilize import stabilize
-        from .graphs import graph_context
+        from .graphs import graph_context, safe_graph
 
         stable, rewritten = stabilize(model)
-        if stable is not model or derivation is None:
-            derivation = derive(stable)
-        context = graph_context(derivation)
+        safe, renamed = safe_graph(stable)
+        if safe is not model or derivation is None:
+            derivation = derive(safe)
+        context = graph_context(derivation, renamed)
+        variables = context.pop("variables")
         title = f"{model.name}: value and gradient kernels."
         summary = "A computational graph: " + ", ".join(
             f"{n} = {formula_text(e)}" for n, e in model.nodes) + "."
@@ -103,8 +105,13 @@ def source(model, strategy: str = "auto", dtype: str = "float64", derivation=Non
         template = f"kernels_{strategy}.py.j2"
     base = emit.base_context(model, strategy, dtype, title, context.pop("helpers"))
     base["summary"] = textwrap.fill(summary, 96)
-    return emit.checked(emit.render_module(template, {**base, **context, **extra}),
+    text = emit.checked(emit.render_module(template, {**base, **context, **extra}),
                         f"{model.name}/kernels.py")
+    if model.kind == "graph":
+        from .graphs import check_names
+
+        check_names(text, variables)
+    return text
 
 
 def module_path(model, out_dir: str | Path) -> Path:

@@ -106,11 +106,12 @@ def render_module(template: str, context: dict) -> str:
 #: Characters that break a line for some reader (str.splitlines, editors, the tokenizer) or
 #: have no business in generated source; only "\n" ends a line of a kernel module.
 _STRAY = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
+_ESCAPES = ("\\", '"""', "'''")
 _REGISTRATION = "sys.modules.setdefault(__name__, _namespace)"
 _HARMLESS = (ast.Import, ast.ImportFrom, ast.Assign, ast.FunctionDef, ast.ClassDef)
 
 
-def _internal(path, problem: str):
+def internal_error(path, problem: str):
     from . import CodegenError
 
     return CodegenError(f"{path}: internal error: the generated module {problem}; nothing was "
@@ -122,24 +123,24 @@ def checked(text: str, path: str | Path = "kernels.py") -> str:
     stray = _STRAY.search(text)
     if stray:
         line = text.count("\n", 0, stray.start()) + 1
-        raise _internal(path, f"holds the character {stray.group()!r} (line {line})")
+        raise internal_error(path, f"holds the character {stray.group()!r} (line {line})")
     try:
         tree = ast.parse(text, str(path))
         compile(tree, str(path), "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as err:
-        raise _internal(path, f"does not compile ({err})") from None
+        raise internal_error(path, f"does not compile ({err})") from None
     for token in tokenize.generate_tokens(io.StringIO(text).readline):
-        if token.type == tokenize.COMMENT and any(s in token.string for s in ("\\", '"""',
-                                                                               "'''")):
-            raise _internal(path, f"has a comment that quotes or escapes (line {token.start[0]})")
+        if token.type == tokenize.COMMENT and any(s in token.string for s in _ESCAPES):
+            line = token.start[0]
+            raise internal_error(path, f"has a comment that quotes or escapes (line {line})")
     body = tree.body
     if not body or not isinstance(body[0], ast.Expr) or not isinstance(body[0].value, ast.Constant):
-        raise _internal(path, "does not start with its docstring")
+        raise internal_error(path, "does not start with its docstring")
     for node in body[1:]:
         plain = isinstance(node, _HARMLESS) or (isinstance(node, ast.Expr)
                                                  and ast.unparse(node) == _REGISTRATION)
         if not plain:
-            raise _internal(path, f"runs {ast.unparse(node)[:60]!r} at import (line "
+            raise internal_error(path, f"runs {ast.unparse(node)[:60]!r} at import (line "
                                   f"{node.lineno})")
     return text
 
