@@ -58,8 +58,19 @@ class EpochProgress:
 def bar_console():
     """stderr as rich sees it.  Not on a terminal (a log, a notebook's captured stream), rich
     draws the bar once, when it stops, wrapped at 80 columns; a wide console keeps that line
-    whole."""
+    whole.  In Jupyter rich draws a live widget with ipywidgets; without ipywidgets it would
+    only warn and show nothing, so the bar is then plain text, printed once at the end."""
     from rich.console import Console
 
     console = Console(stderr=True)
+    if console.is_jupyter and not _have_ipywidgets():
+        return Console(stderr=True, width=1000, force_jupyter=False, force_terminal=False)
     return console if console.is_terminal else Console(stderr=True, width=1000)
+
+
+def _have_ipywidgets() -> bool:
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
