@@ -1,8 +1,8 @@
 """All of symbprop's figures: training loss curves and gradient-descent pictures (matplotlib).
 
-matplotlib is optional (``pip install symbprop[plot]``) and imported only when a figure is
-drawn; without it ``pyplot()`` raises a ``SymbpropError`` saying how to install it.  Figures are
-written atomically as PNG, PDF or SVG, chosen by the file's suffix.
+matplotlib is optional (the ``plot`` extra: ``pip install -e ".[plot]"``) and imported only
+when a figure is drawn; without it ``pyplot()`` raises a ``SymbpropError`` saying how to install
+it.  Figures are written atomically as PNG, PDF or SVG, chosen by the file's suffix.
 
 ``plot_history`` draws a ``training.History`` (``History.plot``); ``plot_descent`` draws
 ``gd.Descent`` runs (``gd.plot``).
@@ -34,7 +34,8 @@ def pyplot():
         import matplotlib
     except ImportError:
         raise SymbpropError(
-            "plotting needs matplotlib: pip install symbprop[plot]  (or pip install matplotlib)"
+            'plotting needs matplotlib: pip install matplotlib (in a checkout of symbprop: '
+            'pip install -e ".[plot]")'
         ) from None
     if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "cairo"):
         try:

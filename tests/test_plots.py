@@ -73,3 +73,16 @@ def test_descent_plot_names_the_output_and_numbers_from_1(figures, model, start,
     elif len(run.names) > 2:
         assert top.get_xlabel() == "k"
         assert np.asarray(top.get_lines()[0].get_xdata())[0] == 1
+
+
+def test_without_matplotlib_the_error_says_how_to_install_it(monkeypatch):
+    """symbprop is installed from a checkout, so the hint is the checkout's extra (or matplotlib
+    itself), not a ``symbprop[plot]`` requirement that pip would look up on an index."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(sp.SymbpropError) as error:
+        plots.pyplot()
+    assert 'pip install -e ".[plot]"' in str(error.value)
+    assert "pip install matplotlib" in str(error.value)
+    assert "symbprop[plot]" not in str(error.value)
