@@ -4,11 +4,16 @@ A graph is ``{node: formula}`` with an ``output`` and ``params``; an expression 
 staged into one operation per node (``symbprop.staging``).  Cycles, undefined names, duplicate or
 reserved names, and a graph without variables raise ``SpecError``; a parameter the output does
 not depend on is a warning.  ``lr`` and ``upstream`` are not variable names: a values file uses
-them for the learning rate and the gradient arriving from beyond the graph.
+them for the learning rate and the gradient arriving from beyond the graph.  Nor is any name of
+the form ``d<output>_d<name>``: the derivation names the adjoint ∂f/∂q of node q ``df_dq``
+(``symbprop.derive.adjoint_symbol``) and documents read such names back as ∂f/∂q
+(``symbprop.render.names``), so a variable or node so named would be that adjoint.  A graph has
+at most ``MAX_NODES`` nodes; their order is found in linear time.
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import warnings
 from typing import Any
@@ -33,6 +38,9 @@ EXPRESSION_KEYS = ("name", "expression", "params")
 RESERVED_VARIABLES = {"lr": "the learning rate", "upstream": "the gradient from beyond the graph"}
 #: The name of an expression's output node: the first of these not used by the expression.
 OUTPUT_NAMES = ("f", "out", "output")
+#: The most nodes a graph may have: every node becomes an equation, an adjoint and lines of
+#: kernel code, and SymPy's work grows faster than the node count.
+MAX_NODES = 10_000
 
 
 def graph_model(data: dict, where: Where) -> Graph:
@@ -41,6 +49,9 @@ def graph_model(data: dict, where: Where) -> Graph:
     raw = data["graph"]
     if not isinstance(raw, dict) or not raw:
         raise (where / "graph").error("must be a non-empty mapping {node: formula}")
+    if len(raw) > MAX_NODES:
+        raise (where / "graph").error(
+            f"has {len(raw):,} nodes; at most {MAX_NODES:,} are supported")
     texts = {}
     for node, text in raw.items():
         identifier(node, where / "graph", what="node name")
@@ -54,6 +65,7 @@ def graph_model(data: dict, where: Where) -> Graph:
     if not isinstance(output, str) or output not in texts:
         raise (where / "output").error(
             f"{shown(output)} is not a node; nodes: {', '.join(texts)}")
+    _check_adjoint_forms(output, params, texts, data.get("params"), uses, where)
     symbols = {p: sympy.Symbol(p) for p in params} | {n: sympy.Symbol(n) for n in texts}
     nodes = tuple(
         (node, parsed_formula(texts[node], symbols, where / "graph" / node, "formula"))
@@ -74,6 +86,8 @@ def expression_model(data: dict, where: Where) -> Graph:
     expr = parsed_formula(text, symbols, where / "expression", "expression")
     _check_has_variables(params, where / "expression")
     output = _output_name(params)
+    _check_adjoint_forms(output, params, (), data.get("params"),
+                         [(where / "expression", used)], where)
     nodes = stage(expr, output, taken=set(params))
     _warn_unused(params, nodes, output, where)
     spec = {"name": name, "expression": text, "params": list(params)}
@@ -85,6 +99,29 @@ def _output_name(params: tuple[str, ...]) -> str:
     (the staged nodes ``t1, t2, ...`` avoid the variables and the output themselves)."""
     candidates = itertools.chain(OUTPUT_NAMES, (f"f{i}" for i in itertools.count(1)))
     return next(name for name in candidates if name not in params)
+
+
+def _check_adjoint_forms(output: str, params: tuple, nodes: Any, declared: Any, uses: list,
+                         where: Where) -> None:
+    """No variable or node is named ``d<output>_d<name>``, the form of an adjoint's name.
+
+    ``declared``: the spec's ``params`` (or None); ``uses``: [(where, names used there)], which
+    locate an inferred variable (the first formula using it).
+    """
+    prefix = f"d{output}_d"
+    name = next((n for n in (*params, *nodes) if n.startswith(prefix) and n != prefix), None)
+    if name is None:
+        return
+    if name in nodes:
+        place = where / "graph" / name
+    elif isinstance(declared, list):
+        place = where / "params" / declared.index(name)
+    else:
+        place = next(w for w, used in uses if name in used)
+    raise place.error(
+        f"'{name}' has the form d<output>_d<name> that the derivation uses for the adjoint "
+        f"∂{output}/∂{name[len(prefix):]} of the output '{output}'; rename it (such names are "
+        "reserved)")
 
 
 def _check_has_variables(params: tuple[str, ...], where: Where) -> None:
@@ -124,7 +161,9 @@ def _params(raw: Any, nodes: dict, uses: list, where: Where) -> tuple[str, ...]:
 
 
 def _topological(texts: dict, deps: dict, params: tuple, where: Where) -> list[str]:
-    """Nodes in an order where each comes after what it uses (stable w.r.t. the spec order)."""
+    """Nodes in an order where each comes after what it uses: each time, the first node in spec
+    order whose dependencies are all placed (Kahn's algorithm with a heap of spec positions:
+    O((nodes + uses) log nodes))."""
     known = set(params) | set(texts)
     for node, names in deps.items():
         undefined = [n for n in names if n not in known]
@@ -132,14 +171,29 @@ def _topological(texts: dict, deps: dict, params: tuple, where: Where) -> list[s
             raise (where / "graph" / node).error(
                 f"undefined name '{undefined[0]}'; known: {', '.join(sorted(known))}"
             )
+    nodes = list(texts)
+    position = {node: i for i, node in enumerate(nodes)}
+    users: dict[str, list[str]] = {node: [] for node in nodes}
+    waiting = {}
+    for node in nodes:
+        used_nodes = {name for name in deps[node] if name in position}
+        waiting[node] = len(used_nodes)
+        for used in used_nodes:
+            users[used].append(node)
+    ready = [position[node] for node in nodes if waiting[node] == 0]
+    heapq.heapify(ready)
     order: list[str] = []
-    remaining = list(texts)
-    while remaining:
-        ready = [n for n in remaining if all(d in params or d in order for d in deps[n])]
-        if not ready:
-            raise (where / "graph").error(f"the nodes {', '.join(remaining)} form a cycle")
-        order.append(ready[0])
-        remaining.remove(ready[0])
+    while ready:
+        node = nodes[heapq.heappop(ready)]
+        order.append(node)
+        for user in users[node]:
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                heapq.heappush(ready, position[user])
+    if len(order) < len(nodes):
+        placed = set(order)
+        remaining = [node for node in nodes if node not in placed]
+        raise (where / "graph").error(f"the nodes {', '.join(remaining)} form a cycle")
     return order
 
 
