@@ -207,16 +207,28 @@ def same(got, want) -> None:
 
 def test_the_reported_collisions_give_the_true_gradient():
     cases = [("np*np_ + np", ["np", "np_"]), ("theta*theta_ + theta", ["theta", "theta_"]),
-             ("_sigmoid*df_dt1 + df_dt1*df_dt1*_sigmoid_", ["_sigmoid", "df_dt1", "_sigmoid_"])]
+             ("_sigmoid*np__ + np__*np__*_sigmoid_", ["_sigmoid", "np__", "_sigmoid_"]),
+             ("forward*loss + train*forward_", ["forward", "loss", "train", "forward_"])]
     for text, params in cases:
         model = sp.expression(text, params=params)
         values = {n: 2.0 + i for i, n in enumerate(params)}
         same(sp.compile(model).loss_and_grad(values), oracle(model, values))
-    model = sp.graph({"q": "x + y", "f": "q*q*df_dq*df_dq"}, output="f",
-                     params=["x", "y", "df_dq"])
-    values = {"x": 1.0, "y": 2.0, "df_dq": 5.0}
-    assert oracle(model, values) == (225.0, {"x": 150.0, "y": 150.0, "df_dq": 90.0})
-    same(sp.compile(model).loss_and_grad(values), oracle(model, values))
+    assert sp.expression("np*np_ + np", params=["np", "np_"]).nodes  # a staged expression
+    try:  # a variable named like an adjoint: the spec may refuse it; if not, it is renamed
+        model = sp.graph({"q": "x + y", "f": "q*q*df_dq*df_dq"}, output="f",
+                         params=["x", "y", "df_dq"])
+    except SymbpropError as err:
+        assert "df_dq" in str(err)
+    else:
+        values = {"x": 1.0, "y": 2.0, "df_dq": 5.0}
+        assert oracle(model, values) == (225.0, {"x": 150.0, "y": 150.0, "df_dq": 90.0})
+        same(sp.compile(model).loss_and_grad(values), oracle(model, values))
+    from symbprop.codegen.graphs import safe_names  # the renaming alone: adjoint names too
+
+    rename = safe_names(["x", "df_dq", "q", "df_dq_", "np", "np_", "f"], "f")
+    final = [rename.get(n, n) for n in ["x", "df_dq", "q", "df_dq_", "np", "np_", "f"]]
+    assert len(set(final)) == 7 and {"x", "q", "np_", "f"} <= set(final)
+    assert not {"df_dx", "df_dq", "df_dnp_"} & set(final) and "np" not in final
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
@@ -244,3 +256,133 @@ def test_a_variable_that_is_a_top_level_name_of_the_module_is_an_internal_error(
     for clash in ("forward", "N_PARAMS", "np", "sys", "_namespace"):
         with pytest.raises(codegen.CodegenError, match="internal error"):
             check_names(text, ["x", clash])
+
+
+# ---------------------------------------------------------------- 5. cached modules are verified
+
+import numpy as np  # noqa: E402
+
+from symbprop.codegen import loader  # noqa: E402
+
+LINEAR = {"name": "linear", "inputs": 2, "layers": [{"units": 1, "activation": "identity"}],
+          "loss": "half_sse"}
+
+
+def linear_oracle(params, X, Y):
+    """½ mean (W x + b − y)² and its gradient, by plain NumPy."""
+    r = X @ params["W1"].T + params["b1"] - Y
+    n = len(X)
+    return 0.5 * float((r ** 2).sum()) / n, {"W1": r.T @ X / n, "b1": r.sum(axis=0) / n}
+
+
+def _forget(path: Path) -> None:
+    """What a new process would know: nothing imported from ``path`` yet."""
+    loader._modules.pop(path, None)
+    loader._warned.discard(path)
+
+
+def _damages(text: str) -> dict[str, str]:
+    assert "gW1_0_0 += " in text and "def loss_and_grad_arrays(" in text
+    return {
+        "truncated": text[: len(text) // 2],
+        "sign": text.replace("gW1_0_0 += ", "gW1_0_0 -= ", 1),
+        "function": text.replace("def loss_and_grad_arrays(", "def _gone(", 1),
+        "empty": "",
+        "not utf-8": text.encode("utf-8")[:-3].decode("latin-1") + "\udcff",
+    }
+
+
+@pytest.mark.parametrize("damage", ["truncated", "sign", "function", "empty", "not utf-8"])
+def test_a_damaged_cache_entry_is_detected_regenerated_and_warned_about(damage):
+    model = sp.load(LINEAR)
+    k = sp.compile(model)
+    path = k.path
+    params = {"W1": np.array([[0.5, -1.5]]), "b1": np.array([0.25])}
+    X, Y = np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([[0.5], [2.0]])
+    good = path.read_text()
+    bad = _damages(good)[damage]
+    path.write_bytes(bad.encode("utf-8", "surrogateescape"))
+    _forget(path)
+    with pytest.warns(UserWarning, match="damaged") as caught:
+        k = sp.compile(model)
+    assert str(path) in str(caught[0].message)
+    assert path.read_text() == good
+    loss, grads = k.loss_and_grad(params, X, Y)
+    want_loss, want_grads = linear_oracle(params, X, Y)
+    assert loss == pytest.approx(want_loss, rel=1e-12)
+    for name in want_grads:
+        np.testing.assert_allclose(grads[name], want_grads[name], rtol=1e-12)
+
+
+def test_an_intact_cache_entry_is_reused_without_a_warning():
+    import warnings
+
+    model = sp.load(LINEAR)
+    path = sp.compile(model).path
+    before = path.stat().st_mtime_ns
+    _forget(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sp.compile(model)
+    assert path.stat().st_mtime_ns == before
+
+
+def test_a_regenerated_entry_does_not_load_stale_compiled_code(tmp_path):
+    """Numba's index beside the file keys compiled code by the functions' bytecode (not their
+    constants) and a stamp of the file (a hash of it in Numba 0.68, its mtime and size in older
+    releases): code compiled from a file edited to ``2.0 / n`` must not be loaded for the
+    repaired ``1.0 / n`` file of the same size and mtime.  Child processes, so that Numba's
+    on-disk cache is what is tested."""
+    env = {**os.environ, "SYMBPROP_CACHE_DIR": str(tmp_path / "cache")}
+    call = ("import numpy as np\n"
+            "g = np.empty(3); m.loss_and_grad_into(np.array([0.5, -1.5, 0.25]), "
+            "np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([[0.5], [2.0]]), g); print(g[0])\n")
+    compiled = ("import symbprop as sp, warnings\n"
+                f"model = sp.load({LINEAR!r})\n"
+                "with warnings.catch_warnings(record=True) as w:\n"
+                "    warnings.simplefilter('always'); k = sp.compile(model)\n"
+                "m = k.module; print(k.path); print(len(w))\n") + call
+
+    def run(script):
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split("\n")
+
+    path_text, _, good = run(compiled)[:3]
+    path = Path(path_text)
+    stamp = path.stat()
+    assert "scale = 1.0 / n" in path.read_text()
+    path.write_text(path.read_text().replace("scale = 1.0 / n", "scale = 2.0 / n"))
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # same size, same mtime
+    # the edited file imported as it is (not through symbprop's loader): Numba caches its code
+    edited = ("from symbprop.codegen.loader import import_file\n"
+              f"m = import_file({str(path)!r}, 'edited')\n") + call
+    assert float(run(edited)[0]) == pytest.approx(2 * float(good), rel=1e-12)
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    # the repaired file gets the same stamp (a file system with coarse times, a fast rewrite)
+    repaired = ("import os; from symbprop.codegen import emit; write = emit.write\n"
+                "def same_stamp(path, text):\n"
+                "    write(path, text)\n"
+                f"    os.utime(path, ns=({stamp.st_atime_ns}, {stamp.st_mtime_ns}))\n"
+                "emit.write = same_stamp\n") + compiled
+    _, warned, value = run(repaired)[:3]
+    assert path.stat().st_mtime_ns == stamp.st_mtime_ns and path.stat().st_size == stamp.st_size
+    assert warned == "1" and float(value) == pytest.approx(float(good), rel=1e-12)
+
+
+def test_generate_check_detects_an_edited_committed_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from symbprop.cli import app
+
+    spec = tmp_path / "linear.yaml"
+    spec.write_text(yaml.safe_dump(LINEAR))
+    runner = CliRunner()
+    assert runner.invoke(app, ["generate", str(spec), "-o", str(tmp_path)]).exit_code == 0
+    assert runner.invoke(app, ["generate", str(spec), "-o", str(tmp_path), "--check"]
+                         ).exit_code == 0
+    path = tmp_path / "linear" / "kernels.py"
+    path.write_text(path.read_text().replace("gW1_0_0 += ", "gW1_0_0 -= ", 1))
+    result = runner.invoke(app, ["generate", str(spec), "-o", str(tmp_path), "--check"])
+    assert result.exit_code == 1 and "stale" in result.output

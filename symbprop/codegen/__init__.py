@@ -29,6 +29,16 @@ DTYPES = ("float64", "float32")
 AUTO_UNROLL_MAX = 256
 #: The largest network ``unrolled`` accepts.
 UNROLL_LIMIT = 1000
+#: The functions a kernel module defines (the wrappers in symbprop.kernels and
+#: symbprop.graph_kernels call them; a cached module without one of them is damaged).
+GRAPH_FUNCTIONS = ("forward", "loss", "loss_and_grad_into", "loss_and_grad", "sgd_step", "train")
+NETWORK_FUNCTIONS = (*GRAPH_FUNCTIONS, "forward_work", "loss_work", "loss_and_grad_work",
+                     "loss_and_grad_arrays")
+
+
+def required_functions(model) -> tuple[str, ...]:
+    """The functions the kernel module of ``model`` must define."""
+    return GRAPH_FUNCTIONS if model.kind == "graph" else NETWORK_FUNCTIONS
 
 
 class CodegenError(SymbpropError):

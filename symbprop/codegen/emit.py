@@ -91,16 +91,50 @@ def render(template: str, context: dict) -> str:
 
 
 _KEY_PLACEHOLDER = "@@module_key@@"
+_CHECKSUM_PLACEHOLDER = "@@checksum@@\n"
+#: The second line of every kernel module: the sha256 of the file without this line, and the
+#: public functions the file defines.
+CHECKSUM_LINE = re.compile(r"# sha256 of this file without this line: ([0-9a-f]{64}); "
+                           r"defines: ([a-z_, ]+)\n")
+_DEF = re.compile(r"^def ([a-z]\w*)\(", re.MULTILINE)
 
 
 def render_module(template: str, context: dict) -> str:
     """Render a kernel module whose ``module_key`` is the sha256 (16 hex digits) of its own text
     with the key left out: the fixed name the module registers for Numba's cache
-    (templates/kernels.py.j2 says why) then changes exactly when the module's text does."""
-    text = render(template, {**context, "module_key": _KEY_PLACEHOLDER})
+    (templates/kernels.py.j2 says why) then changes exactly when the module's text does.  Its
+    second line (``CHECKSUM_LINE``) states the sha256 of the finished file without that line and
+    the functions it defines, which ``damage`` verifies."""
+    text = render(template, {**context, "module_key": _KEY_PLACEHOLDER,
+                             "checksum_line": _CHECKSUM_PLACEHOLDER[:-1]})
     assert text.count(_KEY_PLACEHOLDER) == 1, "the base template states module_key once"
-    key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    return text.replace(_KEY_PLACEHOLDER, key)
+    key = hashlib.sha256(text.replace(_CHECKSUM_PLACEHOLDER, "").encode("utf-8")).hexdigest()
+    text = text.replace(_KEY_PLACEHOLDER, key[:16])
+    head, tail = text.split(_CHECKSUM_PLACEHOLDER)
+    digest = hashlib.sha256((head + tail).encode("utf-8")).hexdigest()
+    names = ", ".join(_DEF.findall(tail))
+    return f"{head}# sha256 of this file without this line: {digest}; defines: {names}\n{tail}"
+
+
+def damage(data: bytes, required) -> str | None:
+    """What is wrong with the kernel module ``data`` (bytes of a file), or None if it is
+    intact: its checksum line is missing, its sha256 differs from the line's, or it does not
+    define one of the functions ``required``."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8 text"
+    first = text.find("\n") + 1
+    match = CHECKSUM_LINE.match(text, first) if first else None
+    if match is None:
+        return "no checksum line"
+    rest = text[:first] + text[match.end():]
+    if hashlib.sha256(rest.encode("utf-8")).hexdigest() != match.group(1):
+        return "content differs from its sha256"
+    missing = set(required) - set(match.group(2).split(", "))
+    if missing:
+        return f"does not define {', '.join(sorted(missing))}"
+    return None
 
 
 #: Characters that break a line for some reader (str.splitlines, editors, the tokenizer) or

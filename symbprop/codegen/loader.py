@@ -7,6 +7,13 @@ the file that would be generated, and a second process reuses it without derivin
 The module is imported from its real file (``importlib.util.spec_from_file_location``), which is
 what lets ``@njit(cache=True)`` keep its compiled code in ``__pycache__`` next to it.
 
+Nothing is imported unverified: the file's second line holds the sha256 of the rest of it and
+the functions it defines (``emit.damage``); a truncated, edited or otherwise damaged entry is
+regenerated in place (atomically, after removing Numba's ``__pycache__`` beside it: Numba 0.68
+stamps its index with a hash of the source, but older releases used the file's mtime and size,
+which a repaired file of the same size written within the clock's resolution would share), with
+one ``warnings.warn`` naming the file.
+
 The cache directory is ``$SYMBPROP_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/symbprop``, else
 ``~/.cache/symbprop``.
 """
@@ -17,8 +24,10 @@ import functools
 import hashlib
 import importlib.util
 import os
+import shutil
 import sys
 import threading
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -27,6 +36,7 @@ CACHE_ENV = "SYMBPROP_CACHE_DIR"
 GENERATOR_MODULES = ("activations", "derivation", "derive", "functions", "indexing", "ir",
                      "losses", "model", "rules", "stabilize", "staging")
 _modules: dict[Path, ModuleType] = {}
+_warned: set[Path] = set()
 _lock = threading.Lock()
 
 
@@ -70,17 +80,45 @@ def cached_path(model, strategy: str, dtype: str) -> Path:
 
 def cached_module(model, strategy: str, dtype: str) -> ModuleType:
     """The kernel module of ``model`` (``strategy`` already resolved), generated if needed."""
-    from . import emit, source
+    from . import emit, required_functions, source
 
     path = cached_path(model, strategy, dtype)
+    required = required_functions(model)
     with _lock:
         if path in _modules:
             return _modules[path]
-        if not path.exists():
+        problem = _problem(path, required)
+        if problem is not None:
+            if problem != "missing":
+                _warn_damaged(path, problem)
+            shutil.rmtree(path.parent / "__pycache__", ignore_errors=True)
             emit.write(path, source(model, strategy, dtype))
         module = import_file(path, f"symbprop_kernels_{model.name}_{path.parent.name[-16:]}")
+        missing = [name for name in required if not callable(getattr(module, name, None))]
+        if missing:  # the checksum matched: the generator itself is wrong
+            raise emit.internal_error(path, f"does not define {', '.join(missing)}")
         _modules[path] = module
         return module
+
+
+def _problem(path: Path, required) -> str | None:
+    """None if ``path`` holds an intact module, else "missing" or what is wrong with it."""
+    from . import emit
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return "missing"
+    except OSError as err:
+        return f"unreadable ({err.strerror or err})"
+    return emit.damage(data, required)
+
+
+def _warn_damaged(path: Path, problem: str) -> None:
+    if path not in _warned:
+        _warned.add(path)
+        warnings.warn(f"{path}: damaged cache entry ({problem}) replaced by a fresh generation",
+                      UserWarning, stacklevel=4)
 
 
 def import_file(path: str | Path, name: str) -> ModuleType:
