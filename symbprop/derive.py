@@ -12,14 +12,22 @@ nothing is expanded; adjoints of ``a^l`` are used once and inlined.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import sympy
 from sympy import Idx, Indexed, IndexedBase, Sum
 
+from .formula import degree_bound
 from .indexing import IndexFactory, bound_indices, rename_indices, sum_over
 from .ir import Program
 from .rules import local_partial
+
+#: ``tidy`` cancels only expressions this small: ``sympy.cancel`` expands numerator and
+#: denominator, and ``((x+1)**64+1)**64`` expanded is past gigabytes.
+MAX_TIDY_OPS = 200
+MAX_TIDY_DEGREE = 64
+MAX_TIDY_TERMS = 2000
 
 
 @dataclass(frozen=True)
@@ -96,10 +104,11 @@ def _inputs(expr: sympy.Expr, program: Program) -> list[sympy.Basic]:
 
 
 def tidy(expr: sympy.Expr, program: Program) -> sympy.Expr:
-    """Light, predictable simplification: Σ_j y_j = 1 where assumed; cancel if it is shorter."""
+    """Light, predictable simplification: Σ_j y_j = 1 where assumed; cancel if it is shorter.
+    Only a small expression is cancelled (``_cheap_to_cancel``); a big one stays as it is."""
     if program.targets_sum_to_one:
         expr = expr.replace(_is_target_total, lambda e: sympy.S.One)
-    if not expr.has(Sum):  # e.g. BCE: (−y/a + (1−y)/(1−a))·a(1−a) -> a − y
+    if not expr.has(Sum) and _cheap_to_cancel(expr):  # BCE: (−y/a + (1−y)/(1−a))·a(1−a) -> a − y
         numerator, denominator = sympy.fraction(sympy.cancel(expr))
         if denominator == 1 and sympy.count_ops(numerator) < sympy.count_ops(expr):
             expr = numerator
@@ -112,3 +121,23 @@ def _is_target_total(e: sympy.Expr) -> bool:
         return False
     ((idx, lower, upper),) = e.limits
     return e.function.base.label.name == "y" and e.function.indices == (idx,) and lower == 0
+
+
+def _cheap_to_cancel(expr: sympy.Expr) -> bool:
+    """Whether expanding ``expr`` (what ``sympy.cancel`` does) stays small: few operations, a
+    low degree and few terms, all bounded before anything is expanded."""
+    if sympy.count_ops(expr) > MAX_TIDY_OPS or degree_bound(expr) > MAX_TIDY_DEGREE:
+        return False
+    return _terms_bound(expr) <= MAX_TIDY_TERMS
+
+
+def _terms_bound(expr: sympy.Expr) -> int:
+    """An upper bound on the number of terms of ``expr`` expanded (numerator or denominator)."""
+    if expr.is_Pow and expr.exp.is_Integer:
+        base = _terms_bound(expr.base)
+        return base ** min(abs(int(expr.exp)), 64) if base > 1 else 1
+    if expr.is_Add:
+        return sum(_terms_bound(arg) for arg in expr.args)
+    if expr.is_Mul:
+        return math.prod(_terms_bound(arg) for arg in expr.args)
+    return 1

@@ -14,6 +14,13 @@ AST nodes and depth; literals up to 1e15; a numeric exponent up to 64 (with a nu
 base up to 1e6); every number built, also intermediate ones, within 256 bits; at most 8 values in
 one max/min; a constant (no variables) under a function must be a product of numbers, pi and e of
 at most 2**64, which stops towers like ``exp(exp(exp(64)))`` that SymPy would evaluate numerically.
+
+Limits on the cost of what SymPy does with the formula, checked before it is built: at most
+``MAX_FUNCTION_DEPTH`` functions applied inside one another (SymPy's assumption queries on
+``tanh(tanh(...))`` cost about three times more per level: 11 levels took 95 s), and
+``degree_bound`` of every product and power at most ``MAX_DEGREE`` (``((x+1)**64+1)**64`` would
+expand to degree 4096).  ``tanh`` of a symbolic argument is built without SymPy's assumption
+queries, with the same result.
 """
 
 from __future__ import annotations
@@ -56,6 +63,8 @@ MAX_EXPONENT = 64
 MAX_POWER_BASE = 10**6
 MAX_BITS = 256  # numerator and denominator of every number, also intermediate ones
 MAX_CONSTANT_LOG2 = 64  # a function's constant argument is at most 2**64 in size
+MAX_FUNCTION_DEPTH = 3  # functions inside functions: exp(tanh(sin(x)))
+MAX_DEGREE = 1024  # degree_bound of every product and power
 
 _UNDEFINED = {sympy.zoo, sympy.nan, sympy.oo, -sympy.oo}
 _LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
@@ -119,6 +128,34 @@ def _log2_bounds(value: sympy.Expr) -> tuple[float, float] | None:
     return sum(part[0] for part in parts), sum(part[1] for part in parts)
 
 
+def degree_bound(expr: sympy.Basic) -> int:
+    """An upper bound on the total degree that expanding ``expr`` (numerator and denominator)
+    could produce: degrees add over a product, multiply by |n| in a power, take the maximum over
+    a sum and over a function's arguments (a function counts at least 1)."""
+    if expr.is_Atom:
+        return 0 if expr.is_number else 1
+    if expr.is_Pow and expr.exp.is_Rational:
+        return degree_bound(expr.base) * math.ceil(abs(expr.exp))
+    degrees = [degree_bound(arg) for arg in expr.args]
+    if expr.is_Mul:
+        return sum(degrees)
+    if expr.is_Add:
+        return max(degrees)
+    return max([1, *degrees])
+
+
+def _tanh(arg: sympy.Expr) -> sympy.Expr:
+    """``sympy.tanh(arg)``.  For a symbolic argument, SymPy's ``eval`` asks whether it is zero,
+    and that question costs about three times more per nested tanh (it expands real and
+    imaginary parts); of ``eval``'s rules only the sign extraction applies to a formula (the
+    others need I, asinh, ..., or a provably zero argument, which SymPy has already made 0)."""
+    if arg.is_number:
+        return sympy.tanh(arg)
+    if arg.could_extract_minus_sign():
+        return -sympy.tanh(-arg, evaluate=False)
+    return sympy.tanh(arg, evaluate=False)
+
+
 def _is_real(value: sympy.Expr) -> bool:
     """Whether a constant is real: by SymPy's assumptions, else numerically (30 digits)."""
     known = value.is_extended_real
@@ -159,17 +196,22 @@ class _Builder:
         return self.build(tree.body)
 
     def check_size(self, root: ast.AST) -> None:
-        stack, count = [(root, 1)], 0
+        stack, count = [(root, 1, 0)], 0
         while stack:
-            node, depth = stack.pop()
+            node, depth, calls = stack.pop()
             count += 1
+            calls += isinstance(node, ast.Call)
+            if calls > MAX_FUNCTION_DEPTH:
+                self.fail("nests functions too deeply", f"the limit is {MAX_FUNCTION_DEPTH} "
+                          "functions inside one another, such as exp(tanh(sin(x)))")
             if count > MAX_NODES:
                 self.fail(f"has more than {MAX_NODES} parts",
                           "parts are numbers, names, operators and calls")
             if depth > MAX_DEPTH:
                 self.fail("is nested too deeply", f"the limit is {MAX_DEPTH} levels")
             children = ast.iter_child_nodes(node)
-            stack += [(child, depth + 1) for child in children if not isinstance(child, _LEAVES)]
+            stack += [(child, depth + 1, calls) for child in children
+                      if not isinstance(child, _LEAVES)]
 
     def build(self, node: ast.AST) -> sympy.Expr:
         visit = getattr(self, "visit_" + type(node).__name__, None)
@@ -238,11 +280,16 @@ class _Builder:
         if type(node.op) not in _BINARY:
             self.refuse(type(node.op))
         left, right = self.build(node.left), self.build(node.right)
-        if isinstance(node.op, ast.Pow):
-            return self.power(left, right)
         if isinstance(node.op, ast.Div) and right == 0:
             self.fail("divides by zero", "the divisor must not be 0")
-        return _BINARY[type(node.op)](left, right)
+        if isinstance(node.op, ast.Pow):
+            value = self.power(left, right)
+        else:
+            value = _BINARY[type(node.op)](left, right)
+        if isinstance(node.op, ast.Pow | ast.Mult | ast.Div) and degree_bound(value) > MAX_DEGREE:
+            self.fail(f"could expand to a polynomial of degree {degree_bound(value)}",
+                      f"the limit is {MAX_DEGREE} (degrees multiply in powers and add in products)")
+        return value
 
     def power(self, base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
         # SymPy computes powers of numbers eagerly: check their size before building them.
@@ -277,6 +324,7 @@ class _Builder:
         if any(isinstance(arg, ast.Starred) for arg in node.args):
             self.refuse(ast.Starred)
         function, arity = FUNCTIONS[name]
+        function = _tanh if function is sympy.tanh else function
         low, _, high = arity.partition(" to ")
         low, high = int(low), int(high or low)
         if not low <= len(node.args) <= high:

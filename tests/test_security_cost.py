@@ -1,0 +1,117 @@
+"""Hostile inputs whose cost explodes: each is refused before the work, with a message naming the
+limit, or finishes within a generous time bound (run in a subprocess, so that a regression times
+out instead of hanging the suite).  Results are checked against sympy.diff of the formula."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import sympy
+
+import symbprop as sp
+from symbprop import formula
+from symbprop.derive import MAX_TIDY_DEGREE
+
+STAGES = textwrap.dedent("""
+    import json, sys, time
+    import symbprop as sp
+    kind, text = sys.argv[1], sys.argv[2]
+    out, start = {}, time.time()
+    try:
+        model = sp.expression(text) if kind == "expression" else sp.load(json.loads(text))
+        d = sp.derive(model)
+        values = {p: 0.01 * (i + 1) for i, p in enumerate(model.params)}
+        out["grad"] = d.evaluate(values if model.kind == "graph" else None)["grad"]
+        if "doc" in sys.argv[3:]:
+            out["doc"] = len(d.to_text())
+    except sp.SymbpropError as err:
+        out["refused"] = str(err)
+    out["seconds"] = time.time() - start
+    print(json.dumps(out))
+""")
+
+
+def run_bounded(kind: str, text: str, *extra: str, seconds: float = 60) -> dict:
+    """Load, derive and evaluate (and render with "doc") in a fresh interpreter, at most
+    ``seconds`` (a hang is a failure, not a stuck suite)."""
+    try:
+        done = subprocess.run([sys.executable, "-c", STAGES, kind, text, *extra],
+                              capture_output=True, text=True, timeout=seconds, check=True)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{kind} {text[:60]!r} did not finish in {seconds} s")
+    return json.loads(done.stdout)
+
+
+def nest(functions: str, inner: str = "x") -> str:
+    for name in reversed(functions.split()):
+        inner = f"{name}({inner})"
+    return inner
+
+
+# ------------------------------------------------------------------ formulas
+
+DEEP_FORMULAS = [nest("tanh " * 11), nest("tanh " * 4), nest("exp tanh tanh tanh"),
+                 nest("sigmoid erf log sqrt"), nest("softplus abs relu tanh", "x*y")]
+
+
+@pytest.mark.parametrize("text", DEEP_FORMULAS)
+def test_functions_nested_too_deeply_are_refused_before_building(text):
+    # tanh nested 11 deep took 95 s to load; now refused at once, the limit named.
+    with pytest.raises(sp.FormulaError, match=f"the limit is {formula.MAX_FUNCTION_DEPTH} "):
+        formula.parse_formula(text, {"x": sympy.Symbol("x"), "y": sympy.Symbol("y")})
+
+
+def test_nested_tanh_at_the_limit_is_fast_and_right():
+    x = sympy.Symbol("x")
+    text = nest("tanh " * formula.MAX_FUNCTION_DEPTH)
+    result = run_bounded("expression", text, "doc", seconds=60)
+    assert result["seconds"] < 15, result
+    exact = sympy.diff(sympy.tanh(sympy.tanh(sympy.tanh(x))), x).subs(x, sympy.Rational(1, 100))
+    assert result["grad"]["x"] == pytest.approx(float(exact), rel=1e-12)
+
+
+MANY_FACTORS = "*".join(f"(x+{i}*y)**64" for i in range(17))  # degree 17·64 = 1088
+
+
+@pytest.mark.parametrize("text", ["(((x+1)**64+1)**64+1)**64", "((x+1)**2**6+1)**2**6",
+                                  "((x*y+1)**64+1)**64", MANY_FACTORS])
+def test_powers_that_would_expand_past_the_degree_limit_are_refused(text):
+    # (((x+1)**64+1)**64+1)**64 grew past 2.8 GB in derive.tidy (sympy.cancel expanded it).
+    variables = {name: sympy.Symbol(name) for name in "xyz"}
+    with pytest.raises(sp.FormulaError, match=f"the limit is {formula.MAX_DEGREE} "):
+        formula.parse_formula(text, variables)
+
+
+def test_degree_bound_is_an_upper_bound_of_the_expanded_degree():
+    x, y = sympy.symbols("x y")
+    for expr in [(x + 1) ** 3 * (y - 2) ** 2, ((x + y) ** 2 + 1) ** 3 / (x + 1) ** 2, x * y]:
+        numerator, denominator = sympy.fraction(sympy.cancel(expr))
+        expanded = max(sympy.Poly(numerator, x, y).total_degree(),
+                       sympy.Poly(denominator, x, y).total_degree())
+        assert expanded <= formula.degree_bound(expr)
+
+
+@pytest.mark.parametrize("text", ["(x+y+z)**20*(x-y+z)**20", "((x+1)**16+1)**16",
+                                  "(x+y)**30/(x-y)**30"])
+def test_graph_gradients_that_cancel_would_expand_stay_fast_and_right(text):
+    # a graph node is not staged: tidy's cancel expanded (x+y+z)**20*(x-y+z)**20 for 26 s.
+    spec = json.dumps({"graph": {"f": text}})
+    result = run_bounded("spec", spec, seconds=60)
+    assert result["seconds"] < 15, result
+    symbols = {name: sympy.Symbol(name) for name in "xyz"}
+    expr = formula.parse_formula(text, symbols)
+    point = {symbols[n]: sympy.Rational(i + 1, 100) for i, n in enumerate(sorted(result["grad"]))}
+    for name, value in result["grad"].items():
+        exact = sympy.diff(expr, symbols[name]).subs(point)
+        assert value == pytest.approx(float(exact), rel=1e-10)
+
+
+def test_tidy_still_cancels_small_expressions():
+    # BCE's (−y/a + (1−y)/(1−a))·a(1−a) becomes a − y, as before
+    d = sp.derive(sp.mlp([1, 1], loss="bce"))
+    assert sympy.count_ops(d.adjoints[d.base("z1")].expr) <= 3
+    assert MAX_TIDY_DEGREE >= 4
