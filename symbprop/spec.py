@@ -32,7 +32,7 @@ from .specfields import (
     positive_int,
     shown,
 )
-from .yamltext import load_yaml
+from .yamltext import load_yaml, read_input
 
 NETWORK_KEYS = ("name", "inputs", "layers", "loss", "reduction", "bias")
 LAYER_KEYS = ("units", "activation", "bias")
@@ -87,14 +87,7 @@ def _read_spec_text(spec: str | os.PathLike) -> tuple[str, str, str]:
         if str(spec).startswith("examples:")
         else Path(spec)
     )
-    try:
-        return path.read_text(encoding="utf-8"), str(spec), _safe_name(path.stem)
-    except FileNotFoundError:
-        raise SpecError(f"{spec}: no such file") from None
-    except IsADirectoryError:
-        raise SpecError(f"{spec}: is a folder; give a spec file (YAML)") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError(f"{spec}: cannot read ({err})") from None
+    return read_input(path, str(spec), "spec", SpecError), str(spec), _safe_name(path.stem)
 
 
 def _safe_name(stem: str) -> str:

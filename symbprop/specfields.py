@@ -19,6 +19,7 @@ import sympy
 
 from .errors import FormulaError, SpecError
 from .formula import CONSTANTS, FUNCTIONS, MAX_LITERAL, formula_names, parse_formula
+from .yamltext import number_hint
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z: "name\n" is not a name
 MAX_NAME_LENGTH = 64  # names become file, folder and Python names in generated code
@@ -107,7 +108,7 @@ def positive_int(value: Any, where: Where) -> int:
     if value is None:
         raise where.error("missing; give a whole number >= 1")
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise where.error(f"must be a whole number >= 1, got {shown(value)}")
+        raise where.error(f"must be a whole number >= 1, got {shown(value)}{number_hint(value)}")
     if value < 1:
         raise where.error(f"must be >= 1, got {shown(value)}")
     return int(value)
@@ -117,7 +118,7 @@ def number(value: Any, where: Where) -> sympy.Rational:
     """The exact value of a finite real number (int, float or NumPy scalar, not a bool) of at
     most 1e15 in size, as formula literals are: ``0.1`` is 1/10."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise where.error(f"must be a number, got {shown(value)}")
+        raise where.error(f"must be a number, got {shown(value)}{number_hint(value)}")
     if isinstance(value, numbers.Integral):
         exact = sympy.Integer(int(value))
     else:

@@ -5,12 +5,17 @@ vector when n_0 = 1); likewise ``y``/``Y`` for the targets; ``params`` {W1: matr
 a number for a shared bias}; optional ``lr`` (default 0.1).  Graph: {variable: number} plus
 optional ``lr`` and ``upstream`` (the gradient ∂L/∂out arriving at the output from a loss L
 beyond the graph, as in seed 003's example; documents state the gradients it gives).  Every
-problem raises ``ValuesError`` naming the file, the field and what fits.
+problem raises ``ValuesError`` naming the file, the field and what fits.  Numbers are at most
+float64's 1.8e308 in size; a batch holds at most ``MAX_VALUE_SAMPLES`` samples; a learning rate
+above ``LARGE_LR`` is a warning.  Values whose forward pass overflows are refused when evaluated
+(``symbprop.evaluate``: ``FloatRangeError``).
 """
 
 from __future__ import annotations
 
 import math
+import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,9 +26,14 @@ from .errors import ValuesError
 from .graphspec import RESERVED_VARIABLES
 from .model import Graph, Network
 from .specfields import shown
-from .yamltext import load_yaml
+from .yamltext import load_yaml, number_hint, read_input
 
 DEFAULT_LR = 0.1
+#: The most samples (rows of X) a values file holds: it is for a worked example; big data go in
+#: a CSV or NPZ file (``--data``).
+MAX_VALUE_SAMPLES = 1_000
+#: A learning rate above this gets a warning: steps that long diverge or overflow.
+LARGE_LR = 1e6
 
 
 @dataclass(frozen=True)
@@ -64,17 +74,14 @@ def _read(path: str | Path) -> Any:
     text_path = Path(path)
     if str(path).startswith("examples:"):
         text_path = example_values_path(str(path)[len("examples:") :])
+    text = read_input(text_path, str(path), "values", ValuesError)
     try:
-        return load_yaml(text_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValuesError(f"{path}: no such file") from None
+        return load_yaml(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f"line {mark.line + 1}: " if mark else ""
         raise ValuesError(f"{path}: {line}not valid YAML ({getattr(err, 'problem', err)})") \
             from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ValuesError(f"{path}: cannot read ({err})") from None
 
 
 class _Checker:
@@ -89,11 +96,20 @@ class _Checker:
         lr = self.number(value, "lr")
         if lr <= 0:
             raise self.error("lr", f"must be a positive number, got {shown(value)}")
+        if lr > LARGE_LR:
+            warnings.warn(str(self.error("lr", f"{lr:g} is more than {LARGE_LR:,.0f}: a step of "
+                                               "gradient descent this long diverges or overflows "
+                                               "to inf; usual rates are 1e-4 to 1")),
+                          UserWarning, stacklevel=4)
         return lr
 
     def number(self, value: Any, field_path: str) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(field_path, f"must be a number, got {shown(value)}")
+            raise self.error(field_path,
+                             f"must be a number, got {shown(value)}{number_hint(value)}")
+        if isinstance(value, int) and abs(value) > sys.float_info.max:
+            raise self.error(field_path, f"must be a number of at most 1.8e308 in size (a float), "
+                                         f"got {shown(value)}")
         if not math.isfinite(value):
             raise self.error(field_path, f"must be finite, got {shown(value)}")
         return float(value)
@@ -159,6 +175,10 @@ def _samples(values: dict, key: str, width: int, check: _Checker) -> tuple[list,
             raw = [[r] for r in raw]
         if not isinstance(raw, list) or not raw:
             raise check.error(batch, f"must be a non-empty list of samples of {width} numbers")
+        if len(raw) > MAX_VALUE_SAMPLES:
+            raise check.error(batch, f"has {len(raw):,} samples; a values file holds at most "
+                                     f"{MAX_VALUE_SAMPLES:,} (train on big data from a CSV or NPZ "
+                                     "file with --data)")
         return [check.array(r, (width,), f"{batch}[{i}]") for i, r in enumerate(raw)], True
     raise check.error(None, f"missing '{single}' (one sample of {width}) or '{batch}' (a batch)")
 

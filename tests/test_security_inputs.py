@@ -11,9 +11,11 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 
 import pytest
 import sympy
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +24,8 @@ from symbprop.errors import SpecError, SymbpropError
 from symbprop.formula import parse_formula
 from symbprop.graphspec import MAX_NODES, _topological
 from symbprop.specfields import Where
+from symbprop.values import LARGE_LR, MAX_VALUE_SAMPLES, load_values
+from symbprop.yamltext import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, load_yaml
 
 FAST = 3.0  # seconds: a refusal is immediate; generous for a shared, loaded machine
 
@@ -159,3 +163,202 @@ def test_a_graph_of_more_than_max_nodes_is_refused_at_once():
     graph = {f"n{i}": "x + 1" for i in range(100_000)}
     message = refused(lambda: sp.graph(graph), SpecError)
     assert message == f"graph: has 100,000 nodes; at most {MAX_NODES:,} are supported"
+
+
+# ---------------------------------------------------------------- 3. YAML
+
+NOT_DECIMAL = ["1:20", "1:20:30", "190:20:30.15", "0o17", "017", "00", "0b101", "0x1F", "-0x1f",
+               "1_000", "1_000_000_000", "1.5_0", "0b1_0", "+0o7"]
+
+
+@pytest.mark.parametrize("text", NOT_DECIMAL)
+def test_yaml_11_number_forms_are_text_not_numbers(text):
+    """YAML 1.1 read units: 1:20 as 80 (base 60), 017 as 15 (octal), 1_000 as 1000."""
+    assert load_yaml(f"v: {text}") == {"v": text}
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("0", 0), ("-0", 0), ("12", 12), ("+12", 12), ("-3", -3), ("1e3", 1000.0),
+    ("1.0e+3", 1000.0), ("2E-2", 0.02), (".5", 0.5), ("5.", 5.0), ("-1.25", -1.25),
+    ("0.5", 0.5), (".inf", float("inf")), ("-.inf", float("-inf")), ("10" * 30, int("10" * 30)),
+])
+def test_decimal_numbers_are_still_numbers(text, number):
+    value = load_yaml(f"v: {text}")["v"]
+    assert value == number and type(value) is type(number)
+    assert load_yaml("v: .nan")["v"] != load_yaml("v: .nan")["v"]  # a NaN
+
+
+@pytest.mark.parametrize("text", NOT_DECIMAL)
+def test_a_size_in_another_base_is_refused_where_a_number_is_expected(tmp_path, text):
+    path = tmp_path / "net.yaml"
+    path.write_text(f"inputs: 2\nlayers: [{{units: {text}}}]\nloss: sse\n")
+    message = refused(lambda: sp.load(path), SpecError)
+    assert message.startswith(f"{path}: layers[0].units: must be a whole number >= 1, got "
+                              f"{text!r}; ") and "decimal" in message
+    values = tmp_path / "v.yaml"
+    values.write_text(f"x: 1\ny: 2\nlr: {text}\n")
+    message = refused(lambda: load_values(sp.expression("x*y"), values))
+    assert message.startswith(f"{values}: lr: must be a number, got {text!r}; ")
+
+
+def nested(kind: str, depth: int) -> str:
+    """A YAML document ``depth`` levels deep."""
+    if kind == "block map":
+        return "".join(" " * i + "a:\n" for i in range(depth))
+    if kind == "block list":
+        return "- " * depth + "1\n"
+    if kind == "flow list":
+        return "v: " + "[" * depth + "]" * depth + "\n"
+    return "v: " + "{a: " * depth + "1" + "}" * depth + "\n"
+
+
+DEEP = [("block map", 1000), *[(kind, depth) for kind in ("block list", "flow list", "flow map")
+                               for depth in (1000, 10_000, 100_000)]]
+
+
+@pytest.mark.parametrize(("kind", "depth"), DEEP)
+def test_deep_nesting_is_refused_not_a_recursion_error(tmp_path, kind, depth):
+    path = tmp_path / "deep.yaml"
+    path.write_text(nested(kind, depth))
+    message = refused(lambda: sp.load(path), SpecError)
+    assert message.startswith(f"{path}: line ") and f"at most {MAX_YAML_DEPTH} levels" in message
+    message = refused(lambda: load_values(sp.expression("x*y"), path))
+    assert message.startswith(f"{path}: line ") and f"at most {MAX_YAML_DEPTH} levels" in message
+
+
+def test_depth_through_aliases_is_counted():
+    levels = MAX_YAML_DEPTH - 5
+    text = "a: &a " + "[" * levels + "1" + "]" * levels + "\n"
+    text += "b: &b " + "[" * levels + "*a" + "]" * levels + "\n"
+    text += "c: [*b]\n"
+    with pytest.raises(yaml.YAMLError, match=f"at most {MAX_YAML_DEPTH} levels"):
+        load_yaml(text)
+    assert load_yaml("a: &a [[1]]\nb: [*a, *a]\n") == {"a": [[1]], "b": [[[1]], [[1]]]}
+
+
+def test_nesting_up_to_the_limit_loads():
+    assert load_yaml("[" * MAX_YAML_DEPTH + "]" * MAX_YAML_DEPTH) is not None
+    with pytest.raises(yaml.YAMLError, match=f"at most {MAX_YAML_DEPTH} levels"):
+        load_yaml("[" * (MAX_YAML_DEPTH + 1) + "]" * (MAX_YAML_DEPTH + 1))
+
+
+@pytest.mark.parametrize("what", ["key", "comment", "sparse"])
+def test_a_spec_or_values_file_over_the_size_limit_is_refused(tmp_path, what):
+    path = tmp_path / "big.yaml"
+    if what == "sparse":  # 100 MB that would take minutes to scan: refused by its size
+        with open(path, "wb") as stream:
+            stream.truncate(100_000_000)
+    else:
+        body = "k" * 3_000_000 + ": 1\n" if what == "key" else "#" * 3_000_000 + "\n"
+        path.write_text("inputs: 2\nlayers: [{units: 1}]\nloss: sse\n" + body)
+    size = path.stat().st_size
+    limit = f"at most {MAX_YAML_BYTES:,} bytes"
+    assert refused(lambda: sp.load(path), SpecError) == (
+        f"{path}: the file is {size:,} bytes; a spec file is {limit}")
+    assert refused(lambda: load_values(sp.expression("x*y"), path)) == (
+        f"{path}: the file is {size:,} bytes; a values file is {limit}")
+
+
+def test_a_file_of_exactly_the_limit_is_read(tmp_path):
+    path = tmp_path / "v.yaml"
+    text = "x: 1\ny: 2\n"
+    path.write_text(text + "#" * (MAX_YAML_BYTES - len(text) - 1) + "\n")
+    assert path.stat().st_size == MAX_YAML_BYTES
+    assert load_values(sp.expression("x*y"), path).params == {"x": 1.0, "y": 2.0}
+
+
+@pytest.mark.parametrize("device", ["fifo", "/dev/zero", "/dev/urandom", "/dev/null"])
+def test_a_fifo_or_device_is_refused_without_reading(tmp_path, device):
+    """A FIFO blocked the open for ever; /dev/zero and /dev/urandom were read without end."""
+    path = device
+    if device == "fifo":
+        path = str(tmp_path / "fifo.yaml")
+        os.mkfifo(path)
+    kind = "a FIFO" if device == "fifo" else "a device"
+    assert refused(lambda: sp.load(path), SpecError) == (
+        f"{path}: is {kind}, not a regular file; give a spec file (YAML)")
+    assert refused(lambda: load_values(sp.expression("x*y"), path)) == (
+        f"{path}: is {kind}, not a regular file; give a values file (YAML)")
+
+
+@pytest.mark.parametrize("units", ["1_000_000_000", "1000000000", "100000 * 100000"])
+def test_huge_sizes_are_refused_before_any_work(tmp_path, units):
+    path = tmp_path / "net.yaml"
+    path.write_text(f"inputs: 100000\nlayers: [{{units: {units}}}, {{units: 1}}]\nloss: sse\n")
+    message = refused(lambda: sp.load(path), SpecError)
+    assert message.startswith(f"{path}: layers") and ("at most 100,000,000" in message
+                                                      or "whole number" in message)
+
+
+# ---------------------------------------------------------------- 4. values
+
+NET_VALUES = "x: [1, 2]\ny: 0.5\nparams: {{W1: [[{w}, 1]], b1: [0]}}\n{extra}"
+BIG_INT = "1" + "0" * 400
+
+
+def network_values(tmp_path, w="1", extra=""):
+    path = tmp_path / "values.yaml"
+    path.write_text(NET_VALUES.format(w=w, extra=extra))
+    return path
+
+
+def test_an_integer_beyond_float_range_is_refused(tmp_path):
+    """10**400 was an OverflowError from math.isfinite."""
+    net = sp.mlp([2, 1], activation="identity")
+    path = network_values(tmp_path, w=BIG_INT)
+    assert refused(lambda: load_values(net, path)) == (
+        f"{path}: params.W1[0][0]: must be a number of at most 1.8e308 in size (a float), got "
+        "(an integer of about 400 digits)")
+    graph = sp.expression("x*y")
+    path.write_text(f"x: 1\ny: -{BIG_INT}\n")
+    assert refused(lambda: load_values(graph, path)).startswith(f"{path}: y: must be a number of ")
+    assert refused(lambda: load_values(graph, {"x": 1, "y": 2, "lr": 10**400})).startswith(
+        "lr: must be a number of at most 1.8e308 in size")
+    assert load_values(graph, {"x": 10**300, "y": 2}).params == {"x": 1e300, "y": 2.0}
+
+
+@pytest.mark.parametrize("rows", [MAX_VALUE_SAMPLES + 1, 100_000])
+def test_a_batch_in_a_values_file_is_bounded(tmp_path, rows):
+    """100 000 rows took a minute to read."""
+    net = sp.mlp([1, 1])
+    path = tmp_path / "values.yaml"
+    path.write_text("X: [" + ",".join(["0"] * rows) + "]\nY: [" + ",".join(["1"] * rows)
+                    + "]\nparams: {W1: [[1]], b1: [0]}\n")
+    message = refused(lambda: load_values(net, path))
+    if rows == MAX_VALUE_SAMPLES + 1:
+        assert message == (
+            f"{path}: X: has {rows:,} samples; a values file holds at most "
+            f"{MAX_VALUE_SAMPLES:,} (train on big data from a CSV or NPZ file with --data)")
+    else:
+        assert message == (
+            f"{path}: line 1: not valid YAML (more than {MAX_YAML_NODES:,} values; a spec or "
+            f"values file holds at most {MAX_YAML_NODES:,} (big data go in a CSV or NPZ file: "
+            "--data))")
+
+
+def test_a_batch_of_max_value_samples_loads():
+    net = sp.mlp([1, 1])
+    rows = [[float(i)] for i in range(MAX_VALUE_SAMPLES)]
+    values = load_values(net, {"X": rows, "Y": rows, "params": {"W1": [[1]], "b1": [0]}})
+    assert len(values.X) == MAX_VALUE_SAMPLES
+
+
+def test_a_huge_learning_rate_warns(tmp_path):
+    with pytest.warns(UserWarning, match=r"^lr: 1e\+300 is more than 1,000,000: a step of "
+                                         "gradient descent this long"):
+        assert load_values(sp.expression("x*y"), {"x": 1, "y": 2, "lr": 1e300}).lr == 1e300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_values(sp.expression("x*y"), {"x": 1, "y": 2, "lr": LARGE_LR})
+
+
+@pytest.mark.parametrize(("spec", "values"), [
+    ({"expression": "x*y"}, "x: 1.0e200\ny: 1.0e200\n"),
+    ({"inputs": 1, "layers": [{"units": 1, "activation": "identity"}], "loss": "sse"},
+     "x: 1.0e200\ny: 0\nparams: {W1: [[1.0e200]], b1: [0]}\n"),
+])
+def test_values_that_overflow_the_forward_pass_are_refused(tmp_path, spec, values):
+    path = tmp_path / "v.yaml"
+    path.write_text(values)
+    model = sp.load(spec)
+    assert "overflows the float range" in refused(lambda: sp.derive(model).evaluate(path))
