@@ -4,20 +4,29 @@ Without ``pdflatex`` a ``SymbpropError`` says which Debian packages provide it; 
 raises a ``SymbpropError`` with the relevant lines of the log (the ``!`` error and its context).
 The same source compiles to the same bytes: pdflatex runs with a fixed ``SOURCE_DATE_EPOCH``
 (``reproducible_env``), which fixes the dates and the trailer /ID that pdfTeX writes.
+
+pdflatex works in a temporary folder ``symbprop-pdf-<pid>-<random>``, removed when the
+compilation ends, fails or is interrupted (the command line turns SIGTERM into an exit for
+this).  A process killed outright (SIGKILL) cannot clean up: each compilation first removes the
+folders of that name, owned by the user, whose process no longer runs (``sweep_stale``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+import zlib
 from pathlib import Path
 
 from ..errors import SymbpropError
 
 PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures"
 TIMEOUT = 120
+#: The start of the temporary folders' names; the process id follows (see the docstring).
+PREFIX = "symbprop-pdf-"
 #: The date written into every PDF (pdfTeX's /CreationDate, /ModDate and /ID), unless the caller's
 #: environment sets ``SOURCE_DATE_EPOCH``: 2000-01-01, so that builds are byte-identical.
 SOURCE_DATE_EPOCH = "946684800"
@@ -40,12 +49,57 @@ def compile_pdf(tex: str, runs: int = 2) -> bytes:
     if pdflatex is None:
         raise LatexError("pdflatex not found; PDF output needs it: "
                          f"apt-get install {PACKAGES}")
-    with tempfile.TemporaryDirectory(prefix="symbprop-pdf-") as folder:
+    sweep_stale()
+    with tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-") as folder:
         source = Path(folder) / "derivation.tex"
         source.write_text(tex, encoding="utf-8")
         for _ in range(runs):
             _run(pdflatex, folder)
         return (Path(folder) / "derivation.pdf").read_bytes()
+
+
+def sweep_stale(root: str | Path | None = None) -> list[Path]:
+    """Remove the ``symbprop-pdf-<pid>-*`` folders under ``root`` (default: the temporary
+    folder) that the user owns and whose process is gone; returns the folders removed."""
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        pid = folder.name[len(PREFIX):].split("-")[0]
+        try:
+            mine = folder.is_dir() and not folder.is_symlink() and \
+                folder.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if mine and pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    except (OverflowError, ValueError):  # no such pid at all
+        return False
+    return pid > 0  # (0 would be the process group)
+
+
+def page_count(pdf: bytes) -> int | None:
+    """The number of pages of ``pdf`` (the /Count of its root /Pages node, also inside the
+    compressed object streams pdfTeX writes), or None if none is found."""
+    texts = [pdf]
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            texts.append(zlib.decompress(stream))
+        except zlib.error:
+            continue
+    counts = [int(count) for text in texts
+              for node in re.findall(rb"<<[^<>]*/Type\s*/Pages(?![A-Za-z])[^<>]*>>", text)
+              for count in re.findall(rb"/Count\s+(\d+)", node)]
+    return max(counts) if counts else None
 
 
 def reproducible_env() -> dict[str, str]:
