@@ -7,14 +7,25 @@ stderr, ``symbprop: error: <message>``, with exit status 2 and no traceback:
 * a ``SymbpropError`` raised by a command (bad spec, values, data, output path), and
 * a usage error found while parsing the command line (unknown command or option, a value of
   the wrong type or out of range): ``--batch: must be at least 1, got -3 (see 'symbprop bench
-  --help')``, naming the option, instead of Typer's boxed multi-line report.
+  --help')``, naming the option, instead of Typer's boxed multi-line report;
+* a failed write to stdout (``> /dev/full``): ``standard output (/dev/full): cannot write (no
+  space left on device)``; any other ``OSError`` that escaped a command names its file.
+
+SIGTERM becomes an exit with status 143 that runs ``with`` blocks and ``finally`` clauses on its
+way out (pdflatex's temporary folder is removed).  ``--help`` shows what each argument and
+option takes (``SPEC``, ``FILE``), never a Python type, and ``symbprop --help`` lists each
+command on one line (``SHORT_HELP``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
+import os
+import signal
 import sys
+import threading
 from typing import Annotated
 
 import typer
@@ -23,6 +34,16 @@ from typer.core import TyperCommand, TyperGroup
 from .errors import SymbpropError
 
 COMMANDS = ("derive", "generate", "check", "train", "bench", "examples")
+#: One line per command for ``symbprop --help`` (the docstring, each command's own --help,
+#: is longer): short enough that the list does not wrap on an 80-column terminal.
+SHORT_HELP = {
+    "derive": "Write the derivation of SPEC as a document (tex, pdf, md, txt).",
+    "generate": "Write the Numba kernel module of SPEC.",
+    "check": "Cross-check symbolic, compiled and finite-difference gradients.",
+    "train": "Train a network on data, or run gradient descent on SPEC.",
+    "bench": "Time the compiled kernels against NumPy, PyTorch and JAX.",
+    "examples": "List the bundled example specs, or print one.",
+}
 
 #: Click's usage-error base class (Typer ≥ 0.16 vendors Click, so it is found through Typer).
 _CLICK_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -60,14 +81,19 @@ def _input_value(err):
         return None
 
 
-class Group(TyperGroup):
-    """Typer's group, with usage errors reported by ``usage_message`` (see the docstring)."""
+class _Group(TyperGroup):
+    """Typer's group, with usage errors reported by ``usage_message`` and failed writes to
+    stdout by ``output_failed`` (see the module docstring)."""
 
     def main(self, *args, standalone_mode: bool = True, **kwargs):
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:
-            status = super().main(*args, standalone_mode=False, **kwargs)
+            with _sigterm_exits():
+                status = super().main(*args, standalone_mode=False, **kwargs)
+                sys.stdout.flush()  # a full disk shows here when the output was buffered
+        except OSError as err:  # stdout on a full disk, or a file error no check foresaw
+            fail(output_failed(err))
         except _CLICK_ERROR as err:
             if type(err).__name__ == "NoArgsIsHelpError":  # the help is the message
                 if err.format_message().strip():  # (Typer has printed it already)
@@ -79,13 +105,86 @@ class Group(TyperGroup):
         raise SystemExit(status if isinstance(status, int) else 0)
 
 
+def output_failed(err: OSError) -> str:
+    """The message for an ``OSError`` that reached the command line.  Without a file name it
+    is a failed write to stdout (every file is written by ``symbprop.atomic``, which names the
+    path): stdout is then pointed at /dev/null, else Python would fail again flushing it at
+    exit."""
+    from .commands._options import shorten
+
+    problem = (err.strerror or str(err)).lower()
+    if err.filename:
+        return f"{shorten(str(err.filename))}: cannot read or write ({problem})"
+    where = "standard output"
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        where += f" ({os.readlink(f'/proc/self/fd/{sys.stdout.fileno()}')})"
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return f"{where}: cannot write ({problem})"
+
+
+class Terminated(SystemExit):
+    """SIGTERM, raised where the program is, so that ``with`` blocks and ``finally`` clauses
+    run (temporary folders are removed) before the exit with status 143 (128 + SIGTERM)."""
+
+
+@contextlib.contextmanager
+def _sigterm_exits():
+    """SIGTERM raises ``Terminated`` while the block runs (in the main thread; elsewhere
+    nothing changes); the previous handler is restored after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        print("symbprop: terminated", file=sys.stderr)
+        raise Terminated(128 + signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _help_option_without_type(cls):
+    """``cls`` whose ``--help`` has no type column (Typer 0.29 writes ``<bool>`` there)."""
+
+    class WithHelp(cls):
+        def get_help_option(self, ctx):
+            option = super().get_help_option(ctx)
+            if option is not None and option.metavar is None:
+                option.metavar = ""
+            return option
+
+    WithHelp.__name__ = WithHelp.__qualname__ = cls.__name__
+    return WithHelp
+
+
+@_help_option_without_type
+class Group(_Group):
+    """The top-level group (see ``_Group``); its ``--help`` shows no ``<bool>``."""
+
+
+@_help_option_without_type
 class Command(TyperCommand):
     """Typer's command, with a required argument shown as ``SPEC`` in the usage line (Typer
-    writes ``{SPEC}``)."""
+    writes ``{SPEC}``) and in the help's argument table without a type column (Typer 0.29
+    writes ``SPEC <str>`` although the argument has a metavar)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.param_type_name == "argument":
+                param.display_type_rich = _no_type  # the metavar already says what it takes
 
     def collect_usage_pieces(self, ctx) -> list[str]:
         pieces = super().collect_usage_pieces(ctx)
         return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+
+
+def _no_type(ctx) -> None:
+    return None
 
 
 app = typer.Typer(
@@ -94,6 +193,7 @@ app = typer.Typer(
     cls=Group,
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode="rich",  # help text as written: no Markdown reading of * and _
     pretty_exceptions_enable=False,
 )
 
@@ -110,7 +210,7 @@ def _print_version(value: bool) -> None:
 def _options(
     version: Annotated[bool, typer.Option(
         "--version", callback=_print_version, is_eager=True, metavar="",
-        help="Print the version (the one stamped into generated modules) and exit.")] = False,
+        help="Print the version stamped into generated modules, and exit.")] = False,
 ) -> None:
     """Derive, explain and compile backpropagation."""
 
@@ -141,7 +241,8 @@ def _register() -> None:
             if err.name and err.name.startswith(f"{__package__}.commands"):
                 continue  # a command not built yet
             raise
-        app.command(name, cls=Command, help=module.command.__doc__)(user_errors(module.command))
+        app.command(name, cls=Command, help=module.command.__doc__,
+                    short_help=SHORT_HELP[name])(user_errors(module.command))
 
 
 _register()

@@ -133,12 +133,13 @@ def test_usage_line_shows_the_spec_metavar(command):
 # ---------------------------------------------------------------- derive -o and --format
 
 
-def test_output_with_a_trailing_slash_is_a_directory(tmp_path):
+def test_output_with_a_trailing_slash_names_a_missing_folder(tmp_path):
     target = tmp_path / "somedir"
     text = _one_line_error(runner.invoke(app, ["derive", "examples:two_two_one", "-o",
                                                f"{target}/"]))
-    assert text.endswith(f"-o {target}/: is a directory; give a file name such as "
-                         f"{target}/derivation.pdf")
+    assert text.endswith(f"-o {target}/: ends in '/', so it names a folder, and no such folder "
+                         f"exists; -o takes a file name, such as {target}/derivation.pdf "
+                         "(missing folders are created)")
     assert not target.exists()
 
 

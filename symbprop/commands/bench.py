@@ -7,13 +7,12 @@ from typing import Annotated
 import typer
 
 from ..bench import bench, roofline_gflops, table
-from ..spec import load
 from ._console import out
-from ._options import at_least
+from ._options import SPEC_HELP, at_least, load_spec
 
 
 def command(
-    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A spec file, or examples:NAME.")],
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help=SPEC_HELP)],
     batch: Annotated[list[int] | None, typer.Option(
         metavar="N", callback=at_least(1),
         help="Batch sizes, at least 1 (repeat the option; default 1 and 64). Networks only: a "
@@ -26,7 +25,7 @@ def command(
     """Time loss-and-gradient calls of the compiled kernels against NumPy (and PyTorch and JAX
     when installed), side by side; prints times per call and ratios.  For an expression or
     graph, times its kernels alone: the flat call and the dict call."""
-    model = load(spec)
+    model = load_spec(spec)
     rows = bench(model, tuple(batch or (1, 64)), tuple(dtype or ("float64",)), with_peers=peers)
     roofline = roofline_gflops() if model.kind == "network" else None
     printer = out()

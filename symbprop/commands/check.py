@@ -7,13 +7,12 @@ from typing import Annotated
 import typer
 
 from ..errors import SymbpropError
-from ..spec import load
 from ._console import out
-from ._options import SEED, at_least
+from ._options import SEED, SPEC_HELP, at_least, load_spec
 
 
 def command(
-    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A spec file, or examples:NAME.")],
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help=SPEC_HELP)],
     at: Annotated[str | None, typer.Option(
         "--at", metavar="VALUES",
         help="A values file (or examples:NAME) to check at, besides the random points.")] = None,
@@ -35,7 +34,7 @@ def command(
     if samples == 0 and at is None:
         raise SymbpropError("--samples 0 without --at: nothing to check; give --samples 1 or "
                             "more, or --at VALUES")
-    model = load(spec)
+    model = load_spec(spec)
     dtypes = ("float64", "float32") if float32 else ("float64",)
     report = check(model, values=at, samples=samples, strategy=strategy, dtypes=dtypes, seed=seed)
     out().print(report.table())

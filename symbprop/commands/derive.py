@@ -1,4 +1,8 @@
-"""``symbprop derive SPEC [--at VALUES] [--format tex|pdf|md|txt] [-o FILE] [--max-params N]``."""
+"""``symbprop derive SPEC [--at VALUES] [--format tex|pdf|md|txt] [-o FILE] [--max-params N]``.
+
+With -o, what was written is reported on stderr ("wrote notes.pdf (3 pages)", or the size of
+a text file); ``-q`` leaves it out.  The document goes to stdout otherwise.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Annotated
 import typer
 
 from ..errors import SymbpropError
-from ._options import at_least, output_file, positive
+from ._options import QUIET_HELP, SPEC_HELP, at_least, load_spec, output_file, positive
 
 #: Output suffixes (lower case) and the format each one means.
 SUFFIXES = {".tex": "tex", ".pdf": "pdf", ".md": "md", ".markdown": "md", ".txt": "txt"}
@@ -20,8 +24,7 @@ STDOUT = "-"
 
 
 def command(
-    spec: Annotated[str, typer.Argument(metavar="SPEC",
-                                        help="A spec file (YAML) or examples:NAME.")],
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help=SPEC_HELP)],
     at: Annotated[str | None, typer.Option(
         "--at", metavar="VALUES",
         help="Values for a worked example: a YAML file or examples:NAME.")] = None,
@@ -47,17 +50,18 @@ def command(
         "--kernels", help="Add the compiled kernels' gradients to the verification table.",
         metavar="",
     )] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP, metavar="")] = False,
 ) -> None:
     """Print the derivation of SPEC: forward pass, local derivatives, backward pass (BP1-BP4),
     every gradient as a chain-rule product; with --at, a worked example, one gradient-descent
     step and a check against finite differences."""
-    from .. import derive, load, render
+    from .. import derive, render
     from ..values import load_values
 
     fmt, output = _format_and_output(fmt, output)
     if lr is not None:
         positive("--lr", lr)
-    model = load(spec)
+    model = load_spec(spec)
     values = None
     if at is not None:
         values = load_values(model, at)
@@ -70,6 +74,8 @@ def command(
     options = {"kernel_gradients": kernel_gradients} if kernels else {}
     document = render.render(derive(model), values, fmt, max_params=max_params, **options)
     _emit(document, output)
+    if output is not None and not quiet:
+        typer.echo(f"wrote {output} ({_describe(document)})", err=True)
 
 
 def kernel_gradients(d, values) -> dict[str, float]:
@@ -126,6 +132,17 @@ def _with_lr(values, lr: float):
     import dataclasses
 
     return dataclasses.replace(values, lr=lr)  # checked by positive() before any work
+
+
+def _describe(document: str | bytes) -> str:
+    """"3 pages" for a PDF, else the size: "12.3 kB"."""
+    from ..render.pdf import page_count
+
+    pages = page_count(document) if isinstance(document, bytes) else None
+    if pages is not None:
+        return f"{pages} page{'s' * (pages != 1)}"
+    size = len(document.encode("utf-8") if isinstance(document, str) else document)
+    return f"{size} bytes" if size < 1000 else f"{size / 1000:.1f} kB"
 
 
 def _emit(document: str | bytes, output: Path | None) -> None:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import shlex
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from .. import codegen
 from ..errors import SymbpropError
-from ..spec import load
+from ._options import QUIET_HELP, SPEC_HELP, load_spec, output_folder
 
 
 def command(
-    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A spec file, or examples:NAME.")],
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help=SPEC_HELP)],
     out: Annotated[str, typer.Option(
         "-o", "--out", metavar="DIR", help="Output folder.")] = "generated",
     strategy: Annotated[str, typer.Option(
@@ -23,12 +22,13 @@ def command(
     check: Annotated[bool, typer.Option(
         "--check", help="Only report whether the file on disk is stale (exit 1 if it is); write "
         "nothing.", metavar="")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP, metavar="")] = False,
 ) -> None:
     """Write the Numba kernel module OUT/<name>/kernels.py for SPEC."""
     if not out.strip():  # e.g. -o "$OUT" with OUT unset: not the current folder by accident
         raise SymbpropError("-o: empty; give an output folder (default: generated)")
-    folder = Path(out)
-    model = load(spec)
+    model = load_spec(spec)
+    folder = output_folder(out, "-o", f"{model.name}/kernels.py", write=not check)
     codegen.resolve_strategy(model, strategy)  # bad options are errors (exit 2), not "stale"
     codegen.check_dtype(dtype)
     path = codegen.module_path(model, folder)
@@ -44,4 +44,6 @@ def command(
         return
     written = codegen.generate(model, folder, strategy=strategy, dtype=dtype)
     resolved = codegen.resolve_strategy(model, strategy)
-    typer.echo(f"wrote {written} ({resolved}, {dtype}, {model.param_count} parameters)")
+    if not quiet:
+        typer.echo(f"wrote {written} ({resolved}, {dtype}, {model.param_count} parameters)",
+                   err=True)

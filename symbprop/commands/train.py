@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ..errors import SymbpropError
 from ._console import out
-from ._options import SEED, at_least, output_file, positive
+from ._options import SEED, SPEC_HELP, at_least, load_spec, output_file, positive
 
 DATA_HELP = "CSV (header row) or NPZ file, or a bundled data set: xor, iris, digits."
 LR_HELP = ("Learning rate η (default 0.1, or the values file's lr); for an expression give it "
@@ -25,8 +25,7 @@ INTERRUPTED = 130
 
 def command(
     ctx: typer.Context,
-    spec: Annotated[str, typer.Argument(metavar="SPEC",
-                                        help="A spec file (YAML) or examples:NAME.")],
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help=SPEC_HELP)],
     data: Annotated[str | None, typer.Option(metavar="DATA", help=DATA_HELP)] = None,
     features: Annotated[str | None, typer.Option(
         metavar="COLUMNS",
@@ -82,13 +81,11 @@ def command(
 ) -> None:
     """Train a network on data with its generated kernels (mini-batch SGD, progress bar, plots);
     for an expression or graph, run gradient descent on it from a start point."""
-    from .. import load
-
     for rate in lr or ():
         positive("--lr", rate)
     _check_schedule_options(gamma, decay, tol)
     plot, save = _plot_path(plot), output_file(save, "--save", "params.npz", (".npz",))
-    model = load(spec)
+    model = load_spec(spec)
     if model.kind == "graph":
         if data is not None:
             raise SymbpropError(f"{spec}: an expression or graph is minimised on itself; "
