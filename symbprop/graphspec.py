@@ -24,6 +24,7 @@ from .model import Graph
 from .specfields import (
     Where,
     check_keys,
+    did_you_mean,
     formula_text,
     identifier,
     parsed_formula,
@@ -64,7 +65,8 @@ def graph_model(data: dict, where: Where) -> Graph:
     output = data.get("output", order[-1])
     if not isinstance(output, str) or output not in texts:
         raise (where / "output").error(
-            f"{shown(output)} is not a node; nodes: {', '.join(texts)}")
+            f"{shown(output)} is not a node{did_you_mean(output, texts)}; "
+            f"nodes: {', '.join(texts)}")
     _check_adjoint_forms(output, params, texts, data.get("params"), uses, where)
     symbols = {p: sympy.Symbol(p) for p in params} | {n: sympy.Symbol(n) for n in texts}
     nodes = tuple(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import SymbpropError
+from .specfields import did_you_mean
 
 SCHEDULES = ("constant", "step", "inverse", "exponential")
 
@@ -40,7 +41,9 @@ class Schedule:
 
     def __post_init__(self) -> None:
         if self.kind not in SCHEDULES:
-            raise SymbpropError(f"schedule: unknown {self.kind!r}; allowed: {', '.join(SCHEDULES)}")
+            raise SymbpropError(f"schedule: unknown {self.kind!r}"
+                                f"{did_you_mean(self.kind, SCHEDULES)}; "
+                                f"allowed: {', '.join(SCHEDULES)}")
         check_rate(self.lr)
         if not 0 < self.gamma <= 1:
             raise SymbpropError(f"gamma must be in (0, 1], got {self.gamma}")

@@ -26,6 +26,7 @@ from .specfields import (
     Where,
     check_keys,
     choice,
+    did_you_mean,
     identifier,
     number,
     parsed_formula,
@@ -173,7 +174,8 @@ def _activation(raw: Any, where: Where) -> activations.Activation:
         if NAME_RE.match(raw):
             if raw in activations.KNOWN:
                 return activations.builtin(raw)
-            raise where.error(f"unknown activation {shown(raw)}; allowed: {allowed}")
+            raise where.error(f"unknown activation {shown(raw)}"
+                              f"{did_you_mean(raw, activations.KNOWN)}; allowed: {allowed}")
         return _custom_activation("custom", raw, where)
     if isinstance(raw, dict):
         check_keys(raw, ("name", "alpha", "formula"), where)
@@ -183,7 +185,9 @@ def _activation(raw: Any, where: Where) -> activations.Activation:
                 identifier(label, where / "name"), raw["formula"], where / "formula"
             )
         if not isinstance(label, str) or label not in activations.KNOWN:
-            raise (where / "name").error(f"unknown activation {shown(label)}; allowed: {allowed}")
+            raise (where / "name").error(f"unknown activation {shown(label)}"
+                                         f"{did_you_mean(label, activations.KNOWN)}; "
+                                         f"allowed: {allowed}")
         alpha = None
         if "alpha" in raw:
             if label not in ("leaky_relu", "elu"):
@@ -216,7 +220,8 @@ def _loss(raw: Any, where: Where) -> losses.Loss:
         if raw in losses.KNOWN:
             return losses.builtin(raw)
         if NAME_RE.match(raw):
-            raise where.error(f"unknown loss {shown(raw)}; allowed: {allowed}")
+            raise where.error(f"unknown loss {shown(raw)}{did_you_mean(raw, losses.KNOWN)}; "
+                              f"allowed: {allowed}")
         return _custom_loss(raw, where)
     raise where.error(f"must be a name or a mapping; allowed: {allowed}")
 

@@ -9,6 +9,7 @@ millions of items, and ``repr`` of it would take minutes and print megabytes).
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
 import re
@@ -130,9 +131,19 @@ def number(value: Any, where: Where) -> sympy.Rational:
     return exact
 
 
+def did_you_mean(value: Any, allowed) -> str:
+    """`` (did you mean 'layers'?)`` when one of ``allowed`` is close to ``value`` (a string of
+    at most ``MAX_SHOWN`` characters: difflib's time grows with the product of lengths)."""
+    if not isinstance(value, str) or len(value) > MAX_SHOWN:
+        return ""
+    close = difflib.get_close_matches(value, [a for a in allowed if isinstance(a, str)], n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 def choice(value: Any, allowed: tuple[str, ...], where: Where) -> str:
     if not isinstance(value, str) or value not in allowed:
-        raise where.error(f"{shown(value)} is not allowed; allowed: {', '.join(allowed)}")
+        raise where.error(f"{shown(value)} is not allowed{did_you_mean(value, allowed)}; "
+                          f"allowed: {', '.join(allowed)}")
     return value
 
 
@@ -141,4 +152,5 @@ def check_keys(data: dict, allowed: tuple[str, ...], where: Where) -> None:
     if unknown:
         key = unknown[0]
         part = key if isinstance(key, str) and len(key) <= MAX_SHOWN else shown(key)
-        raise (where / part).error(f"unknown field; allowed: {', '.join(allowed)}")
+        raise (where / part).error(
+            f"unknown field{did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}")

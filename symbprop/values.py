@@ -25,7 +25,7 @@ import yaml
 from .errors import ValuesError
 from .graphspec import RESERVED_VARIABLES
 from .model import Graph, Network
-from .specfields import shown
+from .specfields import did_you_mean, shown
 from .yamltext import load_yaml, number_hint, read_input
 
 DEFAULT_LR = 0.1
@@ -128,7 +128,9 @@ def _graph_values(graph: Graph, values: dict, check: _Checker) -> Values:
     unknown = [k for k in values if k not in graph.params and k not in RESERVED_VARIABLES]
     if unknown:
         allowed = ", ".join([*graph.params, *RESERVED_VARIABLES])
-        raise check.error(str(unknown[0]), f"unknown variable; allowed: {allowed}")
+        raise check.error(str(unknown[0]), f"unknown variable"
+                          f"{did_you_mean(unknown[0], [*graph.params, *RESERVED_VARIABLES])}; "
+                          f"allowed: {allowed}")
     missing = [p for p in graph.params if p not in values]
     if missing:
         raise check.error(None, f"missing values for {', '.join(missing)}")
@@ -142,7 +144,8 @@ def _network_values(net: Network, values: dict, check: _Checker) -> Values:
     allowed = ("x", "X", "y", "Y", "params", "lr")
     unknown = [k for k in values if k not in allowed]
     if unknown:
-        raise check.error(str(unknown[0]), f"unknown field; allowed: {', '.join(allowed)}")
+        raise check.error(str(unknown[0]), f"unknown field{did_you_mean(unknown[0], allowed)}; "
+                                           f"allowed: {', '.join(allowed)}")
     X, batch_x = _samples(values, "x", net.inputs, check)
     Y, batch_y = _samples(values, "y", net.sizes[-1], check)
     if len(X) != len(Y):
@@ -190,7 +193,8 @@ def _params(net: Network, raw: Any, check: _Checker) -> dict[str, Any]:
         raise check.error("params", f"missing or not a mapping; expected {described}")
     unknown = [k for k in raw if k not in shapes]
     if unknown:
-        raise check.error(f"params.{unknown[0]}", f"unknown parameter; expected {described}")
+        raise check.error(f"params.{unknown[0]}", f"unknown parameter"
+                          f"{did_you_mean(unknown[0], shapes)}; expected {described}")
     missing = [n for n in shapes if n not in raw]
     if missing:
         raise check.error("params", f"missing {', '.join(missing)}; expected {described}")

@@ -23,6 +23,7 @@ import symbprop as sp
 from symbprop.errors import SpecError, SymbpropError
 from symbprop.formula import parse_formula
 from symbprop.graphspec import MAX_NODES, _topological
+from symbprop.schedules import Schedule
 from symbprop.specfields import Where
 from symbprop.values import LARGE_LR, MAX_VALUE_SAMPLES, load_values
 from symbprop.yamltext import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, load_yaml
@@ -362,3 +363,54 @@ def test_values_that_overflow_the_forward_pass_are_refused(tmp_path, spec, value
     path.write_text(values)
     model = sp.load(spec)
     assert "overflows the float range" in refused(lambda: sp.derive(model).evaluate(path))
+
+
+# ---------------------------------------------------------------- 6. did you mean
+
+NET = {"inputs": 2, "layers": [{"units": 1}], "loss": "sse"}
+
+
+@pytest.mark.parametrize(("spec", "start"), [
+    ({**NET, "layer": []}, "layer: unknown field (did you mean 'layers'?); allowed: name, "),
+    ({**NET, "lossy": "sse"}, "lossy: unknown field (did you mean 'loss'?); allowed: "),
+    ({**NET, "layers": [{"unit": 1}]},
+     "layers[0].unit: unknown field (did you mean 'units'?); allowed: units, "),
+    ({**NET, "layers": [{"units": 1, "activation": "sigmoidd"}]},
+     "layers[0].activation: unknown activation 'sigmoidd' (did you mean 'sigmoid'?); allowed: "),
+    ({**NET, "layers": [{"units": 1, "activation": {"name": "leaky_rel"}}]},
+     "layers[0].activation.name: unknown activation 'leaky_rel' (did you mean 'leaky_relu'?); "),
+    ({**NET, "loss": "mes"}, "loss: unknown loss 'mes' (did you mean 'mse'?); allowed: "),
+    ({**NET, "loss": {"name": "cross_entropi"}},
+     "loss: unknown loss 'cross_entropi' (did you mean 'cross_entropy'?); allowed: "),
+    ({**NET, "reduction": "meen"}, "reduction: 'meen' is not allowed (did you mean 'mean'?); "),
+    ({"graph": {"q": "x + y", "out": "q * 2"}, "output": "outt"},
+     "output: 'outt' is not a node (did you mean 'out'?); nodes: q, out"),
+    ({"graph": {"q": "x"}, "outpt": "q"}, "outpt: unknown field (did you mean 'output'?); "),
+    ({"expression": "x", "param": ["x"]}, "param: unknown field (did you mean 'params'?); "),
+])
+def test_a_near_miss_names_the_closest_match(spec, start):
+    assert refused(lambda: sp.load(spec), SpecError).startswith(start)
+
+
+@pytest.mark.parametrize(("spec", "field"), [
+    ({**NET, "colour": "red"}, "colour: unknown field; allowed: "),
+    ({**NET, "loss": "hinge"}, "loss: unknown loss 'hinge'; allowed: "),
+    ({**NET, "layers": [{"units": 1, "activation": "q" * 64}]}, "layers[0].activation: unknown "),
+])
+def test_no_suggestion_without_a_close_match(spec, field):
+    message = refused(lambda: sp.load(spec), SpecError)
+    assert message.startswith(field) and "did you mean" not in message
+
+
+def test_values_and_schedules_name_the_closest_match():
+    graph = sp.expression("alpha * beta")
+    assert refused(lambda: load_values(graph, {"alpha": 1, "betta": 2})) == (
+        "betta: unknown variable (did you mean 'beta'?); allowed: alpha, beta, lr, upstream")
+    net = sp.mlp([1, 1])
+    assert refused(lambda: load_values(net, {"x": 1, "y": 1, "param": {}})).startswith(
+        "param: unknown field (did you mean 'params'?); allowed: x, X, y, Y, params, lr")
+    assert refused(lambda: load_values(net, {"x": 1, "y": 1, "params": {"W": 1}})).startswith(
+        "params.W: unknown parameter (did you mean 'W1'?); expected W1")
+    assert refused(lambda: Schedule("stepp")) == (
+        "schedule: unknown 'stepp' (did you mean 'step'?); allowed: constant, step, inverse, "
+        "exponential")

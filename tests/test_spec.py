@@ -75,7 +75,8 @@ def test_custom_activation_and_loss():
 ERRORS = [
     (
         net(layers=[{"units": 2, "activation": "sigmoidd"}, {"units": 1}]),
-        "layers[0].activation: unknown activation 'sigmoidd'; allowed: one of elu, gelu",
+        "layers[0].activation: unknown activation 'sigmoidd' (did you mean 'sigmoid'?); allowed: "
+        "one of elu, gelu",
     ),
     (
         net(layers=[{"units": 2, "activation": "softmax"}, {"units": 1}]),
