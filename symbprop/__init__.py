@@ -7,7 +7,7 @@
     k = sp.compile(model)                         # Numba kernels from a generated module
     sp.check(model)                               # symbolic vs compiled vs finite differences
 
-The public contract is ``shared/DESIGN.md`` §1.
+The public contract (CLI, API, generated modules, conventions) is described in the README.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .spec import as_model, load
 __version__ = "0.1.0"
 
 
-def compile(model, strategy: str = "auto", dtype: str = "float64"):  # noqa: A001 - DESIGN.md §1
+def compile(model, strategy: str = "auto", dtype: str = "float64"):  # noqa: A001 - public name
     """Kernels for ``model`` (a model, or what ``load`` takes), generated into the cache
     directory and imported (see codegen)."""
     from .kernels import compile_model

@@ -1,4 +1,4 @@
-"""The ``symbprop`` command line: a thin layer over the Python API (DESIGN.md §1).
+"""The ``symbprop`` command line: a thin layer over the Python API (the README is its reference).
 
 Each command lives in ``symbprop/commands/<name>.py`` as a function ``command`` with Typer
 annotations; this module registers them.  Every error in the input comes out as one line on

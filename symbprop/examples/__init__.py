@@ -1,4 +1,4 @@
-"""The bundled example specs: the networks and graphs of the lecture notes (``../shared/seeds``).
+"""The bundled example specs: the networks and graphs of the lecture notes (see the README).
 
 ``NAME.yaml`` is a spec; ``NAME.values.yaml``, where present, is its worked-example point
 (``--at examples:NAME``).  The leading comment block of a spec is its description.
