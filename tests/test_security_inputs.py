@@ -13,6 +13,7 @@ import sys
 import time
 import warnings
 
+import numpy as np
 import pytest
 import sympy
 import yaml
@@ -20,6 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symbprop as sp
+from symbprop.data import load_data
+from symbprop.datasets import files
 from symbprop.errors import SpecError, SymbpropError
 from symbprop.formula import parse_formula
 from symbprop.graphspec import MAX_NODES, _topological
@@ -414,3 +417,92 @@ def test_values_and_schedules_name_the_closest_match():
     assert refused(lambda: Schedule("stepp")) == (
         "schedule: unknown 'stepp' (did you mean 'step'?); allowed: constant, step, inverse, "
         "exponential")
+
+
+# ---------------------------------------------------------------- 5. data files
+
+
+def numeric_csv(path, rows: int, bad: str | None = None) -> None:
+    """x1,x2,y with ``rows`` rows (y = 1 when x1 > 0); ``bad`` replaces the last row's x2."""
+    rng = np.random.default_rng(0)
+    X = np.round(rng.standard_normal((rows, 2)), 6)
+    body = "\n".join(f"{a},{b},{int(a > 0)}" for a, b in X.tolist())
+    if bad is not None:
+        body = body[:body.rindex("\n") + 1] + f"0.5,{bad},1"
+    path.write_text("x1,x2,y\n" + body + "\n")
+
+
+def test_a_big_csv_loads_fast_with_the_same_numbers(tmp_path):
+    """A million rows took 19 s (five million: minutes, and gigabytes)."""
+    path = tmp_path / "big.csv"
+    numeric_csv(path, 300_000)
+    start = time.perf_counter()
+    data = load_data(sp.mlp([2, 1]), path, test_fraction=0)
+    assert time.perf_counter() - start < 5
+    expected = np.loadtxt(path, delimiter=",", skiprows=1)  # NumPy reads the file itself
+    assert np.array_equal(data.train.X, expected[:, :2])
+    assert np.array_equal(data.train.Y[:, 0], expected[:, 2]) and data.task == "binary"
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    ("1_000", "'1_000' is not a number (digits only: no _ or other separators)"),
+    ("nan", "nan is not allowed (values must be finite)"),
+    ("1e999", "1e999 is not allowed (values must be finite)"),
+    ("", "empty cell (missing value)"),
+    ("٣", "'٣' is not a number"),
+    ("1.2.3", "'1.2.3' is not a number"),
+])
+def test_a_bad_cell_deep_in_a_big_csv_is_named(tmp_path, bad, message):
+    path = tmp_path / "big.csv"
+    numeric_csv(path, 120_000, bad)
+    assert refused(lambda: load_data(sp.mlp([2, 1]), path), sp.DataError) == (
+        f"{path}: row 120000 (line 120001), column 'x2': {message}")
+
+
+def test_class_names_in_a_big_csv(tmp_path):
+    path = tmp_path / "labels.csv"
+    rows = 100_000
+    path.write_text("a,b,kind\n" + "".join(f"{i % 7},{i % 3},{'cat' if i % 2 else 'dog'}\n"
+                                           for i in range(rows)))
+    data = load_data(sp.mlp([2, 2]), path, test_fraction=0)
+    assert data.class_names == ("cat", "dog")
+    assert data.train.labels.tolist() == [1 - i % 2 for i in range(rows)]
+
+
+def test_a_csv_over_the_row_limit_is_refused_naming_npz(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "MAX_CSV_ROWS", 1000)
+    path = tmp_path / "big.csv"
+    numeric_csv(path, 1000)
+    assert len(load_data(sp.mlp([2, 1]), path, test_fraction=0).train) == 1000
+    numeric_csv(path, 1001)
+    assert refused(lambda: load_data(sp.mlp([2, 1]), path), sp.DataError) == (
+        f"{path}: more than 1,000 data rows; a CSV file holds at most 1,000 (at most "
+        f"{files.MAX_CSV_CELLS:,} cells); give big data as an NPZ file (arrays X and y)")
+
+
+def test_a_wide_csv_over_the_cell_limit_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "MAX_CSV_CELLS", 3000)
+    path = tmp_path / "big.csv"
+    numeric_csv(path, 1001)
+    assert refused(lambda: load_data(sp.mlp([2, 1]), path), sp.DataError).startswith(
+        f"{path}: more than 1,000 data rows; a CSV file holds at most 1,000 (at most 3,000 cells)")
+
+
+def test_a_csv_over_the_size_limit_is_refused_at_once(tmp_path):
+    path = tmp_path / "huge.csv"
+    with open(path, "wb") as stream:
+        stream.write(b"x1,x2,y\n")
+        stream.truncate(files.MAX_CSV_BYTES + 1)
+    assert refused(lambda: load_data(sp.mlp([2, 1]), path), sp.DataError) == (
+        f"{path}: the file is {files.MAX_CSV_BYTES + 1:,} bytes; a CSV file is at most "
+        f"{files.MAX_CSV_BYTES:,} bytes; give big data as an NPZ file (arrays X and y)")
+
+
+@pytest.mark.parametrize("device", ["fifo", "/dev/zero", "/dev/urandom"])
+def test_a_fifo_or_device_is_not_data(tmp_path, device):
+    path = device
+    if device == "fifo":
+        path = str(tmp_path / "data.csv")
+        os.mkfifo(path)
+    assert refused(lambda: load_data(sp.mlp([2, 1]), path), sp.DataError) == (
+        f"{path}: not a file")

@@ -3,6 +3,11 @@
 Used by ``symbprop.data.load_data``; every problem raises ``DataError`` naming the file, the row
 (CSV: data row and line number; NPZ: array and index) and the column.
 
+A CSV file is read ``CHUNK_ROWS`` rows at a time, each column of a chunk converted at once, so a
+million rows take seconds; it holds at most ``MAX_CSV_ROWS`` data rows and ``MAX_CSV_CELLS``
+cells in at most ``MAX_CSV_BYTES`` bytes, and past them the message names NPZ, the format for big
+data.
+
 A CSV number is written in ASCII as ``[+-]digits[.digits][e[+-]digits]`` (``nan`` and ``inf``
 are recognised, then refused as not finite); Python's ``float`` would also take ``1_000`` and
 non-ASCII digits, which a CSV file does not mean as numbers.  NPZ arrays hold real numbers
@@ -25,6 +30,14 @@ from ..npz import read_npz
 #: A number in a CSV cell (after stripping spaces); see the module docstring.
 NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)",
                     re.ASCII | re.IGNORECASE)
+#: The most data rows of a CSV file, and the most cells (rows × columns): past them, NPZ.
+MAX_CSV_ROWS = 1_000_000
+MAX_CSV_CELLS = 20_000_000
+#: The largest CSV file, checked before reading (a line of it is read whole).
+MAX_CSV_BYTES = 200_000_000
+#: Rows of a CSV file converted at a time.
+CHUNK_ROWS = 50_000
+BIG_DATA = "give big data as an NPZ file (arrays X and y)"
 #: Separators that a file meant as CSV may use instead of commas.
 OTHER_SEPARATORS = {";": "semicolon", "\t": "tab", "|": "vertical bar"}
 
@@ -40,7 +53,7 @@ class Table:
     feature_names: tuple[str, ...]
     target_names: tuple[str, ...]
     class_names: tuple[str, ...] | None = None
-    lines: tuple[int, ...] | None = None  # CSV: the file line of each data row
+    lines: np.ndarray | None = None  # CSV: the file line of each data row
     target_array: str = "y"
 
     def where(self, row: int, column: str | None = None) -> str:
@@ -54,30 +67,101 @@ class Table:
 def read_csv_table(path: Path, features: list[str] | None, target: list[str] | None,
                    n_in: int, n_out: int) -> Table:
     source = str(path)
-    header, rows, lines = _csv_rows(path)
-    columns = {name: i for i, name in enumerate(header)}
     _check_distinct(source, features, "features (--features)")
     _check_distinct(source, target, "target (--target)")
-    target = target or _default_target(header, n_in, n_out)
-    features = features or [name for name in header if name not in target]
-    for name in (*features, *target):
-        if name not in columns:
-            raise DataError(f"{source}: no column '{name}'; columns: {', '.join(header)}")
-    X = np.empty((len(rows), len(features)))
-    for j, name in enumerate(features):
-        X[:, j] = _numbers(rows, lines, columns[name], name, source)
-    first = rows[0][columns[target[0]]].strip() if rows else ""
-    if len(target) == 1 and not _looks_numeric(first):
-        labels = [row[columns[target[0]]].strip() for row in rows]
-        empty = next((i for i, v in enumerate(labels) if not v), None)
-        if empty is not None:
-            raise DataError(f"{source}: row {empty + 1} (line {lines[empty]}), column "
-                            f"'{target[0]}': empty cell")
-        return Table(source, X, None, labels, tuple(features), tuple(target), lines=lines)
-    Y = np.empty((len(rows), len(target)))
-    for j, name in enumerate(target):
-        Y[:, j] = _numbers(rows, lines, columns[name], name, source)
-    return Table(source, X, Y, None, tuple(features), tuple(target), lines=lines)
+    _check_size(path)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as stream:
+            reader = csv.reader(stream, delimiter=delimiter)
+            header = _header(reader, source, delimiter)
+            columns = {name: i for i, name in enumerate(header)}
+            target = target or _default_target(header, n_in, n_out)
+            features = features or [name for name in header if name not in target]
+            for name in (*features, *target):
+                if name not in columns:
+                    raise DataError(f"{source}: no column '{name}'; columns: {', '.join(header)}")
+            return _read_rows(reader, source, header, [columns[n] for n in features],
+                              [columns[n] for n in target], features, target)
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise DataError(f"{source}: cannot read as CSV ({err})") from None
+
+
+def _check_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_CSV_BYTES:
+        raise DataError(f"{path}: the file is {size:,} bytes; a CSV file is at most "
+                        f"{MAX_CSV_BYTES:,} bytes; {BIG_DATA}")
+
+
+def _read_rows(reader, source: str, header: list[str], x_columns: list[int],
+               y_columns: list[int], features: list[str], target: list[str]) -> Table:
+    """The data rows after the header, read ``CHUNK_ROWS`` at a time: each column of a chunk is
+    converted at once (``_numbers``), so memory holds one chunk of text and the numbers."""
+    x_parts, y_parts, labels, lines = [], [], None, []
+    for rows, chunk_lines in _chunks(reader, source, len(header)):
+        if not lines:  # the first row decides: numeric targets or class names
+            first = rows[0][y_columns[0]].strip()
+            labels = [] if len(target) == 1 and not _looks_numeric(first) else None
+        start = len(lines)
+        lines += chunk_lines
+        x_parts.append(_columns(rows, lines, start, x_columns, features, source))
+        if labels is not None:
+            labels += _labels(rows, lines, start, y_columns[0], target[0], source)
+        else:
+            y_parts.append(_columns(rows, lines, start, y_columns, target, source))
+    if not lines:
+        raise DataError(f"{source}: no data rows (only a header)")
+    X = np.concatenate(x_parts)
+    table_lines = np.asarray(lines, dtype=np.int64)
+    if labels is not None:
+        return Table(source, X, None, labels, tuple(features), tuple(target), lines=table_lines)
+    return Table(source, X, np.concatenate(y_parts), None, tuple(features), tuple(target),
+                 lines=table_lines)
+
+
+def _chunks(reader, source: str, width: int):
+    """Lists of (rows, their file lines) of at most ``CHUNK_ROWS``; blank lines are skipped; a
+    row with the wrong number of cells, or more rows than the limits allow, is a DataError."""
+    limit = min(MAX_CSV_ROWS, MAX_CSV_CELLS // width)
+    rows, lines, count = [], [], 0
+    for row in reader:
+        first = row[0] if row else ""
+        if len(row) != width or not first or first.isspace():  # only then can it be blank
+            if not "".join(row).strip():
+                continue
+            if len(row) != width:
+                raise DataError(f"{source}: row {count + 1} (line {reader.line_num}): "
+                                f"{len(row)} cells but the header has {width} columns")
+        count += 1
+        rows.append(row)
+        lines.append(reader.line_num)
+        if len(rows) == CHUNK_ROWS:
+            if count > limit:
+                break
+            yield rows, lines
+            rows, lines = [], []
+    if count > limit:
+        raise DataError(f"{source}: more than {limit:,} data rows; a CSV file holds at "
+                        f"most {limit:,} (at most {MAX_CSV_CELLS:,} cells); {BIG_DATA}")
+    if rows:
+        yield rows, lines
+
+
+def _header(reader, source: str, delimiter: str) -> list[str]:
+    record = next(((reader.line_num, row) for row in reader if "".join(row).strip()), None)
+    if record is None:
+        raise DataError(f"{source}: empty file (expected a header row and data rows)")
+    header = [cell.strip() for cell in record[1]]
+    if len(header) == 1:
+        _one_column(source, record, delimiter)
+    if len(set(header)) != len(header) or not all(header):
+        raise DataError(f"{source}: line {record[0]}: the header row needs distinct, "
+                        f"non-empty column names, got {', '.join(map(repr, header))}")
+    if all(_is_number(name) for name in header):
+        raise DataError(f"{source}: line 1 looks like numbers; the first row must name the "
+                        "columns (a header row)")
+    return header
 
 
 def _check_distinct(source: str, names: list[str] | None, what: str) -> None:
@@ -85,38 +169,6 @@ def _check_distinct(source: str, names: list[str] | None, what: str) -> None:
     if repeated is not None:
         raise DataError(f"{source}: the {what} name column '{repeated}' twice; name each "
                         "column once")
-
-
-def _csv_rows(path: Path) -> tuple[list[str], list[list[str]], tuple[int, ...]]:
-    source = str(path)
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as stream:
-            reader = csv.reader(stream, delimiter=delimiter)
-            records = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise DataError(f"{source}: cannot read as CSV ({err})") from None
-    if not records:
-        raise DataError(f"{source}: empty file (expected a header row and data rows)")
-    header = [cell.strip() for cell in records[0][1]]
-    if len(header) == 1:
-        _one_column(source, records[0], delimiter)
-    if len(set(header)) != len(header) or not all(header):
-        raise DataError(f"{source}: line {records[0][0]}: the header row needs distinct, "
-                        f"non-empty column names, got {', '.join(map(repr, header))}")
-    if all(_is_number(name) for name in header):
-        raise DataError(f"{source}: line 1 looks like numbers; the first row must name the "
-                        "columns (a header row)")
-    rows, lines = [], []
-    for number, (line, row) in enumerate(records[1:], 1):
-        if len(row) != len(header):
-            raise DataError(f"{source}: row {number} (line {line}): {len(row)} cells but the "
-                            f"header has {len(header)} columns")
-        rows.append(row)
-        lines.append(line)
-    if not rows:
-        raise DataError(f"{source}: no data rows (only a header)")
-    return header, rows, tuple(lines)
 
 
 def _one_column(source: str, record: tuple[int, list[str]], delimiter: str) -> None:
@@ -153,11 +205,29 @@ def _looks_numeric(text: str) -> bool:
     return True
 
 
-def _numbers(rows, lines, column: int, name: str, source: str) -> np.ndarray:
-    values = np.empty(len(rows))
-    for i, row in enumerate(rows):
-        cell = row[column].strip()
-        where = f"{source}: row {i + 1} (line {lines[i]}), column '{name}'"
+def _columns(rows, lines, start, columns, names, source) -> np.ndarray:
+    """The numbers of ``columns`` of a chunk of rows (``lines[start:]``), (rows, columns)."""
+    out = np.empty((len(rows), len(columns)))
+    for j, (column, name) in enumerate(zip(columns, names, strict=True)):
+        out[:, j] = _numbers(rows, lines, start, column, name, source)
+    return out
+
+
+def _numbers(rows, lines, start, column: int, name: str, source: str) -> np.ndarray:
+    cells = [row[column] for row in rows]
+    text = "\n".join(cells)
+    if text.isascii() and "_" not in text:  # then float() reads exactly the NUMBER forms
+        try:
+            values = np.array(cells, dtype=np.float64)
+        except ValueError:
+            pass  # a cell that is no number: found below
+        else:
+            if np.isfinite(values).all():
+                return values
+    values = np.empty(len(cells))
+    for i, raw in enumerate(cells):
+        cell = raw.strip()
+        where = f"{source}: row {start + i + 1} (line {lines[start + i]}), column '{name}'"
         if not cell:
             raise DataError(f"{where}: empty cell (missing value)")
         if not _is_number(cell):
@@ -168,6 +238,15 @@ def _numbers(rows, lines, column: int, name: str, source: str) -> np.ndarray:
             raise DataError(f"{where}: {cell} is not allowed (values must be finite)")
         values[i] = value
     return values
+
+
+def _labels(rows, lines, start, column: int, name: str, source: str) -> list[str]:
+    labels = [row[column].strip() for row in rows]
+    if not all(labels):
+        empty = labels.index("")
+        raise DataError(f"{source}: row {start + empty + 1} (line {lines[start + empty]}), "
+                        f"column '{name}': empty cell")
+    return labels
 
 
 def read_npz_table(path: Path, features: list[str], target: list[str]) -> Table:
