@@ -386,3 +386,90 @@ def test_generate_check_detects_an_edited_committed_file(tmp_path):
     path.write_text(path.read_text().replace("gW1_0_0 += ", "gW1_0_0 -= ", 1))
     result = runner.invoke(app, ["generate", str(spec), "-o", str(tmp_path), "--check"])
     assert result.exit_code == 1 and "stale" in result.output
+
+
+# ---------------------------------------------------------------- 3. code size linear in depth
+
+
+def nested(function: str, depth: int):
+    """A 1-2-1 net whose hidden activation is ``function`` nested ``depth`` deep; built past the
+    parser (whose nesting limit is for the derivation's time) to reach 18 levels."""
+    import dataclasses
+
+    import sympy
+
+    from symbprop.activations import Z
+    from symbprop.functions import absolute, relu, sigmoid
+
+    builder = {"relu": relu, "abs": absolute, "sigmoid": sigmoid}[function]
+    base = sp.load({"name": "deep", "inputs": 1,
+                    "layers": [{"units": 2, "activation": {"formula": f"{function}(z)"}},
+                               {"units": 1, "activation": "identity"}], "loss": "half_sse"})
+    expr = Z
+    for _ in range(depth):
+        expr = builder(expr)
+    assert sympy.count_ops(expr) >= depth
+    name = f"deep_{function}_{depth}"
+    hidden = dataclasses.replace(base.layers[0].activation, formula=f"{function}^{depth}(z)",
+                                 expr=expr)
+    return dataclasses.replace(base, name=name, spec={**base.spec, "name": name},
+                               layers=(dataclasses.replace(base.layers[0], activation=hidden),
+                                       base.layers[1]))
+
+
+def _printer_cases():
+    import sympy
+
+    from symbprop.functions import absolute, elu, leaky_relu, relu
+
+    x = sympy.Symbol("x")
+    return {"relu": relu, "leaky_relu": lambda e: leaky_relu(e, sympy.Rational(1, 100)),
+            "elu": lambda e: elu(e, sympy.Rational(1, 2)), "sign": sympy.sign,
+            "step": lambda e: sympy.Heaviside(e, sympy.S.Half),
+            "abs": lambda e: sympy.sign(absolute(e)), "x": x}
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu", "sign", "step", "abs"])
+def test_printed_code_is_linear_in_the_nesting_depth(name):
+    from symbprop.codegen.printer import NumbaPrinter
+
+    cases = _printer_cases()
+    sizes = {}
+    for depth in (2, 6, 10, 14, 18):
+        expr = cases["x"] + 1
+        for _ in range(depth):
+            expr = cases[name](expr + 1)
+        sizes[depth] = len(NumbaPrinter().doprint(expr))
+    steps = [sizes[d + 4] - sizes[d] for d in (2, 6, 10, 14)]
+    assert max(steps) <= 1.25 * min(steps) + 20, sizes
+
+
+@pytest.mark.parametrize("function", ["relu", "abs", "sigmoid"])
+@pytest.mark.parametrize("strategy", ["unrolled", "looped"])
+def test_module_size_grows_linearly_with_nesting_depth(function, strategy):
+    sizes = {d: len(codegen.source(nested(function, d), strategy)) for d in (2, 6, 10, 14, 18)}
+    steps = [sizes[d + 4] - sizes[d] for d in (2, 6, 10, 14)]
+    assert max(steps) <= 1.25 * min(steps) + 100, sizes
+    assert sizes[18] < 60_000, sizes
+
+
+def test_nested_relu_and_abs_kernels_match_numpy_and_keep_the_zero_convention():
+    params = {"W1": np.array([[1.0], [-2.0]]), "b1": np.array([0.0, 0.5]),
+              "W2": np.array([[0.75, -1.25]]), "b2": np.array([0.1])}
+    X = np.array([[0.0], [0.25], [-1.5], [2.0]])  # x = 0: z¹₀ = 0 exactly, relu'(0) = 0
+    Y = np.array([[0.3], [-0.2], [1.0], [0.5]])
+    for function, f, df in (("relu", lambda z: np.maximum(z, 0.0), lambda z: (z > 0) * 1.0),
+                            ("abs", np.abs, np.sign)):
+        for strategy in ("unrolled", "looped"):
+            k = sp.compile(nested(function, 18), strategy)
+            z1 = X @ params["W1"].T + params["b1"]
+            a1 = f(z1)
+            r = a1 @ params["W2"].T + params["b2"] - Y
+            n = len(X)
+            want = {"W2": r.T @ a1 / n, "b2": r.sum(0) / n}
+            d1 = (r @ params["W2"]) * df(z1)
+            want |= {"W1": d1.T @ X / n, "b1": d1.sum(0) / n}
+            loss, grads = k.loss_and_grad(params, X, Y)
+            assert loss == pytest.approx(0.5 * (r ** 2).sum() / n, rel=1e-12)
+            for name in want:
+                np.testing.assert_allclose(grads[name], want[name], rtol=1e-12, atol=1e-15)

@@ -139,7 +139,8 @@ def _forward_layer(pr: NumbaPrinter, layer: LayerPlan, work: Scratch) -> list[st
     if layer.activation.name == "identity":
         return lines + (_loop(body, str(size)) if body else []) + [f"A{n_} = Z{n_}"]
     a = layer.a
-    body.append(f"A{n_}[j, i] = {pr.doprint(a.expr.xreplace({a.indices[0]: sympy.Idx('j')}))}")
+    body += _element(pr, f"A{n_}[j, i]", a.expr.xreplace({a.indices[0]: sympy.Idx("j")}),
+                     f"c{n_}_")
     work.take(f"A{n_}", size)
     return lines + _loop(body, str(size))
 
@@ -189,18 +190,32 @@ def _backward_layer(pr: NumbaPrinter, plan: NetworkPlan, layer: LayerPlan, formu
     lines = [delta_comment(plan, layer, formula)]
     work.take(f"D{n_}", layer.n_out)
     if layer.is_output:
-        body = f"D{n_}[j, i] = ({pr.doprint(expr)}) * scale"
+        form = "({}) * scale"
     else:
         nxt = plan.layers[n_]
         expr = _replace_back_product(expr, nxt)
         _check_in_place(expr, n_)
         up = sup(n_ + 1)
         lines += [f"_times_transposed(W{n_ + 1}, D{n_ + 1}, D{n_})  # W{up}ᵀ δ{up}, for now"]
-        body = f"D{n_}[j, i] = {pr.doprint(expr)}"
+        form = "{}"
     if expr.has(Sum):
         raise LoweringError(f"looped lowering: δ{n_} has a sum it cannot loop over: {expr}")
-    lines += _loop([body], str(layer.n_out))
+    lines += _loop(_element(pr, f"D{n_}[j, i]", expr, f"u{n_}_", form), str(layer.n_out))
     return lines + _grads(layer)
+
+
+def _element(pr: NumbaPrinter, target: str, expr: sympy.Expr, prefix: str,
+             form: str = "{}") -> list[str]:
+    """``target = form(expr)``, after the subexpressions ``expr`` repeats (not its array
+    elements) are bound to ``<prefix>0``, ...: printed code then stays linear in the expression
+    (the derivative of an activation nested d deep repeats its inner levels)."""
+    elements = sorted(expr.atoms(Indexed), key=sympy.default_sort_key)
+    hidden = {e: sympy.Symbol(f"_element{k}") for k, e in enumerate(elements)}
+    shown = {v: e for e, v in hidden.items()}
+    temps, (reduced,) = sympy.cse([expr.xreplace(hidden)], order="canonical",
+                                  symbols=sympy.numbered_symbols(prefix))
+    lines = [f"{t} = {pr.doprint(e.xreplace(shown))}" for t, e in temps]
+    return lines + [f"{target} = {form.format(pr.doprint(reduced.xreplace(shown)))}"]
 
 
 def _check_in_place(expr: sympy.Expr, number: int) -> None:

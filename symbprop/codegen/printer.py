@@ -9,6 +9,11 @@ A ``PythonCodePrinter`` subclass with a handful of ``_print_X`` overrides, no st
 * ``Heaviside(x, h0)`` prints as a conditional expression with the value ``h0`` at 0, so
   relu'(0) = step(0) = 0; ``Piecewise`` prints as nested conditional expressions, so exactly
   one branch is evaluated (no NaN from the branch not taken) and a missing default is NaN;
+* the kinks (relu, leaky_relu, elu, sign, a step with h0 ≠ 0) test their argument and use it
+  again: inline (``(x if x > 0.0 else 0.0)``) when it is a name or number, a call of a helper
+  with the same conditional (``_relu(x + 1)``) when it is a larger expression, so that printed
+  code stays linear in the expression (printing it twice doubled the text at every level:
+  relu nested 18 deep made 17 MB);
 * the terms of a sum print in natural order of their text (``W2_0_2*a1_2`` before
   ``W2_0_10*a1_10``), where SymPy's own order compares names as strings;
 * ``Indexed`` elements (``z1[0]``, ``W1[j, k]``) print through the ``indexed`` setting, a
@@ -58,6 +63,17 @@ class NumbaPrinter(PythonCodePrinter):
     def __init__(self, settings: dict | None = None) -> None:
         super().__init__(settings or {})
         self.helpers: set[str] = set()
+        self._printed: dict = {}
+
+    def _print(self, expr, **kwargs) -> str:
+        """Each subexpression printed once (the sum's ordering prints its terms for their keys,
+        which doubled the work at every level of a nested expression)."""
+        if kwargs or not isinstance(expr, sympy.Basic):
+            return super()._print(expr, **kwargs)
+        text = self._printed.get(expr)
+        if text is None:
+            text = self._printed[expr] = super()._print(expr)
+        return text
 
     def _as_ordered_terms(self, expr, order=None):
         if not isinstance(expr, sympy.Add):
@@ -97,9 +113,14 @@ class NumbaPrinter(PythonCodePrinter):
         x = self._print(expr.args[0])
         return f"({x}*{self._helper('sigmoid', expr.args[0])})"
 
+    def _kink(self, name: str, args: tuple, inline) -> str:
+        """``inline(x, *rest)`` for an atomic first argument, else the helper ``_name(...)``."""
+        if args[0].is_Atom or isinstance(args[0], sympy.Indexed):
+            return inline(self._print(args[0]), *args[1:])
+        return self._helper(name, *args)
+
     def _print_relu(self, expr: relu) -> str:
-        x = self._print(expr.args[0])
-        return f"({x} if {x} > 0.0 else 0.0)"
+        return self._kink("relu", expr.args, lambda x: f"({x} if {x} > 0.0 else 0.0)")
 
     def _times(self, alpha: sympy.Expr, text: str) -> str:
         if alpha == 1:
@@ -107,25 +128,26 @@ class NumbaPrinter(PythonCodePrinter):
         return f"{self.parenthesize(alpha, precedence(sympy.Mul(2, 3, evaluate=False)))}*{text}"
 
     def _print_leaky_relu(self, expr: leaky_relu) -> str:
-        x = self._print(expr.args[0])
-        return f"({x} if {x} > 0.0 else {self._times(expr.args[1], x)})"
+        return self._kink("leaky_relu", expr.args,
+                          lambda x, a: f"({x} if {x} > 0.0 else {self._times(a, x)})")
 
     def _print_elu(self, expr: elu) -> str:
-        x = self._print(expr.args[0])
-        return f"({x} if {x} > 0.0 else {self._times(expr.args[1], f'math.expm1({x})')})"
+        return self._kink("elu", expr.args, lambda x, a:
+                          f"({x} if {x} > 0.0 else {self._times(a, f'math.expm1({x})')})")
 
     # ---------------------------------------------------------------- kinks and branches
 
     def _print_Heaviside(self, expr: sympy.Heaviside) -> str:
-        x = self._print(expr.args[0])
         h0 = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
         if h0 == 0:
-            return f"(1.0 if {x} > 0.0 else 0.0)"
-        return f"(1.0 if {x} > 0.0 else ({self._print(sympy.Float(h0))} if {x} == 0.0 else 0.0))"
+            return f"(1.0 if {self._print(expr.args[0])} > 0.0 else 0.0)"
+        h0 = sympy.Float(h0)
+        return self._kink("step", (expr.args[0], h0), lambda x, h:
+                          f"(1.0 if {x} > 0.0 else ({self._print(h)} if {x} == 0.0 else 0.0))")
 
     def _print_sign(self, expr: sympy.sign) -> str:
-        x = self._print(expr.args[0])
-        return f"(1.0 if {x} > 0.0 else (-1.0 if {x} < 0.0 else 0.0))"
+        return self._kink("sign", expr.args,
+                          lambda x: f"(1.0 if {x} > 0.0 else (-1.0 if {x} < 0.0 else 0.0))")
 
     def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
         *branches, (last, condition) = expr.args
