@@ -1,0 +1,26 @@
+"""Gradients and training on a Dask cluster (``pip install -e ".[dask]"``; Dask is imported
+only when a Dask array, a client or a scheduler is given).
+
+    import symbprop.distributed as spd
+    loss, grads = spd.loss_and_grad(k, params, X, Y)       # X, Y: Dask arrays; exact
+    history = spd.fit(k, params, X, Y, lr=0.1, epochs=30, client=client,
+                      mode="local_sgd", sync_every=1)        # or mode="full_batch"
+    with spd.connect("local:2") as client: ...              # --scheduler ADDRESS|local[:N]
+
+Modules: ``gradient`` (the exact data-parallel gradient, a tree reduction of per-partition
+sums), ``training`` (local SGD / model averaging and full-batch descent), ``partitions`` (Dask
+arrays, NumPy arrays or CSV/NPZ files as checked partitions on the workers), ``remote`` (what
+runs on a worker), ``command`` (``symbprop train --scheduler``), ``_dask`` (the lazy import).
+"""
+
+from __future__ import annotations
+
+from ._dask import connect, is_dask_array, local_cluster, parse_scheduler, require
+from .gradient import loss_and_grad
+from .partitions import Partitions, file_list, on_cluster
+from .training import MODES, fit, partition_seed
+
+__all__ = [
+    "MODES", "Partitions", "connect", "file_list", "fit", "is_dask_array", "local_cluster",
+    "loss_and_grad", "on_cluster", "parse_scheduler", "partition_seed", "require",
+]

@@ -1,0 +1,129 @@
+"""What runs on a Dask worker: the kernels rebuilt from their spec, partitions checked where they
+live, and the per-partition work (a summed gradient, local SGD, an evaluation).
+
+Only ``KernelRef`` (the model, lowering and dtype) and parameter vectors travel to a worker,
+never compiled code: a worker compiles from the spec through the on-disk cache once per process
+(``kernels_of``).  Every check raises the ``SymbpropError`` subclass the local call raises, with
+the same message, and Dask carries that exception to the caller unchanged.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ..errors import DataError
+
+_compiled: dict = {}
+_lock = threading.Lock()
+
+
+class KernelRef:
+    """What a task receives instead of ``Kernels``: pickles as (model, strategy, dtype); on the
+    worker, ``kernels_of(ref)`` compiles (or reuses) them once per process."""
+
+    def __init__(self, kernels) -> None:
+        self.model, self.strategy, self.dtype = kernels.model, kernels.strategy, kernels.dtype.name
+        self.key = (self.model.name, self.model.sha256, self.strategy, self.dtype)
+
+    def __dask_tokenize__(self):
+        return self.key
+
+
+def kernels_of(ref: KernelRef):
+    """The ``Kernels`` of ``ref`` in this process (compiled through the cache on first use)."""
+    with _lock:
+        kernels = _compiled.get(ref.key)
+        if kernels is None:
+            from ..kernels import compile_model
+
+            kernels = _compiled[ref.key] = compile_model(ref.model, ref.strategy, ref.dtype)
+        return kernels
+
+
+class Partition:
+    """Checked samples on a worker: ``X`` (n, n_0), ``Y`` (n, n_L) in the kernel dtype; ``task``
+    and ``class_names`` as ``symbprop.data`` found them (files), else None."""
+
+    def __init__(self, X, Y, source: str, task=None, class_names=None) -> None:
+        self.X, self.Y, self.source = X, Y, source
+        self.task, self.class_names = task, class_names
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+
+def make_partition(ref: KernelRef, X, Y, first_row: int = 0) -> Partition:
+    """Rows ``first_row``… of the caller's X and Y, checked as ``Kernels.loss_and_grad`` checks
+    them; a NaN is reported at its row in the whole array, as the local call would."""
+    kernels = kernels_of(ref)
+    X, Y = np.asarray(X), np.asarray(Y)
+    for array, what in ((X, "X"), (Y, "Y")):
+        if array.dtype.kind in "fc" and array.size and not np.isfinite(array).all():
+            row = int(np.argwhere(~np.isfinite(array.reshape(len(array), -1)))[0][0])
+            raise DataError(f"{what}: row {first_row + row} contains NaN or infinity")
+    X, Y = kernels._batch(X, Y)
+    return Partition(X, Y, f"rows {first_row}..{first_row + len(X) - 1}")
+
+
+def read_partition(ref: KernelRef, path: str, features=None, target=None) -> Partition:
+    """One CSV or NPZ file read where the task runs (``symbprop.data.load_data``, nothing held
+    out): its errors name the file, row and column."""
+    from ..data import load_data
+
+    kernels = kernels_of(ref)
+    data = load_data(kernels.model, path, features, target, test_fraction=0.0)
+    X, Y = kernels._batch(data.train.X, data.train.Y)
+    return Partition(X, Y, str(path), data.task, data.class_names)
+
+
+def describe(part: Partition) -> tuple[int, str, str | None, tuple | None]:
+    """(rows, source, task, class names): what the caller learns without the data."""
+    return len(part), part.source, part.task, part.class_names
+
+
+def summed(ref: KernelRef, theta: np.ndarray, part: Partition):
+    """(Σ_n C^n, Σ_n ∂C^n/∂θ, n) on one partition: the kernel's mean times n for a ``mean``
+    reduction (a product by n, exact to rounding), its result as it is for ``sum``."""
+    kernels = kernels_of(ref)
+    n = len(part)
+    grad = np.empty(kernels.size, kernels.dtype)  # fresh scratch: tasks may share a process
+    value = kernels.module.loss_and_grad_into(theta, part.X, part.Y, grad)
+    if kernels.model.reduction == "mean":
+        value, grad = value * n, grad * n
+    return float(value), grad, n
+
+
+def summed_chunk(ref: KernelRef, theta: np.ndarray, X, Y, first_row: int):
+    """``summed`` on a chunk of a Dask array, checked first (``make_partition``)."""
+    return summed(ref, theta, make_partition(ref, X, Y, first_row))
+
+
+def add(a, b):
+    """Two ``summed`` results added: the step of the tree reduction."""
+    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+
+
+def local_train(ref: KernelRef, theta, part: Partition, lr: float, epochs: int,
+                batch_size: int, seed: int, first_epoch: int):
+    """The generated fused ``train`` on one partition: (new θ, loss of each epoch)."""
+    kernels = kernels_of(ref)
+    theta = np.ascontiguousarray(theta, dtype=kernels.dtype)
+    return kernels.module.train(theta, part.X, part.Y, lr, epochs, batch_size, seed,
+                                first_epoch)
+
+
+def evaluate(ref: KernelRef, theta, part: Partition, task: str | None):
+    """(Σ cost, correct predictions or None, n) on one partition."""
+    from ..data import predicted_labels
+
+    kernels = kernels_of(ref)
+    n = len(part)
+    value = float(kernels.module.loss(theta, part.X, part.Y))
+    value = value * n if kernels.model.reduction == "mean" else value
+    if task not in ("multiclass", "binary"):
+        return value, None, n
+    outputs = kernels.module.forward(theta, part.X)
+    correct = predicted_labels(outputs, task) == predicted_labels(part.Y, task)
+    return value, int(np.sum(correct)), n
