@@ -473,3 +473,64 @@ def test_nested_relu_and_abs_kernels_match_numpy_and_keep_the_zero_convention():
             assert loss == pytest.approx(0.5 * (r ** 2).sum() / n, rel=1e-12)
             for name in want:
                 np.testing.assert_allclose(grads[name], want[name], rtol=1e-12, atol=1e-15)
+
+
+# ---------------------------------------------------------------- 6. no leftover temporary files
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_writer_killed_between_write_and_rename_leaves_nothing_after_the_next_write(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    script = ("import os, time, symbprop.atomic as a\n"
+              "os.replace = lambda *args: time.sleep(600)\n"
+              f"a.write_text({str(out / 'net' / 'kernels.py')!r}, 'x = 1\\n' * 100000)\n")
+    child = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 60
+        while not [p for p in (out / "net").glob(".kernels.py.*")
+                   if p.stat().st_size == 600000]:
+            assert time.monotonic() < deadline and child.poll() is None
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    left = [p.name for p in (out / "net").iterdir()]
+    assert len(left) == 1 and left[0].startswith(".kernels.py.")  # the leftover
+    spec = tmp_path / "net.yaml"
+    spec.write_text(yaml.safe_dump({**LINEAR, "name": "net"}))
+    done = subprocess.run([sys.executable, "-m", "symbprop", "generate", str(spec), "-o",
+                           str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in (out / "net").iterdir()] == ["kernels.py"]
+
+
+def test_stale_temporaries_are_removed_and_live_ones_kept(tmp_path):
+    import time
+
+    from symbprop.atomic import write_text
+
+    dead, alive = _dead_pid(), os.getppid()
+    old = time.time() - 120
+    names = {f".kernels.py.tmp-{dead}-abc123": "dead writer",
+             f".other.txt.tmp-{dead}-x_y9": "dead writer, other target",
+             f".kernels.py.tmp-{alive}-fresh1": "live writer, recent: kept",
+             f".kernels.py.tmp-{alive}-old999": "live writer, older than a minute",
+             ".kernels.py.q8z1k2ab": "old-style name, older than a minute: kept (a user's?)",
+             ".kernels.py.k2j3h4g5": "old-style name, recent: kept",
+             "notes.tmp-1-abc": "not ours: kept", ".hidden": "not ours: kept"}
+    for name in names:
+        (tmp_path / name).write_text(name)
+    for name in (f".kernels.py.tmp-{alive}-old999", ".kernels.py.q8z1k2ab"):
+        os.utime(tmp_path / name, (old, old))
+    write_text(tmp_path / "kernels.py", "x = 1\n")
+    kept = {p.name for p in tmp_path.iterdir()}
+    assert kept == {"kernels.py", f".kernels.py.tmp-{alive}-fresh1", ".kernels.py.k2j3h4g5",
+                    ".kernels.py.q8z1k2ab", "notes.tmp-1-abc", ".hidden"}
