@@ -107,7 +107,10 @@ def from_dict(data: dict, source: str | None = None) -> Network | Graph:
         return graph_model(data, where)
     if "expression" in data:
         return expression_model(data, where)
-    raise where.error("a spec needs 'layers' (a network), 'graph' or 'expression'")
+    kinds = ("layers", "graph", "expression")
+    near = next((f"; found '{key}'{did_you_mean(key, kinds)}" for key in data
+                 if isinstance(key, str) and did_you_mean(key, kinds)), "")
+    raise where.error(f"a spec needs 'layers' (a network), 'graph' or 'expression'{near}")
 
 
 # ---------------------------------------------------------------- networks

@@ -390,6 +390,10 @@ NET = {"inputs": 2, "layers": [{"units": 1}], "loss": "sse"}
      "output: 'outt' is not a node (did you mean 'out'?); nodes: q, out"),
     ({"graph": {"q": "x"}, "outpt": "q"}, "outpt: unknown field (did you mean 'output'?); "),
     ({"expression": "x", "param": ["x"]}, "param: unknown field (did you mean 'params'?); "),
+    ({"inputs": 2, "layer": [{"units": 1}], "loss": "sse"}, "a spec needs 'layers' (a network), "
+     "'graph' or 'expression'; found 'layer' (did you mean 'layers'?)"),
+    ({"grahp": {"q": "x"}}, "a spec needs 'layers' (a network), 'graph' or 'expression'; found "
+     "'grahp' (did you mean 'graph'?)"),
 ])
 def test_a_near_miss_names_the_closest_match(spec, start):
     assert refused(lambda: sp.load(spec), SpecError).startswith(start)
@@ -506,3 +510,58 @@ def test_a_fifo_or_device_is_not_data(tmp_path, device):
         os.mkfifo(path)
     assert refused(lambda: load_data(sp.mlp([2, 1]), path), sp.DataError) == (
         f"{path}: not a file")
+
+
+# ---------------------------------------------------------------- the command line
+
+CLI_FILES = {  # name: contents (None: made below)
+    "deep.yaml": "v: " + "[" * 100_000 + "]" * 100_000 + "\n",
+    "sexagesimal.yaml": "inputs: 2\nlayers: [{units: 1:20}]\nloss: sse\n",
+    "typo.yaml": "inputs: 2\nlayer: [{units: 1}]\nloss: sse\n",
+    "huge.yaml": "inputs: 2\nlayers: [{units: 1}]\nloss: sse\n" + "#" * 3_000_000 + "\n",
+    "adjoint.yaml": 'graph: {q: "x + y", f: "q * z * df_dq"}\n',
+    "nodes.yaml": "graph:\n" + "".join(f"  n{i}: x + 1\n" for i in range(MAX_NODES + 1)),
+    "bigint.values.yaml": f"x: [1, 2]\ny: 0.5\nparams: {{W1: [[{BIG_INT}, 1]], b1: [0]}}\n",
+    "rows.values.yaml": "X: [" + ",".join(["[0, 1]"] * 1_500) + "]\ny: 1\n",
+    "many.values.yaml": "X: [" + ",".join(["[0, 1]"] * 30_000) + "]\ny: 1\n",
+    "expression.yaml": "expression: x*y + z\n",
+    "octal.values.yaml": "x: 017\ny: 1\nz: 2\n",
+    "net.yaml": "inputs: 2\nlayers: [{units: 1}]\nloss: sse\n",
+    "bad.csv": "x1,x2,y\n" + "0.5,1,1\n" * 1000 + "0.5,1_000,1\n",
+}
+CLI_CASES = [  # (category, arguments, part of the message)
+    ("spec", ["derive", "deep.yaml"], "at most 50 levels"),
+    ("spec", ["derive", "sexagesimal.yaml", "-o", "out.pdf"], "got '1:20'"),
+    ("spec", ["derive", "typo.yaml"], "did you mean 'layers'"),
+    ("spec", ["derive", "huge.yaml"], "a spec file is at most 1,000,000 bytes"),
+    ("spec", ["derive", "fifo.yaml"], "is a FIFO, not a regular file"),
+    ("spec", ["derive", "/dev/zero"], "is a device, not a regular file"),
+    ("graph", ["derive", "adjoint.yaml"], "rename it"),
+    ("graph", ["derive", "nodes.yaml", "-o", "out.txt"], f"at most {MAX_NODES:,} are supported"),
+    ("values", ["check", "net.yaml", "--at", "bigint.values.yaml"], "at most 1.8e308 in size"),
+    ("values", ["check", "net.yaml", "--at", "rows.values.yaml"], "at most 1,000 (train on"),
+    ("values", ["check", "net.yaml", "--at", "many.values.yaml"], "at most 50,000 (big data"),
+    ("values", ["check", "expression.yaml", "--at", "octal.values.yaml"], "got '017'"),
+    ("values", ["check", "net.yaml", "--at", "deep.yaml"], "at most 50 levels"),
+    ("values", ["derive", "net.yaml", "--at", "fifo.yaml"], "is a FIFO"),
+    ("values", ["derive", "net.yaml", "--at", "/dev/urandom"], "is a device"),
+    ("data", ["train", "net.yaml", "--data", "bad.csv", "--epochs", "1"], "'1_000' is not a num"),
+    ("data", ["train", "net.yaml", "--data", "fifo.yaml", "--epochs", "1"], "not a file"),
+    ("data", ["train", "net.yaml", "--data", "/dev/zero", "--epochs", "1"], "not a file"),
+]
+
+
+@pytest.fixture(scope="module")
+def cli_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    for name, text in CLI_FILES.items():
+        (folder / name).write_text(text)
+    os.mkfifo(folder / "fifo.yaml")
+    return folder
+
+
+@pytest.mark.parametrize(("category", "args", "part"), CLI_CASES,
+                         ids=[f"{c}-{' '.join(a)[:40]}" for c, a, _ in CLI_CASES])
+def test_the_cli_refuses_with_exit_2_one_line_and_no_file(cli_folder, category, args, part):
+    done = cli(*args, cwd=cli_folder)
+    assert part in done.stderr
