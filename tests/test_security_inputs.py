@@ -246,6 +246,28 @@ def test_nesting_up_to_the_limit_loads():
         load_yaml("[" * (MAX_YAML_DEPTH + 1) + "]" * (MAX_YAML_DEPTH + 1))
 
 
+def test_without_libyaml_the_same_rules_hold(monkeypatch):
+    """PyYAML built without libyaml: the pure-Python parser under the same loader."""
+    import importlib
+
+    from symbprop import yamltext
+
+    monkeypatch.setitem(sys.modules, "yaml._yaml", None)  # the import of CParser fails
+    try:
+        importlib.reload(yamltext)
+        assert yamltext._SafeBase is yaml.SafeLoader
+        assert yamltext.load_yaml("v: 1:20\nw: 1e-3\n") == {"v": "1:20", "w": 0.001}
+        for text in ("[" * 10_000 + "]" * 10_000, "- " * 10_000 + "1"):
+            with pytest.raises(yaml.YAMLError, match=f"at most {MAX_YAML_DEPTH} levels"):
+                yamltext.load_yaml(text)
+        with pytest.raises(yaml.YAMLError, match="duplicate key 'a'"):
+            yamltext.load_yaml("a: 1\na: 2\n")
+    finally:
+        monkeypatch.undo()
+        importlib.reload(yamltext)
+    assert yamltext._SafeBase is not yaml.SafeLoader
+
+
 @pytest.mark.parametrize("what", ["key", "comment", "sparse"])
 def test_a_spec_or_values_file_over_the_size_limit_is_refused(tmp_path, what):
     path = tmp_path / "big.yaml"
