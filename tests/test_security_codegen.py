@@ -534,3 +534,36 @@ def test_stale_temporaries_are_removed_and_live_ones_kept(tmp_path):
     kept = {p.name for p in tmp_path.iterdir()}
     assert kept == {"kernels.py", f".kernels.py.tmp-{alive}-fresh1", ".kernels.py.k2j3h4g5",
                     ".kernels.py.q8z1k2ab", "notes.tmp-1-abc", ".hidden"}
+
+
+# ---------------------------------------------------------------- 7. masked arrays are refused
+
+
+@pytest.mark.parametrize("which", ["W1", "b1", "X", "Y"])
+@pytest.mark.parametrize("example", ["two_two_one", "xor"])
+def test_masked_arrays_with_masked_entries_are_refused_by_every_dict_call(which, example):
+    from symbprop.errors import DataError
+    from symbprop.kernel_checks import ParamsError
+
+    k = sp.compile(f"examples:{example}")
+    params = k.init_params(seed=1)
+    n_in, n_out = k.model.inputs, k.model.sizes[-1]
+    X = np.linspace(-1, 1, 3 * n_in).reshape(3, n_in)
+    Y = np.full((3, n_out), 1.0 / n_out)
+    arrays = {**params, "X": X, "Y": Y}
+    mask = np.zeros(arrays[which].shape, bool)
+    mask.flat[-1] = True
+    arrays[which] = np.ma.masked_array(arrays[which].copy(), mask=mask)
+    arrays[which].data.flat[-1] = 1e300  # what the kernels would have used
+    params = {n: arrays[n] for n in params}
+    error = DataError if which in "XY" else ParamsError
+    for call in (lambda: k.loss_and_grad(params, arrays["X"], arrays["Y"]),
+                 lambda: k.loss_and_grad(params, arrays["X"], arrays["Y"],
+                                         out={n: np.empty_like(np.asarray(v), dtype=float)
+                                              for n, v in params.items()}),
+                 lambda: k.loss(params, arrays["X"], arrays["Y"])):
+        with pytest.raises(error, match="masked"):
+            call()
+    if which == "X":
+        with pytest.raises(DataError, match="masked"):
+            k.forward(params, arrays["X"])
