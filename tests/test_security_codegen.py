@@ -567,3 +567,32 @@ def test_masked_arrays_with_masked_entries_are_refused_by_every_dict_call(which,
     if which == "X":
         with pytest.raises(DataError, match="masked"):
             k.forward(params, arrays["X"])
+
+
+# ---------------------------------------------------------------- 4. a negative base to a power
+
+
+@pytest.mark.parametrize("spec", [
+    {"name": "neg", "expression": "(-2)**x + y", "params": ["x", "y"]},
+    {"name": "neg", "graph": {"t": "(-3)**(x*y)", "f": "t + x"}, "output": "f",
+     "params": ["x", "y"]},
+    {"name": "neg", "inputs": 1, "layers": [{"units": 1, "activation": {"formula": "(-2)**z"}}],
+     "loss": "half_sse"},
+])
+def test_a_negative_base_to_a_variable_power_is_refused_clearly(spec, tmp_path):
+    try:
+        model = sp.load(spec)
+    except SymbpropError as err:  # the parser may refuse it first: as good
+        assert "\n" not in str(err)
+        return
+    with pytest.raises(codegen.CodegenError, match=r"negative .* power") as caught:
+        codegen.source(model)
+    assert "\n" not in str(caught.value)
+    with pytest.raises(SymbpropError):
+        sp.compile(model)
+    path = tmp_path / "neg.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    done = subprocess.run([sys.executable, "-m", "symbprop", "generate", str(path), "-o",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stderr + done.stdout
+    assert "negative" in done.stderr + done.stdout and not (tmp_path / "out").exists()

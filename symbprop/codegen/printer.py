@@ -65,6 +65,11 @@ class NumbaPrinter(PythonCodePrinter):
         self.helpers: set[str] = set()
         self._printed: dict = {}
 
+    def doprint(self, expr, assign_to=None) -> str:
+        """The code of ``expr``; ``CodegenError`` if it is complex (``real_only``)."""
+        real_only(expr)
+        return super().doprint(expr, assign_to)
+
     def _print(self, expr, **kwargs) -> str:
         """Each subexpression printed once (the sum's ordering prints its terms for their keys,
         which doubled the work at every level of a nested expression)."""
@@ -163,6 +168,25 @@ class NumbaPrinter(PythonCodePrinter):
 
     def _print_Min(self, expr: sympy.Min) -> str:
         return f"min({', '.join(self._print(a) for a in expr.args)})"
+
+
+def real_only(expr) -> None:
+    """Refuse an expression with the imaginary unit: a kernel computes with real floats.  It
+    arises from a negative number to a variable power, ``(-2)**x``, real only at whole x (and
+    differentiated into ``(-2)**x*log(-2)``, with log(-2) = log 2 + iπ)."""
+    if not isinstance(expr, sympy.Basic) or not expr.has(sympy.I):
+        return
+    from . import CodegenError
+
+    powers = sorted((sympy.sstr(p) for p in expr.atoms(sympy.Pow) if p.base.is_number
+                     and p.base.is_extended_negative and not p.exp.is_number), key=len)
+    if powers:
+        raise CodegenError(f"{powers[0]}: a negative number to a variable power is not a real "
+                           f"number for most values (its derivative is complex), so no kernel "
+                           f"computes it; write the power with a positive base, e.g. "
+                           f"2**x*cos(pi*x) for the real part of (-2)**x")
+    raise CodegenError(f"{sympy.sstr(expr)[:80]}: complex, and the kernels compute with real "
+                       f"numbers only")
 
 
 def numba_code(expr: sympy.Expr, printer: NumbaPrinter | None = None, **settings) -> str:
