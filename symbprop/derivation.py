@@ -9,8 +9,12 @@ per layer, whatever its width) and instantiates the scalar, per-weight form only
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sympy
@@ -24,6 +28,8 @@ from .model import Graph, Network
 
 FREE_NAMES = ("j", "k")
 BOUND_NAMES = ("k", "m", "i", "n", "r", "s")
+#: ``Derivation.params`` is a tuple up to this many names, a lazy ``ParamNames`` beyond.
+MAX_LISTED_PARAMS = 1_000_000
 PARAM_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*(\d+(?:\s*,\s*\d+)*)\s*\])?\s*$")
 
 
@@ -66,12 +72,12 @@ class Derivation:
         return self._by_name[name]
 
     @functools.cached_property
-    def params(self) -> tuple[str, ...]:
+    def params(self) -> tuple[str, ...] | ParamNames:
         """Scalar parameter names in order: "W1[0,0]", "W1[0,1]", ..., "b1[0]", ... (or "x").
-        Built on first use: a wide net has millions, and deriving does not need them."""
-        return tuple(
-            name for base in self.program.params for name in _scalar_names(base, self.program)
-        )
+        A tuple; past ``MAX_LISTED_PARAMS`` a ``ParamNames``, the same names made on demand
+        (a net of 10^8 parameters would need gigabytes for the strings)."""
+        names = ParamNames(self.program)
+        return tuple(names) if len(names) <= MAX_LISTED_PARAMS else names
 
     def element(self, name: str) -> sympy.Expr:
         """The SymPy element of a scalar parameter name such as ``"W1[0,1]"`` or ``"x"``."""
@@ -181,12 +187,29 @@ class Derivation:
 
     # ------------------------------------------------------------ chain rule, paths
 
-    def chain(self, name: str) -> list[list[Factor]]:
+    def chain(self, name: str, max_paths: int | None = None) -> list[list[Factor]]:
         """The chain-rule terms of ∂C/∂``name``: one list of local factors per path from the
-        loss back to the parameter (∂C/∂a · ∂a/∂z · ∂z/∂w); their products sum to the gradient."""
-        from .paths import paths
+        loss back to the parameter (∂C/∂a · ∂a/∂z · ∂z/∂w); their products sum to the gradient.
 
-        return paths(self, self.element(name))
+        With ``max_paths``, the first that many paths.  Without, all of them, and a
+        ``SymbpropError`` if there are more than ``paths.MAX_CHAIN_PATHS`` (their number is the
+        product of the widths of the later layers: ``path_count`` says it without listing)."""
+        from .paths import MAX_CHAIN_PATHS, paths
+
+        element = self.element(name)
+        if max_paths is None and (count := self.path_count(name)) > MAX_CHAIN_PATHS:
+            raise SymbpropError(
+                f"chain({name!r}): {count:,} chain-rule paths lead from {name} to the loss, more "
+                f"than the {MAX_CHAIN_PATHS:,} that chain lists (MAX_CHAIN_PATHS); "
+                f"d.chain({name!r}, max_paths=N) gives the first N, d.path_count({name!r}) "
+                "their number")
+        return paths(self, element, max_paths)
+
+    def path_count(self, name: str) -> int:
+        """The number of chain-rule paths from ``name`` to the loss, counted, not listed."""
+        from .paths import count_paths
+
+        return count_paths(self, self.element(name))
 
     # ------------------------------------------------------------ numbers and documents
 
@@ -241,12 +264,72 @@ def canonical(adjoint: Adjoint) -> Adjoint:
     return Adjoint(adjoint.variable, free, expr, adjoint.symbol)
 
 
-def _scalar_names(base: sympy.Basic, prog: Program) -> list[str]:
-    shape = prog.shapes.get(base, ())
-    if not shape:
-        return [label(base)]
-    indices = index_values(tuple(Idx("i", n) for n in shape))
-    return [f"{label(base)}[{','.join(map(str, idx))}]" for idx in indices]
+class ParamNames(Sequence):
+    """The scalar parameter names of a program, in order, each made when it is asked for:
+    ``len``, indexing, slicing, iteration and ``index`` cost nothing per parameter."""
+
+    def __init__(self, prog: Program) -> None:
+        self._blocks = [(label(b), prog.shapes.get(b, ())) for b in prog.params]
+        self._starts = list(itertools.accumulate((math.prod(s) for _, s in self._blocks),
+                                                 initial=0))
+        self._labels = {name: i for i, (name, _) in enumerate(self._blocks)}
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    def __getitem__(self, position):
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        if position < 0:
+            position += len(self)
+        if not 0 <= position < len(self):
+            raise IndexError("parameter index out of range")
+        block = bisect.bisect_right(self._starts, position) - 1
+        name, shape = self._blocks[block]
+        if not shape:
+            return name
+        indices, rest = [], position - self._starts[block]
+        for size in reversed(shape):
+            rest, i = divmod(rest, size)
+            indices.append(i)
+        return f"{name}[{','.join(map(str, reversed(indices)))}]"
+
+    def __iter__(self):
+        for name, shape in self._blocks:
+            if not shape:
+                yield name
+                continue
+            for idx in itertools.product(*(range(n) for n in shape)):
+                yield f"{name}[{','.join(map(str, idx))}]"
+
+    def index(self, name, start=0, stop=None) -> int:
+        match = PARAM_RE.match(name) if isinstance(name, str) else None
+        block = self._labels.get(match.group(1)) if match else None
+        if block is not None:
+            shape = self._blocks[block][1]
+            indices = [int(i) for i in match.group(2).split(",")] if match.group(2) else []
+            fits = len(indices) == len(shape) and all(
+                0 <= i < n for i, n in zip(indices, shape, strict=False))
+            if fits and name == self._spelled(block, indices):
+                offset = 0
+                for i, n in zip(indices, shape, strict=True):
+                    offset = offset * n + i
+                return self._starts[block] + offset
+        raise ValueError(f"{name!r} is not a parameter")
+
+    def _spelled(self, block: int, indices: list[int]) -> str:
+        name, shape = self._blocks[block]
+        return f"{name}[{','.join(map(str, indices))}]" if shape else name
+
+    def __contains__(self, name) -> bool:
+        try:
+            self.index(name)
+        except ValueError:
+            return False
+        return True
+
+    def __repr__(self) -> str:
+        return f"ParamNames({_summary(self)})"
 
 
 def _int_indices(element: sympy.Expr) -> tuple[int, ...]:
@@ -260,6 +343,6 @@ def _named_atoms(expr: sympy.Expr) -> list[sympy.Expr]:
     return sorted(atoms, key=sympy.default_sort_key)
 
 
-def _summary(names: tuple[str, ...], limit: int = 8) -> str:
+def _summary(names, limit: int = 8) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")

@@ -15,6 +15,9 @@ import sympy
 import symbprop as sp
 from symbprop import formula
 from symbprop.derive import MAX_TIDY_DEGREE
+from symbprop.functions import as_elementary
+
+from .oracle import leaves
 
 STAGES = textwrap.dedent("""
     import json, sys, time
@@ -115,3 +118,89 @@ def test_tidy_still_cancels_small_expressions():
     d = sp.derive(sp.mlp([1, 1], loss="bce"))
     assert sympy.count_ops(d.adjoints[d.base("z1")].expr) <= 3
     assert MAX_TIDY_DEGREE >= 4
+
+
+# ------------------------------------------------------------------ documents and chain-rule paths
+
+DOCUMENT = textwrap.dedent("""
+    import json, resource, sys, time
+    resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
+    import symbprop as sp
+    start = time.time()
+    d = sp.derive(sp.mlp(json.loads(sys.argv[1])))
+    text = d.to_text()
+    names = d.params
+    print(json.dumps({"seconds": time.time() - start, "text": text, "count": len(names),
+                      "last": names[-1], "index": names.index(sys.argv[2]),
+                      "paths": d.path_count("W1[0,0]"), "repr": repr(d)}))
+""")
+
+
+def document_bounded(sizes: list[int], name: str = "W2[1,0]", seconds: float = 120) -> dict:
+    try:
+        done = subprocess.run([sys.executable, "-c", DOCUMENT, json.dumps(sizes), name],
+                              capture_output=True, text=True, timeout=seconds, check=True)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the document of mlp({sizes}) did not finish in {seconds} s")
+    return json.loads(done.stdout)
+
+
+def test_deep_narrow_net_document_counts_paths_instead_of_listing_them():
+    # 2 units, 15 layers: 2^14 paths per weight of layer 1, all listed: past 300 s before.
+    sizes = [2] * 16 + [1]
+    result = document_bounded(sizes)
+    assert result["seconds"] < 60, result["seconds"]
+    assert result["paths"] == 2**14  # layers 2..15 have 2 units each, the output 1
+    assert f"({2**14 - 4} more paths)" in result["text"]  # 4 shown: max_paths by default
+
+
+def test_net_at_the_parameter_limit_builds_names_lazily():
+    # 98 million parameters: every name was built first (8.6 GB and still running).
+    sizes = [7000, 7000, 7000, 10]
+    result = document_bounded(sizes, "W2[5,6]")
+    count = 7000 * 7000 * 2 + 7000 * 2 + 7000 * 10 + 10
+    assert result["count"] == count and result["last"] == "b3[9]"
+    assert result["index"] == 7000 * 7000 + 7000 + 5 * 7000 + 6  # after W1, b1: W2 row-major
+    assert result["paths"] == 7000 * 10 and f"{count:,}" not in result["repr"]
+    assert result["seconds"] < 60, result["seconds"]
+
+
+@pytest.mark.parametrize("sizes, kw", [([2, 3, 2], {}), ([3, 2, 2, 2], {"bias": "shared"}),
+                                       ([2, 2, 3], {"loss": "softmax_cross_entropy"}),
+                                       ([2, 3, 1], {"bias": "none", "activation": "relu"})])
+def test_path_count_and_the_first_paths_agree_with_the_full_list(sizes, kw):
+    d = sp.derive(sp.mlp(sizes, **kw))
+    for name in d.params:
+        full = d.chain(name)
+        assert d.path_count(name) == len(full)
+        assert d.chain(name, max_paths=2) == full[:2]
+        # the products along the paths sum to sympy.diff of the composed loss
+        element = d.element(name)
+        exact = sympy.diff(as_elementary(d.composed_loss()), element)
+        total = as_elementary(d.compose(sum(sympy.Mul(*(f.value for f in p)) for p in full)))
+        point = {leaf: sympy.Rational(k % 5 + 1, 7) for k, leaf in enumerate(leaves(d))}
+        assert abs(float((total - exact).xreplace(point).evalf(30))) < 1e-20
+
+
+def test_chain_refuses_more_paths_than_its_limit_and_gives_the_first_ones():
+    from symbprop.paths import MAX_CHAIN_PATHS
+
+    d = sp.derive(sp.mlp([2] * 16 + [1]))
+    with pytest.raises(sp.SymbpropError, match="MAX_CHAIN_PATHS") as info:
+        d.chain("W1[0,0]")
+    assert f"{2**14:,}" in str(info.value) and "max_paths=N" in str(info.value)
+    assert 2**14 > MAX_CHAIN_PATHS
+    first = d.chain("W1[0,0]", max_paths=3)
+    assert len(first) == 3 and all(len(path) == 2 * 16 + 1 for path in first)
+
+
+def test_graph_paths_are_counted_in_one_sweep():
+    # q_i = sin(q_{i-1}) + cos(q_{i-1}) through named nodes doubles the paths at every level
+    nodes = {"u1": "sin(x)", "v1": "cos(x)", "q1": "u1 + v1"}
+    for i in range(2, 21):
+        nodes |= {f"u{i}": f"sin(q{i - 1})", f"v{i}": f"cos(q{i - 1})", f"q{i}": f"u{i} + v{i}"}
+    d = sp.derive(sp.graph(nodes, output="q20"))
+    assert d.path_count("x") == 2**20
+    assert len(d.chain("x", max_paths=4)) == 4
+    with pytest.raises(sp.SymbpropError, match="MAX_CHAIN_PATHS"):
+        d.chain("x")

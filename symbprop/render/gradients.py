@@ -3,7 +3,8 @@ over the paths from the loss back to the parameter (seeds 002 and 004), then in 
 named intermediates (δ, a, ∂f/∂q) — from ``Derivation.chain`` and ``Derivation.gradient``.
 
 Large nets show up to ``max_params`` parameters, a fair share of every layer (``selected``), and
-say how many more follow; a parameter with many paths shows ``max_paths`` of them.  A long
+say how many more follow; a parameter with many paths shows ``max_paths`` of them and counts
+the others (``Derivation.path_count``), never listing more than it shows.  A long
 product is broken into display lines by its estimated printed width (``chunks``).
 """
 
@@ -26,18 +27,26 @@ def selected(d, max_params: int) -> list[str]:
     1's, and so on.  A share smaller than a row shows the row's first weights and its bias.
     With fewer than one per layer, the last layer comes first, then the first, then the rest.
     """
-    names = list(d.params)
+    names = d.params
     if len(names) <= max_params or d.model.kind == "graph":
-        return names[:max_params]
-    by_layer: dict[int, list[str]] = {}
-    for name in names:
-        by_layer.setdefault(layer_name(name.split("[")[0])[1], []).append(name)
-    rows = {layer: _rows(members) for layer, members in by_layer.items()}
-    counts = shares({layer: len(members) for layer, members in by_layer.items()}, max_params)
-    chosen = set()
-    for layer, count in counts.items():
-        chosen.update(_take(rows[layer], count))
-    return [name for name in names if name in chosen]
+        return list(names[:max_params])
+    by_layer: dict[int, list] = {}  # layer -> its parameter bases (W, then b)
+    for base in d.program.params:
+        by_layer.setdefault(layer_name(_label(base))[1], []).append(base)
+    sizes = {layer: sum(_count(d, b) for b in bases) for layer, bases in by_layer.items()}
+    chosen = []
+    for layer, count in shares(sizes, max_params).items():
+        chosen += _take(_rows(d, by_layer[layer]), count)
+    return sorted(chosen, key=names.index)
+
+
+def _label(base) -> str:
+    return base.label.name if isinstance(base, sympy.IndexedBase) else base.name
+
+
+def _count(d, base) -> int:
+    shape = d.program.shapes.get(base, ())
+    return shape[0] * shape[1] if len(shape) == 2 else shape[0] if shape else 1
 
 
 def shares(sizes: dict[int, int], budget: int) -> dict[int, int]:
@@ -56,15 +65,20 @@ def shares(sizes: dict[int, int], budget: int) -> dict[int, int]:
     return result
 
 
-def _rows(names: list[str]) -> list[list[str]]:
-    """A layer's parameters by neuron: row j holds W[j, :] then b[j] (a shared bias joins row
-    0)."""
-    rows: dict[int, list[str]] = {}
-    for name in names:
-        _, _, rest = name.partition("[")
-        row = int(rest.split(",")[0].rstrip("]")) if rest else 0
-        rows.setdefault(row, []).append(name)
-    return [sorted(rows[j], key=lambda n: not n.startswith("W")) for j in sorted(rows)]
+def _rows(d, bases: list):
+    """A layer's parameters by neuron, made one row at a time: row j holds W[j, :] then b[j]
+    (a shared bias joins row 0)."""
+    weights = next(b for b in bases if _label(b).startswith("W"))
+    biases = [b for b in bases if b is not weights]
+    units, inputs = d.program.shapes[weights]
+    for j in range(units):
+        row = [f"{_label(weights)}[{j},{k}]" for k in range(inputs)]
+        for bias in biases:
+            if d.program.shapes.get(bias, ()):
+                row.append(f"{_label(bias)}[{j}]")
+            elif j == 0:
+                row.append(_label(bias))
+        yield row
 
 
 def _take(rows: list[list[str]], count: int) -> list[str]:
@@ -106,12 +120,14 @@ def output_symbol(d) -> sympy.Symbol:
 def gradient_lines(d, s, name: str, max_paths: int, pt=None,
                    paths=None) -> list[tuple[str, str, str]]:
     """∂C/∂θ = Σ_paths Π boxed ∂'s = Σ Π boxed local values [= numbers] = named [= value].
-    ``paths``: ``d.chain(name)``, if the caller has it already."""
+    ``paths``: ``d.chain(name, max_paths=max_paths)``, if the caller has it already; only the
+    shown paths are listed, the others counted."""
     element = d.element(name)
-    paths = d.chain(name) if paths is None else paths
+    paths = d.chain(name, max_paths=max_paths) if paths is None else paths
     if not paths:  # the parameter does not reach the loss
         return [(s.expr(Partial(output_symbol(d), element)), "=", s.expr(sympy.S.Zero))]
-    shown, hidden = paths[:max_paths], len(paths) - min(len(paths), max_paths)
+    shown = paths[:max_paths]
+    hidden = d.path_count(name) - len(shown)
     partial = Partial(output_symbol(d), element)
     lhs = s.expr(partial)
     indirect = indirect_edges(d)
@@ -166,7 +182,7 @@ def gradients(d, s, max_params: int, max_paths: int, pt=None) -> dict:
             "value at the point."))
     names = selected(d, max_params)
     for name in names:
-        paths = d.chain(name)
+        paths = d.chain(name, max_paths=max_paths)
         if not paths:
             param = s.m(d.element(name))
             blocks.append(para(f"{loss} does not depend on {param}: no path leads from {param} "

@@ -11,6 +11,7 @@ import math
 
 import sympy
 
+from ..paths import longest_path
 from . import numbers
 from .blocks import items, para, section, table
 from .notation import Gradient, Partial, Slope, matrix, slope, vector
@@ -158,7 +159,7 @@ def _outer(v, layer: int):
 
 def graph_insights(d, s, edges: int) -> dict:
     P = len(d.params)
-    longest = max((len(path) for name in d.params for path in d.chain(name)), default=0)
+    longest = max((longest_path(d, d.element(name)) for name in d.params), default=0)
     return section("Insights", [items([
         f"The gradient has {_plural(P, 'component')}, one per variable.",
         f"Backpropagation evaluates {edges} local partial derivatives, one per edge of the "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sympy
 
+from ..paths import passes_through
 from . import numbers
 from .blocks import para, section, table
 from .gradients import selected
@@ -59,8 +60,8 @@ def _kink_note(d, s, pt, names: list[str]) -> dict | None:
     found = kinks(d, pt)
     if not found:
         return None
-    through = [s.m(d.element(n)) for n in names if any(_passes(path, k) for k in found
-                                                       for path in d.chain(n))]
+    through = [s.m(d.element(n)) for n in names
+               if any(passes_through(d, d.element(n), k.node, k.wrt) for k in found)]
     affected = f" ({', '.join(through)} here)" if through else ""
     where = "that neuron" if d.model.kind == "network" else "those nodes"
     return para(
@@ -85,7 +86,3 @@ def _kink_clause(d, s, kink) -> str:
             f"{s.num(kink.left)} just below and {s.num(kink.right)} just above ({value} by "
             "convention)")
 
-
-def _passes(path, kink) -> bool:
-    """Whether a chain-rule path goes through the kinked edge (node ← wrt)."""
-    return any(f.of == kink.node and f.wrt == kink.wrt for f in path)
