@@ -64,11 +64,13 @@ def reverse_sweep(program: Program) -> dict[sympy.Basic, Adjoint]:
     targets: dict[sympy.Basic, sympy.Expr] = {}
     partial: dict[sympy.Basic, sympy.Expr] = {}
     adjoints = {program.output: Adjoint(program.output, (), sympy.S.One)}
+    order = {v: i for i, v in enumerate(program.params)}
+    order |= {e.base: len(order) + i for i, e in enumerate(program.eqns)}
     for eqn in reversed(program.eqns):
         if eqn.base not in adjoints:
             adjoints[eqn.base] = _finish(program, eqn.base, targets, partial, fresh)
         upstream = adjoints[eqn.base].at(eqn.indices)
-        for variable in _inputs(eqn.expr, program):
+        for variable in _inputs(eqn.expr, order):
             target = targets.setdefault(variable, _element(variable, program, fresh))
             local = local_partial(eqn.out, eqn.expr, target)
             partial[variable] = partial.get(variable, 0) + sum_over(upstream * local, eqn.indices)
@@ -93,10 +95,9 @@ def _element(variable: sympy.Basic, program: Program, fresh: IndexFactory) -> sy
     return variable[tuple(fresh(size) for size in shape)]
 
 
-def _inputs(expr: sympy.Expr, program: Program) -> list[sympy.Basic]:
-    """The differentiable variables ``expr`` uses (not the data x, y), in program order."""
-    order = {v: i for i, v in enumerate(program.params)}
-    order |= {e.base: len(order) + i for i, e in enumerate(program.eqns)}
+def _inputs(expr: sympy.Expr, order: dict) -> list[sympy.Basic]:
+    """The differentiable variables ``expr`` uses (not the data x, y), in program order
+    (``order``: parameters, then the defined variables, numbered once per sweep)."""
     used = {i.base for i in expr.atoms(Indexed)} | {
         s for s in expr.free_symbols if not isinstance(s, (Idx, Indexed))
     }

@@ -12,6 +12,7 @@ on them.  Nothing here differentiates; ``derive`` sweeps this IR backwards.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sympy
@@ -47,7 +48,17 @@ class Program:
     targets_sum_to_one: bool = False  # softmax cross-entropy: Σ_j y_j = 1 is assumed
 
     def defining(self, base: sympy.Basic) -> Eqn | None:
-        return next((e for e in self.eqns if e.base == base), None)
+        """The equation that defines ``base``, or None (a parameter, the data)."""
+        return self._defining.get(base)
+
+    @functools.cached_property
+    def _defining(self) -> dict:
+        # one dict, not a scan per question: the sweep asks once per equation (quadratic in
+        # the depth of a net otherwise); the first equation of a name defines it
+        found: dict = {}
+        for eqn in self.eqns:
+            found.setdefault(eqn.base, eqn)
+        return found
 
 
 def label(variable: sympy.Basic) -> str:
