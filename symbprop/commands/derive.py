@@ -1,4 +1,7 @@
-"""``symbprop derive SPEC [--at VALUES] [--format tex|pdf|md|txt] [-o FILE] [--max-params N]``.
+"""``symbprop derive SPEC [--at VALUES] [--format tex|pdf|md|txt|html] [-o FILE] [--max-params N]``.
+
+``--format html`` (or ``-o page.html``) writes the step-through page (``render.html.to_html``),
+which needs ``--at VALUES``.
 
 With -o, what was written is reported on stderr ("wrote notes.pdf (3 pages)", or the size of
 a text file); ``-q`` leaves it out.  The document goes to stdout otherwise.
@@ -16,7 +19,8 @@ from ..errors import SymbpropError
 from ._options import QUIET_HELP, SPEC_HELP, at_least, load_spec, output_file, positive
 
 #: Output suffixes (lower case) and the format each one means.
-SUFFIXES = {".tex": "tex", ".pdf": "pdf", ".md": "md", ".markdown": "md", ".txt": "txt"}
+SUFFIXES = {".tex": "tex", ".pdf": "pdf", ".md": "md", ".markdown": "md", ".txt": "txt",
+            ".html": "html", ".htm": "html"}
 #: Long names --format also takes (in any case), and the format each one means.
 ALIASES = {"latex": "tex", "markdown": "md", "text": "txt"}
 #: ``-o -`` is stdout, as for most command-line tools.
@@ -30,8 +34,9 @@ def command(
         help="Values for a worked example: a YAML file or examples:NAME.")] = None,
     fmt: Annotated[str | None, typer.Option(
         "--format", "-f", metavar="FORMAT",
-        help="tex, pdf, md or txt (or latex, markdown, text), in any case (default: from the -o "
-        "suffix, which must then be .tex, .pdf, .md or .txt; without -o, tex).",
+        help="tex, pdf, md, txt or html (or latex, markdown, text), in any case (default: from "
+        "the -o suffix, which must then be .tex, .pdf, .md, .txt or .html; without -o, tex). "
+        "html is a step-through page and needs --at.",
     )] = None,
     output: Annotated[str | None, typer.Option(
         "--output", "-o", metavar="FILE",
@@ -72,7 +77,15 @@ def command(
     if kernels and values is None:
         raise SymbpropError("--kernels needs --at VALUES (the point to compare at)")
     options = {"kernel_gradients": kernel_gradients} if kernels else {}
-    document = render.render(derive(model), values, fmt, max_params=max_params, **options)
+    if fmt == "html":
+        from ..render.html import to_html
+
+        if values is None:
+            raise SymbpropError("--format html needs --at VALUES: the page steps through the "
+                                "numbers of the forward and backward pass at a point")
+        document = to_html(derive(model), values, max_params=max_params)
+    else:
+        document = render.render(derive(model), values, fmt, max_params=max_params, **options)
     _emit(document, output)
     if output is not None and not quiet:
         typer.echo(f"wrote {output} ({_describe(document)})", err=True)
@@ -104,13 +117,14 @@ def _format_and_output(fmt: str | None, raw: str | None) -> tuple[str, Path | No
     stdout (no -o, or ``-o -``); with it, a suffix of ``SUFFIXES`` that means another format is
     an error (-o notes.pdf --format txt), any other suffix is allowed.  -o must name a file (not
     a folder) that can be written."""
-    from ..render import FORMATS
+    from ..render import FORMATS as DOCUMENT_FORMATS
 
+    formats = (*DOCUMENT_FORMATS, *(() if "html" in DOCUMENT_FORMATS else ("html",)))
     if fmt is not None:
         name = ALIASES.get(fmt.lower(), fmt.lower())
-        if name not in FORMATS:
+        if name not in formats:
             raise SymbpropError(f"--format: unknown format {fmt!r}; formats: "
-                                f"{', '.join(FORMATS)} (or {', '.join(ALIASES)})")
+                                f"{', '.join(formats)} (or {', '.join(ALIASES)})")
         fmt = name
     if raw == STDOUT:
         raw = None

@@ -1,0 +1,65 @@
+"""The step-through page: ``to_html(d, values)`` -> one self-contained HTML file (str).
+
+The page shows the picture (inline SVG: the computational graph, or the network's neurons and
+weights, blocks for wide layers) beside the current step: the forward pass node by node (or
+neuron by neuron), the backward pass edge by edge (upstream × local; for a network δ per neuron,
+then each gradient as its chain of boxed factors), then one gradient-descent step.  Buttons and
+the keys → ← Home End step; the step is kept in the URL fragment (``#step=12``).
+
+Math is MathML (``SymbpropMathMLPrinter``), every number comes from ``numbers.point`` (the
+exact evaluation of the PDF's worked example), and the template ``templates/page.html.j2``
+(with ``page.css.j2`` and ``page.js.j2``) holds the layout and the plain JavaScript: no network
+access, no external file.  Output is deterministic.
+
+``regenerate_pages(out_dir)`` writes the committed page ``<out_dir>/staged/derivation.html``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..atomic import write_text
+from ..errors import SymbpropError
+from ..templating import render as render_template
+from . import numbers
+from .page_common import PHASES, PageStyle
+
+#: The bundled examples whose page is committed under ``generated/``.
+PAGE_EXAMPLES = ("staged",)
+PAGE_NAME = "derivation.html"
+
+
+def to_html(d, values=None, max_params: int = 12, digits: int = 6, **_ignored) -> str:
+    """The interactive page of derivation ``d`` at ``values`` (a path, dict or ``Values``);
+    ``SymbpropError`` without values (the page steps through numbers)."""
+    if values is None:
+        raise SymbpropError("--format html needs --at VALUES: the page steps through the "
+                            "numbers of the forward and backward pass at a point")
+    network = d.model.kind == "network"
+    s = PageStyle(network, None if network else d.model.output, digits)
+    pt = numbers.point(d, values)
+    if network:
+        from .page_network import network_page
+
+        page = network_page(d, s, pt, max_params)
+    else:
+        from .page_graph import graph_page
+
+        page = graph_page(d, s, pt)
+    kind = "network" if network else "computational graph"
+    first = {}
+    for n, item in enumerate(page["steps"]):
+        first.setdefault(item["phase"], n)
+    return render_template(
+        "page.html.j2", title=f"Backpropagation, step by step: the {kind} {d.model.name}",
+        model=d.model.name, kind=kind, steps=page["steps"], svg=page["svg"],
+        svg_text=page["svg_text"], phases=[(p, first[p]) for p in PHASES if p in first])
+
+
+def regenerate_pages(out_dir: str | Path = "generated", names=PAGE_EXAMPLES) -> list[Path]:
+    """Write ``<out_dir>/<example>/derivation.html`` for the examples in ``names``."""
+    from .. import derive, load
+
+    return [write_text(Path(out_dir) / name / PAGE_NAME,
+                       to_html(derive(load(f"examples:{name}")), f"examples:{name}"))
+            for name in names]

@@ -1,0 +1,304 @@
+"""``SymbpropMathMLPrinter``: SymPy's MathML presentation printer in the lecture notes' notation.
+
+The same conventions as ``SymbpropLatexPrinter`` (``symbprop.render.latex``), printed as MathML
+Core for the HTML page: ``W1[0, 1]`` -> w¹₀₁ (``<msubsup>``), ``z1[j]`` -> z¹ⱼ, ``a0`` -> x,
+``delta1[j]`` -> δ¹ⱼ, a graph's adjoint ``df_dq`` -> ∂f/∂q as a fraction, ``Σ`` with its index
+under it, σ for sigmoid, relu' as the indicator 1[z > 0], floats with ``digits`` significant
+digits (``1.5 × 10⁻⁷``), and the notation classes of ``symbprop.render.notation`` (∂-fractions,
+boxed factors as ``<mrow class="boxed">`` (MathML Core has no ``menclose``; the page's
+stylesheet draws the box), chains in chain-rule order).
+
+Every rule is a ``_print_X`` override returning a DOM element; ``mathml(expr)`` wraps the result
+in ``<math>``.  The output is ASCII (non-ASCII characters as character references) and depends
+only on the expression, so pages are byte-stable.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.printing.mathml import MathMLPresentationPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from .latex import format_float
+from .names import adjoint_name, layer_name
+from .notation import NotesTermOrder, factored, is_name, negated_sum, notes_product
+
+HEADS = {"W": "w", "b": "b", "z": "z", "a": "a", "delta": "\u03b4"}
+MATRIX_HEADS = {"W": "W", "b": "b", "z": "z", "a": "a", "delta": "\u03b4"}
+FUNCTION_NAMES = {"sigmoid": "\u03c3", "leaky_relu": "lrelu", "exp": "exp", "log": "log"}
+ELEMENTWISE_NAMES = {"sigmoid": "\u03c3", "custom": "f", "leaky_relu": "lrelu"}
+DOT = "\u00b7"
+MINUS = "\u2212"
+#: The indicator's 1 (MathML Core has no bold ``mathvariant``): MATHEMATICAL BOLD DIGIT ONE.
+BOLD_ONE = "\U0001d7cf"
+
+
+class SymbpropMathMLPrinter(NotesTermOrder, MathMLPresentationPrinter):
+    """MathML presentation markup.  Settings beyond SymPy's: ``digits``, ``network``,
+    ``graph_output`` as for ``SymbpropLatexPrinter``; products are written with a centred dot
+    where the notes write one (between numbers), juxtaposed otherwise."""
+
+    printmethod = "_symbprop_mathml"  # the activations' own printing is for LaTeX only
+    _default_settings = {**MathMLPresentationPrinter._default_settings, "digits": 6,
+                         "network": True, "graph_output": None}
+
+    # ------------------------------------------------------------ building blocks
+
+    def _el(self, tag: str, *children, text: str | None = None, **attributes):
+        element = self.dom.createElement(tag)
+        if text is not None:
+            element.appendChild(self.dom.createTextNode(_escape(text)))
+        for child in children:
+            element.appendChild(child)
+        for name, value in attributes.items():
+            element.setAttribute(name, value)
+        return element
+
+    def _mo(self, text: str):
+        return self._el("mo", text=text)
+
+    def _mi(self, text: str):
+        return self._el("mi", text=text)
+
+    def _row(self, *children):
+        return self._el("mrow", *children)
+
+    def _fenced(self, inner):
+        return self._row(self._mo("("), inner, self._mo(")"))
+
+    # ------------------------------------------------------------ names
+
+    def _layer(self, name: str, heads: dict):
+        parts = layer_name(name)
+        if parts is None:
+            return self._mi("x") if name == "x" else None
+        head, layer = parts
+        if head == "a" and layer == 0:
+            return self._mi("x")
+        return self._el("msup", self._mi(heads[head]), self._el("mn", text=str(layer)))
+
+    def _print_IndexedBase(self, expr):
+        return self._layer(expr.label.name, MATRIX_HEADS) or self._print(expr.label)
+
+    def _print_Indexed(self, expr):
+        indices = [self._print(i) for i in expr.indices]
+        glue = all(len(str(i)) == 1 for i in expr.indices)
+        sub = self._row(*_join(indices, None if glue else self._mo(",")))
+        parts = layer_name(expr.base.label.name)
+        if parts is not None and not (parts[0] == "a" and parts[1] == 0):
+            return self._el("msubsup", self._mi(HEADS[parts[0]]), sub,
+                            self._el("mn", text=str(parts[1])))
+        base = self._layer(expr.base.label.name, HEADS) or self._print(expr.base.label)
+        return self._el("msub", base, sub)
+
+    def _print_Idx(self, expr):
+        return self._print(expr.label)
+
+    def _print_MatrixSymbol(self, expr):
+        return self._layer(expr.name, MATRIX_HEADS) or self._print_Symbol(sympy.Symbol(expr.name))
+
+    def _print_Symbol(self, expr, style="plain"):
+        if self._settings["network"]:
+            shown = self._layer(expr.name, MATRIX_HEADS)
+            if shown is not None:
+                return shown
+        else:
+            parts = adjoint_name(expr.name, self._settings["graph_output"])
+            if parts is not None:
+                of, wrt = (self._print(sympy.Symbol(p)) for p in parts)
+                return self._fraction(of, wrt)
+        if expr.name == "eta":
+            return self._mi("\u03b7")
+        return super()._print_Symbol(expr, style=style)
+
+    def _fraction(self, of, wrt):
+        return self._el("mfrac", self._row(self._mo("\u2202"), of),
+                        self._row(self._mo("\u2202"), wrt))
+
+    # ------------------------------------------------------------ operations
+
+    def _print_Sum(self, expr):
+        negated = negated_sum(expr)
+        if negated is not None:
+            return self._print(negated)
+        row = self._row()
+        for limit in expr.limits:
+            row.appendChild(self._el("munder", self._mo("\u2211"), self._print(limit[0])))
+        body = expr.function
+        row.appendChild(self._fenced(self._print(body)) if isinstance(body, sympy.Add)
+                        else self._print(body))
+        return row
+
+    def _print_Add(self, expr, order=None):
+        product = factored(expr)
+        if product is not None:
+            return self._print(product)
+        terms = self._as_ordered_terms(expr, order=order)
+        row = self._row(self._print(terms[0]))
+        for term in terms[1:]:
+            negative = term.could_extract_minus_sign()
+            row.appendChild(self._mo(MINUS if negative else "+"))
+            row.appendChild(self._print(-term if negative else term))
+        return row
+
+    def _print_Mul(self, expr):
+        product = notes_product(expr)
+        if product is None:
+            if expr.could_extract_minus_sign():
+                return self._row(self._mo(MINUS), self._print(-expr))
+            return super()._print_Mul(expr)
+        negative, factors = product
+        row = self._row(self._mo(MINUS)) if negative else self._row()
+        for n, factor in enumerate(factors):
+            if n:
+                row.appendChild(self._mo("\u2062"))  # invisible times
+            row.appendChild(self.parenthesize(factor, PRECEDENCE["Mul"]))
+        return row
+
+    def _print_Function(self, expr, exp=None):
+        name = type(expr).__name__
+        head = self._mi(FUNCTION_NAMES.get(name, name))
+        args = _join([self._print(a) for a in expr.args], None, self._mo(","))
+        return self._row(head, self._fenced(self._row(*args)))
+
+    def _print_exp(self, expr):
+        return self._print_Function(expr)
+
+    def _print_Abs(self, expr, exp=None):
+        return self._row(self._mo("|"), self._print(expr.args[0]), self._mo("|"))
+
+    def _print_Heaviside(self, expr, exp=None):
+        return self._row(self._el("mn", text=BOLD_ONE), self._mo("["),
+                         self._print(expr.args[0]), self._mo(">"), self._el("mn", text="0"),
+                         self._mo("]"))
+
+    def _print_KroneckerDelta(self, expr, exp=None):
+        left, right = (self._print(a) for a in expr.args)
+        return self._row(self._el("mn", text=BOLD_ONE), self._mo("["), left,
+                         self._mo("="), right, self._mo("]"))
+
+    def _print_Pow(self, expr):
+        base, exponent = expr.args
+        if exponent.is_Integer and exponent > 0 and (base.is_Indexed or (
+                base.is_Symbol and adjoint_name(base.name, self._settings["graph_output"]))):
+            return self._el("msup", self._fenced(self._print(base)), self._print(exponent))
+        return super()._print_Pow(expr)
+
+    def _print_Float(self, expr):
+        mantissa, exponent = format_float(expr, self._settings["digits"])
+        if exponent is None:
+            return self._number(mantissa)
+        ten = self._el("msup", self._el("mn", text="10"), self._number(exponent))
+        return self._row(self._number(mantissa), self._mo("\u00d7"), ten)
+
+    def _number(self, text: str):
+        if text.startswith("-"):
+            return self._row(self._mo(MINUS), self._el("mn", text=text[1:]))
+        return self._el("mn", text=text)
+
+    def _print_Tuple(self, expr):
+        return self._fenced(self._row(*_join([self._print(a) for a in expr.args], None,
+                                             self._mo(","))))
+
+    # ------------------------------------------------------------ textbook notation
+
+    def _print_Partial(self, expr):
+        of = self._print(expr.of)
+        if not is_name(expr.of):  # a node's operation: ∂(q r)/∂q
+            of = self._fenced(of)
+        return self._fraction(of, self._print(expr.wrt))
+
+    def _print_Boxed(self, expr):
+        return self._el("mrow", self._print(expr.args[0]), **{"class": "boxed"})
+
+    def _print_Chain(self, expr):
+        return self._row(*_join([self._factor(f) for f in expr.args], None, self._mo(DOT)))
+
+    def _factor(self, factor):
+        if factor.is_Number and factor.is_negative:
+            return self._fenced(self._print(factor))
+        if factored(factor) is not None:
+            return self._print(factor)
+        if isinstance(factor, (sympy.Add, sympy.Sum)):
+            return self._fenced(self._print(factor))
+        return self.parenthesize(factor, PRECEDENCE["Mul"])
+
+    def _print_Terms(self, expr):
+        terms = [self._fenced(self._print(t)) if t.is_Number and t.is_negative
+                 else self._print(t) for t in expr.args]
+        return self._row(*_join(terms, None, self._mo("+")))
+
+    def _print_More(self, expr):
+        count, what = expr.args
+        return self._row(self._mo("\u22ef"), self._el("mtext", text=f" ({count} more {what})"))
+
+    def _print_Approx(self, expr):
+        return self._row(self._print(expr.args[0]), self._mo("\u2248"))
+
+    def _print_Mean(self, expr):
+        body = self._print(expr.body)
+        if isinstance(expr.body, sympy.Add):
+            body = self._fenced(body)
+        one = self._el("mfrac", self._el("mn", text="1"), self._print(expr.count))
+        return self._row(one, body)
+
+    # ------------------------------------------------------------ vectors and matrices
+
+    def _print_Gradient(self, expr):
+        of, vector = expr.args
+        return self._row(self._el("msub", self._mo("\u2207"), self._print(vector)),
+                         self._print(of))
+
+    def _print_Transpose(self, expr):
+        inner = self._print(expr.arg)
+        if not isinstance(expr.arg, sympy.MatrixSymbol) or inner.tagName != "mi":
+            inner = self._fenced(inner)
+        return self._el("msup", inner, self._mi("T"))
+
+    def _print_HadamardProduct(self, expr):
+        return self._row(*_join([self._matrix_factor(a) for a in expr.args], None,
+                                self._mo("\u2299")))
+
+    def _print_MatMul(self, expr):
+        return self._row(*_join([self._matrix_factor(a) for a in expr.args], None,
+                                self._mo("\u2062")))
+
+    def _print_MatAdd(self, expr):
+        return self._row(*_join([self._print(a) for a in expr.args], None, self._mo("+")))
+
+    def _matrix_factor(self, arg):
+        if isinstance(arg, (sympy.MatAdd, sympy.MatMul, sympy.HadamardProduct)):
+            return self._fenced(self._print(arg))
+        return self._print(arg)
+
+    def _print_Elementwise(self, expr):
+        name, prime = expr.name.removesuffix("_prime"), expr.name.endswith("_prime")
+        head = ELEMENTWISE_NAMES.get(name, name) + ("\u2032" if prime else "")
+        return self._row(self._mi(head), self._fenced(self._print(expr.vector)))
+
+    def _print_Slope(self, expr):
+        head = ELEMENTWISE_NAMES.get(expr.name, expr.name) + "\u2032"
+        return self._row(self._mi(head), self._fenced(self._print(expr.args[1])))
+
+
+def _escape(text: str) -> str:
+    """Text for a raw text node (SymPy's MathML printer writes text nodes unescaped)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _join(items: list, glue, separator=None) -> list:
+    """``items`` with ``separator`` (a fresh copy each time) between neighbours."""
+    if separator is None and glue is None:
+        return items
+    mark = separator if separator is not None else glue
+    joined = []
+    for n, item in enumerate(items):
+        if n:
+            joined.append(mark.cloneNode(True))
+        joined.append(item)
+    return joined
+
+
+def mathml(expr, **settings) -> str:
+    """``expr`` printed by ``SymbpropMathMLPrinter`` (no ``<math>`` wrapper)."""
+    return SymbpropMathMLPrinter(settings).doprint(expr)
