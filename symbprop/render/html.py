@@ -11,11 +11,13 @@ exact evaluation of the PDF's worked example), and the template ``templates/page
 (with ``page.css.j2`` and ``page.js.j2``) holds the layout and the plain JavaScript: no network
 access, no external file.  Output is deterministic.
 
-``regenerate_pages(out_dir)`` writes the committed page ``<out_dir>/staged/derivation.html``.
+``notebook_frame(d)`` is the page for Jupyter (``_repr_html_``), and ``regenerate_pages(out_dir)``
+writes the committed page ``<out_dir>/staged/derivation.html``.
 """
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from ..atomic import write_text
@@ -54,6 +56,23 @@ def to_html(d, values=None, max_params: int = 12, digits: int = 6, **_ignored) -
         "page.html.j2", title=f"Backpropagation, step by step: the {kind} {d.model.name}",
         model=d.model.name, kind=kind, steps=page["steps"], svg=page["svg"],
         svg_text=page["svg_text"], phases=[(p, first[p]) for p in PHASES if p in first])
+
+
+def notebook_frame(d, height_px: int = 760) -> str | None:
+    """The page of ``d`` at its bundled values inside an ``<iframe srcdoc>`` (its style and
+    script stay inside), for Jupyter; None unless ``d``'s model is a bundled example with
+    values (a page needs a point: ``to_html(d, values)``)."""
+    from .. import examples, load
+
+    name = d.model.name
+    if name not in examples.names() or not examples.has_values(name):
+        return None
+    if load(f"examples:{name}") != d.model:
+        return None
+    page = to_html(d, f"examples:{name}")
+    return (f'<iframe title="{html.escape(name)}: backpropagation step by step" '
+            f'style="width: 100%; height: {height_px}px; border: 1px solid #ddd" '
+            f'srcdoc="{html.escape(page, quote=True)}"></iframe>')
 
 
 def regenerate_pages(out_dir: str | Path = "generated", names=PAGE_EXAMPLES) -> list[Path]:

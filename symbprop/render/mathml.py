@@ -63,8 +63,16 @@ class SymbpropMathMLPrinter(NotesTermOrder, MathMLPresentationPrinter):
     def _row(self, *children):
         return self._el("mrow", *children)
 
+    def _l_paren(self):
+        return self._el("mo", text="(", stretchy="false")
+
+    def _r_paren(self):
+        return self._el("mo", text=")", stretchy="false")
+
     def _fenced(self, inner):
-        return self._row(self._mo("("), inner, self._mo(")"))
+        """``(inner)``, the parentheses at text size (Chromium stretches them around scripts)."""
+        return self._row(self._el("mo", text="(", stretchy="false"), inner,
+                         self._el("mo", text=")", stretchy="false"))
 
     # ------------------------------------------------------------ names
 

@@ -22,7 +22,7 @@ from .text import SymbpropTextPrinter
 #: Significant digits of the numbers written in the drawing (the equations have ``digits``).
 LABEL_DIGITS = 4
 #: Room for a display line of the side panel, in characters of the one-line text form.
-LINE_CHARS = 46
+LINE_CHARS = 72
 
 PHASES = ("The point", "Forward pass", "Backward pass", "Gradient descent")
 
@@ -62,7 +62,13 @@ class PageStyle:
     def label(self, value: float) -> str:
         """A number for the drawing, with ``LABEL_DIGITS`` significant digits."""
         mantissa, exponent = format_float(value, LABEL_DIGITS)
-        return mantissa if exponent is None else f"{mantissa}e{exponent}"
+        text = mantissa if exponent is None else f"{mantissa}e{exponent}"
+        return text.replace("-", "\u2212")
+
+    def factor(self, value: float) -> str:
+        """A number as a factor of a product in the drawing: negative ones in parentheses."""
+        text = self.label(value)
+        return f"({text})" if text.startswith("\u2212") else text
 
     # ------------------------------------------------------------ gradient_lines' interface
 

@@ -89,7 +89,7 @@ def picture(d, s, pt, marks: dict) -> tuple[str, str]:
     for n, (source, target, local) in enumerate(edges):
         mx, my = _label_place(pos, widths, xs, col_w, columns, source.name, target.name)
         up, lo = pt.number(upstream(d, target)), pt.number(local)
-        text = f"{s.label(up)} \u00b7 {s.label(lo)} = {s.label(up * lo)}"
+        text = f"{s.factor(up)} \u00b7 {s.factor(lo)} = {s.label(up * lo)}"
         out.append(_text(f"edge-{n}", "bwd edge-label", marks["edge"][n], mx, my, text))
     out.append("</svg>")
     desc = describe(d, s, edges)

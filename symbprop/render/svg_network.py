@@ -16,7 +16,7 @@ import sympy
 from .notation import Partial
 from .tikz import MAX_LABELLED, MAX_NEURONS, ROW_CM, label_positions
 
-STEP_PX = 290
+STEP_PX = 260
 #: Rows of neurons are this far apart in nets of at most ``FEW`` neurons per layer (room for the
 #: labels of crossing weights), ``ROW_PX`` apart otherwise.
 ROW_FEW_PX = 150
@@ -24,8 +24,10 @@ FEW = 4
 ROW_PX = 92
 RADIUS = 23
 MARGIN = 50
-#: Values of a wide layer written in its block.
-BLOCK_VALUES = 3
+#: Values of a wide layer written above (and δ below) its block.
+BLOCK_VALUES = 2
+#: Layers are this far apart when drawn as blocks (room for those values).
+STEP_WIDE_PX = 360
 
 
 def wide(d) -> bool:
@@ -36,7 +38,7 @@ def picture(d, s, pt, marks: dict) -> tuple[str, str]:
     """(SVG markup, its text equivalent)."""
     sizes = d.model.sizes
     tall = 1 if wide(d) else max(sizes)
-    width = MARGIN * 2 + STEP_PX * (len(sizes) - 1) + 140
+    width = _x(len(sizes) - 1, wide(d)) + 150 + MARGIN
     height = MARGIN * 2 + max(tall - 1, 1) * _row_px(d) + (150 if wide(d) else 60)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
            f'width="{width}" height="{height}" role="img" '
@@ -53,8 +55,8 @@ def picture(d, s, pt, marks: dict) -> tuple[str, str]:
     return "\n".join(out), describe(d, s)
 
 
-def _x(layer: int) -> float:
-    return MARGIN + 30 + layer * STEP_PX
+def _x(layer: int, wide_: bool = False) -> float:
+    return MARGIN + (110 if wide_ else 30) + layer * (STEP_WIDE_PX if wide_ else STEP_PX)
 
 
 def _row_px(d) -> int:
@@ -95,7 +97,8 @@ def _neurons(d, s, pt, marks, middle) -> list[str]:
                 if name in marks["grad"]:
                     grad = s.label(pt.result["grad"][name])
                     labels.append(_text(f"grad-{name}", "bwd small", marks["grad"][name], lx,
-                                        ly + 15, f"\u2202C/\u2202{s.text(element)} = {grad}"))
+                                        ly + 15, f"\u2202C/\u2202{s.text(element)} = {grad}",
+                                        only=True))
     for layer, size in enumerate(sizes):
         for j in range(size):
             x, y = _x(layer), _y(j, size, middle, row)
@@ -117,7 +120,7 @@ def _neurons(d, s, pt, marks, middle) -> list[str]:
 
 
 def _loss(d, s, pt, marks, middle, starts) -> list[str]:
-    x = _x(len(d.model.sizes) - 1) + 110
+    x = _x(len(d.model.sizes) - 1, wide(d)) + 110
     out = [f'<g class="edge"><line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x - 22:.1f}" '
            f'y2="{middle:.1f}" marker-end="url(#arrow)"/></g>' for x0, y0 in starts]
     out.append(f'<g class="loss" id="loss"><rect x="{x - 22}" y="{middle - 18:.1f}" width="44" '
@@ -136,14 +139,14 @@ def _blocks(d, s, pt, marks, middle) -> list[str]:
     sizes = d.model.sizes
     out: list[str] = []
     for layer in range(1, len(sizes)):
-        x0, x1 = _x(layer - 1) + 60, _x(layer) - 60
+        x0, x1 = _x(layer - 1, True) + 60, _x(layer, True) - 60
         out.append(f'<g class="edge" id="W{layer}"><line x1="{x0}" y1="{middle:.1f}" x2="{x1}" '
                    f'y2="{middle:.1f}" marker-end="url(#arrow)"/></g>')
         out.append(_text("", "weight", None, (x0 + x1) / 2, middle - 8,
                          f"{s.text(sympy.Symbol(f'W{layer}'))}: {sizes[layer]} \u00d7 "
                          f"{sizes[layer - 1]}"))
     for layer, size in enumerate(sizes):
-        x = _x(layer)
+        x = _x(layer, True)
         name = "x" if layer == 0 else f"a{layer}"
         what = "input" if layer == 0 else d.model.layers[layer - 1].activation.name
         out.append(f'<g class="block" id="l{layer}"><rect x="{x - 60}" y="{middle - 45:.1f}" '
@@ -163,13 +166,15 @@ def _blocks(d, s, pt, marks, middle) -> list[str]:
             out.append(_text(f"delta-{layer}", "bwd", marks["delta"][(layer, None)], x,
                              middle + 68, f"{s.text(sympy.Symbol(f'delta{layer}'))} = "
                              f"({values}{more})"))
-    out += _loss(d, s, pt, marks, middle, [(_x(len(sizes) - 1) + 60, middle)])
+    out += _loss(d, s, pt, marks, middle, [(_x(len(sizes) - 1, True) + 60, middle)])
     return out
 
 
-def _text(id_: str, cls: str, step: int | None, x: float, y: float, text: str) -> str:
+def _text(id_: str, cls: str, step: int | None, x: float, y: float, text: str,
+          only: bool = False) -> str:
+    """A label, shown from ``step`` on (always if None; at that step alone if ``only``)."""
     ident = f' id="{id_}"' if id_ else ""
-    shown = "" if step is None else f' data-from="{step}"'
+    shown = "" if step is None else f' data-{"at" if only else "from"}="{step}"'
     return (f'<text{ident} class="{cls}"{shown} x="{x:.1f}" y="{y:.1f}" '
             f'text-anchor="middle">{text}</text>')
 
