@@ -63,7 +63,7 @@ def make_partition(ref: KernelRef, X, Y, first_row: int = 0) -> Partition:
         if array.dtype.kind in "fc" and array.size and not np.isfinite(array).all():
             row = int(np.argwhere(~np.isfinite(array.reshape(len(array), -1)))[0][0])
             raise DataError(f"{what}: row {first_row + row} contains NaN or infinity")
-    X, Y = kernels._batch(X, Y)
+    X, Y = aligned(*kernels._batch(X, Y))
     return Partition(X, Y, f"rows {first_row}..{first_row + len(X) - 1}")
 
 
@@ -83,13 +83,21 @@ def describe(part: Partition) -> tuple[int, str, str | None, tuple | None]:
     return len(part), part.source, part.task, part.class_names
 
 
+def aligned(*arrays):
+    """The arrays C-contiguous and aligned, copied only if not: an array deserialized from a
+    message may be unaligned, and Numba would compile (minutes on a busy machine) a variant for
+    it instead of loading the cached one."""
+    return [np.require(a, requirements=("C", "A")) for a in arrays]
+
+
 def summed(ref: KernelRef, theta: np.ndarray, part: Partition):
     """(Σ_n C^n, Σ_n ∂C^n/∂θ, n) on one partition: the kernel's mean times n for a ``mean``
     reduction (a product by n, exact to rounding), its result as it is for ``sum``."""
     kernels = kernels_of(ref)
     n = len(part)
     grad = np.empty(kernels.size, kernels.dtype)  # fresh scratch: tasks may share a process
-    value = kernels.module.loss_and_grad_into(theta, part.X, part.Y, grad)
+    theta, X, Y = aligned(theta, part.X, part.Y)
+    value = kernels.module.loss_and_grad_into(theta, X, Y, grad)
     if kernels.model.reduction == "mean":
         value, grad = value * n, grad * n
     return float(value), grad, n
@@ -109,9 +117,8 @@ def local_train(ref: KernelRef, theta, part: Partition, lr: float, epochs: int,
                 batch_size: int, seed: int, first_epoch: int):
     """The generated fused ``train`` on one partition: (new θ, loss of each epoch)."""
     kernels = kernels_of(ref)
-    theta = np.ascontiguousarray(theta, dtype=kernels.dtype)
-    return kernels.module.train(theta, part.X, part.Y, lr, epochs, batch_size, seed,
-                                first_epoch)
+    theta, X, Y = aligned(np.asarray(theta, dtype=kernels.dtype), part.X, part.Y)
+    return kernels.module.train(theta, X, Y, lr, epochs, batch_size, seed, first_epoch)
 
 
 def evaluate(ref: KernelRef, theta, part: Partition, task: str | None):
@@ -120,10 +127,11 @@ def evaluate(ref: KernelRef, theta, part: Partition, task: str | None):
 
     kernels = kernels_of(ref)
     n = len(part)
-    value = float(kernels.module.loss(theta, part.X, part.Y))
+    theta, X, Y = aligned(theta, part.X, part.Y)
+    value = float(kernels.module.loss(theta, X, Y))
     value = value * n if kernels.model.reduction == "mean" else value
     if task not in ("multiclass", "binary"):
         return value, None, n
-    outputs = kernels.module.forward(theta, part.X)
+    outputs = kernels.module.forward(theta, X)
     correct = predicted_labels(outputs, task) == predicted_labels(part.Y, task)
     return value, int(np.sum(correct)), n
