@@ -41,7 +41,7 @@ def picture(d, s, pt, marks: dict) -> tuple[str, str]:
     widths = {name: max(44.0, CHAR_PX * len(html.unescape(labels[name])) + 22) for name in order}
     count = max(columns.values()) + 1
     col_w = [max(widths[n] for n in order if columns[n] == c) for c in range(count)]
-    xs, x = [], MARGIN_PX + 40
+    xs, x = [], MARGIN_PX + 70  # room for the new values, left of the variables
     for c in range(count):
         xs.append(x + col_w[c] / 2)
         x += col_w[c] + GAP_PX
