@@ -596,3 +596,44 @@ def test_a_negative_base_to_a_variable_power_is_refused_clearly(spec, tmp_path):
                            str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and "Traceback" not in done.stderr + done.stdout
     assert "negative" in done.stderr + done.stdout and not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- 8. softmax at the float range
+
+
+def _true_softmax_ce(z, y):
+    import mpmath
+
+    with mpmath.workdps(60):
+        lse = mpmath.log(sum(mpmath.exp(mpmath.mpf(v)) for v in z))
+        return -sum(mpmath.mpf(t) * (mpmath.mpf(v) - lse) for v, t in zip(z, y, strict=True))
+
+
+@pytest.mark.parametrize("strategy", ["unrolled", "looped"])
+def test_softmax_cross_entropy_is_finite_at_the_edge_of_the_float_range(strategy):
+    import mpmath
+
+    big = 1e308
+    cases = [((big, -big), (1.0, 0.0)), ((-big, big), (1.0, 0.0)), ((big, -big), (0.5, 0.5)),
+             ((big, big), (0.25, 0.75)), ((-big, -big), (1.0, 0.0)),
+             ((1.7e308, -1.7e308, 0.0), (0.0, 0.0, 1.0)), ((0.0, -big, 3.0), (0.5, 0.25, 0.25)),
+             ((-big, big), (0.0, 1.0)), ((1.0, -2.0), (0.3, 0.7))]
+    checked = 0
+    for z, y in cases:
+        n = len(z)
+        k = sp.compile({"name": f"edge{n}", "inputs": 1,
+                        "layers": [{"units": n, "activation": "softmax"}],
+                        "loss": "softmax_cross_entropy"}, strategy)
+        params = {"W1": np.array(z).reshape(n, 1), "b1": np.zeros(n)}
+        X, Y = np.ones((1, 1)), np.array([y])
+        true = _true_softmax_ce(z, y)
+        loss, grads = k.loss_and_grad(params, X, Y)
+        assert np.isfinite(grads["W1"]).all()
+        if abs(true) > 1.7e308:
+            assert loss == np.inf
+            continue
+        tolerance = 4 * np.spacing(max(abs(v) for v in z)) + 1e-12 * abs(float(true))
+        assert abs(loss - float(true)) <= tolerance, (z, y, loss, true)
+        assert k.loss(params, X, Y) == loss
+        checked += 1
+    assert checked >= 7 and mpmath.mp.dps == 15

@@ -6,7 +6,9 @@ differentiate, they print what the derivation says.
 
 ``stable_loss(expr, plan)`` is the one numeric rewrite of the loss *value*: with a sigmoid output,
 ``log(a)`` -> ``-softplus(-z)`` and ``log(1 - a)`` -> ``-softplus(z)``; with a softmax output,
-``log(a_j)`` -> ``z_j - lse`` (``lse`` = log Σ exp z, computed max-shifted); then the rewrites of
+``log(a_j)`` -> ``z_j - lse`` (``lse`` = log Σ exp z, computed max-shifted), and a term
+``y_j log(a_j)`` -> ``ylogsoftmax(y_j, z_j, lse)``, finite where z_j − lse overflows (z = ±1e308)
+and 0 for y_j = 0 rather than 0·(−inf) = NaN; then the rewrites of
 ``symbprop.stabilize`` (a custom loss written with log(sigmoid(a)), log(1 + exp(a)), ...).  The
 gradients need no rewrite: the derivation already fuses softmax + cross-entropy and sigmoid +
 BCE to δ = a − y.
@@ -27,6 +29,7 @@ from ..derive import Adjoint
 from ..functions import softplus
 from ..ir import Eqn
 from ..stabilize import stable_form
+from .printer import ylogsoftmax
 
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 SYMBOLS = {"sigmoid": "σ", "leaky_relu": "lrelu"}
@@ -111,8 +114,30 @@ def stable_loss(expr: sympy.Expr, plan: NetworkPlan) -> sympy.Expr:
     if name == "sigmoid":
         expr = expr.replace(lambda e: bool(is_log_of(e, 1) or is_log_of(e, -1)), rewrite)
     elif name == "softmax":
-        expr = expr.replace(lambda e: bool(is_log_of(e, 1)), rewrite)
+        expr = _softmax_terms(expr, is_log_of, z_base, lse_symbol(out.number))
     return stable_form(expr)  # a custom loss typed as log(sigmoid(a)), log(1 + exp(a)), ...
+
+
+def _softmax_terms(expr, is_log_of, z_base, lse: sympy.Symbol) -> sympy.Expr:
+    """``c·log(a_j)`` -> ``ylogsoftmax(c, z_j, lse)`` (finite where z_j − lse overflows), any
+    other ``log(a_j)`` -> ``z_j − lse``."""
+    def product(e):
+        if not isinstance(e, sympy.Mul):
+            return False
+        logs = [f for f in e.args if is_log_of(f, 1)]
+        return len(logs) == 1 and not (e / logs[0]).has(*logs)
+
+    def fused(e):
+        log_a = next(f for f in e.args if is_log_of(f, 1))
+        z = z_base[is_log_of(log_a, 1).indices]
+        coefficient = e / log_a
+        if coefficient.could_extract_minus_sign():
+            return -ylogsoftmax(-coefficient, z, lse)
+        return ylogsoftmax(coefficient, z, lse)
+
+    expr = expr.replace(product, fused)
+    return expr.replace(lambda e: bool(is_log_of(e, 1)),
+                        lambda e: z_base[is_log_of(e, 1).indices] - lse)
 
 
 # -------------------------------------------------------------------- comments

@@ -163,11 +163,22 @@ class NumbaPrinter(PythonCodePrinter):
             tail = f"({self._print(value)} if {self._print(cond)} else {tail})"
         return tail
 
+    def _print_ylogsoftmax(self, expr: ylogsoftmax) -> str:
+        return self._helper("ylogsoftmax", *expr.args)
+
     def _print_Max(self, expr: sympy.Max) -> str:
         return f"max({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_Min(self, expr: sympy.Min) -> str:
         return f"min({', '.join(self._print(a) for a in expr.args)})"
+
+
+class ylogsoftmax(sympy.Function):  # noqa: N801 (a SymPy function, named as printed)
+    """y·log softmax(z)_j = y·(z_j − lse) for the loss value of a softmax output, printed as
+    the helper ``_ylogsoftmax``: at |z| near 1e308, z_j − lse overflows to −inf, and y = 0
+    times that was NaN where the loss is finite (``symbprop.codegen.plan.stable_loss``)."""
+
+    nargs = 3
 
 
 def real_only(expr) -> None:
