@@ -204,9 +204,9 @@ class SymbpropMathMLPrinter(NotesTermOrder, MathMLPresentationPrinter):
             return self._row(self._mo(MINUS), self._el("mn", text=text[1:]))
         return self._el("mn", text=text)
 
-    def _print_Tuple(self, expr):
-        return self._fenced(self._row(*_join([self._print(a) for a in expr.args], None,
-                                             self._mo(","))))
+    def _print_Tuple(self, expr):  # parentheses that grow around fractions
+        items = _join([self._print(a) for a in expr.args], None, self._mo(","))
+        return self._row(self._mo("("), self._row(*items), self._mo(")"))
 
     # ------------------------------------------------------------ textbook notation
 

@@ -134,7 +134,8 @@ def _gradient_step(d, s, pt, params, ids) -> dict:
     lines = chain_lines(s, Gradient(f, theta), sympy.Tuple(*(Partial(f, n) for n in names)),
                         sympy.Tuple(*(sympy.Float(pt.result["grad"][p]) for p in params)))
     unused = [n for n in names if not any(a == n for a, _, _ in graph_edges(d))]
-    text = "The gradient: every variable's ∂ collected, the backward pass is complete."
+    text = ("The gradient: the derivative of the output with respect to every variable, "
+            "collected; the backward pass is complete.")
     if unused:
         text += (f"  {s.m(f)} does not depend on {join_names([s.m(u) for u in unused])}: no "
                  "edge leaves it, so its gradient is 0.")

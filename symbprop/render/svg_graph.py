@@ -20,6 +20,8 @@ import sympy
 from .graph_tikz import graph_columns, graph_edges, upstream
 
 CHAR_PX = 8.6
+#: Width of a character of an edge's label (bold, and larger at its own step).
+LABEL_CHAR_PX = 10.0
 ROW_PX = 112
 GAP_PX = 150
 MARGIN_PX = 24
@@ -41,12 +43,17 @@ def picture(d, s, pt, marks: dict) -> tuple[str, str]:
     widths = {name: max(44.0, CHAR_PX * len(html.unescape(labels[name])) + 22) for name in order}
     count = max(columns.values()) + 1
     col_w = [max(widths[n] for n in order if columns[n] == c) for c in range(count)]
+    texts = [_edge_text(d, s, pt, target, local) for _, target, local in edges]
+    gaps = [GAP_PX] * count  # wide enough for the labels of the edges leaving a column
+    for (source, _, _), text in zip(edges, texts, strict=True):
+        column = columns[source.name]
+        gaps[column] = max(gaps[column], LABEL_CHAR_PX * len(text) + 30)
     xs, x = [], MARGIN_PX + 70  # room for the new values, left of the variables
     for c in range(count):
         xs.append(x + col_w[c] / 2)
-        x += col_w[c] + GAP_PX
+        x += col_w[c] + gaps[c]
     height_rows = max(rows.values()) + 1
-    width = x - GAP_PX + MARGIN_PX + 40
+    width = x - gaps[-1] + MARGIN_PX + 40
     height = height_rows * ROW_PX + 2 * MARGIN_PX + 30
     pos = {n: (xs[columns[n]], MARGIN_PX + 40 + rows[n] * ROW_PX) for n in order}
     ids = {name: f"n{i}" for i, name in enumerate(order)}
@@ -86,15 +93,19 @@ def picture(d, s, pt, marks: dict) -> tuple[str, str]:
             new = s.label(pt.result["step"]["params"][name])
             out.append(_text(f"new-{name}", "new", marks["new"], cx - widths[name] / 2 - 6, cy + 5,
                              f"{new} \u2190", anchor="end"))
-    for n, (source, target, local) in enumerate(edges):
+    for n, (source, target, _) in enumerate(edges):
         mx, my = _label_place(pos, widths, xs, col_w, columns, source.name, target.name)
-        up, lo = pt.number(upstream(d, target)), pt.number(local)
-        text = f"{s.factor(up)} \u00b7 {s.factor(lo)} = {s.label(up * lo)}"
-        out.append(_text(f"edge-{n}", "bwd edge-label", marks["edge"][n], mx, my, text))
+        out.append(_text(f"edge-{n}", "bwd edge-label", marks["edge"][n], mx, my, texts[n]))
     out.append("</svg>")
     desc = describe(d, s, edges)
     svg = "\n".join(out).replace("{DESC}", f'<desc id="picture-desc">{desc}</desc>')
     return svg, desc
+
+
+def _edge_text(d, s, pt, target, local) -> str:
+    """The backward product of an edge: upstream · local = value."""
+    up, lo = pt.number(upstream(d, target)), pt.number(local)
+    return f"{s.factor(up)} \u00b7 {s.factor(lo)} = {s.label(up * lo)}"
 
 
 def _label_place(pos, widths, xs, col_w, columns, source: str, target: str):
