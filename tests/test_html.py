@@ -129,6 +129,10 @@ def test_hooks_when_present():
     if not hasattr(d, "to_html"):
         pytest.skip("Derivation.to_html is not wired yet (patch /tmp/h7-hooks.patch)")
     assert d.to_html("examples:staged") == page("staged")
+    assert 'srcdoc="&lt;!DOCTYPE html&gt;' in d._repr_html_()
+    from symbprop import render
+
+    assert render.render(d, "examples:staged", "html") == page("staged")
 
 
 # ---------------------------------------------------------------- oracles from the spec files
