@@ -195,7 +195,7 @@ def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch, tmp_path):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
-    with pytest.raises(sp.SymbpropError, match=r"pip install symbprop\[plot\]"):
+    with pytest.raises(sp.SymbpropError, match=r"pip install matplotlib"):
         History(losses=[1.0], initial_loss=2.0).plot(tmp_path / "x.png")
 
 
