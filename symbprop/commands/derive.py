@@ -123,8 +123,9 @@ def _format_and_output(fmt: str | None, raw: str | None) -> tuple[str, Path | No
     if fmt is not None:
         name = ALIASES.get(fmt.lower(), fmt.lower())
         if name not in formats:
-            raise SymbpropError(f"--format: unknown format {fmt!r}; formats: "
-                                f"{', '.join(formats)} (or {', '.join(ALIASES)})")
+            documents = ", ".join(f for f in formats if f != "html")
+            raise SymbpropError(f"--format: unknown format {fmt!r}; formats: {documents} (or "
+                                f"{', '.join(ALIASES)}), and html for the step-through page")
         fmt = name
     if raw == STDOUT:
         raw = None
