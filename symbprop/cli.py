@@ -89,7 +89,7 @@ class _Group(TyperGroup):
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:
-            with _sigterm_exits():
+            with _sigterm_exits(), _one_line_warnings():
                 status = super().main(*args, standalone_mode=False, **kwargs)
                 sys.stdout.flush()  # a full disk shows here when the output was buffered
         except OSError as err:  # stdout on a full disk, or a file error no check foresaw
@@ -121,6 +121,20 @@ def output_failed(err: OSError) -> str:
     with contextlib.suppress(OSError, ValueError, AttributeError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return f"{where}: cannot write ({problem})"
+
+
+@contextlib.contextmanager
+def _one_line_warnings():
+    """Warnings (a huge learning rate, a fallback) as ``symbprop: warning: <message>``, one
+    line, instead of Python's ``file:line: UserWarning:`` and a line of symbprop's source."""
+    import warnings
+
+    original = warnings.formatwarning
+    warnings.formatwarning = lambda message, *_args, **_kwargs: f"symbprop: warning: {message}\n"
+    try:
+        yield
+    finally:
+        warnings.formatwarning = original
 
 
 class Terminated(SystemExit):

@@ -422,3 +422,14 @@ def test_the_command_list_has_one_line_per_command(columns):
     panel = result.output.split("Commands")[1].splitlines()[1:]
     rows = [line for line in panel if line.startswith("│")]
     assert [row.split()[1] for row in rows] == list(COMMANDS), result.output
+
+
+def test_a_warning_is_one_line_naming_the_file(tmp_path):
+    """polish: a warning (here a learning rate of 1e300) is ``symbprop: warning: <message>``,
+    one line, not Python's ``file:line: UserWarning:`` followed by a line of source."""
+    values = tmp_path / "v.yaml"
+    values.write_text("x: 1.0\nlr: 1e300\n")
+    result = _run(["derive", "x**2", "--at", str(values), "--format", "txt"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"symbprop: warning: {values}: lr:"), lines
