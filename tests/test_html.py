@@ -299,6 +299,22 @@ def step_to_end(driver) -> int:
     return total
 
 
+def keys_and_buttons(driver, total: int) -> None:
+    """Home and End jump, the buttons step and are disabled at the ends; ends at the last."""
+    from selenium.webdriver.common.keys import Keys
+
+    body = driver.find_element("tag name", "body")
+    body.send_keys(Keys.HOME)
+    assert counter(driver) == (1, total)
+    assert not driver.find_element("id", "prev").is_enabled()
+    driver.find_element("id", "next").click()
+    assert counter(driver) == (2, total)
+    assert driver.current_url.endswith("#step=2")
+    body.send_keys(Keys.END)
+    assert counter(driver) == (total, total)
+    assert not driver.find_element("id", "next").is_enabled()
+
+
 def assert_no_requests(driver, url: str) -> None:
     assert driver.execute_script("return performance.getEntriesByType('resource').length") == 0
     for entry in driver.get_log("performance"):
@@ -336,6 +352,7 @@ def test_graph_page_in_chromium(driver, tmp_path, name):
         assert close(label(driver, f"grad-{node}"), node_grads[node], 3), node
     for variable, value in grads.items():
         assert close(label(driver, f"grad-{variable}"), value, 3), variable
+    keys_and_buttons(driver, total)
     cells = driver.find_elements("css selector", ".step:not([hidden]) td")
     assert close(number(cells[2].get_attribute("textContent")), grads[list(grads)[0]], 5)
     driver.get(url + "#step=2")
