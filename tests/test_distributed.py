@@ -6,6 +6,7 @@ and bad data reaching the caller as the local error.  Skipped without Dask."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -298,3 +299,61 @@ def test_worker_killed_mid_run(client, digits):
     assert np.array_equal(history, expected)
     assert all(np.array_equal(params[n], reference[n]) for n in params)
     client.wait_for_workers(2, timeout=60)
+
+
+# ---------------------------------------------------------------- the hooks (once applied)
+
+
+def _has_hooks() -> bool:
+    import inspect
+
+    from symbprop.commands.train import command
+    from symbprop.kernels import Kernels
+
+    return ("client" in inspect.signature(Kernels.fit).parameters
+            and "scheduler" in inspect.signature(command).parameters)
+
+
+needs_hooks = pytest.mark.skipif(not _has_hooks(), reason="the Kernels/CLI hooks are not applied")
+
+
+@needs_dask
+@needs_hooks
+def test_kernels_dispatch_to_dask(client, small):
+    import symbprop.distributed as spd
+
+    k, params, X, Y = small
+    value, grads = k.loss_and_grad(params, X, Y)
+    dvalue, dgrads = k.loss_and_grad(params, da.from_array(X, chunks=60),
+                                     da.from_array(Y, chunks=60))
+    assert abs(dvalue - value) <= 1e-12 * abs(value) and close(dgrads, grads, 1e-12)
+    ours, theirs = ({n: a.copy() for n, a in params.items()} for _ in range(2))
+    h1 = k.fit(ours, X, Y, lr=0.2, epochs=3, client=client, progress=False, sync_every=2)
+    h2 = spd.fit(k, theirs, X, Y, lr=0.2, epochs=3, client=client, progress=False,
+                 sync_every=2)
+    assert np.array_equal(h1, h2) and all(np.array_equal(ours[n], theirs[n]) for n in params)
+    with pytest.raises(SymbpropError, match="mode: unknown"):
+        k.fit(ours, X, Y, client=client, mode="adam")
+
+
+@needs_dask
+@needs_hooks
+def test_cli_scheduler(client, digits, tmp_path):
+    address = client.scheduler.address
+    cli = [sys.executable, "-m", "symbprop", "train", "examples:digits_64_32_10"]
+    done = subprocess.run([*cli, "--data", "digits", "--scheduler", address, "--epochs", "40",
+                           "--no-progress"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    accuracy = float(re.search(r"test accuracy\s+([\d.]+)%", done.stdout).group(1))
+    assert accuracy >= 95.0 and "2 Dask workers" in done.stdout
+    (tmp_path / "a.csv").write_text(",".join(f"p{j}" for j in range(64)) + ",label\n"
+                                    + ",".join(["1"] * 64) + ",3\n")
+    (tmp_path / "b.csv").write_text(",".join(f"p{j}" for j in range(64)) + ",label\n"
+                                    + ",".join(["1"] * 64) + ",12\n")
+    done = subprocess.run([*cli, "--data", str(tmp_path), "--scheduler", address,
+                           "--no-progress"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert re.search(r"symbprop: error: .*b\.csv: .*label 12 .*out of range", done.stderr)
+    done = subprocess.run([*cli, "--data", "digits", "--sync-every", "2"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "--sync-every is for training on a Dask cluster" in done.stderr

@@ -10,6 +10,7 @@ with the exact gradient instead.  A constant ``--lr`` only (no ``--schedule``, n
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -61,8 +62,10 @@ def train_on_cluster(model, source, *, scheduler: str, features=None, target=Non
     params = load_params(init, model) if init is not None else kernels.init_params(seed)
     with connect(scheduler) as client:
         started = time.perf_counter()
-        parts = (on_cluster(kernels, client, str(source), None, features, target) if folder
-                 else on_cluster(kernels, client, data.train.X, data.train.Y))
+        with warnings.catch_warnings():  # "Sending large graph": the rows go to the workers
+            warnings.simplefilter("ignore", UserWarning)
+            parts = (on_cluster(kernels, client, str(source), None, features, target) if folder
+                     else on_cluster(kernels, client, data.train.X, data.train.Y))
         history = fit(kernels, params, parts, lr=lr, epochs=epochs, batch_size=batch_size,
                       seed=seed, progress=progress, client=client,
                       mode="full_batch" if full_batch else "local_sgd", sync_every=sync_every)
@@ -100,8 +103,8 @@ def _load(model, source, features, target, test_fraction, seed, standardize):
 def evaluate(parts, theta: np.ndarray, task: str | None) -> tuple[float, float | None]:
     """(L, accuracy or None) of θ over all the partitions, computed where they live."""
     client = parts.client
-    results = client.gather([client.submit(remote.evaluate, parts.ref, theta, part, task)
-                             for part in parts.futures])
+    results = client.gather([client.submit(remote.evaluate, parts.ref, theta, part, task,
+                                           pure=False) for part in parts.futures])
     value = sum(r[0] for r in results)
     if parts.ref.model.reduction == "mean":
         value /= parts.total

@@ -43,8 +43,8 @@ def loss_and_grad(kernels, params: dict, X, Y, out: dict | None = None) -> tuple
 def summed_on(parts, theta: np.ndarray):
     """(Σ cost, Σ gradient, n) over ``Partitions`` on their cluster, with futures."""
     client, ref = parts.client, parts.ref
-    sums = [client.submit(remote.summed, ref, theta, part) for part in parts.futures]
-    return tree_sum(sums, lambda a, b: client.submit(remote.add, a, b)).result()
+    sums = [client.submit(remote.summed, ref, theta, part, pure=False) for part in parts.futures]
+    return tree_sum(sums, lambda a, b: client.submit(remote.add, a, b, pure=False)).result()
 
 
 def finish(kernels, total, out: dict | None = None) -> tuple[float, dict]:

@@ -7,7 +7,8 @@ Partition i shuffles with seed ``partition_seed(seed, i)`` (partition 0: ``seed`
 one partition reproduces ``Kernels.fit``).  ``mode="full_batch"``: each epoch is one step of
 gradient descent with the exact gradient over all the data (``symbprop.distributed.gradient``).
 
-Only θ travels (as a task argument, so a lost task is recomputed); the averaging happens on the
+Only θ travels (as a task argument, so a lost task is recomputed; tasks are submitted as impure,
+so a run never reuses the results of an earlier identical one); the averaging happens on the
 caller in partition order, so the result does not depend on which worker ran what.
 """
 
@@ -72,7 +73,7 @@ def _local_sgd(kernels, parts: Partitions, lr, batch_size, seed):
 
     def step(theta, first, count):
         futures = [client.submit(remote.local_train, ref, theta, part, lr, count, batch_size,
-                                 partition_seed(seed, i), first)
+                                 partition_seed(seed, i), first, pure=False)
                    for i, part in enumerate(parts.futures)]
         results = client.gather(futures)
         theta = np.zeros_like(theta)
