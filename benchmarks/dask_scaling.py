@@ -13,18 +13,14 @@ digits 64-32-10 (relu + softmax cross-entropy), batch 32, lr 0.1.  Data: the dig
 * gradient, 2 workers: the exact data-parallel gradient over partitions held by the workers
   (one full-batch step, ``mode="full_batch"``).
 
-BLAS is single-threaded in this process as in the workers.  Prints the CPU model, the load average before and after (the machine may be shared) and the
-scaling (2 workers / one process).
+BLAS is single-threaded in this process as in the workers.  Prints the CPU model, the load
+average before and after (the machine may be shared) and the scaling (2 workers / one process).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-
-# One BLAS thread here as in the workers (the Nanny sets these): 1 core against 2 cores.
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
 import platform
 import statistics
 import sys
@@ -32,7 +28,11 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
+# One BLAS thread here as in the workers (the Nanny sets these): 1 core against 2 cores.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
