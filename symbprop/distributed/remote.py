@@ -17,6 +17,7 @@ from ..errors import DataError
 
 _compiled: dict = {}
 _lock = threading.Lock()
+_local = threading.local()
 
 
 class KernelRef:
@@ -83,6 +84,19 @@ def describe(part: Partition) -> tuple[int, str, str | None, tuple | None]:
     return len(part), part.source, part.task, part.class_names
 
 
+def scratch(kernels, n: int) -> np.ndarray:
+    """The ``work`` argument for ``n`` rows, kept per thread between tasks: a fresh allocation
+    of tens of megabytes each time costs page faults (a Dask worker hands freed memory back to
+    the system at once: MALLOC_TRIM_THRESHOLD_), and threads of one process may run tasks at
+    the same time, so ``Kernels.work``'s single buffer cannot be shared."""
+    size = kernels.module.WORK_PER_SAMPLE * n
+    spaces = _local.__dict__.setdefault("spaces", {})
+    space = spaces.get(id(kernels))
+    if space is None or space.size < size:
+        space = spaces[id(kernels)] = np.empty(size, kernels.dtype)
+    return space[:size]
+
+
 def aligned(*arrays):
     """The arrays C-contiguous and aligned, copied only if not: an array deserialized from a
     message may be unaligned, and Numba would compile (minutes on a busy machine) a variant for
@@ -95,9 +109,9 @@ def summed(ref: KernelRef, theta: np.ndarray, part: Partition):
     reduction (a product by n, exact to rounding), its result as it is for ``sum``."""
     kernels = kernels_of(ref)
     n = len(part)
-    grad = np.empty(kernels.size, kernels.dtype)  # fresh scratch: tasks may share a process
+    grad = np.empty(kernels.size, kernels.dtype)
     theta, X, Y = aligned(theta, part.X, part.Y)
-    value = kernels.module.loss_and_grad_into(theta, X, Y, grad)
+    value = kernels.module.loss_and_grad_work(theta, X, Y, grad, scratch(kernels, n))
     if kernels.model.reduction == "mean":
         value, grad = value * n, grad * n
     return float(value), grad, n
