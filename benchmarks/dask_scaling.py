@@ -90,7 +90,8 @@ def measure(k, client, rows: int, base, epochs: int, repeats: int) -> dict:
     result = {"rows": rows}
     result["sgd 1 process"] = rows * epochs / median_time(local, repeats)
     result["sgd 2 workers (avg every epoch)"] = rows * epochs / median_time(sgd(1), repeats)
-    result["sgd 2 workers (avg every 5)"] = rows * epochs / median_time(sgd(5), repeats)
+    result[f"sgd 2 workers (avg every {min(5, epochs)})"] = rows * epochs / median_time(
+        sgd(5), repeats)
     params = k.unflatten(theta.copy())
     result["gradient 1 process"] = rows / median_time(
         lambda: k.loss_and_grad(params, X, Y), repeats)
@@ -123,7 +124,8 @@ def main(argv=None) -> None:
             if name != "rows":
                 print(f"  {name:<34}{value:>14,.0f}")
         for what, one in (("sgd", "sgd 1 process"), ("gradient", "gradient 1 process")):
-            two = r["sgd 2 workers (avg every 5)" if what == "sgd" else "gradient 2 workers"]
+            two = r[f"sgd 2 workers (avg every {min(5, args.epochs)})" if what == "sgd"
+                    else "gradient 2 workers"]
             print(f"  scaling {what} (2 workers / 1 process){two / r[one]:>13.2f}×")
 
 
