@@ -283,10 +283,15 @@ def test_worker_killed_mid_run(client, digits):
     pids = client.run(os.getpid)
     killed = []
 
-    def kill():
-        time.sleep(0.5)
-        killed.append(time.perf_counter())
-        os.kill(next(iter(pids.values())), signal.SIGKILL)
+    def kill():  # as soon as a worker computes a partition's gradient sum
+        deadline = time.perf_counter() + 60
+        while time.perf_counter() < deadline and not killed:
+            busy = [worker for worker, keys in client.processing().items()
+                    if any("summed" in str(key) for key in keys)]
+            if busy:
+                os.kill(pids[busy[0]], signal.SIGKILL)
+                killed.append(time.perf_counter())
+            time.sleep(0.005)
 
     thread = threading.Thread(target=kill)
     params = k.init_params(1)
