@@ -22,12 +22,15 @@ from sympy import Idx, Indexed
 
 from .derive import Adjoint, reverse_sweep
 from .errors import SymbpropError
+from .formula import _tanh
 from .indexing import bound_indices, index_values, instantiate, rename_indices
 from .ir import Program, label, program
 from .model import Graph, Network
 
 FREE_NAMES = ("j", "k")
 BOUND_NAMES = ("k", "m", "i", "n", "r", "s")
+#: ``Derivation.compose`` refuses to write out more parts than this.
+MAX_COMPOSED_SIZE = 20_000
 #: ``Derivation.params`` is a tuple up to this many names, a lazy ``ParamNames`` beyond.
 MAX_LISTED_PARAMS = 1_000_000
 PARAM_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*(\d+(?:\s*,\s*\d+)*)\s*\])?\s*$")
@@ -149,8 +152,31 @@ class Derivation:
 
     def compose(self, expr: sympy.Expr) -> sympy.Expr:
         """``expr`` with every named intermediate replaced by its definition, recursively:
-        a function of the parameters and the data (x, y) only.  For small models."""
+        a function of the parameters and the data (x, y) only.  For small models: a
+        ``SymbpropError`` if the result would have more than ``MAX_COMPOSED_SIZE`` parts
+        (``composed_size``; a graph whose nodes use their input twice doubles at every level)."""
+        if (size := self.composed_size(expr)) > MAX_COMPOSED_SIZE:
+            raise SymbpropError(
+                f"compose: the expression would have {size:,} parts written out, more than "
+                f"MAX_COMPOSED_SIZE = {MAX_COMPOSED_SIZE:,}; use the named intermediates "
+                "(d.gradient, d.evaluate) instead")
         return self._compose(expr)
+
+    def composed_size(self, expr: sympy.Expr) -> int:
+        """How many parts ``compose(expr)`` would have written out, counted without composing."""
+        sizes = self.__dict__.setdefault("_composed_sizes", {})
+
+        def size(e) -> int:
+            if e in sizes:
+                return sizes[e]
+            if isinstance(e, Indexed) or (isinstance(e, sympy.Symbol) and not isinstance(e, Idx)):
+                definition = self.definition(e)
+                if definition is not None:
+                    sizes[e] = size(definition)
+                    return sizes[e]
+            return 1 + sum(size(arg) for arg in e.args)
+
+        return size(expr)
 
     def _compose(self, expr):
         replacements = {}
@@ -160,7 +186,7 @@ class Derivation:
                 self._composed[atom] = None if definition is None else self._compose(definition)
             if self._composed[atom] is not None:
                 replacements[atom] = self._composed[atom]
-        return expr.xreplace(replacements) if replacements else expr
+        return _substitute(expr, replacements, {}) if replacements else expr
 
     def scalar_equations(self) -> list[tuple[sympy.Expr, sympy.Expr, str]]:
         """The full per-weight scalar form, in evaluation order, as (lhs, rhs, kind) with kind
@@ -330,6 +356,25 @@ class ParamNames(Sequence):
 
     def __repr__(self) -> str:
         return f"ParamNames({_summary(self)})"
+
+
+def _substitute(expr: sympy.Basic, rule: dict, memo: dict) -> sympy.Basic:
+    """``expr.xreplace(rule)``, each shared part rebuilt once, and ``tanh`` rebuilt without
+    SymPy's assumption queries (``formula._tanh``: they cost three times more per nested
+    tanh, and composing a graph nests its nodes)."""
+    if expr in rule:
+        return rule[expr]
+    if not expr.args:
+        return expr
+    if expr not in memo:
+        args = [_substitute(arg, rule, memo) for arg in expr.args]
+        if all(new is old for new, old in zip(args, expr.args, strict=True)):
+            memo[expr] = expr
+        elif expr.func is sympy.tanh:
+            memo[expr] = _tanh(args[0])
+        else:
+            memo[expr] = expr.func(*args)
+    return memo[expr]
 
 
 def _int_indices(element: sympy.Expr) -> tuple[int, ...]:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 
+import mpmath
 import pytest
 import sympy
 
@@ -57,8 +58,8 @@ def nest(functions: str, inner: str = "x") -> str:
 
 # ------------------------------------------------------------------ formulas
 
-DEEP_FORMULAS = [nest("tanh " * 11), nest("tanh " * 4), nest("exp tanh tanh tanh"),
-                 nest("sigmoid erf log sqrt"), nest("softplus abs relu tanh", "x*y")]
+DEEP_FORMULAS = [nest("tanh " * 11), nest("tanh " * 3), nest("exp tanh tanh tanh"),
+                 nest("sigmoid erf log sqrt exp abs"), nest("softplus abs relu tanh tanh", "x*y")]
 
 
 @pytest.mark.parametrize("text", DEEP_FORMULAS)
@@ -68,12 +69,14 @@ def test_functions_nested_too_deeply_are_refused_before_building(text):
         formula.parse_formula(text, {"x": sympy.Symbol("x"), "y": sympy.Symbol("y")})
 
 
-def test_nested_tanh_at_the_limit_is_fast_and_right():
+@pytest.mark.parametrize("text", [nest("exp tanh tanh"), nest("sin exp sin exp sin"),
+                                  "+".join(nest("exp tanh tanh", f"x+{i}") for i in range(30))])
+def test_nested_functions_at_the_limit_are_fast_and_right(text):
     x = sympy.Symbol("x")
-    text = nest("tanh " * formula.MAX_FUNCTION_DEPTH)
     result = run_bounded("expression", text, "doc", seconds=60)
     assert result["seconds"] < 15, result
-    exact = sympy.diff(sympy.tanh(sympy.tanh(sympy.tanh(x))), x).subs(x, sympy.Rational(1, 100))
+    expr = formula.parse_formula(text, {"x": x})
+    exact = sympy.diff(expr, x).subs(x, sympy.Rational(1, 100))
     assert result["grad"]["x"] == pytest.approx(float(exact), rel=1e-12)
 
 
@@ -229,3 +232,45 @@ def test_derive_looks_up_each_equation_once_linear_in_depth(monkeypatch):
         assert d.path_count("W1[0,0]") == 2 ** (depth - 2)  # layers 2..depth-1 have 2 units
         counts.append(looks["count"])
     assert counts[1] <= 5 * counts[0], counts  # 4 times the layers: linear is 4x, quadratic 16x
+
+
+# ------------------------------------------------------------------ graph documents
+
+TANH_NODES = {"q1": "tanh(x)"} | {f"q{i}": f"tanh(q{i - 1})" for i in range(2, 11)}
+DIAMOND = {"u1": "sin(x)", "v1": "cos(x)", "q1": "u1 + v1"} | {
+    name: text for i in range(2, 21) for name, text in
+    [(f"u{i}", f"sin(q{i - 1})"), (f"v{i}", f"cos(q{i - 1})"), (f"q{i}", f"u{i} + v{i}")]}
+
+
+@pytest.mark.parametrize("nodes, output", [(TANH_NODES, "q10"), (DIAMOND, "q20")])
+def test_graph_documents_of_deep_graphs_are_bounded(nodes, output):
+    # tanh through 10 nodes composed to tanh nested 10 deep for the document: 54 s; the
+    # diamond doubles its composed formula at every level (2^20 paths); each node's line
+    # recomputed every edge's local derivative
+    spec = json.dumps({"graph": nodes, "output": output})
+    result = run_bounded("spec", spec, "doc", seconds=120)
+    assert "refused" not in result and result["seconds"] < 30, result
+
+    def function(x):  # the graph in plain mpmath; its derivative by mpmath's differences
+        for _ in range(int(output[1:])):
+            x = mpmath.tanh(x) if nodes is TANH_NODES else mpmath.sin(x) + mpmath.cos(x)
+        return x
+
+    with mpmath.workdps(40):
+        value = mpmath.diff(function, mpmath.mpf(1) / 100)
+    assert result["grad"]["x"] == pytest.approx(float(value), rel=1e-10)
+
+
+def test_compose_refuses_a_formula_too_long_to_write_out():
+    from symbprop.derivation import MAX_COMPOSED_SIZE
+
+    d = sp.derive(sp.graph(DIAMOND, output="q20"))
+    assert d.composed_size(sympy.Symbol("q20")) > MAX_COMPOSED_SIZE
+    with pytest.raises(sp.SymbpropError, match="MAX_COMPOSED_SIZE"):
+        d.composed_loss()
+    small = sp.derive(sp.graph(TANH_NODES, output="q10"))
+    composed = small.composed_loss()  # tanh nested 10 deep (SymPy would take a minute)
+    for _ in range(10):
+        assert composed.func is sympy.tanh
+        (composed,) = composed.args
+    assert composed == sympy.Symbol("x")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sympy
 
 from . import graph_tikz as tikz
+from . import numbers
 from .blocks import math, para, section, table
 from .graph_notation import free_letter, indirect_edges, local_symbol
 from .notation import Chain, Gradient, Partial, Terms, vector
@@ -15,8 +16,10 @@ from .notation import Chain, Gradient, Partial, Terms, vector
 
 def graph_overview(d, s, pt, draw: bool) -> dict:
     f = d.program.output
+    shown = (s.meq(f, d.composed_loss()) if numbers.fd_available(d) else
+             f"{s.m(f)} (too long to write out as one formula)")
     blocks = [para(
-        f"The function {s.meq(f, d.composed_loss())} of "
+        f"The function {shown} of "
         f"{', '.join(s.m(sympy.Symbol(p)) for p in d.model.params)}, staged so that each node "
         "of the graph does one operation:")]
     header = ["node", "operation", "inputs"] + (["value"] if pt is not None else [])

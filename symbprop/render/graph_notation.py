@@ -25,6 +25,12 @@ def indirect_edges(d) -> list[tuple[sympy.Symbol, sympy.Symbol, list[sympy.Symbo
     also reaches t through other nodes, in evaluation order; [] for a network."""
     if d.model.kind != "graph":
         return []
+    if "_indirect_edges" not in d.__dict__:  # asked once per line of a document: found once
+        d.__dict__["_indirect_edges"] = _indirect_edges(d)
+    return list(d.__dict__["_indirect_edges"])
+
+
+def _indirect_edges(d) -> list:
     edges = graph_edges(d)
     consumers: dict = {}
     for source, target, _ in edges:

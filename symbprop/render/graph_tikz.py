@@ -42,7 +42,14 @@ def graph_columns(d) -> dict[str, int]:
 
 
 def graph_edges(d) -> list[tuple[sympy.Symbol, sympy.Symbol, sympy.Expr]]:
-    """(input, node, local ∂node/∂input) for every edge, in evaluation order."""
+    """(input, node, local ∂node/∂input) for every edge, in evaluation order (formed once per
+    derivation: the document asks for them once per node)."""
+    if "_graph_edges" not in d.__dict__:
+        d.__dict__["_graph_edges"] = _graph_edges(d)
+    return list(d.__dict__["_graph_edges"])
+
+
+def _graph_edges(d) -> list:
     edges = []
     known = set(d.program.params) | {e.out for e in d.program.eqns}
     for eqn in d.program.eqns:

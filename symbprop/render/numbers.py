@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy
 
+from ..derivation import MAX_COMPOSED_SIZE
 from ..errors import DomainError, FloatRangeError
 from ..functions import as_elementary
 from ..indexing import index_values, instantiate
@@ -88,7 +89,11 @@ def _fill(numbers: dict, base, array, prefix: tuple = ()) -> None:
 
 
 def fd_available(d) -> bool:
-    return d.model.param_count <= FD_PARAM_LIMIT
+    """Whether the loss can be composed into one expression for finite differences: few
+    parameters, and not too many parts written out (``Derivation.MAX_COMPOSED_SIZE``)."""
+    if d.model.param_count > FD_PARAM_LIMIT:
+        return False
+    return d.composed_size(d.definition(d.program.output)) <= MAX_COMPOSED_SIZE
 
 
 def finite_differences(d, pt: Point, names: list[str], h: float = FD_STEP) -> dict[str, float]:

@@ -21,6 +21,11 @@ from .notation import Partial, Slope, slope
 
 def verification(d, s, pt, max_params: int, kernel_gradients=None) -> dict:
     """The comparison table (the first/last-layer selection for large nets)."""
+    if not numbers.fd_available(d) and d.model.kind == "graph":
+        return section("Verification", [para(
+            f"The function {s.m(d.program.output)} is too long to compose into one expression "
+            f"for finite differences here; run {s.code('symbprop check')} for the three-way "
+            "comparison.")])
     if not numbers.fd_available(d):
         return section("Verification", [para(
             f"The network has {d.model.param_count} parameters, too many to compose the loss "
