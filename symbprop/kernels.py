@@ -26,6 +26,7 @@ from .aligned import empty_aligned, zeros_aligned
 from .codegen import check_dtype, resolve_strategy
 from .codegen.loader import cached_module
 from .dictcall import ArraysCall
+from .distributed._dask import is_dask_array
 from .errors import DataError
 from .fitting import LossHistory, in_chunks
 from .graph_kernels import GraphKernels
@@ -128,7 +129,13 @@ class Kernels(KernelsBase):
     def loss_and_grad(self, params: dict, X, Y, out: dict | None = None) -> tuple[float, dict]:
         """(L, {name: ∂L/∂name}) with the shapes of ``params``.  With ``out`` (a dict of arrays
         of those names, shapes and the kernel dtype, e.g. the gradients of an earlier call) the
-        gradients are written into it and it is returned: no allocation in a hot loop."""
+        gradients are written into it and it is returned: no allocation in a hot loop.
+        With Dask arrays X, Y (chunked along the batch) the gradient is computed where the
+        chunks live and reduced exactly (``symbprop.distributed.loss_and_grad``)."""
+        if type(X) is not np.ndarray and (is_dask_array(X) or is_dask_array(Y)):
+            from .distributed import loss_and_grad
+
+            return loss_and_grad(self, params, X, Y, out)
         if self.size < VIEW_MIN:
             fast = self._dict_call(params, X, Y, out)
             if fast is not None:
@@ -184,7 +191,8 @@ class Kernels(KernelsBase):
         return self.unflatten(self.module.sgd_step(self.flatten(params), X, Y, lr))
 
     def fit(self, params: dict, X, Y, lr: float = 0.1, epochs: int = 100, batch_size: int = 32,
-            seed: int = 0, progress: bool = True) -> np.ndarray:
+            seed: int = 0, progress: bool = True, client=None, mode: str = "local_sgd",
+            sync_every: int = 1) -> np.ndarray:
         """Minibatch SGD with the generated ``train``; updates ``params`` in place and returns
         the loss of each epoch (accumulated over its batches, before each step) as a
         ``LossHistory`` (an array with ``.plot(path)``).
@@ -193,7 +201,17 @@ class Kernels(KernelsBase):
         rounded, as with NumPy's ``a[...] = b``); lists, numbers and read-only arrays are
         replaced in ``params`` by new arrays; integer or boolean arrays are refused
         (``ParamsError``) before training, as NumPy refuses ``W -= lr * g`` for them.
-        ``epochs``: 0 to ``MAX_EPOCHS`` (10**8); ``seed``: 0 ≤ seed < 2**63."""
+        ``epochs``: 0 to ``MAX_EPOCHS`` (10**8); ``seed``: 0 ≤ seed < 2**63.
+
+        With ``client`` (a ``dask.distributed.Client``) or Dask arrays X, Y: data-parallel on
+        the cluster, ``mode`` "local_sgd" (averaged every ``sync_every`` epochs) or
+        "full_batch" (``symbprop.distributed.fit``)."""
+        if (client is not None or is_dask_array(X) or is_dask_array(Y) or mode != "local_sgd"
+                or sync_every != 1):
+            from .distributed import fit
+
+            return fit(self, params, X, Y, lr, epochs, batch_size, seed, progress,
+                       client=client, mode=mode, sync_every=sync_every)
         theta = self.flatten(params)
         self.check_updatable(params)
         X, Y = self._batch(X, Y)

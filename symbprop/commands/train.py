@@ -78,6 +78,17 @@ def command(
     strategy: Annotated[str, typer.Option(
         metavar="STRATEGY", help="Kernel strategy: auto | unrolled | looped.")] = "auto",
     progress: Annotated[bool, typer.Option(help="Show the progress bar.", metavar="")] = True,
+    scheduler: Annotated[str | None, typer.Option(
+        metavar="ADDRESS|local[:N]",
+        help="Train on a Dask cluster (pip install -e \".[dask]\"): a scheduler address "
+             "(tcp://host:8786) or local[:N] worker processes; --data may then be a directory "
+             "of CSV/NPZ files, one partition each.")] = None,
+    sync_every: Annotated[int, typer.Option(
+        metavar="N", callback=at_least(1),
+        help="--scheduler: epochs of local SGD between two averagings of the parameters.")] = 1,
+    full_batch: Annotated[bool, typer.Option(
+        help="--scheduler: gradient descent with the exact gradient over all the data instead "
+             "of local SGD.", metavar="")] = False,
 ) -> None:
     """Train a network on data with its generated kernels (mini-batch SGD, progress bar, plots);
     for an expression or graph, run gradient descent on it from a start point."""
@@ -107,6 +118,16 @@ def command(
     from ..schedules import Schedule
 
     rates = Schedule(schedule, lr[0] if lr else 0.1, gamma, step_size, decay)
+    from ..distributed.command import check_options, train_on_cluster
+
+    check_options(scheduler, sync_every, full_batch, rates, tol)
+    if scheduler is not None:
+        train_on_cluster(model, data, scheduler=scheduler, features=features, target=target,
+                         test_fraction=test_fraction, seed=seed, standardize=standardize,
+                         lr=rates.lr, epochs=epochs, batch_size=batch_size,
+                         sync_every=sync_every, full_batch=full_batch, init=init,
+                         strategy=strategy, progress=progress, save=save, plot=plot)
+        return
     _train_network(model, data, features, target, test_fraction, seed, standardize, rates,
                    epochs, batch_size, tol, plot, save, init, strategy, progress)
 
