@@ -260,6 +260,19 @@ class Derivation:
 
         return to_text(self, values=values, **options)
 
+    def to_html(self, values=None, **options) -> str:
+        """The step-through page at ``values`` (``symbprop.render.html.to_html``)."""
+        from .render.html import to_html
+
+        return to_html(self, values, **options)
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter: the page of a bundled example at its values, in an iframe; else None (the
+        page needs a point: ``d.to_html(values)``)."""
+        from .render.html import notebook_frame
+
+        return notebook_frame(self)
+
     def _repr_latex_(self) -> str:
         from .render import to_latex_fragment
 

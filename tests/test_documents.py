@@ -156,7 +156,9 @@ def test_mnist_sized_document_is_fast_and_small(tmp_path):
 
 def test_generated_documents_are_fresh(tmp_path):
     written = render.regenerate_documents(tmp_path)
-    assert len(written) == 2 * len(examples.names())
+    from symbprop.render.html import PAGE_EXAMPLES
+
+    assert len(written) == 2 * len(examples.names()) + len(PAGE_EXAMPLES)
     for path in written:
         committed = ROOT / "generated" / path.relative_to(tmp_path)
         assert committed.exists(), f"{committed} is missing: run regenerate_documents()"

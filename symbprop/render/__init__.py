@@ -4,7 +4,8 @@
     render.to_latex(d, values=None, max_params=20)   # a complete LaTeX document (str)
     render.to_pdf(d, values)                         # bytes, via pdflatex
     render.to_markdown(d, values), render.to_text(d, values)
-    render.render(d, values, "md")                   # by format name: tex, pdf, md, txt
+    render.render(d, values, "md")                   # by format name: tex, pdf, md, txt, html
+    render.to_html(d, values)                        # the step-through page (render.html)
     render.regenerate_documents("generated")         # the committed documents of the examples
 
 ``symbprop.render.context`` builds the document as plain data (math printed by
@@ -21,7 +22,7 @@ from ..atomic import write_text
 from ..templating import render as render_template
 from .context import build
 
-FORMATS = ("tex", "pdf", "md", "txt")
+FORMATS = ("tex", "pdf", "md", "txt", "html")
 
 
 def to_latex(d, values=None, **options) -> str:
@@ -54,9 +55,17 @@ def to_latex_fragment(d) -> str:
     return fragment(d)
 
 
+def to_html(d, values=None, **options) -> str:
+    """The self-contained step-through page (needs ``values``; ``render.html``)."""
+    from .html import to_html as page
+
+    return page(d, values, **options)
+
+
 def render(d, values=None, fmt: str = "tex", **options) -> str | bytes:
-    """The document in format ``fmt`` (``tex``, ``pdf`` -> bytes, ``md``, ``txt``)."""
-    renderers = {"tex": to_latex, "pdf": to_pdf, "md": to_markdown, "txt": to_text}
+    """The document in format ``fmt`` (``tex``, ``pdf`` -> bytes, ``md``, ``txt``, ``html``)."""
+    renderers = {"tex": to_latex, "pdf": to_pdf, "md": to_markdown, "txt": to_text,
+                 "html": to_html}
     if fmt not in renderers:
         raise ValueError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
     return renderers[fmt](d, values, **options)
@@ -64,8 +73,10 @@ def render(d, values=None, fmt: str = "tex", **options) -> str | bytes:
 
 def regenerate_documents(out_dir: str | Path = "generated", names=None) -> list[Path]:
     """Write ``<out_dir>/<example>/derivation.tex`` and ``derivation.md`` for every bundled
-    example (``names`` to restrict), with its bundled values where it has them."""
+    example (``names`` to restrict), with its bundled values where it has them, and the
+    step-through page ``derivation.html`` of the examples in ``html.PAGE_EXAMPLES``."""
     from .. import derive, examples, load
+    from .html import PAGE_EXAMPLES, PAGE_NAME
 
     written = []
     for name in names or examples.names():
@@ -74,8 +85,10 @@ def regenerate_documents(out_dir: str | Path = "generated", names=None) -> list[
         folder = Path(out_dir) / name
         written.append(write_text(folder / "derivation.tex", to_latex(d, values)))
         written.append(write_text(folder / "derivation.md", to_markdown(d, values)))
+        if name in PAGE_EXAMPLES:
+            written.append(write_text(folder / PAGE_NAME, to_html(d, values)))
     return written
 
 
-__all__ = ["FORMATS", "regenerate_documents", "render", "to_latex", "to_latex_fragment",
-           "to_markdown", "to_pdf", "to_text"]
+__all__ = ["FORMATS", "regenerate_documents", "render", "to_html", "to_latex",
+           "to_latex_fragment", "to_markdown", "to_pdf", "to_text"]
