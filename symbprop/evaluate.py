@@ -72,7 +72,7 @@ def _is_internal(symbol) -> bool:
 
 
 def _float(value: float) -> sympy.Float:
-    return sympy.Float(repr(float(value)), DIGITS.get())
+    return sympy.Float(float(value), DIGITS.get())  # the binary value the kernels see
 
 
 # ---------------------------------------------------------------- graphs

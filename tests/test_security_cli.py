@@ -285,11 +285,6 @@ def test_sigkill_leaves_a_folder_that_the_next_run_removes(tmp_path):
 
 # The exact side must be evaluated at the float's binary value: 5e-324 is 4.94065645841...e-324,
 # and the double nearest 0.1 is 0.1000000000000000055511151231257827...
-NEEDS_EVALUATE_FIX = pytest.mark.xfail(
-    strict=True, reason="symbprop/evaluate.py _float evaluates at repr(x) (reported; the fix "
-    "is sympy.Float(float(value), DIGITS.get()))")
-
-
 def _decimal_differs(x: float, c: float) -> bool:
     """x·c correctly rounded differs between the binary x and its decimal repr."""
     with mpmath.workdps(60):
@@ -306,7 +301,6 @@ def _first_point_where_repr_matters() -> float:
     raise AssertionError("no such point")
 
 
-@NEEDS_EVALUATE_FIX
 @pytest.mark.parametrize("formula, x", [
     ("x * 1e15", 5e-324),  # a subnormal: repr 5e-324 is 1.2 % away from the binary value
     ("x * 3", _first_point_where_repr_matters()),
