@@ -258,8 +258,8 @@ def test_cli_refuses_several_rates_for_a_network():
 
 @pytest.mark.parametrize("option, name, expected", [
     ("--plot", "x.xyz", "--plot {path}: unknown suffix '.xyz'; allowed: .png, .pdf, .svg"),
-    ("--plot", "dir/", "--plot {path}: ends in '/', so it names a folder, and no such folder exists"),
-    ("--save", "dir/", "--save {path}: ends in '/', so it names a folder, and no such folder exists"),
+    ("--plot", "dir/", "--plot {path}: ends in '/', so it names a folder, and no such folder"),
+    ("--save", "dir/", "--save {path}: ends in '/', so it names a folder, and no such folder"),
     ("--save", "params.npy", "--save {path}: unknown suffix '.npy'; allowed: .npz"),
     ("--save", "afile/x.npz", "cannot write ({tmp}/afile is not a directory)"),
     ("--plot", "afile/sub/x.png", "cannot write ({tmp}/afile is not a directory)"),
