@@ -58,8 +58,9 @@ def nest(functions: str, inner: str = "x") -> str:
 
 # ------------------------------------------------------------------ formulas
 
-DEEP_FORMULAS = [nest("tanh " * 11), nest("tanh " * 3), nest("exp tanh tanh tanh"),
-                 nest("sigmoid erf log sqrt exp abs"), nest("softplus abs relu tanh tanh", "x*y")]
+DEEP_FORMULAS = [nest("tanh " * 11), nest("tanh " * 6), nest("exp tanh tanh tanh tanh tanh"),
+                 nest("sigmoid erf log sqrt exp abs"),
+                 nest("softplus abs relu tanh tanh tanh", "x*y")]
 
 
 @pytest.mark.parametrize("text", DEEP_FORMULAS)
@@ -70,6 +71,7 @@ def test_functions_nested_too_deeply_are_refused_before_building(text):
 
 
 @pytest.mark.parametrize("text", [nest("exp tanh tanh"), nest("sin exp sin exp sin"),
+                                  nest("tanh " * 5),
                                   "+".join(nest("exp tanh tanh", f"x+{i}") for i in range(30))])
 def test_nested_functions_at_the_limit_are_fast_and_right(text):
     x = sympy.Symbol("x")
