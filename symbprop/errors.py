@@ -43,3 +43,8 @@ class DomainError(ValuesError, ArithmeticError):
 class FloatRangeError(DomainError):
     """A value of the derivation at these values is beyond the range of float64 (|v| > 1.8e308):
     real, but no kernel could compute it."""
+
+
+class CodegenError(SymbpropError):
+    """A code-generation request that cannot be met (unknown strategy or dtype, too large, a
+    formula with no real-valued code), or generated code that fails its checks."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from ..errors import SymbpropError
+from ..errors import CodegenError  # defined there, re-exported here (codegen.CodegenError)
 from . import emit
 
 STRATEGIES = ("auto", "unrolled", "looped")
@@ -39,10 +39,6 @@ NETWORK_FUNCTIONS = (*GRAPH_FUNCTIONS, "forward_work", "loss_work", "loss_and_gr
 def required_functions(model) -> tuple[str, ...]:
     """The functions the kernel module of ``model`` must define."""
     return GRAPH_FUNCTIONS if model.kind == "graph" else NETWORK_FUNCTIONS
-
-
-class CodegenError(SymbpropError):
-    """A code-generation request that cannot be met (unknown strategy or dtype, too large)."""
 
 
 def resolve_strategy(model, strategy: str = "auto") -> str:

@@ -24,6 +24,7 @@ import tokenize
 from pathlib import Path
 
 from ..atomic import write_text
+from ..errors import CodegenError
 from ..templating import environment
 
 
@@ -146,8 +147,6 @@ _HARMLESS = (ast.Import, ast.ImportFrom, ast.Assign, ast.FunctionDef, ast.ClassD
 
 
 def internal_error(path, problem: str):
-    from . import CodegenError
-
     return CodegenError(f"{path}: internal error: the generated module {problem}; nothing was "
                         f"written (please report this with the spec)")
 

@@ -32,6 +32,7 @@ import sympy
 from sympy.printing.precedence import precedence
 from sympy.printing.pycode import PythonCodePrinter
 
+from ..errors import CodegenError
 from ..functions import elu, gelu, leaky_relu, relu, sigmoid, softplus, swish
 
 #: Longest generated line of code before indentation (the templates indent by up to 8).
@@ -187,8 +188,6 @@ def real_only(expr) -> None:
     differentiated into ``(-2)**x*log(-2)``, with log(-2) = log 2 + iπ)."""
     if not isinstance(expr, sympy.Basic) or not expr.has(sympy.I):
         return
-    from . import CodegenError
-
     powers = sorted((sympy.sstr(p) for p in expr.atoms(sympy.Pow) if p.base.is_number
                      and p.base.is_extended_negative and not p.exp.is_number), key=len)
     if powers:
