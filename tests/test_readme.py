@@ -68,11 +68,14 @@ def test_readme_starts_with_the_setup_commands(command):
     assert installs == [INSTALL], "the first install is the light one, without bench"
 
 
-def test_ci_installs_the_readme_line_then_the_bench_extra():
+def test_ci_installs_the_readme_line_then_the_bench_and_dask_extras():
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     commands = [line.strip() for line in ci.splitlines() if line.strip().startswith("pip ")]
     assert commands[0] == INSTALL
-    assert any('".[bench]"' in line or "'.[bench]'" in line for line in commands[1:])
+    extras = {extra for line in commands[1:]
+              for group in re.findall(r"""["']\.\[([\w,]+)\]["']""", line)
+              for extra in group.split(",")}
+    assert {"bench", "dask"} <= extras, extras
 
 
 def test_readme_names_the_bench_extra_where_torch_and_jax_are_used():
