@@ -194,9 +194,9 @@ def test_a_huge_aliased_value_fails_fast_with_a_short_message(tmp_path):
     for a, b in zip("abcdefg", "bcdefgh", strict=True):
         anchors.append(f"&{b} [" + ",".join([f"*{a}"] * 9) + "]")
     path = write(tmp_path, f"inputs: [{', '.join(anchors)}]\nlayers: [{{units: 1}}]\nloss: sse\n")
-    start = time.perf_counter()
+    start = time.process_time()
     message = spec_error(path)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
     assert message.startswith(f"{path}: inputs: must be a whole number >= 1, got [['lol', ")
 
 
