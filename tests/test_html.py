@@ -5,8 +5,9 @@ deterministic, with the committed page of ``staged`` fresh; bad input is one cle
 In headless Chromium (skipped, with the reason, when Chromium, chromedriver or selenium is
 missing): each page loads from ``file://`` with the network off, steps to the end with the
 keyboard, shows at chosen steps the numbers of an independent oracle (NumPy/SymPy from the spec
-files, central differences of the composed loss), restores a step from ``#step=N``, makes no
-request besides its own file, and draws something (a screenshot that is not blank).
+files, central differences of the composed loss; for 784-128-10 a NumPy forward and backward
+pass), restores a step from ``#step=N``, makes no request besides its own file, and draws
+something (a screenshot that is not blank).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +40,9 @@ WITH_VALUES = [n for n in examples.names() if examples.has_values(n)]
 GRAPHS = [n for n in WITH_VALUES if "layers" not in yaml.safe_load((EXAMPLES / f"{n}.yaml")
                                                                     .read_text())]
 NETWORKS = [n for n in WITH_VALUES if n not in GRAPHS]
-#: Examples without bundled values get random ones; mnist_784_128_10 is left out: the exact
-#: evaluation of a 784-128-10 net (the PDF's worked example too) takes minutes.
+#: Examples without bundled values get random ones (mnist_784_128_10: ``mnist_page``).
 WIDE = ["xor", "iris_4_16_3", "digits_64_32_10"]
+MNIST = "mnist_784_128_10"
 CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
 
@@ -47,17 +50,29 @@ def page(name: str, values=None) -> str:
     return to_html(sp.derive(sp.load(f"examples:{name}")), values or f"examples:{name}")
 
 
-def random_values(name: str) -> dict:
+def random_values(name: str, scaled: bool = False) -> dict:
+    """A point for a network: weights ~ N(0, 0.3²), or N(0, 1/n_in) if ``scaled`` (so 784
+    inputs do not saturate the softmax), biases ~ N(0, 0.1²), inputs in [0, 1], target e_0."""
     sizes = sp.derive(sp.load(f"examples:{name}")).model.sizes
     rng = np.random.default_rng(0)
     params = {}
     for layer in range(1, len(sizes)):
-        params[f"W{layer}"] = (rng.normal(size=(sizes[layer], sizes[layer - 1])) * 0.3).round(3)
+        spread = 1 / math.sqrt(sizes[layer - 1]) if scaled else 0.3
+        params[f"W{layer}"] = (rng.normal(size=(sizes[layer], sizes[layer - 1])) * spread
+                               ).round(3)
         params[f"b{layer}"] = (rng.normal(size=sizes[layer]) * 0.1).round(3)
     y = [0.0] * sizes[-1]
     y[0] = 1.0
     return {"x": rng.uniform(0, 1, size=sizes[0]).round(3).tolist(), "y": y, "lr": 0.1,
             "params": {k: v.tolist() for k, v in params.items()}}
+
+
+@cache
+def mnist_page() -> tuple[str, float]:
+    """(the page of 784-128-10 at ``random_values(MNIST, scaled=True)``, CPU seconds taken)."""
+    start = time.process_time()
+    html = page(MNIST, random_values(MNIST, scaled=True))
+    return html, time.process_time() - start
 
 
 def assert_self_contained(html: str) -> None:
@@ -85,6 +100,15 @@ def test_wide_and_unvalued_examples_give_a_page(name):
     if name != "xor":  # blocks, a few representative gradients
         assert 'class="block"' in html
         assert html.count("Gradient \u2202C/") <= 12
+
+
+def test_mnist_gives_a_page_in_bounded_time():
+    """784-128-10 (101,770 parameters): blocks, a few representative gradients, in seconds
+    (``numbers.EVALUATE_MAX``: the exact evaluation by ``Reference``)."""
+    html, seconds = mnist_page()
+    assert_self_contained(html)
+    assert 'class="block"' in html and html.count("Gradient \u2202C/") == 12
+    assert seconds < 60, f"the page took {seconds:.0f} s of CPU"
 
 
 def test_page_is_deterministic_and_the_committed_page_is_fresh(tmp_path):
@@ -405,5 +429,62 @@ def test_wide_page_in_chromium(driver, tmp_path):
     total = step_to_end(driver)
     assert counter(driver) == (total, total)
     assert driver.find_element("id", "fwd-1").is_displayed()
+    assert_no_requests(driver, url)
+    assert_drawing(driver)
+
+
+def mnist_oracle(values: dict) -> dict:
+    """A 784-128-10 relu/softmax cross-entropy net by NumPy, forward and backward:
+    {"a1", "a2", "delta1", "delta2", "C", "grad": scalar name -> ∂C/∂θ}."""
+    W1, b1, W2, b2 = (np.array(values["params"][k]) for k in ("W1", "b1", "W2", "b2"))
+    x, y = np.array(values["x"]), np.array(values["y"])
+    z1 = W1 @ x + b1
+    a1 = np.maximum(z1, 0)
+    z2 = W2 @ a1 + b2
+    a2 = np.exp(z2 - z2.max()) / np.exp(z2 - z2.max()).sum()
+    delta2 = a2 - y
+    delta1 = (W2.T @ delta2) * (z1 > 0)
+    arrays = {"W1": np.outer(delta1, x), "b1": delta1, "W2": np.outer(delta2, a1), "b2": delta2}
+    grad = {f"{k}[{','.join(map(str, i))}]": float(v[i])
+            for k, v in arrays.items() for i in np.ndindex(v.shape)}
+    return {"a1": a1, "a2": a2, "delta1": delta1, "delta2": delta2,
+            "C": float(-np.sum(y * np.log(a2))), "grad": grad}
+
+
+def block_values(driver, element_id: str) -> list[float]:
+    """The numbers of a block's label, ``(0.1, −2, …)`` or ``δ¹ = (0.1, −2, …)``."""
+    text = driver.find_element("id", element_id).text.split("=")[-1].strip(" ()")
+    return [number(part) for part in text.split(",") if part.strip() != "\u2026"]
+
+
+@browser
+def test_mnist_page_in_chromium(driver, tmp_path):
+    from symbprop.render.gradients import selected
+
+    values = random_values(MNIST, scaled=True)
+    url = open_page(driver, tmp_path, "mnist", mnist_page()[0])
+    oracle = mnist_oracle(values)
+    total = step_to_end(driver)
+    for layer in (1, 2):
+        shown = block_values(driver, f"fwd-{layer}")
+        assert len(shown) == 2 and all(map(close, shown, oracle[f"a{layer}"]))
+        shown = block_values(driver, f"delta-{layer}")
+        assert len(shown) == 2 and all(map(close, shown, oracle[f"delta{layer}"]))
+    assert close(label(driver, "fwd-loss"), oracle["C"])
+    names = selected(sp.derive(sp.load(f"examples:{MNIST}")), 12)
+    steps = [n for n in range(1, total + 1) if driver.find_element(
+        "css selector", f"#title-{n}").get_attribute("textContent").startswith("Gradient")]
+    assert len(steps) == len(names) == 12
+    for n, name in zip(steps, names, strict=True):
+        driver.get(f"{url}#step={n}")
+        assert close(panel_value(driver), oracle["grad"][name], 5), name
+    driver.get(f"{url}#step={total}")
+    rows = driver.find_elements("css selector", ".step:not([hidden]) tbody tr")
+    assert len(rows) == 12
+    for row, name in zip(rows, names, strict=True):
+        cells = [number(c.get_attribute("textContent")) for c in row.find_elements(
+            "tag name", "td")[1:]]
+        assert close(cells[1], oracle["grad"][name], 5), name
+        assert close(cells[2], cells[0] - values["lr"] * oracle["grad"][name], 5), name
     assert_no_requests(driver, url)
     assert_drawing(driver)
