@@ -4,10 +4,11 @@ Without a browser: every bundled example gives a self-contained page (no externa
 deterministic, with the committed page of ``staged`` fresh; bad input is one clear error.
 In headless Chromium (skipped, with the reason, when Chromium, chromedriver or selenium is
 missing): each page loads from ``file://`` with the network off, steps to the end with the
-keyboard, shows at chosen steps the numbers of an independent oracle (NumPy/SymPy from the spec
-files, central differences of the composed loss; for 784-128-10 a NumPy forward and backward
-pass), restores a step from ``#step=N``, makes no request besides its own file, and draws
-something (a screenshot that is not blank).
+keyboard, never shows two texts of the drawing that overlap (every bundled example, every step,
+boxes from getBBox), shows at chosen steps the numbers of an independent oracle (NumPy/SymPy
+from the spec files, central differences of the composed loss; for 784-128-10 a NumPy forward
+and backward pass), restores a step from ``#step=N``, makes no request besides its own file,
+and draws something (a screenshot that is not blank).
 """
 
 from __future__ import annotations
@@ -488,3 +489,39 @@ def test_mnist_page_in_chromium(driver, tmp_path):
         assert close(cells[2], cells[0] - values["lr"] * oracle["grad"][name], 5), name
     assert_no_requests(driver, url)
     assert_drawing(driver)
+
+
+#: At every step, the boxes (getBBox) of the drawing's texts that are shown: [[text, x, y, w, h]].
+BOXES_AT_EVERY_STEP = """
+var steps = [], next = document.getElementById("next");
+document.getElementById("first").click();
+for (;;) {
+  var shown = [];
+  document.querySelectorAll(".picture svg text").forEach(function (t) {
+    if (getComputedStyle(t).visibility === "hidden") { return; }
+    var b = t.getBBox();
+    shown.push([t.id || t.textContent, b.x, b.y, b.width, b.height]);
+  });
+  steps.push(shown);
+  if (next.disabled) { return steps; }
+  next.click();
+}
+"""
+
+
+def example_page(name: str) -> str:
+    if name == MNIST:
+        return mnist_page()[0]
+    return page(name) if examples.has_values(name) else page(name, random_values(name))
+
+
+@browser
+@pytest.mark.parametrize("name", examples.names())
+def test_labels_never_overlap_in_chromium(driver, tmp_path, name):
+    open_page(driver, tmp_path, name, example_page(name))
+    for n, shown in enumerate(driver.execute_script(BOXES_AT_EVERY_STEP), start=1):
+        for i, (a, *p) in enumerate(shown):
+            for b, *q in shown[i + 1:]:
+                across = min(p[0] + p[2], q[0] + q[2]) - max(p[0], q[0])
+                down = min(p[1] + p[3], q[1] + q[3]) - max(p[1], q[1])
+                assert across <= 0 or down <= 0, f"step {n}: {a!r} overlaps {b!r}"

@@ -8,7 +8,9 @@ their inputs.  Widths are estimated from the length of the labels (a monospace-f
 ``CHAR_PX`` per character), so the output depends only on the model and the numbers.
 
 ``picture(d, s, pt, marks)`` takes ``marks``: ``{"forward": {name: step}, "gradient": {name: step},
-"edge": {edge index: step}, "new": step}``, the step from which each label is shown.
+"edge": {edge index: step}, "new": step}``, the step from which each label is shown.  An edge's
+label slides along its edge, within the gap after its source's column, to the place nearest the
+middle where it overlaps no other label (``svg_place``).
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ import html
 import sympy
 
 from .graph_tikz import graph_columns, graph_edges, upstream
+from .svg_place import Room, box
 
 CHAR_PX = 8.6
+#: Where in the gap after its source's column an edge's label may go (0.5: the middle).
+ALONG = sorted((n / 20 for n in range(4, 17)), key=lambda f: (abs(f - 0.5), f))
 #: Width of a character of an edge's label (bold, and larger at its own step).
 LABEL_CHAR_PX = 10.0
 ROW_PX = 112
@@ -57,6 +62,7 @@ def picture(d, s, pt, marks: dict) -> tuple[str, str]:
     height = height_rows * ROW_PX + 2 * MARGIN_PX + 30
     pos = {n: (xs[columns[n]], MARGIN_PX + 40 + rows[n] * ROW_PX) for n in order}
     ids = {name: f"n{i}" for i, name in enumerate(order)}
+    room = Room()
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
            f'width="{width:.0f}" height="{height:.0f}" role="img" '
            'aria-labelledby="picture-title picture-desc">',
@@ -77,25 +83,30 @@ def picture(d, s, pt, marks: dict) -> tuple[str, str]:
         out.append(f'<g class="node {kind}" id="{ids[name]}"><rect x="{cx - w / 2:.1f}" '
                    f'y="{cy - BOX_H / 2:.1f}" width="{w:.1f}" height="{BOX_H}" rx="8"/>'
                    f'<text x="{cx:.1f}" y="{cy + 5:.1f}">{labels[name]}</text></g>')
+        room.add((cx - w / 2, cy - BOX_H / 2, cx + w / 2, cy + BOX_H / 2))
     for name in order:
         cx, cy = pos[name]
         symbol = sympy.Symbol(name)
         value = s.label(pt.number(symbol))
         out.append(_text(f"fwd-{name}", "fwd", marks["forward"][name], cx, cy - BOX_H / 2 - 8,
-                         value))
+                         value, room))
         if name in marks["gradient"]:
             grad = s.label(_gradient(d, pt, name))
             partial = s.text(sympy.Symbol(f"d{d.model.output}_d{name}")) if name != \
                 d.model.output else f"\u2202{s.text(symbol)}/\u2202{s.text(symbol)}"
             out.append(_text(f"grad-{name}", "bwd", marks["gradient"][name], cx,
-                             cy + BOX_H / 2 + 20, f"{partial} = {grad}"))
+                             cy + BOX_H / 2 + 20, f"{partial} = {grad}", room))
         if name in d.model.params:
             new = s.label(pt.result["step"]["params"][name])
             out.append(_text(f"new-{name}", "new", marks["new"], cx - widths[name] / 2 - 6, cy + 5,
-                             f"{new} \u2190", anchor="end"))
+                             f"{new} \u2190", room, anchor="end"))
     for n, (source, target, _) in enumerate(edges):
-        mx, my = _label_place(pos, widths, xs, col_w, columns, source.name, target.name)
-        out.append(_text(f"edge-{n}", "bwd edge-label", marks["edge"][n], mx, my, texts[n]))
+        candidates = [([(box(mx, my, texts[n], "bwd"), None)], mx, my) for mx, my in
+                      (_label_place(pos, widths, xs, col_w, columns, source.name, target.name, f)
+                       for f in ALONG)]
+        _, mx, my = room.best(candidates)
+        out.append(_text(f"edge-{n}", "bwd edge-label", marks["edge"][n], mx, my, texts[n],
+                         room))
     out.append("</svg>")
     desc = describe(d, s, edges)
     svg = "\n".join(out).replace("{DESC}", f'<desc id="picture-desc">{desc}</desc>')
@@ -108,15 +119,17 @@ def _edge_text(d, s, pt, target, local) -> str:
     return f"{s.factor(up)} \u00b7 {s.factor(lo)} = {s.label(up * lo)}"
 
 
-def _label_place(pos, widths, xs, col_w, columns, source: str, target: str):
-    """Where an edge's label goes: the middle of the gap after the source's column, on the
-    edge (a long edge keeps its label clear of the nodes it passes), a little above it."""
+def _label_place(pos, widths, xs, col_w, columns, source: str, target: str,
+                 along: float = 0.5):
+    """Where an edge's label goes: ``along`` the gap after the source's column (0.5: its
+    middle), on the edge (a long edge keeps its label clear of the nodes it passes), a little
+    above it."""
     (x0, y0), (x1, y1) = pos[source], pos[target]
     x0 += widths[source] / 2
     x1 -= widths[target] / 2
     column = columns[source]
     gap_end = xs[column + 1] - col_w[column + 1] / 2 if columns[target] > column + 1 else x1
-    mx = (x0 + gap_end) / 2
+    mx = x0 + along * (gap_end - x0)
     t = (mx - x0) / (x1 - x0) if x1 != x0 else 0.5
     return mx, y0 + t * (y1 - y0) - 7
 
@@ -129,8 +142,10 @@ def _gradient(d, pt, name: str) -> float:
     return pt.number(upstream(d, sympy.Symbol(name)))
 
 
-def _text(id_: str, cls: str, step: int, x: float, y: float, text: str,
+def _text(id_: str, cls: str, step: int, x: float, y: float, text: str, room: Room,
           anchor: str = "middle") -> str:
+    """A label shown from ``step`` on; its box joins ``room``."""
+    room.add(box(x, y, text, cls, anchor))
     return (f'<text id="{id_}" class="{cls}" data-from="{step}" x="{x:.1f}" y="{y:.1f}" '
             f'text-anchor="{anchor}">{text}</text>')
 
