@@ -46,7 +46,7 @@ def picture(d, s, pt, marks: dict) -> tuple[str, str]:
     room = Room()
     body = (_blocks if wide(d) else _neurons)(d, s, pt, marks, middle, room)
     right = max(b[2] for b, _ in room.boxes)
-    width = round(max(_x(len(sizes) - 1, wide(d)) + 150 + MARGIN, right + MARGIN / 2))
+    width = round(max(_x(len(sizes) - 1, wide(d)) + 150 + MARGIN, right + 8))
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
            f'width="{width}" height="{height}" role="img" '
            'aria-labelledby="picture-title picture-desc">',
@@ -143,20 +143,22 @@ def _weights(d, s, pt, marks, middle, room: Room, layer: int) -> list[str]:
 
 
 def _loss(d, s, pt, marks, middle, starts, room: Room) -> list[str]:
-    """The loss box with C above it and the loss after the step below, as far right of the
-    output layer as its labels need to clear the output layer's."""
+    """The loss box with C above it and the loss after the step below (lower if that clears
+    the output layer's labels), as little right of the output layer as those labels allow."""
     per_sample, after = pt.result["per_sample"][0], pt.result["step"]["loss"]
-    texts = [("fwd-loss", "fwd", marks["loss"], middle - 26, f"C = {s.label(per_sample)}")]
-    if after is not None:
-        texts.append(("new-loss", "new", marks["new"], middle + 40,
-                      f"{s.text(s.loss)} after: {s.label(after)}"))
     base = _x(len(d.model.sizes) - 1, wide(d)) + 110
     candidates = []
     for x in range(int(base), int(base) + 400, 10):
-        boxes = [((x - 22, middle - 18, x + 22, middle + 18), None)]
-        boxes += [(box(x, y, text, cls), None) for _, cls, _, y, text in texts]
-        candidates.append((boxes, x))
-    _, x = room.best(candidates)
+        for below in (40, 66):
+            texts = [("fwd-loss", "fwd", marks["loss"], middle - 26,
+                      f"C = {s.label(per_sample)}")]
+            if after is not None:
+                texts.append(("new-loss", "new", marks["new"], middle + below,
+                              f"{s.text(s.loss)} after: {s.label(after)}"))
+            boxes = [((x - 22, middle - 18, x + 22, middle + 18), None)]
+            boxes += [(box(x, y, text, cls), None) for _, cls, _, y, text in texts]
+            candidates.append((boxes, x, texts))
+    _, x, texts = room.best(candidates)
     out = [f'<g class="edge"><line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x - 22:.1f}" '
            f'y2="{middle:.1f}" marker-end="url(#arrow)"/></g>' for x0, y0 in starts]
     out.append(f'<g class="loss" id="loss"><rect x="{x - 22}" y="{middle - 18:.1f}" width="44" '
