@@ -41,6 +41,8 @@ draws the random points.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .checkreport import CheckReport, Tally
@@ -215,6 +217,8 @@ def _difference(call, theta: np.ndarray, index: int, h: float) -> tuple[float, f
     minus[index] -= h
     high, low = call(plus), call(minus)
     step = plus[index] - minus[index]
+    if step == 0.0:  # h is below the spacing of floats at θ (θ subnormal): no difference
+        return math.nan, math.inf
     return (high - low) / step, EPSILON * max(abs(high), abs(low)) / step
 
 
