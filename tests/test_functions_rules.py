@@ -148,3 +148,44 @@ def test_softplus_evaluates_at_an_exact_zero():
     result = sp.derive(net).evaluate(values)
     assert abs(result["loss"] - math.log(2)) < 1e-15  # σ(0) = ½ whatever y is
     assert result["grad"]["W2[0,0]"] == 0.0  # a¹ = 0
+
+
+def test_equations_that_differ_only_in_names_are_differentiated_once():
+    """64 tanh layers of one width have four equation forms: ``sympy.diff`` runs for those, not
+    for each of the 256 equations (90 % of ``derive`` at 256 layers), and each layer's
+    derivative carries its own names."""
+    from symbprop import rules
+
+    rules._memoized.cache_clear()
+    d = sp.derive(sp.mlp([2] + [2] * 64 + [1], activation="tanh", loss="half_sse"))
+    assert rules._memoized.cache_info().misses < 20
+    bases = {str(base): base for base in d.program.shapes}
+    k = Idx("k", 2)
+    eqn = next(e for e in d.program.eqns if str(e.base) == "z5")
+    expected = rules._partial(eqn.out, eqn.expr, bases["a4"][k], True)  # not memoized
+    assert local_partial(eqn.out, eqn.expr, bases["a4"][k]) == expected
+    assert expected.has(bases["W5"]) and not expected.has(bases["W4"])
+
+
+def test_the_renaming_keeps_assumptions_shapes_and_index_ranges():
+    real = sympy.Symbol("u", real=True)
+    assert local_partial(sympy.Symbol("f"), abs(real) * 3, real) == 3 * sympy.sign(real)
+    plain = sympy.Symbol("u")  # complex: SymPy's Abs needs re and im, which have no rule
+    with pytest.raises(DerivationError, match=r"im, re in 3\*Abs\(u\)"):
+        local_partial(sympy.Symbol("f"), abs(plain) * 3, plain)
+    z, i, p = IndexedBase("z", shape=(3,)), Idx("i", 3), Idx("p", 3)
+    total = Sum(sympy.exp(z[i]), (i, 0, 2))
+    assert local_partial(z[p], total, z[p]) == sympy.exp(z[p])
+    short = Idx("p", 2)  # another range: a different form, not the memo of the first
+    assert local_partial(z[short], Sum(sympy.exp(z[i]), (i, 0, 2)), z[short]) == sympy.exp(
+        z[short])
+
+
+def test_an_error_names_the_equation_not_the_placeholders():
+    class opaque(sympy.Function):
+        pass
+
+    u = sympy.Symbol("velocity")
+    with pytest.raises(DerivationError, match="velocity") as caught:
+        local_partial(sympy.Symbol("f"), opaque(u) + opaque(2 * u), u)
+    assert "_s" not in str(caught.value) and "_b" not in str(caught.value)
