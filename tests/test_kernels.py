@@ -353,3 +353,43 @@ def test_outside_a_functions_domain_the_kernels_give_inf_and_nan_not_exceptions(
     assert loss == np.inf and grads["b1"][0] == -np.inf and np.isnan(grads["W1"][0, 0])
     loss, grads = k.loss_and_grad(params, np.array([[-1.0]]), np.array([[1.0]]))
     assert np.isnan(loss) and grads["W1"][0, 0] == -1.0
+
+
+def test_looped_modules_share_the_blas_helpers_and_their_cache_loads_anywhere(tmp_path):
+    """sp.compile rebinds a looped module's copies of the kernel_helpers functions to the
+    originals (compiled once per process, not once per module and dtype); the file on disk still
+    defines its own; and Numba's cache of the module loads in a fresh process, through
+    sp.compile or by importing the file alone, with the same numbers."""
+    from symbprop.codegen import kernel_helpers
+    from symbprop.codegen.loader import import_file
+
+    env = {**os.environ, "SYMBPROP_CACHE_DIR": str(tmp_path)}
+    call = ("theta = np.linspace(-0.5, 0.5, m.N_PARAMS)\n"
+            "X = np.linspace(-1, 1, 12).reshape(3, 4); Y = np.eye(3)\n"
+            "grad = np.empty_like(theta)\n"
+            "loss = m.loss_and_grad_work(theta, X, Y, grad, np.empty(m.WORK_PER_SAMPLE * 3))\n")
+    compiled = ("import numpy as np, symbprop as sp\n"
+                "from symbprop.codegen import kernel_helpers\n"
+                "k = sp.compile('examples:iris_4_16_3', strategy='looped')\n"
+                "m = k.module\n"
+                "assert m._times_input is kernel_helpers._times_input\n"
+                "assert m._row_sums is kernel_helpers._row_sums\n"
+                + call + "print(repr(float(loss)), repr(float(grad.sum())), k.path)\n")
+    runs = [subprocess.run([sys.executable, "-c", compiled], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=300) for _ in range(2)]
+    assert all(run.returncode == 0 for run in runs), runs[0].stderr + runs[1].stderr
+    assert runs[0].stdout == runs[1].stdout
+    loss, total, path = runs[0].stdout.split()
+    assert "def _times_input" in Path(path).read_text()  # the file stands alone
+    alone = ("import importlib.util, numpy as np\n"
+             f"spec = importlib.util.spec_from_file_location('anything', {path!r})\n"
+             "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+             + call +
+             "hits = sum(m.loss_and_grad_work.stats.cache_hits.values())\n"
+             "print(repr(float(loss)), repr(float(grad.sum())), hits)\n")
+    plain = subprocess.run([sys.executable, "-c", alone], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.split() == [loss, total, "1"]  # loaded from Numba's cache, not compiled
+    standalone = import_file(path, "standalone_copy_of_iris_looped")
+    assert standalone._times_input is not kernel_helpers._times_input

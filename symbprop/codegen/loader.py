@@ -14,6 +14,9 @@ stamps its index with a hash of the source, but older releases used the file's m
 which a repaired file of the same size written within the clock's resolution would share), with
 one ``warnings.warn`` naming the file.
 
+A looped module's copies of the BLAS helpers are rebound to ``symbprop.codegen.kernel_helpers``
+(``adopt``), so they compile once per process, not once per module and dtype.
+
 The cache directory is ``$SYMBPROP_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/symbprop``, else
 ``~/.cache/symbprop``.
 """
@@ -94,11 +97,40 @@ def cached_module(model, strategy: str, dtype: str) -> ModuleType:
             shutil.rmtree(path.parent / "__pycache__", ignore_errors=True)
             emit.write(path, source(model, strategy, dtype))
         module = import_file(path, f"symbprop_kernels_{model.name}_{path.parent.name[-16:]}")
+        if strategy == "looped":
+            adopt(module)
         missing = [name for name in required if not callable(getattr(module, name, None))]
         if missing:  # the checksum matched: the generator itself is wrong
             raise emit.internal_error(path, f"does not define {', '.join(missing)}")
         _modules[path] = module
         return module
+
+
+def adopt(module: ModuleType) -> int:
+    """Rebind a looped module's copies of ``kernel_helpers``' functions to the originals, where
+    the source text is the same; returns how many.  Numba then compiles each once per process
+    and caches it beside ``kernel_helpers.py`` (see there).  Called before anything in
+    ``module`` is compiled: a compiled function keeps the helpers it was compiled with.  Numba's
+    cache of a module's functions then names ``symbprop.codegen.kernel_helpers``, which is
+    importable wherever the cache is used."""
+    import inspect
+
+    from numba.core.dispatcher import Dispatcher
+
+    from . import kernel_helpers
+
+    rebound = 0
+    for name, original in vars(kernel_helpers).items():
+        copy = vars(module).get(name)
+        if isinstance(original, Dispatcher) and isinstance(copy, Dispatcher):
+            try:
+                same = inspect.getsource(copy.py_func) == inspect.getsource(original.py_func)
+            except (OSError, TypeError):
+                same = False
+            if same:
+                setattr(module, name, original)
+                rebound += 1
+    return rebound
 
 
 def _problem(path: Path, required) -> str | None:
