@@ -2,7 +2,8 @@
 
 Network: ``x`` (one sample: a vector, or a number when n_0 = 1) or ``X`` (a batch: a matrix, or a
 vector when n_0 = 1); likewise ``y``/``Y`` for the targets; ``params`` {W1: matrix, b1: vector, or
-a number for a shared bias}; optional ``lr`` (default 0.1).  Graph: {variable: number} plus
+a number for a shared bias}, or the path of an .npz file saved by ``symbprop train --save`` (for
+nets too big for a values file); optional ``lr`` (default 0.1).  Graph: {variable: number} plus
 optional ``lr`` and ``upstream`` (the gradient ∂L/∂out arriving at the output from a loss L
 beyond the graph, as in seed 003's example; documents state the gradients it gives).  Every
 problem raises ``ValuesError`` naming the file, the field and what fits.  Numbers are at most
@@ -22,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ValuesError
+from .errors import SymbpropError, ValuesError
 from .graphspec import RESERVED_VARIABLES
 from .model import Graph, Network
 from .specfields import did_you_mean, shown
@@ -189,6 +190,8 @@ def _samples(values: dict, key: str, width: int, check: _Checker) -> tuple[list,
 def _params(net: Network, raw: Any, check: _Checker) -> dict[str, Any]:
     shapes = net.param_shapes
     described = ", ".join(f"{n} {s or 'scalar'}" for n, s in shapes.items())
+    if isinstance(raw, str):
+        return _saved_params(net, raw, check)
     if not isinstance(raw, dict):
         raise check.error("params", f"missing or not a mapping; expected {described}")
     unknown = [k for k in raw if k not in shapes]
@@ -199,3 +202,33 @@ def _params(net: Network, raw: Any, check: _Checker) -> dict[str, Any]:
     if missing:
         raise check.error("params", f"missing {', '.join(missing)}; expected {described}")
     return {name: check.array(raw[name], shape, f"params.{name}") for name, shape in shapes.items()}
+
+
+def _saved_params(net: Network, name: str, check: _Checker) -> dict[str, Any]:
+    """``params: FILE.npz``: parameters saved by ``symbprop train --save`` (or
+    ``symbprop.params_io.save_params``), a path relative to the values file.  For nets whose
+    parameters do not fit a values file (at most 50,000 numbers of YAML); a file more than twice
+    the size of its numbers (plus 1 MB) is refused before it is read."""
+    from .params_io import load_params
+
+    path = Path(name)
+    if check.source is not None and not path.is_absolute():
+        path = Path(check.source).parent / path
+    if path.suffix != ".npz":
+        raise check.error("params", f"must be a mapping of the parameters or the path of an .npz "
+                                    f"file saved by symbprop train --save, got {shown(name)}")
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise check.error("params", f"{path}: {err.strerror or err}") from None
+    limit = 2 * 8 * net.param_count + 2**20
+    if size > limit:
+        raise check.error("params", f"{path}: {size:,} bytes is more than {limit:,}, twice what "
+                                    f"the {net.param_count:,} parameters of '{net.name}' need")
+    try:
+        params = load_params(path, net)
+    except ValuesError:
+        raise
+    except SymbpropError as err:
+        raise check.error("params", str(err)) from None
+    return {name: value.tolist() for name, value in params.items()}

@@ -525,3 +525,25 @@ def test_labels_never_overlap_in_chromium(driver, tmp_path, name):
                 across = min(p[0] + p[2], q[0] + q[2]) - max(p[0], q[0])
                 down = min(p[1] + p[3], q[1] + q[3]) - max(p[1], q[1])
                 assert across <= 0 or down <= 0, f"step {n}: {a!r} overlaps {b!r}"
+
+
+def test_mnist_page_from_the_command_line_with_saved_parameters(tmp_path):
+    """A values file holds at most 50,000 numbers; 784-128-10 has 101,770 parameters, so its
+    values file names them in an .npz file as ``symbprop train --save`` writes it (a path
+    relative to the values file): the command writes the same page as the API (which works out
+    12 parameters by default; the command 20, as for the documents)."""
+    from symbprop.params_io import save_params
+
+    values = random_values(MNIST, scaled=True)
+    model = sp.load(f"examples:{MNIST}")
+    save_params(tmp_path / "trained.npz", {k: np.array(v) for k, v in values["params"].items()},
+                model)
+    at = tmp_path / "at.yaml"
+    at.write_text(yaml.safe_dump({**values, "params": "trained.npz"}))
+    out = tmp_path / "mnist.html"
+    done = subprocess.run([sys.executable, "-m", "symbprop", "derive", f"examples:{MNIST}",
+                           "--at", str(at), "--max-params", "12", "-o", str(out)],
+                          capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert out.read_text(encoding="utf-8") == mnist_page()[0]

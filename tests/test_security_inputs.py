@@ -590,3 +590,39 @@ def cli_folder(tmp_path_factory):
 def test_the_cli_refuses_with_exit_2_one_line_and_no_file(cli_folder, category, args, part):
     done = cli(*args, cwd=cli_folder)
     assert part in done.stderr
+
+
+# ---------------------------------------------------------------- params from an .npz file
+
+
+def test_params_from_a_saved_npz_equal_the_same_numbers_inline(tmp_path):
+    from symbprop.params_io import save_params
+
+    model = sp.load("examples:two_two_one")
+    inline = load_values(model, "examples:two_two_one")
+    save_params(tmp_path / "p.npz", {k: np.array(v) for k, v in inline.params.items()}, model)
+    at = tmp_path / "at.yaml"
+    at.write_text(f"x: {inline.X[0]}\ny: {inline.Y[0]}\nlr: {inline.lr}\nparams: p.npz\n")
+    saved = load_values(model, at)
+    assert saved.params == inline.params and saved.X == inline.X and saved.lr == inline.lr
+
+
+@pytest.mark.parametrize(("params", "make", "message"), [
+    ("gone.npz", None, "params: {dir}/gone.npz: No such file or directory"),
+    ("p.yaml", None, "params: must be a mapping of the parameters or the path of an .npz file "
+                     "saved by symbprop train --save, got 'p.yaml'"),
+    ("big.npz", "big", "params: {dir}/big.npz: 1,048,780 bytes is more than 1,048,720"),
+    ("other.npz", "other", "params: {dir}/other.npz: "),
+])
+def test_params_from_an_npz_file_are_checked(tmp_path, params, make, message):
+    from symbprop.params_io import save_params
+
+    model = sp.load("examples:two_two_one")
+    if make == "big":
+        (tmp_path / "big.npz").write_bytes(b"PK\x03\x04" + bytes(2**20 + 200))
+    elif make == "other":
+        save_params(tmp_path / "other.npz", {"W1": np.zeros((3, 3))})
+    at = tmp_path / "at.yaml"
+    at.write_text(f"x: [1, 2]\ny: [1]\nparams: {params}\n")
+    text = refused(lambda: load_values(model, at), sp.ValuesError)
+    assert text.startswith(f"{at}: " + message.format(dir=tmp_path)), text
