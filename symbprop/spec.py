@@ -40,6 +40,9 @@ LAYER_KEYS = ("units", "activation", "bias")
 #: The most scalar parameters a network may have: its derivation lists every parameter by name
 #: (some 70 bytes each) and its kernels keep several vectors of that length.
 MAX_PARAMS = 10**8
+#: The most layers a network may have: derive and generate are linear in depth (256 layers:
+#: about 6 s of CPU here), so 1024 layers take about half a minute; beyond, minutes.
+MAX_LAYERS = 1024
 
 
 def as_model(model) -> Network | Graph:
@@ -124,6 +127,10 @@ def _network(data: dict, where: Where) -> Network:
     raw_layers = data["layers"]
     if not isinstance(raw_layers, list) or not raw_layers:
         raise (where / "layers").error("must be a non-empty list of {units, activation}")
+    if len(raw_layers) > MAX_LAYERS:
+        raise (where / "layers").error(
+            f"{len(raw_layers):,} layers; at most {MAX_LAYERS:,} are supported (deriving takes "
+            "seconds per hundred layers, and the kernels' compile time grows with depth)")
     layers = tuple(
         _layer(raw, default_bias, where / "layers" / i, is_output=i == len(raw_layers) - 1)
         for i, raw in enumerate(raw_layers)

@@ -13,7 +13,7 @@ import sympy
 import symbprop as sp
 from symbprop.errors import SpecError
 from symbprop.formula import parse_formula
-from symbprop.spec import MAX_PARAMS
+from symbprop.spec import MAX_LAYERS, MAX_PARAMS
 from symbprop.specfields import MAX_NAME_LENGTH, MAX_SHOWN, shown
 
 NET = {"inputs": 2, "layers": [{"units": 1}], "loss": "sse"}
@@ -107,6 +107,20 @@ def test_networks_have_at_most_max_params(changes, count, largest):
     assert spec_error({**NET, **changes}) == (
         f"layers: the network has {count} parameters ({largest}); "
         f"at most {MAX_PARAMS:,} are supported")
+
+
+def test_networks_have_at_most_max_layers_counted_before_anything_is_built():
+    """5000 layers of one unit (10,000 parameters, well under MAX_PARAMS) would derive for
+    minutes; the spec is refused at once, and MAX_LAYERS layers load."""
+    start = time.process_time()
+    message = spec_error({**NET, "layers": [{"units": 1}] * 5000})
+    assert time.process_time() - start < 1.0
+    assert message == ("layers: 5,000 layers; at most 1,024 are supported (deriving takes "
+                       "seconds per hundred layers, and the kernels' compile time grows with "
+                       "depth)")
+    assert len(sp.mlp([1] * (MAX_LAYERS + 1)).layers) == MAX_LAYERS
+    with pytest.raises(SpecError, match="1,025 layers"):
+        sp.mlp([1] * (MAX_LAYERS + 2))
 
 
 def test_a_network_of_exactly_max_params_loads():
