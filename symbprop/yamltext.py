@@ -95,9 +95,13 @@ class _Loader(_SafeBase):
 
     def _check_depth(self, depth: int, event) -> None:
         if depth > MAX_YAML_DEPTH:
-            raise yaml.composer.ComposerError(
-                None, None, f"nested more than {MAX_YAML_DEPTH} levels deep; at most "
-                f"{MAX_YAML_DEPTH} levels are allowed", event.start_mark)
+            raise self.nesting_error(event.start_mark)
+
+    @staticmethod
+    def nesting_error(mark) -> yaml.YAMLError:
+        return yaml.composer.ComposerError(
+            None, None, f"nested more than {MAX_YAML_DEPTH} levels deep; at most "
+            f"{MAX_YAML_DEPTH} levels are allowed", mark)
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -130,7 +134,14 @@ _Loader.add_implicit_resolver(
 
 def load_yaml(text: str) -> Any:
     """The data of one YAML document; raises ``yaml.YAMLError`` like ``yaml.safe_load``."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 (_Loader is a SafeLoader)
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 (_Loader is a SafeLoader)
+    except yaml.YAMLError as err:
+        # PyYAML 6.0.4 stops a deep flow collection ([[[...]]]) in its scanner, before the
+        # composer counts levels: the same limit, said the same way.
+        if "maximum nesting depth" not in str(getattr(err, "problem", None)):
+            raise
+        raise _Loader.nesting_error(getattr(err, "problem_mark", None)) from None
 
 
 def number_hint(value: Any) -> str:
