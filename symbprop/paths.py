@@ -68,16 +68,8 @@ def longest_path(derivation, element: sympy.Expr) -> int:
 def passes_through(derivation, element: sympy.Expr, of: sympy.Expr, wrt: sympy.Expr) -> bool:
     """Whether some path from ``element`` to the output takes the step ``of`` ← ``wrt``."""
     finder = _finder(derivation)
-    seen, stack = {element}, [element]
-    while stack:  # every element reachable from ``element``, each visited once
-        node = stack.pop()
-        for consumer, _ in finder(node):
-            if node == wrt and consumer == of:
-                return _reaches(finder, of, derivation.program.output)
-            if consumer not in seen:
-                seen.add(consumer)
-                stack.append(consumer)
-    return False
+    return (_reaches(finder, element, wrt) and any(c == of for c, _ in finder(wrt))
+            and _reaches(finder, of, derivation.program.output))
 
 
 def _reaches(finder, start, target) -> bool:

@@ -48,8 +48,9 @@ class Reference:
     def _lambdify(self, expr, indices):
         return sympy.lambdify([*self.bases, *indices], as_elementary(expr), modules="mpmath")
 
-    def _run(self, params, x, y, steps) -> dict:
-        """Every element of ``steps`` for one sample, at the working precision (``DIGITS``)."""
+    def run(self, params, x, y, steps) -> dict:
+        """Every element of ``steps`` (``self.forward``, ``self.backward``) for one sample, at
+        the working precision (``DIGITS``): {array base: object array of mpmath numbers}."""
         with mpmath.workdps(DIGITS.get()):
             env = {b: np.empty(self.shapes.get(b, ()), dtype=object) for b in self.bases}
             for name, value in [*params.items(), ("x", x), ("y", y)]:
@@ -62,7 +63,7 @@ class Reference:
 
     def forward_z(self, params, data) -> list[np.ndarray]:
         """z of every layer per sample, as floats (to find points near a kink)."""
-        rows = [self._run(params, x, y, self.forward) for x, y in zip(*data, strict=True)]
+        rows = [self.run(params, x, y, self.forward) for x, y in zip(*data, strict=True)]
         zs = [b for b in self.bases if label(b).startswith("z")]
         return [np.array([[float(v) for v in env[z]] for env in rows]) for z in zs]
 
@@ -74,7 +75,7 @@ class Reference:
         with mpmath.workdps(DIGITS.get()):
             total, grads = mpmath.mpf(0), {n: 0 for n in entries}
             for x, y in zip(*data, strict=True):
-                env = self._run(params, x, y, self.forward + self.backward)
+                env = self.run(params, x, y, self.forward + self.backward)
                 args = [env[b] if env[b].shape else env[b][()] for b in self.bases]
                 total += env[self.output][()]
                 for name, idx in entries.items():

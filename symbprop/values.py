@@ -227,8 +227,6 @@ def _saved_params(net: Network, name: str, check: _Checker) -> dict[str, Any]:
                                     f"the {net.param_count:,} parameters of '{net.name}' need")
     try:
         params = load_params(path, net)
-    except ValuesError:
-        raise
     except SymbpropError as err:
         raise check.error("params", str(err)) from None
     return {name: value.tolist() for name, value in params.items()}

@@ -113,24 +113,34 @@ def adopt(module: ModuleType) -> int:
     ``module`` is compiled: a compiled function keeps the helpers it was compiled with.  Numba's
     cache of a module's functions then names ``symbprop.codegen.kernel_helpers``, which is
     importable wherever the cache is used."""
-    import inspect
+    rebound = 0
+    for name, (original, text) in _shared_helpers().items():
+        copy = vars(module).get(name)
+        if copy is not None and _source(copy) == text:
+            setattr(module, name, original)
+            rebound += 1
+    return rebound
 
+
+@functools.lru_cache(maxsize=1)
+def _shared_helpers() -> dict:
+    """{name: (dispatcher, its source)} of ``kernel_helpers``, read once per process."""
     from numba.core.dispatcher import Dispatcher
 
     from . import kernel_helpers
 
-    rebound = 0
-    for name, original in vars(kernel_helpers).items():
-        copy = vars(module).get(name)
-        if isinstance(original, Dispatcher) and isinstance(copy, Dispatcher):
-            try:
-                same = inspect.getsource(copy.py_func) == inspect.getsource(original.py_func)
-            except (OSError, TypeError):
-                same = False
-            if same:
-                setattr(module, name, original)
-                rebound += 1
-    return rebound
+    return {name: (value, _source(value)) for name, value in vars(kernel_helpers).items()
+            if isinstance(value, Dispatcher)}
+
+
+def _source(function) -> str | None:
+    """The source text of a Numba dispatcher, or None (not one, or no file to read)."""
+    import inspect
+
+    try:
+        return inspect.getsource(function.py_func)
+    except (AttributeError, OSError, TypeError):
+        return None
 
 
 def _problem(path: Path, required) -> str | None:

@@ -88,10 +88,7 @@ def _reference_result(d, vals: Values) -> dict:
         raise DomainError("the loss has no finite real value at this point; choose values "
                           "inside the domains of its functions")
     grads = {n: flat[n].reshape(a.shape) for n, a in params.items()}
-    grad = {}
-    for name in d.params:
-        head, _, rest = name.partition("[")
-        grad[name] = float(grads[head][tuple(int(i) for i in rest.rstrip("]").split(","))])
+    grad = {name: param_value(grads, name) for name in d.params}
     new = {n: params[n] - vals.lr * grads[n] for n in params}
     try:
         after = ref.loss_and_grad(new, data, {})[0]
@@ -109,7 +106,7 @@ def _reference_result(d, vals: Values) -> dict:
 
 def _reference_sample(d, ref: Reference, params: dict, x, y) -> dict:
     """One sample's forward values, δ's and loss, at the working precision."""
-    env = ref._run(params, x, y, ref.forward + ref.backward)
+    env = ref.run(params, x, y, ref.forward + ref.backward)
     forward = [e.base for e in d.program.eqns[:-1]]
     deltas = [a.symbol for a in d.adjoints.values() if a.symbol is not None]
     return {"loss": float(env[ref.output][()]),
@@ -190,7 +187,7 @@ def finite_differences(d, pt: Point, names: list[str], h: float = FD_STEP) -> di
     elements = [d.element(n) for n in d.params]
     loss = sympy.lambdify(elements, _reduced_loss(d, pt.values), modules="mpmath", cse=True)
     with mpmath.workdps(PRECISION):
-        theta = [mpmath.mpf(repr(_param_value(pt.values, n))) for n in d.params]
+        theta = [mpmath.mpf(repr(param_value(pt.values.params, n))) for n in d.params]
         step = mpmath.mpf(repr(h))
         result = {}
         for name in names:
@@ -216,9 +213,11 @@ def _reduced_loss(d, vals: Values) -> sympy.Expr:
     return scale * sympy.Add(*terms)
 
 
-def _param_value(vals: Values, name: str) -> float:
+def param_value(params: Mapping, name: str) -> float:
+    """The number of scalar parameter ``name`` (``"W1[0,1]"``) in ``params`` (nested lists or
+    arrays by array name)."""
     head, _, rest = name.partition("[")
-    value = vals.params[head]
+    value = params[head]
     for i in (int(part) for part in rest.rstrip("]").split(",") if part):
         value = value[i]
     return float(value)

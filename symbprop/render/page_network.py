@@ -15,8 +15,8 @@ import sympy
 from . import svg_network
 from .gradients import gradient_lines, selected
 from .notation import Chain, Partial
+from .numbers import param_value
 from .page_common import after_step, chain_lines, descent_table, eq, join_names, step
-from .worked import param_value
 
 MAX_PATHS = 2
 

@@ -57,7 +57,7 @@ class Room:
         return sum(overlap(b, other) for other, when in self.boxes
                    if only is None or when is None or when == only)
 
-    def best(self, candidates: list, key=None):
+    def best(self, candidates: list):
         """The first candidate ``(boxes, ...)`` whose boxes ``[(box, only)]`` clash with
         nothing, else the one that clashes least."""
         def cost(candidate):

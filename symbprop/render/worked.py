@@ -12,18 +12,10 @@ from . import numbers
 from .blocks import para, section, table
 from .gradients import selected
 from .notation import Partial
+from .numbers import param_value
 
 #: Neurons listed per layer in the worked tables (wider layers end with a "..." row).
 MAX_ROWS = 12
-
-
-def param_value(params: dict, name: str) -> float:
-    """The number of scalar parameter ``name`` (``"W1[0,1]"``) in nested ``params``."""
-    head, _, rest = name.partition("[")
-    value = params[head]
-    for i in (int(part) for part in rest.rstrip("]").split(",") if part):
-        value = value[i]
-    return float(value)
 
 
 def point_text(s, pt) -> str:
