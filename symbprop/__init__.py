@@ -45,6 +45,17 @@ def check(model, values=None, samples: int = 5, strategy: str = "auto", **option
                   **options)
 
 
+def exercise(model, seed: int = 0, count: int = 1, questions=None, fmt: str = "pdf",
+             out_dir=None):
+    """Exercise sheets of ``model`` with verified answer keys and values files, a fresh point
+    per sheet -> ``Exercises`` (``.files``, ``.sheets``); written to ``out_dir`` if given
+    (see ``symbprop.exercises``)."""
+    from .exercises import exercise as _exercise
+
+    return _exercise(as_model(model), seed=seed, count=count, questions=questions, fmt=fmt,
+                     out_dir=out_dir)
+
+
 __all__ = [
     "DataError",
     "Derivation",
@@ -59,6 +70,7 @@ __all__ = [
     "check",
     "compile",
     "derive",
+    "exercise",
     "expression",
     "generate",
     "graph",

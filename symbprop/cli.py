@@ -33,7 +33,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from .errors import SymbpropError
 
-COMMANDS = ("derive", "generate", "check", "train", "bench", "examples")
+COMMANDS = ("derive", "generate", "check", "train", "bench", "examples", "exercise")
 #: One line per command for ``symbprop --help`` (the docstring, each command's own --help,
 #: is longer): short enough that the list does not wrap on an 80-column terminal.
 SHORT_HELP = {
@@ -43,6 +43,7 @@ SHORT_HELP = {
     "train": "Train a network on data, or run gradient descent on SPEC.",
     "bench": "Time the compiled kernels against NumPy, PyTorch and JAX.",
     "examples": "List the bundled example specs, or print one.",
+    "exercise": "Write exercise sheets with verified answer keys, a point per sheet.",
 }
 
 #: Click's usage-error base class (Typer ≥ 0.16 vendors Click, so it is found through Typer).

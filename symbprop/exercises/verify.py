@@ -1,0 +1,209 @@
+"""Every answer of a key checked before any file is written.
+
+``verify(d, values, sheet_questions)`` raises ``AnswerMismatch`` (a ``SymbpropError``) naming
+the first answer that disagrees; it returns the number of comparisons made.  Each answer is
+compared with sources other than the one that produced it (``Derivation.evaluate``):
+
+* the loss, the gradients and the updated parameters with the **compiled kernels**
+  (float64, ``symbprop.compile``), and the gradients also with **central finite differences**
+  of the compiled loss (``crosscheck``'s step rule);
+* the forward values with a fresh forward pass through the scalar equations, from the point's
+  decimals taken as exact rationals (SymPy, 30 digits);
+* δ (∂C/∂z) and a graph node's upstream gradient by a central finite difference of that
+  forward pass with the node's value nudged (the nodes after it recomputed), and every local
+  partial ∂a/∂b by a central difference of a's own equation in b;
+* a chain-rule product: the sum over its paths of the products of the factors' values, against
+  the compiled gradient;
+* the dimension of the gradient against the kernels' parameter count.
+
+Tolerances (atol·max(1, |value|) + rtol·|value|) are ``checkreport.TOLERANCES``: float64 for
+the kernels and the exact forward pass, "fd" for differences.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import sympy
+
+from ..checkreport import TOLERANCES
+from ..errors import SymbpropError
+from ..kernels import compile_model
+from ..values import load_values
+
+DIGITS = 30
+#: The step of the differences taken on the exact (30-digit) forward pass.
+STEP = sympy.Rational(1, 10**8)
+
+
+class AnswerMismatch(SymbpropError):
+    """An answer of a key disagrees with an independent computation."""
+
+
+def verify(d, values, sheet_questions, where: str = "") -> int:
+    """Check every item of ``sheet_questions`` at ``values`` (see the module docstring)."""
+    checker = _Checker(d, values, where)
+    for question in sheet_questions:
+        for item in question.items:
+            checker.item(item)
+    return checker.count
+
+
+class _Checker:
+    def __init__(self, d, values, where: str) -> None:
+        self.d, self.where, self.count = d, where, 0
+        vals = load_values(d.model, values)
+        self.kernels = compile_model(d.model)
+        self.lr = vals.lr
+        self.theta = _flat_point(d, vals)
+        self.call = _kernel_call(d, vals, self.kernels)
+        self.loss, self.grad = self.call(self.theta)
+        self.fd = {n: self._difference(n) for n in d.params}
+        self.leaves = _leaves(d, vals)
+        self.numbers = self.forward()
+
+    # ------------------------------------------------------------ the independent sources
+
+    def _difference(self, name: str) -> float:
+        """∂L/∂θ by a central difference of the compiled loss, h = 1e-6·max(1, |θ|)."""
+        h = 1e-6 * max(1.0, abs(self.theta[name]))
+        high = self.call(self.theta | {name: self.theta[name] + h})[0]
+        low = self.call(self.theta | {name: self.theta[name] - h})[0]
+        return (high - low) / (2 * h)
+
+    def forward(self, nudge=None, by=0) -> dict:
+        """The scalar forward pass from the exact leaves; ``nudge`` (an element) is set to its
+        own value plus ``by`` and the rest recomputed from it."""
+        numbers = dict(self.leaves)
+        for lhs, rhs, kind in self.d.scalar_equations():
+            if kind not in ("forward", "loss"):
+                continue
+            if lhs == nudge:
+                numbers[lhs] = self.numbers[lhs] + by
+            else:
+                numbers[lhs] = rhs.xreplace(numbers).evalf(DIGITS)
+            if kind == "loss":
+                numbers["loss"] = numbers[lhs]
+        return numbers
+
+    def _adjoint(self, node) -> float:
+        high = self.forward(node, STEP)["loss"]
+        low = self.forward(node, -STEP)["loss"]
+        return float((high - low) / (2 * STEP))
+
+    def _local(self, factor) -> float:
+        expr = self.d.definition(factor.of)
+        if expr is None:
+            raise SymbpropError(f"no equation defines {factor.of}")
+        numbers = {k: v for k, v in self.numbers.items() if k != factor.wrt}
+        at = self.numbers[factor.wrt]
+        sides = [expr.xreplace(numbers | {factor.wrt: at + s}).evalf(DIGITS)
+                 for s in (STEP, -STEP)]
+        return float((sides[0] - sides[1]) / (2 * STEP))
+
+    # ------------------------------------------------------------ comparisons
+
+    def item(self, item) -> None:
+        kind, *args = item.check
+        if kind == "node":
+            self._same(item, float(self.numbers[args[0]]), "float64", "the exact forward pass")
+        elif kind == "loss":
+            self._same(item, float(self.numbers["loss"]), "float64", "the exact forward pass")
+            self._same(item, float(self.loss), "float64", "the compiled kernels")
+        elif kind == "adjoint":
+            self._same(item, self._adjoint(args[0]), "fd", "a central difference")
+        elif kind == "local":
+            self._same(item, self._local(args[0]), "fd", "a central difference")
+        elif kind in ("grad", "chain"):
+            self._same(item, self.grad[args[0]], "float64", "the compiled kernels")
+            self._same(item, self.fd[args[0]], "fd", "central finite differences")
+            for path in item.paths:
+                for factor in path:
+                    self._same(item, self._local(factor), "fd", "a central difference",
+                               value=float(factor.value.xreplace(self.numbers).evalf(DIGITS)))
+            if item.paths:
+                total = sum(math.prod(float(f.value.xreplace(self.numbers).evalf(DIGITS))
+                                      for f in path) for path in item.paths)
+                self._same(item, self.grad[args[0]], "fd", "the compiled kernels", value=total)
+        elif kind == "update":
+            name = args[0]
+            self._same(item, self.theta[name] - self.lr * self.grad[name], "float64",
+                       "the compiled kernels' step")
+        elif kind == "dimension":
+            size = int(sum(np.prod(s, dtype=int)
+                           for s in self.kernels.module.PARAM_SHAPES.values()))
+            self._same(item, size, "float64", "the compiled kernels' parameter count")
+
+    def _same(self, item, other: float, tolerance: str, source: str, value=None) -> None:
+        self.count += 1
+        value = item.value if value is None else value
+        atol, rtol = TOLERANCES[tolerance]
+        if math.isfinite(other) and abs(value - other) <= atol * max(1.0, abs(value)) \
+                + rtol * abs(value):
+            return
+        what = item.label or item.words
+        raise AnswerMismatch(f"{self.where}the key's answer {what} = {value!r} disagrees with "
+                             f"{source}: {other!r}; no file was written")
+
+
+def _flat_point(d, vals) -> dict[str, float]:
+    """The point's parameters by scalar name ("W1[0,1]", "x")."""
+    if d.model.kind == "graph":
+        return {n: float(vals.params[n]) for n in d.params}
+    point = {}
+    for name in d.params:
+        base, _, rest = name.partition("[")
+        value = np.asarray(vals.params[base], dtype=float)
+        index = tuple(int(i) for i in rest.rstrip("]").split(",")) if rest else ()
+        point[name] = float(value[index])
+    return point
+
+
+def _kernel_call(d, vals, k):
+    """θ by scalar name -> (loss, {scalar name: gradient}) from the compiled kernels (float64),
+    through their public ``loss_and_grad``."""
+    if d.model.kind == "graph":
+        constants = dict(getattr(vals, "constants", {}) or {})
+
+        def graph(theta):
+            loss, grads = k.loss_and_grad(dict(theta) | constants)
+            return float(loss), {n: float(grads[n]) for n in d.params}
+
+        return graph
+    X, Y = np.asarray(vals.X, dtype=float), np.asarray(vals.Y, dtype=float)
+    shapes = d.model.param_shapes
+
+    def network(theta):
+        params = {b: np.zeros(s) for b, s in shapes.items()}
+        for name, value in theta.items():
+            base, _, rest = name.partition("[")
+            index = tuple(int(i) for i in rest.rstrip("]").split(",")) if rest else ()
+            params[base][index] = value
+        loss, grads = k.loss_and_grad(params, X, Y)
+        return float(loss), {n: float(np.asarray(grads[n.partition("[")[0]])[
+            tuple(int(i) for i in n.partition("[")[2].rstrip("]").split(",") if i)])
+            for n in theta}
+
+    return network
+
+
+def _leaves(d, vals) -> dict:
+    """The point's numbers as exact rationals, by SymPy element (parameters, x, y)."""
+    def exact(v):
+        return sympy.Rational(repr(float(v)))
+
+    if d.model.kind == "graph":
+        given = {**getattr(vals, "constants", {}), **vals.params}
+        return {sympy.Symbol(n): exact(v) for n, v in given.items()}
+    arrays = dict(vals.params) | {"x": vals.X[0], "y": vals.Y[0]}
+    leaves = {}
+    for name, array in arrays.items():
+        base = d.base(name)
+        flat = np.ravel(np.asarray(array, dtype=float))
+        if np.ndim(array) == 0:
+            leaves[base] = exact(flat[0])
+            continue
+        for index in np.ndindex(np.shape(array)):
+            leaves[base[index]] = exact(np.asarray(array, dtype=float)[index])
+    return leaves
