@@ -149,7 +149,7 @@ def _chain(d, pt, chosen) -> Question:
         items.append(Item(latex(Partial(d.program.output, element)), pt.result["grad"][name],
                           ("chain", name), paths=paths, numbers=numbers))
     return Question("chain", "Write each gradient as a chain-rule product: one local partial "
-                    "derivative per box (its symbol and its value), then the product.",
+                    "derivative per box, then the product.",
                     tuple(items))
 
 

@@ -75,6 +75,25 @@ def equations(d) -> list[dict]:
             if kind in ("forward", "loss")]
 
 
+def functions(d) -> list[dict]:
+    """The definitions of the named functions the forward equations use (σ, relu, …), in
+    elementary terms, so that a sheet states what the student computes."""
+    from ..functions import as_elementary
+
+    z, seen = sympy.Symbol("z"), {}
+    for _lhs, rhs, kind in d.scalar_equations():
+        if kind in ("forward", "loss"):
+            for call in sorted(rhs.atoms(sympy.Function), key=sympy.default_sort_key):
+                if len(call.args) == 1 and type(call) not in seen:
+                    seen[type(call)] = type(call)(z)
+    rows = []
+    for call in seen.values():
+        plain = as_elementary(call)
+        if plain != call:
+            rows.append({"lhs": latex(call), "rhs": latex(plain)})
+    return rows
+
+
 def _item(item, key: bool, tex: bool) -> dict:
     row = {"label": item.label, "words": item.words, "value": number(item.value, tex),
            "paths": []}
@@ -102,6 +121,7 @@ def context(d, sheet, key: bool, tex: bool) -> dict:
         "seed": sheet.seed,
         "kind": d.model.kind,
         "equations": equations(d),
+        "functions": functions(d),
         "given": given(d, sheet.values),
         "lr": number(sheet.values["lr"]),
         "questions": [{"kind": q.kind, "text": q.text,
@@ -115,7 +135,10 @@ def values_yaml(d, sheet) -> str:
     head = (f"# Exercise sheet {sheet.number:02d} for {d.model.name} (seed {sheet.seed}): the "
             "point of the sheet and its key.\n"
             f"# symbprop derive SPEC --at values-{sheet.number:02d}.yaml\n")
-    return head + yaml.safe_dump(sheet.values, default_flow_style=None, sort_keys=False)
+    return head + "".join(
+        yaml.safe_dump({key: value}, sort_keys=False,
+                       default_flow_style=None if isinstance(value, list | dict) else False)
+        for key, value in sheet.values.items())
 
 
 def _derivation_tex(d, values) -> tuple[str, str]:
