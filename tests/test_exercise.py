@@ -331,3 +331,18 @@ def test_pdf_sheets_and_keys_compile_reproducibly_and_read_back(tmp_path):
     assert len(chosen) >= 3
     assert "Answer key" in key and "exercise sheet 01" in sheet
     assert not re.search(r"C = +-?\d", sheet)
+
+
+def test_the_same_bytes_in_another_process_with_another_hash_seed(tmp_path):
+    import os
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed,
+                   PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
+        subprocess.run([sys.executable, "-m", "symbprop", "exercise", "examples:staged",
+                        "--seed", "3", "--format", "md", "-q", "-o", str(tmp_path / seed)],
+                       check=True, env=env, capture_output=True)
+    for name in ("sheet-01.md", "key-01.md", "values-01.yaml"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes()

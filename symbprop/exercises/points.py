@@ -12,9 +12,10 @@
 A point is drawn again (up to ``TRIES`` times) when it is no good for a sheet: no finite real
 value, a saturated unit (|z| > ``SATURATED`` for sigmoid, tanh), an input within ``KINK_MARGIN``
 of a kink (relu, leaky_relu, elu, |·|, max, min: never on the kink), a zero loss or a gradient
-entry that is zero (a degenerate question).  After ``TRIES`` draws the last one defined is
-used; a model with no defined point at all is a ``SymbpropError``.  The same generator state
-gives the same point.
+entry that is zero, or (graphs) two variables of the same size or a node whose value repeats
+a variable's or another node's (degenerate questions).  After ``TRIES`` draws the last one
+defined is used; a model with no defined point at all is a ``SymbpropError``.  The same
+generator state gives the same point.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def _good(d, values, result) -> bool:
     if abs(result["loss"]) < 1e-9 or np.any(grads < 1e-6):
         return False
     if d.model.kind == "graph":
-        return _graph_good(d, values, result)
+        return _distinct(values, result) and _graph_good(d, values, result)
     for number, layer in enumerate(d.model.layers, start=1):
         z = np.abs(np.asarray(result["forward"][f"z{number}"], dtype=float))
         name = layer.activation.name
@@ -111,6 +112,16 @@ def _good(d, values, result) -> bool:
         if (name in KINKED or layer.activation.is_custom) and np.any(z < KINK_MARGIN):
             return False
     return True
+
+
+def _distinct(values, result) -> bool:
+    """A graph's variables differ in size, and no node's value repeats a variable's or another
+    node's (else two answers coincide, or an answer is a number given on the sheet)."""
+    leaves = [round(abs(v), 9) for k, v in values.items() if k != "lr"]
+    nodes = [round(abs(v), 9) for v in result["forward"].values()]
+    if len(leaves) <= len(GRAPH_NUMBERS) and len(set(leaves)) < len(leaves):
+        return False
+    return len(set(leaves + nodes)) == len(leaves) + len(nodes)
 
 
 def _graph_good(d, values, result) -> bool:
