@@ -53,7 +53,7 @@ def exercise(model, seed: int = 0, count: int = 1, questions=None, fmt: str = "p
     from .exercises import exercise as _exercise
 
     return _exercise(as_model(model), seed=seed, count=count, questions=questions, fmt=fmt,
-                     out_dir=out_dir)
+                     out_dir=out_dir, spec=model if isinstance(model, str) else None)
 
 
 __all__ = [

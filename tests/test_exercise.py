@@ -180,6 +180,7 @@ def test_the_sheet_holds_no_answer(network_tex):
 
 def test_the_values_file_is_what_derive_at_reads(network_tex):
     path = network_tex / "values-01.yaml"
+    assert "# symbprop derive examples:two_two_one --at values-01.yaml\n" in path.read_text()
     result = runner.invoke(app, ["derive", "examples:two_two_one", "--at", str(path),
                                  "--format", "txt"])
     assert result.exit_code == 0, result.output

@@ -50,7 +50,7 @@ def command(
     folder = output_folder(out, "-o", f"values-{count:02d}.yaml")
     model = load_spec(spec)
     try:
-        result = exercise(model, seed=seed, count=count, questions=kinds, fmt=name)
+        result = exercise(model, seed=seed, count=count, questions=kinds, fmt=name, spec=spec)
     except AnswerMismatch as err:
         typer.echo(f"symbprop: error: {err}", err=True)
         raise typer.Exit(1) from None

@@ -40,6 +40,7 @@ class Sheet:
     seed: int
     values: dict
     questions: tuple
+    spec: str | None = None  # how the model was named (a spec file, examples:NAME), if known
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,11 @@ def _check(seed, count, fmt) -> None:
 
 
 def exercise(model, seed: int = 0, count: int = 1, questions=None, fmt: str = "pdf",
-             out_dir: str | Path | None = None) -> Exercises:
+             out_dir: str | Path | None = None, spec: str | None = None) -> Exercises:
     """``count`` exercise sheets of ``model`` (a model, or what ``sp.load`` takes) with their
-    verified keys and values files, written to ``out_dir`` if given (module docstring)."""
+    verified keys and values files, written to ``out_dir`` if given (module docstring).
+    ``spec`` names the model in the values files' ``symbprop derive`` line (default: ``model``
+    when it is a string)."""
     import numpy as np
 
     from ..derivation import derive
@@ -92,6 +95,7 @@ def exercise(model, seed: int = 0, count: int = 1, questions=None, fmt: str = "p
     from .questions import questions as make_questions
     from .sheet import documents
 
+    spec = spec if spec is not None else model if isinstance(model, str) else None
     kinds = kinds_of(questions)
     _check(seed, count, fmt)
     model = as_model(model)
@@ -110,7 +114,7 @@ def exercise(model, seed: int = 0, count: int = 1, questions=None, fmt: str = "p
         seen.append(values)
         asked = tuple(make_questions(d, point(d, values), kinds, rng))
         verify(d, values, asked, where=f"sheet {number:02d}: ")
-        sheet = Sheet(number, seed, values, asked)
+        sheet = Sheet(number, seed, values, asked, spec)
         sheets.append(sheet)
         files |= documents(d, sheet, fmt)
     result = Exercises(tuple(sheets), files)

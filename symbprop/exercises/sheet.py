@@ -11,6 +11,8 @@ rational points of polynomial models, else to ``DIGITS`` significant digits.
 
 from __future__ import annotations
 
+import shlex
+
 import sympy
 import yaml
 
@@ -134,7 +136,8 @@ def values_yaml(d, sheet) -> str:
     """The values file of a sheet (what ``symbprop derive --at`` reads)."""
     head = (f"# Exercise sheet {sheet.number:02d} for {d.model.name} (seed {sheet.seed}): the "
             "point of the sheet and its key.\n"
-            f"# symbprop derive SPEC --at values-{sheet.number:02d}.yaml\n")
+            f"# symbprop derive {shlex.quote(sheet.spec or 'SPEC')} --at "
+            f"values-{sheet.number:02d}.yaml\n")
     return head + "".join(
         yaml.safe_dump({key: value}, sort_keys=False,
                        default_flow_style=None if isinstance(value, list | dict) else False)
