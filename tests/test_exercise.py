@@ -270,6 +270,19 @@ def test_a_wrong_answer_is_an_error_and_nothing_is_written(monkeypatch, tmp_path
     assert "no file was written" in text and not (tmp_path / "cli").exists()
 
 
+def test_a_wrong_forward_value_or_local_partial_is_an_error_too(monkeypatch, tmp_path):
+    from symbprop.render.numbers import Point
+
+    number_at = Point.number
+    monkeypatch.setattr(Point, "number", lambda self, expr: number_at(self, expr) + 1e-4)
+    for kinds, source in (("forward", "the exact forward pass"),
+                          ("local", "a central difference"),
+                          ("delta", "a central difference")):
+        with pytest.raises(AnswerMismatch, match=source):
+            sp.exercise("examples:staged", fmt="md", questions=kinds, out_dir=tmp_path / kinds)
+        assert not (tmp_path / kinds).exists()
+
+
 # ---------------------------------------------------------------- the command line
 
 

@@ -105,35 +105,47 @@ class _Checker:
     # ------------------------------------------------------------ comparisons
 
     def item(self, item) -> None:
+        """Compare one answer with its independent sources (``Item.check`` says which)."""
         kind, *args = item.check
-        if kind == "node":
-            self._same(item, float(self.numbers[args[0]]), "float64", "the exact forward pass")
-        elif kind == "loss":
-            self._same(item, float(self.numbers["loss"]), "float64", "the exact forward pass")
-            self._same(item, float(self.loss), "float64", "the compiled kernels")
-        elif kind == "adjoint":
-            self._same(item, self._adjoint(args[0]), "fd", "a central difference")
-        elif kind == "local":
-            self._same(item, self._local(args[0]), "fd", "a central difference")
-        elif kind in ("grad", "chain"):
-            self._same(item, self.grad[args[0]], "float64", "the compiled kernels")
-            self._same(item, self.fd[args[0]], "fd", "central finite differences")
-            for path in item.paths:
-                for factor in path:
-                    self._same(item, self._local(factor), "fd", "a central difference",
-                               value=float(factor.value.xreplace(self.numbers).evalf(DIGITS)))
-            if item.paths:
-                total = sum(math.prod(float(f.value.xreplace(self.numbers).evalf(DIGITS))
-                                      for f in path) for path in item.paths)
-                self._same(item, self.grad[args[0]], "fd", "the compiled kernels", value=total)
-        elif kind == "update":
-            name = args[0]
-            self._same(item, self.theta[name] - self.lr * self.grad[name], "float64",
-                       "the compiled kernels' step")
-        elif kind == "dimension":
-            size = int(sum(np.prod(s, dtype=int)
-                           for s in self.kernels.module.PARAM_SHAPES.values()))
-            self._same(item, size, "float64", "the compiled kernels' parameter count")
+        getattr(self, f"_check_{kind}")(item, *args)
+
+    def _check_node(self, item, element) -> None:
+        self._same(item, float(self.numbers[element]), "float64", "the exact forward pass")
+
+    def _check_loss(self, item) -> None:
+        self._same(item, float(self.numbers["loss"]), "float64", "the exact forward pass")
+        self._same(item, self.loss, "float64", "the compiled kernels")
+
+    def _check_adjoint(self, item, node) -> None:
+        self._same(item, self._adjoint(node), "fd", "a central difference")
+
+    def _check_local(self, item, factor) -> None:
+        self._same(item, self._local(factor), "fd", "a central difference")
+
+    def _check_grad(self, item, name: str) -> None:
+        self._same(item, self.grad[name], "float64", "the compiled kernels")
+        self._same(item, self.fd[name], "fd", "central finite differences")
+
+    def _check_chain(self, item, name: str) -> None:
+        """The gradient, each factor's value as the key shows it, and their sum of products."""
+        self._check_grad(item, name)
+        for path, shown in zip(item.paths, item.numbers, strict=True):
+            for factor, value in zip(path, shown, strict=True):
+                self._same(item, self._local(factor), "fd", "a central difference", value)
+        total = sum(math.prod(shown) for shown in item.numbers)
+        self._same(item, self.grad[name], "fd", "the compiled kernels", total)
+
+    def _check_update(self, item, name: str) -> None:
+        self._same(item, self.theta[name] - self.lr * self.grad[name], "float64",
+                   "the compiled kernels' step")
+
+    def _check_dimension(self, item) -> None:
+        shapes = self.kernels.module.PARAM_SHAPES.values()
+        self._same(item, int(sum(np.prod(s, dtype=int) for s in shapes)), "float64",
+                   "the compiled kernels' parameter count")
+
+    def _check_count(self, item) -> None:
+        """Counted from the derivation's chains (questions.py): nothing else to compare."""
 
     def _same(self, item, other: float, tolerance: str, source: str, value=None) -> None:
         self.count += 1
