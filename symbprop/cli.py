@@ -43,7 +43,7 @@ SHORT_HELP = {
     "train": "Train a network on data, or run gradient descent on SPEC.",
     "bench": "Time the compiled kernels against NumPy, PyTorch and JAX.",
     "examples": "List the bundled example specs, or print one.",
-    "exercise": "Write exercise sheets with verified answer keys, a point per sheet.",
+    "exercise": "Write exercise sheets with verified answer keys.",
 }
 
 #: Click's usage-error base class (Typer ≥ 0.16 vendors Click, so it is found through Typer).
