@@ -8,7 +8,8 @@
 Sheet k (1 ≤ k ≤ ``MAX_COUNT``) draws its point from ``numpy.random.default_rng([seed, k])``
 (``points.draw``: short decimals, no saturated unit, never on a kink), asks the ``questions``
 kinds (``questions.KINDS``, default all) and is rendered as ``sheet-NN``, ``key-NN`` (tex, md or
-pdf) and ``values-NN.yaml`` (``sheet.documents``).  No two sheets of one call share a point.
+pdf) and ``values-NN.yaml`` (``sheet.documents``).  No two sheets of one call share a point
+(where the model has that many: after 20 more draws a repeat is kept; ``quadratic`` has 36).
 
 Every answer of every key is checked (``verify``: compiled kernels, central finite
 differences, an exact forward pass) before any file is written; a disagreement raises
