@@ -74,11 +74,15 @@ def _listed(values, field: str, allowed: str) -> list:
     return list(values)
 
 
-def expression(text: str, params: Sequence[str] | None = None, name: str = "expression") -> Graph:
-    """A scalar expression, staged into one operation per node (``(x + y)*z``)."""
+def expression(text: str, params: Sequence[str] | None = None, name: str = "expression",
+               constants: Sequence[str] | None = None) -> Graph:
+    """A scalar expression, staged into one operation per node (``(x + y)*z``); ``constants``
+    are data, given with the values and never differentiated."""
     spec = {"name": name, "expression": text}
     if params is not None:
         spec["params"] = _listed(params, "params", "a list of variable names")
+    if constants is not None:
+        spec["constants"] = _listed(constants, "constants", "a list of variable names")
     return from_dict(spec, source=None)  # messages start at the field: "expression: ..."
 
 
@@ -87,8 +91,10 @@ def graph(
     output: str | None = None,
     params: Sequence[str] | None = None,
     name: str = "graph",
+    constants: Sequence[str] | None = None,
 ) -> Graph:
-    """A computational graph of named nodes (``{"q": "x + y", "f": "q * z"}``)."""
+    """A computational graph of named nodes (``{"q": "x + y", "f": "q * z"}``); ``constants``
+    are data, given with the values and never differentiated."""
     if not isinstance(nodes, Mapping):
         raise SpecError(f"graph: must be a mapping {{node: formula}}, "
                         f"got {type(nodes).__name__} {shown(nodes)}")
@@ -97,4 +103,6 @@ def graph(
         spec["output"] = output
     if params is not None:
         spec["params"] = _listed(params, "params", "a list of variable names")
+    if constants is not None:
+        spec["constants"] = _listed(constants, "constants", "a list of variable names")
     return from_dict(spec, source=None)  # messages start at the field: "graph.q: ..."

@@ -20,11 +20,11 @@ given point (``values``) and at ``samples`` random points:
 
 Random points: weights ~ N(0, 1/n_in), biases ~ N(0, 0.5²), a batch of 2 inputs ~ N(0, 1),
 targets that fit the loss (probability rows for softmax cross-entropy, values in (0, 1) for BCE);
-graphs: every variable ~ N(0, 1), drawn again (later half-normal, i.e. positive) where the graph
-has no finite real value or gradient (``log``, ``sqrt`` of a negative number).  Network points
-where a kinked activation (relu, leaky_relu, elu, or a custom one with max/min/abs) has some
-|z| < 1e-3 are drawn again.  A parameter array with more
-than ``MAX_ENTRIES`` entries is checked on a fixed random subset of that many.
+graphs: every variable and constant ~ N(0, 1), drawn again (later half-normal, i.e. positive)
+where the graph has no finite real value or gradient (``log``, ``sqrt`` of a negative
+number).  Network points where a kinked activation (relu, leaky_relu, elu, or a custom one
+with max/min/abs) has some |z| < 1e-3 are drawn again.  A parameter array with more than
+``MAX_ENTRIES`` entries is checked on a fixed random subset of that many.
 
 An entry passes when |other − symbolic| <= atol·s + rtol·|symbolic|, s = max(1, max |symbolic|
 over the group at that point), with ``TOLERANCES`` (``symbprop.checkreport``, which also
@@ -161,8 +161,8 @@ def _at(symbolic, params, data, rng, source: str | None):
 
 def _given(model, vals):
     params = {name: np.asarray(v, dtype=np.float64) for name, v in vals.params.items()}
-    if model.kind == "graph":
-        return params, None
+    if model.kind == "graph":  # a graph's data: its constants, if it has any
+        return params, (dict(vals.constants) if model.constants else None)
     return params, (np.asarray(vals.X, dtype=np.float64), np.asarray(vals.Y, dtype=np.float64))
 
 
@@ -170,16 +170,21 @@ def _given(model, vals):
 
 
 def _compiled(k, params, data):
-    if data is None:
-        value, grad = k.loss_and_grad({n: float(v) for n, v in params.items()})
+    if data is None or isinstance(data, dict):  # a graph (data: its constants)
+        value, grad = k.loss_and_grad({n: float(v) for n, v in params.items()} | (data or {}))
         return value, {n: np.array([g]) for n, g in grad.items()}
     return k.loss_and_grad(params, *data)
 
 
 def _finite_differences(k, params, data, entries) -> dict[str, np.ndarray]:
-    theta = k.flatten({n: (float(v) if data is None else v) for n, v in params.items()})
+    graph = data is None or isinstance(data, dict)
+    theta = k.flatten({n: (float(v) if graph else v) for n, v in params.items()})
     loss = k.module.loss
-    call = (lambda t: loss(t)) if data is None else (lambda t: loss(t, *data))
+    if graph and data:
+        const = np.array([data[c] for c in k.constants], dtype=np.float64)
+        call = lambda t: loss(t, const)  # noqa: E731
+    else:
+        call = (lambda t: loss(t)) if graph else (lambda t: loss(t, *data))
     result = {}
     for name, idx in entries.items():
         offset = k.module.PARAM_OFFSETS[name]
@@ -231,10 +236,10 @@ class _Symbolic:
         self.small = d.model.param_count <= EVALUATE_MAX
         self.reference = None if self.small else Reference(d)
 
-    def defined(self, params) -> bool:
-        """A graph has a finite, real value and gradient at ``params``."""
+    def defined(self, params, data=None) -> bool:
+        """A graph has a finite, real value and gradient at ``params`` (and constants ``data``)."""
         try:
-            result = self.d.evaluate(_values_dict(params, None))
+            result = self.d.evaluate(_values_dict(params, data))
         except (ArithmeticError, TypeError, ValueError):
             return False
         return all(np.isfinite([result["loss"], *result["grad"].values()]))
@@ -273,8 +278,8 @@ def _subset(size: int, rng) -> np.ndarray:
 
 
 def _values_dict(params, data) -> dict:
-    if data is None:
-        return {n: float(v) for n, v in params.items()}
+    if data is None or isinstance(data, dict):  # a graph; data: its constants
+        return {n: float(v) for n, v in params.items()} | (data or {})
     return {
         "X": data[0].tolist(),
         "Y": data[1].tolist(),

@@ -54,18 +54,40 @@ def derive(model: Network | Graph | str | dict) -> Derivation:
 
 
 class Derivation:
-    """Every gradient of a model, derived once; scalar forms are instantiated on demand."""
+    """Every gradient of a model, derived once; scalar forms are instantiated on demand.
 
-    def __init__(self, model: Network | Graph) -> None:
+    ``upstream=True`` (graphs; ``d.seeded``) seeds the backward pass with ∂L/∂f, a symbol
+    ``dL_df`` for the gradient arriving at the output f from a loss L beyond the graph, whose
+    value a values file gives as ``upstream``: every adjoint and gradient is then ∂L/∂·.
+    ``top`` is what is differentiated (f, or L when seeded), ``seed`` the output's adjoint (1,
+    or the symbol ∂L/∂f)."""
+
+    def __init__(self, model: Network | Graph, upstream: bool = False) -> None:
         self.model = model
         self.program: Program = program(model)
+        self.top, self.seed = self.program.output, sympy.S.One
+        if upstream:
+            if model.kind != "graph":
+                raise SymbpropError("an upstream gradient seeds a graph's backward pass; a "
+                                    "network ends in its own loss")
+            self.top = sympy.Symbol(loss_name(model))
+            self.seed = sympy.Symbol(f"d{self.top.name}_d{self.program.output.name}")
+        seed = None if self.seed == 1 else self.seed
         self.adjoints: dict[sympy.Basic, Adjoint] = {
-            v: canonical(a) for v, a in reverse_sweep(self.program).items()
+            v: canonical(a) for v, a in reverse_sweep(self.program, seed, self.top.name).items()
         }
         named = [a.symbol for a in self.adjoints.values() if a.symbol is not None]
+        if seed is not None:
+            named.append(seed)
         self._by_name = {label(v): v for v in [*self.program.shapes, *named]}
         self._definitions: dict = {}  # scalar element -> right-hand side (memo)
         self._composed: dict = {}  # scalar element -> composed definition (memo)
+
+    @functools.cached_property
+    def seeded(self) -> Derivation:
+        """This graph's derivation seeded with ∂L/∂output (see the class), for values that give
+        an ``upstream`` gradient; itself if it is seeded already."""
+        return self if self.seed != 1 else Derivation(self.model, upstream=True)
 
     # ------------------------------------------------------------ scalar parameters
 
@@ -208,8 +230,9 @@ class Derivation:
         return equations
 
     def composed_loss(self) -> sympy.Expr:
-        """C as one expression of the parameters and the data (the oracle for the tests)."""
-        return self.compose(self.definition(self.program.output))
+        """C as one expression of the parameters and the data (the oracle for the tests); for
+        a seeded graph, L to first order: ∂L/∂f (its symbol) times the composed output f."""
+        return self.seed * self.compose(self.definition(self.program.output))
 
     # ------------------------------------------------------------ chain rule, paths
 
@@ -229,7 +252,11 @@ class Derivation:
                 f"than the {MAX_CHAIN_PATHS:,} that chain lists (MAX_CHAIN_PATHS); "
                 f"d.chain({name!r}, max_paths=N) gives the first N, d.path_count({name!r}) "
                 "their number")
-        return paths(self, element, max_paths)
+        found = paths(self, element, max_paths)
+        if self.seed == 1:
+            return found
+        first = Factor(self.top, self.program.output, self.seed)  # ∂L/∂f, the seed
+        return [[first, *path] for path in found]
 
     def path_count(self, name: str) -> int:
         """The number of chain-rule paths from ``name`` to the loss, counted, not listed."""
@@ -288,6 +315,16 @@ class Derivation:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def loss_name(graph: Graph) -> str:
+    """The name of the loss beyond a graph's output: L, else the first of L_, L__, ... that
+    no variable or node of the graph uses, nor begins its name with (as adjoints' names do)."""
+    names = {*graph.params, *graph.constants, *(n for n, _ in graph.nodes)}
+    name = "L"
+    while any(n == name or n.startswith(f"d{name}_d") for n in names):
+        name += "_"
+    return name
 
 
 def canonical(adjoint: Adjoint) -> Adjoint:

@@ -46,46 +46,55 @@ class Adjoint:
         return self.symbol[indices] if indices else self.symbol
 
 
-def adjoint_symbol(program: Program, variable: sympy.Basic) -> sympy.Basic | None:
-    """The name of a variable's adjoint, or None when it is inlined (a^l, inputs)."""
+def adjoint_symbol(program: Program, variable: sympy.Basic,
+                   top: str | None = None) -> sympy.Basic | None:
+    """The name of a variable's adjoint, or None when it is inlined (a^l, inputs).  A graph
+    node q's adjoint is ``d<top>_dq``: ``top`` is the output's name, or the loss L beyond it
+    when the sweep is seeded with ∂L/∂output (``reverse_sweep``)."""
     eqn = program.defining(variable)
     if eqn is None or variable == program.output:
         return None
     if eqn.role == "z":
         return IndexedBase(f"delta{eqn.layer}", shape=program.shapes[variable])
     if eqn.role == "node":
-        return sympy.Symbol(f"d{program.output.name}_d{variable.name}")
+        return sympy.Symbol(f"d{top or program.output.name}_d{variable.name}")
     return None
 
 
-def reverse_sweep(program: Program) -> dict[sympy.Basic, Adjoint]:
-    """Adjoint of every variable that the output depends on, in reverse evaluation order."""
+def reverse_sweep(program: Program, seed: sympy.Symbol | None = None,
+                  top: str | None = None) -> dict[sympy.Basic, Adjoint]:
+    """Adjoint of every variable that the output depends on, in reverse evaluation order.
+
+    The output's adjoint is 1 (∂f/∂f), or ``seed``: a symbol for the gradient ∂L/∂f arriving
+    from a loss ``top`` beyond the output (a graph's ``upstream``), so that every adjoint is
+    ∂L/∂·, named ``d<top>_d<node>``."""
     fresh = IndexFactory()
     targets: dict[sympy.Basic, sympy.Expr] = {}
     partial: dict[sympy.Basic, sympy.Expr] = {}
-    adjoints = {program.output: Adjoint(program.output, (), sympy.S.One)}
+    adjoints = {program.output: Adjoint(program.output, (),
+                                        sympy.S.One if seed is None else seed)}
     order = {v: i for i, v in enumerate(program.params)}
     order |= {e.base: len(order) + i for i, e in enumerate(program.eqns)}
     for eqn in reversed(program.eqns):
         if eqn.base not in adjoints:
-            adjoints[eqn.base] = _finish(program, eqn.base, targets, partial, fresh)
+            adjoints[eqn.base] = _finish(program, eqn.base, targets, partial, fresh, top)
         upstream = adjoints[eqn.base].at(eqn.indices)
         for variable in _inputs(eqn.expr, order):
             target = targets.setdefault(variable, _element(variable, program, fresh))
             local = local_partial(eqn.out, eqn.expr, target)
             partial[variable] = partial.get(variable, 0) + sum_over(upstream * local, eqn.indices)
     for variable in program.params:
-        adjoints[variable] = _finish(program, variable, targets, partial, fresh)
+        adjoints[variable] = _finish(program, variable, targets, partial, fresh, top)
     return adjoints
 
 
-def _finish(program, variable, targets, partial, fresh) -> Adjoint:
+def _finish(program, variable, targets, partial, fresh, top=None) -> Adjoint:
     target = targets.get(variable, variable)
     indices = tuple(target.indices) if isinstance(target, Indexed) else ()
     expr = tidy(partial.get(variable, sympy.S.Zero), program)
     # Summation indices get fresh names, so that ``Adjoint.at`` can never capture one.
     expr = rename_indices(expr, {b: fresh(int(b.upper) + 1) for b in bound_indices(expr)})
-    return Adjoint(variable, indices, expr, adjoint_symbol(program, variable))
+    return Adjoint(variable, indices, expr, adjoint_symbol(program, variable, top))
 
 
 def _element(variable: sympy.Basic, program: Program, fresh: IndexFactory) -> sympy.Expr:

@@ -8,6 +8,10 @@ into the scalar form, so every number in a document is the derivation's own.  It
     {"loss": L, "grad": {name: ∂L/∂θ}, "forward": {"z1": ..., "a1": ...}, "delta": {"delta1": ...},
      "per_sample": [...], "step": {"lr": η, "params": θ − η∇L, "loss": L after the step}}
 
+A graph's "loss" is its output's value and "adjoint" holds ∂f/∂q by name; where the values give
+an ``upstream`` gradient ∂L/∂f, "grad" and "adjoint" are ∂L/∂· (the backward pass seeded with it)
+and "upstream" repeats it.
+
 For a batch, L and ∇L are reduced as the model says (mean or sum); ``forward``/``delta`` hold one
 row per sample (a single sample given as ``x``/``y`` gives flat lists).  The point must lie inside
 the domains of the model's functions; the step need not: where θ − η∇L leaves them (or overflows
@@ -79,10 +83,17 @@ def _float(value: float) -> sympy.Float:
 
 
 def _graph(d, vals: Values) -> dict:
-    result = _graph_point(d, vals.params)
+    """A graph's numbers; with an ``upstream`` gradient, those of ``d.seeded`` (every adjoint
+    and gradient ∂L/∂·, the seed ∂L/∂f = upstream).  Constants are numbers, not parameters."""
+    if vals.upstream is not None:
+        d = d.seeded
+    given = {**vals.constants, **({d.seed.name: vals.upstream} if d.seed != 1 else {})}
+    result = _graph_point(d, vals.params, given)
     new = {p: v - vals.lr * result["grad"][p] for p, v in vals.params.items()}
-    after = _outside_is_none(lambda: _graph_point(d, new, gradients=False)["loss"])
+    after = _outside_is_none(lambda: _graph_point(d, new, given, gradients=False)["loss"])
     result["step"] = {"lr": vals.lr, "params": new, "loss": after}
+    if vals.upstream is not None:
+        result["upstream"] = vals.upstream
     return result
 
 
@@ -96,8 +107,8 @@ def _outside_is_none(loss) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _graph_point(d, params: dict, gradients: bool = True) -> dict:
-    numbers = {sympy.Symbol(p): _float(v) for p, v in params.items()}
+def _graph_point(d, params: dict, given: dict, gradients: bool = True) -> dict:
+    numbers = {sympy.Symbol(p): _float(v) for p, v in (given | params).items()}
     forward = {}
     for eqn in d.program.eqns:
         numbers[eqn.out] = _number(eqn.expr, numbers)
@@ -108,11 +119,11 @@ def _graph_point(d, params: dict, gradients: bool = True) -> dict:
     adjoints = {}
     for adjoint in d.adjoints.values():  # reverse evaluation order: upstream first
         if adjoint.symbol is not None:
-            what = f"∂{d.program.output}/∂{adjoint.variable}"
+            what = f"∂{d.top}/∂{adjoint.variable}"
             numbers[adjoint.symbol] = _number(adjoint.expr, numbers, what)
             adjoints[adjoint.symbol.name] = float(numbers[adjoint.symbol])
     result["adjoint"] = adjoints
-    result["grad"] = {p: float(_number(d.gradient(p), numbers, f"∂{d.program.output}/∂{p}"))
+    result["grad"] = {p: float(_number(d.gradient(p), numbers, f"∂{d.top}/∂{p}"))
                       for p in d.params}
     return result
 

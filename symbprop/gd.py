@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .diagnosis import Diagnosis, diagnose
 from .errors import SymbpropError
 from .model import Graph
 from .plots import plot_descent
@@ -87,69 +88,56 @@ class Descent:
         return bool(np.mean(np.sum(g[1:] * g[:-1], axis=1) < 0) > 0.5)
 
     @property
+    def diagnosis(self) -> Diagnosis:
+        """What the trajectory shows (``symbprop.diagnosis``): converged, slow, oscillating,
+        diverging, or no minimum (still decreasing with no minimum in sight)."""
+        return diagnose(self.values, self.grad_norms, met=self.converged,
+                        ended="overflow" if self.stopped_because == "overflow" else None,
+                        iterates=self.iterates)
+
+    @property
     def verdict(self) -> str:
-        """converged (stopping rule), diverged, converging (‖∇L‖ fell below 1% of its start),
-        running away (L falls but ‖∇L‖ grows: no minimum ahead), oscillating (overshooting
-        without getting closer), or too slow."""
-        if self.converged:
-            return "converged"
-        if self.diverged:
-            return "diverged"
-        start, end = self.grad_norms[0], self.grad_norms[-1]
-        if end <= 1e-2 * start:
-            return "converging"
-        if end > start and self.values[-1] < self.values[0] and not self.overshooting:
-            return "running away"
-        return "oscillating" if self.overshooting else "too slow"
+        """The outcome of ``diagnosis``, one of ``symbprop.diagnosis.OUTCOMES``."""
+        return self.diagnosis.outcome
 
     @property
     def function(self) -> str:
-        """The name of the function descended on: the model's output (f), else L."""
-        return self.objective.model.output if self.objective is not None else "L"
+        """The name of the function descended on: the model's output (f), the loss L where an
+        upstream gradient makes the objective L = ∂L/∂f · f, else L."""
+        if self.objective is None:
+            return "L"
+        return self.objective.function
 
     def describe(self) -> str:
         """One line for people: what happened with this learning rate."""
-        return (f"α = {self.lr:g}: {self._what_happened()}{self._overshoot_note}; "
+        return (f"α = {self.lr:g}: {self._what_happened()}; "
                 f"{self.final_point}, {self.function} = {self.values[-1]:.6g}")
 
     def _what_happened(self) -> str:
-        verdict, f = self.verdict, self.function
+        f = self.function
         rule = (f"α‖∇{f}‖ = {self.final_step:.2g} {'≤' if self.converged else '>'} "
                 f"ε = {self.tol:g}")
-        if verdict == "converged":
+        if self.converged:
             if self.steps == 0:
                 return (f"stopped at the start ({rule}): a stationary point, which the rule "
                         "cannot tell from a saddle or a maximum")
             return f"converged after {self.steps} steps ({rule})"
-        if verdict == "diverged":
-            if self.stopped_because == "overflow":
-                return f"diverged: overflow after {self.steps} steps"
-            return f"diverged: {f} grew from {self.values[0]:.4g} to {self.values[-1]:.4g}"
-        if verdict == "converging":
-            return f"converging; all {self.steps} steps used ({rule})"
-        if verdict == "running away":
-            return (f"running away: {f} keeps falling and ‖∇{f}‖ grows (to "
-                    f"{self.grad_norms[-1]:.3g}); no minimum ahead")
-        if verdict == "oscillating":
-            return f"oscillating after {self.steps} steps ({rule})"
-        return (f"too slow: after {self.steps} steps ‖∇{f}‖ is still "
-                f"{self.grad_norms[-1] / self.grad_norms[0]:.0%} of its start")
+        diagnosis = self.diagnosis
+        return f"{diagnosis.headline} after {self.steps} steps ({rule}): {diagnosis.reason}"
 
     @property
     def label(self) -> str:
-        """Short: 'converging, overshooting'."""
-        return self.verdict + self._overshoot_note
-
-    @property
-    def _overshoot_note(self) -> str:
-        """', overshooting' for a run that gets there by jumping across the valley, else ''."""
-        if self.overshooting and self.verdict in ("converging", "converged"):
-            return ", overshooting"
-        return ""
+        """Short: the outcome ('slow', 'no minimum in sight', ...)."""
+        return "no minimum in sight" if self.verdict == "no minimum" else self.verdict
 
 
 class Objective:
     """L and ∇L of a graph model at a point (parameters in ``names`` order).
+
+    ``constants``: the numbers of the graph's constants (required when it has any: data, held
+    fixed); ``upstream``: a gradient g = ∂L/∂f arriving at the output f from a loss beyond the
+    graph, as a values file gives it: the objective is then L = g·f, the loss to first order,
+    and ∇L = g∇f (the documents' ∂L/∂·).
 
     ``backend``: "kernels" evaluates with the compiled kernels of ``symbprop.compile``;
     "sympy" with ``sympy.lambdify`` of the derivation's composed loss and gradient; "auto"
@@ -157,7 +145,8 @@ class Objective:
     the same derivation.  Plots evaluate L on a grid with the vectorised SymPy function.
     """
 
-    def __init__(self, model: Graph, backend: str = "auto") -> None:
+    def __init__(self, model: Graph, backend: str = "auto", constants: dict | None = None,
+                 upstream: float | None = None) -> None:
         import sympy
 
         from .derivation import derive
@@ -171,14 +160,21 @@ class Objective:
         d = derive(model)
         self.model, self.derivation = model, d
         self.names: tuple[str, ...] = tuple(d.params)
+        self.constants = _constants(model, constants)
+        self.scale = 1.0 if upstream is None else float(upstream)
+        self.function = model.output if upstream is None else "L"
+        self._const = np.array([self.constants[c] for c in model.constants], dtype=np.float64)
+        fixed = {sympy.Symbol(c): _exact(v) for c, v in self.constants.items()}
         self._symbols = [d.element(n) for n in self.names]
-        self.loss_expr = as_elementary(d.composed_loss())
+        self.loss_expr = _exact(self.scale) * as_elementary(
+            d.composed_loss()).xreplace(fixed)
         self._loss = sympy.lambdify(self._symbols, self.loss_expr, modules="numpy")
         self.backend, self._kernels = "sympy", None
         if backend != "sympy":
             self._compile(strict=backend == "kernels")
         if self.backend == "sympy":
-            grads = [as_elementary(d.compose(d.gradient(n))) for n in self.names]
+            grads = [self.scale * as_elementary(d.compose(d.gradient(n))).xreplace(fixed)
+                     for n in self.names]
             self._grad = sympy.lambdify(self._symbols, grads, modules="numpy")
 
     def _compile(self, strict: bool) -> None:
@@ -198,8 +194,10 @@ class Objective:
         if self._kernels is not None:
             theta = np.empty(len(self.names))
             theta[self._order] = x
-            value, grad = self._kernels.module.loss_and_grad(theta)
-            return float(value), np.asarray(grad, dtype=np.float64)[self._order]
+            inputs = (theta, self._const) if self.model.constants else (theta,)
+            value, grad = self._kernels.module.loss_and_grad(*inputs)
+            return (self.scale * float(value),
+                    self.scale * np.asarray(grad, dtype=np.float64)[self._order])
         with np.errstate(all="ignore"):
             value = float(self._loss(*x))
             grad = np.array(self._grad(*x), dtype=np.float64).reshape(len(self.names))
@@ -210,6 +208,26 @@ class Objective:
         with np.errstate(all="ignore"):
             out = self._loss(*axes)
         return np.broadcast_to(np.asarray(out, dtype=np.float64), np.broadcast(*axes).shape)
+
+
+def _exact(value: float):
+    """A whole number as a SymPy Integer (printed 2, not 2.0), else a Float."""
+    import sympy
+
+    return sympy.Integer(int(value)) if float(value).is_integer() else sympy.Float(value)
+
+
+def _constants(model: Graph, given: dict | None) -> dict[str, float]:
+    """The numbers of ``model``'s constants from ``given``: all of them, nothing else."""
+    given = dict(given or {})
+    missing = [c for c in model.constants if c not in given]
+    unknown = [c for c in given if c not in model.constants]
+    if missing or unknown:
+        raise SymbpropError(
+            f"{model.name}: constants: " + (f"missing {', '.join(missing)}; " if missing else "")
+            + (f"unknown {', '.join(unknown)}; " if unknown else "")
+            + f"the constants are: {', '.join(model.constants) or 'none'}")
+    return {c: float(given[c]) for c in model.constants}
 
 
 def start_point(objective: Objective, start: dict | None) -> np.ndarray:

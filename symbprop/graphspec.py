@@ -33,8 +33,8 @@ from .specfields import (
 )
 from .staging import stage
 
-GRAPH_KEYS = ("name", "graph", "output", "params")
-EXPRESSION_KEYS = ("name", "expression", "params")
+GRAPH_KEYS = ("name", "graph", "output", "params", "constants")
+EXPRESSION_KEYS = ("name", "expression", "params", "constants")
 #: Keys of a graph's values file besides its variables (``symbprop.values``).
 RESERVED_VARIABLES = {"lr": "the learning rate", "upstream": "the gradient from beyond the graph"}
 #: The name of an expression's output node: the first of these not used by the expression.
@@ -59,8 +59,9 @@ def graph_model(data: dict, where: Where) -> Graph:
         texts[node] = formula_text(text, where / "graph" / str(node))
     deps = {node: used_names(text, where / "graph" / node) for node, text in texts.items()}
     uses = [(where / "graph" / node, names) for node, names in deps.items()]
-    params = _params(data.get("params"), texts, uses, where)
-    order = _topological(texts, deps, params, where)
+    constants = _constants(data.get("constants"), texts, where)
+    params = _params(data.get("params"), texts, uses, where, constants)
+    order = _topological(texts, deps, (*params, *constants), where)
     _check_has_variables(params, where / "graph")
     output = data.get("output", order[-1])
     if not isinstance(output, str) or output not in texts:
@@ -68,14 +69,17 @@ def graph_model(data: dict, where: Where) -> Graph:
             f"{shown(output)} is not a node{did_you_mean(output, texts)}; "
             f"nodes: {', '.join(texts)}")
     _check_adjoint_forms(output, params, texts, data.get("params"), uses, where)
-    symbols = {p: sympy.Symbol(p) for p in params} | {n: sympy.Symbol(n) for n in texts}
+    symbols = {p: sympy.Symbol(p) for p in (*params, *constants)} | {
+        n: sympy.Symbol(n) for n in texts}
     nodes = tuple(
         (node, parsed_formula(texts[node], symbols, where / "graph" / node, "formula"))
         for node in order
     )
     _warn_unused(params, nodes, output, where)
     spec = {"name": name, "graph": texts, "output": output, "params": list(params)}
-    return Graph(name, params, nodes, output, spec, tuple(texts.items()))
+    if constants:  # absent otherwise: the spec hash of a graph without constants is unchanged
+        spec["constants"] = list(constants)
+    return Graph(name, params, nodes, output, spec, tuple(texts.items()), constants)
 
 
 def expression_model(data: dict, where: Where) -> Graph:
@@ -83,17 +87,20 @@ def expression_model(data: dict, where: Where) -> Graph:
     name = identifier(data.get("name", "expression"), where / "name")
     text = formula_text(data["expression"], where / "expression")
     used = used_names(text, where / "expression")
-    params = _params(data.get("params"), {}, [(where / "expression", used)], where)
-    symbols = {p: sympy.Symbol(p) for p in params}
+    constants = _constants(data.get("constants"), {}, where)
+    params = _params(data.get("params"), {}, [(where / "expression", used)], where, constants)
+    symbols = {p: sympy.Symbol(p) for p in (*params, *constants)}
     expr = parsed_formula(text, symbols, where / "expression", "expression")
     _check_has_variables(params, where / "expression")
-    output = _output_name(params)
+    output = _output_name((*params, *constants))
     _check_adjoint_forms(output, params, (), data.get("params"),
                          [(where / "expression", used)], where)
-    nodes = stage(expr, output, taken=set(params))
+    nodes = stage(expr, output, taken=set(params) | set(constants))
     _warn_unused(params, nodes, output, where)
     spec = {"name": name, "expression": text, "params": list(params)}
-    return Graph(name, params, nodes, output, spec, ((output, text),))
+    if constants:
+        spec["constants"] = list(constants)
+    return Graph(name, params, nodes, output, spec, ((output, text),), constants)
 
 
 def _output_name(params: tuple[str, ...]) -> str:
@@ -142,13 +149,33 @@ def _variable(name: Any, where: Where) -> str:
     return name
 
 
-def _params(raw: Any, nodes: dict, uses: list, where: Where) -> tuple[str, ...]:
+def _constants(raw: Any, nodes: dict, where: Where) -> tuple[str, ...]:
+    """The declared ``constants`` (data given in the values, never differentiated nor
+    updated): a list of distinct variable names that are not nodes; () if absent."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
+        raise (where / "constants").error("must be a list of variable names")
+    for i, constant in enumerate(raw):
+        _variable(constant, where / "constants" / i)
+        if constant in nodes:
+            raise (where / "constants" / i).error(f"'{constant}' is both a constant and a node")
+    if len(set(raw)) != len(raw):
+        dupes = sorted({c for c in raw if raw.count(c) > 1})
+        raise (where / "constants").error(f"duplicate names: {', '.join(dupes)}")
+    return tuple(raw)
+
+
+def _params(raw: Any, nodes: dict, uses: list, where: Where,
+            constants: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The declared ``params``, or else the names in ``uses`` ([(where, names used there)]) that
-    are not ``nodes``, in order of first use; either way each is a valid variable name."""
+    are neither ``nodes`` nor ``constants``, in order of first use; either way each is a valid
+    variable name, and none is a constant."""
     if raw is None:  # infer: free names in order of first use
         inferred: list[str] = []
         for place, names in uses:
-            inferred += [_variable(n, place) for n in names if n not in nodes and n not in inferred]
+            inferred += [_variable(n, place) for n in names
+                         if n not in nodes and n not in constants and n not in inferred]
         return tuple(inferred)
     if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
         raise (where / "params").error("must be a list of variable names")
@@ -156,6 +183,10 @@ def _params(raw: Any, nodes: dict, uses: list, where: Where) -> tuple[str, ...]:
         _variable(param, where / "params" / i)
         if param in nodes:
             raise (where / "params" / i).error(f"'{param}' is both a parameter and a node")
+        if param in constants:
+            raise (where / "constants" / constants.index(param)).error(
+                f"'{param}' is both a parameter (params[{i}]) and a constant; a constant is "
+                "given in the values and never differentiated nor updated")
     if len(set(raw)) != len(raw):
         dupes = sorted({p for p in raw if raw.count(p) > 1})
         raise (where / "params").error(f"duplicate names: {', '.join(dupes)}")

@@ -126,7 +126,9 @@ def graph_program(graph: Graph) -> Program:
     params = tuple(sympy.Symbol(p) for p in graph.params)
     eqns = tuple(Eqn(sympy.Symbol(name), expr, (), "node") for name, expr in graph.nodes)
     output = sympy.Symbol(graph.output)
-    shapes = {s: () for s in params} | {e.out: () for e in eqns}
+    # The constants are data, like a network's x and y: leaves with a shape, not parameters.
+    constants = tuple(sympy.Symbol(c) for c in graph.constants)
+    shapes = {s: () for s in (*params, *constants)} | {e.out: () for e in eqns}
     # Nodes after the output do not influence it; keep the program ending at the output.
     last = next(i for i, e in enumerate(eqns) if e.out == output)
     return Program(eqns[: last + 1], params, output, shapes)

@@ -76,6 +76,8 @@ class Graph:
     output: str
     spec: dict = field(default_factory=dict, compare=False, repr=False)
     formulas: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    #: Data of the graph: given in the values, never differentiated nor updated.
+    constants: tuple[str, ...] = ()
 
     kind = "graph"
 

@@ -128,7 +128,7 @@ def plot_descent(runs: list[Descent], path: str | Path, objective: Objective | N
     plot of f (two parameters), or each coordinate against k (more, or no ``objective`` to draw
     f with); below, f(θ^(k)) against k for every rate."""
     plt = pyplot()
-    f = objective.model.output if objective is not None else runs[0].function
+    f = objective.function if objective is not None else runs[0].function
     count = len(runs)
     figure = plt.figure(figsize=(4.2 * count + 0.6, 7.4), layout="constrained")
     grid = figure.add_gridspec(2, count, height_ratios=[3, 2])

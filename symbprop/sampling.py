@@ -22,7 +22,7 @@ def random_point(model, symbolic, rng, tries: int = 50):
     for attempt in range(tries):
         params, data = _draw(model, rng, positive=attempt >= tries // 2)
         if model.kind == "graph":
-            if symbolic.defined(params):
+            if symbolic.defined(params, data):
                 return params, data
         elif not _near_kink(model, symbolic.forward_z(params, data)):
             return params, data
@@ -32,7 +32,8 @@ def random_point(model, symbolic, rng, tries: int = 50):
 def _draw(model, rng, positive: bool = False):
     if model.kind == "graph":  # N(0, 1); half-normal if the graph is undefined there (log, sqrt)
         draw = (lambda: abs(rng.standard_normal())) if positive else rng.standard_normal
-        return {name: np.float64(draw()) for name in model.params}, None
+        params = {name: np.float64(draw()) for name in model.params}
+        return params, ({c: float(draw()) for c in model.constants} if model.constants else None)
     params = {}
     for name, shape in model.param_shapes.items():
         spread = 1.0 / np.sqrt(shape[1]) if name.startswith("W") else 0.5

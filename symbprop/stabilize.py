@@ -36,7 +36,7 @@ def stabilize(model: Graph) -> tuple[Graph, list[tuple[str, str]]]:
         stable = stable_form(composed)
         if stable == composed:
             return model, []
-        nodes = stage(stable, model.output, taken=set(model.params))
+        nodes = stage(stable, model.output, taken=set(model.params) | set(model.constants))
         changed = [(sympy.sstr(composed), sympy.sstr(stable))]
     else:
         nodes = tuple((name, stable_form(expr)) for name, expr in model.nodes)
@@ -44,7 +44,8 @@ def stabilize(model: Graph) -> tuple[Graph, list[tuple[str, str]]]:
                    for (name, old), (_, new) in zip(model.nodes, nodes, strict=True) if new != old]
         if not changed:
             return model, []
-    return Graph(model.name, model.params, nodes, model.output, model.spec, model.formulas), changed
+    return Graph(model.name, model.params, nodes, model.output, model.spec, model.formulas,
+                 model.constants), changed
 
 
 def stabilized(model: Graph) -> Graph:

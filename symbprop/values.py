@@ -5,7 +5,8 @@ vector when n_0 = 1); likewise ``y``/``Y`` for the targets; ``params`` {W1: matr
 a number for a shared bias}, or the path of an .npz file saved by ``symbprop train --save`` (for
 nets too big for a values file); optional ``lr`` (default 0.1).  Graph: {variable: number} plus
 optional ``lr`` and ``upstream`` (the gradient ∂L/∂out arriving at the output from a loss L
-beyond the graph, as in seed 003's example; documents state the gradients it gives).  Every
+beyond the graph, as in seed 003's example: it seeds the backward pass, so every gradient is
+∂L/∂·); the graph's ``constants`` are given there too, as numbers, and are required.  Every
 problem raises ``ValuesError`` naming the file, the field and what fits.  Numbers are at most
 float64's 1.8e308 in size; a batch holds at most ``MAX_VALUE_SAMPLES`` samples; a learning rate
 above ``LARGE_LR`` is a warning.  Values whose forward pass overflows are refused when evaluated
@@ -48,6 +49,7 @@ class Values:
     batch: bool = False  # X/Y given (a batch) rather than x/y (one sample)
     source: str | None = None  # the file they were read from, for messages
     upstream: float | None = None  # a graph's ∂L/∂out from a loss beyond it, if given
+    constants: dict[str, float] = field(default_factory=dict)  # a graph's constants (data)
 
 
 def load_values(model: Network | Graph, values: str | Path | dict) -> Values:
@@ -126,19 +128,25 @@ class _Checker:
 
 
 def _graph_values(graph: Graph, values: dict, check: _Checker) -> Values:
-    unknown = [k for k in values if k not in graph.params and k not in RESERVED_VARIABLES]
+    names = [*graph.params, *graph.constants, *RESERVED_VARIABLES]
+    unknown = [k for k in values if k not in names]
     if unknown:
-        allowed = ", ".join([*graph.params, *RESERVED_VARIABLES])
         raise check.error(str(unknown[0]), f"unknown variable"
-                          f"{did_you_mean(unknown[0], [*graph.params, *RESERVED_VARIABLES])}; "
-                          f"allowed: {allowed}")
+                          f"{did_you_mean(unknown[0], names)}; allowed: {', '.join(names)}")
     missing = [p for p in graph.params if p not in values]
     if missing:
         raise check.error(None, f"missing values for {', '.join(missing)}")
+    missing = [c for c in graph.constants if c not in values]
+    if missing:
+        raise check.error(None, f"missing values for the constant{'s' * (len(missing) > 1)} "
+                                f"{', '.join(missing)} (data of the graph: give their numbers "
+                                "here, as for the parameters)")
     params = {p: check.number(values[p], p) for p in graph.params}
+    constants = {c: check.number(values[c], c) for c in graph.constants}
     lr = check.rate(values.get("lr", DEFAULT_LR))
     upstream = check.number(values["upstream"], "upstream") if "upstream" in values else None
-    return Values(params=params, lr=lr, source=check.source, upstream=upstream)
+    return Values(params=params, lr=lr, source=check.source, upstream=upstream,
+                  constants=constants)
 
 
 def _network_values(net: Network, values: dict, check: _Checker) -> Values:

@@ -79,8 +79,9 @@ def composed_loss(derivation, numbers: dict) -> sympy.Expr:
         for b in derivation.program.shapes
     }
     if model.kind == "graph":
-        values = {
-            sympy.Symbol(p): numbers.get(sympy.Symbol(p), sympy.Symbol(p)) for p in model.params
+        values = {  # constants are data leaves with numbers, as x and y are for a network
+            sympy.Symbol(p): numbers.get(sympy.Symbol(p), sympy.Symbol(p))
+            for p in (*model.params, *model.constants)
         }
         for node, expr in model.nodes:
             values[sympy.Symbol(node)] = as_elementary(expr).xreplace(values)

@@ -31,7 +31,7 @@ def test_converges_to_five_with_lr_point_one(quadratic):
 
 def test_diverges_with_lr_one_point_one(quadratic):
     run = gd.descend(quadratic, {"x": 0.0}, lr=1.1, steps=50)
-    assert run.diverged and run.verdict == "diverged" and run.overshooting
+    assert run.diverged and run.verdict == "diverging" and run.overshooting
     assert abs(run.final["x"] - 5) == pytest.approx(5 * 1.2**50)
     assert np.all(np.diff(run.values) > 0)
 
@@ -39,13 +39,13 @@ def test_diverges_with_lr_one_point_one(quadratic):
 def test_creeps_with_lr_point_zero_zero_one(quadratic):
     run = gd.descend(quadratic, {"x": 0.0}, lr=0.001, steps=50)
     assert run.stopped_because == "steps" and run.steps == 50
-    assert 0 < run.final["x"] < 1 and run.verdict == "too slow"
+    assert 0 < run.final["x"] < 1 and run.verdict == "slow"
     assert np.all(np.diff(run.values) < 0)
 
 
 def test_overflow_stops_cleanly(quadratic):
     run = gd.descend(quadratic, {"x": 0.0}, lr=1e3, steps=1000)
-    assert run.stopped_because == "overflow" and run.verdict == "diverged"
+    assert run.stopped_because == "overflow" and run.verdict == "diverging"
     assert np.all(np.isfinite(run.iterates))
 
 
@@ -119,7 +119,8 @@ def test_cli_compares_learning_rates(tmp_path):
     result = CliRunner().invoke(app, ["train", "examples:quadratic", "--lr", "0.001", "--lr",
                                       "0.1", "--lr", "0.9", "--steps", "50", "--plot", str(out)])
     assert result.exit_code == 0, result.output
-    assert "too slow" in result.output and "converging" in result.output
+    assert "slow" in result.output and "oscillating" in result.output
+    assert "α = 0.9: oscillating: the steps jump back and forth across the valley" in result.output
     assert "(x - 5)**2" in result.output and out.exists()
 
 
@@ -155,7 +156,9 @@ def test_a_start_at_a_stationary_point_is_not_called_a_minimum():
 def test_a_run_describes_the_function_by_its_output_name():
     run = gd.descend(sp.expression("(x - 5)**2"), {"x": 0.0}, lr=0.1, steps=3)
     assert run.function == "f"
-    assert run.describe().endswith("‖∇f‖ is still 51% of its start; x = 2.44, f = 6.5536")
+    assert run.describe() == ("α = 0.1: slow after 3 steps (α‖∇f‖ = 0.51 > ε = 1e-06): the "
+                              "function still decreases (to 6.554) after 3 steps, too few to "
+                              "read a trend; x = 2.44, f = 6.5536")
     assert "L" not in run.describe()
 
 

@@ -175,7 +175,8 @@ def graph_oracle(name: str) -> tuple[dict, dict, dict]:
     nodes = spec.get("graph") or {spec.get("output", "f"): spec["expression"]}
     output = spec.get("output", "f")
     exprs = {k: sympy.sympify(v) for k, v in nodes.items()}
-    point = {sympy.Symbol(p): values[p] for p in spec["params"]}
+    point = {sympy.Symbol(p): values[p] for p in [*spec["params"], *spec.get("constants", [])]}
+    seed = values.get("upstream", 1)  # ∂L/∂output: every gradient on the page is ∂L/∂·
 
     def composed(keep=None):
         expr = sympy.Symbol(output)
@@ -194,11 +195,11 @@ def graph_oracle(name: str) -> tuple[dict, dict, dict]:
         minus = {k: (v - h if k == symbol else v) for k, v in at.items()}
         return (f(*plus.values()) - f(*minus.values())) / (2 * h)
 
-    grads = {p: central(composed(), sympy.Symbol(p), point) for p in spec["params"]}
+    grads = {p: seed * central(composed(), sympy.Symbol(p), point) for p in spec["params"]}
     node_grads = {}
     for node in exprs:
         at = dict(point) | {sympy.Symbol(node): forward[node]}
-        node_grads[node] = central(composed(keep=node), sympy.Symbol(node), at)
+        node_grads[node] = seed * central(composed(keep=node), sympy.Symbol(node), at)
     return forward, grads, node_grads
 
 

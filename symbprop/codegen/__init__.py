@@ -91,6 +91,7 @@ def source(model, strategy: str = "auto", dtype: str = "float64", derivation=Non
         summary = "A computational graph: " + ", ".join(
             f"{n} = {formula_text(e)}" for n, e in model.nodes) + "."
         extra = {"param_list": ", ".join(model.params), "renamed": context["renamed"],
+                 "const_list": ", ".join(model.constants),
                  "rewritten": rewritten}
         template = "kernels_graph.py.j2"
     else:

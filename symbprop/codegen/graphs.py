@@ -4,7 +4,9 @@ Forward: one assignment per node in evaluation order (``q = x + y``, ``f = q*z``
 derivation's named adjoints in reverse order (``df_dq = z``), each under a comment naming the
 forward equations it differentiates, then ∂f/∂θ for each parameter into ``grad``.  Graphs have
 this one lowering, whatever the requested strategy; the parameter vector ``theta`` holds the
-declared variables in order.
+declared variables in order.  A graph with ``constants`` (data, never differentiated) takes them
+in a second vector ``const`` (order ``CONST_NAMES``) after ``theta`` in every function, as a
+network's kernels take X and Y; a graph without constants has no such argument.
 
 Names: ``safe_graph(model)`` renames, before the derivation, every graph variable whose name
 (or whose adjoint's name, ``d<output>_d<name>``) would be a name the module uses itself (``theta``,
@@ -31,7 +33,8 @@ MODULE_NAMES = frozenset({
     "theta", "grad", "lr", "epochs", "epoch", "history", "value", "new", "p", "np", "math",
     "sys", "njit", "first_epoch", "forward", "loss", "loss_and_grad_into", "loss_and_grad",
     "sgd_step", "train", "SYMBPROP_VERSION", "SPEC_NAME", "SPEC_SHA256", "STRATEGY", "DTYPE",
-    "PARAM_NAMES", "PARAM_SHAPES", "PARAM_OFFSETS", "N_PARAMS",
+    "PARAM_NAMES", "PARAM_SHAPES", "PARAM_OFFSETS", "N_PARAMS", "const", "CONST_NAMES",
+    "N_CONSTS",
 })
 
 
@@ -66,7 +69,8 @@ def safe_names(variables: list[str], output: str) -> dict[str, str]:
 
 def safe_graph(model: Graph) -> tuple[Graph, dict[str, str]]:
     """``model`` with its variables renamed by ``safe_names`` (``model`` itself if none is)."""
-    variables = list(dict.fromkeys([*model.params, *(n for n, _ in model.nodes)]))
+    variables = list(dict.fromkeys([*model.params, *model.constants,
+                                    *(n for n, _ in model.nodes)]))
     rename = safe_names(variables, model.output)
     if not rename:
         return model, {}
@@ -78,7 +82,8 @@ def safe_graph(model: Graph) -> tuple[Graph, dict[str, str]]:
 
     new = Graph(model.name, tuple(rename.get(p, p) for p in model.params),
                 tuple((rename.get(n, n), renamed(e)) for n, e in model.nodes),
-                rename.get(model.output, model.output), model.spec, model.formulas)
+                rename.get(model.output, model.output), model.spec, model.formulas,
+                tuple(rename.get(c, c) for c in model.constants))
     return new, rename
 
 
@@ -114,6 +119,7 @@ def graph_context(d, rename: dict[str, str] | None = None) -> dict:
     derives a ``safe_graph``, ``rename`` is what that renamed (for the docstring)."""
     printer = NumbaPrinter()
     params = [sympy.Symbol(p) for p in d.params]
+    constants = [sympy.Symbol(c) for c in d.model.constants]
     forward = [assignment(printer.doprint(e.out), printer.doprint(e.expr)) for e in d.program.eqns]
     backward = []
     for adjoint in d.adjoints.values():
@@ -126,6 +132,10 @@ def graph_context(d, rename: dict[str, str] | None = None) -> dict:
         backward.append(assignment(f"grad[{number}]", printer.doprint(d.adjoints[param].expr)))
     return {
         "load_params": [f"{printer.doprint(p)} = theta[{n}]" for n, p in enumerate(params)],
+        "load_consts": [f"{printer.doprint(c)} = const[{n}]" for n, c in enumerate(constants)],
+        "args": "theta, const" if constants else "theta",
+        "const_names": repr(tuple(c.name for c in constants)),
+        "n_consts": len(constants),
         "forward": forward,
         "output": printer.doprint(d.program.output),
         "label": d.program.output.name,

@@ -99,7 +99,9 @@ def kernel_gradients(d, values) -> dict[str, float]:
 
     k = compile_model(d.model)
     if d.model.kind == "graph":
-        return dict(k.loss_and_grad(values.params)[1])
+        grads = k.loss_and_grad(values.params | values.constants)[1]
+        scale = 1.0 if values.upstream is None else values.upstream  # ∂L/∂θ = ∂L/∂f · ∂f/∂θ
+        return {name: scale * g for name, g in grads.items()}
     params = {name: np.asarray(array, dtype=float) for name, array in values.params.items()}
     _, grads = k.loss_and_grad(params, np.asarray(values.X), np.asarray(values.Y))
     return {name: float(grads[name.split("[")[0]][_index(name)]) for name in d.params}

@@ -223,20 +223,24 @@ def _network_summary(console, model, data, rates, batch_size, history, compiled)
 def _descend(model, spec, lrs, steps, tol, at, plot) -> None:
     from .. import gd
 
-    start, default_lr = _start(model, spec, at)
-    objective = gd.Objective(model)
+    start, default_lr, values = _start(model, spec, at)
+    objective = gd.Objective(model, constants=values.constants if values else None,
+                             upstream=values.upstream if values else None)
     rates = list(lrs) if lrs else [default_lr]
     steps = gd.DEFAULT_STEPS if steps is None else steps
     tol = gd.DEFAULT_TOL if tol is None else tol
     runs = gd.compare(objective, start, rates, steps, tol)
     console = out()
-    f = model.output  # the documents' name for the function, as in seed 003
+    f = objective.function  # the documents' name for the function, as in seed 003
     console.print(f"gradient descent on [bold]{f} = {objective.loss_expr}[/bold] from "
                   + ", ".join(f"{n} = {start[n]:g}" for n in objective.names)
+                  + _held(objective, values)
                   + f"; at most {steps} steps; stop when α‖∇{f}‖ ≤ ε = {tol:g}")
     if len(runs) == 1:
         console.print(_iterates_table(runs[0], f))
     console.print(_runs_table(runs, f))
+    for run in runs:  # what each trajectory shows (symbprop.diagnosis), not a guess
+        console.print(f"α = {run.lr:g}: {run.diagnosis.text}.")
     if plot is not None:
         console.print(f"plot written to {gd.plot(runs, plot, objective)}")
 
@@ -253,9 +257,25 @@ def _start(model, spec: str, at: str | None) -> tuple[dict, float]:
         except ValuesError:
             pass
     if at is None:
-        return {name: 0.0 for name in model.params}, DEFAULT_LR
+        if model.constants:
+            raise ValuesError(f"{spec}: the constants {', '.join(model.constants)} need values: "
+                              "give them with --at VALUES")
+        return {name: 0.0 for name in model.params}, DEFAULT_LR, None
     values = load_values(model, at)
-    return dict(values.params), values.lr
+    return dict(values.params), values.lr, values
+
+
+def _held(objective, values) -> str:
+    """'; constants x = 2, y = 4 held fixed; L = 2·c (upstream ∂L/∂c = 2)', as they apply."""
+    text = ""
+    if objective.constants:
+        text += "; constants " + ", ".join(f"{c} = {v:g}" for c, v in
+                                           objective.constants.items()) + " held fixed"
+    if values is not None and values.upstream is not None:
+        c = objective.model.output
+        text += (f"; L = {values.upstream:g}·{c}, the loss to first order (upstream "
+                 f"∂L/∂{c} = {values.upstream:g})")
+    return text
 
 
 def _iterates_table(run, f: str, head: int = 8, tail: int = 3) -> Table:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..values import load_values
 from . import numbers
 from .backward_doc import backward
 from .blocks import para
@@ -52,7 +53,8 @@ def build(d, values=None, fmt: str = "tex", **options) -> dict:
     """The document data of derivation ``d`` (with a worked example if ``values`` is given)."""
     opts = Options(**options)
     network = d.model.kind == "network"
-    style = Style(fmt, network=network, graph_output=None if network else d.model.output,
+    d = seeded_for(d, values)
+    style = Style(fmt, network=network, graph_output=None if network else d.top.name,
                   digits=opts.digits)
     pt = numbers.point(d, values) if values is not None else None
     sections = (_network(d, style, pt, opts) if network else _graph(d, style, pt, opts))
@@ -63,6 +65,14 @@ def build(d, values=None, fmt: str = "tex", **options) -> dict:
         "sections": sections,
         "fmt": fmt,
     }
+
+
+def seeded_for(d, values):
+    """``d``, or ``d.seeded`` where ``values`` give a graph's upstream gradient ∂L/∂f: then the
+    whole document (gradients, figure, edge labels, tables, descent) is about ∂L/∂·."""
+    if values is None or d.model.kind != "graph":
+        return d
+    return d.seeded if load_values(d.model, values).upstream is not None else d
 
 
 def _intro(s, network: bool, pt) -> list[dict]:

@@ -16,8 +16,12 @@ from ..gd import DEFAULT_STEPS as STEP_LIMIT
 from ..gd import DEFAULT_TOL as EPSILON
 from . import numbers
 from .blocks import para, section, table
+from .notation import Gradient, Partial
 
 SHOWN_STEPS = 6
+#: A diagnosis in a table cell (``symbprop.diagnosis``).
+SHORT = {"slow": "slow", "oscillating": "oscillating", "diverging": "diverging",
+         "no minimum": "no minimum in sight", "converged": "converged"}
 K = sympy.Symbol("k")
 #: At most this many significant digits for an iterate in the steps table (``resolving_digits``).
 MAX_DIGITS = 12
@@ -30,17 +34,29 @@ def graph_descent(d, s, pt) -> dict:
     runs = {factor: numbers.descent(d, vals, vals.lr * factor, EPSILON, STEP_LIMIT)
             for factor in (0.1, 1.0, 10.0)}
     run = runs[1.0]
-    blocks = [para(
+    blocks = [_seeded_objective(d, s, vals), para(
         f"Gradient descent on the function itself: {s.mnote('gd_alpha')}, repeated while "
         f"{s.mnote('stop_rule')}, with {s.meq(alpha, vals.lr)} from the values and "
         f"{s.meq(eps, EPSILON)}; {s.m(iterate(1))} is the start, so row {s.m(K)} comes after "
         f"{s.m(K - 1)} steps:"), steps_table(d, s, run),
-        para(f"With {s.meq(alpha, vals.lr)} gradient descent {outcome(s, run)}.")]
+        para(f"With {s.meq(alpha, vals.lr)} gradient descent {outcome(s, run, reason=True)}.")]
     rows = [[s.num(r.lr), outcome(s, r)] for r in runs.values()]
     blocks += [para("How to set the learning rate: the same start with a ten times smaller and "
                     "a ten times larger one."), table([s.m(alpha), "outcome"], rows, "rl"),
                para(advice(s, list(runs.values())))]
     return section("Gradient descent on the function", blocks)
+
+
+def _seeded_objective(d, s, vals) -> dict | None:
+    """With an upstream gradient g = ∂L/∂f: the function descended is L = g·f."""
+    if d.seed == 1:
+        return None
+    f, L = d.program.output, d.top
+    return para(f"The values give the loss {s.m(L)} beyond {s.m(f)} only through its slope "
+                f"{s.meq(Partial(L, f), vals.upstream)}, so the function descended is "
+                f"{s.meq(L, sympy.Float(vals.upstream) * f)}, the loss to first order: its "
+                f"gradient is the {s.m(Gradient(L, sympy.Symbol('theta')))} above"
+                + (", and the constants stay as given." if d.model.constants else "."))
 
 
 def steps_table(d, s, run) -> dict:
@@ -77,8 +93,11 @@ def resolving_digits(value: float, previous: float | None, digits: int) -> int:
     return MAX_DIGITS
 
 
-def outcome(s, run) -> str:
-    """What the run did, in the table's k: stopped, not stopped, or diverged and why."""
+def outcome(s, run, reason: bool = False) -> str:
+    """What the run did, in the table's k: stopped, not stopped, or ended early, with what its
+    trajectory shows (``symbprop.diagnosis``: slow, oscillating, diverging, or still
+    decreasing with no minimum in sight), never a guess about the learning rate; with
+    ``reason``, the numbers that show it."""
     k, _, loss, _ = run.rows[-1]
     f, at = s.meq(s.loss, loss), s.meq(K, k)
     steps = _steps(run.steps)
@@ -86,20 +105,42 @@ def outcome(s, run) -> str:
         if k == 1:
             return f"stops at the start ({at}), at {f}: the gradient is already that small there"
         return f"stops at {at}, after {steps}, at {f}"
+    diagnosis = run.diagnosis
+    why = f": {diagnosis.reason}" if reason else ""
     if run.outcome == "limit":
-        return f"has not stopped after {steps} ({f} at {at})"
+        if reason:
+            return (f"has not stopped after {steps} ({f} at {at}); it is {diagnosis.headline}: "
+                    f"{diagnosis.reason}")
+        return f"not stopped after {steps} ({f} at {at}): {SHORT[diagnosis.outcome]}"
     bound = s.num(numbers.BOUND)
+    if diagnosis.outcome == "no minimum":
+        if run.cause == "loss":
+            passed = s.inline(f"{s.expr(s.loss)} = {s.expr(sympy.Float(loss))} < "
+                              f"{s.expr(sympy.Float(-numbers.BOUND))}")
+        else:
+            passed = _passed(s, run, bound)
+        if reason:
+            return (f"is still decreasing with no minimum in sight: at {at}, after {steps}, "
+                    f"{passed}; {diagnosis.reason}")
+        return f"no minimum in sight: at {at}, after {steps}, {passed}"
     if run.cause == "loss":
-        return f"diverges: at {at}, after {steps}, {s.m(sympy.Abs(s.loss))} exceeds {bound} ({f})"
-    if run.cause == "gradient":
-        return f"diverges: at {at}, after {steps}, {s.mnote('grad_norm')} exceeds {bound}"
-    if run.cause == "infinite":
-        return (f"diverges: at {at}, after {steps}, {s.m(s.loss)} or its gradient is beyond the "
-                "floating-point range")
+        return (f"diverges: at {at}, after {steps}, {s.m(sympy.Abs(s.loss))} exceeds {bound} "
+                f"({f}){why}")
+    if run.cause in ("gradient", "infinite"):
+        return f"diverges: at {at}, after {steps}, {_passed(s, run, bound)}{why}"
     where = s.m(iterate(k + 1))
     if run.cause == "domain":
         return f"diverges: the step from {at} leaves the domain of {s.m(s.loss)} (at {where})"
     return f"diverges: the step from {at} overflows the floating-point range at {where}"
+
+
+def _passed(s, run, bound: str) -> str:
+    """What passed the bound or the float range at the last row."""
+    if run.cause == "gradient":
+        return f"{s.mnote('grad_norm')} exceeds {bound}"
+    if run.cause == "infinite":
+        return f"{s.m(s.loss)} or its gradient is beyond the floating-point range"
+    return f"{s.m(s.loss)} passes {bound}"
 
 
 def iterate(k: int) -> sympy.Symbol:
@@ -112,17 +153,24 @@ def _steps(count: int) -> str:
 
 
 def advice(s, runs) -> str:
-    """The closing remark on the learning rate, true of these runs: no minimum where the
-    function ran below −BOUND, the seed's advice where a run stopped, a neutral one else."""
+    """The closing remark on the learning rate, true of these runs (their diagnoses): no
+    minimum where a trajectory shows the function still decreasing with none in sight, the
+    seed's advice where a run stopped, else what each run shows and which way to move α."""
     f = s.m(s.loss)
-    if any(r.cause in ("loss", "infinite") and r.rows[-1][2] < -numbers.BOUND for r in runs):
-        return (f"Here {f} falls below {s.num(-numbers.BOUND)} along the way: there is no minimum "
-                "ahead for gradient descent to approach, and the learning rate only decides how "
-                "fast the iterates run away.")
+    shown = [(r, r.diagnosis.outcome) for r in runs]
+    if any(outcome == "no minimum" for _, outcome in shown):
+        return (f"The trajectories show {f} still decreasing with no minimum in sight: there is "
+                "no minimum ahead for gradient descent to approach, so no learning rate makes "
+                "it stop, and the learning rate only decides how fast the iterates travel.")
     if any(r.outcome == "stopped" for r in runs):
         return ("If the learning rate is too small, it takes too many iterations to converge; if "
                 "it is too large, a step may overshoot the minimum, oscillate, or never converge. "
                 " Watching how fast the function decreases tells which case applies.")
-    return ("None of the three runs met the stopping rule.  If the learning rate is "
-            "too small, progress is slow; if it is too large, a step may overshoot, oscillate, "
-            "or diverge.  Watching how fast the function decreases tells which case applies.")
+    each = "; ".join(f"{s.meq(sympy.Symbol('alpha'), r.lr)} is {outcome}" for r, outcome in shown)
+    moves = []
+    if any(outcome == "slow" for _, outcome in shown):
+        moves.append("a slow run needs a larger rate or more steps")
+    if any(outcome in ("oscillating", "diverging") for _, outcome in shown):
+        moves.append("an oscillating or diverging one a smaller rate")
+    return (f"None of the three runs met the stopping rule: {each}.  "
+            + ("; ".join(moves).capitalize() + "." if moves else ""))

@@ -113,8 +113,16 @@ def chunks(s, factors: list, lhs) -> list[list]:
     return [*lines, current]
 
 
+def _seed_first(d, s) -> str:
+    """', after the seed ∂L/∂f that starts every path' for a seeded graph, else ''."""
+    if getattr(d, "seed", 1) == 1:
+        return ""
+    return f", after the seed {s.m(d.seed)} that starts every path"
+
+
 def output_symbol(d) -> sympy.Symbol:
-    return d.program.output
+    """What the gradients are of: the output f, or the loss L beyond it when seeded."""
+    return d.top
 
 
 def gradient_lines(d, s, name: str, max_paths: int, pt=None,
@@ -170,7 +178,8 @@ def gradients(d, s, max_params: int, max_paths: int, pt=None) -> dict:
     where = "neurons of later layers" if d.model.kind == "network" else "nodes"
     blocks = [para(
         f"Each gradient is a product of the local derivatives along a path from {loss} back to "
-        f"the parameter, every local factor boxed.  Where a parameter reaches {loss} along "
+        f"the parameter, every local factor boxed{_seed_first(d, s)}.  Where a parameter "
+        f"reaches {loss} along "
         f"several paths (through several {where}), the products of the paths are "
         "added.  The second line puts in the local derivatives, the last ones give the same "
         "gradient in the named quantities" + (" and its value at the point." if pt else "."))]

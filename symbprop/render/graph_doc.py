@@ -16,12 +16,16 @@ from .notation import Chain, Gradient, Partial, Terms, vector
 
 def graph_overview(d, s, pt, draw: bool) -> dict:
     f = d.program.output
-    shown = (s.meq(f, d.composed_loss()) if numbers.fd_available(d) else
+    shown = (s.meq(f, d.compose(d.definition(f))) if numbers.fd_available(d) else
              f"{s.m(f)} (too long to write out as one formula)")
+    constants = d.model.constants
+    given = (f", with the constant{'s' * (len(constants) > 1)} "
+             f"{', '.join(s.m(sympy.Symbol(c)) for c in constants)} (data: given with the values, "
+             "never differentiated nor trained)" if constants else "")
     blocks = [para(
         f"The function {shown} of "
-        f"{', '.join(s.m(sympy.Symbol(p)) for p in d.model.params)}, staged so that each node "
-        "of the graph does one operation:")]
+        f"{', '.join(s.m(sympy.Symbol(p)) for p in d.model.params)}{given}, staged so that each "
+        "node of the graph does one operation:")]
     header = ["node", "operation", "inputs"] + (["value"] if pt is not None else [])
     rows = []
     for eqn in d.program.eqns:
@@ -63,32 +67,33 @@ def graph_local(d, s) -> dict:
 def _indirect_note(d, s, indirect) -> str:
     """The sentence that tells the local derivative from the whole one, on the first edge
     whose input also reaches its node through other nodes (one into the output if any)."""
-    f = d.program.output
+    f, top = d.program.output, d.top
     v, t, via = next((e for e in indirect if e[1] == f), indirect[0])
     through = " and ".join(s.m(c) for c in via)
     return (f"Where a variable also reaches a node through other nodes ({s.m(v)} reaches "
             f"{s.m(t)} directly and through {through}), its local derivative is written with "
             f"the operation of the node, {s.m(local_symbol(d, t, v, indirect))}: in this "
-            f"document {s.m(Partial(f, v))} always means the whole derivative of {s.m(f)}, "
+            f"document {s.m(Partial(top, v))} always means the whole derivative of {s.m(top)}, "
             "summed over every path (the upstream gradient of the backward pass).")
 
 
 def graph_backward(d, s, pt) -> dict:
-    """The reverse sweep written out: the seed ∂f/∂f = 1 once, then for every variable from the
-    end backwards the sum over its outgoing edges of upstream times local (an edge into the
-    output contributes its local derivative alone: its upstream is the seed), the edge table
-    and the gradient.  A variable the output does not depend on gets ∂f/∂v = 0 and says so."""
-    f = d.program.output
+    """The reverse sweep written out: the seed ∂f/∂f = 1 (or the values' upstream ∂L/∂f) once,
+    then for every variable from the end backwards the sum over its outgoing edges of upstream
+    times local (an edge into the output contributes its local derivative alone when the seed
+    is 1), the edge table and the gradient.  A variable the output does not depend on gets
+    ∂f/∂v = 0 and says so."""
+    f, top = d.program.output, d.top
     edges = tikz.graph_edges(d)
     v = free_letter(d)
     blocks = [para(
-        f"Compute {s.m(Partial(f, v))} for every variable {s.m(v)} from the end "
-        "backwards, starting from the seed:"), math([(s.expr(Partial(f, f)), "=", "1")]),
-        _upstream_note(d, s, pt),
+        f"Compute {s.m(Partial(top, v))} for every variable {s.m(v)} from the end "
+        "backwards, starting from the seed:"), _seed_lines(d, s, pt), _seed_note(d, s),
         para("Along each edge the derivative arriving from upstream is multiplied by the local "
              "derivative of the edge; where a variable feeds several nodes, the products of its "
              f"edges are added.  A variable that feeds {s.m(f)} directly gets the local "
-             f"derivative of the operation of {s.m(f)} (times the seed 1):")]
+             f"derivative of the operation of {s.m(f)} "
+             + (f"times the seed {s.m(d.seed)}:" if d.seed != 1 else "(times the seed 1):"))]
     variables = [e.out for e in reversed(d.program.eqns) if e.out != f]
     variables += [sympy.Symbol(p) for p in d.model.params]
     for variable in variables:
@@ -96,7 +101,7 @@ def graph_backward(d, s, pt) -> dict:
         if lines is None:
             blocks += [para(f"{s.m(f)} does not depend on {s.m(variable)} (no edge leaves "
                             f"{s.m(variable)}), so:"),
-                       math([(s.expr(Partial(f, variable)), "=", s.expr(sympy.S.Zero))])]
+                       math([(s.expr(Partial(top, variable)), "=", s.expr(sympy.S.Zero))])]
         else:
             blocks.append(math(lines))
     header = ["edge", "upstream", "local", "upstream times local"]
@@ -114,25 +119,32 @@ def graph_backward(d, s, pt) -> dict:
     return section("The backward pass", blocks)
 
 
-def _upstream_note(d, s, pt) -> dict | None:
+def _seed_lines(d, s, pt) -> dict:
+    """∂f/∂f = 1, or the upstream ∂L/∂f (= its value at a point)."""
+    f = d.program.output
+    if d.seed == 1:
+        return math([(s.expr(Partial(f, f)), "=", "1")])
+    lines = [(s.expr(Partial(d.top, f)), "=", s.expr(d.seed))]
+    if pt is not None:
+        lines = [(s.expr(Partial(d.top, f)), "=", s.expr(sympy.Float(pt.number(d.seed))))]
+    return math(lines)
+
+
+def _seed_note(d, s) -> dict | None:
     """Where the values give an upstream gradient ∂L/∂f (a loss L beyond the graph, seed 003's
-    ∂L/∂c = 2): the gradients of f found here and the ones of L, g times as large."""
-    g = pt.values.upstream if pt is not None else None
-    if g is None:
+    ∂L/∂c = 2): it seeds the sweep, so every gradient here is one of L."""
+    if d.seed == 1:
         return None
-    f, names = d.program.output, d.model.params
-    L, theta = free_letter(d, ("L", "J", "E")), vector("theta", len(names))
-    ours = sympy.Tuple(*(sympy.Float(pt.result["grad"][n]) for n in names))
-    theirs = sympy.Tuple(*(sympy.Float(g * pt.result["grad"][n]) for n in names))
+    f, top, var = d.program.output, d.top, sympy.Symbol("s")
     return para(
-        f"The values give an upstream gradient {s.meq(Partial(L, f), g)} from a loss {s.m(L)} "
-        f"that {s.m(f)} feeds, while this document seeds {s.meq(Partial(f, f), 1)}: its "
-        f"gradients {s.meq(Gradient(f, theta), ours)} are those of {s.m(f)}, and those of "
-        f"{s.m(L)} are {s.num(g)} times as large, {s.meq(Gradient(L, theta), theirs)}.")
+        f"The seed is the upstream gradient {s.m(Partial(top, f))} that the values give: the "
+        f"derivative arriving at {s.m(f)} from a loss {s.m(top)} beyond the graph.  So every "
+        f"derivative of the backward pass, every edge and every gradient below is one of "
+        f"{s.m(top)}: {s.m(Partial(top, var))}, not {s.m(Partial(f, var))}.")
 
 
 def _gradient_lines(d, s, pt) -> list:
-    f, names = d.program.output, d.model.params
+    f, names = d.top, d.model.params
     lhs = s.expr(Gradient(f, vector("theta", len(names))))
     lines = [(lhs, "=", s.expr(sympy.Tuple(*(Partial(f, sympy.Symbol(n)) for n in names)))),
              ("", "=", s.expr(sympy.Tuple(*(d.gradient(n) for n in names))))]
@@ -145,8 +157,9 @@ def _gradient_lines(d, s, pt) -> list:
 def _adjoint_lines(d, s, variable, edges, pt) -> list | None:
     """∂f/∂v = Σ ∂f/∂t · ∂t/∂v over the edges v -> t, then with the local derivatives, in named
     quantities and in numbers; repeated right-hand sides are dropped.  An edge into the output f
-    contributes its local derivative alone.  None if no edge leaves ``variable``."""
-    f = d.program.output
+    contributes its local derivative alone when the seed is 1.  None if no edge leaves
+    ``variable``."""
+    f, top = (d.program.output if d.seed == 1 else None), d.top
     uses = [(target, local) for source, target, local in edges if source == variable]
     if not uses:
         return None
@@ -159,10 +172,10 @@ def _adjoint_lines(d, s, variable, edges, pt) -> list | None:
 
     def symbol(t, local):  # the local value where ∂f/∂v would repeat the left-hand side
         named_local = local_symbol(d, t, variable, indirect)
-        return local if named_local == Partial(f, variable) else named_local
+        return local if named_local == Partial(top, variable) else named_local
 
     named = d.adjoints[variable].expr
-    forms = [terms(lambda t: Partial(f, t), symbol),
+    forms = [terms(lambda t: Partial(top, t), symbol),
              terms(lambda t: tikz.upstream(d, t), lambda t, local: local), named]
     if pt is not None:
         def value(expr):
@@ -173,5 +186,5 @@ def _adjoint_lines(d, s, variable, edges, pt) -> list | None:
     for form in forms:
         printed = s.expr(form)
         if not lines or printed != lines[-1][2]:
-            lines.append(("" if lines else s.expr(Partial(f, variable)), "=", printed))
+            lines.append(("" if lines else s.expr(Partial(top, variable)), "=", printed))
     return lines

@@ -32,9 +32,23 @@ PT_PER_CM = 28.45
 SCRIPTSIZE = 8 / 11
 
 
+def inputs_order(d) -> list[str]:
+    """The parameters and constants in the order the nodes first use them (ties by name), then
+    any unused; without constants, the parameters as declared."""
+    if not d.model.constants:
+        return list(d.model.params)
+    given = {*d.model.params, *d.model.constants}
+    order: list[str] = []
+    for eqn in d.program.eqns:
+        order += [v.name for v in sorted(eqn.expr.free_symbols, key=sympy.default_sort_key)
+                  if v.name in given and v.name not in order]
+    return order + [n for n in (*d.model.params, *d.model.constants) if n not in order]
+
+
 def graph_columns(d) -> dict[str, int]:
-    """Column of every variable: parameters in 0, a node one right of its rightmost input."""
-    columns = {name: 0 for name in d.model.params}
+    """Column of every variable: parameters and constants in 0, a node one right of its
+    rightmost input."""
+    columns = {name: 0 for name in inputs_order(d)}
     for eqn in d.program.eqns:
         inputs = [s.name for s in eqn.expr.free_symbols if s.name in columns]
         columns[eqn.out.name] = 1 + max((columns[i] for i in inputs), default=0)
@@ -59,9 +73,10 @@ def _graph_edges(d) -> list:
 
 
 def upstream(d, node: sympy.Symbol) -> sympy.Expr:
-    """∂output/∂node by name: 1 for the output itself, else the node's adjoint symbol."""
+    """∂f/∂node (or ∂L/∂node, seeded) by name: the seed (1, or the symbol ∂L/∂f) for the output
+    itself, else the node's adjoint symbol."""
     if node == d.program.output:
-        return sympy.S.One
+        return d.seed
     return d.adjoints[node].symbol
 
 
@@ -75,14 +90,26 @@ def graph_figure(d, style, pt=None) -> dict:
     edges = ("on each edge the value of the backward product upstream times local (its "
              "factors are in the edge table of the backward pass)" if compact else
              "on each edge the backward product upstream times local")
-    return figure(tikz, f"The computational graph: forward values above the nodes, and {edges}.")
+    seed = (f", below the output the seed {style.m(d.seed)} from the values" if d.seed != 1
+            else "")
+    return figure(tikz, f"The computational graph: forward values above the nodes{seed}, and "
+                        f"{edges}.")
+
+
+def data_edges(d) -> list[tuple[sympy.Symbol, sympy.Symbol]]:
+    """(constant, node) for every edge from a constant, in evaluation order: drawn, but no
+    gradient flows back along them (constants are data)."""
+    constants = {sympy.Symbol(c) for c in d.model.constants}
+    return [(c, eqn.out) for eqn in d.program.eqns
+            for c in sorted(eqn.expr.free_symbols & constants, key=sympy.default_sort_key)]
 
 
 def graph_picture(d, style, pt=None) -> tuple[str, bool]:
     """(TikZ source, whether the labels are compact) of the graph of ``d``."""
-    order = list(d.model.params) + [e.out.name for e in d.program.eqns]
+    order = inputs_order(d) + [e.out.name for e in d.program.eqns]
     columns = graph_columns(d)
     edges = [(s.name, t.name, local) for s, t, local in graph_edges(d)]
+    edges += [(c.name, t.name, None) for c, t in data_edges(d)]  # no gradient flows back
     nodes = {name: _node_label(d, style, name) for name in order}
     half = {name: (latex_width(label.strip("$")) + 6) / PT_PER_CM / 2
             for name, label in nodes.items()}
@@ -104,6 +131,11 @@ def graph_picture(d, style, pt=None) -> tuple[str, bool]:
                      rf"{{{style.num(pt.number(sympy.Symbol(name)))}}}")
         lines.append(rf"\node[var] ({ids[name]}) at ({xs[columns[name]]:.2f}, {ys[name]:.2f}) "
                      rf"{{{nodes[name]}}}{value};")
+    if d.seed != 1:  # the upstream gradient that seeds the backward pass, under the output
+        f = d.program.output.name
+        seed = (style.m(d.seed) if pt is None else
+                style.meq(d.seed, sympy.Float(pt.number(d.seed))))
+        lines.append(rf"\node[bwd, below=2pt] at ({ids[f]}.south) {{{seed}}};")
     for n, (source, target, _) in enumerate(edges):
         via = "".join(f"({xs[c]:.2f}, {ys[(n, c)]:.2f}) -- " for c in bends.get(n, []))
         style_ = "->, rounded corners=6pt" if via else "->"
@@ -216,6 +248,8 @@ def _node_label(d, style, name: str) -> str:
 
 
 def _edge_label(d, style, target, local, pt, compact: bool) -> str:
+    if local is None:  # from a constant: data, not differentiated
+        return ""
     up = upstream(d, sympy.Symbol(target))
     if pt is None:
         return style.m(local if compact else Chain(up, local))

@@ -38,7 +38,10 @@ def to_html(d, values=None, max_params: int = 12, digits: int = 6, **_ignored) -
         raise SymbpropError("--format html needs --at VALUES: the page steps through the "
                             "numbers of the forward and backward pass at a point")
     network = d.model.kind == "network"
-    s = PageStyle(network, None if network else d.model.output, digits)
+    from .context import seeded_for
+
+    d = seeded_for(d, values)
+    s = PageStyle(network, None if network else d.top.name, digits)
     pt = numbers.point(d, values)
     if network:
         from .page_network import network_page

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mpmath
 import numpy as np
 import sympy
 
 from ..derivation import MAX_COMPOSED_SIZE
+from ..diagnosis import diagnose
 from ..errors import DomainError, FloatRangeError
 from ..functions import as_elementary
 from ..indexing import index_values, instantiate
@@ -115,7 +116,12 @@ def _reference_sample(d, ref: Reference, params: dict, x, y) -> dict:
 
 
 def _graph_numbers(d, vals: Values, result: dict) -> dict:
-    numbers = {sympy.Symbol(p): sympy.Float(v, PRECISION) for p, v in vals.params.items()}
+    """Every named scalar of a graph at the point: variables, constants, nodes, adjoints and,
+    where the values give one, the seed ∂L/∂f (``d`` is then ``d.seeded``)."""
+    given = vals.params | vals.constants
+    if vals.upstream is not None:
+        given = given | {d.seeded.seed.name: vals.upstream}
+    numbers = {sympy.Symbol(p): sympy.Float(v, PRECISION) for p, v in given.items()}
     numbers |= {sympy.Symbol(n): sympy.Float(v, PRECISION) for n, v in result["forward"].items()}
     numbers |= {sympy.Symbol(n): sympy.Float(v, PRECISION) for n, v in result["adjoint"].items()}
     return numbers
@@ -202,8 +208,12 @@ def finite_differences(d, pt: Point, names: list[str], h: float = FD_STEP) -> di
 def _reduced_loss(d, vals: Values) -> sympy.Expr:
     """L(θ) as an expression of the parameters only: the batch reduction of C over samples."""
     composed = as_elementary(d.composed_loss())
-    if d.model.kind == "graph":
-        return composed
+    if d.model.kind == "graph":  # constants and the seed ∂L/∂f are numbers, not parameters
+        given = dict(vals.constants)
+        if d.seed != 1:
+            given[d.seed.name] = vals.upstream
+        return composed.xreplace({sympy.Symbol(n): sympy.Float(v, PRECISION)
+                                  for n, v in given.items()})
     terms = []
     for x_row, y_row in zip(vals.X, vals.Y, strict=True):
         sample = {d.base("x")[k]: sympy.Float(v, PRECISION) for k, v in enumerate(x_row)}
@@ -251,19 +261,30 @@ class Run:
         """Steps taken to reach the last row (k − 1)."""
         return self.rows[-1][0] - 1
 
+    @property
+    def diagnosis(self):
+        """What the trajectory shows (``symbprop.diagnosis``), from its rows."""
+        names = list(self.rows[0][1]) if self.rows else []
+        return diagnose([r[2] for r in self.rows], [r[3] for r in self.rows],
+                        met=self.outcome == "stopped", ended=self.cause,
+                        iterates=[[r[1][n] for n in names] for r in self.rows])
+
 
 def descent(d, vals: Values, lr: float, epsilon: float, limit: int) -> Run:
     """θ^(k+1) = θ^(k) − α∇f(θ^(k)) while α‖∇f‖ > ε (seed 003), at most ``limit`` steps.
+    With an upstream gradient g = ∂L/∂f in the values the function is L = g·f, the loss to
+    first order (the values give only its slope), and ∇L = g∇f.
     Never raises for an iterate after the first: leaving the domain or overflowing ends the
     run as diverged (see ``Run``)."""
     params = dict(vals.params)
+    scale = 1.0 if vals.upstream is None else vals.upstream  # L = ∂L/∂f · f, to first order
     rows: list = []
     for k in range(1, limit + 2):
-        result, cause = _at(d, params, lr)
+        result, cause = _at(d, vals, params, lr)
         if result is None:
             return Run(lr, rows, "diverged", cause)
         norm = math.sqrt(sum(g * g for g in result["grad"].values()))
-        rows.append((k, dict(params), result["loss"], norm))
+        rows.append((k, dict(params), scale * result["loss"], norm))
         cause = _beyond_bound(result["loss"], norm)
         if cause is not None:
             return Run(lr, rows, "diverged", cause)
@@ -275,12 +296,12 @@ def descent(d, vals: Values, lr: float, epsilon: float, limit: int) -> Run:
     return Run(lr, rows, "limit")
 
 
-def _at(d, params: dict, lr: float) -> tuple[dict | None, str | None]:
+def _at(d, vals: Values, params: dict, lr: float) -> tuple[dict | None, str | None]:
     """(``evaluate``'s result, None) at ``params``, or (None, "overflow" | "domain")."""
     if not all(math.isfinite(v) for v in params.values()):
         return None, "overflow"
     try:
-        return d.evaluate(Values(params=params, lr=lr)), None
+        return d.evaluate(replace(vals, params=params, lr=lr)), None
     except FloatRangeError:
         return None, "overflow"
     except DomainError:

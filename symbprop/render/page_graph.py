@@ -21,12 +21,13 @@ def graph_page(d, s, pt) -> dict:
     """``{"steps", "svg", "svg_text"}`` of graph derivation ``d`` at point ``pt``."""
     f = d.program.output
     params = list(d.model.params)
+    given = [*params, *d.model.constants]
     order = svg_graph.node_order(d)
     ids = {name: f"n{i}" for i, name in enumerate(order)}
     edges = graph_edges(d)
     marks: dict = {"forward": {}, "gradient": {}, "edge": {}}
-    steps = [_point_step(s, pt, params, ids)]
-    marks["forward"] |= {p: 0 for p in params}
+    steps = [_point_step(s, pt, given, ids, d.model.constants)]
+    marks["forward"] |= {p: 0 for p in given}
     for eqn in d.program.eqns:
         marks["forward"][eqn.out.name] = len(steps)
         steps.append(_forward_step(d, s, pt, eqn, ids, edges))
@@ -57,12 +58,15 @@ def _value(pt, symbol) -> sympy.Float:
     return sympy.Float(pt.number(symbol))
 
 
-def _point_step(s, pt, params, ids) -> dict:
+def _point_step(s, pt, params, ids, constants=()) -> dict:
     names = [sympy.Symbol(p) for p in params]
-    values = [sympy.Float(pt.values.params[p]) for p in params]
+    values = [sympy.Float((pt.values.params | pt.values.constants)[p]) for p in params]
     lines = [eq(s.expr(n), s.expr(v)) for n, v in zip(names, values, strict=True)]
+    held = (f"  {join_names([s.m(sympy.Symbol(c)) for c in constants])} "
+            f"{'are constants' if len(constants) > 1 else 'is a constant'}: data, never "
+            "differentiated nor moved by gradient descent." if constants else "")
     text = ("The variables at the point of the worked example; their values are written above "
-            "the boxes.  Step forward (→) to evaluate the graph node by node.")
+            f"the boxes.{held}  Step forward (→) to evaluate the graph node by node.")
     return step("The point", "The inputs", text, lines, [ids[p] for p in params])
 
 
@@ -78,20 +82,24 @@ def _forward_step(d, s, pt, eqn, ids, edges) -> dict:
 
 
 def _seed_step(d, s, pt, ids) -> dict:
-    f = d.program.output
-    text = (f"The backward pass starts at the output with the seed {s.meq(Partial(f, f), 1)}: "
-            "from here every gradient flows back along the edges.  The loss the forward pass "
-            f"reached is {s.meq(f, _value(pt, f))}.")
-    g = pt.values.upstream
-    if g is not None:
-        text += (f"  (The values give an upstream gradient {s.num(g)} from a loss beyond the "
-                 f"graph; its gradients are {s.num(g)} times the ones of {s.m(f)} shown here.)")
+    f, top = d.program.output, d.top
+    seed = _value(pt, d.seed) if d.seed != 1 else sympy.S.One
+    if d.seed == 1:
+        text = (f"The backward pass starts at the output with the seed {s.meq(Partial(f, f), 1)}: "
+                "from here every gradient flows back along the edges.  The loss the forward "
+                f"pass reached is {s.meq(f, _value(pt, f))}.")
+    else:
+        text = (f"The backward pass starts at the output with the seed "
+                f"{s.meq(Partial(top, f), seed)}, the upstream gradient that the values give: "
+                f"the derivative arriving at {s.m(f)} from a loss {s.m(top)} beyond the graph.  "
+                f"From here every gradient flows back along the edges, and each is one of "
+                f"{s.m(top)}.  The forward pass reached {s.meq(f, _value(pt, f))}.")
     return step("Backward pass", f"Seed at {s.text(f)}", text,
-                [eq(s.expr(Partial(f, f)), s.expr(sympy.S.One))], [ids[f.name]])
+                [eq(s.expr(Partial(top, f)), s.expr(seed))], [ids[f.name]])
 
 
 def _edge_step(d, s, pt, n, edges, indirect, done: bool, ids) -> dict:
-    f = d.program.output
+    f = d.top
     source, target, local = edges[n]
     up = upstream(d, target)
     up_symbol = Partial(f, target)
@@ -117,7 +125,7 @@ def _edge_step(d, s, pt, n, edges, indirect, done: bool, ids) -> dict:
 
 def _sum_lines(d, s, pt, source, edges) -> list[dict]:
     """∂f/∂v as the sum over the edges out of v (when there are several) and its value."""
-    f = d.program.output
+    f = d.top
     outs = [(t, local) for a, t, local in edges if a == source]
     total = (pt.result["grad"][source.name] if source.name in d.model.params
              else pt.number(upstream(d, source)))
@@ -128,17 +136,19 @@ def _sum_lines(d, s, pt, source, edges) -> list[dict]:
 
 
 def _gradient_step(d, s, pt, params, ids) -> dict:
-    f = d.program.output
+    f = d.top
     theta = vector("theta", len(params))
     names = [sympy.Symbol(p) for p in params]
     lines = chain_lines(s, Gradient(f, theta), sympy.Tuple(*(Partial(f, n) for n in names)),
                         sympy.Tuple(*(sympy.Float(pt.result["grad"][p]) for p in params)))
     unused = [n for n in names if not any(a == n for a, _, _ in graph_edges(d))]
-    text = ("The gradient: the derivative of the output with respect to every variable, "
+    of = "the output" if d.seed == 1 else s.m(f)
+    text = (f"The gradient: the derivative of {of} with respect to every variable, "
             "collected; the backward pass is complete.")
     if unused:
-        text += (f"  {s.m(f)} does not depend on {join_names([s.m(u) for u in unused])}: no "
-                 "edge leaves it, so its gradient is 0.")
+        text += (f"  {s.m(d.program.output)} does not depend on "
+                 f"{join_names([s.m(u) for u in unused])}: no edge leaves it, so its gradient "
+                 "is 0.")
     return step("Backward pass", "The gradient", text, lines, [ids[p] for p in params])
 
 
@@ -147,8 +157,19 @@ def _descent_step(d, s, pt, params, ids) -> dict:
     result, new = pt.result, pt.result["step"]
     rows = [(sympy.Symbol(p), pt.values.params[p], result["grad"][p], new["params"][p])
             for p in params]
+    after = after_step(s, f, result["loss"], new["loss"])
+    if d.seed != 1 and new["loss"] is not None:  # L is known only through its slope ∂L/∂f
+        g = pt.values.upstream
+        delta = new["loss"] - result["loss"]
+        change = g * delta
+        after = (f"After the step {s.meq(f, new['loss'])} ({s.num(result['loss'])} before): to "
+                 f"first order {s.m(d.top)} changes by {s.m(Partial(d.top, f))} times that, "
+                 f"{s.meq(Chain(sympy.Float(g), sympy.Float(delta)), change)}"
+                 f", {'a decrease' if change < 0 else 'no decrease'}.")
+    held = (f"  The constants {join_names([s.m(sympy.Symbol(c)) for c in d.model.constants])} "
+            "stay as they are." if d.model.constants else "")
     text = (f"One step of gradient descent, every variable moved against its gradient with "
             f"learning rate {s.meq(sympy.Symbol('eta'), new['lr'])}; the new values are "
-            "written left of the boxes.  " + after_step(s, f, result["loss"], new["loss"]))
+            f"written left of the boxes.{held}  " + after)
     return step("Gradient descent", "One step of gradient descent", text, [],
-                [ids[p] for p in params], table=descent_table(s, rows, f))
+                [ids[p] for p in params], table=descent_table(s, rows, d.top))

@@ -19,7 +19,7 @@ import html
 
 import sympy
 
-from .graph_tikz import graph_columns, graph_edges, upstream
+from .graph_tikz import data_edges, graph_columns, graph_edges, inputs_order, upstream
 from .svg_place import Room, box
 
 CHAR_PX = 8.6
@@ -34,8 +34,9 @@ BOX_H = 34
 
 
 def node_order(d) -> list[str]:
-    """Variables, then nodes in evaluation order (the ids ``n0``, ``n1``, ... follow it)."""
-    return list(d.model.params) + [e.out.name for e in d.program.eqns]
+    """Variables, constants, then nodes in evaluation order (the ids ``n0``, ``n1``, ...
+    follow it)."""
+    return inputs_order(d) + [e.out.name for e in d.program.eqns]
 
 
 def picture(d, s, pt, marks: dict) -> tuple[str, str]:
@@ -43,8 +44,9 @@ def picture(d, s, pt, marks: dict) -> tuple[str, str]:
     order = node_order(d)
     columns = graph_columns(d)
     edges = graph_edges(d)
+    data = [(c, t, None) for c, t in data_edges(d)]  # from constants: no gradient flows back
     labels = {name: _node_label(d, s, name) for name in order}
-    rows = _rows(order, columns, edges)
+    rows = _rows(order, columns, edges + data)
     widths = {name: max(44.0, CHAR_PX * len(html.unescape(labels[name])) + 22) for name in order}
     count = max(columns.values()) + 1
     col_w = [max(widths[n] for n in order if columns[n] == c) for c in range(count)]
@@ -70,11 +72,12 @@ def picture(d, s, pt, marks: dict) -> tuple[str, str]:
            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="11" '
            'markerHeight="11" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
            '<path d="M0,0 L10,5 L0,10 z"/></marker></defs>']
-    for n, (source, target, _) in enumerate(edges):
+    for n, (source, target, _) in enumerate(edges + data):
         (x0, y0), (x1, y1) = pos[source.name], pos[target.name]
         x0 += widths[source.name] / 2
         x1 -= widths[target.name] / 2
-        out.append(f'<g class="edge" id="e{n}"><line x1="{x0:.1f}" y1="{y0:.1f}" '
+        id_ = f"e{n}" if n < len(edges) else f"c{n - len(edges)}"
+        out.append(f'<g class="edge" id="{id_}"><line x1="{x0:.1f}" y1="{y0:.1f}" '
                    f'x2="{x1:.1f}" y2="{y1:.1f}" marker-end="url(#arrow)"/></g>')
     for name in order:
         cx, cy = pos[name]
@@ -92,8 +95,9 @@ def picture(d, s, pt, marks: dict) -> tuple[str, str]:
                          value, room))
         if name in marks["gradient"]:
             grad = s.label(_gradient(d, pt, name))
-            partial = s.text(sympy.Symbol(f"d{d.model.output}_d{name}")) if name != \
-                d.model.output else f"\u2202{s.text(symbol)}/\u2202{s.text(symbol)}"
+            top = s.text(d.top)
+            partial = s.text(sympy.Symbol(f"d{d.top}_d{name}")) if name != \
+                d.model.output else f"\u2202{top}/\u2202{s.text(symbol)}"
             out.append(_text(f"grad-{name}", "bwd", marks["gradient"][name], cx,
                              cy + BOX_H / 2 + 20, f"{partial} = {grad}", room))
         if name in d.model.params:
@@ -108,7 +112,7 @@ def picture(d, s, pt, marks: dict) -> tuple[str, str]:
         out.append(_text(f"edge-{n}", "bwd edge-label", marks["edge"][n], mx, my, texts[n],
                          room))
     out.append("</svg>")
-    desc = describe(d, s, edges)
+    desc = describe(d, s, edges + data)
     svg = "\n".join(out).replace("{DESC}", f'<desc id="picture-desc">{desc}</desc>')
     return svg, desc
 
@@ -136,7 +140,7 @@ def _label_place(pos, widths, xs, col_w, columns, source: str, target: str,
 
 def _gradient(d, pt, name: str) -> float:
     if name == d.model.output:
-        return 1.0
+        return pt.number(d.seed)
     if name in d.model.params:
         return pt.result["grad"][name]
     return pt.number(upstream(d, sympy.Symbol(name)))
@@ -181,5 +185,7 @@ def describe(d, s, edges) -> str:
     """The text equivalent of the picture."""
     parts = [f"{s.text(e.out)} = {s.text(e.expr)}" for e in d.program.eqns]
     links = [f"{s.text(a)} \u2192 {s.text(b)}" for a, b, _ in edges]
-    return (f"Computational graph of {', '.join(html.escape(p) for p in d.model.params)}: "
+    given = (f" with the constants {', '.join(html.escape(c) for c in d.model.constants)}"
+             if d.model.constants else "")
+    return (f"Computational graph of {', '.join(html.escape(p) for p in d.model.params)}{given}: "
             f"{'; '.join(parts)}. Edges: {', '.join(links)}.")

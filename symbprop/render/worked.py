@@ -11,7 +11,7 @@ from sympy import IndexedBase
 from . import numbers
 from .blocks import para, section, table
 from .gradients import selected
-from .notation import Partial
+from .notation import Chain, Partial
 from .numbers import param_value
 
 #: Neurons listed per layer in the worked tables (wider layers end with a "..." row).
@@ -89,9 +89,27 @@ def step_blocks(d, s, pt, max_params: int) -> list:
         rest = len(d.params) - len(names)
         blocks.append(para(f"({rest} more parameter{'s are' if rest > 1 else ' is'} not "
                            "listed.)"))
-    blocks.append(para(_after_step(s, step["loss"], result["loss"])))
+    if getattr(d, "seed", 1) != 1:
+        blocks.append(para(_after_seeded_step(d, s, pt)))
+    else:
+        blocks.append(para(_after_step(s, step["loss"], result["loss"])))
     return blocks
 
+
+def _after_seeded_step(d, s, pt) -> str:
+    """After a step along ∂L/∂θ (a graph seeded with the values' upstream ∂L/∂f): the output f
+    before and after, and the change of L to first order, ∂L/∂f · Δf (all the values say of L)."""
+    f, g = d.program.output, pt.values.upstream
+    before, after = pt.result["loss"], pt.result["step"]["loss"]
+    if after is None:
+        return (f"After the step {s.m(f)} has no finite real value: the step leaves the domain "
+                f"of the function ({s.meq(f, before)} before).")
+    change = g * (after - before)
+    which = "a decrease" if change < 0 else "no decrease"
+    return (f"After the step {s.meq(f, after)} ({s.num(before)} before).  The values give only "
+            f"the slope {s.meq(Partial(d.top, f), g)} of the loss, so to first order {s.m(d.top)} "
+            f"changes by {s.m(Partial(d.top, f))} times the change of {s.m(f)}, "
+            f"{s.meq(Chain(sympy.Float(g), sympy.Float(after - before)), change)}: {which}.")
 
 def _after_step(s, after: float | None, before: float) -> str:
     """The loss after the step against the loss before; ``after`` is None where the step leaves
