@@ -23,7 +23,14 @@ import numpy as np
 from rich.console import Console
 
 import symbprop as sp
-from symbprop.bench import bench, format_ratio, format_time, roofline_gflops, table, time_call
+from symbprop.bench.timing import (
+    bench,
+    format_ratio,
+    format_time,
+    roofline_gflops,
+    table,
+    time_call,
+)
 
 #: How to install the peers compared with (PyTorch, JAX).
 BENCH_EXTRA = 'pip install -e ".[bench]"  (torch==2.13.0 CPU build, jax[cpu])'

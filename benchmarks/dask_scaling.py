@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import symbprop as sp  # noqa: E402
 import symbprop.distributed as spd  # noqa: E402
-from symbprop.data import load_data  # noqa: E402
+from symbprop.training.data import load_data  # noqa: E402
 
 
 def cpu_model() -> str:

@@ -5,7 +5,7 @@
 
 1. digits, 64-32-10 relu + softmax cross-entropy, mini-batch SGD with the same epochs, batch size,
    learning rate, initial weights (``k.init_params(seed)``) and held-out split:
-   - symbprop: ``symbprop.training.train_on`` — what ``symbprop train`` runs, including its
+   - symbprop: ``symbprop.training.loop.train_on`` — what ``symbprop train`` runs, including its
      per-epoch loss and accuracy on the full training and held-out sets, without the bar;
    - the same run end to end as a command (``python -m symbprop train``: start-up, imports,
      kernels from the cache, training, summary);
@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import symbprop as sp  # noqa: E402
-from symbprop.data import load_data  # noqa: E402
-from symbprop.training import train, train_on  # noqa: E402
+from symbprop.training.data import load_data  # noqa: E402
+from symbprop.training.loop import train, train_on  # noqa: E402
 
 
 def median_time(function, repeats: int):

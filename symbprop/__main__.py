@@ -1,3 +1,3 @@
-from .cli import main
+from symbprop.cli.app import main
 
 main()

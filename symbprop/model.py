@@ -1,7 +1,7 @@
 """The two kinds of model: a dense ``Network`` and a scalar computational ``Graph``.
 
-Both are frozen values built by ``symbprop.spec`` (which validates) and consumed by
-``symbprop.ir``.  ``spec`` holds the canonical dict form of the model: the spec hash in generated
+Both are frozen values built by ``symbprop.spec.loader`` (which validates) and consumed by
+``symbprop.symbolic.ir``.  ``spec`` holds the canonical dict form of the model: the spec hash in generated
 files and the cache key of compiled kernels are computed from it.
 """
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .activations import Activation
-from .losses import Loss
+from symbprop.functions.activations import Activation
+from symbprop.functions.losses import Loss
 
 BIAS_MODES = ("per_neuron", "shared", "none")
 REDUCTIONS = ("mean", "sum")

@@ -8,7 +8,7 @@ import random
 import sympy
 from sympy import Indexed
 
-from symbprop.functions import as_elementary
+from symbprop.functions.sympy_classes import as_elementary
 
 
 def leaves(derivation) -> list:

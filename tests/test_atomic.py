@@ -1,4 +1,4 @@
-"""Atomic output (symbprop.atomic): rename over regular files only; links are followed, and
+"""Atomic output (symbprop.files.atomic): rename over regular files only; links are followed, and
 devices and pipes are written to, never replaced by a file."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from symbprop.atomic import write_text
+from symbprop.files.atomic import write_text
 from symbprop.errors import SymbpropError
 
 

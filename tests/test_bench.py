@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 import symbprop as sp
-from symbprop import peers
-from symbprop.bench import bench, matmul_flops, sample_data
-from symbprop.cli import app
+from symbprop.bench import peers
+from symbprop.bench.timing import bench, matmul_flops, sample_data
+from symbprop.cli.app import app
 
 MODELS = ["examples:two_two_one", "examples:iris_4_16_3", "examples:xor"]
 
@@ -88,7 +88,7 @@ def test_every_implementation_is_warmed_up_then_timed_by_a_median(monkeypatch):
     import statistics
     import timeit
 
-    from symbprop import bench as bench_module
+    from symbprop.bench import timing as bench_module
 
     real_median = statistics.median
     calls: list[int] = []

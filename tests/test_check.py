@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 import symbprop as sp
 from symbprop import examples
-from symbprop.cli import app
-from symbprop.crosscheck import CheckReport, check
-from symbprop.reference import Reference
+from symbprop.cli.app import app
+from symbprop.crosscheck.compare import CheckReport, check
+from symbprop.symbolic.reference import Reference
 
 SMALL = [n for n in examples.names() if not n.startswith(("digits", "mnist"))]
 
@@ -78,7 +78,7 @@ def test_reference_evaluator_matches_derivation_evaluate():
 
 
 def test_a_wrong_kernel_is_caught(monkeypatch):
-    import symbprop.crosscheck as check_module
+    import symbprop.crosscheck.compare as check_module
 
     real = check_module.compile_model
 
@@ -192,7 +192,7 @@ def test_a_smooth_function_near_zero_keeps_the_larger_step():
 
 
 def test_a_failing_row_names_its_entry_furthest_beyond_tolerance():
-    from symbprop.checkreport import Tally
+    from symbprop.crosscheck.report import Tally
 
     tally = Tally()
     names = ["W1[0,0] at random point 1", "W1[0,1] at random point 1", "W1[1,0] at random point 1"]
@@ -222,14 +222,14 @@ def test_the_report_points_at_the_entry_that_disagrees():
 
 
 def test_entry_names_follow_the_parameter_shape():
-    from symbprop.crosscheck import _entry
+    from symbprop.crosscheck.compare import _entry
 
     assert _entry("W1", 5, (2, 3)) == "W1[1,2]" and _entry("b1", 1, (3,)) == "b1[1]"
     assert _entry("x", 0, ()) == "x"
 
 
 def test_a_value_that_is_not_finite_never_passes():
-    from symbprop.checkreport import Tally
+    from symbprop.crosscheck.report import Tally
 
     tally = Tally()
     tally.add("loss", "unrolled float64", np.array([np.inf]), np.array([np.inf]), "float64")

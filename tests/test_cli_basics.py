@@ -9,7 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from symbprop.cli import app
+from symbprop.cli.app import app
 
 runner = CliRunner()
 

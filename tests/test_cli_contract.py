@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 import symbprop as sp
 from symbprop import codegen
-from symbprop.cli import app
+from symbprop.cli.app import app
 
 runner = CliRunner()
 
@@ -117,7 +117,7 @@ def test_memory_errors_are_one_line(monkeypatch):
     def exhausted(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr("symbprop.commands.bench.bench", exhausted)
+    monkeypatch.setattr("symbprop.cli.bench.bench", exhausted)
     result = runner.invoke(app, ["bench", "examples:xor", "--no-peers"])
     _one_line_error(result, "not enough memory")
 

@@ -14,10 +14,10 @@ from sympy import Heaviside, IndexedBase, Piecewise, Rational, symbols
 
 import symbprop as sp
 from symbprop import codegen
-from symbprop.atomic import write_text
+from symbprop.files.atomic import write_text
 from symbprop.codegen.printer import NumbaPrinter, assignment
 from symbprop.errors import SymbpropError
-from symbprop.functions import elu, gelu, leaky_relu, relu, sigmoid, softplus, swish
+from symbprop.functions.sympy_classes import elu, gelu, leaky_relu, relu, sigmoid, softplus, swish
 
 REPO = Path(__file__).resolve().parent.parent
 x, y = symbols("x y")
@@ -194,7 +194,7 @@ def test_unwritable_output_dir_is_a_clear_error_and_leaves_nothing(tmp_path, mon
     def refuse(source, target):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("symbprop.atomic.os.replace", refuse)
+    monkeypatch.setattr("symbprop.files.atomic.os.replace", refuse)
     with pytest.raises(SymbpropError, match="staged/kernels.py: cannot write"):
         codegen.generate(sp.load("examples:staged"), tmp_path / "out")
     assert list((tmp_path / "out" / "staged").iterdir()) == []

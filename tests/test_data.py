@@ -7,8 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 import symbprop as sp
-from symbprop.cli import app
-from symbprop.data import accuracy, load_data, predicted_labels
+from symbprop.cli.app import app
+from symbprop.training.data import accuracy, load_data, predicted_labels
 from symbprop.datasets import BUNDLED, load_dataset, path
 
 IRIS = "examples:iris_4_16_3"

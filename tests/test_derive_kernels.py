@@ -6,9 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 import symbprop as sp
-from symbprop.cli import app
-from symbprop.commands.derive import kernel_gradients
-from symbprop.values import load_values
+from symbprop.cli.app import app
+from symbprop.cli.derive import kernel_gradients
+from symbprop.spec.values import load_values
 
 
 @pytest.mark.parametrize("name", ["staged", "nielsen_232"])

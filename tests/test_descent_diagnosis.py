@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 import symbprop as sp
 from symbprop import render
-from symbprop.cli import app
-from symbprop.diagnosis import OUTCOMES, diagnose
+from symbprop.cli.app import app
+from symbprop.training.diagnosis import OUTCOMES, diagnose
 
 
 def descend(f, df, x0, lr, steps=100):

@@ -1,4 +1,4 @@
-"""The dict-of-arrays call in one compiled step (symbprop.dictcall), ``out=``, and the scratch
+"""The dict-of-arrays call in one compiled step (symbprop.runtime.dictcall), ``out=``, and the scratch
 space (``work``) of the looped lowering."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import symbprop as sp
-from symbprop.bench import sample_data
+from symbprop.bench.timing import sample_data
 from symbprop.errors import SymbpropError
 
 pytestmark = pytest.mark.usefixtures("kernel_cache_dir")

@@ -48,7 +48,7 @@ def small():
 
 @pytest.fixture(scope="module")
 def digits():
-    from symbprop.data import load_data
+    from symbprop.training.data import load_data
 
     model = sp.load("examples:digits_64_32_10")
     return warm(sp.compile(model)), load_data(model, "digits", seed=0)
@@ -189,7 +189,7 @@ def test_full_batch_is_gradient_descent(client, small):
 def test_digits_local_sgd_reaches_95_percent(client, digits):
     """digits 64-32-10: 2 partitions, averaged after every epoch, ≥ 95% held out."""
     import symbprop.distributed as spd
-    from symbprop.data import accuracy
+    from symbprop.training.data import accuracy
 
     k, data = digits
     params = k.init_params(0)
@@ -223,7 +223,7 @@ def test_file_partitions_train_as_the_arrays(client, small, tmp_path):
 @needs_dask
 def test_bad_file_gives_the_local_error(client, small, tmp_path):
     import symbprop.distributed as spd
-    from symbprop.data import load_data
+    from symbprop.training.data import load_data
 
     k, params, X, Y = small
     np.savez(tmp_path / "a.npz", X=X[:100], y=Y[:100])
@@ -312,8 +312,8 @@ def test_worker_killed_mid_run(client, digits):
 def _has_hooks() -> bool:
     import inspect
 
-    from symbprop.commands.train import command
-    from symbprop.kernels import Kernels
+    from symbprop.cli.train import command
+    from symbprop.runtime.kernels import Kernels
 
     return ("client" in inspect.signature(Kernels.fit).parameters
             and "scheduler" in inspect.signature(command).parameters)

@@ -15,7 +15,7 @@ from symbprop import render
 from symbprop.render.descent_doc import resolving_digits
 from symbprop.render.pdf import overfull_boxes
 
-from .test_documents import OVERFULL_LIMIT_PT, _pdflatex, latex, needs_latex
+from tests.test_documents import OVERFULL_LIMIT_PT, _pdflatex, latex, needs_latex
 
 E1 = {"name": "e1", "expression": "exp(x*y) * (x*y + sin(x))", "params": ["x", "y"]}
 G1 = {"name": "g1", "graph": {"q": "x * y", "r": "q + x", "f": "q * r"}, "output": "f",

@@ -25,13 +25,13 @@ from typer.testing import CliRunner
 
 import symbprop as sp
 from symbprop import examples, render
-from symbprop.cli import app
+from symbprop.cli.app import app
 from symbprop.errors import SymbpropError
-from symbprop.functions import as_elementary
+from symbprop.functions.sympy_classes import as_elementary
 from symbprop.render.notation import Partial
 from symbprop.render.pdf import overfull_boxes
 from symbprop.render.text import text
-from symbprop.values import load_values
+from symbprop.spec.values import load_values
 
 ROOT = Path(__file__).resolve().parent.parent
 OVERFULL_LIMIT_PT = 5.0

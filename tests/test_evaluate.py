@@ -11,8 +11,8 @@ import sympy
 
 import symbprop as sp
 from symbprop.errors import DomainError, SymbpropError, ValuesError
-from symbprop.functions import as_elementary
-from symbprop.values import load_values
+from symbprop.functions.sympy_classes import as_elementary
+from symbprop.spec.values import load_values
 
 
 def _point(d, values):

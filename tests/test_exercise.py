@@ -18,7 +18,7 @@ import yaml
 from typer.testing import CliRunner
 
 import symbprop as sp
-from symbprop.cli import app
+from symbprop.cli.app import app
 from symbprop.exercises import AnswerMismatch
 from symbprop.exercises.sheet import number
 
@@ -245,7 +245,7 @@ def test_relu_points_stay_off_the_kink():
 
 
 def _wrong_gradients(monkeypatch):
-    from symbprop.derivation import Derivation
+    from symbprop.symbolic.derivation import Derivation
 
     evaluate = Derivation.evaluate
 

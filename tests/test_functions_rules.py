@@ -10,8 +10,8 @@ import sympy
 from sympy import Idx, IndexedBase, KroneckerDelta, Sum
 
 import symbprop as sp
-from symbprop.functions import DEFINITIONS, elu, leaky_relu, relu, sigmoid, step
-from symbprop.rules import OUTPUT_FORM, DerivationError, local_partial
+from symbprop.functions.sympy_classes import DEFINITIONS, elu, leaky_relu, relu, sigmoid, step
+from symbprop.symbolic.rules import OUTPUT_FORM, DerivationError, local_partial
 
 x = sympy.Symbol("x")
 POINTS = [sympy.Rational(n, 7) for n in (-13, -5, -1, 2, 9, 20)]
@@ -140,7 +140,7 @@ def test_softplus_evaluates_at_an_exact_zero():
     """A relu layer that outputs exact zeros and no bias makes the next z an exact 0 (SymPy's
     Integer 0, not a Float), which softplus(0) left unevaluated: evaluate called the BCE cost
     "not real" there.  Oracle: log 2 from the math module."""
-    from symbprop.functions import softplus
+    from symbprop.functions.sympy_classes import softplus
 
     assert abs(float(softplus(sympy.S.Zero).evalf(30)) - math.log(2)) < 1e-16
     net = sp.mlp([1, 1, 1], activation=["relu", "sigmoid"], loss="bce", bias="none")
@@ -154,7 +154,7 @@ def test_equations_that_differ_only_in_names_are_differentiated_once():
     """64 tanh layers of one width have four equation forms: ``sympy.diff`` runs for those, not
     for each of the 256 equations (90 % of ``derive`` at 256 layers), and each layer's
     derivative carries its own names."""
-    from symbprop import rules
+    from symbprop.symbolic import rules
 
     rules._memoized.cache_clear()
     d = sp.derive(sp.mlp([2] + [2] * 64 + [1], activation="tanh", loss="half_sse"))

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 import symbprop as sp
-from symbprop import gd
-from symbprop.cli import app
+from symbprop.training import descent as gd
+from symbprop.cli.app import app
 
 
 @pytest.fixture(scope="module")

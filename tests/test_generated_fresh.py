@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from symbprop import examples
-from symbprop.cli import app
+from symbprop.cli.app import app
 from symbprop.codegen import regenerate_examples
 
 REPO = Path(__file__).resolve().parent.parent

@@ -16,8 +16,9 @@ import sympy
 from typer.testing import CliRunner
 
 import symbprop as sp
-from symbprop import gd, render
-from symbprop.cli import app
+from symbprop.training import descent as gd
+from symbprop import render
+from symbprop.cli.app import app
 from symbprop.codegen import source
 
 W, X, V, Y, U = sympy.symbols("w x v y u")

@@ -533,7 +533,7 @@ def test_mnist_page_from_the_command_line_with_saved_parameters(tmp_path):
     values file names them in an .npz file as ``symbprop train --save`` writes it (a path
     relative to the values file): the command writes the same page as the API (which works out
     12 parameters by default; the command 20, as for the documents)."""
-    from symbprop.params_io import save_params
+    from symbprop.files.params import save_params
 
     values = random_values(MNIST, scaled=True)
     model = sp.load(f"examples:{MNIST}")

@@ -10,7 +10,7 @@ import pytest
 import symbprop as sp
 from symbprop.codegen import source
 from symbprop.errors import DataError, SymbpropError
-from symbprop.training import train
+from symbprop.training.loop import train
 
 pytestmark = pytest.mark.usefixtures("kernel_cache_dir")
 

@@ -63,7 +63,7 @@ def test_progress_bar_in_jupyter_without_ipywidgets_is_plain_text(monkeypatch, c
     import sys
     import warnings
 
-    from symbprop.progress import EpochProgress
+    from symbprop.training.progress import EpochProgress
 
     class ZMQInteractiveShell:  # what get_ipython() returns in a Jupyter kernel
         pass

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import symbprop as sp
-from symbprop import gd, plots
+from symbprop.training import descent as gd
+from symbprop.render import plots
 
 pytest.importorskip("matplotlib")
 

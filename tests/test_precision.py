@@ -1,4 +1,4 @@
-"""The exact side keeps enough digits: ``symbprop.precision.settled`` and its use by
+"""The exact side keeps enough digits: ``symbprop.symbolic.precision.settled`` and its use by
 ``Derivation.evaluate`` and the mpmath ``Reference``.  The oracle is mpmath at 200 digits on the
 composed formula, not the node-by-node evaluation under test."""
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import symbprop as sp
-from symbprop.precision import MAX_DIGITS, START_DIGITS, agree, settled
-from symbprop.reference import Reference
+from symbprop.symbolic.precision import MAX_DIGITS, START_DIGITS, agree, settled
+from symbprop.symbolic.reference import Reference
 
 
 def _close(value: float, exact, rel: float = 1e-14) -> bool:

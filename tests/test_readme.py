@@ -131,7 +131,7 @@ def test_derivation_page_picture_is_the_current_pdf(tmp_path, monkeypatch):
     import numpy as np
     from typer.testing import CliRunner
 
-    from symbprop.cli import app
+    from symbprop.cli.app import app
 
     text = README.read_text(encoding="utf-8")
     page = re.search(r"`pdftoppm -png -r (\d+) -f (\d+) -l \2`", text)

@@ -6,7 +6,7 @@ import sympy
 from sympy import HadamardProduct, Heaviside, Idx, IndexedBase, KroneckerDelta, Sum, Transpose
 
 import symbprop as sp
-from symbprop.functions import relu, sigmoid
+from symbprop.functions.sympy_classes import relu, sigmoid
 from symbprop.render.latex import SymbpropLatexPrinter, latex
 from symbprop.render.notation import (
     Boxed,

@@ -30,7 +30,7 @@ import pytest
 from typer.testing import CliRunner
 
 import symbprop as sp
-from symbprop.cli import COMMANDS, app
+from symbprop.cli.app import COMMANDS, app
 
 pytestmark = pytest.mark.usefixtures("kernel_cache_dir")
 runner = CliRunner()
@@ -307,7 +307,7 @@ def _first_point_where_repr_matters() -> float:
     ("x * 3", _first_point_where_repr_matters()),
 ], ids=["subnormal", "repr-differs"])
 def test_the_check_evaluates_the_exact_side_at_the_binary_value(formula, x):
-    from symbprop.crosscheck import check
+    from symbprop.crosscheck.compare import check
 
     model = sp.expression(formula, params=["x"])
     constant = float(formula.split("*")[1])
@@ -363,7 +363,7 @@ def test_a_formula_as_spec_is_the_expression(tmp_path):
     # the model SPEC names, against sympy.diff of the formula (every name a variable)
     import sympy
 
-    from symbprop.commands._options import load_spec
+    from symbprop.cli.options import load_spec
 
     model = load_spec(FORMULA)
     x, y, z = sympy.symbols("x y z")

@@ -374,7 +374,7 @@ def test_a_regenerated_entry_does_not_load_stale_compiled_code(tmp_path):
 def test_generate_check_detects_an_edited_committed_file(tmp_path):
     from typer.testing import CliRunner
 
-    from symbprop.cli import app
+    from symbprop.cli.app import app
 
     spec = tmp_path / "linear.yaml"
     spec.write_text(yaml.safe_dump(LINEAR))
@@ -398,8 +398,8 @@ def nested(function: str, depth: int):
 
     import sympy
 
-    from symbprop.activations import Z
-    from symbprop.functions import absolute, relu, sigmoid
+    from symbprop.functions.activations import Z
+    from symbprop.functions.sympy_classes import absolute, relu, sigmoid
 
     builder = {"relu": relu, "abs": absolute, "sigmoid": sigmoid}[function]
     base = sp.load({"name": "deep", "inputs": 1,
@@ -420,7 +420,7 @@ def nested(function: str, depth: int):
 def _printer_cases():
     import sympy
 
-    from symbprop.functions import absolute, elu, leaky_relu, relu
+    from symbprop.functions.sympy_classes import absolute, elu, leaky_relu, relu
 
     x = sympy.Symbol("x")
     return {"relu": relu, "leaky_relu": lambda e: leaky_relu(e, sympy.Rational(1, 100)),
@@ -489,7 +489,7 @@ def test_a_writer_killed_between_write_and_rename_leaves_nothing_after_the_next_
     import time
 
     out = tmp_path / "out"
-    script = ("import os, time, symbprop.atomic as a\n"
+    script = ("import os, time, symbprop.files.atomic as a\n"
               "os.replace = lambda *args: time.sleep(600)\n"
               f"a.write_text({str(out / 'net' / 'kernels.py')!r}, 'x = 1\\n' * 100000)\n")
     child = subprocess.Popen([sys.executable, "-c", script])
@@ -515,7 +515,7 @@ def test_a_writer_killed_between_write_and_rename_leaves_nothing_after_the_next_
 def test_stale_temporaries_are_removed_and_live_ones_kept(tmp_path):
     import time
 
-    from symbprop.atomic import write_text
+    from symbprop.files.atomic import write_text
 
     dead, alive = _dead_pid(), os.getppid()
     old = time.time() - 120
@@ -543,7 +543,7 @@ def test_stale_temporaries_are_removed_and_live_ones_kept(tmp_path):
 @pytest.mark.parametrize("example", ["two_two_one", "xor"])
 def test_masked_arrays_with_masked_entries_are_refused_by_every_dict_call(which, example):
     from symbprop.errors import DataError
-    from symbprop.kernel_checks import ParamsError
+    from symbprop.runtime.input_checks import ParamsError
 
     k = sp.compile(f"examples:{example}")
     params = k.init_params(seed=1)

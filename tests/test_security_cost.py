@@ -14,11 +14,11 @@ import pytest
 import sympy
 
 import symbprop as sp
-from symbprop import formula
-from symbprop.derive import MAX_TIDY_DEGREE
-from symbprop.functions import as_elementary
+from symbprop.spec import formula
+from symbprop.symbolic.sweep import MAX_TIDY_DEGREE
+from symbprop.functions.sympy_classes import as_elementary
 
-from .oracle import leaves
+from tests.oracle import leaves
 
 STAGES = textwrap.dedent("""
     import json, sys, time
@@ -188,7 +188,7 @@ def test_path_count_and_the_first_paths_agree_with_the_full_list(sizes, kw):
 
 
 def test_chain_refuses_more_paths_than_its_limit_and_gives_the_first_ones():
-    from symbprop.paths import MAX_CHAIN_PATHS
+    from symbprop.symbolic.paths import MAX_CHAIN_PATHS
 
     d = sp.derive(sp.mlp([2] * 16 + [1]))
     with pytest.raises(sp.SymbpropError, match="MAX_CHAIN_PATHS") as info:
@@ -217,7 +217,7 @@ def test_graph_paths_are_counted_in_one_sweep():
 def test_derive_looks_up_each_equation_once_linear_in_depth(monkeypatch):
     # program.defining scanned the equation list for each of them: quadratic in the depth
     # (derive at 256 layers took 13.4 s of CPU, 6.3 times its 64-layer time; now 9.2 s, 3.3 times)
-    from symbprop import ir
+    from symbprop.symbolic import ir
 
     looks = {"count": 0}
     original = ir.Eqn.base
@@ -264,7 +264,7 @@ def test_graph_documents_of_deep_graphs_are_bounded(nodes, output):
 
 
 def test_compose_refuses_a_formula_too_long_to_write_out():
-    from symbprop.derivation import MAX_COMPOSED_SIZE
+    from symbprop.symbolic.derivation import MAX_COMPOSED_SIZE
 
     d = sp.derive(sp.graph(DIAMOND, output="q20"))
     assert d.composed_size(sympy.Symbol("q20")) > MAX_COMPOSED_SIZE

@@ -21,15 +21,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symbprop as sp
-from symbprop.data import load_data
+from symbprop.training.data import load_data
 from symbprop.datasets import files
 from symbprop.errors import SpecError, SymbpropError
-from symbprop.formula import parse_formula
-from symbprop.graphspec import MAX_NODES, _topological
-from symbprop.schedules import Schedule
-from symbprop.specfields import Where
-from symbprop.values import LARGE_LR, MAX_VALUE_SAMPLES, load_values
-from symbprop.yamltext import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, load_yaml
+from symbprop.spec.formula import parse_formula
+from symbprop.spec.graphs import MAX_NODES, _topological
+from symbprop.training.schedules import Schedule
+from symbprop.spec.fields import Where
+from symbprop.spec.values import LARGE_LR, MAX_VALUE_SAMPLES, load_values
+from symbprop.files.yamltext import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, load_yaml
 
 FAST = 3.0  # CPU seconds: a refusal is immediate; generous for a slow machine
 
@@ -251,7 +251,7 @@ def test_without_libyaml_the_same_rules_hold(monkeypatch):
     """PyYAML built without libyaml: the pure-Python parser under the same loader."""
     import importlib
 
-    from symbprop import yamltext
+    from symbprop.files import yamltext
 
     monkeypatch.setitem(sys.modules, "yaml._yaml", None)  # the import of CParser fails
     try:
@@ -596,7 +596,7 @@ def test_the_cli_refuses_with_exit_2_one_line_and_no_file(cli_folder, category, 
 
 
 def test_params_from_a_saved_npz_equal_the_same_numbers_inline(tmp_path):
-    from symbprop.params_io import save_params
+    from symbprop.files.params import save_params
 
     model = sp.load("examples:two_two_one")
     inline = load_values(model, "examples:two_two_one")
@@ -615,7 +615,7 @@ def test_params_from_a_saved_npz_equal_the_same_numbers_inline(tmp_path):
     ("other.npz", "other", "params: {dir}/other.npz: "),
 ])
 def test_params_from_an_npz_file_are_checked(tmp_path, params, make, message):
-    from symbprop.params_io import save_params
+    from symbprop.files.params import save_params
 
     model = sp.load("examples:two_two_one")
     if make == "big":

@@ -1,4 +1,4 @@
-"""The kernels' stable rewrites (symbprop.stabilize): each is an identity, the compiled value and
+"""The kernels' stable rewrites (symbprop.symbolic.stabilize): each is an identity, the compiled value and
 gradient are accurate where the typed formula overflows or cancels in floating point, and the
 documents keep the formula as typed.  Oracle: sympy.diff of the formula as typed, evaluated by
 mpmath at 1200 digits (never the rewritten form)."""
@@ -13,8 +13,8 @@ import sympy
 
 import symbprop as sp
 from symbprop import codegen
-from symbprop.functions import as_elementary, sigmoid, softplus
-from symbprop.stabilize import rewrites, stable_form
+from symbprop.functions.sympy_classes import as_elementary, sigmoid, softplus
+from symbprop.symbolic.stabilize import rewrites, stable_form
 
 x, y = sympy.symbols("x y")
 

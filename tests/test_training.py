@@ -11,16 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 import symbprop as sp
-from symbprop.cli import app
-from symbprop.data import load_data
-from symbprop.training import (
-    History,
-    Schedule,
-    load_params,
-    save_params,
-    train,
-    train_on,
-)
+from symbprop.cli.app import app
+from symbprop.training.data import load_data
+from symbprop.training.loop import History, Schedule, load_params, save_params, train, train_on
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
@@ -220,7 +213,7 @@ def test_cli_trains_xor_saves_and_plots(xor, tmp_path):
 
 
 def test_cli_ctrl_c_saves_then_exits_130(tmp_path, monkeypatch):
-    import symbprop.training as training
+    import symbprop.training.loop as training
 
     real = training.train_on
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from ..errors import CodegenError  # defined there, re-exported here (codegen.CodegenError)
-from . import emit
+from symbprop.errors import CodegenError  # defined there, re-exported here (codegen.CodegenError)
+from symbprop.codegen import emit
 
 STRATEGIES = ("auto", "unrolled", "looped")
 DTYPES = ("float64", "float32")
@@ -29,8 +29,8 @@ DTYPES = ("float64", "float32")
 AUTO_UNROLL_MAX = 256
 #: The largest network ``unrolled`` accepts.
 UNROLL_LIMIT = 1000
-#: The functions a kernel module defines (the wrappers in symbprop.kernels and
-#: symbprop.graph_kernels call them; a cached module without one of them is damaged).
+#: The functions a kernel module defines (the wrappers in symbprop.runtime.kernels and
+#: symbprop.runtime.graph_kernels call them; a cached module without one of them is damaged).
 GRAPH_FUNCTIONS = ("forward", "loss", "loss_and_grad_into", "loss_and_grad", "sgd_step", "train")
 NETWORK_FUNCTIONS = (*GRAPH_FUNCTIONS, "forward_work", "loss_work", "loss_and_grad_work",
                      "loss_and_grad_arrays")
@@ -73,13 +73,13 @@ def check_dtype(dtype) -> str:
 
 def source(model, strategy: str = "auto", dtype: str = "float64", derivation=None) -> str:
     """The text of the kernel module for ``model`` (deterministic)."""
-    from ..derivation import derive
-    from .plan import describe, formula_text, network_plan
+    from symbprop.symbolic.derivation import derive
+    from symbprop.codegen.plan import describe, formula_text, network_plan
 
     strategy, dtype = resolve_strategy(model, strategy), check_dtype(dtype)
     if model.kind == "graph":
-        from ..stabilize import stabilize
-        from .graphs import graph_context, safe_graph
+        from symbprop.symbolic.stabilize import stabilize
+        from symbprop.codegen.graphs import graph_context, safe_graph
 
         stable, rewritten = stabilize(model)
         safe, renamed = safe_graph(stable)
@@ -98,11 +98,11 @@ def source(model, strategy: str = "auto", dtype: str = "float64", derivation=Non
         d = derivation if derivation is not None else derive(model)
         plan = network_plan(d)
         if strategy == "unrolled":
-            from .unrolled import NAMING
-            from .unrolled import unrolled_context as build
+            from symbprop.codegen.unrolled import NAMING
+            from symbprop.codegen.unrolled import unrolled_context as build
         else:
-            from .looped import NAMING
-            from .looped import looped_context as build
+            from symbprop.codegen.looped import NAMING
+            from symbprop.codegen.looped import looped_context as build
         context = build(d, plan)
         title = f"{model.name}: forward and backward kernels."
         summary = f"A {describe(model)}."
@@ -115,7 +115,7 @@ def source(model, strategy: str = "auto", dtype: str = "float64", derivation=Non
     text = emit.checked(emit.render_module(template, {**base, **context, **extra}),
                         f"{model.name}/kernels.py")
     if model.kind == "graph":
-        from .graphs import check_names
+        from symbprop.codegen.graphs import check_names
 
         check_names(text, variables)
     return text
@@ -146,7 +146,7 @@ def is_stale(model, out_dir: str | Path = "generated", strategy: str = "auto",
 
 def regenerate_examples(out_dir: str | Path = "generated") -> list[Path]:
     """Write the kernels of every bundled example (auto strategy, float64) under ``out_dir``."""
-    from .. import examples
-    from ..spec import load
+    from symbprop import examples
+    from symbprop.spec.loader import load
 
     return [generate(load(f"examples:{name}"), out_dir) for name in examples.names()]

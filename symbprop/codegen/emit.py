@@ -3,7 +3,7 @@
 ``base_context`` holds what every kernel module states (version, spec hash, parameter layout);
 the lowerings add their printed code.  ``render`` uses the strict environment of
 ``symbprop.templating`` (a missing variable is an error) and ``write`` goes through
-``symbprop.atomic.write_text``, so a reader never sees a partial file and a failed write leaves
+``symbprop.files.atomic.write_text``, so a reader never sees a partial file and a failed write leaves
 nothing behind.
 
 ``checked(text)`` is the wall every rendered module passes before anything writes it: it must
@@ -23,9 +23,9 @@ import re
 import tokenize
 from pathlib import Path
 
-from ..atomic import write_text
-from ..errors import CodegenError
-from ..templating import environment
+from symbprop.files.atomic import write_text
+from symbprop.errors import CodegenError
+from symbprop.templating import environment
 
 
 def _layout(model) -> tuple[dict, dict, int]:
@@ -42,7 +42,7 @@ def _layout(model) -> tuple[dict, dict, int]:
 
 def base_context(model, strategy: str, dtype: str, title: str, helpers: list[str]) -> dict:
     """Header, metadata and layout of the parameter vector (literals as Python source)."""
-    from .. import __version__
+    from symbprop.version import __version__
 
     shapes, offsets, count = _layout(model)
     return {

@@ -24,8 +24,8 @@ import keyword
 
 import sympy
 
-from ..model import Graph
-from .printer import NumbaPrinter, assignment
+from symbprop.model import Graph
+from symbprop.codegen.printer import NumbaPrinter, assignment
 
 #: Names the graph template and its base bind or read besides the variables (module level,
 #: locals of the kernels); builtins, keywords and every ``_name`` (helpers) are taken too.
@@ -44,7 +44,7 @@ def _taken(name: str) -> bool:
 
 
 def _adjoint_name(output: str, variable: str) -> str:
-    return f"d{output}_d{variable}"  # as symbprop.derive.adjoint_symbol names it
+    return f"d{output}_d{variable}"  # as symbprop.symbolic.sweep.adjoint_symbol names it
 
 
 def safe_names(variables: list[str], output: str) -> dict[str, str]:
@@ -89,7 +89,7 @@ def safe_graph(model: Graph) -> tuple[Graph, dict[str, str]]:
 
 def check_names(text: str, variables) -> None:
     """Refuse (internal error) a rendered module where a variable is a top-level name."""
-    from . import emit
+    from symbprop.codegen import emit
 
     top = set()
     for node in ast.parse(text).body:

@@ -33,9 +33,9 @@ from pathlib import Path
 import sympy
 from sympy import Indexed, IndexedBase, Sum
 
-from ..errors import SymbpropError
-from ..ir import label
-from .plan import (
+from symbprop.errors import SymbpropError
+from symbprop.symbolic.ir import label
+from symbprop.codegen.plan import (
     LayerPlan,
     NetworkPlan,
     delta_comment,
@@ -46,7 +46,7 @@ from .plan import (
     stable_loss,
     sup,
 )
-from .printer import NumbaPrinter
+from symbprop.codegen.printer import NumbaPrinter
 
 #: The names of the generated code, for the module docstring.
 NAMING = (

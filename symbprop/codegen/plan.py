@@ -9,7 +9,7 @@ differentiate, they print what the derivation says.
 ``log(a_j)`` -> ``z_j - lse`` (``lse`` = log Σ exp z, computed max-shifted), and a term
 ``y_j log(a_j)`` -> ``ylogsoftmax(y_j, z_j, lse)``, finite where z_j − lse overflows (z = ±1e308)
 and 0 for y_j = 0 rather than 0·(−inf) = NaN; then the rewrites of
-``symbprop.stabilize`` (a custom loss written with log(sigmoid(a)), log(1 + exp(a)), ...).  The
+``symbprop.symbolic.stabilize`` (a custom loss written with log(sigmoid(a)), log(1 + exp(a)), ...).  The
 gradients need no rewrite: the derivation already fuses softmax + cross-entropy and sigmoid +
 BCE to δ = a − y.
 
@@ -24,12 +24,12 @@ from dataclasses import dataclass
 import sympy
 from sympy import Indexed, log
 
-from ..activations import Activation
-from ..derive import Adjoint
-from ..functions import softplus
-from ..ir import Eqn
-from ..stabilize import stable_form
-from .printer import ylogsoftmax
+from symbprop.functions.activations import Activation
+from symbprop.symbolic.sweep import Adjoint
+from symbprop.functions.sympy_classes import softplus
+from symbprop.symbolic.ir import Eqn
+from symbprop.symbolic.stabilize import stable_form
+from symbprop.codegen.printer import ylogsoftmax
 
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 SYMBOLS = {"sigmoid": "σ", "leaky_relu": "lrelu"}

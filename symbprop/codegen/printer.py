@@ -32,8 +32,8 @@ import sympy
 from sympy.printing.precedence import precedence
 from sympy.printing.pycode import PythonCodePrinter
 
-from ..errors import CodegenError
-from ..functions import elu, gelu, leaky_relu, relu, sigmoid, softplus, swish
+from symbprop.errors import CodegenError
+from symbprop.functions.sympy_classes import elu, gelu, leaky_relu, relu, sigmoid, softplus, swish
 
 #: Longest generated line of code before indentation (the templates indent by up to 8).
 LINE_WIDTH = 90

@@ -20,8 +20,8 @@ import re
 import sympy
 from sympy import Indexed, IndexedBase
 
-from ..indexing import index_values, instantiate
-from .plan import (
+from symbprop.symbolic.indexing import index_values, instantiate
+from symbprop.codegen.plan import (
     LayerPlan,
     NetworkPlan,
     delta_comment,
@@ -31,7 +31,7 @@ from .plan import (
     lse_symbol,
     stable_loss,
 )
-from .printer import NumbaPrinter, assignment
+from symbprop.codegen.printer import NumbaPrinter, assignment
 
 #: The names of the generated code, for the module docstring.
 NAMING = (

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from symbprop.errors import DataError
 
 #: name -> (description, divisor applied to the stored features)
 BUNDLED = {

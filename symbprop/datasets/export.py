@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..npz import write_npz
+from symbprop.files.npz import write_npz
 
 FOLDER = Path(__file__).parent
 

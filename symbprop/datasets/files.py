@@ -1,6 +1,6 @@
 """Reading a user's data file (CSV with a header row, or NPZ) into a ``Table`` of numbers.
 
-Used by ``symbprop.data.load_data``; every problem raises ``DataError`` naming the file, the row
+Used by ``symbprop.training.data.load_data``; every problem raises ``DataError`` naming the file, the row
 (CSV: data row and line number; NPZ: array and index) and the column.
 
 A CSV file is read ``CHUNK_ROWS`` rows at a time, each column of a chunk converted at once, so a
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from ..npz import read_npz
+from symbprop.errors import DataError
+from symbprop.files.npz import read_npz
 
 #: A number in a CSV cell (after stripping spaces); see the module docstring.
 NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)",

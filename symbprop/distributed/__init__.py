@@ -15,10 +15,16 @@ runs on a worker), ``command`` (``symbprop train --scheduler``), ``_dask`` (the 
 
 from __future__ import annotations
 
-from ._dask import connect, is_dask_array, local_cluster, parse_scheduler, require
-from .gradient import loss_and_grad
-from .partitions import Partitions, file_list, on_cluster
-from .training import MODES, fit, partition_seed
+from symbprop.distributed._dask import (
+    connect,
+    is_dask_array,
+    local_cluster,
+    parse_scheduler,
+    require,
+)
+from symbprop.distributed.gradient import loss_and_grad
+from symbprop.distributed.partitions import Partitions, file_list, on_cluster
+from symbprop.distributed.training import MODES, fit, partition_seed
 
 __all__ = [
     "MODES", "Partitions", "connect", "file_list", "fit", "is_dask_array", "local_cluster",

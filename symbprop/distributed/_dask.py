@@ -9,7 +9,7 @@ import os
 import re
 import sys
 
-from ..errors import SymbpropError
+from symbprop.errors import SymbpropError
 
 INSTALL = 'pip install -e ".[dask]"'  # the checkout's extra; from an index: symbprop[dask]
 SCHEDULER_HELP = "ADDRESS (tcp://host:8786) or local[:N] (N worker processes on this machine)"

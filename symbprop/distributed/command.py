@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SymbpropError
-from . import remote
-from ._dask import connect, parse_scheduler
+from symbprop.errors import SymbpropError
+from symbprop.distributed import remote
+from symbprop.distributed._dask import connect, parse_scheduler
 
 
 def check_options(scheduler: str | None, sync_every: int, full_batch: bool, rates,
@@ -45,11 +45,11 @@ def train_on_cluster(model, source, *, scheduler: str, features=None, target=Non
                      progress: bool = True, save=None, plot=None, console=None) -> None:
     """Train ``model`` on the cluster of ``scheduler``; print the summary; write --save and
     --plot as ``symbprop train`` does."""
-    from .. import compile as compile_model
-    from ..commands._console import out
-    from ..params_io import load_params, save_params
-    from .partitions import on_cluster
-    from .training import fit
+    from symbprop.api import compile as compile_model
+    from symbprop.cli.console import out
+    from symbprop.files.params import load_params, save_params
+    from symbprop.distributed.partitions import on_cluster
+    from symbprop.distributed.training import fit
 
     console = console or out()
     folder = Path(str(source)).is_dir()
@@ -95,7 +95,7 @@ def train_on_cluster(model, source, *, scheduler: str, features=None, target=Non
 
 
 def _load(model, source, features, target, test_fraction, seed, standardize):
-    from ..data import load_data
+    from symbprop.training.data import load_data
 
     return load_data(model, source, features, target, test_fraction, seed, standardize)
 
@@ -113,7 +113,7 @@ def evaluate(parts, theta: np.ndarray, task: str | None) -> tuple[float, float |
 
 
 def _held_out(kernels, params, data) -> list[tuple[str, str]]:
-    from ..data import accuracy
+    from symbprop.training.data import accuracy
 
     test = data.test
     rows = [("test loss", f"{kernels.loss(params, test.X, test.Y):.6g}")]

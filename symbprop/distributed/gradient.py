@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernel_checks import copy_out
-from . import remote
-from ._dask import require
-from .partitions import aligned
+from symbprop.runtime.input_checks import copy_out
+from symbprop.distributed import remote
+from symbprop.distributed._dask import require
+from symbprop.distributed.partitions import aligned
 
 
 def tree_sum(items: list, add):

@@ -7,7 +7,7 @@ Inputs (``X``, ``Y``):
   block (rechunked if not) and ``Y`` takes the row chunks of ``X``.
 * NumPy arrays (anything ``numpy.asarray`` takes): split into one partition per worker thread.
 * A directory, or a list of CSV/NPZ files, with ``Y`` None: one partition per file, read on the
-  worker (the workers must see the paths), with ``symbprop.data.load_data``'s checks.
+  worker (the workers must see the paths), with ``symbprop.training.data.load_data``'s checks.
 
 Partitions are built from a task graph, never scattered, so a partition lost with its worker is
 recomputed by Dask.  Bad data raise, on the caller, the ``DataError`` the local call raises.
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from . import remote
-from ._dask import is_dask_array, require
+from symbprop.errors import DataError
+from symbprop.distributed import remote
+from symbprop.distributed._dask import is_dask_array, require
 
 FILE_SUFFIXES = (".csv", ".npz")
 

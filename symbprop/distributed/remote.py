@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from ..errors import DataError
+from symbprop.errors import DataError
 
 _compiled: dict = {}
 _lock = threading.Lock()
@@ -37,7 +37,7 @@ def kernels_of(ref: KernelRef):
     with _lock:
         kernels = _compiled.get(ref.key)
         if kernels is None:
-            from ..kernels import compile_model
+            from symbprop.runtime.kernels import compile_model
 
             kernels = _compiled[ref.key] = compile_model(ref.model, ref.strategy, ref.dtype)
         return kernels
@@ -45,7 +45,7 @@ def kernels_of(ref: KernelRef):
 
 class Partition:
     """Checked samples on a worker: ``X`` (n, n_0), ``Y`` (n, n_L) in the kernel dtype; ``task``
-    and ``class_names`` as ``symbprop.data`` found them (files), else None."""
+    and ``class_names`` as ``symbprop.training.data`` found them (files), else None."""
 
     def __init__(self, X, Y, source: str, task=None, class_names=None) -> None:
         self.X, self.Y, self.source = X, Y, source
@@ -69,9 +69,9 @@ def make_partition(ref: KernelRef, X, Y, first_row: int = 0) -> Partition:
 
 
 def read_partition(ref: KernelRef, path: str, features=None, target=None) -> Partition:
-    """One CSV or NPZ file read where the task runs (``symbprop.data.load_data``, nothing held
+    """One CSV or NPZ file read where the task runs (``symbprop.training.data.load_data``, nothing held
     out): its errors name the file, row and column."""
-    from ..data import load_data
+    from symbprop.training.data import load_data
 
     kernels = kernels_of(ref)
     data = load_data(kernels.model, path, features, target, test_fraction=0.0)
@@ -137,7 +137,7 @@ def local_train(ref: KernelRef, theta, part: Partition, lr: float, epochs: int,
 
 def evaluate(ref: KernelRef, theta, part: Partition, task: str | None):
     """(Σ cost, correct predictions or None, n) on one partition."""
-    from ..data import predicted_labels
+    from symbprop.training.data import predicted_labels
 
     kernels = kernels_of(ref)
     n = len(part)

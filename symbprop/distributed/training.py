@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..fitting import LossHistory
-from ..kernel_checks import (
+from symbprop.runtime.fitting import LossHistory
+from symbprop.runtime.input_checks import (
     ParamsError,
     checked_count,
     checked_epochs,
     checked_rate,
     checked_seed,
 )
-from . import remote
-from ._dask import client_for
-from .gradient import summed_on
-from .partitions import Partitions, on_cluster
+from symbprop.distributed import remote
+from symbprop.distributed._dask import client_for
+from symbprop.distributed.gradient import summed_on
+from symbprop.distributed.partitions import Partitions, on_cluster
 
 MODES = ("local_sgd", "full_batch")
 SEED_LIMIT = 2**63
@@ -103,7 +103,7 @@ def _full_batch(kernels, parts: Partitions, lr):
 def _rounds(step, theta, epochs: int, period: int, progress: bool, name: str):
     """``step(theta, first_epoch, count)`` over rounds of ``period`` epochs, with the progress
     bar of ``Kernels.fit`` (epochs done, loss, time left) when ``progress``."""
-    from ..fitting import in_chunks
+    from symbprop.runtime.fitting import in_chunks
 
     done, histories = 0, []
 

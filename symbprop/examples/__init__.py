@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from ..errors import SpecError, ValuesError
+from symbprop.errors import SpecError, ValuesError
 
 
 def _folder() -> Path:

@@ -23,9 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SymbpropError
-from .questions import KINDS
-from .verify import AnswerMismatch
+from symbprop.errors import SymbpropError
+from symbprop.exercises.questions import KINDS
+from symbprop.exercises.verify import AnswerMismatch
 
 FORMATS = ("pdf", "tex", "md")
 MAX_COUNT = 99
@@ -53,7 +53,7 @@ class Exercises:
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write every file into ``out_dir`` (created if missing), each atomically."""
-        from ..atomic import write_bytes
+        from symbprop.files.atomic import write_bytes
 
         return [write_bytes(Path(out_dir) / name, data) for name, data in self.files.items()]
 
@@ -89,12 +89,12 @@ def exercise(model, seed: int = 0, count: int = 1, questions=None, fmt: str = "p
     when it is a string)."""
     import numpy as np
 
-    from ..derivation import derive
-    from ..render.numbers import point
-    from ..spec import as_model
-    from .points import draw
-    from .questions import questions as make_questions
-    from .sheet import documents
+    from symbprop.symbolic.derivation import derive
+    from symbprop.render.numbers import point
+    from symbprop.spec.loader import as_model
+    from symbprop.exercises.points import draw
+    from symbprop.exercises.questions import questions as make_questions
+    from symbprop.exercises.sheet import documents
 
     spec = spec if spec is not None else model if isinstance(model, str) else None
     kinds = kinds_of(questions)
@@ -126,7 +126,7 @@ def exercise(model, seed: int = 0, count: int = 1, questions=None, fmt: str = "p
 
 def verify(d, values, asked, where: str = "") -> int:
     """Check every answer (``verify.verify``); a module-level name so that tests can see it."""
-    from .verify import verify as check_answers
+    from symbprop.exercises.verify import verify as check_answers
 
     return check_answers(d, values, asked, where)
 

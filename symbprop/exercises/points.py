@@ -1,6 +1,6 @@
 """The point of one exercise sheet: numbers a student can work with by hand.
 
-``draw(d, rng)`` returns a values mapping in the format of ``symbprop.values`` (what
+``draw(d, rng)`` returns a values mapping in the format of ``symbprop.spec.values`` (what
 ``symbprop derive --at`` reads):
 
 * a network: one sample ``x``, ``y`` and ``params``, every input, weight and bias a one-digit
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import SymbpropError
+from symbprop.errors import SymbpropError
 
 TRIES = 200
 SATURATED = 2.5
@@ -128,7 +128,7 @@ def _graph_good(d, values, result) -> bool:
     """No node of a graph with a kinked operation at or near its kink (the kink of relu, |·|
     is 0; of max/min, equal arguments): every node value and every difference of a max/min's
     arguments at least ``KINK_MARGIN`` away from 0."""
-    from ..render.kinks import KINKED as KINKED_OPS
+    from symbprop.render.kinks import KINKED as KINKED_OPS
 
     if not any(eqn.expr.has(*KINKED_OPS) for eqn in d.program.eqns):
         return True

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from ..render.latex import latex
-from ..render.notation import Partial
+from symbprop.render.latex import latex
+from symbprop.render.notation import Partial
 
 KINDS = ("forward", "local", "delta", "chain", "gradient", "update", "concept")
 CHOSEN = 4

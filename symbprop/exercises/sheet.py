@@ -16,9 +16,9 @@ import shlex
 import sympy
 import yaml
 
-from ..render.latex import format_float, latex
-from ..render.notation import Chain, Partial
-from ..templating import render as render_template
+from symbprop.render.latex import format_float, latex
+from symbprop.render.notation import Chain, Partial
+from symbprop.templating import render as render_template
 
 DIGITS = 6
 EXACT_DIGITS = 10
@@ -80,7 +80,7 @@ def equations(d) -> list[dict]:
 def functions(d) -> list[dict]:
     """The definitions of the named functions the forward equations use (σ, relu, …), in
     elementary terms, so that a sheet states what the student computes."""
-    from ..functions import as_elementary
+    from symbprop.functions.sympy_classes import as_elementary
 
     z, seen = sympy.Symbol("z"), {}
     for _lhs, rhs, kind in d.scalar_equations():
@@ -146,7 +146,7 @@ def values_yaml(d, sheet) -> str:
 
 def _derivation_tex(d, values) -> tuple[str, str]:
     """(preamble, body) of the derivation document at ``values``: the key appends its body."""
-    from ..render import to_latex
+    from symbprop.render import to_latex
 
     document = to_latex(d, values)
     preamble = document.split(r"\title{", 1)[0]
@@ -160,7 +160,7 @@ def documents(d, sheet, fmt: str) -> dict[str, bytes]:
     nn = f"{sheet.number:02d}"
     files = {f"values-{nn}.yaml": values_yaml(d, sheet).encode()}
     if fmt == "md":
-        from ..render import to_markdown
+        from symbprop.render import to_markdown
 
         sheet_md = render_template("exercise_sheet.md.j2", doc=context(d, sheet, False, False))
         key_md = render_template("exercise_key.md.j2", doc=context(d, sheet, True, False),
@@ -175,7 +175,7 @@ def documents(d, sheet, fmt: str) -> dict[str, bytes]:
     if fmt == "tex":
         files[f"sheet-{nn}.tex"], files[f"key-{nn}.tex"] = sheet_tex.encode(), key_tex.encode()
         return files
-    from ..render.pdf import compile_pdf
+    from symbprop.render.pdf import compile_pdf
 
     files[f"sheet-{nn}.pdf"] = compile_pdf(sheet_tex)
     files[f"key-{nn}.pdf"] = compile_pdf(key_tex)

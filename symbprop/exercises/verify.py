@@ -27,10 +27,10 @@ import math
 import numpy as np
 import sympy
 
-from ..checkreport import TOLERANCES
-from ..errors import SymbpropError
-from ..kernels import compile_model
-from ..values import load_values
+from symbprop.crosscheck.report import TOLERANCES
+from symbprop.errors import SymbpropError
+from symbprop.runtime.kernels import compile_model
+from symbprop.spec.values import load_values
 
 DIGITS = 30
 #: The step of the differences taken on the exact (30-digit) forward pass.

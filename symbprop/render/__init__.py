@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..atomic import write_text
-from ..templating import render as render_template
-from .context import build
+from symbprop.files.atomic import write_text
+from symbprop.templating import render as render_template
+from symbprop.render.context import build
 
 FORMATS = ("tex", "pdf", "md", "txt", "html")
 
@@ -43,21 +43,21 @@ def to_text(d, values=None, **options) -> str:
 
 def to_pdf(d, values=None, **options) -> bytes:
     """The LaTeX document compiled by pdflatex (``SymbpropError`` if it is missing or fails)."""
-    from . import pdf
+    from symbprop.render import pdf
 
     return pdf.to_pdf(d, values, **options)
 
 
 def to_latex_fragment(d) -> str:
     """Display math for Jupyter (``_repr_latex_``): the derived equations, index form."""
-    from .fragment import fragment
+    from symbprop.render.fragment import fragment
 
     return fragment(d)
 
 
 def to_html(d, values=None, **options) -> str:
     """The self-contained step-through page (needs ``values``; ``render.html``)."""
-    from .html import to_html as page
+    from symbprop.render.html import to_html as page
 
     return page(d, values, **options)
 
@@ -75,8 +75,10 @@ def regenerate_documents(out_dir: str | Path = "generated", names=None) -> list[
     """Write ``<out_dir>/<example>/derivation.tex`` and ``derivation.md`` for every bundled
     example (``names`` to restrict), with its bundled values where it has them, and the
     step-through page ``derivation.html`` of the examples in ``html.PAGE_EXAMPLES``."""
-    from .. import derive, examples, load
-    from .html import PAGE_EXAMPLES, PAGE_NAME
+    from symbprop.symbolic.derivation import derive
+    from symbprop import examples
+    from symbprop.spec.loader import load
+    from symbprop.render.html import PAGE_EXAMPLES, PAGE_NAME
 
     written = []
     for name in names or examples.names():

@@ -8,11 +8,11 @@ from __future__ import annotations
 import sympy
 from sympy import HadamardProduct, Idx, IndexedBase, Sum, Transpose
 
-from ..indexing import index_values, sum_over
-from ..rules import local_partial
-from .blocks import items, math, para, section
-from .network_doc import NetView, eq
-from .notation import (
+from symbprop.symbolic.indexing import index_values, sum_over
+from symbprop.symbolic.rules import local_partial
+from symbprop.render.blocks import items, math, para, section
+from symbprop.render.network_doc import NetView, eq
+from symbprop.render.notation import (
     Chain,
     Elementwise,
     Gradient,

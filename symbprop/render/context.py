@@ -15,19 +15,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..values import load_values
-from . import numbers
-from .backward_doc import backward
-from .blocks import para
-from .descent_doc import graph_descent
-from .gradients import gradients
-from .graph_doc import graph_backward, graph_forward, graph_local, graph_overview
-from .graph_tikz import graph_edges
-from .insights import graph_insights, network_insights
-from .network_doc import NetView, forward, local, overview
-from .style import Style
-from .verification import verification
-from .worked import network_worked, step_blocks
+from symbprop.spec.values import load_values
+from symbprop.render import numbers
+from symbprop.render.backward_doc import backward
+from symbprop.render.blocks import para
+from symbprop.render.descent_doc import graph_descent
+from symbprop.render.gradients import gradients
+from symbprop.render.graph_doc import graph_backward, graph_forward, graph_local, graph_overview
+from symbprop.render.graph_tikz import graph_edges
+from symbprop.render.insights import graph_insights, network_insights
+from symbprop.render.network_doc import NetView, forward, local, overview
+from symbprop.render.style import Style
+from symbprop.render.verification import verification
+from symbprop.render.worked import network_worked, step_blocks
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ equations in index form — forward pass, errors δ (or ∂f/∂q), gradients �
 
 from __future__ import annotations
 
-from .style import Style
+from symbprop.render.style import Style
 
 
 def fragment(d) -> str:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import sympy
 
-from .blocks import math, para, section
-from .graph_notation import indirect_edges, local_symbol
-from .names import layer_name
-from .notation import Boxed, Chain, Mean, More, Partial
+from symbprop.render.blocks import math, para, section
+from symbprop.render.graph_notation import indirect_edges, local_symbol
+from symbprop.render.names import layer_name
+from symbprop.render.notation import Boxed, Chain, Mean, More, Partial
 
 
 def selected(d, max_params: int) -> list[str]:

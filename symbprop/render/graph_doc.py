@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import sympy
 
-from . import graph_tikz as tikz
-from . import numbers
-from .blocks import math, para, section, table
-from .graph_notation import free_letter, indirect_edges, local_symbol
-from .notation import Chain, Gradient, Partial, Terms, vector
+from symbprop.render import graph_tikz as tikz
+from symbprop.render import numbers
+from symbprop.render.blocks import math, para, section, table
+from symbprop.render.graph_notation import free_letter, indirect_edges, local_symbol
+from symbprop.render.notation import Chain, Gradient, Partial, Terms, vector
 
 
 def graph_overview(d, s, pt, draw: bool) -> dict:

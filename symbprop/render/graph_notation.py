@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import sympy
 
-from .graph_tikz import graph_edges
-from .notation import Partial
+from symbprop.render.graph_tikz import graph_edges
+from symbprop.render.notation import Partial
 
 
 def indirect_edges(d) -> list[tuple[sympy.Symbol, sympy.Symbol, list[sympy.Symbol]]]:

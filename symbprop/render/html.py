@@ -20,11 +20,11 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from ..atomic import write_text
-from ..errors import SymbpropError
-from ..templating import render as render_template
-from . import numbers
-from .page_common import PHASES, PageStyle
+from symbprop.files.atomic import write_text
+from symbprop.errors import SymbpropError
+from symbprop.templating import render as render_template
+from symbprop.render import numbers
+from symbprop.render.page_common import PHASES, PageStyle
 
 #: The bundled examples whose page is committed under ``generated/``.
 PAGE_EXAMPLES = ("staged",)
@@ -38,17 +38,17 @@ def to_html(d, values=None, max_params: int = 12, digits: int = 6, **_ignored) -
         raise SymbpropError("--format html needs --at VALUES: the page steps through the "
                             "numbers of the forward and backward pass at a point")
     network = d.model.kind == "network"
-    from .context import seeded_for
+    from symbprop.render.context import seeded_for
 
     d = seeded_for(d, values)
     s = PageStyle(network, None if network else d.top.name, digits)
     pt = numbers.point(d, values)
     if network:
-        from .page_network import network_page
+        from symbprop.render.page_network import network_page
 
         page = network_page(d, s, pt, max_params)
     else:
-        from .page_graph import graph_page
+        from symbprop.render.page_graph import graph_page
 
         page = graph_page(d, s, pt)
     kind = "network" if network else "computational graph"
@@ -65,7 +65,8 @@ def notebook_frame(d, height_px: int = 760) -> str | None:
     """The page of ``d`` at its bundled values inside an ``<iframe srcdoc>`` (its style and
     script stay inside), for Jupyter; None unless ``d``'s model is a bundled example with
     values (a page needs a point: ``to_html(d, values)``)."""
-    from .. import examples, load
+    from symbprop import examples
+    from symbprop.spec.loader import load
 
     name = d.model.name
     if name not in examples.names() or not examples.has_values(name):
@@ -80,7 +81,8 @@ def notebook_frame(d, height_px: int = 760) -> str | None:
 
 def regenerate_pages(out_dir: str | Path = "generated", names=PAGE_EXAMPLES) -> list[Path]:
     """Write ``<out_dir>/<example>/derivation.html`` for the examples in ``names``."""
-    from .. import derive, load
+    from symbprop.symbolic.derivation import derive
+    from symbprop.spec.loader import load
 
     return [write_text(Path(out_dir) / name / PAGE_NAME,
                        to_html(derive(load(f"examples:{name}")), f"examples:{name}"))

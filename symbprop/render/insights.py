@@ -11,10 +11,10 @@ import math
 
 import sympy
 
-from ..paths import longest_path
-from . import numbers
-from .blocks import items, para, section, table
-from .notation import Gradient, Partial, Slope, matrix, slope, vector
+from symbprop.symbolic.paths import longest_path
+from symbprop.render import numbers
+from symbprop.render.blocks import items, para, section, table
+from symbprop.render.notation import Gradient, Partial, Slope, matrix, slope, vector
 
 SATURATED = 0.01
 

@@ -10,7 +10,7 @@ indicator ``\\mathbf{1}[z > 0]`` (so relu'(0) = 0), a Kronecker delta as ``\\mat
 ``symbprop.render.notation`` (∂-fractions, boxed factors, ordered chains) print here too.
 
 Every rule is a ``_print_X`` override; nothing edits printed strings.  The activations of
-``symbprop.functions`` print themselves (their ``_latex``: ``\\sigma``, ``\\operatorname{relu}``),
+``symbprop.functions.sympy_classes`` print themselves (their ``_latex``: ``\\sigma``, ``\\operatorname{relu}``),
 calling back into this printer for their arguments.
 """
 
@@ -20,8 +20,8 @@ import sympy
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from .names import adjoint_name, layer_name
-from .notation import NotesTermOrder, factored, is_name, negated_sum, notes_product
+from symbprop.render.names import adjoint_name, layer_name
+from symbprop.render.notation import NotesTermOrder, factored, is_name, negated_sum, notes_product
 
 HEADS = {"W": "w", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}
 MATRIX_HEADS = {"W": "W", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}

@@ -19,9 +19,9 @@ import sympy
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from .latex import format_float
-from .names import adjoint_name, layer_name
-from .notation import NotesTermOrder, factored, is_name, negated_sum, notes_product
+from symbprop.render.latex import format_float
+from symbprop.render.names import adjoint_name, layer_name
+from symbprop.render.notation import NotesTermOrder, factored, is_name, negated_sum, notes_product
 
 HEADS = {"W": "w", "b": "b", "z": "z", "a": "a", "delta": "\u03b4"}
 MATRIX_HEADS = {"W": "W", "b": "b", "z": "z", "a": "a", "delta": "\u03b4"}

@@ -1,6 +1,6 @@
 """The network half of the document: the net, the forward pass, local derivatives (the backward
 pass is in ``backward_doc``).  Every formula comes from the derivation (``d.program``,
-``d.adjoints``, ``symbprop.rules.local_partial``) and is printed by the document's ``Style``.
+``d.adjoints``, ``symbprop.symbolic.rules.local_partial``) and is printed by the document's ``Style``.
 
 Per-neuron equations are shown only for small nets (``small``); everything else is in index
 form, whose size does not depend on the width of a layer.
@@ -11,11 +11,11 @@ from __future__ import annotations
 import sympy
 from sympy import Idx, IndexedBase
 
-from ..indexing import index_values, instantiate
-from ..rules import local_partial
-from . import tikz
-from .blocks import figure, math, para, section, table
-from .notation import Elementwise, Mean, Partial, matrix, vector
+from symbprop.symbolic.indexing import index_values, instantiate
+from symbprop.symbolic.rules import local_partial
+from symbprop.render import tikz
+from symbprop.render.blocks import figure, math, para, section, table
+from symbprop.render.notation import Elementwise, Mean, Partial, matrix, vector
 
 #: Per-neuron equations while every layer has at most this many neurons and inputs.
 SMALL = 4

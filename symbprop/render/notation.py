@@ -12,7 +12,7 @@ from __future__ import annotations
 import sympy
 from sympy.matrices.expressions import MatrixExpr
 
-from .names import layer_name
+from symbprop.render.names import layer_name
 
 
 class _Inert(sympy.Expr):

@@ -3,7 +3,7 @@
 * ``Point``: ``Derivation.evaluate`` at the values, plus a map from every named scalar (x_k, y_j,
   w^l_{jk}, z^l_j, a^l_j, δ^l_j, graph nodes, ∂f/∂q) to its number, for substituting into the
   symbolic factors of a chain.  A network of more than ``EVALUATE_MAX`` parameters is evaluated
-  by ``symbprop.reference.Reference`` instead (the same equations in index form, lambdified to
+  by ``symbprop.symbolic.reference.Reference`` instead (the same equations in index form, lambdified to
   mpmath, as the cross-check does for wide nets): as exact, in seconds instead of the minutes
   ``evaluate`` takes to instantiate one SymPy equation per weight of 784-128-10.
 * ``finite_differences``: central differences of the composed loss (``Derivation.composed_loss``
@@ -24,16 +24,16 @@ import mpmath
 import numpy as np
 import sympy
 
-from ..derivation import MAX_COMPOSED_SIZE
-from ..diagnosis import diagnose
-from ..errors import DomainError, FloatRangeError
-from ..functions import as_elementary
-from ..indexing import index_values, instantiate
-from ..ir import label
-from ..precision import settled
-from ..reference import Reference
-from ..rules import local_partial
-from ..values import Values, load_values
+from symbprop.symbolic.derivation import MAX_COMPOSED_SIZE
+from symbprop.training.diagnosis import diagnose
+from symbprop.errors import DomainError, FloatRangeError
+from symbprop.functions.sympy_classes import as_elementary
+from symbprop.symbolic.indexing import index_values, instantiate
+from symbprop.symbolic.ir import label
+from symbprop.symbolic.precision import settled
+from symbprop.symbolic.reference import Reference
+from symbprop.symbolic.rules import local_partial
+from symbprop.spec.values import Values, load_values
 
 FD_STEP = 1e-7
 PRECISION = 30
@@ -263,7 +263,7 @@ class Run:
 
     @property
     def diagnosis(self):
-        """What the trajectory shows (``symbprop.diagnosis``), from its rows."""
+        """What the trajectory shows (``symbprop.training.diagnosis``), from its rows."""
         names = list(self.rows[0][1]) if self.rows else []
         return diagnose([r[2] for r in self.rows], [r[3] for r in self.rows],
                         met=self.outcome == "stopped", ended=self.cause,

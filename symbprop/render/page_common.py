@@ -15,9 +15,9 @@ import html
 
 import sympy
 
-from .latex import format_float
-from .mathml import SymbpropMathMLPrinter
-from .text import SymbpropTextPrinter
+from symbprop.render.latex import format_float
+from symbprop.render.mathml import SymbpropMathMLPrinter
+from symbprop.render.text import SymbpropTextPrinter
 
 #: Significant digits of the numbers written in the drawing (the equations have ``digits``).
 LABEL_DIGITS = 4
@@ -112,7 +112,7 @@ def join_names(items: list[str]) -> str:
 def descent_table(s: PageStyle, rows: list[tuple], loss) -> dict:
     """The table of one gradient-descent step: parameter, θ, ∂loss/∂θ, θ − η ∂loss/∂θ."""
     theta, eta = sympy.Symbol("theta"), sympy.Symbol("eta")
-    from .notation import Partial
+    from symbprop.render.notation import Partial
 
     header = ["parameter", s.m(theta), s.m(Partial(loss, theta)),
               s.m(theta - eta * Partial(loss, theta))]

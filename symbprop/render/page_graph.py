@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import sympy
 
-from . import svg_graph
-from .graph_notation import indirect_edges, local_symbol
-from .graph_tikz import graph_edges, upstream
-from .notation import Chain, Gradient, Partial, Terms, vector
-from .page_common import after_step, chain_lines, descent_table, eq, join_names, step
+from symbprop.render import svg_graph
+from symbprop.render.graph_notation import indirect_edges, local_symbol
+from symbprop.render.graph_tikz import graph_edges, upstream
+from symbprop.render.notation import Chain, Gradient, Partial, Terms, vector
+from symbprop.render.page_common import after_step, chain_lines, descent_table, eq, join_names, step
 
 
 def graph_page(d, s, pt) -> dict:

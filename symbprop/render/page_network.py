@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import sympy
 
-from . import svg_network
-from .gradients import gradient_lines, selected
-from .notation import Chain, Partial
-from .numbers import param_value
-from .page_common import after_step, chain_lines, descent_table, eq, join_names, step
+from symbprop.render import svg_network
+from symbprop.render.gradients import gradient_lines, selected
+from symbprop.render.notation import Chain, Partial
+from symbprop.render.numbers import param_value
+from symbprop.render.page_common import after_step, chain_lines, descent_table, eq, join_names, step
 
 MAX_PATHS = 2
 

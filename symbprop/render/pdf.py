@@ -21,7 +21,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
-from ..errors import SymbpropError
+from symbprop.errors import SymbpropError
 
 PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures"
 TIMEOUT = 120
@@ -38,7 +38,7 @@ class LatexError(SymbpropError):
 
 def to_pdf(d, values=None, **options) -> bytes:
     """The derivation document of ``d`` as PDF (``symbprop.render.to_latex``, then pdflatex)."""
-    from . import to_latex
+    from symbprop.render import to_latex
 
     return compile_pdf(to_latex(d, values, **options))
 

@@ -13,9 +13,9 @@ from string import Template
 
 import sympy
 
-from .latex import SymbpropLatexPrinter
-from .measure import TEXT_WIDTH_PT, latex_width
-from .text import SymbpropTextPrinter
+from symbprop.render.latex import SymbpropLatexPrinter
+from symbprop.render.measure import TEXT_WIDTH_PT, latex_width
+from symbprop.render.text import SymbpropTextPrinter
 
 FORMATS = ("tex", "md", "txt")
 #: Room for a display line in text documents, in characters (the text is 100 columns).

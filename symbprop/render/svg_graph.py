@@ -19,8 +19,14 @@ import html
 
 import sympy
 
-from .graph_tikz import data_edges, graph_columns, graph_edges, inputs_order, upstream
-from .svg_place import Room, box
+from symbprop.render.graph_tikz import (
+    data_edges,
+    graph_columns,
+    graph_edges,
+    inputs_order,
+    upstream,
+)
+from symbprop.render.svg_place import Room, box
 
 CHAR_PX = 8.6
 #: Where in the gap after its source's column an edge's label may go (0.5: the middle).

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import sympy
 
-from .notation import Partial
-from .svg_place import Room, box
-from .tikz import MAX_LABELLED, MAX_NEURONS, ROW_CM, label_positions
+from symbprop.render.notation import Partial
+from symbprop.render.svg_place import Room, box
+from symbprop.render.tikz import MAX_LABELLED, MAX_NEURONS, ROW_CM, label_positions
 
 STEP_PX = 260
 #: Rows of neurons are this far apart in nets of at most ``FEW`` neurons per layer (room for the

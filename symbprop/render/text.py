@@ -15,9 +15,9 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.pretty_symbology import pretty_symbol
 from sympy.printing.str import StrPrinter
 
-from .latex import format_float
-from .names import adjoint_name, layer_name
-from .notation import NotesTermOrder, factored, is_name, negated_sum, notes_product
+from symbprop.render.latex import format_float
+from symbprop.render.names import adjoint_name, layer_name
+from symbprop.render.notation import NotesTermOrder, factored, is_name, negated_sum, notes_product
 
 SUPERSCRIPT = dict(zip("0123456789+-=()ijklmnLT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱʲᵏˡᵐⁿᴸᵀ", strict=True))
 SUBSCRIPT = dict(

@@ -13,7 +13,7 @@ import math
 
 import sympy
 
-from .notation import vector
+from symbprop.render.notation import vector
 
 #: Draw every neuron while no layer is wider than this; otherwise draw one block per layer.
 MAX_NEURONS = 12

@@ -8,11 +8,11 @@ from __future__ import annotations
 import sympy
 from sympy import IndexedBase
 
-from . import numbers
-from .blocks import para, section, table
-from .gradients import selected
-from .notation import Chain, Partial
-from .numbers import param_value
+from symbprop.render import numbers
+from symbprop.render.blocks import para, section, table
+from symbprop.render.gradients import selected
+from symbprop.render.notation import Chain, Partial
+from symbprop.render.numbers import param_value
 
 #: Neurons listed per layer in the worked tables (wider layers end with a "..." row).
 MAX_ROWS = 12

@@ -1,0 +1,49 @@
+"""``symbprop generate SPEC [-o DIR] [--strategy] [--dtype] [--check]``."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Annotated
+
+import typer
+
+from symbprop import codegen
+from symbprop.errors import SymbpropError
+from symbprop.cli.options import QUIET_HELP, SPEC_HELP, load_spec, output_folder
+
+
+def command(
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help=SPEC_HELP)],
+    out: Annotated[str, typer.Option(
+        "-o", "--out", metavar="DIR", help="Output folder.")] = "generated",
+    strategy: Annotated[str, typer.Option(
+        metavar="STRATEGY", help="auto, unrolled or looped.")] = "auto",
+    dtype: Annotated[str, typer.Option(metavar="DTYPE", help="float64 or float32.")] = "float64",
+    check: Annotated[bool, typer.Option(
+        "--check", help="Only report whether the file on disk is stale (exit 1 if it is); write "
+        "nothing.", metavar="")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP, metavar="")] = False,
+) -> None:
+    """Write the Numba kernel module OUT/<name>/kernels.py for SPEC."""
+    if not out.strip():  # e.g. -o "$OUT" with OUT unset: not the current folder by accident
+        raise SymbpropError("-o: empty; give an output folder (default: generated)")
+    model = load_spec(spec)
+    folder = output_folder(out, "-o", f"{model.name}/kernels.py", write=not check)
+    codegen.resolve_strategy(model, strategy)  # bad options are errors (exit 2), not "stale"
+    codegen.check_dtype(dtype)
+    path = codegen.module_path(model, folder)
+    if check:
+        if codegen.is_stale(model, folder, strategy, dtype):
+            reason = "missing" if not path.exists() else "differs from a fresh generation"
+            options = "".join(f" --{k} {v}" for k, v in (("strategy", strategy), ("dtype", dtype))
+                              if v != {"strategy": "auto", "dtype": "float64"}[k])
+            typer.echo(f"stale: {path} ({reason}); run: symbprop generate {shlex.quote(spec)} "
+                       f"-o {shlex.quote(out)}{options}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"up to date: {path}")
+        return
+    written = codegen.generate(model, folder, strategy=strategy, dtype=dtype)
+    resolved = codegen.resolve_strategy(model, strategy)
+    if not quiet:
+        typer.echo(f"wrote {written} ({resolved}, {dtype}, {model.param_count} parameters)",
+                   err=True)

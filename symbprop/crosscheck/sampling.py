@@ -1,0 +1,65 @@
+"""Random points for the cross-check: parameters and a small batch that fit the model, drawn
+again where a kinked activation sits at |z| < 1e-3 (finite differences straddling a kink would
+disagree with any derivative) or where a graph has no finite value (log, sqrt of a negative).
+
+Weights ~ N(0, 1/n_in), biases ~ N(0, 0.5²), inputs ~ N(0, 1); targets fit the loss
+(probability rows for softmax cross-entropy, values in (0, 1) for BCE); graph variables ~ N(0, 1),
+half-normal in the later attempts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy
+
+from symbprop.functions.sympy_classes import as_elementary
+
+KINKED = {"relu", "leaky_relu", "elu"}
+
+
+def random_point(model, symbolic, rng, tries: int = 50):
+    """(params, data) away from kinks; ``symbolic`` supplies ``defined`` and ``forward_z``."""
+    for attempt in range(tries):
+        params, data = _draw(model, rng, positive=attempt >= tries // 2)
+        if model.kind == "graph":
+            if symbolic.defined(params, data):
+                return params, data
+        elif not _near_kink(model, symbolic.forward_z(params, data)):
+            return params, data
+    return params, data
+
+
+def _draw(model, rng, positive: bool = False):
+    if model.kind == "graph":  # N(0, 1); half-normal if the graph is undefined there (log, sqrt)
+        draw = (lambda: abs(rng.standard_normal())) if positive else rng.standard_normal
+        params = {name: np.float64(draw()) for name in model.params}
+        return params, ({c: float(draw()) for c in model.constants} if model.constants else None)
+    params = {}
+    for name, shape in model.param_shapes.items():
+        spread = 1.0 / np.sqrt(shape[1]) if name.startswith("W") else 0.5
+        params[name] = rng.normal(0.0, spread, shape)
+    n_out, batch = model.sizes[-1], 2
+    X = rng.standard_normal((batch, model.inputs))
+    if model.loss.targets_sum_to_one:
+        Y = rng.dirichlet(np.ones(n_out), batch)
+    elif model.loss.name == "bce":
+        Y = rng.uniform(0.05, 0.95, (batch, n_out))
+    else:
+        Y = rng.standard_normal((batch, n_out))
+    return params, (X, Y)
+
+
+def _near_kink(model, zs) -> bool:
+    if model.kind == "graph":
+        return False
+    for layer, z in zip(model.layers, zs, strict=True):
+        act = layer.activation
+        kinked = act.name in KINKED or (
+            act.is_custom
+            and as_elementary(act.expr).has(
+                sympy.Max, sympy.Min, sympy.Abs, sympy.Heaviside, sympy.Piecewise, sympy.sign
+            )
+        )
+        if kinked and np.min(np.abs(z)) < 1e-3:
+            return True
+    return False

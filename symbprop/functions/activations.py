@@ -1,0 +1,83 @@
+"""Activation functions: names, parameters, and how each applies to a pre-activation ``z``.
+
+An ``Activation`` is data (name, alpha, custom formula); ``apply(z)`` builds the SymPy expression
+for one neuron.  softmax is the one activation that is not elementwise; the IR handles it and only
+an output layer may use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy
+
+from symbprop.functions.sympy_classes import elu, gelu, leaky_relu, relu, sigmoid, softplus, swish
+
+#: Elementwise activations: name -> (builder(z, alpha), default alpha or None).
+ELEMENTWISE = {
+    "identity": (lambda z, alpha: z, None),
+    "sigmoid": (lambda z, alpha: sigmoid(z), None),
+    "tanh": (lambda z, alpha: sympy.tanh(z), None),
+    "relu": (lambda z, alpha: relu(z), None),
+    "leaky_relu": (lambda z, alpha: leaky_relu(z, alpha), sympy.Rational(1, 100)),
+    "softplus": (lambda z, alpha: softplus(z), None),
+    "elu": (lambda z, alpha: elu(z, alpha), sympy.Integer(1)),
+    "swish": (lambda z, alpha: swish(z), None),
+    "gelu": (lambda z, alpha: gelu(z), None),
+}
+ALIASES = {"silu": "swish", "linear": "identity"}
+#: Every name a spec may use, for error messages.
+KNOWN = sorted([*ELEMENTWISE, "softmax", *ALIASES])
+
+#: The symbol a custom activation formula is written in.
+Z = sympy.Symbol("z")
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One layer's activation. ``formula``/``expr`` are set only for a custom activation."""
+
+    name: str
+    alpha: sympy.Rational | None = None
+    formula: str | None = None
+    expr: sympy.Expr | None = field(default=None, compare=False)
+
+    @property
+    def is_softmax(self) -> bool:
+        return self.name == "softmax"
+
+    @property
+    def is_custom(self) -> bool:
+        return self.formula is not None
+
+    def apply(self, z: sympy.Expr) -> sympy.Expr:
+        """σ(z) for one neuron (not for softmax, which couples the neurons of a layer)."""
+        if self.is_custom:
+            return self.expr.xreplace({Z: z})
+        if self.is_softmax:
+            raise ValueError("softmax is not elementwise; the IR builds it per layer")
+        builder, _ = ELEMENTWISE[self.name]
+        return builder(z, self.alpha)
+
+    def to_spec(self) -> str | dict:
+        """The canonical spec form (used for hashing and printing)."""
+        if self.is_custom:
+            return {"name": self.name, "formula": self.formula}
+        if self.alpha is not None:
+            return {"name": self.name, "alpha": _number(self.alpha)}
+        return self.name
+
+
+def _number(value: sympy.Rational) -> int | float:
+    return int(value) if value.is_Integer else float(value)
+
+
+def builtin(name: str, alpha: sympy.Rational | None = None) -> Activation:
+    """A built-in activation by (alias-resolved) name; ``alpha`` defaults where it applies."""
+    name = ALIASES.get(name, name)
+    if name == "softmax":
+        return Activation("softmax")
+    _, default_alpha = ELEMENTWISE[name]
+    if default_alpha is None:
+        return Activation(name)
+    return Activation(name, alpha if alpha is not None else default_alpha)

@@ -1,0 +1,135 @@
+"""``KernelsBase``: a generated module's parameter layout and the checked move between a dict of
+arrays and the one flat parameter vector the compiled functions take.
+
+``flatten`` is where every parameter check happens (names, shapes, real dtypes cast to the
+kernel's dtype without overflow, no masked entries, NaN and infinity), so the compiled code
+never sees a bad parameter; large models whose dicts are views of one vector (``init_params``,
+``unflatten``) pass that vector through without a copy (``symbprop.runtime.views``).  Training writes
+its result back with ``write_back``, after ``check_updatable`` has refused integer arrays.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from symbprop.runtime.aligned import empty_aligned
+from symbprop.runtime.input_checks import ParamsError, all_finite, cast, real_array
+from symbprop.runtime.views import VectorViews
+
+#: From this many parameters on, ``flatten`` first looks for views of one vector (no copy).
+VIEW_MIN = 4096
+
+
+class KernelsBase:
+    """What both kinds of kernels share: the parameter layout, ``flatten`` (every check on
+    parameters) and ``unflatten`` (views into one vector)."""
+
+    def __init__(self, model, module, dtype: str) -> None:
+        self.model, self.module = model, module
+        self.path = Path(module.__file__)  # a Path, like sp.generate's result
+        self.dtype = np.dtype(dtype)
+        self.strategy = module.STRATEGY
+        self.names = tuple(module.PARAM_NAMES)
+        self.shapes = dict(module.PARAM_SHAPES)
+        self.size = module.N_PARAMS
+        self._slices = [(n, module.PARAM_OFFSETS[n], int(np.prod(self.shapes[n], dtype=int)),
+                         self.shapes[n]) for n in self.names]
+        self._shape_list = [self.shapes[n] for n in self.names]
+        self._views = [(n, start, start + size, shape if len(shape) != 1 else None)
+                       for n, start, size, shape in self._slices]
+        self._vectors = VectorViews(self.size, self.dtype, [o for _, o, _, _ in self._slices],
+                                    self._shape_list)
+
+    def __reduce__(self):
+        """Pickled as (model, lowering, dtype): unpickling compiles again, which in another
+        process reuses the generated file and Numba's cache (for multiprocessing, joblib)."""
+        return _compiled, (self.model, self.strategy, self.dtype.name)
+
+    def __repr__(self) -> str:
+        return (f"<Kernels {self.model.name} ({self.strategy}, {self.dtype.name}, "
+                f"{self.size} parameters) from {self.path}>")
+
+    def flatten(self, params: dict) -> np.ndarray:
+        """One parameter vector (the kernel dtype) from ``params``; checks names, shapes, NaN.
+        When ``params`` are the views of one vector (``init_params``, ``unflatten``) and the model
+        has at least ``VIEW_MIN`` parameters, that vector itself is returned, not a copy."""
+        try:
+            arrays = [params[name] for name in self.names]
+        except (KeyError, TypeError, IndexError, ValueError):  # IndexError: a flat vector
+            self._name_error(params)
+        if len(params) != len(arrays):
+            self._name_error(params)
+        dtype = self.dtype
+        for a, shape in zip(arrays, self._shape_list):  # noqa: B905 (same length, checked)
+            if type(a) is not np.ndarray or a.dtype is not dtype or a.shape != shape:
+                arrays = [self._convert(n, a) for n, a in zip(self.names, arrays, strict=True)]
+                break
+        theta = self._vectors.vector_of(arrays) if self.size >= VIEW_MIN else None
+        if theta is None:
+            theta = np.concatenate(arrays, axis=None, out=empty_aligned(self.size, dtype))
+        if not all_finite(theta):
+            bad = next(n for n, start, size, _ in self._slices
+                       if not np.isfinite(theta[start:start + size]).all())
+            raise ParamsError(f"params[{bad!r}]: contains NaN or infinity")
+        return theta
+
+    def _convert(self, name: str, value) -> np.ndarray:
+        array = real_array(value, f"params[{name!r}]", self.dtype)
+        if array.shape != self.shapes[name]:
+            raise ParamsError(f"params[{name!r}]: shape {array.shape}, expected "
+                              f"{self.shapes[name]}")
+        return cast(array, self.dtype, f"params[{name!r}]")
+
+    def _name_error(self, params):
+        if not isinstance(params, dict):
+            hint = ("; a flat parameter vector goes to the generated functions, k.module"
+                    if isinstance(params, np.ndarray) else "")
+            raise ParamsError(f"params: expected a dict of {', '.join(self.names)}, got "
+                              f"{type(params).__name__}{hint}")
+        missing = [n for n in self.names if n not in params]
+        unknown = [str(n) for n in params if n not in self.shapes]
+        problem = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"
+        raise ParamsError(f"params: {problem}; expected {', '.join(self.names)}")
+
+    def unflatten(self, vector: np.ndarray) -> dict:
+        """``{name: array}`` views into ``vector`` (length N_PARAMS)."""
+        vector = np.asarray(vector)
+        if vector.shape != (self.size,):
+            raise ParamsError(f"vector: shape {vector.shape}, expected ({self.size},)")
+        views = [vector[start:stop] if shape is None else vector[start:stop].reshape(shape)
+                 for _, start, stop, shape in self._views]
+        self._vectors.remember(vector, views)
+        return dict(zip(self.names, views))  # noqa: B905 (one view per name)
+
+    def check_updatable(self, params: dict) -> None:
+        """Refuse, before training, parameters that cannot take the trained values in place:
+        an array of an integer or boolean dtype (NumPy, too, refuses ``W -= lr * g`` for an
+        integer ``W`` rather than truncate).  Call after ``flatten`` (names checked)."""
+        for name in self.names:
+            value = params[name]
+            if isinstance(value, np.ndarray) and value.dtype.kind != "f":
+                raise ParamsError(
+                    f"params[{name!r}]: dtype {value.dtype} cannot hold the trained values "
+                    f"(training updates params in place); pass float arrays, e.g. "
+                    f"params[{name!r}].astype(float)")
+
+    def write_back(self, params: dict, theta: np.ndarray) -> None:
+        """Put the values of ``theta`` into ``params``: into each writable array of the right
+        shape, in place (a float32 array stays float32, as with NumPy's ``a[...] = b``); any
+        other value (a list, a number, a read-only array) is replaced by a new array of the
+        kernel dtype.  ``check_updatable`` has refused integer arrays."""
+        for name, value in self.unflatten(theta).items():
+            old = params[name]
+            if isinstance(old, np.ndarray) and old.shape == value.shape and old.flags.writeable:
+                old[...] = value
+            else:
+                params[name] = value.copy()
+
+
+def _compiled(model, strategy: str, dtype: str):
+    """``symbprop.compile(model, strategy, dtype)``: how a pickled ``Kernels`` comes back."""
+    from symbprop.runtime.kernels import compile_model
+
+    return compile_model(model, strategy, dtype)

@@ -1,0 +1,443 @@
+"""``Derivation``: the result of ``symbprop.derive(model)``, a value computed once.
+
+It holds the IR and the adjoints of the reverse sweep in index form (for a network: one equation
+per layer, whatever its width) and instantiates the scalar, per-weight form only when asked
+(``gradient``, ``chain``, ``definition``, ``compose``).  Conventions: ``gradient(name)`` is
+∂C/∂θ for one sample, in named intermediates (δ^l_j, a^l_j, ∂f/∂q); the batch reduction
+(mean or sum) is applied by ``evaluate``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import itertools
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sympy
+from sympy import Idx, Indexed
+
+from symbprop.symbolic.sweep import Adjoint, reverse_sweep
+from symbprop.errors import SymbpropError
+from symbprop.spec.formula import _tanh
+from symbprop.symbolic.indexing import bound_indices, index_values, instantiate, rename_indices
+from symbprop.symbolic.ir import Program, label, program
+from symbprop.model import Graph, Network
+
+FREE_NAMES = ("j", "k")
+BOUND_NAMES = ("k", "m", "i", "n", "r", "s")
+#: ``Derivation.compose`` refuses to write out more parts than this.
+MAX_COMPOSED_SIZE = 20_000
+#: ``Derivation.params`` is a tuple up to this many names, a lazy ``ParamNames`` beyond.
+MAX_LISTED_PARAMS = 1_000_000
+PARAM_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*(\d+(?:\s*,\s*\d+)*)\s*\])?\s*$")
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One local derivative on a chain-rule path: ∂``of``/∂``wrt`` = ``value``."""
+
+    of: sympy.Expr
+    wrt: sympy.Expr
+    value: sympy.Expr
+
+
+def derive(model: Network | Graph | str | dict) -> Derivation:
+    """Derive every ∂C/∂θ of ``model`` (a model, or what ``symbprop.load`` takes) by the chain
+    rule (see ``Derivation``)."""
+    from symbprop.spec.loader import as_model
+
+    return Derivation(as_model(model))
+
+
+class Derivation:
+    """Every gradient of a model, derived once; scalar forms are instantiated on demand.
+
+    ``upstream=True`` (graphs; ``d.seeded``) seeds the backward pass with ∂L/∂f, a symbol
+    ``dL_df`` for the gradient arriving at the output f from a loss L beyond the graph, whose
+    value a values file gives as ``upstream``: every adjoint and gradient is then ∂L/∂·.
+    ``top`` is what is differentiated (f, or L when seeded), ``seed`` the output's adjoint (1,
+    or the symbol ∂L/∂f)."""
+
+    def __init__(self, model: Network | Graph, upstream: bool = False) -> None:
+        self.model = model
+        self.program: Program = program(model)
+        self.top, self.seed = self.program.output, sympy.S.One
+        if upstream:
+            if model.kind != "graph":
+                raise SymbpropError("an upstream gradient seeds a graph's backward pass; a "
+                                    "network ends in its own loss")
+            self.top = sympy.Symbol(loss_name(model))
+            self.seed = sympy.Symbol(f"d{self.top.name}_d{self.program.output.name}")
+        seed = None if self.seed == 1 else self.seed
+        self.adjoints: dict[sympy.Basic, Adjoint] = {
+            v: canonical(a) for v, a in reverse_sweep(self.program, seed, self.top.name).items()
+        }
+        named = [a.symbol for a in self.adjoints.values() if a.symbol is not None]
+        if seed is not None:
+            named.append(seed)
+        self._by_name = {label(v): v for v in [*self.program.shapes, *named]}
+        self._definitions: dict = {}  # scalar element -> right-hand side (memo)
+        self._composed: dict = {}  # scalar element -> composed definition (memo)
+
+    @functools.cached_property
+    def seeded(self) -> Derivation:
+        """This graph's derivation seeded with ∂L/∂output (see the class), for values that give
+        an ``upstream`` gradient; itself if it is seeded already."""
+        return self if self.seed != 1 else Derivation(self.model, upstream=True)
+
+    # ------------------------------------------------------------ scalar parameters
+
+    def base(self, name: str) -> sympy.Basic:
+        """The IR variable or named adjoint called ``name``: ``"x"``, ``"W1"``, ``"z2"``,
+        ``"delta1"``, ``"q"``, ``"df_dq"`` (an IndexedBase or a Symbol); KeyError if none."""
+        return self._by_name[name]
+
+    @functools.cached_property
+    def params(self) -> tuple[str, ...] | ParamNames:
+        """Scalar parameter names in order: "W1[0,0]", "W1[0,1]", ..., "b1[0]", ... (or "x").
+        A tuple; past ``MAX_LISTED_PARAMS`` a ``ParamNames``, the same names made on demand
+        (a net of 10^8 parameters would need gigabytes for the strings)."""
+        names = ParamNames(self.program)
+        return tuple(names) if len(names) <= MAX_LISTED_PARAMS else names
+
+    def element(self, name: str) -> sympy.Expr:
+        """The SymPy element of a scalar parameter name such as ``"W1[0,1]"`` or ``"x"``."""
+        if not isinstance(name, str):
+            raise SymbpropError(
+                f"parameter names are strings such as {self.params[0]!r}, "
+                f"not {type(name).__name__}"
+            )
+        match = PARAM_RE.match(name)
+        base = self._by_name.get(match.group(1)) if match else None
+        base = base if base in self.program.params else None
+        shape = self.program.shapes.get(base, None)
+        indices = (
+            tuple(int(i) for i in match.group(2).split(",")) if match and match.group(2) else ()
+        )
+        if (
+            base is None
+            or len(indices) != len(shape)
+            or any(not 0 <= i < n for i, n in zip(indices, shape, strict=True))
+        ):
+            raise SymbpropError(f"unknown parameter {name!r}; parameters: {_summary(self.params)}")
+        return base[indices] if indices else base
+
+    def gradient(self, name: str) -> sympy.Expr:
+        """∂C/∂``name`` for one sample, in named intermediates (δ^l_j, a^l_j, ∂f/∂q)."""
+        return self.scalar_adjoint(self.element(name))
+
+    def scalar_adjoint(self, element: sympy.Expr) -> sympy.Expr:
+        base = element.base if isinstance(element, Indexed) else element
+        adjoint = self.adjoints[base]
+        values = dict(zip(adjoint.indices, _int_indices(element), strict=True))
+        return instantiate(adjoint.expr, values)
+
+    def bp_equations(self) -> list[dict]:
+        """The four fundamental equations per layer (networks), output layer first, in index
+        form: ``{"layer": l, "BP1" or "BP2": δ^l_j, "BP3": ∂C/∂b^l_j (absent without a bias),
+        "BP4": ∂C/∂W^l_jk}`` — read off the adjoints of the sweep, not typed in."""
+        if self.model.kind != "network":
+            raise SymbpropError("bp_equations: only networks have BP1-BP4; see d.adjoints")
+        rows = []
+        last = len(self.model.layers)
+        for layer in range(last, 0, -1):
+            row = {"layer": layer}
+            row["BP1" if layer == last else "BP2"] = self.adjoints[self.base(f"z{layer}")].expr
+            if f"b{layer}" in self._by_name:
+                row["BP3"] = self.adjoints[self.base(f"b{layer}")].expr
+            row["BP4"] = self.adjoints[self.base(f"W{layer}")].expr
+            rows.append(row)
+        return rows
+
+    # ------------------------------------------------------------ definitions and composition
+
+    def definition(self, element: sympy.Expr) -> sympy.Expr | None:
+        """The right-hand side of a named scalar intermediate (z, a, δ, node, ∂f/∂q), or None."""
+        if element not in self._definitions:
+            self._definitions[element] = self._definition(element)
+        return self._definitions[element]
+
+    def _definition(self, element: sympy.Expr) -> sympy.Expr | None:
+        base = element.base if isinstance(element, Indexed) else element
+        indices = _int_indices(element)
+        eqn = self.program.defining(base)
+        if eqn is not None:
+            return instantiate(eqn.expr, dict(zip(eqn.indices, indices, strict=True)))
+        for adjoint in self.adjoints.values():
+            if adjoint.symbol == base:
+                return instantiate(adjoint.expr, dict(zip(adjoint.indices, indices, strict=True)))
+        return None
+
+    def compose(self, expr: sympy.Expr) -> sympy.Expr:
+        """``expr`` with every named intermediate replaced by its definition, recursively:
+        a function of the parameters and the data (x, y) only.  For small models: a
+        ``SymbpropError`` if the result would have more than ``MAX_COMPOSED_SIZE`` parts
+        (``composed_size``; a graph whose nodes use their input twice doubles at every level)."""
+        if (size := self.composed_size(expr)) > MAX_COMPOSED_SIZE:
+            raise SymbpropError(
+                f"compose: the expression would have {size:,} parts written out, more than "
+                f"MAX_COMPOSED_SIZE = {MAX_COMPOSED_SIZE:,}; use the named intermediates "
+                "(d.gradient, d.evaluate) instead")
+        return self._compose(expr)
+
+    def composed_size(self, expr: sympy.Expr) -> int:
+        """How many parts ``compose(expr)`` would have written out, counted without composing."""
+        sizes = self.__dict__.setdefault("_composed_sizes", {})
+
+        def size(e) -> int:
+            if e in sizes:
+                return sizes[e]
+            if isinstance(e, Indexed) or (isinstance(e, sympy.Symbol) and not isinstance(e, Idx)):
+                definition = self.definition(e)
+                if definition is not None:
+                    sizes[e] = size(definition)
+                    return sizes[e]
+            return 1 + sum(size(arg) for arg in e.args)
+
+        return size(expr)
+
+    def _compose(self, expr):
+        replacements = {}
+        for atom in _named_atoms(expr):
+            if atom not in self._composed:
+                definition = self.definition(atom)
+                self._composed[atom] = None if definition is None else self._compose(definition)
+            if self._composed[atom] is not None:
+                replacements[atom] = self._composed[atom]
+        return _substitute(expr, replacements, {}) if replacements else expr
+
+    def scalar_equations(self) -> list[tuple[sympy.Expr, sympy.Expr, str]]:
+        """The full per-weight scalar form, in evaluation order, as (lhs, rhs, kind) with kind
+        "forward" (z, a, graph nodes), "loss", "adjoint" (δ, ∂f/∂q) or "gradient" (lhs is the
+        parameter element).  Size grows with the number of weights: for small nets."""
+        equations = []
+        for eqn in self.program.eqns:
+            kind = "loss" if eqn.out == self.program.output else "forward"
+            for idx in index_values(eqn.indices):
+                lhs = instantiate(eqn.out, dict(zip(eqn.indices, idx, strict=True)))
+                equations.append((lhs, self.definition(lhs), kind))
+        for adjoint in self.adjoints.values():  # reverse evaluation order: upstream first
+            if adjoint.symbol is not None:
+                for idx in index_values(adjoint.indices):
+                    lhs = adjoint.symbol[idx] if idx else adjoint.symbol
+                    equations.append((lhs, self.definition(lhs), "adjoint"))
+        for name in self.params:
+            equations.append((self.element(name), self.gradient(name), "gradient"))
+        return equations
+
+    def composed_loss(self) -> sympy.Expr:
+        """C as one expression of the parameters and the data (the oracle for the tests); for
+        a seeded graph, L to first order: ∂L/∂f (its symbol) times the composed output f."""
+        return self.seed * self.compose(self.definition(self.program.output))
+
+    # ------------------------------------------------------------ chain rule, paths
+
+    def chain(self, name: str, max_paths: int | None = None) -> list[list[Factor]]:
+        """The chain-rule terms of ∂C/∂``name``: one list of local factors per path from the
+        loss back to the parameter (∂C/∂a · ∂a/∂z · ∂z/∂w); their products sum to the gradient.
+
+        With ``max_paths``, the first that many paths.  Without, all of them, and a
+        ``SymbpropError`` if there are more than ``paths.MAX_CHAIN_PATHS`` (their number is the
+        product of the widths of the later layers: ``path_count`` says it without listing)."""
+        from symbprop.symbolic.paths import MAX_CHAIN_PATHS, paths
+
+        element = self.element(name)
+        if max_paths is None and (count := self.path_count(name)) > MAX_CHAIN_PATHS:
+            raise SymbpropError(
+                f"chain({name!r}): {count:,} chain-rule paths lead from {name} to the loss, more "
+                f"than the {MAX_CHAIN_PATHS:,} that chain lists (MAX_CHAIN_PATHS); "
+                f"d.chain({name!r}, max_paths=N) gives the first N, d.path_count({name!r}) "
+                "their number")
+        found = paths(self, element, max_paths)
+        if self.seed == 1:
+            return found
+        first = Factor(self.top, self.program.output, self.seed)  # ∂L/∂f, the seed
+        return [[first, *path] for path in found]
+
+    def path_count(self, name: str) -> int:
+        """The number of chain-rule paths from ``name`` to the loss, counted, not listed."""
+        from symbprop.symbolic.paths import count_paths
+
+        return count_paths(self, self.element(name))
+
+    # ------------------------------------------------------------ numbers and documents
+
+    def evaluate(self, values) -> dict:
+        """Loss, forward values, δ's and every gradient at ``values`` (``symbprop.symbolic.evaluate``)."""
+        from symbprop.symbolic.evaluate import evaluate
+
+        return evaluate(self, values)
+
+    def to_latex(self, values=None, **options) -> str:
+        from symbprop.render import to_latex
+
+        return to_latex(self, values=values, **options)
+
+    def to_markdown(self, values=None, **options) -> str:
+        from symbprop.render import to_markdown
+
+        return to_markdown(self, values=values, **options)
+
+    def to_text(self, values=None, **options) -> str:
+        from symbprop.render import to_text
+
+        return to_text(self, values=values, **options)
+
+    def to_html(self, values=None, **options) -> str:
+        """The step-through page at ``values`` (``symbprop.render.html.to_html``)."""
+        from symbprop.render.html import to_html
+
+        return to_html(self, values, **options)
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter: the page of a bundled example at its values, in an iframe; else None (the
+        page needs a point: ``d.to_html(values)``)."""
+        from symbprop.render.html import notebook_frame
+
+        return notebook_frame(self)
+
+    def _repr_latex_(self) -> str:
+        from symbprop.render import to_latex_fragment
+
+        return to_latex_fragment(self)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def __repr__(self) -> str:
+        return (
+            f"<Derivation of {self.model.kind} {self.model.name!r}: {len(self.params)} parameters>"
+        )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def loss_name(graph: Graph) -> str:
+    """The name of the loss beyond a graph's output: L, else the first of L_, L__, ... that
+    no variable or node of the graph uses, nor begins its name with (as adjoints' names do)."""
+    names = {*graph.params, *graph.constants, *(n for n, _ in graph.nodes)}
+    name = "L"
+    while any(n == name or n.startswith(f"d{name}_d") for n in names):
+        name += "_"
+    return name
+
+
+def canonical(adjoint: Adjoint) -> Adjoint:
+    """Rename the sweep's fresh indices to textbook ones: free j, k; bound k, m, i, ..."""
+    free = tuple(
+        Idx(n, (i.lower, i.upper)) for n, i in zip(FREE_NAMES, adjoint.indices, strict=False)
+    )
+    bound_names = [n for n in BOUND_NAMES if n not in FREE_NAMES[: len(free)]]
+    mapping = dict(zip(adjoint.indices, free, strict=False))
+    for old, name in zip(bound_indices(adjoint.expr), bound_names, strict=False):
+        mapping[old] = Idx(name, (old.lower, old.upper))
+    expr = rename_indices(adjoint.expr, mapping)
+    return Adjoint(adjoint.variable, free, expr, adjoint.symbol)
+
+
+class ParamNames(Sequence):
+    """The scalar parameter names of a program, in order, each made when it is asked for:
+    ``len``, indexing, slicing, iteration and ``index`` cost nothing per parameter."""
+
+    def __init__(self, prog: Program) -> None:
+        self._blocks = [(label(b), prog.shapes.get(b, ())) for b in prog.params]
+        self._starts = list(itertools.accumulate((math.prod(s) for _, s in self._blocks),
+                                                 initial=0))
+        self._labels = {name: i for i, (name, _) in enumerate(self._blocks)}
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    def __getitem__(self, position):
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        if position < 0:
+            position += len(self)
+        if not 0 <= position < len(self):
+            raise IndexError("parameter index out of range")
+        block = bisect.bisect_right(self._starts, position) - 1
+        name, shape = self._blocks[block]
+        if not shape:
+            return name
+        indices, rest = [], position - self._starts[block]
+        for size in reversed(shape):
+            rest, i = divmod(rest, size)
+            indices.append(i)
+        return f"{name}[{','.join(map(str, reversed(indices)))}]"
+
+    def __iter__(self):
+        for name, shape in self._blocks:
+            if not shape:
+                yield name
+                continue
+            for idx in itertools.product(*(range(n) for n in shape)):
+                yield f"{name}[{','.join(map(str, idx))}]"
+
+    def index(self, name, start=0, stop=None) -> int:
+        match = PARAM_RE.match(name) if isinstance(name, str) else None
+        block = self._labels.get(match.group(1)) if match else None
+        if block is not None:
+            shape = self._blocks[block][1]
+            indices = [int(i) for i in match.group(2).split(",")] if match.group(2) else []
+            fits = len(indices) == len(shape) and all(
+                0 <= i < n for i, n in zip(indices, shape, strict=False))
+            if fits and name == self._spelled(block, indices):
+                offset = 0
+                for i, n in zip(indices, shape, strict=True):
+                    offset = offset * n + i
+                return self._starts[block] + offset
+        raise ValueError(f"{name!r} is not a parameter")
+
+    def _spelled(self, block: int, indices: list[int]) -> str:
+        name, shape = self._blocks[block]
+        return f"{name}[{','.join(map(str, indices))}]" if shape else name
+
+    def __contains__(self, name) -> bool:
+        try:
+            self.index(name)
+        except ValueError:
+            return False
+        return True
+
+    def __repr__(self) -> str:
+        return f"ParamNames({_summary(self)})"
+
+
+def _substitute(expr: sympy.Basic, rule: dict, memo: dict) -> sympy.Basic:
+    """``expr.xreplace(rule)``, each shared part rebuilt once, and ``tanh`` rebuilt without
+    SymPy's assumption queries (``formula._tanh``: they cost three times more per nested
+    tanh, and composing a graph nests its nodes)."""
+    if expr in rule:
+        return rule[expr]
+    if not expr.args:
+        return expr
+    if expr not in memo:
+        args = [_substitute(arg, rule, memo) for arg in expr.args]
+        if all(new is old for new, old in zip(args, expr.args, strict=True)):
+            memo[expr] = expr
+        elif expr.func is sympy.tanh:
+            memo[expr] = _tanh(args[0])
+        else:
+            memo[expr] = expr.func(*args)
+    return memo[expr]
+
+
+def _int_indices(element: sympy.Expr) -> tuple[int, ...]:
+    return tuple(int(i) for i in element.indices) if isinstance(element, Indexed) else ()
+
+
+def _named_atoms(expr: sympy.Expr) -> list[sympy.Expr]:
+    atoms = list(expr.atoms(Indexed)) + [
+        s for s in expr.free_symbols if isinstance(s, sympy.Symbol) and not isinstance(s, Idx)
+    ]
+    return sorted(atoms, key=sympy.default_sort_key)
+
+
+def _summary(names, limit: int = 8) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")

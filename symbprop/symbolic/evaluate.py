@@ -1,0 +1,237 @@
+"""Numbers for a derivation: the worked example, evaluated with SymPy at 30 significant digits,
+or more where that is not enough for float64 precision (``symbprop.symbolic.precision``).
+
+``evaluate(derivation, values)`` follows the derivation itself — the forward equations, then the
+named adjoints δ (or ∂f/∂q), then each gradient in named intermediates — substituting numbers
+into the scalar form, so every number in a document is the derivation's own.  It returns::
+
+    {"loss": L, "grad": {name: ∂L/∂θ}, "forward": {"z1": ..., "a1": ...}, "delta": {"delta1": ...},
+     "per_sample": [...], "step": {"lr": η, "params": θ − η∇L, "loss": L after the step}}
+
+A graph's "loss" is its output's value and "adjoint" holds ∂f/∂q by name; where the values give
+an ``upstream`` gradient ∂L/∂f, "grad" and "adjoint" are ∂L/∂· (the backward pass seeded with it)
+and "upstream" repeats it.
+
+For a batch, L and ∇L are reduced as the model says (mean or sum); ``forward``/``delta`` hold one
+row per sample (a single sample given as ``x``/``y`` gives flat lists).  The point must lie inside
+the domains of the model's functions; the step need not: where θ − η∇L leaves them (or overflows
+the floats), the step's ``loss`` is ``None``.  A value beyond the float range (|v| > 1.8e308) is
+a ``DomainError`` too: every number here is one the kernels could compute.
+
+A network's cost is evaluated as a function of the output layer's z, not of its rounded
+activations, with log σ and log(1 − σ) written as softplus: a saturated output (σ(60) =
+1 − 9e-27 at 30 digits) gives the exact cost, not one off in the 8th digit (or none at all
+beyond z ≈ 70).
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy
+
+from symbprop.errors import DomainError, FloatRangeError
+from symbprop.functions.sympy_classes import sigmoid, softplus
+from symbprop.symbolic.indexing import index_values, instantiate
+from symbprop.symbolic.ir import label
+from symbprop.symbolic.precision import DIGITS, settled
+from symbprop.spec.values import Values, load_values
+
+
+def evaluate(derivation, values) -> dict:
+    """The numbers above; raises ``ValuesError`` for values that do not fit the model and
+    ``DomainError`` (naming the values file, if one was given) where there is no real value."""
+    vals = load_values(derivation.model, values)
+    at = _graph if derivation.model.kind == "graph" else _network
+    try:
+        return settled(lambda digits: at(derivation, vals))
+    except DomainError as err:
+        if vals.source:
+            raise DomainError(f"{vals.source}: {err}") from None
+        raise
+
+
+#: The largest magnitude a float64 holds; a derivation value beyond it is a DomainError.
+FLOAT_MAX = sympy.Float(1.7976931348623157e308)
+
+
+def _number(expr: sympy.Expr, numbers: dict, what: str | None = None) -> sympy.Float:
+    """``expr`` at ``numbers``, at the working precision; ``what`` names it in an error
+    (default: ``expr``)."""
+    value = expr.xreplace(numbers).evalf(DIGITS.get())
+    if value.is_Number and value.is_finite and abs(value) <= FLOAT_MAX:
+        return value
+    inputs = sorted(expr.free_symbols & numbers.keys(), key=str)
+    at = ", ".join(f"{s} = {float(numbers[s]):g}" for s in inputs if not _is_internal(s))
+    if value.is_Number and value.is_finite:
+        raise FloatRangeError(f"{what or expr} overflows the float range at {at or 'this point'}")
+    kind = "is infinite" if value.has(sympy.zoo, sympy.oo, -sympy.oo) else "is not real"
+    raise DomainError(f"{what or expr} {kind} at {at or 'this point'}; choose values inside "
+                      "the domains of its functions")
+
+
+def _is_internal(symbol) -> bool:
+    """An adjoint's name (df_dq): not a value the user gave or can look up."""
+    return isinstance(symbol, sympy.Symbol) and symbol.name.startswith("d") and "_d" in symbol.name
+
+
+def _float(value: float) -> sympy.Float:
+    return sympy.Float(float(value), DIGITS.get())  # the binary value the kernels see
+
+
+# ---------------------------------------------------------------- graphs
+
+
+def _graph(d, vals: Values) -> dict:
+    """A graph's numbers; with an ``upstream`` gradient, those of ``d.seeded`` (every adjoint
+    and gradient ∂L/∂·, the seed ∂L/∂f = upstream).  Constants are numbers, not parameters."""
+    if vals.upstream is not None:
+        d = d.seeded
+    given = {**vals.constants, **({d.seed.name: vals.upstream} if d.seed != 1 else {})}
+    result = _graph_point(d, vals.params, given)
+    new = {p: v - vals.lr * result["grad"][p] for p, v in vals.params.items()}
+    after = _outside_is_none(lambda: _graph_point(d, new, given, gradients=False)["loss"])
+    result["step"] = {"lr": vals.lr, "params": new, "loss": after}
+    if vals.upstream is not None:
+        result["upstream"] = vals.upstream
+    return result
+
+
+def _outside_is_none(loss) -> float | None:
+    """``loss()``, or None where it has no finite real value (a step out of the domain, or so
+    far that SymPy's exact arithmetic runs out of memory or range)."""
+    try:
+        value = loss()
+    except (DomainError, MemoryError, OverflowError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _graph_point(d, params: dict, given: dict, gradients: bool = True) -> dict:
+    numbers = {sympy.Symbol(p): _float(v) for p, v in (given | params).items()}
+    forward = {}
+    for eqn in d.program.eqns:
+        numbers[eqn.out] = _number(eqn.expr, numbers)
+        forward[eqn.out.name] = float(numbers[eqn.out])
+    result = {"loss": forward[d.program.output.name], "forward": forward}
+    if not gradients:
+        return result
+    adjoints = {}
+    for adjoint in d.adjoints.values():  # reverse evaluation order: upstream first
+        if adjoint.symbol is not None:
+            what = f"∂{d.top}/∂{adjoint.variable}"
+            numbers[adjoint.symbol] = _number(adjoint.expr, numbers, what)
+            adjoints[adjoint.symbol.name] = float(numbers[adjoint.symbol])
+    result["adjoint"] = adjoints
+    result["grad"] = {p: float(_number(d.gradient(p), numbers, f"∂{d.top}/∂{p}"))
+                      for p in d.params}
+    return result
+
+
+# ---------------------------------------------------------------- networks
+
+
+def _network(d, vals: Values) -> dict:
+    samples = [_sample(d, vals.params, x, y) for x, y in zip(vals.X, vals.Y, strict=True)]
+    scale = 1.0 / len(samples) if d.model.reduction == "mean" else 1.0
+    loss = scale * sum(s["loss"] for s in samples)
+    grad = {p: scale * sum(s["grad"][p] for s in samples) for p in d.params}
+    new = _step(d, vals.params, grad, vals.lr)
+    after = _outside_is_none(lambda: scale * sum(
+        _sample(d, new, x, y, gradients=False)["loss"] for x, y in zip(vals.X, vals.Y, strict=True)
+    ))
+    pick = (lambda key: [s[key] for s in samples]) if vals.batch else (lambda key: samples[0][key])
+    return {
+        "loss": loss,
+        "grad": grad,
+        "forward": _transpose(pick("forward"), vals.batch),
+        "delta": _transpose(pick("delta"), vals.batch),
+        "per_sample": [s["loss"] for s in samples],
+        "step": {"lr": vals.lr, "params": new, "loss": after},
+    }
+
+
+def _sample(d, params: dict, x: list, y: list, gradients: bool = True) -> dict:
+    numbers = _leaf_numbers(d, params, x, y)
+    forward = {}
+    for eqn in d.program.eqns[:-1]:
+        row = []
+        for idx in index_values(eqn.indices):
+            element = instantiate(eqn.out, dict(zip(eqn.indices, idx, strict=True)))
+            numbers[element] = _number(d.definition(element), numbers)
+            row.append(float(numbers[element]))
+        forward[eqn.base.label.name] = row
+    loss = float(_number(_cost_of_z(d), numbers))
+    if not gradients:
+        return {"loss": loss}
+    deltas = {}
+    for adjoint in d.adjoints.values():
+        if adjoint.symbol is not None:
+            deltas[adjoint.symbol.label.name] = _delta_row(d, adjoint, numbers)
+    grad = {p: float(_number(d.gradient(p), numbers)) for p in d.params}
+    return {"loss": loss, "forward": forward, "delta": deltas, "grad": grad}
+
+
+def _cost_of_z(d) -> sympy.Expr:
+    """The per-sample cost with the output activations replaced by their definitions in z."""
+    cost = d.definition(d.program.output)
+    outputs = {e.base for e in d.program.eqns if e.role == "a"}
+    activations = {atom: d.definition(atom) for atom in cost.atoms(sympy.Indexed)
+                   if atom.base in outputs}
+    return _stable_logs(cost.xreplace(activations))
+
+
+def _stable_logs(cost: sympy.Expr) -> sympy.Expr:
+    """log σ(u) = −softplus(−u) and log(1 − σ(u)) = −softplus(u): softplus evaluates without
+    cancellation (symbprop.functions.sympy_classes), where 1 − σ(u) at 30 digits is 0 for u > 70."""
+    u = sympy.Wild("u")
+    cost = cost.replace(sympy.log(1 - sigmoid(u)), -softplus(u))
+    return cost.replace(sympy.log(sigmoid(u)), -softplus(-u))
+
+
+def _delta_row(d, adjoint, numbers: dict) -> list[float]:
+    row = []
+    for idx in index_values(adjoint.indices):
+        element = adjoint.symbol[idx]
+        numbers[element] = _number(d.definition(element), numbers)
+        row.append(float(numbers[element]))
+    return row
+
+
+def _leaf_numbers(d, params: dict, x: list, y: list) -> dict:
+    numbers: dict = {}
+    for base in d.program.params:
+        _fill(numbers, base, params[label(base)])
+    _fill(numbers, d.base("x"), x)
+    _fill(numbers, d.base("y"), y)
+    return numbers
+
+
+def _fill(numbers: dict, base, array, prefix=()) -> None:
+    if not isinstance(array, list):
+        numbers[base[prefix] if prefix else base] = _float(array)
+        return
+    for i, item in enumerate(array):
+        _fill(numbers, base, item, (*prefix, i))
+
+
+def _step(d, params: dict, grad: dict, lr: float) -> dict:
+    """θ − η ∇L, as nested lists shaped like ``params``."""
+    new = {}
+    for name in map(label, d.program.params):
+        new[name] = _update(params[name], name, grad, lr)
+    return new
+
+
+def _update(array, name: str, grad: dict, lr: float, prefix=()):
+    if not isinstance(array, list):
+        key = f"{name}[{','.join(map(str, prefix))}]" if prefix else name
+        return array - lr * grad[key]
+    return [_update(item, name, grad, lr, (*prefix, i)) for i, item in enumerate(array)]
+
+
+def _transpose(rows, batch: bool):
+    """[{name: row}, ...] (one per sample) -> {name: [row, ...]}; a single sample stays flat."""
+    if not batch:
+        return rows
+    return {name: [r[name] for r in rows] for name in rows[0]} if rows else {}

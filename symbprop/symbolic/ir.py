@@ -1,0 +1,138 @@
+"""The ordered, named IR: equations ``out = expr`` in evaluation order.
+
+A network is lowered to layer-level equations in index form, with ``sympy.Idx`` indices that
+carry their ranges (the element definition of a dense layer)::
+
+    z1[j] = Σ_k W1[j, k]·x[k] + b1[j]      a1[j] = σ(z1[j])     ...     C = ½ Σ_j (y[j] − aL[j])²
+
+A graph is lowered to its scalar nodes (``q = x + y``, ``f = q·z``).  Names are fixed by
+convention (``x, y, W<l>, b<l>, z<l>, a<l>, delta<l>, C``) so that printers and templates can rely
+on them.  Nothing here differentiates; ``derive`` sweeps this IR backwards.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import sympy
+from sympy import Idx, IndexedBase, Sum
+
+from symbprop.model import Graph, Network
+
+
+@dataclass(frozen=True)
+class Eqn:
+    """``out = expr``. ``indices`` are the free indices of ``out`` (empty for a scalar)."""
+
+    out: sympy.Expr
+    expr: sympy.Expr
+    indices: tuple[Idx, ...]
+    role: str  # "z", "a", "loss" (networks) or "node" (graphs)
+    layer: int = 0
+
+    @property
+    def base(self) -> sympy.Basic:
+        """The variable defined: an IndexedBase for ``z1[j]``, the Symbol itself for ``q``."""
+        return self.out.base if isinstance(self.out, sympy.Indexed) else self.out
+
+
+@dataclass(frozen=True)
+class Program:
+    """Equations in evaluation order, the differentiable parameters and the output (loss)."""
+
+    eqns: tuple[Eqn, ...]
+    params: tuple[sympy.Basic, ...]  # IndexedBase or Symbol, in parameter order
+    output: sympy.Symbol
+    shapes: dict  # base -> shape tuple (() for a scalar)
+    targets_sum_to_one: bool = False  # softmax cross-entropy: Σ_j y_j = 1 is assumed
+
+    def defining(self, base: sympy.Basic) -> Eqn | None:
+        """The equation that defines ``base``, or None (a parameter, the data)."""
+        return self._defining.get(base)
+
+    @functools.cached_property
+    def _defining(self) -> dict:
+        # one dict, not a scan per question: the sweep asks once per equation (quadratic in
+        # the depth of a net otherwise); the first equation of a name defines it
+        found: dict = {}
+        for eqn in self.eqns:
+            found.setdefault(eqn.base, eqn)
+        return found
+
+
+def label(variable: sympy.Basic) -> str:
+    """The name of an IR variable: ``"W1"`` for the IndexedBase W1, ``"b1"`` for a Symbol b1."""
+    return variable.label.name if isinstance(variable, IndexedBase) else variable.name
+
+
+def index(name: str, size: int) -> Idx:
+    return Idx(name, size)
+
+
+def network_program(net: Network) -> Program:
+    """Layer-level equations of a dense network, in index form."""
+    sizes = net.sizes
+    x = IndexedBase("x", shape=(sizes[0],))
+    previous = x
+    eqns: list[Eqn] = []
+    params: list[sympy.Basic] = []
+    shapes: dict = {x: (sizes[0],)}
+    for number, layer in enumerate(net.layers, 1):
+        n_out, n_in = sizes[number], sizes[number - 1]
+        j, k = index("j", n_out), index("k", n_in)
+        weights = IndexedBase(f"W{number}", shape=(n_out, n_in))
+        params.append(weights)
+        shapes[weights] = (n_out, n_in)
+        bias = _bias(number, layer.bias, j, params, shapes)
+        z = IndexedBase(f"z{number}", shape=(n_out,))
+        a = IndexedBase(f"a{number}", shape=(n_out,))
+        shapes[z] = shapes[a] = (n_out,)
+        weighted = Sum(weights[j, k] * previous[k], (k, 0, n_in - 1)) + bias
+        eqns.append(Eqn(z[j], weighted, (j,), "z", number))
+        eqns.append(Eqn(a[j], _activate(layer.activation, z, j), (j,), "a", number))
+        previous = a
+    y = IndexedBase("y", shape=(sizes[-1],))
+    shapes[y] = (sizes[-1],)
+    loss = net.loss.index_form(previous, y, index("j", sizes[-1]))
+    cost = sympy.Symbol("C")
+    eqns.append(Eqn(cost, loss, (), "loss", len(net.layers)))
+    return Program(tuple(eqns), tuple(params), cost, shapes, net.loss.targets_sum_to_one)
+
+
+def _bias(number: int, mode: str, j: Idx, params: list, shapes: dict) -> sympy.Expr:
+    if mode == "none":
+        return sympy.S.Zero
+    if mode == "shared":
+        shared = sympy.Symbol(f"b{number}")
+        params.append(shared)
+        shapes[shared] = ()
+        return shared
+    per_neuron = IndexedBase(f"b{number}", shape=(int(j.upper) + 1,))
+    params.append(per_neuron)
+    shapes[per_neuron] = (int(j.upper) + 1,)
+    return per_neuron[j]
+
+
+def _activate(activation, z: IndexedBase, j: Idx) -> sympy.Expr:
+    if activation.is_softmax:
+        m = index("m", int(j.upper) + 1)
+        return sympy.exp(z[j]) / Sum(sympy.exp(z[m]), (m, 0, j.upper))
+    return activation.apply(z[j])
+
+
+def graph_program(graph: Graph) -> Program:
+    """Scalar node equations of a computational graph."""
+    params = tuple(sympy.Symbol(p) for p in graph.params)
+    eqns = tuple(Eqn(sympy.Symbol(name), expr, (), "node") for name, expr in graph.nodes)
+    output = sympy.Symbol(graph.output)
+    # The constants are data, like a network's x and y: leaves with a shape, not parameters.
+    constants = tuple(sympy.Symbol(c) for c in graph.constants)
+    shapes = {s: () for s in (*params, *constants)} | {e.out: () for e in eqns}
+    # Nodes after the output do not influence it; keep the program ending at the output.
+    last = next(i for i, e in enumerate(eqns) if e.out == output)
+    return Program(eqns[: last + 1], params, output, shapes)
+
+
+def program(model: Network | Graph) -> Program:
+    return network_program(model) if model.kind == "network" else graph_program(model)

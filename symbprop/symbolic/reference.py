@@ -1,0 +1,90 @@
+"""``Reference``: the derivation's index-form equations evaluated with mpmath at 30 digits, or
+more where that is not enough for float64 precision (``symbprop.symbolic.precision``).
+
+The symbolic side of the cross-check for networks too wide for ``Derivation.evaluate`` (which
+instantiates every per-weight equation with SymPy): the layer equations and the adjoints of the
+sweep are lambdified once per layer with mpmath and evaluated element by element.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import sympy
+
+from symbprop.functions.sympy_classes import as_elementary
+from symbprop.symbolic.ir import label
+from symbprop.symbolic.precision import DIGITS, settled
+
+
+class Reference:
+    """The index-form equations and adjoints of a network, lambdified to mpmath.
+
+    Every element is computed from the derivation as it stands (sums iterate over their range),
+    so the cost is one pass over the weights per sample, not one SymPy instantiation per weight.
+    """
+
+    def __init__(self, d) -> None:
+        prog = d.program
+        named = [a for a in d.adjoints.values() if a.symbol is not None]
+        self.bases = [*prog.shapes, prog.output, *(a.symbol for a in named)]
+        self.shapes = {
+            **prog.shapes,
+            prog.output: (),
+            **{a.symbol: prog.shapes[a.variable] for a in named},
+        }
+        self.forward = [(e.base, e.indices, self._lambdify(e.expr, e.indices)) for e in prog.eqns]
+        self.backward = [(a.symbol, a.indices, self._lambdify(a.expr, a.indices)) for a in named]
+        self.grads = {
+            label(p): (
+                d.adjoints[p].indices,
+                self._lambdify(d.adjoints[p].expr, d.adjoints[p].indices),
+            )
+            for p in prog.params
+        }
+        self.output, self.reduction = prog.output, d.model.reduction
+        self.by_name = {label(b): b for b in self.bases}
+
+    def _lambdify(self, expr, indices):
+        return sympy.lambdify([*self.bases, *indices], as_elementary(expr), modules="mpmath")
+
+    def run(self, params, x, y, steps) -> dict:
+        """Every element of ``steps`` (``self.forward``, ``self.backward``) for one sample, at
+        the working precision (``DIGITS``): {array base: object array of mpmath numbers}."""
+        with mpmath.workdps(DIGITS.get()):
+            env = {b: np.empty(self.shapes.get(b, ()), dtype=object) for b in self.bases}
+            for name, value in [*params.items(), ("x", x), ("y", y)]:
+                env[self.by_name[name]][...] = np.vectorize(mpmath.mpf, otypes=[object])(value)
+            for base, _, function in steps:
+                args = [env[b] if env[b].shape else env[b][()] for b in self.bases]
+                for idx in np.ndindex(*self.shapes.get(base, ())):
+                    env[base][idx] = function(*args, *idx)
+        return env
+
+    def forward_z(self, params, data) -> list[np.ndarray]:
+        """z of every layer per sample, as floats (to find points near a kink)."""
+        rows = [self.run(params, x, y, self.forward) for x, y in zip(*data, strict=True)]
+        zs = [b for b in self.bases if label(b).startswith("z")]
+        return [np.array([[float(v) for v in env[z]] for env in rows]) for z in zs]
+
+    def loss_and_grad(self, params, data, entries):
+        """(loss, {name: gradient at the flat ``entries[name]``}), right to float64 precision."""
+        return settled(lambda digits: self._sums(params, data, entries))
+
+    def _sums(self, params, data, entries):
+        with mpmath.workdps(DIGITS.get()):
+            total, grads = mpmath.mpf(0), {n: 0 for n in entries}
+            for x, y in zip(*data, strict=True):
+                env = self.run(params, x, y, self.forward + self.backward)
+                args = [env[b] if env[b].shape else env[b][()] for b in self.bases]
+                total += env[self.output][()]
+                for name, idx in entries.items():
+                    indices, function = self.grads[name]
+                    shape = self.shapes[self.by_name[name]]
+                    grads[name] = grads[name] + np.array(
+                        [function(*args, *np.unravel_index(i, shape)) for i in idx], dtype=object
+                    )
+            scale = mpmath.mpf(1) / len(data[0]) if self.reduction == "mean" else 1
+            return float(total * scale), {
+                n: np.array([float(v * scale) for v in g]) for n, g in grads.items()
+            }
