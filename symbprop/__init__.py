@@ -12,38 +12,13 @@ The public contract (CLI, API, generated modules, conventions) is described in t
 
 from __future__ import annotations
 
-from symbprop.spec.builders import expression, graph, mlp
-from symbprop.symbolic.derivation import Derivation, Factor, derive
+from symbprop.api import check, compile, generate
 from symbprop.errors import DataError, FormulaError, SpecError, SymbpropError, ValuesError
 from symbprop.model import Graph, Network
+from symbprop.spec.builders import expression, graph, mlp
 from symbprop.spec.loader import as_model, load
-
-__version__ = "0.1.0"
-
-
-def compile(model, strategy: str = "auto", dtype: str = "float64"):  # noqa: A001 - public name
-    """Kernels for ``model`` (a model, or what ``load`` takes), generated into the cache
-    directory and imported (see codegen)."""
-    from symbprop.runtime.kernels import compile_model
-
-    return compile_model(as_model(model), strategy=strategy, dtype=dtype)
-
-
-def generate(model, out_dir="generated", strategy: str = "auto", dtype: str = "float64"):
-    """Write ``<out_dir>/<name>/kernels.py`` for ``model``; returns its path."""
-    from symbprop.codegen import generate as _generate
-
-    return _generate(as_model(model), out_dir, strategy=strategy, dtype=dtype)
-
-
-def check(model, values=None, samples: int = 5, strategy: str = "auto", **options):
-    """Cross-check symbolic, compiled and finite-difference gradients -> ``CheckReport``
-    (options: ``dtypes=("float64", "float32")``, ``seed``; see ``symbprop.crosscheck.compare``)."""
-    from symbprop.crosscheck.compare import check as _check
-
-    return _check(as_model(model), values=values, samples=samples, strategy=strategy,
-                  **options)
-
+from symbprop.symbolic.derivation import Derivation, Factor, derive
+from symbprop.version import __version__
 
 def exercise(model, seed: int = 0, count: int = 1, questions=None, fmt: str = "pdf",
              out_dir=None):

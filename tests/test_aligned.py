@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import symbprop as sp
-from symbprop.runtime.aligned import ALIGNMENT, empty_aligned, zeros_aligned
 from symbprop.bench.timing import sample_data
+from symbprop.runtime.aligned import ALIGNMENT, empty_aligned, zeros_aligned
 
 pytestmark = pytest.mark.usefixtures("kernel_cache_dir")
 

@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from symbprop.files.atomic import write_text
 from symbprop.errors import SymbpropError
+from symbprop.files.atomic import write_text
 
 
 def test_a_new_file_and_a_replaced_file_keep_no_temporary(tmp_path):

@@ -14,9 +14,9 @@ from sympy import Heaviside, IndexedBase, Piecewise, Rational, symbols
 
 import symbprop as sp
 from symbprop import codegen
-from symbprop.files.atomic import write_text
 from symbprop.codegen.printer import NumbaPrinter, assignment
 from symbprop.errors import SymbpropError
+from symbprop.files.atomic import write_text
 from symbprop.functions.sympy_classes import elu, gelu, leaky_relu, relu, sigmoid, softplus, swish
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 import symbprop as sp
 from symbprop.cli.app import app
-from symbprop.training.data import accuracy, load_data, predicted_labels
 from symbprop.datasets import BUNDLED, load_dataset, path
+from symbprop.training.data import accuracy, load_data, predicted_labels
 
 IRIS = "examples:iris_4_16_3"
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symbprop as sp
-from symbprop.functions import activations
 from symbprop import examples
+from symbprop.functions import activations
 from tests.oracle import NamedValues, oracle_gradients, random_point
 
 TOLERANCE = sympy.Float("1e-12")

@@ -14,7 +14,6 @@ import symbprop as sp
 from symbprop import render
 from symbprop.render.descent_doc import resolving_digits
 from symbprop.render.pdf import overfull_boxes
-
 from tests.test_documents import OVERFULL_LIMIT_PT, _pdflatex, latex, needs_latex
 
 E1 = {"name": "e1", "expression": "exp(x*y) * (x*y + sin(x))", "params": ["x", "y"]}

@@ -12,10 +12,10 @@ import sympy
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from symbprop.spec import formula
 from symbprop.errors import FormulaError, SpecError
-from symbprop.spec.formula import CONSTANTS, FUNCTIONS, formula_names, parse_formula
 from symbprop.functions.sympy_classes import absolute, relu, sigmoid, softplus
+from symbprop.spec import formula
+from symbprop.spec.formula import CONSTANTS, FUNCTIONS, formula_names, parse_formula
 
 a, q, x, y, z = sympy.symbols("a q x y z")
 VARS = {"a": a, "q": q, "x": x, "y": y, "z": z}

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 import symbprop as sp
-from symbprop.training import descent as gd
 from symbprop.cli.app import app
+from symbprop.training import descent as gd
 
 
 @pytest.fixture(scope="module")

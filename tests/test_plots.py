@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import symbprop as sp
-from symbprop.training import descent as gd
 from symbprop.render import plots
+from symbprop.training import descent as gd
 
 pytest.importorskip("matplotlib")
 

@@ -14,10 +14,9 @@ import pytest
 import sympy
 
 import symbprop as sp
+from symbprop.functions.sympy_classes import as_elementary
 from symbprop.spec import formula
 from symbprop.symbolic.sweep import MAX_TIDY_DEGREE
-from symbprop.functions.sympy_classes import as_elementary
-
 from tests.oracle import leaves
 
 STAGES = textwrap.dedent("""

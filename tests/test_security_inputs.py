@@ -21,15 +21,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symbprop as sp
-from symbprop.training.data import load_data
 from symbprop.datasets import files
 from symbprop.errors import SpecError, SymbpropError
+from symbprop.files.yamltext import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, load_yaml
+from symbprop.spec.fields import Where
 from symbprop.spec.formula import parse_formula
 from symbprop.spec.graphs import MAX_NODES, _topological
-from symbprop.training.schedules import Schedule
-from symbprop.spec.fields import Where
 from symbprop.spec.values import LARGE_LR, MAX_VALUE_SAMPLES, load_values
-from symbprop.files.yamltext import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, load_yaml
+from symbprop.training.data import load_data
+from symbprop.training.schedules import Schedule
 
 FAST = 3.0  # CPU seconds: a refusal is immediate; generous for a slow machine
 

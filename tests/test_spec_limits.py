@@ -12,9 +12,9 @@ import sympy
 
 import symbprop as sp
 from symbprop.errors import SpecError
+from symbprop.spec.fields import MAX_NAME_LENGTH, MAX_SHOWN, shown
 from symbprop.spec.formula import parse_formula
 from symbprop.spec.loader import MAX_LAYERS, MAX_PARAMS
-from symbprop.spec.fields import MAX_NAME_LENGTH, MAX_SHOWN, shown
 
 NET = {"inputs": 2, "layers": [{"units": 1}], "loss": "sse"}
 

@@ -1,6 +1,6 @@
 """The ``symbprop`` command line: a thin layer over the Python API (the README is its reference).
 
-Each command lives in ``symbprop/commands/<name>.py`` as a function ``command`` with Typer
+Each command lives in ``symbprop/cli/<name>.py`` as a function ``command`` with Typer
 annotations; this module registers them.  Every error in the input comes out as one line on
 stderr, ``symbprop: error: <message>``, with exit status 2 and no traceback:
 
@@ -251,9 +251,9 @@ def user_errors(function):
 def _register() -> None:
     for name in COMMANDS:
         try:
-            module = importlib.import_module(f".commands.{name}", __package__)
+            module = importlib.import_module(f"symbprop.cli.{name}")
         except ModuleNotFoundError as err:
-            if err.name and err.name.startswith(f"{__package__}.commands"):
+            if err.name == f"symbprop.cli.{name}":
                 continue  # a command not built yet
             raise
         app.command(name, cls=Command, help=module.command.__doc__,

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from symbprop.errors import SymbpropError
 from symbprop.cli.console import out
 from symbprop.cli.options import SEED, SPEC_HELP, at_least, load_spec
+from symbprop.errors import SymbpropError
 
 
 def command(
@@ -28,8 +28,8 @@ def command(
         metavar="N", callback=SEED, help="Seed of the random points.")] = 0,
 ) -> None:
     """Cross-check symbolic, compiled and finite-difference gradients; exit 1 on disagreement."""
-    from symbprop.crosscheck.report import TOLERANCES
     from symbprop.crosscheck.compare import check  # Numba: only when the command runs
+    from symbprop.crosscheck.report import TOLERANCES
 
     if samples == 0 and at is None:
         raise SymbpropError("--samples 0 without --at: nothing to check; give --samples 1 or "

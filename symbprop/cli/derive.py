@@ -15,8 +15,8 @@ from typing import Annotated
 
 import typer
 
-from symbprop.errors import SymbpropError
 from symbprop.cli.options import QUIET_HELP, SPEC_HELP, at_least, load_spec, output_file, positive
+from symbprop.errors import SymbpropError
 
 #: Output suffixes (lower case) and the format each one means.
 SUFFIXES = {".tex": "tex", ".pdf": "pdf", ".md": "md", ".markdown": "md", ".txt": "txt",
@@ -60,9 +60,9 @@ def command(
     """Print the derivation of SPEC: forward pass, local derivatives, backward pass (BP1-BP4),
     every gradient as a chain-rule product; with --at, a worked example, one gradient-descent
     step and a check against finite differences."""
-    from symbprop.symbolic.derivation import derive
     from symbprop import render
     from symbprop.spec.values import load_values
+    from symbprop.symbolic.derivation import derive
 
     fmt, output = _format_and_output(fmt, output)
     if lr is not None:

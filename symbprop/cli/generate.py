@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from symbprop import codegen
-from symbprop.errors import SymbpropError
 from symbprop.cli.options import QUIET_HELP, SPEC_HELP, load_spec, output_folder
+from symbprop.errors import SymbpropError
 
 
 def command(

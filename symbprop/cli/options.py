@@ -177,10 +177,10 @@ def load_spec(spec: str):
     without suffix is likelier than the formula ``f = spec``) and parses as a formula
     (``symbprop.spec.formula``) is the expression ``sp.expression(spec, params=every name in it)``.
     Otherwise a missing file is "no such file" with the three ways to write SPEC."""
-    from symbprop.spec.builders import expression
-    from symbprop.spec.loader import load
     from symbprop.errors import FormulaError
+    from symbprop.spec.builders import expression
     from symbprop.spec.formula import formula_names
+    from symbprop.spec.loader import load
 
     if spec.startswith("examples:") or os.path.lexists(spec) or not spec.strip():
         return load(spec)

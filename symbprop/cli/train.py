@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from symbprop.errors import SymbpropError
 from symbprop.cli.console import out
 from symbprop.cli.options import SEED, SPEC_HELP, at_least, load_spec, output_file, positive
+from symbprop.errors import SymbpropError
 
 DATA_HELP = "CSV (header row) or NPZ file, or a bundled data set: xor, iris, digits."
 LR_HELP = ("Learning rate η (default 0.1, or the values file's lr); for an expression give it "
@@ -173,8 +173,8 @@ def _plot_path(raw: str | None) -> Path | None:
 def _train_network(model, source, features, target, test_fraction, seed, standardize, rates,
                    epochs, batch_size, tol, plot, save, init, strategy, progress) -> None:
     from symbprop.api import compile as compile_model
-    from symbprop.training.data import load_data
     from symbprop.files.params import load_params, save_params
+    from symbprop.training.data import load_data
     from symbprop.training.loop import train_on
 
     console = out()

@@ -19,8 +19,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from symbprop.errors import CodegenError  # defined there, re-exported here (codegen.CodegenError)
 from symbprop.codegen import emit
+from symbprop.errors import CodegenError  # defined there, re-exported here (codegen.CodegenError)
 
 STRATEGIES = ("auto", "unrolled", "looped")
 DTYPES = ("float64", "float32")
@@ -73,13 +73,13 @@ def check_dtype(dtype) -> str:
 
 def source(model, strategy: str = "auto", dtype: str = "float64", derivation=None) -> str:
     """The text of the kernel module for ``model`` (deterministic)."""
-    from symbprop.symbolic.derivation import derive
     from symbprop.codegen.plan import describe, formula_text, network_plan
+    from symbprop.symbolic.derivation import derive
 
     strategy, dtype = resolve_strategy(model, strategy), check_dtype(dtype)
     if model.kind == "graph":
-        from symbprop.symbolic.stabilize import stabilize
         from symbprop.codegen.graphs import graph_context, safe_graph
+        from symbprop.symbolic.stabilize import stabilize
 
         stable, rewritten = stabilize(model)
         safe, renamed = safe_graph(stable)

@@ -23,8 +23,8 @@ import re
 import tokenize
 from pathlib import Path
 
-from symbprop.files.atomic import write_text
 from symbprop.errors import CodegenError
+from symbprop.files.atomic import write_text
 from symbprop.templating import environment
 
 

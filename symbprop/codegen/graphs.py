@@ -24,8 +24,8 @@ import keyword
 
 import sympy
 
-from symbprop.model import Graph
 from symbprop.codegen.printer import NumbaPrinter, assignment
+from symbprop.model import Graph
 
 #: Names the graph template and its base bind or read besides the variables (module level,
 #: locals of the kernels); builtins, keywords and every ``_name`` (helpers) are taken too.

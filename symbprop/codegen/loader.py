@@ -36,8 +36,10 @@ from types import ModuleType
 
 CACHE_ENV = "SYMBPROP_CACHE_DIR"
 #: Modules of symbprop (besides this package and the templates) whose code shapes the output.
-GENERATOR_MODULES = ("activations", "derivation", "derive", "functions", "indexing", "ir",
-                     "losses", "model", "rules", "stabilize", "staging")
+GENERATOR_MODULES = ("functions/activations", "functions/losses", "functions/sympy_classes",
+                     "model", "symbolic/derivation", "symbolic/indexing", "symbolic/ir",
+                     "symbolic/rules", "symbolic/stabilize", "symbolic/staging",
+                     "symbolic/sweep")
 _modules: dict[Path, ModuleType] = {}
 _warned: set[Path] = set()
 _lock = threading.Lock()
@@ -72,7 +74,7 @@ def generator_fingerprint() -> str:
     files += sorted(Path(template_dir()).glob("kernels*.j2"))
     digest = hashlib.sha256()
     for path in files:
-        digest.update(path.name.encode("utf-8"))
+        digest.update(path.name.encode("utf-8"))  # the name only: the same on every machine
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

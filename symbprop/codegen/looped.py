@@ -33,8 +33,6 @@ from pathlib import Path
 import sympy
 from sympy import Indexed, IndexedBase, Sum
 
-from symbprop.errors import SymbpropError
-from symbprop.symbolic.ir import label
 from symbprop.codegen.plan import (
     LayerPlan,
     NetworkPlan,
@@ -47,6 +45,8 @@ from symbprop.codegen.plan import (
     sup,
 )
 from symbprop.codegen.printer import NumbaPrinter
+from symbprop.errors import SymbpropError
+from symbprop.symbolic.ir import label
 
 #: The names of the generated code, for the module docstring.
 NAMING = (

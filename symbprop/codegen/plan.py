@@ -24,12 +24,12 @@ from dataclasses import dataclass
 import sympy
 from sympy import Indexed, log
 
+from symbprop.codegen.printer import ylogsoftmax
 from symbprop.functions.activations import Activation
-from symbprop.symbolic.sweep import Adjoint
 from symbprop.functions.sympy_classes import softplus
 from symbprop.symbolic.ir import Eqn
 from symbprop.symbolic.stabilize import stable_form
-from symbprop.codegen.printer import ylogsoftmax
+from symbprop.symbolic.sweep import Adjoint
 
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 SYMBOLS = {"sigmoid": "σ", "leaky_relu": "lrelu"}

@@ -20,7 +20,6 @@ import re
 import sympy
 from sympy import Indexed, IndexedBase
 
-from symbprop.symbolic.indexing import index_values, instantiate
 from symbprop.codegen.plan import (
     LayerPlan,
     NetworkPlan,
@@ -32,6 +31,7 @@ from symbprop.codegen.plan import (
     stable_loss,
 )
 from symbprop.codegen.printer import NumbaPrinter, assignment
+from symbprop.symbolic.indexing import index_values, instantiate
 
 #: The names of the generated code, for the module docstring.
 NAMING = (

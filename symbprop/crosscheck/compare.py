@@ -45,15 +45,15 @@ import math
 
 import numpy as np
 
-from symbprop.crosscheck.report import CheckReport, Tally
 from symbprop.codegen import AUTO_UNROLL_MAX, check_dtype, resolve_strategy
-from symbprop.symbolic.derivation import derive
+from symbprop.crosscheck.report import CheckReport, Tally
+from symbprop.crosscheck.sampling import random_point
 from symbprop.errors import SymbpropError
 from symbprop.runtime.input_checks import checked_seed
 from symbprop.runtime.kernels import compile_model
-from symbprop.symbolic.reference import Reference
-from symbprop.crosscheck.sampling import random_point
 from symbprop.spec.values import load_values
+from symbprop.symbolic.derivation import derive
+from symbprop.symbolic.reference import Reference
 
 EVALUATE_MAX = 300
 MAX_ENTRIES = 64

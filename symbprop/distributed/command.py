@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from symbprop.errors import SymbpropError
 from symbprop.distributed import remote
 from symbprop.distributed._dask import connect, parse_scheduler
+from symbprop.errors import SymbpropError
 
 
 def check_options(scheduler: str | None, sync_every: int, full_batch: bool, rates,
@@ -47,9 +47,9 @@ def train_on_cluster(model, source, *, scheduler: str, features=None, target=Non
     --plot as ``symbprop train`` does."""
     from symbprop.api import compile as compile_model
     from symbprop.cli.console import out
-    from symbprop.files.params import load_params, save_params
     from symbprop.distributed.partitions import on_cluster
     from symbprop.distributed.training import fit
+    from symbprop.files.params import load_params, save_params
 
     console = console or out()
     folder = Path(str(source)).is_dir()

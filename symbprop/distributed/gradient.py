@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from symbprop.runtime.input_checks import copy_out
 from symbprop.distributed import remote
 from symbprop.distributed._dask import require
 from symbprop.distributed.partitions import aligned
+from symbprop.runtime.input_checks import copy_out
 
 
 def tree_sum(items: list, add):

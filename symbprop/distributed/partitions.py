@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from symbprop.errors import DataError
 from symbprop.distributed import remote
 from symbprop.distributed._dask import is_dask_array, require
+from symbprop.errors import DataError
 
 FILE_SUFFIXES = (".csv", ".npz")
 

@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from symbprop.distributed import remote
+from symbprop.distributed._dask import client_for
+from symbprop.distributed.gradient import summed_on
+from symbprop.distributed.partitions import Partitions, on_cluster
 from symbprop.runtime.fitting import LossHistory
 from symbprop.runtime.input_checks import (
     ParamsError,
@@ -24,10 +28,6 @@ from symbprop.runtime.input_checks import (
     checked_rate,
     checked_seed,
 )
-from symbprop.distributed import remote
-from symbprop.distributed._dask import client_for
-from symbprop.distributed.gradient import summed_on
-from symbprop.distributed.partitions import Partitions, on_cluster
 
 MODES = ("local_sgd", "full_batch")
 SEED_LIMIT = 2**63

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from symbprop.files.atomic import write_bytes
 from symbprop.errors import SymbpropError
+from symbprop.files.atomic import write_bytes
 
 #: The first bytes of a zip archive (an .npz file; an empty one starts with PK\x05\x06) and of
 #: a .npy file.

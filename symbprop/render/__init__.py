@@ -19,8 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from symbprop.files.atomic import write_text
-from symbprop.templating import render as render_template
 from symbprop.render.context import build
+from symbprop.templating import render as render_template
 
 FORMATS = ("tex", "pdf", "md", "txt", "html")
 
@@ -75,10 +75,10 @@ def regenerate_documents(out_dir: str | Path = "generated", names=None) -> list[
     """Write ``<out_dir>/<example>/derivation.tex`` and ``derivation.md`` for every bundled
     example (``names`` to restrict), with its bundled values where it has them, and the
     step-through page ``derivation.html`` of the examples in ``html.PAGE_EXAMPLES``."""
-    from symbprop.symbolic.derivation import derive
     from symbprop import examples
-    from symbprop.spec.loader import load
     from symbprop.render.html import PAGE_EXAMPLES, PAGE_NAME
+    from symbprop.spec.loader import load
+    from symbprop.symbolic.derivation import derive
 
     written = []
     for name in names or examples.names():

@@ -8,8 +8,6 @@ from __future__ import annotations
 import sympy
 from sympy import HadamardProduct, Idx, IndexedBase, Sum, Transpose
 
-from symbprop.symbolic.indexing import index_values, sum_over
-from symbprop.symbolic.rules import local_partial
 from symbprop.render.blocks import items, math, para, section
 from symbprop.render.network_doc import NetView, eq
 from symbprop.render.notation import (
@@ -22,6 +20,8 @@ from symbprop.render.notation import (
     slope,
     vector,
 )
+from symbprop.symbolic.indexing import index_values, sum_over
+from symbprop.symbolic.rules import local_partial
 
 
 def backward(v: NetView, s) -> dict:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import sympy
 
-from symbprop.symbolic.rules import local_partial
 from symbprop.render.blocks import figure
 from symbprop.render.measure import latex_width
 from symbprop.render.notation import Chain
 from symbprop.render.tikz import ROW_CM, WIDTH_CM
+from symbprop.symbolic.rules import local_partial
 
 #: The columns are spread over ``WIDTH_CM`` and rows are ``ROW_CM`` apart, as in the network
 #: pictures (``tikz``); the text is 16.6 cm wide, and a wider picture is scaled down to it.  Full

@@ -20,11 +20,11 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from symbprop.files.atomic import write_text
 from symbprop.errors import SymbpropError
-from symbprop.templating import render as render_template
+from symbprop.files.atomic import write_text
 from symbprop.render import numbers
 from symbprop.render.page_common import PHASES, PageStyle
+from symbprop.templating import render as render_template
 
 #: The bundled examples whose page is committed under ``generated/``.
 PAGE_EXAMPLES = ("staged",)
@@ -81,8 +81,8 @@ def notebook_frame(d, height_px: int = 760) -> str | None:
 
 def regenerate_pages(out_dir: str | Path = "generated", names=PAGE_EXAMPLES) -> list[Path]:
     """Write ``<out_dir>/<example>/derivation.html`` for the examples in ``names``."""
-    from symbprop.symbolic.derivation import derive
     from symbprop.spec.loader import load
+    from symbprop.symbolic.derivation import derive
 
     return [write_text(Path(out_dir) / name / PAGE_NAME,
                        to_html(derive(load(f"examples:{name}")), f"examples:{name}"))

@@ -11,10 +11,10 @@ import math
 
 import sympy
 
-from symbprop.symbolic.paths import longest_path
 from symbprop.render import numbers
 from symbprop.render.blocks import items, para, section, table
 from symbprop.render.notation import Gradient, Partial, Slope, matrix, slope, vector
+from symbprop.symbolic.paths import longest_path
 
 SATURATED = 0.01
 

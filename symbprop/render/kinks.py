@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 import sympy
 
 from symbprop.functions.sympy_classes import absolute, relu
+from symbprop.render.numbers import FD_STEP, Point
 from symbprop.symbolic.indexing import index_values, instantiate
 from symbprop.symbolic.rules import local_partial
-from symbprop.render.numbers import FD_STEP, Point
 
 #: Graph operations whose derivative jumps somewhere; smooth ones are never checked, so a steep
 #: but smooth derivative (1/x near 0) is not called a kink.

@@ -11,11 +11,11 @@ from __future__ import annotations
 import sympy
 from sympy import Idx, IndexedBase
 
-from symbprop.symbolic.indexing import index_values, instantiate
-from symbprop.symbolic.rules import local_partial
 from symbprop.render import tikz
 from symbprop.render.blocks import figure, math, para, section, table
 from symbprop.render.notation import Elementwise, Mean, Partial, matrix, vector
+from symbprop.symbolic.indexing import index_values, instantiate
+from symbprop.symbolic.rules import local_partial
 
 #: Per-neuron equations while every layer has at most this many neurons and inputs.
 SMALL = 4

@@ -24,16 +24,16 @@ import mpmath
 import numpy as np
 import sympy
 
-from symbprop.symbolic.derivation import MAX_COMPOSED_SIZE
 from symbprop.training.diagnosis import diagnose
 from symbprop.errors import DomainError, FloatRangeError
 from symbprop.functions.sympy_classes import as_elementary
+from symbprop.spec.values import Values, load_values
+from symbprop.symbolic.derivation import MAX_COMPOSED_SIZE
 from symbprop.symbolic.indexing import index_values, instantiate
 from symbprop.symbolic.ir import label
 from symbprop.symbolic.precision import settled
 from symbprop.symbolic.reference import Reference
 from symbprop.symbolic.rules import local_partial
-from symbprop.spec.values import Values, load_values
 
 FD_STEP = 1e-7
 PRECISION = 30

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from symbprop.files.atomic import write_bytes
 from symbprop.errors import SymbpropError
+from symbprop.files.atomic import write_bytes
 
 if TYPE_CHECKING:
     from symbprop.training.descent import Descent, Objective

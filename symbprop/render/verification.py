@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import sympy
 
-from symbprop.symbolic.paths import passes_through
 from symbprop.render import numbers
 from symbprop.render.blocks import para, section, table
 from symbprop.render.gradients import selected
 from symbprop.render.graph_notation import local_symbol
 from symbprop.render.kinks import kinks
 from symbprop.render.notation import Partial, Slope, slope
+from symbprop.symbolic.paths import passes_through
 
 
 def verification(d, s, pt, max_params: int, kernel_gradients=None) -> dict:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from symbprop.runtime.fitting import LossHistory, in_chunks
 from symbprop.runtime.base import KernelsBase
+from symbprop.runtime.fitting import LossHistory, in_chunks
 from symbprop.runtime.input_checks import (
     ParamsError,
     checked_epochs,

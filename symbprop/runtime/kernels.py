@@ -22,15 +22,15 @@ import math
 
 import numpy as np
 
-from symbprop.runtime.aligned import empty_aligned, zeros_aligned
 from symbprop.codegen import check_dtype, resolve_strategy
 from symbprop.codegen.loader import cached_module
-from symbprop.runtime.dictcall import ArraysCall
 from symbprop.distributed._dask import is_dask_array
 from symbprop.errors import DataError
+from symbprop.runtime.aligned import empty_aligned, zeros_aligned
+from symbprop.runtime.base import VIEW_MIN, KernelsBase
+from symbprop.runtime.dictcall import ArraysCall
 from symbprop.runtime.fitting import LossHistory, in_chunks
 from symbprop.runtime.graph_kernels import GraphKernels
-from symbprop.runtime.base import VIEW_MIN, KernelsBase
 from symbprop.runtime.input_checks import (
     ParamsError,
     all_finite,

@@ -14,8 +14,8 @@ from collections.abc import Set as AbstractSet
 from symbprop.errors import SpecError
 from symbprop.functions.losses import BUILTIN as LOSSES
 from symbprop.model import Graph, Network
-from symbprop.spec.loader import from_dict
 from symbprop.spec.fields import shown
+from symbprop.spec.loader import from_dict
 
 
 def mlp(

@@ -19,8 +19,8 @@ from typing import Any
 import sympy
 
 from symbprop.errors import FormulaError, SpecError
-from symbprop.spec.formula import CONSTANTS, FUNCTIONS, MAX_LITERAL, formula_names, parse_formula
 from symbprop.files.yamltext import number_hint
+from symbprop.spec.formula import CONSTANTS, FUNCTIONS, MAX_LITERAL, formula_names, parse_formula
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z: "name\n" is not a name
 MAX_NAME_LENGTH = 64  # names become file, folder and Python names in generated code

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from symbprop.functions import activations, losses
 from symbprop.errors import SpecError
-from symbprop.spec.graphs import expression_model, graph_model
+from symbprop.files.yamltext import load_yaml, read_input
+from symbprop.functions import activations, losses
 from symbprop.model import BIAS_MODES, REDUCTIONS, Graph, Layer, Network
 from symbprop.spec.fields import (
     MAX_NAME_LENGTH,
@@ -33,7 +33,7 @@ from symbprop.spec.fields import (
     positive_int,
     shown,
 )
-from symbprop.files.yamltext import load_yaml, read_input
+from symbprop.spec.graphs import expression_model, graph_model
 
 NETWORK_KEYS = ("name", "inputs", "layers", "loss", "reduction", "bias")
 LAYER_KEYS = ("units", "activation", "bias")

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 import sympy
 from sympy import Idx, Indexed
 
-from symbprop.symbolic.sweep import Adjoint, reverse_sweep
 from symbprop.errors import SymbpropError
+from symbprop.model import Graph, Network
 from symbprop.spec.formula import _tanh
 from symbprop.symbolic.indexing import bound_indices, index_values, instantiate, rename_indices
 from symbprop.symbolic.ir import Program, label, program
-from symbprop.model import Graph, Network
+from symbprop.symbolic.sweep import Adjoint, reverse_sweep
 
 FREE_NAMES = ("j", "k")
 BOUND_NAMES = ("k", "m", "i", "n", "r", "s")

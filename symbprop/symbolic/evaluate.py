@@ -32,10 +32,10 @@ import sympy
 
 from symbprop.errors import DomainError, FloatRangeError
 from symbprop.functions.sympy_classes import sigmoid, softplus
+from symbprop.spec.values import Values, load_values
 from symbprop.symbolic.indexing import index_values, instantiate
 from symbprop.symbolic.ir import label
 from symbprop.symbolic.precision import DIGITS, settled
-from symbprop.spec.values import Values, load_values
 
 
 def evaluate(derivation, values) -> dict:

@@ -25,8 +25,8 @@ import numpy as np
 from symbprop import datasets
 from symbprop.datasets.files import Table, read_csv_table, read_npz_table
 from symbprop.errors import DataError
-from symbprop.model import Network
 from symbprop.files.npz import file_kind
+from symbprop.model import Network
 
 AUTO_TEST_FRACTION = 0.2
 MIN_SAMPLES_FOR_SPLIT = 20
@@ -99,7 +99,9 @@ def split(samples: Samples, test_fraction: float | None, seed: int,
           source: str = "data") -> tuple[Samples, Samples | None]:
     """A deterministic shuffle (``seed``: 0 ≤ seed < 2**63) and split into (train, held-out
     or None)."""
-    from symbprop.runtime.input_checks import checked_seed  # Numba: imported only when data are split
+    from symbprop.runtime.input_checks import (
+        checked_seed,  # Numba: imported only when data are split
+    )
 
     seed = checked_seed(seed)
     n = len(samples)

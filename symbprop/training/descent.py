@@ -149,8 +149,8 @@ class Objective:
                  upstream: float | None = None) -> None:
         import sympy
 
-        from symbprop.symbolic.derivation import derive
         from symbprop.functions.sympy_classes import as_elementary
+        from symbprop.symbolic.derivation import derive
 
         if getattr(model, "kind", None) != "graph":
             raise SymbpropError(f"{model.name}: gradient descent on the model itself needs an "

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from symbprop.training import schedules
-from symbprop.training.data import predicted_labels
 from symbprop.errors import DataError, SymbpropError
-from symbprop.runtime.input_checks import checked_count, checked_seed, real_array
 from symbprop.files.params import load_params, save_params
 from symbprop.render.plots import plot_history, pyplot, save_figure
+from symbprop.runtime.input_checks import checked_count, checked_seed, real_array
+from symbprop.training import schedules
+from symbprop.training.data import predicted_labels
 from symbprop.training.progress import EpochProgress
 from symbprop.training.schedules import SCHEDULES, Schedule, schedule
 

@@ -1,0 +1,35 @@
+"""The three entry points that reach past the derivation: ``compile``, ``generate`` and
+``check``.  Each takes a model or anything ``symbprop.load`` takes.
+
+The code generator, the compiled runtime and the cross-check are imported when first called:
+``import symbprop`` stays light (no Numba, no code generation) for users who only derive and
+print.
+"""
+
+from __future__ import annotations
+
+from symbprop.spec.loader import as_model
+
+
+def compile(model, strategy: str = "auto", dtype: str = "float64"):  # noqa: A001 - public name
+    """Kernels for ``model`` (a model, or what ``load`` takes), generated into the cache
+    directory and imported (see codegen)."""
+    from symbprop.runtime.kernels import compile_model
+
+    return compile_model(as_model(model), strategy=strategy, dtype=dtype)
+
+
+def generate(model, out_dir="generated", strategy: str = "auto", dtype: str = "float64"):
+    """Write ``<out_dir>/<name>/kernels.py`` for ``model``; returns its path."""
+    from symbprop.codegen import generate as _generate
+
+    return _generate(as_model(model), out_dir, strategy=strategy, dtype=dtype)
+
+
+def check(model, values=None, samples: int = 5, strategy: str = "auto", **options):
+    """Cross-check symbolic, compiled and finite-difference gradients -> ``CheckReport``
+    (options: ``dtypes=("float64", "float32")``, ``seed``; see ``symbprop.crosscheck.compare``)."""
+    from symbprop.crosscheck.compare import check as _check
+
+    return _check(as_model(model), values=values, samples=samples, strategy=strategy,
+                  **options)

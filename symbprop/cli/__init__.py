@@ -1,0 +1,9 @@
+"""The ``symbprop`` command line: a thin layer over the Python API (the README is its reference).
+
+In: argv.  Out: files and console text; exit status 0, or 2 with a one-line message for bad input.
+
+- ``app``: the Typer application and ``main``.
+- ``derive``, ``generate``, ``check``, ``train``, ``bench``, ``examples``: one module per command.
+- ``options``: checks of command-line options, done before any work.
+- ``console``: where commands print (rich on a terminal, plain lines elsewhere).
+"""

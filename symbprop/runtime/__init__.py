@@ -1,0 +1,14 @@
+"""The compiled kernels at run time: a generated module behind a dict-of-arrays interface.
+
+In: a model (``kernels.compile_model``) or a generated module.  Out: ``Kernels`` /
+``GraphKernels`` whose ``loss_and_grad``, ``step`` and ``fit`` run compiled Numba code, with
+every input checked before compiled code runs.  SymPy is not needed here once a module exists.
+
+- ``kernels``: ``compile_model`` and ``Kernels`` (networks).
+- ``graph_kernels``: ``GraphKernels`` (graphs and expressions).
+- ``base``: the parameter layout shared by both and the checked dict ↔ flat-vector move.
+- ``input_checks``: shape, dtype and finiteness checks run before compiled code.
+- ``dictcall``: the dict interface in one compiled call where the inputs allow it.
+- ``views``, ``aligned``: flat-vector views and cache-line-aligned buffers.
+- ``fitting``: running a generated ``train`` loop in one call or in chunks.
+"""

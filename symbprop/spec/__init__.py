@@ -1,0 +1,14 @@
+"""What the user writes, read into a model: the first stage of the pipeline.
+
+In: a YAML spec file, ``examples:NAME``, a dict, or a formula in quotes; a values file for
+``--at``.  Out: a ``symbprop.model.Network`` or ``Graph``, and checked ``Values``.  Nothing here
+differentiates or prints; every refusal is a ``SpecError``/``ValuesError``/``FormulaError``
+that names the file and the field.
+
+- ``loader``: ``load``, ``as_model``, ``from_dict``; network specs and their size limits.
+- ``graphs``: graph and expression specs (node formulas, dependency order, parameters).
+- ``formula``: the whitelist parser of formula text (never ``eval``/``sympify``).
+- ``fields``: field-level checks shared by the readers, and where a value came from.
+- ``values``: the point of a worked example (parameters, inputs, targets, learning rate).
+- ``builders``: the Python builders ``mlp``, ``expression``, ``graph``.
+"""
