@@ -17,7 +17,8 @@ from symbprop.errors import DataError, FormulaError, SpecError, SymbpropError, V
 from symbprop.model import Graph, Network
 from symbprop.spec.builders import expression, graph, mlp
 from symbprop.spec.loader import as_model, load
-from symbprop.symbolic.derivation import Derivation, Factor, derive
+from symbprop.symbolic.derivation import Derivation, derive
+from symbprop.symbolic.paths import Factor
 from symbprop.version import __version__
 
 def exercise(model, seed: int = 0, count: int = 1, questions=None, fmt: str = "pdf",

@@ -24,7 +24,7 @@ import sympy
 from typer.testing import CliRunner
 
 import symbprop as sp
-from symbprop import examples, render
+from symbprop import examples, goldens, render
 from symbprop.cli.app import app
 from symbprop.errors import SymbpropError
 from symbprop.functions.sympy_classes import as_elementary
@@ -155,7 +155,7 @@ def test_mnist_sized_document_is_fast_and_small(tmp_path):
 
 
 def test_generated_documents_are_fresh(tmp_path):
-    written = render.regenerate_documents(tmp_path)
+    written = goldens.regenerate_documents(tmp_path)
     from symbprop.render.html import PAGE_EXAMPLES
 
     assert len(written) == 2 * len(examples.names()) + len(PAGE_EXAMPLES)

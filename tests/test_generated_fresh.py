@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from symbprop import examples
 from symbprop.cli.app import app
-from symbprop.codegen import regenerate_examples
+from symbprop.goldens import regenerate_examples
 
 REPO = Path(__file__).resolve().parent.parent
 GENERATED = REPO / "generated"
@@ -23,10 +23,10 @@ def test_regenerated_kernels_are_byte_identical_to_the_committed_ones(tmp_path):
     assert sorted(p.parent.name for p in written) == examples.names()
     for path in written:
         committed = GENERATED / path.parent.name / "kernels.py"
-        assert committed.exists(), f"{committed} is missing; run symbprop.codegen." \
+        assert committed.exists(), f"{committed} is missing; run symbprop.goldens." \
                                    "regenerate_examples()"
         assert path.read_bytes() == committed.read_bytes(), (
-            f"{committed} is stale; run python -c 'from symbprop.codegen import "
+            f"{committed} is stale; run python -c 'from symbprop.goldens import "
             "regenerate_examples; regenerate_examples()'")
 
 

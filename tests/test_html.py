@@ -32,7 +32,8 @@ import yaml
 import symbprop as sp
 from symbprop import examples
 from symbprop.errors import SymbpropError
-from symbprop.render.html import PAGE_NAME, regenerate_pages, to_html
+from symbprop.goldens import regenerate_pages
+from symbprop.render.html import PAGE_NAME, to_html
 from symbprop.render.mathml import mathml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,7 +116,7 @@ def test_mnist_gives_a_page_in_bounded_time():
 def test_page_is_deterministic_and_the_committed_page_is_fresh(tmp_path):
     (written,) = regenerate_pages(tmp_path)
     committed = ROOT / "generated" / "staged" / PAGE_NAME
-    assert committed.exists(), "run symbprop.render.html.regenerate_pages('generated')"
+    assert committed.exists(), "run symbprop.goldens.regenerate_pages('generated')"
     assert committed.read_bytes() == written.read_bytes(), f"{committed} is stale"
     assert page("nielsen_232") == page("nielsen_232")
 

@@ -142,11 +142,3 @@ def is_stale(model, out_dir: str | Path = "generated", strategy: str = "auto",
     except (OSError, UnicodeDecodeError):
         return True
     return current != source(model, strategy, dtype)
-
-
-def regenerate_examples(out_dir: str | Path = "generated") -> list[Path]:
-    """Write the kernels of every bundled example (auto strategy, float64) under ``out_dir``."""
-    from symbprop import examples
-    from symbprop.spec.loader import load
-
-    return [generate(load(f"examples:{name}"), out_dir) for name in examples.names()]

@@ -14,6 +14,7 @@ import threading
 import numpy as np
 
 from symbprop.errors import DataError
+from symbprop.runtime.base import rebuild
 
 _compiled: dict = {}
 _lock = threading.Lock()
@@ -25,7 +26,8 @@ class KernelRef:
     worker, ``kernels_of(ref)`` compiles (or reuses) them once per process."""
 
     def __init__(self, kernels) -> None:
-        self.model, self.strategy, self.dtype = kernels.model, kernels.strategy, kernels.dtype.name
+        self.cls, self.model = type(kernels), kernels.model
+        self.strategy, self.dtype = kernels.strategy, kernels.dtype.name
         self.key = (self.model.name, self.model.sha256, self.strategy, self.dtype)
 
     def __dask_tokenize__(self):
@@ -37,9 +39,7 @@ def kernels_of(ref: KernelRef):
     with _lock:
         kernels = _compiled.get(ref.key)
         if kernels is None:
-            from symbprop.runtime.kernels import compile_model
-
-            kernels = _compiled[ref.key] = compile_model(ref.model, ref.strategy, ref.dtype)
+            kernels = _compiled[ref.key] = rebuild(ref.cls, ref.model, ref.strategy, ref.dtype)
         return kernels
 
 

@@ -6,7 +6,6 @@
     render.to_markdown(d, values), render.to_text(d, values)
     render.render(d, values, "md")                   # by format name: tex, pdf, md, txt, html
     render.to_html(d, values)                        # the step-through page (render.html)
-    render.regenerate_documents("generated")         # the committed documents of the examples
 
 ``symbprop.render.context`` builds the document as plain data (math printed by
 ``SymbpropLatexPrinter``/``SymbpropTextPrinter``); the templates ``templates/derivation.*.j2``
@@ -45,7 +44,7 @@ def to_pdf(d, values=None, **options) -> bytes:
     """The LaTeX document compiled by pdflatex (``SymbpropError`` if it is missing or fails)."""
     from symbprop.render import pdf
 
-    return pdf.to_pdf(d, values, **options)
+    return pdf.compile_pdf(to_latex(d, values, **options))
 
 
 def to_latex_fragment(d) -> str:
@@ -71,26 +70,5 @@ def render(d, values=None, fmt: str = "tex", **options) -> str | bytes:
     return renderers[fmt](d, values, **options)
 
 
-def regenerate_documents(out_dir: str | Path = "generated", names=None) -> list[Path]:
-    """Write ``<out_dir>/<example>/derivation.tex`` and ``derivation.md`` for every bundled
-    example (``names`` to restrict), with its bundled values where it has them, and the
-    step-through page ``derivation.html`` of the examples in ``html.PAGE_EXAMPLES``."""
-    from symbprop import examples
-    from symbprop.render.html import PAGE_EXAMPLES, PAGE_NAME
-    from symbprop.spec.loader import load
-    from symbprop.symbolic.derivation import derive
-
-    written = []
-    for name in names or examples.names():
-        d = derive(load(f"examples:{name}"))
-        values = f"examples:{name}" if examples.has_values(name) else None
-        folder = Path(out_dir) / name
-        written.append(write_text(folder / "derivation.tex", to_latex(d, values)))
-        written.append(write_text(folder / "derivation.md", to_markdown(d, values)))
-        if name in PAGE_EXAMPLES:
-            written.append(write_text(folder / PAGE_NAME, to_html(d, values)))
-    return written
-
-
-__all__ = ["FORMATS", "regenerate_documents", "render", "to_html", "to_latex",
+__all__ = ["FORMATS", "render", "to_html", "to_latex",
            "to_latex_fragment", "to_markdown", "to_pdf", "to_text"]

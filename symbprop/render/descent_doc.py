@@ -17,6 +17,8 @@ from symbprop.render.blocks import para, section, table
 from symbprop.render.notation import Gradient, Partial
 from symbprop.training.descent import DEFAULT_STEPS as STEP_LIMIT
 from symbprop.training.descent import DEFAULT_TOL as EPSILON
+from symbprop.training.schedules import DEFAULT_STEPS as STEP_LIMIT
+from symbprop.training.schedules import DEFAULT_TOL as EPSILON
 
 SHOWN_STEPS = 6
 #: A diagnosis in a table cell (``symbprop.training.diagnosis``).

@@ -11,8 +11,8 @@ exact evaluation of the PDF's worked example), and the template ``templates/page
 (with ``page.css.j2`` and ``page.js.j2``) holds the layout and the plain JavaScript: no network
 access, no external file.  Output is deterministic.
 
-``notebook_frame(d)`` is the page for Jupyter (``_repr_html_``), and ``regenerate_pages(out_dir)``
-writes the committed page ``<out_dir>/staged/derivation.html``.
+``notebook_frame(d)`` is the page for Jupyter (``_repr_html_``); ``symbprop.goldens`` writes the
+committed pages.
 """
 
 from __future__ import annotations
@@ -77,13 +77,3 @@ def notebook_frame(d, height_px: int = 760) -> str | None:
     return (f'<iframe title="{html.escape(name)}: backpropagation step by step" '
             f'style="width: 100%; height: {height_px}px; border: 1px solid #ddd" '
             f'srcdoc="{html.escape(page, quote=True)}"></iframe>')
-
-
-def regenerate_pages(out_dir: str | Path = "generated", names=PAGE_EXAMPLES) -> list[Path]:
-    """Write ``<out_dir>/<example>/derivation.html`` for the examples in ``names``."""
-    from symbprop.spec.loader import load
-    from symbprop.symbolic.derivation import derive
-
-    return [write_text(Path(out_dir) / name / PAGE_NAME,
-                       to_html(derive(load(f"examples:{name}")), f"examples:{name}"))
-            for name in names]

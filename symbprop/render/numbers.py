@@ -28,7 +28,6 @@ from symbprop.training.diagnosis import diagnose
 from symbprop.errors import DomainError, FloatRangeError
 from symbprop.functions.sympy_classes import as_elementary
 from symbprop.spec.values import Values, load_values
-from symbprop.symbolic.derivation import MAX_COMPOSED_SIZE
 from symbprop.symbolic.indexing import index_values, instantiate
 from symbprop.symbolic.ir import label
 from symbprop.symbolic.precision import settled
@@ -184,7 +183,7 @@ def fd_available(d) -> bool:
     parameters, and not too many parts written out (``Derivation.MAX_COMPOSED_SIZE``)."""
     if d.model.param_count > FD_PARAM_LIMIT:
         return False
-    return d.composed_size(d.definition(d.program.output)) <= MAX_COMPOSED_SIZE
+    return d.composed_size(d.definition(d.program.output)) <= d.MAX_COMPOSED_SIZE
 
 
 def finite_differences(d, pt: Point, names: list[str], h: float = FD_STEP) -> dict[str, float]:

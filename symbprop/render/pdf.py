@@ -36,13 +36,6 @@ class LatexError(SymbpropError):
     """pdflatex could not compile the document (or is not installed)."""
 
 
-def to_pdf(d, values=None, **options) -> bytes:
-    """The derivation document of ``d`` as PDF (``symbprop.render.to_latex``, then pdflatex)."""
-    from symbprop.render import to_latex
-
-    return compile_pdf(to_latex(d, values, **options))
-
-
 def compile_pdf(tex: str, runs: int = 2) -> bytes:
     """The PDF of LaTeX source ``tex``; pdflatex runs ``runs`` times (longtable needs two)."""
     pdflatex = shutil.which("pdflatex")

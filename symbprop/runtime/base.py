@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from symbprop.codegen.loader import cached_module
 from symbprop.runtime.aligned import empty_aligned
 from symbprop.runtime.input_checks import ParamsError, all_finite, cast, real_array
 from symbprop.runtime.views import VectorViews
@@ -45,7 +46,7 @@ class KernelsBase:
     def __reduce__(self):
         """Pickled as (model, lowering, dtype): unpickling compiles again, which in another
         process reuses the generated file and Numba's cache (for multiprocessing, joblib)."""
-        return _compiled, (self.model, self.strategy, self.dtype.name)
+        return rebuild, (type(self), self.model, self.strategy, self.dtype.name)
 
     def __repr__(self) -> str:
         return (f"<Kernels {self.model.name} ({self.strategy}, {self.dtype.name}, "
@@ -128,8 +129,7 @@ class KernelsBase:
                 params[name] = value.copy()
 
 
-def _compiled(model, strategy: str, dtype: str):
-    """``symbprop.compile(model, strategy, dtype)``: how a pickled ``Kernels`` comes back."""
-    from symbprop.runtime.kernels import compile_model
-
-    return compile_model(model, strategy, dtype)
+def rebuild(cls, model, strategy: str, dtype: str):
+    """Kernels of class ``cls`` for ``model`` from the cached generated module (generated if
+    needed): how a pickled ``Kernels`` comes back, and how a Dask worker builds its own."""
+    return cls(model, cached_module(model, strategy, dtype), dtype)

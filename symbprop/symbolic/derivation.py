@@ -25,6 +25,7 @@ from symbprop.model import Graph, Network
 from symbprop.spec.formula import _tanh
 from symbprop.symbolic.indexing import bound_indices, index_values, instantiate, rename_indices
 from symbprop.symbolic.ir import Program, label, program
+from symbprop.symbolic.paths import MAX_CHAIN_PATHS, Factor, count_paths, paths
 from symbprop.symbolic.sweep import Adjoint, reverse_sweep
 
 FREE_NAMES = ("j", "k")
@@ -34,15 +35,6 @@ MAX_COMPOSED_SIZE = 20_000
 #: ``Derivation.params`` is a tuple up to this many names, a lazy ``ParamNames`` beyond.
 MAX_LISTED_PARAMS = 1_000_000
 PARAM_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*(\d+(?:\s*,\s*\d+)*)\s*\])?\s*$")
-
-
-@dataclass(frozen=True)
-class Factor:
-    """One local derivative on a chain-rule path: ∂``of``/∂``wrt`` = ``value``."""
-
-    of: sympy.Expr
-    wrt: sympy.Expr
-    value: sympy.Expr
 
 
 def derive(model: Network | Graph | str | dict) -> Derivation:
@@ -61,6 +53,8 @@ class Derivation:
     value a values file gives as ``upstream``: every adjoint and gradient is then ∂L/∂·.
     ``top`` is what is differentiated (f, or L when seeded), ``seed`` the output's adjoint (1,
     or the symbol ∂L/∂f)."""
+
+    MAX_COMPOSED_SIZE = MAX_COMPOSED_SIZE
 
     def __init__(self, model: Network | Graph, upstream: bool = False) -> None:
         self.model = model
@@ -243,8 +237,6 @@ class Derivation:
         With ``max_paths``, the first that many paths.  Without, all of them, and a
         ``SymbpropError`` if there are more than ``paths.MAX_CHAIN_PATHS`` (their number is the
         product of the widths of the later layers: ``path_count`` says it without listing)."""
-        from symbprop.symbolic.paths import MAX_CHAIN_PATHS, paths
-
         element = self.element(name)
         if max_paths is None and (count := self.path_count(name)) > MAX_CHAIN_PATHS:
             raise SymbpropError(
@@ -260,8 +252,6 @@ class Derivation:
 
     def path_count(self, name: str) -> int:
         """The number of chain-rule paths from ``name`` to the loss, counted, not listed."""
-        from symbprop.symbolic.paths import count_paths
-
         return count_paths(self, self.element(name))
 
     # ------------------------------------------------------------ numbers and documents

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from dataclasses import dataclass
 
 import sympy
 from sympy import Indexed
@@ -27,11 +28,18 @@ from symbprop.symbolic.rules import local_partial
 MAX_CHAIN_PATHS = 10_000
 
 
+@dataclass(frozen=True)
+class Factor:
+    """One local derivative on a chain-rule path: ∂``of``/∂``wrt`` = ``value``."""
+
+    of: sympy.Expr
+    wrt: sympy.Expr
+    value: sympy.Expr
+
+
 def paths(derivation, element: sympy.Expr, limit: int | None = None) -> list[list]:
     """The paths from ``element`` to the output, each as [Factor, ...] from the loss backwards:
     all of them, or the first ``limit``."""
-    from symbprop.symbolic.derivation import Factor
-
     finder = _finder(derivation)
     output = derivation.program.output
 

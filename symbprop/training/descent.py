@@ -26,11 +26,8 @@ from symbprop.training.diagnosis import Diagnosis, diagnose
 from symbprop.errors import SymbpropError
 from symbprop.model import Graph
 from symbprop.render.plots import plot_descent
-from symbprop.training.schedules import check_rate, check_tol
+from symbprop.training.schedules import DEFAULT_STEPS, DEFAULT_TOL, check_rate, check_tol
 
-#: ε and the step limit, shared with the documents' "gradient descent on the function".
-DEFAULT_TOL = 1e-6
-DEFAULT_STEPS = 100
 OVERFLOW = 1e100
 
 
