@@ -43,6 +43,7 @@ __all__ = [
     "SymbpropError",
     "ValuesError",
     "__version__",
+    "as_model",
     "check",
     "compile",
     "derive",

@@ -14,6 +14,7 @@ from symbprop.spec.loader import as_model
 def compile(model, strategy: str = "auto", dtype: str = "float64"):  # noqa: A001 - public name
     """Kernels for ``model`` (a model, or what ``load`` takes), generated into the cache
     directory and imported (see codegen)."""
+    # Imported here: Numba and the code generator load only when kernels are asked for.
     from symbprop.runtime.kernels import compile_model
 
     return compile_model(as_model(model), strategy=strategy, dtype=dtype)
@@ -21,6 +22,7 @@ def compile(model, strategy: str = "auto", dtype: str = "float64"):  # noqa: A00
 
 def generate(model, out_dir="generated", strategy: str = "auto", dtype: str = "float64"):
     """Write ``<out_dir>/<name>/kernels.py`` for ``model``; returns its path."""
+    # Imported here: Numba and the code generator load only when kernels are asked for.
     from symbprop.codegen import generate as _generate
 
     return _generate(as_model(model), out_dir, strategy=strategy, dtype=dtype)
@@ -29,6 +31,7 @@ def generate(model, out_dir="generated", strategy: str = "auto", dtype: str = "f
 def check(model, values=None, samples: int = 5, strategy: str = "auto", **options):
     """Cross-check symbolic, compiled and finite-difference gradients -> ``CheckReport``
     (options: ``dtypes=("float64", "float32")``, ``seed``; see ``symbprop.crosscheck.compare``)."""
+    # Imported here: Numba and the code generator load only when kernels are asked for.
     from symbprop.crosscheck.compare import check as _check
 
     return _check(as_model(model), values=values, samples=samples, strategy=strategy,

@@ -101,6 +101,7 @@ def _np_loss_delta(loss, act, z, a, Y, n_out):
 def make_torch(model, params: dict, X: np.ndarray, Y: np.ndarray, dtype: str = "float64"):
     """PyTorch autograd: forward, loss, backward (gradients of every parameter)."""
     try:
+        # Imported here: an optional peer (the [bench] extra).
         import torch
     except ImportError:
         return None
@@ -159,6 +160,7 @@ def _torch_loss(torch, model, act, z, y):
 def make_jax(model, params: dict, X: np.ndarray, Y: np.ndarray, dtype: str = "float64"):
     """JAX ``jit(value_and_grad(loss))`` on the CPU."""
     try:
+        # Imported here: an optional peer (the [bench] extra).
         import jax
     except ImportError:
         return None

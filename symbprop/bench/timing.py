@@ -128,6 +128,7 @@ def bench(model, batches=(1, 64), dtypes=("float64",), with_peers: bool = True) 
     """Rows for every batch and dtype: ours, ours (dicts), then each installed peer; for a graph,
     ours and ours (dicts) per dtype (``batches`` does not apply).  A batch below 1 raises
     ``SymbpropError``."""
+    # Imported here: Numba loads when the timing starts, not for --help.
     from symbprop.runtime.kernels import compile_model
 
     for batch in batches:
@@ -211,6 +212,7 @@ def format_ratio(ratio: float) -> str:
 
 def table(rows: list[Row], roofline: float | None = None):
     """A rich table: time per call, and how many times slower than symbprop each peer is."""
+    # Imported here: rich loads only when a table is printed.
     from rich.table import Table
 
     out = Table(title="loss and every gradient, per call (median)")

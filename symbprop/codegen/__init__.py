@@ -1,5 +1,8 @@
 """Code generation: a model's derivation -> ``<out_dir>/<name>/kernels.py`` (NumPy + Numba only).
 
+In: a model and its ``Derivation``.  Out: the text of a standalone kernel module (NumPy and
+Numba only), written atomically or imported from the cache folder (``loader``).
+
     path = generate(model, "generated", strategy="auto", dtype="float64")
     is_stale(model, "generated")            # True if the file differs from what would be written
 
@@ -19,8 +22,14 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from symbprop.codegen import emit
+import numpy as np
+
+from symbprop.codegen import emit, looped, unrolled
+from symbprop.codegen.graphs import check_names, graph_context, safe_graph
+from symbprop.codegen.plan import describe, formula_text, network_plan
 from symbprop.errors import CodegenError  # defined there, re-exported here (codegen.CodegenError)
+from symbprop.symbolic.derivation import derive
+from symbprop.symbolic.stabilize import stabilize
 
 STRATEGIES = ("auto", "unrolled", "looped")
 DTYPES = ("float64", "float32")
@@ -60,8 +69,6 @@ def resolve_strategy(model, strategy: str = "auto") -> str:
 def check_dtype(dtype) -> str:
     """The name ("float64" or "float32") of ``dtype``: that name, or a NumPy type or dtype."""
     if dtype is not None and not isinstance(dtype, str):
-        import numpy as np
-
         try:
             dtype = np.dtype(dtype).name
         except TypeError:
@@ -73,14 +80,8 @@ def check_dtype(dtype) -> str:
 
 def source(model, strategy: str = "auto", dtype: str = "float64", derivation=None) -> str:
     """The text of the kernel module for ``model`` (deterministic)."""
-    from symbprop.codegen.plan import describe, formula_text, network_plan
-    from symbprop.symbolic.derivation import derive
-
     strategy, dtype = resolve_strategy(model, strategy), check_dtype(dtype)
     if model.kind == "graph":
-        from symbprop.codegen.graphs import graph_context, safe_graph
-        from symbprop.symbolic.stabilize import stabilize
-
         stable, rewritten = stabilize(model)
         safe, renamed = safe_graph(stable)
         if safe is not model or derivation is None:
@@ -97,16 +98,11 @@ def source(model, strategy: str = "auto", dtype: str = "float64", derivation=Non
     else:
         d = derivation if derivation is not None else derive(model)
         plan = network_plan(d)
-        if strategy == "unrolled":
-            from symbprop.codegen.unrolled import NAMING
-            from symbprop.codegen.unrolled import unrolled_context as build
-        else:
-            from symbprop.codegen.looped import NAMING
-            from symbprop.codegen.looped import looped_context as build
-        context = build(d, plan)
+        lowering = unrolled if strategy == "unrolled" else looped
+        context = lowering.context(d, plan)
         title = f"{model.name}: forward and backward kernels."
         summary = f"A {describe(model)}."
-        extra = {"imports_math": True, "naming": NAMING, "sizes": repr(tuple(model.sizes)),
+        extra = {"imports_math": True, "naming": lowering.NAMING, "sizes": repr(tuple(model.sizes)),
                  "reduction": model.reduction, "n_in": model.inputs, "n_out": model.sizes[-1],
                  "targets_sum_to_one": model.loss.targets_sum_to_one, **emit.packing(model)}
         template = f"kernels_{strategy}.py.j2"
@@ -115,8 +111,6 @@ def source(model, strategy: str = "auto", dtype: str = "float64", derivation=Non
     text = emit.checked(emit.render_module(template, {**base, **context, **extra}),
                         f"{model.name}/kernels.py")
     if model.kind == "graph":
-        from symbprop.codegen.graphs import check_names
-
         check_names(text, variables)
     return text
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from symbprop.errors import CodegenError
 from symbprop.files.atomic import write_text
 from symbprop.templating import environment
+from symbprop.version import __version__
 
 
 def _layout(model) -> tuple[dict, dict, int]:
@@ -42,8 +43,6 @@ def _layout(model) -> tuple[dict, dict, int]:
 
 def base_context(model, strategy: str, dtype: str, title: str, helpers: list[str]) -> dict:
     """Header, metadata and layout of the parameter vector (literals as Python source)."""
-    from symbprop.version import __version__
-
     shapes, offsets, count = _layout(model)
     return {
         "version": __version__,

@@ -24,6 +24,7 @@ import keyword
 
 import sympy
 
+from symbprop.codegen import emit
 from symbprop.codegen.printer import NumbaPrinter, assignment
 from symbprop.model import Graph
 
@@ -89,8 +90,6 @@ def safe_graph(model: Graph) -> tuple[Graph, dict[str, str]]:
 
 def check_names(text: str, variables) -> None:
     """Refuse (internal error) a rendered module where a variable is a top-level name."""
-    from symbprop.codegen import emit
-
     top = set()
     for node in ast.parse(text).body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):

@@ -270,7 +270,7 @@ def _grads(layer: LayerPlan) -> list[str]:
     return lines
 
 
-def looped_context(d, plan: NetworkPlan) -> dict:
+def context(d, plan: NetworkPlan) -> dict:
     """Template context of ``kernels_looped.py.j2`` (each value: lines of printed code)."""
     out = plan.output
     symbols = {str(lse_symbol(out.number)): f"LSE{out.number}[i]"}

@@ -157,7 +157,7 @@ def _param_elements(d) -> list[tuple[str, str]]:
     return result
 
 
-def unrolled_context(d, plan: NetworkPlan) -> dict:
+def context(d, plan: NetworkPlan) -> dict:
     """Template context of ``kernels_unrolled.py.j2`` (each value: lines of printed code)."""
     printer = NumbaPrinter({"indexed": scalar_name})
     emit = _Emitter(printer)

@@ -82,6 +82,7 @@ class CheckReport:
 
     def table(self):
         """A ``rich.table.Table`` of the rows (notes, if any, as its caption)."""
+        # Imported here: rich loads only when a table is printed.
         from rich.table import Table
 
         table = Table(title=self._title(), caption="\n".join(self.notes()) or None,

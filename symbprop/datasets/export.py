@@ -23,6 +23,7 @@ def _save(name: str, **arrays) -> Path:
 
 
 def export() -> list[Path]:
+    # Imported here: a maintainer-only dependency, not installed for users.
     from sklearn.datasets import load_digits, load_iris
 
     iris, digits = load_iris(), load_digits()

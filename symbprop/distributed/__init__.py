@@ -1,6 +1,9 @@
 """Gradients and training on a Dask cluster (``pip install -e ".[dask]"``; Dask is imported
 only when a Dask array, a client or a scheduler is given).
 
+In: ``Kernels``, parameters and data (Dask arrays, NumPy arrays or files) and a client.
+Out: the exact gradient summed over partitions, or trained parameters and a history.
+
     import symbprop.distributed as spd
     loss, grads = spd.loss_and_grad(k, params, X, Y)       # X, Y: Dask arrays; exact
     history = spd.fit(k, params, X, Y, lr=0.1, epochs=30, client=client,

@@ -17,7 +17,7 @@ SCHEDULER_HELP = "ADDRESS (tcp://host:8786) or local[:N] (N worker processes on 
 
 def require(what: str = "Dask"):
     """``dask.distributed``, or a ``SymbpropError`` naming the install command."""
-    try:
+    try:  # Dask is optional (the [dask] extra): imported only when asked for
         import dask  # noqa: F401
         import dask.array  # noqa: F401
         import distributed

@@ -15,9 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+from symbprop.api import compile as compile_model
 from symbprop.distributed import remote
 from symbprop.distributed._dask import connect, parse_scheduler
+from symbprop.distributed.partitions import on_cluster
+from symbprop.distributed.training import fit
 from symbprop.errors import SymbpropError
+from symbprop.files.params import load_params, save_params
+from symbprop.training.data import accuracy, load_data
 
 
 def check_options(scheduler: str | None, sync_every: int, full_batch: bool, rates,
@@ -45,12 +50,8 @@ def train_on_cluster(model, source, *, scheduler: str, features=None, target=Non
                      progress: bool = True, save=None, plot=None, console=None) -> None:
     """Train ``model`` on the cluster of ``scheduler``; print the summary; write --save and
     --plot as ``symbprop train`` does."""
-    from symbprop.api import compile as compile_model
+    # Imported here: rich loads only for the command's output.
     from symbprop.cli.console import out
-    from symbprop.distributed.partitions import on_cluster
-    from symbprop.distributed.training import fit
-    from symbprop.files.params import load_params, save_params
-
     console = console or out()
     folder = Path(str(source)).is_dir()
     if folder and (standardize or test_fraction):
@@ -95,8 +96,6 @@ def train_on_cluster(model, source, *, scheduler: str, features=None, target=Non
 
 
 def _load(model, source, features, target, test_fraction, seed, standardize):
-    from symbprop.training.data import load_data
-
     return load_data(model, source, features, target, test_fraction, seed, standardize)
 
 
@@ -113,8 +112,6 @@ def evaluate(parts, theta: np.ndarray, task: str | None) -> tuple[float, float |
 
 
 def _held_out(kernels, params, data) -> list[tuple[str, str]]:
-    from symbprop.training.data import accuracy
-
     test = data.test
     rows = [("test loss", f"{kernels.loss(params, test.X, test.Y):.6g}")]
     if test.labels is not None:

@@ -26,6 +26,7 @@ def loss_and_grad(kernels, params: dict, X, Y, out: dict | None = None) -> tuple
     (L, {name: ∂L/∂name}), within rounding (1e-12 relative in float64), computed by the
     current Dask scheduler (a ``distributed.Client`` if one is active).  ``out`` as locally."""
     require("a Dask array")
+    # Imported here: Dask is optional (the [dask] extra).
     import dask
     from dask import delayed
 

@@ -59,6 +59,7 @@ def on_cluster(kernels, client, X, Y=None, features=None, target=None) -> Partit
             parts = max(1, sum(client.nthreads().values()))
             X = _as_dask(X, "X", parts)
             Y = _as_dask(Y, "Y", parts, X)
+        # Imported here: Dask is optional (the [dask] extra).
         from dask import delayed
 
         X, Y, offsets = aligned(kernels, X, Y)
@@ -75,6 +76,7 @@ def aligned(kernels, X, Y):
     """(X, Y, first row of each chunk): Dask arrays of 2 dimensions with the columns in one
     block and the same row chunks, empty chunks dropped; shapes checked as locally."""
     require("a Dask array")
+    # Imported here: Dask is optional (the [dask] extra).
     import dask.array as da
 
     if Y is None:
@@ -101,6 +103,7 @@ def aligned(kernels, X, Y):
 
 
 def _as_dask(array, what: str, parts: int, like=None):
+    # Imported here: Dask is optional (the [dask] extra).
     import dask.array as da
 
     if array is None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from symbprop.errors import DataError
 from symbprop.runtime.base import rebuild
+from symbprop.training.data import load_data, predicted_labels
 
 _compiled: dict = {}
 _lock = threading.Lock()
@@ -71,8 +72,6 @@ def make_partition(ref: KernelRef, X, Y, first_row: int = 0) -> Partition:
 def read_partition(ref: KernelRef, path: str, features=None, target=None) -> Partition:
     """One CSV or NPZ file read where the task runs (``symbprop.training.data.load_data``, nothing held
     out): its errors name the file, row and column."""
-    from symbprop.training.data import load_data
-
     kernels = kernels_of(ref)
     data = load_data(kernels.model, path, features, target, test_fraction=0.0)
     X, Y = kernels._batch(data.train.X, data.train.Y)
@@ -137,8 +136,6 @@ def local_train(ref: KernelRef, theta, part: Partition, lr: float, epochs: int,
 
 def evaluate(ref: KernelRef, theta, part: Partition, task: str | None):
     """(Σ cost, correct predictions or None, n) on one partition."""
-    from symbprop.training.data import predicted_labels
-
     kernels = kernels_of(ref)
     n = len(part)
     theta, X, Y = aligned(theta, part.X, part.Y)

@@ -20,7 +20,7 @@ from symbprop.distributed import remote
 from symbprop.distributed._dask import client_for
 from symbprop.distributed.gradient import summed_on
 from symbprop.distributed.partitions import Partitions, on_cluster
-from symbprop.runtime.fitting import LossHistory
+from symbprop.runtime.fitting import LossHistory, in_chunks
 from symbprop.runtime.input_checks import (
     ParamsError,
     checked_count,
@@ -103,8 +103,6 @@ def _full_batch(kernels, parts: Partitions, lr):
 def _rounds(step, theta, epochs: int, period: int, progress: bool, name: str):
     """``step(theta, first_epoch, count)`` over rounds of ``period`` epochs, with the progress
     bar of ``Kernels.fit`` (epochs done, loss, time left) when ``progress``."""
-    from symbprop.runtime.fitting import in_chunks
-
     done, histories = 0, []
 
     def run(theta, first, count):  # in_chunks' chunks, cut at round boundaries only

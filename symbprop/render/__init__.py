@@ -1,5 +1,8 @@
 """Documents of a derivation: LaTeX (and PDF), Markdown, unicode text.
 
+In: a ``Derivation`` and, optionally, values (a point).  Out: a document as text (LaTeX,
+Markdown, unicode text, a self-contained HTML page) or bytes (PDF), and figures.
+
     from symbprop import render
     render.to_latex(d, values=None, max_params=20)   # a complete LaTeX document (str)
     render.to_pdf(d, values)                         # bytes, via pdflatex
@@ -15,10 +18,10 @@ lay it out.  Options (all formats): ``max_params``, ``max_paths``, ``digits``,
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from symbprop.files.atomic import write_text
+from symbprop.render import pdf
 from symbprop.render.context import build
+from symbprop.render.fragment import fragment
+from symbprop.render.html import to_html as page
 from symbprop.templating import render as render_template
 
 FORMATS = ("tex", "pdf", "md", "txt", "html")
@@ -42,22 +45,16 @@ def to_text(d, values=None, **options) -> str:
 
 def to_pdf(d, values=None, **options) -> bytes:
     """The LaTeX document compiled by pdflatex (``SymbpropError`` if it is missing or fails)."""
-    from symbprop.render import pdf
-
     return pdf.compile_pdf(to_latex(d, values, **options))
 
 
 def to_latex_fragment(d) -> str:
     """Display math for Jupyter (``_repr_latex_``): the derived equations, index form."""
-    from symbprop.render.fragment import fragment
-
     return fragment(d)
 
 
 def to_html(d, values=None, **options) -> str:
     """The self-contained step-through page (needs ``values``; ``render.html``)."""
-    from symbprop.render.html import to_html as page
-
     return page(d, values, **options)
 
 

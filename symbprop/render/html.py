@@ -18,12 +18,14 @@ committed pages.
 from __future__ import annotations
 
 import html
-from pathlib import Path
 
+from symbprop import examples
 from symbprop.errors import SymbpropError
-from symbprop.files.atomic import write_text
 from symbprop.render import numbers
 from symbprop.render.page_common import PHASES, PageStyle
+from symbprop.render.page_graph import graph_page
+from symbprop.render.page_network import network_page
+from symbprop.spec.loader import load
 from symbprop.templating import render as render_template
 
 #: The bundled examples whose page is committed under ``generated/``.
@@ -44,12 +46,8 @@ def to_html(d, values=None, max_params: int = 12, digits: int = 6, **_ignored) -
     s = PageStyle(network, None if network else d.top.name, digits)
     pt = numbers.point(d, values)
     if network:
-        from symbprop.render.page_network import network_page
-
         page = network_page(d, s, pt, max_params)
     else:
-        from symbprop.render.page_graph import graph_page
-
         page = graph_page(d, s, pt)
     kind = "network" if network else "computational graph"
     first = {}
@@ -65,9 +63,6 @@ def notebook_frame(d, height_px: int = 760) -> str | None:
     """The page of ``d`` at its bundled values inside an ``<iframe srcdoc>`` (its style and
     script stay inside), for Jupyter; None unless ``d``'s model is a bundled example with
     values (a page needs a point: ``to_html(d, values)``)."""
-    from symbprop import examples
-    from symbprop.spec.loader import load
-
     name = d.model.name
     if name not in examples.names() or not examples.has_values(name):
         return None

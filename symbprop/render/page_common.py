@@ -17,6 +17,7 @@ import sympy
 
 from symbprop.render.latex import format_float
 from symbprop.render.mathml import SymbpropMathMLPrinter
+from symbprop.render.notation import Partial
 from symbprop.render.text import SymbpropTextPrinter
 
 #: Significant digits of the numbers written in the drawing (the equations have ``digits``).
@@ -112,8 +113,6 @@ def join_names(items: list[str]) -> str:
 def descent_table(s: PageStyle, rows: list[tuple], loss) -> dict:
     """The table of one gradient-descent step: parameter, θ, ∂loss/∂θ, θ − η ∂loss/∂θ."""
     theta, eta = sympy.Symbol("theta"), sympy.Symbol("eta")
-    from symbprop.render.notation import Partial
-
     header = ["parameter", s.m(theta), s.m(Partial(loss, theta)),
               s.m(theta - eta * Partial(loss, theta))]
     return {"header": header, "rows": [[s.m(element), s.num(old), s.num(grad), s.num(new)]

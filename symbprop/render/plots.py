@@ -22,7 +22,7 @@ from symbprop.files.atomic import write_bytes
 
 if TYPE_CHECKING:
     from symbprop.training.descent import Descent, Objective
-    from symbprop.training.loop import History
+    from symbprop.training.history import History
 
 #: The file suffixes (lower case) a figure can be written to; the suffix picks the format.
 PLOT_SUFFIXES = (".png", ".pdf", ".svg")
@@ -31,6 +31,7 @@ PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 def pyplot():
     """``matplotlib.pyplot`` with a file-only backend, or a clear error when not installed."""
     try:
+        # Imported here: matplotlib is optional (the [plot] extra).
         import matplotlib
     except ImportError:
         raise SymbpropError(
@@ -42,6 +43,7 @@ def pyplot():
             matplotlib.use("Agg")
         except Exception:  # noqa: BLE001 - an interactive session keeps its backend
             pass
+    # Imported here: matplotlib is optional (the [plot] extra).
     import matplotlib.pyplot as plt
 
     return plt
@@ -58,6 +60,7 @@ def save_figure(figure, path: str | Path) -> Path:
     try:
         figure.savefig(buffer, format=kind, dpi=130)
     finally:
+        # Imported here: matplotlib is optional (the [plot] extra).
         import matplotlib.pyplot as plt
 
         plt.close(figure)
@@ -159,6 +162,7 @@ def _span(points: np.ndarray) -> tuple[float, float]:
 
 
 def _colours(run: Descent):
+    # Imported here: matplotlib is optional (the [plot] extra).
     import matplotlib
 
     return matplotlib.colormaps["viridis"](np.linspace(0, 0.9, len(run.iterates)))

@@ -75,6 +75,7 @@ class ArraysCall:
 
     def _compile(self):
         """The private dispatcher, compiled (or loaded from Numba's cache)."""
+        # Imported here: Numba compiles the dispatcher on first call only.
         from numba import njit
 
         generated = self._module.loss_and_grad_arrays

@@ -7,14 +7,14 @@ import time
 
 import numpy as np
 
+from symbprop.training.history import History
+
 
 class LossHistory(np.ndarray):
     """What ``fit`` returns: the loss of each epoch, a NumPy array that plots itself
     (``history.plot("loss.png")``, PNG/PDF/SVG; needs matplotlib)."""
 
     def plot(self, path, title: str | None = None):
-        from symbprop.training.loop import History
-
         return History(losses=[float(v) for v in self]).plot(path, title)
 
 
@@ -23,6 +23,7 @@ def in_chunks(run, theta, epochs: int, progress: bool, name: str):
     0.2 s between which a rich progress bar is updated (the result is the same)."""
     if not progress or epochs == 0:
         return run(theta, 0, epochs)
+    # Imported here: rich loads only when a progress bar is shown.
     from rich.console import Console
     from rich.progress import (
         BarColumn,

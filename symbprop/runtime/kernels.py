@@ -133,6 +133,7 @@ class Kernels(KernelsBase):
         With Dask arrays X, Y (chunked along the batch) the gradient is computed where the
         chunks live and reduced exactly (``symbprop.distributed.loss_and_grad``)."""
         if type(X) is not np.ndarray and (is_dask_array(X) or is_dask_array(Y)):
+            # Imported here: Dask arrays go to symbprop.distributed (optional extra), which is built on this module.
             from symbprop.distributed import loss_and_grad
 
             return loss_and_grad(self, params, X, Y, out)
@@ -208,6 +209,7 @@ class Kernels(KernelsBase):
         "full_batch" (``symbprop.distributed.fit``)."""
         if (client is not None or is_dask_array(X) or is_dask_array(Y) or mode != "local_sgd"
                 or sync_every != 1):
+            # Imported here: Dask arrays go to symbprop.distributed (optional extra), which is built on this module.
             from symbprop.distributed import fit
 
             return fit(self, params, X, Y, lr, epochs, batch_size, seed, progress,

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from symbprop.errors import SpecError
+from symbprop.examples import example_path
 from symbprop.files.yamltext import load_yaml, read_input
 from symbprop.functions import activations, losses
 from symbprop.model import BIAS_MODES, REDUCTIONS, Graph, Layer, Network
@@ -82,8 +83,6 @@ def load(spec: str | Path | dict) -> Network | Graph:
 
 
 def _read_spec_text(spec: str | os.PathLike) -> tuple[str, str, str]:
-    from symbprop.examples import example_path
-
     if not os.fspath(spec):  # Path("") is the current folder
         raise SpecError("spec: the file name is empty; give a spec file, examples:NAME or a dict")
     path = (

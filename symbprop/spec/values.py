@@ -25,6 +25,8 @@ from typing import Any
 import yaml
 
 from symbprop.errors import SymbpropError, ValuesError
+from symbprop.examples import example_values_path
+from symbprop.files.params import load_params
 from symbprop.files.yamltext import load_yaml, number_hint, read_input
 from symbprop.model import Graph, Network
 from symbprop.spec.fields import did_you_mean, shown
@@ -72,8 +74,6 @@ def load_values(model: Network | Graph, values: str | Path | dict) -> Values:
 
 
 def _read(path: str | Path) -> Any:
-    from symbprop.examples import example_values_path
-
     text_path = Path(path)
     if str(path).startswith("examples:"):
         text_path = example_values_path(str(path)[len("examples:") :])
@@ -217,8 +217,6 @@ def _saved_params(net: Network, name: str, check: _Checker) -> dict[str, Any]:
     ``symbprop.files.params.save_params``), a path relative to the values file.  For nets whose
     parameters do not fit a values file (at most 50,000 numbers of YAML); a file more than twice
     the size of its numbers (plus 1 MB) is refused before it is read."""
-    from symbprop.files.params import load_params
-
     path = Path(name)
     if check.source is not None and not path.is_absolute():
         path = Path(check.source).parent / path

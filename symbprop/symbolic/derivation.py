@@ -15,7 +15,6 @@ import itertools
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import sympy
 from sympy import Idx, Indexed
@@ -23,6 +22,8 @@ from sympy import Idx, Indexed
 from symbprop.errors import SymbpropError
 from symbprop.model import Graph, Network
 from symbprop.spec.formula import _tanh
+from symbprop.spec.loader import as_model
+from symbprop.symbolic.evaluate import evaluate
 from symbprop.symbolic.indexing import bound_indices, index_values, instantiate, rename_indices
 from symbprop.symbolic.ir import Program, label, program
 from symbprop.symbolic.paths import MAX_CHAIN_PATHS, Factor, count_paths, paths
@@ -40,8 +41,6 @@ PARAM_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*(\d+(?:\s*,\s*\d+
 def derive(model: Network | Graph | str | dict) -> Derivation:
     """Derive every ∂C/∂θ of ``model`` (a model, or what ``symbprop.load`` takes) by the chain
     rule (see ``Derivation``)."""
-    from symbprop.spec.loader import as_model
-
     return Derivation(as_model(model))
 
 
@@ -258,40 +257,38 @@ class Derivation:
 
     def evaluate(self, values) -> dict:
         """Loss, forward values, δ's and every gradient at ``values`` (``symbprop.symbolic.evaluate``)."""
-        from symbprop.symbolic.evaluate import evaluate
-
         return evaluate(self, values)
 
     def to_latex(self, values=None, **options) -> str:
-        from symbprop.render import to_latex
+        from symbprop.render import to_latex  # documents sit above derivations: imported on use
 
         return to_latex(self, values=values, **options)
 
     def to_markdown(self, values=None, **options) -> str:
-        from symbprop.render import to_markdown
+        from symbprop.render import to_markdown  # imported on use, as to_latex
 
         return to_markdown(self, values=values, **options)
 
     def to_text(self, values=None, **options) -> str:
-        from symbprop.render import to_text
+        from symbprop.render import to_text  # imported on use, as to_latex
 
         return to_text(self, values=values, **options)
 
     def to_html(self, values=None, **options) -> str:
         """The step-through page at ``values`` (``symbprop.render.html.to_html``)."""
-        from symbprop.render.html import to_html
+        from symbprop.render.html import to_html  # imported on use, as to_latex
 
         return to_html(self, values, **options)
 
     def _repr_html_(self) -> str | None:
         """Jupyter: the page of a bundled example at its values, in an iframe; else None (the
         page needs a point: ``d.to_html(values)``)."""
-        from symbprop.render.html import notebook_frame
+        from symbprop.render.html import notebook_frame  # imported on use, as to_latex
 
         return notebook_frame(self)
 
     def _repr_latex_(self) -> str:
-        from symbprop.render import to_latex_fragment
+        from symbprop.render import to_latex_fragment  # imported on use, as to_latex
 
         return to_latex_fragment(self)
 

@@ -99,9 +99,8 @@ def split(samples: Samples, test_fraction: float | None, seed: int,
           source: str = "data") -> tuple[Samples, Samples | None]:
     """A deterministic shuffle (``seed``: 0 ≤ seed < 2**63) and split into (train, held-out
     or None)."""
-    from symbprop.runtime.input_checks import (
-        checked_seed,  # Numba: imported only when data are split
-    )
+    # Numba: imported only when data are split
+    from symbprop.runtime.input_checks import checked_seed
 
     seed = checked_seed(seed)
     n = len(samples)

@@ -24,8 +24,10 @@ import numpy as np
 
 from symbprop.training.diagnosis import Diagnosis, diagnose
 from symbprop.errors import SymbpropError
+from symbprop.functions.sympy_classes import as_elementary
 from symbprop.model import Graph
 from symbprop.render.plots import plot_descent
+from symbprop.symbolic.derivation import derive
 from symbprop.training.schedules import DEFAULT_STEPS, DEFAULT_TOL, check_rate, check_tol
 
 OVERFLOW = 1e100
@@ -144,10 +146,8 @@ class Objective:
 
     def __init__(self, model: Graph, backend: str = "auto", constants: dict | None = None,
                  upstream: float | None = None) -> None:
+        # Imported here: SymPy's lambdify, only for the SymPy backend.
         import sympy
-
-        from symbprop.functions.sympy_classes import as_elementary
-        from symbprop.symbolic.derivation import derive
 
         if getattr(model, "kind", None) != "graph":
             raise SymbpropError(f"{model.name}: gradient descent on the model itself needs an "
@@ -175,6 +175,7 @@ class Objective:
             self._grad = sympy.lambdify(self._symbols, grads, modules="numpy")
 
     def _compile(self, strict: bool) -> None:
+        # Imported here: Numba loads only for the kernels backend.
         from symbprop.runtime.kernels import compile_model
 
         try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from symbprop.training.loop import History
+    from symbprop.training.history import History
 
 
 class EpochProgress:
@@ -23,6 +23,7 @@ class EpochProgress:
     def __enter__(self) -> EpochProgress:
         if not self.enabled:
             return self
+        # Imported here: rich loads only when a progress bar is shown.
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -60,6 +61,7 @@ def bar_console():
     draws the bar once, when it stops, wrapped at 80 columns; a wide console keeps that line
     whole.  In Jupyter rich draws a live widget with ipywidgets; without ipywidgets it would
     only warn and show nothing, so the bar is then plain text, printed once at the end."""
+    # Imported here: rich loads only when a progress bar is shown.
     from rich.console import Console
 
     console = Console(stderr=True)
@@ -69,7 +71,7 @@ def bar_console():
 
 
 def _have_ipywidgets() -> bool:
-    try:
+    try:  # ipywidgets is optional: only a notebook shows a widget bar
         import ipywidgets  # noqa: F401
     except ImportError:
         return False

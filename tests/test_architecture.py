@@ -1,0 +1,215 @@
+"""The package's layout: sub-packages that are the pipeline, and no import circles.
+
+The import graph is read from the source with ``ast`` (nothing is imported): an edge A → B for
+every ``import``/``from ... import`` of B in module A, at module level or inside a function;
+imports under ``if TYPE_CHECKING:`` are for annotations only and are left out.  A function-local
+import must say why it is there (a comment on its line or above its group): optional or heavy
+dependencies only.  The command-line modules (``symbprop.cli``) import the pipeline inside
+their commands by rule, so that ``symbprop --help`` starts without SymPy (see its docstring).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "symbprop"
+#: Modules allowed directly in symbprop/ (issue 16: at most 8).
+MAX_TOP_LEVEL = 8
+#: A comment that gives a reason (a bare ``# noqa`` gives none).
+REASON = re.compile(r"#(?!\s*noqa\b)\s*\w")
+
+
+def module_names(package: Path) -> dict[str, Path]:
+    """{dotted module name: file} for every module of ``package`` (a folder)."""
+    names = {}
+    for path in package.rglob("*.py"):
+        parts = list(path.relative_to(package.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        names[".".join(parts)] = path
+    return names
+
+
+def _annotation_only(tree: ast.Module) -> set[int]:
+    skipped = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for statement in node.body:
+                skipped.update(id(inner) for inner in ast.walk(statement))
+    return skipped
+
+
+def _resolve(module: str, is_package: bool, level: int, name: str | None) -> str:
+    base = module.split(".")
+    if not is_package:
+        base = base[:-1]
+    if level > 1:
+        base = base[: len(base) - (level - 1)]
+    return ".".join(base + ([name] if name else []))
+
+
+def import_graph(package: Path) -> dict[str, set[str]]:
+    """Module → the package's modules it imports (module level and function level)."""
+    modules = module_names(package)
+    top = package.name
+    graph = {}
+    for module, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skipped = _annotation_only(tree)
+        targets = set()
+        for node in ast.walk(tree):
+            if id(node) in skipped:
+                continue
+            if isinstance(node, ast.Import):
+                targets.update(a.name for a in node.names if a.name.split(".")[0] == top)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = _resolve(module, path.name == "__init__.py", node.level, node.module)
+                elif node.module and node.module.split(".")[0] == top:
+                    base = node.module
+                else:
+                    continue
+                for alias in node.names:
+                    submodule = f"{base}.{alias.name}"
+                    targets.add(submodule if submodule in modules else base)
+        graph[module] = {t for t in targets if t in modules and t != module}
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan, iterative)."""
+    index, low, on_stack, stack, found = {}, {}, set(), [], []
+    counter = 0
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def unexplained_local_imports(package: Path) -> list[str]:
+    """``file:line`` of each import inside a function with no comment on its line, on the line
+    above it, or above the run of import lines it belongs to."""
+    missing = []
+    for module, path in module_names(package).items():
+        if module.split(".")[:2] == [package.name, "cli"]:
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        tree = ast.parse("\n".join(lines))
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if not isinstance(node, ast.Import | ast.ImportFrom):
+                    continue
+                row = node.lineno - 1
+                while row > 0 and lines[row - 1].strip().startswith(("from ", "import ")):
+                    row -= 1
+                span = lines[max(row - 1, 0):node.end_lineno]
+                if not any(REASON.search(text) for text in span):
+                    missing.append(f"{path.relative_to(package.parent)}:{node.lineno}")
+    return missing
+
+
+# ---------------------------------------------------------------- the package
+
+
+def test_the_package_has_no_import_circle():
+    graph = import_graph(PACKAGE)
+    assert len(graph) > 100  # the whole package was read
+    assert circles(graph) == []
+
+
+def test_every_function_level_import_says_why():
+    assert unexplained_local_imports(PACKAGE) == []
+
+
+def test_few_modules_sit_directly_in_the_package():
+    top = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(top) <= MAX_TOP_LEVEL, top
+
+
+def test_every_sub_package_says_what_comes_in_and_goes_out():
+    for init in PACKAGE.glob("*/__init__.py"):
+        if init.parent.name in ("examples", "datasets", "templates"):
+            continue  # bundled data
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
+        assert doc and "In:" in doc and "Out:" in doc, init
+
+
+# ---------------------------------------------------------------- the checker can fail
+
+
+def _package(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = tmp_path / "pkg" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return tmp_path / "pkg"
+
+
+@pytest.mark.parametrize("second", [
+    "from pkg.a import x\n",                       # module level
+    "def f():\n    from .a import x  # why\n",     # inside a function, relative
+    "def f():\n    import pkg.a  # why\n",
+])
+def test_a_circle_is_found_wherever_its_import_sits(tmp_path, second):
+    package = _package(tmp_path, {"__init__.py": "", "a.py": "from pkg import b\nx = 1\n",
+                                  "b.py": second})
+    assert circles(import_graph(package)) == [["pkg.a", "pkg.b"]]
+
+
+def test_annotation_only_imports_and_chains_make_no_circle(tmp_path):
+    package = _package(tmp_path, {
+        "__init__.py": "",
+        "a.py": "from pkg.b import y\nx = 1\n",
+        "b.py": ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import x\n"
+                 "from pkg.c import z\ny = 2\n"),
+        "c.py": "z = 3\n"})
+    graph = import_graph(package)
+    assert graph["pkg.a"] == {"pkg.b"} and graph["pkg.b"] == {"pkg.c"}
+    assert circles(graph) == []
+
+
+def test_a_local_import_without_a_reason_is_reported(tmp_path):
+    package = _package(tmp_path, {
+        "__init__.py": "",
+        "a.py": ("def f():\n    import json\n    return json\n\n\n"
+                 "def g():\n    # optional\n    import csv\n    import os\n    return csv, os\n")})
+    missing = unexplained_local_imports(package)
+    assert len(missing) == 1 and missing[0].endswith("a.py:2")
