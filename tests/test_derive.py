@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import symbprop as sp
 from symbprop import examples
-from symbprop.functions import activations
+from symbprop.functions import registry
 from tests.oracle import NamedValues, oracle_gradients, random_point
 
 TOLERANCE = sympy.Float("1e-12")
@@ -36,7 +36,7 @@ def test_bundled_examples(name):
     assert_gradients_match(sp.load(f"examples:{name}"), chains="iris" not in name)
 
 
-ELEMENTWISE = sorted(activations.ELEMENTWISE)
+ELEMENTWISE = sorted(registry.ACTIVATIONS)
 LOSSES = ["half_sse", "sse", "mse", {"formula": "(a - y)**4 / 4"}]
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from symbprop.errors import CodegenError
 from symbprop.files.atomic import write_text
+from symbprop.functions import registry
 from symbprop.templating import environment
 from symbprop.version import __version__
 
@@ -56,6 +57,8 @@ def base_context(model, strategy: str, dtype: str, title: str, helpers: list[str
         "param_offsets": repr(offsets),
         "n_params": count,
         "helpers": helpers,
+        "activation_helpers": [record.numba_helper for record in registry.ACTIVATIONS.values()
+                               if record.name in helpers and record.numba_helper],
     }
 
 

@@ -25,14 +25,15 @@ import sympy
 from sympy import Indexed, log
 
 from symbprop.codegen.printer import ylogsoftmax
+from symbprop.functions import registry
 from symbprop.functions.activations import Activation
+from symbprop.functions.losses import A, Y
 from symbprop.functions.sympy_classes import softplus
 from symbprop.symbolic.ir import Eqn
 from symbprop.symbolic.stabilize import stable_form
 from symbprop.symbolic.sweep import Adjoint
 
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-SYMBOLS = {"sigmoid": "σ", "leaky_relu": "lrelu"}
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def activation_text(activation: Activation) -> str:
     """σ, tanh, relu, ..., or the custom formula's name ``f``."""
     if activation.is_custom:
         return "f"
-    return SYMBOLS.get(activation.name, activation.name)
+    return registry.symbol(activation.name)
 
 
 def previous(number: int) -> str:
@@ -185,20 +186,16 @@ def forward_comment(layer: LayerPlan) -> str:
     return f"# layer {layer.number}: {z_text(layer)},  {a_text(layer)}"
 
 
-LOSS_TEXT = {
-    "half_sse": "C = ½ Σ_j (y_j − a{L}_j)²",
-    "sse": "C = Σ_j (a{L}_j − y_j)²",
-    "mse": "C = (1/n_L) Σ_j (a{L}_j − y_j)²",
-    "bce": "C = −Σ_j [y_j log a{L}_j + (1 − y_j) log(1 − a{L}_j)]",
-    "softmax_cross_entropy": "C = −Σ_j y_j log a{L}_j",
-}
 
 
 def loss_text(plan: NetworkPlan, formula: sympy.Expr | None = None) -> str:
     """The loss as an equation; ``formula`` is a custom loss's parsed expression."""
     L = sup(plan.output.number)
-    if plan.loss_name in LOSS_TEXT:
-        return LOSS_TEXT[plan.loss_name].format(L=L)
+    record = registry.loss(plan.loss_name) if formula is None else None
+    if record is not None and record.equation:
+        return record.equation.format(L=L)
+    if record is not None:  # a registered loss without an equation: its element term
+        formula = record.element(A, Y)
     return f"C = Σ_j ℓ(a{L}_j, y_j),  ℓ(a, y) = {formula_text(formula)}"
 
 
@@ -206,10 +203,9 @@ def delta_comment(plan: NetworkPlan, layer: LayerPlan, formula: sympy.Expr | Non
     """The equation δ^l comes from (BP1 for the output layer, BP2 otherwise)."""
     l_ = sup(layer.number)
     if layer.is_output:
-        fused = {"softmax_cross_entropy": " (softmax + cross-entropy fused)",
-                 "bce": " (sigmoid + BCE fused)"}.get(plan.loss_name)
-        if fused:
-            what = f"δ{l_} = a{l_} − y{fused}"
+        record = registry.loss(plan.loss_name) if formula is None else None
+        if record is not None and record.fused:
+            what = f"δ{l_} = a{l_} − y ({record.fused})"
         elif layer.activation.name == "identity":
             what = f"δ{l_} = ∂C/∂a{l_}"
         else:

@@ -33,7 +33,7 @@ from sympy.printing.precedence import precedence
 from sympy.printing.pycode import PythonCodePrinter
 
 from symbprop.errors import CodegenError
-from symbprop.functions.sympy_classes import elu, gelu, leaky_relu, relu, sigmoid, softplus, swish
+from symbprop.functions.registry import record_of_function
 
 #: Longest generated line of code before indentation (the templates indent by up to 8).
 LINE_WIDTH = 90
@@ -102,44 +102,31 @@ class NumbaPrinter(PythonCodePrinter):
 
     # ---------------------------------------------------------------- activations
 
-    def _helper(self, name: str, *args: sympy.Expr) -> str:
+    def helper(self, name: str, *args: sympy.Expr) -> str:
+        """A call of the module's helper ``_name`` (recorded in ``helpers``)."""
         self.helpers.add(name)
         return f"_{name}({', '.join(self._print(a) for a in args)})"
 
-    def _print_sigmoid(self, expr: sigmoid) -> str:
-        return self._helper("sigmoid", *expr.args)
-
-    def _print_softplus(self, expr: softplus) -> str:
-        return self._helper("softplus", *expr.args)
-
-    def _print_gelu(self, expr: gelu) -> str:
-        return self._helper("gelu", *expr.args)
-
-    def _print_swish(self, expr: swish) -> str:
-        x = self._print(expr.args[0])
-        return f"({x}*{self._helper('sigmoid', expr.args[0])})"
-
-    def _kink(self, name: str, args: tuple, inline) -> str:
+    def kink(self, name: str, args: tuple, inline) -> str:
         """``inline(x, *rest)`` for an atomic first argument, else the helper ``_name(...)``."""
         if args[0].is_Atom or isinstance(args[0], sympy.Indexed):
             return inline(self._print(args[0]), *args[1:])
-        return self._helper(name, *args)
+        return self.helper(name, *args)
 
-    def _print_relu(self, expr: relu) -> str:
-        return self._kink("relu", expr.args, lambda x: f"({x} if {x} > 0.0 else 0.0)")
-
-    def _times(self, alpha: sympy.Expr, text: str) -> str:
+    def times(self, alpha: sympy.Expr, text: str) -> str:
+        """``alpha*text``, or ``text`` when α = 1."""
         if alpha == 1:
             return text
         return f"{self.parenthesize(alpha, precedence(sympy.Mul(2, 3, evaluate=False)))}*{text}"
 
-    def _print_leaky_relu(self, expr: leaky_relu) -> str:
-        return self._kink("leaky_relu", expr.args,
-                          lambda x, a: f"({x} if {x} > 0.0 else {self._times(a, x)})")
-
-    def _print_elu(self, expr: elu) -> str:
-        return self._kink("elu", expr.args, lambda x, a:
-                          f"({x} if {x} > 0.0 else {self._times(a, f'math.expm1({x})')})")
+    def _print_ActivationBase(self, expr) -> str:
+        """An activation's SymPy class prints as its record says (``functions.registry``).  SymPy
+        dispatches a Function subclass to its base class's method only when the base's name
+        ends in "Base", hence the name."""
+        record = record_of_function(type(expr))
+        if record is None or record.numba is None:
+            raise CodegenError(f"{type(expr).__name__}: no Numba form is registered")
+        return record.numba(self, *expr.args)
 
     # ---------------------------------------------------------------- kinks and branches
 
@@ -148,11 +135,11 @@ class NumbaPrinter(PythonCodePrinter):
         if h0 == 0:
             return f"(1.0 if {self._print(expr.args[0])} > 0.0 else 0.0)"
         h0 = sympy.Float(h0)
-        return self._kink("step", (expr.args[0], h0), lambda x, h:
+        return self.kink("step", (expr.args[0], h0), lambda x, h:
                           f"(1.0 if {x} > 0.0 else ({self._print(h)} if {x} == 0.0 else 0.0))")
 
     def _print_sign(self, expr: sympy.sign) -> str:
-        return self._kink("sign", expr.args,
+        return self.kink("sign", expr.args,
                           lambda x: f"(1.0 if {x} > 0.0 else (-1.0 if {x} < 0.0 else 0.0))")
 
     def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
@@ -165,7 +152,7 @@ class NumbaPrinter(PythonCodePrinter):
         return tail
 
     def _print_ylogsoftmax(self, expr: ylogsoftmax) -> str:
-        return self._helper("ylogsoftmax", *expr.args)
+        return self.helper("ylogsoftmax", *expr.args)
 
     def _print_Max(self, expr: sympy.Max) -> str:
         return f"max({', '.join(self._print(a) for a in expr.args)})"

@@ -12,9 +12,8 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from symbprop.functions import registry
 from symbprop.functions.sympy_classes import as_elementary
-
-KINKED = {"relu", "leaky_relu", "elu"}
 
 
 def random_point(model, symbolic, rng, tries: int = 50):
@@ -42,7 +41,7 @@ def _draw(model, rng, positive: bool = False):
     X = rng.standard_normal((batch, model.inputs))
     if model.loss.targets_sum_to_one:
         Y = rng.dirichlet(np.ones(n_out), batch)
-    elif model.loss.name == "bce":
+    elif model.loss.required_output == "sigmoid":  # bce: targets in (0, 1)
         Y = rng.uniform(0.05, 0.95, (batch, n_out))
     else:
         Y = rng.standard_normal((batch, n_out))
@@ -54,7 +53,8 @@ def _near_kink(model, zs) -> bool:
         return False
     for layer, z in zip(model.layers, zs, strict=True):
         act = layer.activation
-        kinked = act.name in KINKED or (
+        record = None if act.is_custom else registry.activation(act.name)
+        kinked = (record is not None and record.kink) or (
             act.is_custom
             and as_elementary(act.expr).has(
                 sympy.Max, sympy.Min, sympy.Abs, sympy.Heaviside, sympy.Piecewise, sympy.sign

@@ -7,4 +7,8 @@ a textbook writes them (σ' = σ(1 − σ)).
 - ``activations``: activation records: name, parameters, how each applies to ``z``.
 - ``losses``: per-sample losses as a sum over output neurons of one element term.
 - ``sympy_classes``: SymPy ``Function`` classes for the activations, with their rules.
+- ``registry``: one record per activation and per loss, read by every other part.
 """
+
+# The records name the SymPy classes' symbols (σ for sigmoid): registered on first import.
+from symbprop.functions import registry  # noqa: E402, F401

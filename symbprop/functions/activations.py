@@ -1,7 +1,7 @@
 """Activation functions: names, parameters, and how each applies to a pre-activation ``z``.
 
 An ``Activation`` is data (name, alpha, custom formula); ``apply(z)`` builds the SymPy expression
-for one neuron.  softmax is the one activation that is not elementwise; the IR handles it and only
+for one neuron from the activation's record (``registry``).  softmax is the one activation that is not elementwise; the IR handles it and only
 an output layer may use it.
 """
 
@@ -11,23 +11,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from symbprop.functions.sympy_classes import elu, gelu, leaky_relu, relu, sigmoid, softplus, swish
-
-#: Elementwise activations: name -> (builder(z, alpha), default alpha or None).
-ELEMENTWISE = {
-    "identity": (lambda z, alpha: z, None),
-    "sigmoid": (lambda z, alpha: sigmoid(z), None),
-    "tanh": (lambda z, alpha: sympy.tanh(z), None),
-    "relu": (lambda z, alpha: relu(z), None),
-    "leaky_relu": (lambda z, alpha: leaky_relu(z, alpha), sympy.Rational(1, 100)),
-    "softplus": (lambda z, alpha: softplus(z), None),
-    "elu": (lambda z, alpha: elu(z, alpha), sympy.Integer(1)),
-    "swish": (lambda z, alpha: swish(z), None),
-    "gelu": (lambda z, alpha: gelu(z), None),
-}
-ALIASES = {"silu": "swish", "linear": "identity"}
-#: Every name a spec may use, for error messages.
-KNOWN = sorted([*ELEMENTWISE, "softmax", *ALIASES])
+from symbprop.functions import registry
 
 #: The symbol a custom activation formula is written in.
 Z = sympy.Symbol("z")
@@ -56,8 +40,7 @@ class Activation:
             return self.expr.xreplace({Z: z})
         if self.is_softmax:
             raise ValueError("softmax is not elementwise; the IR builds it per layer")
-        builder, _ = ELEMENTWISE[self.name]
-        return builder(z, self.alpha)
+        return registry.activation(self.name).apply(z, self.alpha)
 
     def to_spec(self) -> str | dict:
         """The canonical spec form (used for hashing and printing)."""
@@ -73,11 +56,15 @@ def _number(value: sympy.Rational) -> int | float:
 
 
 def builtin(name: str, alpha: sympy.Rational | None = None) -> Activation:
-    """A built-in activation by (alias-resolved) name; ``alpha`` defaults where it applies."""
-    name = ALIASES.get(name, name)
+    """A registered activation by (alias-resolved) name; ``alpha`` defaults where it applies."""
     if name == "softmax":
         return Activation("softmax")
-    _, default_alpha = ELEMENTWISE[name]
-    if default_alpha is None:
-        return Activation(name)
-    return Activation(name, alpha if alpha is not None else default_alpha)
+    record = registry.activation(name)
+    if record.alpha is None:
+        return Activation(record.name)
+    return Activation(record.name, alpha if alpha is not None else record.alpha)
+
+
+def known() -> list[str]:
+    """Every name a spec may use, for error messages."""
+    return registry.activation_names()

@@ -10,22 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sympy
-from sympy import Rational, Sum, log
+from sympy import Sum
+
+from symbprop.functions import registry
 
 A = sympy.Symbol("a")
 Y = sympy.Symbol("y")
-
-#: name -> (element term ℓ(a, y), per-output scale given n_L, required output activation or None)
-BUILTIN = {
-    "half_sse": (lambda a, y: Rational(1, 2) * (y - a) ** 2, lambda n: 1, None),
-    "sse": (lambda a, y: (a - y) ** 2, lambda n: 1, None),
-    "mse": (lambda a, y: (a - y) ** 2, lambda n: Rational(1, n), None),
-    "bce": (lambda a, y: -(y * log(a) + (1 - y) * log(1 - a)), lambda n: 1, "sigmoid"),
-    "softmax_cross_entropy": (lambda a, y: -y * log(a), lambda n: 1, "softmax"),
-}
-ALIASES = {"quadratic": "half_sse", "cross_entropy": "softmax_cross_entropy"}
-KNOWN = sorted([*BUILTIN, *ALIASES])
-
 
 @dataclass(frozen=True)
 class Loss:
@@ -42,21 +32,23 @@ class Loss:
     @property
     def required_output(self) -> str | None:
         """The output activation this loss is defined with (bce: sigmoid, CE: softmax)."""
-        return None if self.is_custom else BUILTIN[self.name][2]
+        return None if self.is_custom else registry.loss(self.name).output
 
     @property
     def targets_sum_to_one(self) -> bool:
         """softmax cross-entropy assumes Σ_j y_j = 1 (one-hot or probability targets)."""
-        return self.name == "softmax_cross_entropy"
+        return not self.is_custom and registry.loss(self.name).targets_sum_to_one
 
     def element(self, a: sympy.Expr, y: sympy.Expr) -> sympy.Expr:
         """ℓ(a_j, y_j), the term for one output neuron."""
         if self.is_custom:
             return self.expr.xreplace({A: a, Y: y})
-        return BUILTIN[self.name][0](a, y)
+        return registry.loss(self.name).element(a, y)
 
     def scale(self, n_out: int) -> sympy.Expr:
-        return sympy.Integer(1) if self.is_custom else sympy.sympify(BUILTIN[self.name][1](n_out))
+        if self.is_custom:
+            return sympy.Integer(1)
+        return sympy.sympify(registry.loss(self.name).scale(n_out))
 
     def index_form(self, a: sympy.IndexedBase, y: sympy.IndexedBase, j: sympy.Idx) -> sympy.Expr:
         """C = scale · Σ_j ℓ(a[j], y[j]) with the sum kept symbolic."""
@@ -68,4 +60,15 @@ class Loss:
 
 
 def builtin(name: str) -> Loss:
-    return Loss(ALIASES.get(name, name))
+    """A registered loss by (alias-resolved) name."""
+    return Loss(registry.canonical_loss(name))
+
+
+def known() -> list[str]:
+    """Every name a spec may use, for error messages."""
+    return registry.loss_names()
+
+
+def record(loss: Loss) -> registry.LossRecord | None:
+    """The registry's record of ``loss`` (None for a custom loss)."""
+    return None if loss.is_custom else registry.loss(loss.name)

@@ -21,10 +21,9 @@ def step(x):
     return Heaviside(x, 0)
 
 
-class _Activation(Function):
+class ActivationBase(Function):
     """Common numeric behaviour: evaluate through the elementary definition."""
 
-    latex_name = r"\operatorname{f}"
 
     def _eval_evalf(self, prec):
         return as_elementary(self)._eval_evalf(prec)
@@ -35,11 +34,10 @@ class _Activation(Function):
         return rf"{head}\left({args}\right)"
 
 
-class sigmoid(_Activation):
+class sigmoid(ActivationBase):
     """σ(x) = 1 / (1 + e^(−x)); σ'(x) = σ(x)(1 − σ(x))."""
 
     nargs = 1
-    latex_name = r"\sigma"
 
     @classmethod
     def eval(cls, x):
@@ -54,11 +52,10 @@ class sigmoid(_Activation):
         return s * (1 - s)
 
 
-class relu(_Activation):
+class relu(ActivationBase):
     """relu(x) = max(0, x); relu'(x) = step(x), with step(0) = 0."""
 
     nargs = 1
-    latex_name = r"\operatorname{relu}"
 
     @classmethod
     def eval(cls, x):
@@ -70,11 +67,10 @@ class relu(_Activation):
         return step(self.args[0])
 
 
-class softplus(_Activation):
+class softplus(ActivationBase):
     """softplus(x) = log(1 + e^x); softplus'(x) = σ(x)."""
 
     nargs = 1
-    latex_name = r"\operatorname{softplus}"
 
     @classmethod
     def eval(cls, x):
@@ -102,11 +98,10 @@ def _softplus_float(x, prec: int) -> sympy.Float:
     return sympy.Float._new(result._mpf_, prec)  # not mpf(result): that rounds to 53 bits
 
 
-class leaky_relu(_Activation):
+class leaky_relu(ActivationBase):
     """leaky_relu(x, α) = x for x > 0, αx otherwise; derivative 1 or α (α at 0)."""
 
     nargs = 2
-    latex_name = r"\operatorname{lrelu}"
 
     @classmethod
     def eval(cls, x, alpha):
@@ -121,11 +116,10 @@ class leaky_relu(_Activation):
         return Piecewise((S.One, x > 0), (alpha, True))
 
 
-class elu(_Activation):
+class elu(ActivationBase):
     """elu(x, α) = x for x > 0, α(e^x − 1) otherwise; derivative 1 or αe^x."""
 
     nargs = 2
-    latex_name = r"\operatorname{elu}"
 
     @classmethod
     def eval(cls, x, alpha):
@@ -140,11 +134,10 @@ class elu(_Activation):
         return Piecewise((S.One, x > 0), (alpha * exp(x), True))
 
 
-class swish(_Activation):
+class swish(ActivationBase):
     """swish(x) = silu(x) = x σ(x); swish'(x) = σ(x) + x σ(x)(1 − σ(x))."""
 
     nargs = 1
-    latex_name = r"\operatorname{swish}"
 
     @classmethod
     def eval(cls, x):
@@ -160,11 +153,10 @@ class swish(_Activation):
         return s + x * s * (1 - s)
 
 
-class gelu(_Activation):
+class gelu(ActivationBase):
     """gelu(x) = x Φ(x) = (x/2)(1 + erf(x/√2)); gelu'(x) = Φ(x) + x φ(x)."""
 
     nargs = 1
-    latex_name = r"\operatorname{gelu}"
 
     @classmethod
     def eval(cls, x):
@@ -179,7 +171,7 @@ class gelu(_Activation):
         return (1 + erf(x / sqrt(2))) / 2 + x * exp(-(x**2) / 2) / sqrt(2 * pi)
 
 
-class absolute(_Activation):
+class absolute(ActivationBase):
     """|x| for real x; derivative sign(x), 0 at the kink (a subgradient, as relu'(0) = 0).
 
     The formula parser's ``abs``: ``sympy.Abs`` assumes complex symbols, so it rewrites

@@ -14,14 +14,19 @@ from dataclasses import dataclass, replace
 
 import sympy
 
-from symbprop.functions.sympy_classes import absolute, relu
+from symbprop.functions import registry
+from symbprop.functions.sympy_classes import absolute
 from symbprop.render.numbers import FD_STEP, Point
 from symbprop.symbolic.indexing import index_values, instantiate
 from symbprop.symbolic.rules import local_partial
 
-#: Graph operations whose derivative jumps somewhere; smooth ones are never checked, so a steep
-#: but smooth derivative (1/x near 0) is not called a kink.
-KINKED = (relu, absolute, sympy.Max, sympy.Min)
+
+def kinked_operations() -> tuple:
+    """Operations whose derivative jumps somewhere: |x|, max, min and every registered
+    activation with a kink.  Smooth ones are never checked, so a steep but smooth derivative
+    (1/x near 0) is not called a kink."""
+    kinked = [r.function for r in registry.ACTIVATIONS.values() if r.kink and r.function]
+    return (absolute, sympy.Max, sympy.Min, *kinked)
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ def _network_kinks(d, pt: Point) -> list[Kink]:
 def _graph_kinks(d, pt: Point) -> list[Kink]:
     found = []
     for eqn in d.program.eqns:
-        if not eqn.expr.has(*KINKED):
+        if not eqn.expr.has(*kinked_operations()):
             continue
         for wrt in sorted(eqn.expr.free_symbols, key=sympy.default_sort_key):
             used = local_partial(eqn.out, eqn.expr, wrt)

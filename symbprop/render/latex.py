@@ -20,24 +20,12 @@ import sympy
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+from symbprop.functions.registry import latex_symbol
 from symbprop.render.names import adjoint_name, layer_name
 from symbprop.render.notation import NotesTermOrder, factored, is_name, negated_sum, notes_product
 
 HEADS = {"W": "w", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}
 MATRIX_HEADS = {"W": "W", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}
-FUNCTION_NAMES = {
-    "sigmoid": r"\sigma",
-    "relu": r"\operatorname{relu}",
-    "leaky_relu": r"\operatorname{lrelu}",
-    "softplus": r"\operatorname{softplus}",
-    "elu": r"\operatorname{elu}",
-    "swish": r"\operatorname{swish}",
-    "gelu": r"\operatorname{gelu}",
-}
-
-#: ``Elementwise`` names: σ for sigmoid, f for a custom activation; ``<name>_prime`` adds a '.
-ELEMENTWISE_NAMES = {"sigmoid": r"\sigma", "custom": "f", "softmax": r"\operatorname{softmax}",
-                     "tanh": r"\tanh", **FUNCTION_NAMES}
 
 
 def format_float(value: float, digits: int) -> tuple[str, str | None]:
@@ -217,11 +205,11 @@ class SymbpropLatexPrinter(NotesTermOrder, LatexPrinter):
 
     def _print_Elementwise(self, expr) -> str:
         name, prime = expr.name.removesuffix("_prime"), expr.name.endswith("_prime")
-        head = ELEMENTWISE_NAMES.get(name, rf"\operatorname{{{name}}}") + ("'" if prime else "")
+        head = latex_symbol(name) + ("'" if prime else "")  # <name>_prime adds a '
         return rf"{head}\left({self._print(expr.vector)}\right)"
 
     def _print_Slope(self, expr) -> str:
-        head = ELEMENTWISE_NAMES.get(expr.name, rf"\operatorname{{{expr.name}}}")
+        head = latex_symbol(expr.name)
         return rf"{head}'\left({self._print(expr.args[1])}\right)"
 
     def _print_Gradient(self, expr) -> str:

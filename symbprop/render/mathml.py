@@ -19,14 +19,13 @@ import sympy
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+from symbprop.functions.registry import record_of_function, symbol
 from symbprop.render.latex import format_float
 from symbprop.render.names import adjoint_name, layer_name
 from symbprop.render.notation import NotesTermOrder, factored, is_name, negated_sum, notes_product
 
 HEADS = {"W": "w", "b": "b", "z": "z", "a": "a", "delta": "\u03b4"}
 MATRIX_HEADS = {"W": "W", "b": "b", "z": "z", "a": "a", "delta": "\u03b4"}
-FUNCTION_NAMES = {"sigmoid": "\u03c3", "leaky_relu": "lrelu", "exp": "exp", "log": "log"}
-ELEMENTWISE_NAMES = {"sigmoid": "\u03c3", "custom": "f", "leaky_relu": "lrelu"}
 DOT = "\u00b7"
 MINUS = "\u2212"
 #: The indicator's 1 (MathML Core has no bold ``mathvariant``): MATHEMATICAL BOLD DIGIT ONE.
@@ -164,8 +163,8 @@ class SymbpropMathMLPrinter(NotesTermOrder, MathMLPresentationPrinter):
         return row
 
     def _print_Function(self, expr, exp=None):
-        name = type(expr).__name__
-        head = self._mi(FUNCTION_NAMES.get(name, name))
+        record = record_of_function(type(expr))
+        head = self._mi(record.symbol if record else type(expr).__name__)
         args = _join([self._print(a) for a in expr.args], None, self._mo(","))
         return self._row(head, self._fenced(self._row(*args)))
 
@@ -281,11 +280,11 @@ class SymbpropMathMLPrinter(NotesTermOrder, MathMLPresentationPrinter):
 
     def _print_Elementwise(self, expr):
         name, prime = expr.name.removesuffix("_prime"), expr.name.endswith("_prime")
-        head = ELEMENTWISE_NAMES.get(name, name) + ("\u2032" if prime else "")
+        head = symbol(name) + ("\u2032" if prime else "")
         return self._row(self._mi(head), self._fenced(self._print(expr.vector)))
 
     def _print_Slope(self, expr):
-        head = ELEMENTWISE_NAMES.get(expr.name, expr.name) + "\u2032"
+        head = symbol(expr.name) + "\u2032"
         return self._row(self._mi(head), self._fenced(self._print(expr.args[1])))
 
 

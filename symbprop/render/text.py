@@ -15,6 +15,7 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.pretty_symbology import pretty_symbol
 from sympy.printing.str import StrPrinter
 
+from symbprop.functions.registry import record_of_function, symbol
 from symbprop.render.latex import format_float
 from symbprop.render.names import adjoint_name, layer_name
 from symbprop.render.notation import NotesTermOrder, factored, is_name, negated_sum, notes_product
@@ -25,8 +26,6 @@ SUBSCRIPT = dict(
 )
 HEADS = {"W": "w", "b": "b", "z": "z", "a": "a", "delta": "δ"}
 MATRIX_HEADS = {"W": "W", "b": "b", "z": "z", "a": "a", "delta": "δ"}
-FUNCTION_NAMES = {"sigmoid": "σ", "leaky_relu": "lrelu"}
-ELEMENTWISE_NAMES = {"sigmoid": "σ", "custom": "f", "leaky_relu": "lrelu"}
 
 
 def sup(text: str) -> str | None:
@@ -148,7 +147,8 @@ class SymbpropTextPrinter(NotesTermOrder, StrPrinter):
         return mantissa if exponent is None else f"{mantissa}e{exponent}"
 
     def _print_Function(self, expr) -> str:
-        name = FUNCTION_NAMES.get(type(expr).__name__, type(expr).__name__)
+        record = record_of_function(type(expr))
+        name = record.symbol if record else type(expr).__name__
         return f"{name}({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_Pi(self, expr) -> str:
@@ -243,11 +243,11 @@ class SymbpropTextPrinter(NotesTermOrder, StrPrinter):
 
     def _print_Elementwise(self, expr) -> str:
         name, prime = expr.name.removesuffix("_prime"), expr.name.endswith("_prime")
-        head = ELEMENTWISE_NAMES.get(name, name) + ("′" if prime else "")
+        head = symbol(name) + ("′" if prime else "")
         return f"{head}({self._print(expr.vector)})"
 
     def _print_Slope(self, expr) -> str:
-        return f"{ELEMENTWISE_NAMES.get(expr.name, expr.name)}′({self._print(expr.args[1])})"
+        return f"{symbol(expr.name)}′({self._print(expr.args[1])})"
 
     def _print_Gradient(self, expr) -> str:
         of, vector = (self._print(a) for a in expr.args)

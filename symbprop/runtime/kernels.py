@@ -26,6 +26,7 @@ from symbprop.codegen import check_dtype, resolve_strategy
 from symbprop.codegen.loader import cached_module
 from symbprop.distributed._dask import is_dask_array
 from symbprop.errors import DataError
+from symbprop.functions import registry
 from symbprop.runtime.aligned import empty_aligned, zeros_aligned
 from symbprop.runtime.base import VIEW_MIN, KernelsBase
 from symbprop.runtime.dictcall import ArraysCall
@@ -46,7 +47,6 @@ from symbprop.runtime.input_checks import (
 )
 
 #: He initialisation for these activations; Xavier/Glorot for the others.
-RELU_FAMILY = {"relu", "leaky_relu", "elu", "gelu", "swish", "softplus"}
 
 
 def compile_model(model, strategy: str = "auto", dtype: str = "float64"):
@@ -74,7 +74,7 @@ class Kernels(KernelsBase):
         params = self.unflatten(theta)  # views of one vector: flatten() then needs no copy
         for number, layer in enumerate(self.model.layers, 1):
             n_out, n_in = self.shapes[f"W{number}"]
-            if layer.activation.name in RELU_FAMILY:
+            if _init(layer.activation) == "he":
                 weights = rng.normal(0.0, math.sqrt(2.0 / n_in), (n_out, n_in))
             else:
                 limit = math.sqrt(6.0 / (n_in + n_out))
@@ -227,3 +227,10 @@ class Kernels(KernelsBase):
         theta, history = in_chunks(run, theta, epochs, progress, self.model.name)
         self.write_back(params, theta)
         return history.view(LossHistory)
+
+
+def _init(activation) -> str:
+    """How the weights into a layer with ``activation`` start: "he" or "glorot" (the record's
+    choice; custom activations and softmax: "glorot")."""
+    record = None if activation.is_custom else registry.activation(activation.name)
+    return record.init if record else "glorot"

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
 from symbprop.errors import SpecError
-from symbprop.functions.losses import BUILTIN as LOSSES
+from symbprop.functions import registry
 from symbprop.model import Graph, Network
 from symbprop.spec.fields import shown
 from symbprop.spec.loader import from_dict
@@ -54,7 +54,8 @@ def _activations(activation, loss, output_activation, count: int) -> list:
     """One activation per layer, from one for all (the output layer's fits the loss) or a list."""
     if isinstance(activation, (str, dict)):
         activations = [activation] * count
-        required = LOSSES.get(loss, (None, None, None))[2] if isinstance(loss, str) else None
+        record = registry.loss(loss) if isinstance(loss, str) else None
+        required = record.output if record else None
         activations[-1] = output_activation or required or activation
         return activations
     allowed = "a name, a mapping such as {'name': 'leaky_relu', 'alpha': 0.1}, or a list of them"

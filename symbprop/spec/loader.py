@@ -19,7 +19,7 @@ import yaml
 from symbprop.errors import SpecError
 from symbprop.examples import example_path
 from symbprop.files.yamltext import load_yaml, read_input
-from symbprop.functions import activations, losses
+from symbprop.functions import activations, losses, registry
 from symbprop.model import BIAS_MODES, REDUCTIONS, Graph, Layer, Network
 from symbprop.spec.fields import (
     MAX_NAME_LENGTH,
@@ -178,13 +178,13 @@ def _layer(raw: Any, default_bias: str, where: Where, is_output: bool) -> Layer:
 
 
 def _activation(raw: Any, where: Where) -> activations.Activation:
-    allowed = f"one of {', '.join(activations.KNOWN)}, or a formula in z"
+    allowed = f"one of {', '.join(activations.known())}, or a formula in z"
     if isinstance(raw, str):
         if NAME_RE.match(raw):
-            if raw in activations.KNOWN:
+            if raw in activations.known():
                 return activations.builtin(raw)
             raise where.error(f"unknown activation {shown(raw)}"
-                              f"{did_you_mean(raw, activations.KNOWN)}; allowed: {allowed}")
+                              f"{did_you_mean(raw, activations.known())}; allowed: {allowed}")
         return _custom_activation("custom", raw, where)
     if isinstance(raw, dict):
         check_keys(raw, ("name", "alpha", "formula"), where)
@@ -193,14 +193,15 @@ def _activation(raw: Any, where: Where) -> activations.Activation:
             return _custom_activation(
                 identifier(label, where / "name"), raw["formula"], where / "formula"
             )
-        if not isinstance(label, str) or label not in activations.KNOWN:
+        if not isinstance(label, str) or label not in activations.known():
             raise (where / "name").error(f"unknown activation {shown(label)}"
-                                         f"{did_you_mean(label, activations.KNOWN)}; "
+                                         f"{did_you_mean(label, activations.known())}; "
                                          f"allowed: {allowed}")
         alpha = None
         if "alpha" in raw:
-            if label not in ("leaky_relu", "elu"):
-                raise (where / "alpha").error(f"'{label}' takes no alpha (leaky_relu and elu do)")
+            if registry.activation(label) is None or registry.activation(label).alpha is None:
+                takes = ", ".join(r.name for r in registry.ACTIVATIONS.values() if r.alpha)
+                raise (where / "alpha").error(f"'{label}' takes no alpha ({takes} do)")
             alpha = number(raw["alpha"], where / "alpha")
         return activations.builtin(label, alpha)
     raise where.error(f"must be a name or a mapping; allowed: {allowed}")
@@ -216,7 +217,7 @@ def _custom_activation(label: str, text: Any, where: Where) -> activations.Activ
 
 
 def _loss(raw: Any, where: Where) -> losses.Loss:
-    allowed = f"one of {', '.join(losses.KNOWN)}, or {{formula: ...}} in a and y"
+    allowed = f"one of {', '.join(losses.known())}, or {{formula: ...}} in a and y"
     if raw is None:
         raise where.error(f"missing; allowed: {allowed}")
     if isinstance(raw, dict):
@@ -226,10 +227,10 @@ def _loss(raw: Any, where: Where) -> losses.Loss:
         else:
             return _custom_loss(raw["formula"], where / "formula")
     if isinstance(raw, str):
-        if raw in losses.KNOWN:
+        if raw in losses.known():
             return losses.builtin(raw)
         if NAME_RE.match(raw):
-            raise where.error(f"unknown loss {shown(raw)}{did_you_mean(raw, losses.KNOWN)}; "
+            raise where.error(f"unknown loss {shown(raw)}{did_you_mean(raw, losses.known())}; "
                               f"allowed: {allowed}")
         return _custom_loss(raw, where)
     raise where.error(f"must be a name or a mapping; allowed: {allowed}")
@@ -251,5 +252,6 @@ def _check_loss_output(loss: losses.Loss, output: Layer, where: Where) -> None:
             f"{loss.name} needs a {needed} output layer, but the last layer uses "
             f"'{output.activation.name}'"
         )
-    if output.activation.is_softmax and loss.name != "softmax_cross_entropy":
-        raise (where / "loss").error("a softmax output layer goes with loss softmax_cross_entropy")
+    if output.activation.is_softmax and loss.required_output != "softmax":
+        fitting = " or ".join(r.name for r in registry.LOSSES.values() if r.output == "softmax")
+        raise (where / "loss").error(f"a softmax output layer goes with loss {fitting}")

@@ -1,0 +1,252 @@
+"""The registry: one record per activation and per loss, from which every other part reads.
+
+An ``ActivationRecord`` holds everything symbprop knows about one activation: how it applies to
+a pre-activation ``z`` (a SymPy expression, through the function classes of
+``sympy_classes`` where the textbook names the function), its default α, the symbols documents
+print for it, whether it has a kink, how its weights are initialised, and, per code target, how
+a call prints and the helper function the generated module defines for it.  A ``LossRecord``
+holds a loss's per-neuron term, its scale, the output activation it is defined with, and the
+equation documents and generated code print for it.
+
+Adding an activation or a loss is one ``register_activation``/``register_loss`` call; the spec
+reader, the derivation, the documents, the code generator, the cross-check and the initialiser
+all look it up here.  ``tests/test_registry.py`` walks every record through all of them.
+
+Printing for the Numba target: ``numba(printer, *args)`` returns the code of one call, built
+with the printer's ``helper(name, *args)`` (a call of the module's helper ``_name``, whose
+source is ``numba_helper``), ``kink(name, args, inline)`` and ``times(alpha, text)``.  A record
+without ``numba`` prints its expanded SymPy form, which needs no helper.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sympy
+from sympy import Rational, log
+
+from symbprop.functions.sympy_classes import elu, gelu, leaky_relu, relu, sigmoid, softplus, swish
+
+INITIALISERS = ("glorot", "he")
+
+
+@dataclass(frozen=True)
+class ActivationRecord:
+    """One elementwise activation (see the module docstring).  ``function``: its SymPy
+    function class, if it has one (``sympy_classes``).
+
+    ``apply(z, alpha)`` returns σ(z); ``alpha`` is the default α of a parametric activation
+    (None: it takes none).  ``text``/``latex``: the function's symbol in unicode documents and
+    LaTeX (None: the name, as ``\\operatorname{name}`` in LaTeX).  ``kink``: not differentiable
+    somewhere (the cross-check keeps its samples away from the kink).  ``init``: "he" (normal,
+    σ = √(2/n_in)) or "glorot" (uniform)."""
+
+    name: str
+    apply: Callable[[sympy.Expr, sympy.Expr | None], sympy.Expr]
+    alpha: sympy.Rational | None = None
+    aliases: tuple[str, ...] = ()
+    text: str | None = None
+    latex: str | None = None
+    kink: bool = False
+    init: str = "glorot"
+    function: type | None = None
+    numba: Callable | None = None
+    numba_helper: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.init not in INITIALISERS:
+            raise ValueError(f"{self.name}: init {self.init!r}; allowed: {INITIALISERS}")
+        if not self.name.isidentifier():
+            raise ValueError(f"{self.name!r}: an activation's name is an identifier")
+
+    @property
+    def symbol(self) -> str:
+        """The function's symbol in unicode text (σ for sigmoid, else the name)."""
+        return self.text or self.name
+
+    @property
+    def latex_symbol(self) -> str:
+        return self.latex or rf"\operatorname{{{self.name}}}"
+
+
+@dataclass(frozen=True)
+class LossRecord:
+    """One named per-sample loss C = scale(n_L) · Σ_j element(a_j, y_j).
+
+    ``output``: the output activation the loss is defined with (None: any).  ``equation``: the
+    loss as documents and generated comments write it, with ``{L}`` for the output layer's
+    superscript (None: written from ``element``).  ``fused``: how the output layer's δ is
+    described when the loss and its output activation simplify together."""
+
+    name: str
+    element: Callable[[sympy.Expr, sympy.Expr], sympy.Expr]
+    scale: Callable[[int], sympy.Expr] = lambda n: sympy.Integer(1)
+    output: str | None = None
+    aliases: tuple[str, ...] = ()
+    equation: str | None = None
+    fused: str | None = None
+    targets_sum_to_one: bool = False
+
+
+ACTIVATIONS: dict[str, ActivationRecord] = {}
+LOSSES: dict[str, LossRecord] = {}
+_ALIASES: dict[str, str] = {}
+_LOSS_ALIASES: dict[str, str] = {}
+
+
+def register_activation(record: ActivationRecord) -> ActivationRecord:
+    """Add ``record`` (its name and aliases must be new)."""
+    names = (record.name, *record.aliases)
+    taken = [n for n in names if n in ACTIVATIONS or n in _ALIASES or n == "softmax"]
+    if taken:
+        raise ValueError(f"activation {taken[0]!r} is registered already")
+    ACTIVATIONS[record.name] = record
+    if record.function is not None:  # the SymPy class prints under the record's symbol
+        record.function.latex_name = record.latex_symbol
+    _ALIASES.update(dict.fromkeys(record.aliases, record.name))
+    return record
+
+
+def unregister_activation(name: str) -> None:
+    """Remove a registered activation (tests that register one for a while)."""
+    record = ACTIVATIONS.pop(name)
+    for alias in record.aliases:
+        _ALIASES.pop(alias, None)
+
+
+def register_loss(record: LossRecord) -> LossRecord:
+    names = (record.name, *record.aliases)
+    taken = [n for n in names if n in LOSSES or n in _LOSS_ALIASES]
+    if taken:
+        raise ValueError(f"loss {taken[0]!r} is registered already")
+    LOSSES[record.name] = record
+    _LOSS_ALIASES.update(dict.fromkeys(record.aliases, record.name))
+    return record
+
+
+def unregister_loss(name: str) -> None:
+    record = LOSSES.pop(name)
+    for alias in record.aliases:
+        _LOSS_ALIASES.pop(alias, None)
+
+
+def activation(name: str) -> ActivationRecord | None:
+    """The record of ``name`` (an alias resolves), or None (softmax, custom, unknown)."""
+    return ACTIVATIONS.get(_ALIASES.get(name, name))
+
+
+def canonical_activation(name: str) -> str:
+    return _ALIASES.get(name, name)
+
+
+def activation_names() -> list[str]:
+    """Every name a spec may use for an activation, sorted (softmax included)."""
+    return sorted([*ACTIVATIONS, *_ALIASES, "softmax"])
+
+
+def loss(name: str) -> LossRecord | None:
+    return LOSSES.get(_LOSS_ALIASES.get(name, name))
+
+
+def canonical_loss(name: str) -> str:
+    return _LOSS_ALIASES.get(name, name)
+
+
+def loss_names() -> list[str]:
+    return sorted([*LOSSES, *_LOSS_ALIASES])
+
+
+def symbol(name: str) -> str:
+    """How unicode documents name activation ``name`` (σ for sigmoid; f for a custom one)."""
+    if name == "custom":
+        return "f"
+    record = activation(name)
+    return record.symbol if record else name
+
+
+def latex_symbol(name: str) -> str:
+    """How LaTeX documents name activation ``name`` (``\\sigma``; f for a custom one)."""
+    if name == "custom":
+        return "f"
+    record = activation(name)
+    return record.latex_symbol if record else rf"\operatorname{{{name}}}"
+
+
+def record_of_function(function: type) -> ActivationRecord | None:
+    """The record of the SymPy function class ``function``, or None."""
+    return next((r for r in ACTIVATIONS.values() if r.function is function), None)
+
+
+# ---------------------------------------------------------------- the built-in activations
+
+
+def _kink_inline(test: Callable[[str], str]):
+    """Numba printing of a kink: inline for a name or number, the helper otherwise."""
+    def printed(printer, name, *args):
+        return printer.kink(name, args, test(printer))
+    return printed
+
+
+register_activation(ActivationRecord("identity", lambda z, alpha: z, aliases=("linear",)))
+register_activation(ActivationRecord(
+    "sigmoid", lambda z, alpha: sigmoid(z), function=sigmoid, text="σ", latex=r"\sigma",
+    numba=lambda p, x: p.helper("sigmoid", x),
+    numba_helper='''def _sigmoid(x):
+    """σ(x) = 1 / (1 + e^(−x)), branching on the sign so that exp never overflows."""
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)'''))
+register_activation(ActivationRecord("tanh", lambda z, alpha: sympy.tanh(z), latex=r"\tanh"))
+register_activation(ActivationRecord(
+    "softplus", lambda z, alpha: softplus(z), function=softplus, init="he",
+    numba=lambda p, x: p.helper("softplus", x),
+    numba_helper='''def _softplus(x):
+    """log(1 + e^x) = max(x, 0) + log1p(e^(−|x|)), finite for every finite x."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))'''))
+register_activation(ActivationRecord(
+    "relu", lambda z, alpha: relu(z), function=relu, kink=True, init="he",
+    numba=lambda p, x: p.kink("relu", (x,), lambda t: f"({t} if {t} > 0.0 else 0.0)"),
+    numba_helper='''def _relu(x):
+    """max(x, 0), with NaN -> 0 as the inline form (x if x > 0.0 else 0.0)."""
+    return x if x > 0.0 else 0.0'''))
+register_activation(ActivationRecord(
+    "leaky_relu", lambda z, alpha: leaky_relu(z, alpha), function=leaky_relu,
+    alpha=Rational(1, 100), text="lrelu", latex=r"\operatorname{lrelu}", kink=True, init="he",
+    numba=lambda p, x, a: p.kink("leaky_relu", (x, a),
+                                 lambda t, a: f"({t} if {t} > 0.0 else {p.times(a, t)})"),
+    numba_helper='''def _leaky_relu(x, alpha):
+    return x if x > 0.0 else alpha * x'''))
+register_activation(ActivationRecord(
+    "elu", lambda z, alpha: elu(z, alpha), function=elu, alpha=sympy.Integer(1), kink=True,
+    init="he",
+    numba=lambda p, x, a: p.kink("elu", (x, a), lambda t, a:
+                                 f"({t} if {t} > 0.0 else {p.times(a, f'math.expm1({t})')})"),
+    numba_helper='''def _elu(x, alpha):
+    return x if x > 0.0 else alpha * math.expm1(x)'''))
+register_activation(ActivationRecord(
+    "swish", lambda z, alpha: swish(z), function=swish, aliases=("silu",), init="he",
+    numba=lambda p, x: f"({p._print(x)}*{p.helper('sigmoid', x)})"))
+register_activation(ActivationRecord(
+    "gelu", lambda z, alpha: gelu(z), function=gelu, init="he",
+    numba=lambda p, x: p.helper("gelu", x),
+    numba_helper='''def _gelu(x):
+    """x Φ(x) = (x/2)(1 + erf(x/√2))."""
+    return 0.5 * x * (1.0 + math.erf(x * 0.7071067811865476))'''))
+
+
+# ---------------------------------------------------------------- the built-in losses
+
+
+register_loss(LossRecord("half_sse", lambda a, y: Rational(1, 2) * (y - a) ** 2,
+                         aliases=("quadratic",), equation="C = ½ Σ_j (y_j − a{L}_j)²"))
+register_loss(LossRecord("sse", lambda a, y: (a - y) ** 2, equation="C = Σ_j (a{L}_j − y_j)²"))
+register_loss(LossRecord("mse", lambda a, y: (a - y) ** 2, scale=lambda n: Rational(1, n),
+                         equation="C = (1/n_L) Σ_j (a{L}_j − y_j)²"))
+register_loss(LossRecord("bce", lambda a, y: -(y * log(a) + (1 - y) * log(1 - a)),
+                         output="sigmoid", fused="sigmoid + BCE fused",
+                         equation="C = −Σ_j [y_j log a{L}_j + (1 − y_j) log(1 − a{L}_j)]"))
+register_loss(LossRecord("softmax_cross_entropy", lambda a, y: -y * log(a), output="softmax",
+                         aliases=("cross_entropy",), fused="softmax + cross-entropy fused",
+                         equation="C = −Σ_j y_j log a{L}_j", targets_sum_to_one=True))
