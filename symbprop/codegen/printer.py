@@ -3,13 +3,13 @@
 A ``PythonCodePrinter`` subclass with a handful of ``_print_X`` overrides, no string munging:
 
 * functions map to ``math.*`` (``math.exp``, ``math.tanh``, ``math.erf``), which Numba supports;
-* the activations print as numerically stable helpers defined in the generated module
-  (``_sigmoid`` branches on the sign, ``_softplus(x) = max(x, 0) + log1p(exp(-|x|))``,
-  ``_gelu``); the helpers a module needs are collected in ``printer.helpers`` while printing;
+* the activations print as their records say (``symbprop.functions.registry``): a numerically
+  stable helper defined in the generated module (``_sigmoid`` branches on the sign), or an
+  inline form; the helpers a module needs are collected in ``printer.helpers`` while printing;
 * ``Heaviside(x, h0)`` prints as a conditional expression with the value ``h0`` at 0, so
   relu'(0) = step(0) = 0; ``Piecewise`` prints as nested conditional expressions, so exactly
   one branch is evaluated (no NaN from the branch not taken) and a missing default is NaN;
-* the kinks (relu, leaky_relu, elu, sign, a step with h0 ≠ 0) test their argument and use it
+* the kinks (a kinked activation, sign, a step with h0 ≠ 0) test their argument and use it
   again: inline (``(x if x > 0.0 else 0.0)``) when it is a name or number, a call of a helper
   with the same conditional (``_relu(x + 1)``) when it is a larger expression, so that printed
   code stays linear in the expression (printing it twice doubled the text at every level:
