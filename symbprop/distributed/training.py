@@ -57,7 +57,7 @@ def fit(kernels, params: dict, X, Y=None, lr: float = 0.1, epochs: int = 100,
         step, period = _local_sgd(kernels, parts, lr, batch_size, seed), sync_every
     else:
         step, period = _full_batch(kernels, parts, lr), 1
-    theta, history = _rounds(step, theta, epochs, period, progress, kernels.model.name)
+    theta, history = _rounds(step, theta, epochs, period, progress)
     kernels.write_back(params, theta)
     return history.view(LossHistory)
 
@@ -100,7 +100,7 @@ def _full_batch(kernels, parts: Partitions, lr):
     return step
 
 
-def _rounds(step, theta, epochs: int, period: int, progress: bool, name: str):
+def _rounds(step, theta, epochs: int, period: int, progress: bool):
     """``step(theta, first_epoch, count)`` over rounds of ``period`` epochs, with the progress
     bar of ``Kernels.fit`` (epochs done, loss, time left) when ``progress``."""
     done, histories = 0, []
@@ -115,5 +115,5 @@ def _rounds(step, theta, epochs: int, period: int, progress: bool, name: str):
             done += size
         return theta, np.concatenate(histories[-1:])
 
-    theta, _ = in_chunks(run, theta, epochs, progress, name)
+    theta, _ = in_chunks(run, theta, epochs, progress)
     return theta, (np.concatenate(histories) if histories else np.empty(0))

@@ -8,6 +8,7 @@ import time
 import numpy as np
 
 from symbprop.training.history import History
+from symbprop.training.progress import EpochProgress
 
 
 class LossHistory(np.ndarray):
@@ -18,38 +19,21 @@ class LossHistory(np.ndarray):
         return History(losses=[float(v) for v in self]).plot(path, title)
 
 
-def in_chunks(run, theta, epochs: int, progress: bool, name: str):
+def in_chunks(run, theta, epochs: int, progress: bool):
     """``run(theta, first_epoch, count)`` over all epochs: in one call, or in chunks of about
-    0.2 s between which a rich progress bar is updated (the result is the same)."""
+    0.2 s between which the progress bar (``training.progress``) is updated (the result is the
+    same)."""
     if not progress or epochs == 0:
         return run(theta, 0, epochs)
-    # Imported here: rich loads only when a progress bar is shown.
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]:.4g}"),
-        TimeRemainingColumn(),
-    )
     histories, done, chunk = [], 0, 1
-    with Progress(*columns, console=Console(stderr=True)) as bar:
-        task = bar.add_task(f"training {name}", total=epochs, loss=float("nan"))
+    with EpochProgress(True, epochs) as bar:
         while done < epochs:
             count = min(chunk, epochs - done)
             start = time.perf_counter()
             theta, history = run(theta, done, count)
             histories.append(history)
             done += count
-            bar.update(task, completed=done, loss=float(history[-1]))
+            bar.advance(done, float(history[-1]))
             elapsed = time.perf_counter() - start
             chunk = max(1, min(chunk * 4, int(count * 0.2 / max(elapsed, 1e-6))))
     return theta, np.concatenate(histories)

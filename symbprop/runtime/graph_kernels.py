@@ -82,6 +82,6 @@ class GraphKernels(KernelsBase):
         lr, epochs = checked_rate(lr), checked_epochs(epochs)
         start, *const = self._inputs(params)
         theta, history = in_chunks(lambda t, first, count: self.module.train(t, *const, lr, count),
-                                    start, epochs, progress, self.model.name)
+                                    start, epochs, progress)
         params.update({name: float(v) for name, v in zip(self.names, theta, strict=True)})
         return history.view(LossHistory)

@@ -224,7 +224,7 @@ class Kernels(KernelsBase):
         def run(theta, first, count):
             return self.module.train(theta, X, Y, lr, count, batch_size, seed, first)
 
-        theta, history = in_chunks(run, theta, epochs, progress, self.model.name)
+        theta, history = in_chunks(run, theta, epochs, progress)
         self.write_back(params, theta)
         return history.view(LossHistory)
 

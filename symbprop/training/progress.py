@@ -1,6 +1,8 @@
 """The progress bar of a training run: epochs done, loss, accuracy, learning rate, time left.
 
-Used by ``symbprop.training.loop.train``; rich is imported only when the bar is shown.
+The one bar of symbprop: ``symbprop.training.loop.train`` updates it after each epoch with a
+``History``, ``Kernels.fit`` (``symbprop.runtime.fitting``) after each chunk of epochs run in
+compiled code with the last loss.  rich is imported only when the bar is shown.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class EpochProgress:
         return self
 
     def update(self, history: History) -> None:
+        """Show the epochs of ``history`` and its last loss, accuracies and rate."""
         if self.bar is None:
             return
         stats = f"loss {history.losses[-1]:.4g}"
@@ -50,6 +53,11 @@ class EpochProgress:
             stats += f"  test {history.test_accuracies[-1]:.1%}"
         stats += f"  η {history.learning_rates[-1]:.3g}"
         self.bar.update(self.task, completed=history.epochs, stats=stats)
+
+    def advance(self, epochs_done: int, loss: float) -> None:
+        """Show ``epochs_done`` epochs and the last epoch's ``loss``."""
+        if self.bar is not None:
+            self.bar.update(self.task, completed=epochs_done, stats=f"loss {loss:.4g}")
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
