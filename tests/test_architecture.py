@@ -1,7 +1,8 @@
 """The package's layout: sub-packages that are the pipeline, and no import circles.
 
 The import graph is read from the source with ``ast`` (nothing is imported): an edge A → B for
-every ``import``/``from ... import`` of B in module A, at module level or inside a function;
+every ``import``/``from ... import`` of B in module A, at module level or inside a function, and
+to every package B whose ``__init__`` that import runs first (``import a.b.c`` runs ``a.b``);
 imports under ``if TYPE_CHECKING:`` are for annotations only and are left out.  A function-local
 import must say why it is there (a comment on its line or above its group): optional or heavy
 dependencies only.  The command-line modules (``symbprop.cli``) import the pipeline inside
@@ -77,7 +78,13 @@ def import_graph(package: Path) -> dict[str, set[str]]:
                 for alias in node.names:
                     submodule = f"{base}.{alias.name}"
                     targets.add(submodule if submodule in modules else base)
-        graph[module] = {t for t in targets if t in modules and t != module}
+        # Importing a.b.c first runs a/__init__ and a/b/__init__: an edge to each package that
+        # is not already running (an ancestor of the importer).
+        ancestors = {".".join(module.split(".")[:k]) for k in range(1, module.count(".") + 1)}
+        for target in list(targets):
+            parts = target.split(".")
+            targets.update(".".join(parts[:k]) for k in range(2, len(parts)))
+        graph[module] = {t for t in targets if t in modules and t != module and t not in ancestors}
     return graph
 
 
@@ -213,3 +220,12 @@ def test_a_local_import_without_a_reason_is_reported(tmp_path):
                  "def g():\n    # optional\n    import csv\n    import os\n    return csv, os\n")})
     missing = unexplained_local_imports(package)
     assert len(missing) == 1 and missing[0].endswith("a.py:2")
+
+
+def test_a_circle_through_a_package_init_is_found(tmp_path):
+    """``import pkg.sub.x`` runs ``pkg/sub/__init__.py`` first; if that imports the importer,
+    the two are a circle although neither names the other's module."""
+    package = _package(tmp_path, {"__init__.py": "", "a.py": "from pkg.sub.x import y\n",
+                                  "sub/__init__.py": "from pkg import a\n",
+                                  "sub/x.py": "y = 1\n"})
+    assert circles(import_graph(package)) == [["pkg.a", "pkg.sub"]]

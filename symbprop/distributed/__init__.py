@@ -18,16 +18,11 @@ runs on a worker), ``command`` (``symbprop train --scheduler``), ``_dask`` (the 
 
 from __future__ import annotations
 
-from symbprop.distributed._dask import (
-    connect,
-    is_dask_array,
-    local_cluster,
-    parse_scheduler,
-    require,
-)
+from symbprop.distributed._dask import connect, local_cluster, parse_scheduler, require
 from symbprop.distributed.gradient import loss_and_grad
 from symbprop.distributed.partitions import Partitions, file_list, on_cluster
 from symbprop.distributed.training import MODES, fit, partition_seed
+from symbprop.runtime.input_checks import is_dask_array
 
 __all__ = [
     "MODES", "Partitions", "connect", "file_list", "fit", "is_dask_array", "local_cluster",

@@ -1,5 +1,5 @@
-"""Dask, imported only when asked for: the clear error without it, recognising a Dask array
-without importing Dask, the client of a call, and ``--scheduler ADDRESS|local[:N]``."""
+"""Dask, imported only when asked for: the clear error without it, the client of a call, and
+``--scheduler ADDRESS|local[:N]``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import contextlib
 import logging
 import os
 import re
-import sys
 
 from symbprop.errors import SymbpropError
 
@@ -25,12 +24,6 @@ def require(what: str = "Dask"):
         raise SymbpropError(f"{what} needs Dask (dask.distributed), which is not installed "
                             f"({err.name} missing); install it with {INSTALL}") from None
     return distributed
-
-
-def is_dask_array(value) -> bool:
-    """True for a ``dask.array.Array``; never imports Dask (without it no value can be one)."""
-    array = sys.modules.get("dask.array")
-    return array is not None and isinstance(value, array.Array)
 
 
 def client_for(client):

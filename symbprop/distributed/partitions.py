@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from symbprop.distributed import remote
-from symbprop.distributed._dask import is_dask_array, require
+from symbprop.distributed._dask import require
 from symbprop.errors import DataError
+from symbprop.runtime.input_checks import is_dask_array
 
 FILE_SUFFIXES = (".csv", ".npz")
 

@@ -6,6 +6,7 @@ failure raises a ``SymbpropError`` naming the input."""
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 from numba import njit
@@ -145,3 +146,9 @@ def checked_seed(value, what: str = "seed") -> int:
         raise ParamsError(f"{what}: expected an integer with 0 ≤ {what} < 2**63, "
                           f"got {value!r}")
     return int(value)
+
+
+def is_dask_array(value) -> bool:
+    """True for a ``dask.array.Array``; never imports Dask (without it no value can be one)."""
+    array = sys.modules.get("dask.array")
+    return array is not None and isinstance(value, array.Array)

@@ -24,7 +24,6 @@ import numpy as np
 
 from symbprop.codegen import check_dtype, resolve_strategy
 from symbprop.codegen.loader import cached_module
-from symbprop.distributed._dask import is_dask_array
 from symbprop.errors import DataError
 from symbprop.functions import registry
 from symbprop.runtime.aligned import empty_aligned, zeros_aligned
@@ -42,6 +41,7 @@ from symbprop.runtime.input_checks import (
     checked_rate,
     checked_seed,
     copy_out,
+    is_dask_array,
     real_array,
     row_sum_error,
 )
