@@ -11,21 +11,23 @@ from __future__ import annotations
 from symbprop.spec.loader import as_model
 
 
-def compile(model, strategy: str = "auto", dtype: str = "float64"):  # noqa: A001 - public name
+def compile(model, strategy: str = "auto", dtype: str = "float64",  # noqa: A001 - public name
+            target: str = "numba"):
     """Kernels for ``model`` (a model, or what ``load`` takes), generated into the cache
-    directory and imported (see codegen)."""
+    directory and imported (see codegen); ``target="numpy"`` is plain NumPy, no Numba."""
     # Imported here: Numba and the code generator load only when kernels are asked for.
     from symbprop.runtime.kernels import compile_model
 
-    return compile_model(as_model(model), strategy=strategy, dtype=dtype)
+    return compile_model(as_model(model), strategy=strategy, dtype=dtype, target=target)
 
 
-def generate(model, out_dir="generated", strategy: str = "auto", dtype: str = "float64"):
+def generate(model, out_dir="generated", strategy: str = "auto", dtype: str = "float64",
+             target: str = "numba"):
     """Write ``<out_dir>/<name>/kernels.py`` for ``model``; returns its path."""
     # Imported here: Numba and the code generator load only when kernels are asked for.
     from symbprop.codegen import generate as _generate
 
-    return _generate(as_model(model), out_dir, strategy=strategy, dtype=dtype)
+    return _generate(as_model(model), out_dir, strategy=strategy, dtype=dtype, target=target)
 
 
 def check(model, values=None, samples: int = 5, strategy: str = "auto", **options):

@@ -1,4 +1,4 @@
-"""``symbprop check SPEC [--at VALUES] [--samples N] [--strategy] [--float32]``."""
+"""``symbprop check SPEC [--at VALUES] [--samples N] [--strategy] [--target] [--float32]``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ def command(
     strategy: Annotated[str, typer.Option(
         metavar="STRATEGY", help="auto (every lowering that applies), unrolled or looped.")
     ] = "auto",
+    target: Annotated[str, typer.Option(
+        metavar="TARGET", help="numba (compiled) or numpy (plain NumPy, no Numba).")] = "numba",
     float32: Annotated[bool, typer.Option(
         "--float32", help="Also check float32 kernels.", metavar="")] = False,
     seed: Annotated[int, typer.Option(
@@ -36,7 +38,8 @@ def command(
                             "more, or --at VALUES")
     model = load_spec(spec)
     dtypes = ("float64", "float32") if float32 else ("float64",)
-    report = check(model, values=at, samples=samples, strategy=strategy, dtypes=dtypes, seed=seed)
+    report = check(model, values=at, samples=samples, strategy=strategy, dtypes=dtypes, seed=seed,
+                   target=target)
     out().print(report.table())
     tolerances = ", ".join(f"{k} atol {a:g} rtol {r:g}" for k, (a, r) in TOLERANCES.items())
     typer.echo(f"max abs err {report.max_abs_err:.3g}, max rel err {report.max_rel_err:.3g} "

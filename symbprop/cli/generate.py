@@ -1,4 +1,4 @@
-"""``symbprop generate SPEC [-o DIR] [--strategy] [--dtype] [--check]``."""
+"""``symbprop generate SPEC [-o DIR] [--strategy] [--dtype] [--target] [--check]``."""
 
 from __future__ import annotations
 
@@ -19,31 +19,35 @@ def command(
     strategy: Annotated[str, typer.Option(
         metavar="STRATEGY", help="auto, unrolled or looped.")] = "auto",
     dtype: Annotated[str, typer.Option(metavar="DTYPE", help="float64 or float32.")] = "float64",
+    target: Annotated[str, typer.Option(
+        metavar="TARGET", help="numba (compiled) or numpy (plain NumPy, no Numba).")] = "numba",
     check: Annotated[bool, typer.Option(
         "--check", help="Only report whether the file on disk is stale (exit 1 if it is); write "
         "nothing.", metavar="")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP, metavar="")] = False,
 ) -> None:
-    """Write the Numba kernel module OUT/<name>/kernels.py for SPEC."""
+    """Write the kernel module OUT/<name>/kernels.py for SPEC (Numba, or plain NumPy)."""
     if not out.strip():  # e.g. -o "$OUT" with OUT unset: not the current folder by accident
         raise SymbpropError("-o: empty; give an output folder (default: generated)")
     model = load_spec(spec)
     folder = output_folder(out, "-o", f"{model.name}/kernels.py", write=not check)
     codegen.resolve_strategy(model, strategy)  # bad options are errors (exit 2), not "stale"
     codegen.check_dtype(dtype)
+    codegen.check_target(target)
     path = codegen.module_path(model, folder)
     if check:
-        if codegen.is_stale(model, folder, strategy, dtype):
+        if codegen.is_stale(model, folder, strategy, dtype, target):
             reason = "missing" if not path.exists() else "differs from a fresh generation"
-            options = "".join(f" --{k} {v}" for k, v in (("strategy", strategy), ("dtype", dtype))
-                              if v != {"strategy": "auto", "dtype": "float64"}[k])
+            defaults = {"strategy": "auto", "dtype": "float64", "target": "numba"}
+            options = "".join(f" --{k} {v}" for k, v in (("strategy", strategy), ("dtype", dtype),
+                                                          ("target", target)) if v != defaults[k])
             typer.echo(f"stale: {path} ({reason}); run: symbprop generate {shlex.quote(spec)} "
                        f"-o {shlex.quote(out)}{options}", err=True)
             raise typer.Exit(1)
         typer.echo(f"up to date: {path}")
         return
-    written = codegen.generate(model, folder, strategy=strategy, dtype=dtype)
-    resolved = codegen.resolve_strategy(model, strategy)
+    written = codegen.generate(model, folder, strategy=strategy, dtype=dtype, target=target)
+    resolved = "numpy" if target == "numpy" else codegen.resolve_strategy(model, strategy)
     if not quiet:
         typer.echo(f"wrote {written} ({resolved}, {dtype}, {model.param_count} parameters)",
                    err=True)

@@ -26,12 +26,15 @@ import numpy as np
 
 from symbprop.codegen import emit, looped, unrolled
 from symbprop.codegen.graphs import check_names, graph_context, safe_graph
+from symbprop.codegen.numpy import module as numpy_module
 from symbprop.codegen.plan import describe, formula_text, network_plan
 from symbprop.errors import CodegenError  # defined there, re-exported here (codegen.CodegenError)
 from symbprop.symbolic.derivation import derive
 from symbprop.symbolic.stabilize import stabilize
 
 STRATEGIES = ("auto", "unrolled", "looped")
+#: Code targets: Numba (the default) and plain NumPy (``codegen.numpy``; no Numba needed).
+TARGETS = ("numba", "numpy")
 DTYPES = ("float64", "float32")
 #: ``auto`` unrolls networks up to this many parameters (the measured crossover of
 #: loss_and_grad_into on 2 cores; see notes/README-kernels.md).
@@ -45,9 +48,17 @@ NETWORK_FUNCTIONS = (*GRAPH_FUNCTIONS, "forward_work", "loss_work", "loss_and_gr
                      "loss_and_grad_arrays")
 
 
-def required_functions(model) -> tuple[str, ...]:
+def required_functions(model, target: str = "numba") -> tuple[str, ...]:
     """The functions the kernel module of ``model`` must define."""
-    return GRAPH_FUNCTIONS if model.kind == "graph" else NETWORK_FUNCTIONS
+    if model.kind == "graph":
+        return GRAPH_FUNCTIONS
+    return NETWORK_FUNCTIONS if target == "numba" else NETWORK_FUNCTIONS[:-1]
+
+
+def check_target(target: str) -> str:
+    if target not in TARGETS:
+        raise CodegenError(f"target: unknown {target!r}; allowed: {', '.join(TARGETS)}")
+    return target
 
 
 def resolve_strategy(model, strategy: str = "auto") -> str:
@@ -78,8 +89,12 @@ def check_dtype(dtype) -> str:
     return dtype
 
 
-def source(model, strategy: str = "auto", dtype: str = "float64", derivation=None) -> str:
-    """The text of the kernel module for ``model`` (deterministic)."""
+def source(model, strategy: str = "auto", dtype: str = "float64", derivation=None,
+           target: str = "numba") -> str:
+    """The text of the kernel module for ``model`` (deterministic); ``target`` "numpy" ignores
+    the lowering (``codegen.numpy``)."""
+    if check_target(target) == "numpy":
+        return numpy_module.source(model, check_dtype(dtype), derivation)
     strategy, dtype = resolve_strategy(model, strategy), check_dtype(dtype)
     if model.kind == "graph":
         stable, rewritten = stabilize(model)
@@ -121,18 +136,18 @@ def module_path(model, out_dir: str | Path) -> Path:
 
 
 def generate(model, out_dir: str | Path = "generated", strategy: str = "auto",
-             dtype: str = "float64") -> Path:
+             dtype: str = "float64", target: str = "numba") -> Path:
     """Write the kernel module of ``model`` under ``out_dir``; returns its path."""
-    text = source(model, strategy, dtype)
+    text = source(model, strategy, dtype, target=target)
     return emit.write(module_path(model, out_dir), text)
 
 
 def is_stale(model, out_dir: str | Path = "generated", strategy: str = "auto",
-             dtype: str = "float64") -> bool:
+             dtype: str = "float64", target: str = "numba") -> bool:
     """True if ``<out_dir>/<name>/kernels.py`` is missing or differs from a fresh generation."""
     path = module_path(model, out_dir)
     try:
         current = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return True
-    return current != source(model, strategy, dtype)
+    return current != source(model, strategy, dtype, target=target)

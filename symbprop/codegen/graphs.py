@@ -113,10 +113,11 @@ def _comment(d, target: str, symbol: sympy.Symbol) -> str:
     return f"# ∂{d.program.output}/∂{target}  from  {',  '.join(_uses(d, symbol))}"
 
 
-def graph_context(d, rename: dict[str, str] | None = None) -> dict:
+def graph_context(d, rename: dict[str, str] | None = None, printer=None) -> dict:
     """Template context of ``kernels_graph.py.j2`` (each value: lines of printed code); ``d``
-    derives a ``safe_graph``, ``rename`` is what that renamed (for the docstring)."""
-    printer = NumbaPrinter()
+    derives a ``safe_graph``, ``rename`` is what that renamed (for the docstring); ``printer``
+    the code target's printer (a ``NumbaPrinter`` by default)."""
+    printer = printer or NumbaPrinter()
     params = [sympy.Symbol(p) for p in d.params]
     constants = [sympy.Symbol(c) for c in d.model.constants]
     forward = [assignment(printer.doprint(e.out), printer.doprint(e.expr)) for e in d.program.eqns]

@@ -45,7 +45,7 @@ import math
 
 import numpy as np
 
-from symbprop.codegen import AUTO_UNROLL_MAX, check_dtype, resolve_strategy
+from symbprop.codegen import AUTO_UNROLL_MAX, check_dtype, check_target, resolve_strategy
 from symbprop.crosscheck.report import CheckReport, Tally
 from symbprop.crosscheck.sampling import random_point
 from symbprop.errors import SymbpropError
@@ -73,18 +73,21 @@ def check(
     strategy: str = "auto",
     dtypes: str | tuple[str, ...] = ("float64",),
     seed: int = 0,
+    target: str = "numba",
 ) -> CheckReport:
     """Cross-check ``model`` at ``values`` (if given) and ``samples`` random points.
 
     ``samples`` is an integer ≥ 0, and ≥ 1 when no ``values`` are given (a report of no points
     would say "all agree" having checked nothing); ``dtypes`` one dtype name or a sequence of
-    them; ``seed`` an integer 0 ≤ seed < 2**63; otherwise ``SymbpropError``."""
+    them; ``seed`` an integer 0 ≤ seed < 2**63; otherwise ``SymbpropError``.  ``target``: the
+    code target whose kernels are checked ("numba", or "numpy", which has no lowerings)."""
     _check_samples(samples, values)
     dtypes, seed = _dtypes(dtypes), checked_seed(seed)
     d = derive(model)
-    lowerings = _lowerings(model, strategy)
-    kernels = {(s, t): compile_model(model, s, t) for s in lowerings for t in dtypes}
-    reference = kernels.get((lowerings[0], "float64")) or compile_model(model, lowerings[0])
+    lowerings = ("numpy",) if check_target(target) == "numpy" else _lowerings(model, strategy)
+    kernels = {(s, t): compile_model(model, s, t, target) for s in lowerings for t in dtypes}
+    reference = (kernels.get((lowerings[0], "float64"))
+                 or compile_model(model, lowerings[0], target=target))
     symbolic = _Symbolic(d)
     rng = np.random.default_rng(seed)
     given = load_values(model, values) if values is not None else None

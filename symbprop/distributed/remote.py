@@ -29,7 +29,8 @@ class KernelRef:
     def __init__(self, kernels) -> None:
         self.cls, self.model = type(kernels), kernels.model
         self.strategy, self.dtype = kernels.strategy, kernels.dtype.name
-        self.key = (self.model.name, self.model.sha256, self.strategy, self.dtype)
+        self.target = kernels.target
+        self.key = (self.model.name, self.model.sha256, self.strategy, self.dtype, self.target)
 
     def __dask_tokenize__(self):
         return self.key
@@ -40,7 +41,8 @@ def kernels_of(ref: KernelRef):
     with _lock:
         kernels = _compiled.get(ref.key)
         if kernels is None:
-            kernels = _compiled[ref.key] = rebuild(ref.cls, ref.model, ref.strategy, ref.dtype)
+            kernels = _compiled[ref.key] = rebuild(ref.cls, ref.model, ref.strategy, ref.dtype,
+                                                   ref.target)
         return kernels
 
 

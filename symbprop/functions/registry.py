@@ -12,10 +12,11 @@ Adding an activation or a loss is one ``register_activation``/``register_loss`` 
 reader, the derivation, the documents, the code generator, the cross-check and the initialiser
 all look it up here.  ``tests/test_registry.py`` walks every record through all of them.
 
-Printing for the Numba target: ``numba(printer, *args)`` returns the code of one call, built
-with the printer's ``helper(name, *args)`` (a call of the module's helper ``_name``, whose
-source is ``numba_helper``), ``kink(name, args, inline)`` and ``times(alpha, text)``.  A record
-without ``numba`` prints its expanded SymPy form, which needs no helper.
+Printing per code target: ``numba(printer, *args)`` and ``numpy(printer, *args)`` return the
+code of one call, built with the printer's ``helper(name, *args)`` (a call of the module's
+helper ``_name``, whose source is ``numba_helper``/``numpy_helper``), ``kink(name, args,
+inline)`` and ``times(alpha, text)``.  A record whose ``apply`` builds no function class of its
+own (identity, tanh, or a new one written with existing functions) needs neither.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class ActivationRecord:
     function: type | None = None
     numba: Callable | None = None
     numba_helper: str | None = None
+    numpy: Callable | None = None
+    numpy_helper: str | None = None
 
     def __post_init__(self) -> None:
         if self.init not in INITIALISERS:
@@ -197,43 +200,62 @@ register_activation(ActivationRecord(
     if x >= 0.0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
-    return e / (1.0 + e)'''))
+    return e / (1.0 + e)''',
+    numpy=lambda p, x: p.helper("sigmoid", x),
+    numpy_helper='''def _sigmoid(x):
+    """σ(x) = 1 / (1 + e^(−x)), from e^(−|x|) so that exp never overflows."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))'''))
 register_activation(ActivationRecord("tanh", lambda z, alpha: sympy.tanh(z), latex=r"\tanh"))
 register_activation(ActivationRecord(
     "softplus", lambda z, alpha: softplus(z), function=softplus, init="he",
     numba=lambda p, x: p.helper("softplus", x),
     numba_helper='''def _softplus(x):
     """log(1 + e^x) = max(x, 0) + log1p(e^(−|x|)), finite for every finite x."""
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))'''))
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))''',
+    numpy=lambda p, x: p.helper("softplus", x),
+    numpy_helper='''def _softplus(x):
+    """log(1 + e^x) = max(x, 0) + log1p(e^(−|x|)), finite for every finite x."""
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))'''))
 register_activation(ActivationRecord(
     "relu", lambda z, alpha: relu(z), function=relu, kink=True, init="he",
     numba=lambda p, x: p.kink("relu", (x,), lambda t: f"({t} if {t} > 0.0 else 0.0)"),
     numba_helper='''def _relu(x):
     """max(x, 0), with NaN -> 0 as the inline form (x if x > 0.0 else 0.0)."""
-    return x if x > 0.0 else 0.0'''))
+    return x if x > 0.0 else 0.0''',
+    numpy=lambda p, x: p.kink("relu", (x,), lambda t: f"np.where({t} > 0.0, {t}, 0.0)")))
 register_activation(ActivationRecord(
     "leaky_relu", lambda z, alpha: leaky_relu(z, alpha), function=leaky_relu,
     alpha=Rational(1, 100), text="lrelu", latex=r"\operatorname{lrelu}", kink=True, init="he",
     numba=lambda p, x, a: p.kink("leaky_relu", (x, a),
                                  lambda t, a: f"({t} if {t} > 0.0 else {p.times(a, t)})"),
     numba_helper='''def _leaky_relu(x, alpha):
-    return x if x > 0.0 else alpha * x'''))
+    return x if x > 0.0 else alpha * x''',
+    numpy=lambda p, x, a: p.kink("leaky_relu", (x, a),
+                                 lambda t, a: f"np.where({t} > 0.0, {t}, {p.times(a, t)})")))
 register_activation(ActivationRecord(
     "elu", lambda z, alpha: elu(z, alpha), function=elu, alpha=sympy.Integer(1), kink=True,
     init="he",
     numba=lambda p, x, a: p.kink("elu", (x, a), lambda t, a:
                                  f"({t} if {t} > 0.0 else {p.times(a, f'math.expm1({t})')})"),
     numba_helper='''def _elu(x, alpha):
-    return x if x > 0.0 else alpha * math.expm1(x)'''))
+    return x if x > 0.0 else alpha * math.expm1(x)''',
+    numpy=lambda p, x, a: p.kink("elu", (x, a), lambda t, a:
+                                 f"np.where({t} > 0.0, {t}, {p.times(a, f'np.expm1({t})')})")))
 register_activation(ActivationRecord(
     "swish", lambda z, alpha: swish(z), function=swish, aliases=("silu",), init="he",
-    numba=lambda p, x: f"({p._print(x)}*{p.helper('sigmoid', x)})"))
+    numba=lambda p, x: f"({p._print(x)}*{p.helper('sigmoid', x)})",
+    numpy=lambda p, x: f"({p._print(x)}*{p.helper('sigmoid', x)})"))
 register_activation(ActivationRecord(
     "gelu", lambda z, alpha: gelu(z), function=gelu, init="he",
     numba=lambda p, x: p.helper("gelu", x),
     numba_helper='''def _gelu(x):
     """x Φ(x) = (x/2)(1 + erf(x/√2))."""
-    return 0.5 * x * (1.0 + math.erf(x * 0.7071067811865476))'''))
+    return 0.5 * x * (1.0 + math.erf(x * 0.7071067811865476))''',
+    numpy=lambda p, x: p.helper("gelu", x),
+    numpy_helper='''def _gelu(x):
+    """x Φ(x) = (x/2)(1 + erf(x/√2))."""
+    return 0.5 * x * (1.0 + scipy.special.erf(x * 0.7071067811865476))'''))
 
 
 # ---------------------------------------------------------------- the built-in losses

@@ -32,6 +32,7 @@ class KernelsBase:
         self.path = Path(module.__file__)  # a Path, like sp.generate's result
         self.dtype = np.dtype(dtype)
         self.strategy = module.STRATEGY
+        self.target = getattr(module, "TARGET", "numba")
         self.names = tuple(module.PARAM_NAMES)
         self.shapes = dict(module.PARAM_SHAPES)
         self.size = module.N_PARAMS
@@ -46,7 +47,7 @@ class KernelsBase:
     def __reduce__(self):
         """Pickled as (model, lowering, dtype): unpickling compiles again, which in another
         process reuses the generated file and Numba's cache (for multiprocessing, joblib)."""
-        return rebuild, (type(self), self.model, self.strategy, self.dtype.name)
+        return rebuild, (type(self), self.model, self.strategy, self.dtype.name, self.target)
 
     def __repr__(self) -> str:
         return (f"<Kernels {self.model.name} ({self.strategy}, {self.dtype.name}, "
@@ -129,7 +130,7 @@ class KernelsBase:
                 params[name] = value.copy()
 
 
-def rebuild(cls, model, strategy: str, dtype: str):
+def rebuild(cls, model, strategy: str, dtype: str, target: str = "numba"):
     """Kernels of class ``cls`` for ``model`` from the cached generated module (generated if
     needed): how a pickled ``Kernels`` comes back, and how a Dask worker builds its own."""
-    return cls(model, cached_module(model, strategy, dtype), dtype)
+    return cls(model, cached_module(model, strategy, dtype, target), dtype)

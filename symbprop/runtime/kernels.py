@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from symbprop.codegen import check_dtype, resolve_strategy
+from symbprop.codegen import check_dtype, check_target, resolve_strategy
 from symbprop.codegen.loader import cached_module
 from symbprop.errors import DataError
 from symbprop.functions import registry
@@ -49,10 +49,15 @@ from symbprop.runtime.input_checks import (
 #: He initialisation for these activations; Xavier/Glorot for the others.
 
 
-def compile_model(model, strategy: str = "auto", dtype: str = "float64"):
-    """Generate (or reuse from the cache), import and wrap the kernels of ``model``."""
-    strategy, dtype = resolve_strategy(model, strategy), check_dtype(dtype)
-    module = cached_module(model, strategy, dtype)
+def compile_model(model, strategy: str = "auto", dtype: str = "float64",
+                  target: str = "numba"):
+    """Generate (or reuse from the cache), import and wrap the kernels of ``model``; ``target``
+    "numpy" is plain NumPy (no Numba; ``strategy`` does not apply)."""
+    if check_target(target) == "numpy":
+        strategy, dtype = "numpy", check_dtype(dtype)
+    else:
+        strategy, dtype = resolve_strategy(model, strategy), check_dtype(dtype)
+    module = cached_module(model, strategy, dtype, target)
     cls = GraphKernels if model.kind == "graph" else Kernels
     return cls(model, module, dtype)
 
@@ -137,7 +142,7 @@ class Kernels(KernelsBase):
             from symbprop.distributed import loss_and_grad
 
             return loss_and_grad(self, params, X, Y, out)
-        if self.size < VIEW_MIN:
+        if self.size < VIEW_MIN and self.target == "numba":
             fast = self._dict_call(params, X, Y, out)
             if fast is not None:
                 return fast
