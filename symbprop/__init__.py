@@ -12,7 +12,7 @@ The public contract (CLI, API, generated modules, conventions) is described in t
 
 from __future__ import annotations
 
-from symbprop.api import check, compile, generate
+from symbprop.api import check, compile, exercise, generate
 from symbprop.errors import DataError, FormulaError, SpecError, SymbpropError, ValuesError
 from symbprop.model import Graph, Network
 from symbprop.spec.builders import expression, graph, mlp
@@ -20,17 +20,6 @@ from symbprop.spec.loader import as_model, load
 from symbprop.symbolic.derivation import Derivation, derive
 from symbprop.symbolic.paths import Factor
 from symbprop.version import __version__
-
-def exercise(model, seed: int = 0, count: int = 1, questions=None, fmt: str = "pdf",
-             out_dir=None):
-    """Exercise sheets of ``model`` with verified answer keys and values files, a fresh point
-    per sheet -> ``Exercises`` (``.files``, ``.sheets``); written to ``out_dir`` if given
-    (see ``symbprop.exercises``)."""
-    from symbprop.exercises import exercise as _exercise
-
-    return _exercise(as_model(model), seed=seed, count=count, questions=questions, fmt=fmt,
-                     out_dir=out_dir, spec=model if isinstance(model, str) else None)
-
 
 __all__ = [
     "DataError",

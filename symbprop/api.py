@@ -1,5 +1,5 @@
-"""The three entry points that reach past the derivation: ``compile``, ``generate`` and
-``check``.  Each takes a model or anything ``symbprop.load`` takes.
+"""The entry points that reach past the derivation: ``compile``, ``generate``, ``check`` and
+``exercise``.  Each takes a model or anything ``symbprop.load`` takes.
 
 The code generator, the compiled runtime and the cross-check are imported when first called:
 ``import symbprop`` stays light (no Numba, no code generation) for users who only derive and
@@ -38,3 +38,15 @@ def check(model, values=None, samples: int = 5, strategy: str = "auto", **option
 
     return _check(as_model(model), values=values, samples=samples, strategy=strategy,
                   **options)
+
+
+def exercise(model, seed: int = 0, count: int = 1, questions=None, fmt: str = "pdf",
+             out_dir=None):
+    """Exercise sheets of ``model`` with verified answer keys and values files, a fresh point
+    per sheet -> ``Exercises`` (``.files``, ``.sheets``); written to ``out_dir`` if given
+    (see ``symbprop.exercises``)."""
+    # Imported here: sheets need the kernels (Numba) and the documents, only when asked for.
+    from symbprop.exercises import exercise as _exercise
+
+    return _exercise(as_model(model), seed=seed, count=count, questions=questions, fmt=fmt,
+                     out_dir=out_dir, spec=model if isinstance(model, str) else None)

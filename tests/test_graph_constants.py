@@ -16,10 +16,10 @@ import sympy
 from typer.testing import CliRunner
 
 import symbprop as sp
-from symbprop.training import descent as gd
 from symbprop import render
 from symbprop.cli.app import app
 from symbprop.codegen import source
+from symbprop.training import descent as gd
 
 W, X, V, Y, U = sympy.symbols("w x v y u")
 C = U * (W * X + V * Y)  # seed 003: i = w·x, j = v·y, h = i + j, c = u·h

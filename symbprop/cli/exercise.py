@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from symbprop.errors import SymbpropError
 from symbprop.cli.options import QUIET_HELP, SEED, SPEC_HELP, at_least, load_spec, output_folder
+from symbprop.errors import SymbpropError
 
 
 def command(

@@ -1,5 +1,9 @@
 """Exercise sheets with answer keys, a fresh point per sheet (``symbprop exercise``).
 
+In: a model (at most ``MAX_PARAMS`` parameters), a seed, a count and the kinds of questions.
+Out: per sheet, the sheet, its verified key and the point (``values-NN.yaml``), as bytes and,
+with ``out_dir``, files.
+
     import symbprop as sp
     result = sp.exercise("examples:two_two_one", seed=7, count=3, fmt="pdf", out_dir="hw")
     result.files            # {"sheet-01.pdf": bytes, "key-01.pdf": ..., "values-01.yaml": ...}
@@ -23,9 +27,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from symbprop.errors import SymbpropError
+from symbprop.exercises.points import draw
 from symbprop.exercises.questions import KINDS
+from symbprop.exercises.questions import questions as make_questions
+from symbprop.exercises.sheet import documents
 from symbprop.exercises.verify import AnswerMismatch
+from symbprop.exercises.verify import verify as check_answers
+from symbprop.files.atomic import write_bytes
+from symbprop.render.numbers import point
+from symbprop.spec.loader import as_model
+from symbprop.symbolic.derivation import derive
 
 FORMATS = ("pdf", "tex", "md")
 MAX_COUNT = 99
@@ -53,8 +67,6 @@ class Exercises:
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write every file into ``out_dir`` (created if missing), each atomically."""
-        from symbprop.files.atomic import write_bytes
-
         return [write_bytes(Path(out_dir) / name, data) for name, data in self.files.items()]
 
 
@@ -87,15 +99,6 @@ def exercise(model, seed: int = 0, count: int = 1, questions=None, fmt: str = "p
     verified keys and values files, written to ``out_dir`` if given (module docstring).
     ``spec`` names the model in the values files' ``symbprop derive`` line (default: ``model``
     when it is a string)."""
-    import numpy as np
-
-    from symbprop.symbolic.derivation import derive
-    from symbprop.render.numbers import point
-    from symbprop.spec.loader import as_model
-    from symbprop.exercises.points import draw
-    from symbprop.exercises.questions import questions as make_questions
-    from symbprop.exercises.sheet import documents
-
     spec = spec if spec is not None else model if isinstance(model, str) else None
     kinds = kinds_of(questions)
     _check(seed, count, fmt)
@@ -126,8 +129,6 @@ def exercise(model, seed: int = 0, count: int = 1, questions=None, fmt: str = "p
 
 def verify(d, values, asked, where: str = "") -> int:
     """Check every answer (``verify.verify``); a module-level name so that tests can see it."""
-    from symbprop.exercises.verify import verify as check_answers
-
     return check_answers(d, values, asked, where)
 
 

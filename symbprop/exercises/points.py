@@ -21,8 +21,10 @@ generator state gives the same point.
 from __future__ import annotations
 
 import numpy as np
+import sympy
 
 from symbprop.errors import SymbpropError
+from symbprop.render.kinks import kinked_operations
 
 TRIES = 200
 SATURATED = 2.5
@@ -128,16 +130,13 @@ def _graph_good(d, values, result) -> bool:
     """No node of a graph with a kinked operation at or near its kink (the kink of relu, |·|
     is 0; of max/min, equal arguments): every node value and every difference of a max/min's
     arguments at least ``KINK_MARGIN`` away from 0."""
-    from symbprop.render.kinks import KINKED as KINKED_OPS
-
-    if not any(eqn.expr.has(*KINKED_OPS) for eqn in d.program.eqns):
+    kinked = kinked_operations()
+    if not any(eqn.expr.has(*kinked) for eqn in d.program.eqns):
         return True
-    import sympy
-
     numbers = {sympy.Symbol(n): v for n, v in values.items() if n != "lr"}
     numbers |= {sympy.Symbol(n): v for n, v in result["forward"].items()}
     for eqn in d.program.eqns:
-        for op in eqn.expr.atoms(*KINKED_OPS):
+        for op in eqn.expr.atoms(*kinked):
             args = [float(a.xreplace(numbers)) for a in op.args]
             gaps = [args[0] - args[1]] if len(args) == 2 else args
             if any(abs(g) < KINK_MARGIN for g in gaps):

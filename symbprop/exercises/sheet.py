@@ -16,8 +16,11 @@ import shlex
 import sympy
 import yaml
 
+from symbprop.functions.sympy_classes import as_elementary
+from symbprop.render import to_latex, to_markdown
 from symbprop.render.latex import format_float, latex
 from symbprop.render.notation import Chain, Partial
+from symbprop.render.pdf import compile_pdf
 from symbprop.templating import render as render_template
 
 DIGITS = 6
@@ -80,8 +83,6 @@ def equations(d) -> list[dict]:
 def functions(d) -> list[dict]:
     """The definitions of the named functions the forward equations use (σ, relu, …), in
     elementary terms, so that a sheet states what the student computes."""
-    from symbprop.functions.sympy_classes import as_elementary
-
     z, seen = sympy.Symbol("z"), {}
     for _lhs, rhs, kind in d.scalar_equations():
         if kind in ("forward", "loss"):
@@ -146,8 +147,6 @@ def values_yaml(d, sheet) -> str:
 
 def _derivation_tex(d, values) -> tuple[str, str]:
     """(preamble, body) of the derivation document at ``values``: the key appends its body."""
-    from symbprop.render import to_latex
-
     document = to_latex(d, values)
     preamble = document.split(r"\title{", 1)[0]
     body = document.split(r"\begin{document}", 1)[1].rsplit(r"\end{document}", 1)[0]
@@ -160,8 +159,6 @@ def documents(d, sheet, fmt: str) -> dict[str, bytes]:
     nn = f"{sheet.number:02d}"
     files = {f"values-{nn}.yaml": values_yaml(d, sheet).encode()}
     if fmt == "md":
-        from symbprop.render import to_markdown
-
         sheet_md = render_template("exercise_sheet.md.j2", doc=context(d, sheet, False, False))
         key_md = render_template("exercise_key.md.j2", doc=context(d, sheet, True, False),
                                  derivation=to_markdown(d, sheet.values))
@@ -175,8 +172,6 @@ def documents(d, sheet, fmt: str) -> dict[str, bytes]:
     if fmt == "tex":
         files[f"sheet-{nn}.tex"], files[f"key-{nn}.tex"] = sheet_tex.encode(), key_tex.encode()
         return files
-    from symbprop.render.pdf import compile_pdf
-
     files[f"sheet-{nn}.pdf"] = compile_pdf(sheet_tex)
     files[f"key-{nn}.pdf"] = compile_pdf(key_tex)
     return files

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from symbprop.spec.values import load_values
 from symbprop.render import numbers
 from symbprop.render.backward_doc import backward
 from symbprop.render.blocks import para
@@ -28,6 +27,7 @@ from symbprop.render.network_doc import NetView, forward, local, overview
 from symbprop.render.style import Style
 from symbprop.render.verification import verification
 from symbprop.render.worked import network_worked, step_blocks
+from symbprop.spec.values import load_values
 
 
 @dataclass(frozen=True)

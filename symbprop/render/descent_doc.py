@@ -15,8 +15,6 @@ import sympy
 from symbprop.render import numbers
 from symbprop.render.blocks import para, section, table
 from symbprop.render.notation import Gradient, Partial
-from symbprop.training.descent import DEFAULT_STEPS as STEP_LIMIT
-from symbprop.training.descent import DEFAULT_TOL as EPSILON
 from symbprop.training.schedules import DEFAULT_STEPS as STEP_LIMIT
 from symbprop.training.schedules import DEFAULT_TOL as EPSILON
 

@@ -22,6 +22,7 @@ import html
 from symbprop import examples
 from symbprop.errors import SymbpropError
 from symbprop.render import numbers
+from symbprop.render.context import seeded_for
 from symbprop.render.page_common import PHASES, PageStyle
 from symbprop.render.page_graph import graph_page
 from symbprop.render.page_network import network_page
@@ -40,8 +41,6 @@ def to_html(d, values=None, max_params: int = 12, digits: int = 6, **_ignored) -
         raise SymbpropError("--format html needs --at VALUES: the page steps through the "
                             "numbers of the forward and backward pass at a point")
     network = d.model.kind == "network"
-    from symbprop.render.context import seeded_for
-
     d = seeded_for(d, values)
     s = PageStyle(network, None if network else d.top.name, digits)
     pt = numbers.point(d, values)

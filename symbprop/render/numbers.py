@@ -24,7 +24,6 @@ import mpmath
 import numpy as np
 import sympy
 
-from symbprop.training.diagnosis import diagnose
 from symbprop.errors import DomainError, FloatRangeError
 from symbprop.functions.sympy_classes import as_elementary
 from symbprop.spec.values import Values, load_values
@@ -33,6 +32,7 @@ from symbprop.symbolic.ir import label
 from symbprop.symbolic.precision import settled
 from symbprop.symbolic.reference import Reference
 from symbprop.symbolic.rules import local_partial
+from symbprop.training.diagnosis import diagnose
 
 FD_STEP = 1e-7
 PRECISION = 30

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from symbprop.training.diagnosis import Diagnosis, diagnose
 from symbprop.errors import SymbpropError
 from symbprop.functions.sympy_classes import as_elementary
 from symbprop.model import Graph
 from symbprop.render.plots import plot_descent
 from symbprop.symbolic.derivation import derive
+from symbprop.training.diagnosis import Diagnosis, diagnose
 from symbprop.training.schedules import DEFAULT_STEPS, DEFAULT_TOL, check_rate, check_tol
 
 OVERFLOW = 1e100
@@ -210,7 +210,7 @@ class Objective:
 
 def _exact(value: float):
     """A whole number as a SymPy Integer (printed 2, not 2.0), else a Float."""
-    import sympy
+    import sympy  # SymPy only for the SymPy backend and documents, not for the kernels'
 
     return sympy.Integer(int(value)) if float(value).is_integer() else sympy.Float(value)
 

@@ -27,7 +27,7 @@ def source(model, dtype: str = "float64", derivation=None) -> str:
         title = f"{model.name}: value and gradient kernels (NumPy)."
         summary = "A computational graph: " + ", ".join(
             f"{n} = {formula_text(e)}" for n, e in model.nodes) + "."
-        extra = {"param_list": ", ".join(model.params)}
+        extra = {"param_list": ", ".join(model.params), "const_list": ", ".join(model.constants)}
         template = "numpy_graph.py.j2"
     else:
         d = derivation if derivation is not None else derive(model)
