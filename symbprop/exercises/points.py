@@ -11,7 +11,7 @@
 
 A point is drawn again (up to ``TRIES`` times) when it is no good for a sheet: no finite real
 value, a saturated unit (|z| > ``SATURATED`` for sigmoid, tanh), an input within ``KINK_MARGIN``
-of a kink (relu, leaky_relu, elu, |·|, max, min: never on the kink), a zero loss or a gradient
+of a kink (a kinked activation of the registry, |·|, max, min: never on the kink), a zero loss or a gradient
 entry that is zero, or (graphs) two variables of the same size or a node whose value repeats
 a variable's or another node's (degenerate questions).  After ``TRIES`` draws the last one
 defined is used; a model with no defined point at all is a ``SymbpropError``.  The same
@@ -24,14 +24,13 @@ import numpy as np
 import sympy
 
 from symbprop.errors import SymbpropError
+from symbprop.functions import registry
 from symbprop.render.kinks import kinked_operations
 
 TRIES = 200
 SATURATED = 2.5
 KINK_MARGIN = 0.05
 #: Activations whose derivative jumps at 0.
-KINKED = {"relu", "leaky_relu", "elu"}
-SATURATING = {"sigmoid", "tanh"}
 LEARNING_RATES = (0.1, 0.2, 0.5)
 GRAPH_NUMBERS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
 
@@ -109,9 +108,11 @@ def _good(d, values, result) -> bool:
     for number, layer in enumerate(d.model.layers, start=1):
         z = np.abs(np.asarray(result["forward"][f"z{number}"], dtype=float))
         name = layer.activation.name
-        if name in SATURATING and np.any(z > SATURATED):
+        record = None if layer.activation.is_custom else registry.activation(name)
+        if record is not None and record.saturates and np.any(z > SATURATED):
             return False
-        if (name in KINKED or layer.activation.is_custom) and np.any(z < KINK_MARGIN):
+        if ((record is not None and record.kink) or layer.activation.is_custom) and np.any(
+                z < KINK_MARGIN):
             return False
     return True
 

@@ -40,7 +40,8 @@ class ActivationRecord:
     ``apply(z, alpha)`` returns σ(z); ``alpha`` is the default α of a parametric activation
     (None: it takes none).  ``text``/``latex``: the function's symbol in unicode documents and
     LaTeX (None: the name, as ``\\operatorname{name}`` in LaTeX).  ``kink``: not differentiable
-    somewhere (the cross-check keeps its samples away from the kink).  ``init``: "he" (normal,
+    somewhere (the cross-check keeps its samples away from the kink).  ``saturates``: flat for
+    large |z| (exercise points keep away from there).  ``init``: "he" (normal,
     σ = √(2/n_in)) or "glorot" (uniform)."""
 
     name: str
@@ -50,6 +51,7 @@ class ActivationRecord:
     text: str | None = None
     latex: str | None = None
     kink: bool = False
+    saturates: bool = False
     init: str = "glorot"
     function: type | None = None
     numba: Callable | None = None
@@ -194,6 +196,7 @@ def _kink_inline(test: Callable[[str], str]):
 register_activation(ActivationRecord("identity", lambda z, alpha: z, aliases=("linear",)))
 register_activation(ActivationRecord(
     "sigmoid", lambda z, alpha: sigmoid(z), function=sigmoid, text="σ", latex=r"\sigma",
+    saturates=True,
     numba=lambda p, x: p.helper("sigmoid", x),
     numba_helper='''def _sigmoid(x):
     """σ(x) = 1 / (1 + e^(−x)), branching on the sign so that exp never overflows."""
@@ -206,7 +209,8 @@ register_activation(ActivationRecord(
     """σ(x) = 1 / (1 + e^(−x)), from e^(−|x|) so that exp never overflows."""
     e = np.exp(-np.abs(x))
     return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))'''))
-register_activation(ActivationRecord("tanh", lambda z, alpha: sympy.tanh(z), latex=r"\tanh"))
+register_activation(ActivationRecord("tanh", lambda z, alpha: sympy.tanh(z), latex=r"\tanh",
+                                     saturates=True))
 register_activation(ActivationRecord(
     "softplus", lambda z, alpha: softplus(z), function=softplus, init="he",
     numba=lambda p, x: p.helper("softplus", x),
