@@ -179,6 +179,53 @@ def test_every_sub_package_says_what_comes_in_and_goes_out():
         assert doc and "In:" in doc and "Out:" in doc, init
 
 
+#: The layers of the pipeline, lowest first (DESIGN.md §3): a package imports its own layer or
+#: lower ones, and render and codegen, side by side, never each other.
+LAYERS = (
+    ("errors", "version", "templating"),
+    ("files", "functions"),
+    ("model", "spec", "examples"),
+    ("symbolic",),
+    ("render", "codegen"),
+    ("runtime",),
+    ("crosscheck",),
+    ("training", "distributed", "exercises", "datasets"),
+    ("bench", "cli", "api", "goldens"),
+    ("__init__", "__main__"),
+)
+#: Imports that reach up, each for a reason; every one is made inside a function, on use.
+UPWARD = {
+    # d.to_latex(), d.to_html(), Jupyter's _repr_*_: documents as methods of a derivation
+    ("symbprop.symbolic.derivation", "symbprop.render"),
+    ("symbprop.symbolic.derivation", "symbprop.render.html"),
+    # Kernels.loss_and_grad/fit given Dask arrays hand them to the data-parallel code
+    ("symbprop.runtime.kernels", "symbprop.distributed"),
+    # Kernels.fit shows train's progress bar and returns a history that plots itself
+    ("symbprop.runtime.fitting", "symbprop.training"),  # the package, run first
+    ("symbprop.runtime.fitting", "symbprop.training.history"),
+    ("symbprop.runtime.fitting", "symbprop.training.progress"),
+}
+
+
+def _layer(module: str) -> tuple[int, str]:
+    part = module.split(".")[1] if "." in module else "__init__"
+    for number, names in enumerate(LAYERS):
+        if part in names:
+            return number, part
+    raise AssertionError(f"{module}: in no layer of LAYERS")
+
+
+def test_imports_point_down_the_pipeline():
+    upward = set()
+    for module, targets in import_graph(PACKAGE).items():
+        (mine, package) = _layer(module)
+        for target in targets:
+            (theirs, other) = _layer(target)
+            if theirs > mine or (mine == theirs == 4 and package != other):
+                upward.add((module, target))
+    assert upward == UPWARD
+
+
 # ---------------------------------------------------------------- the checker can fail
 
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 import symbprop as sp
 from symbprop import render
 from symbprop.cli.app import app
-from symbprop.training.diagnosis import OUTCOMES, diagnose
+from symbprop.render.diagnosis import OUTCOMES, diagnose
 
 
 def descend(f, df, x0, lr, steps=100):

@@ -3,7 +3,9 @@
 In: argv.  Out: files and console text; exit status 0, or 2 with a one-line message for bad input.
 
 - ``app``: the Typer application and ``main``.
-- ``derive``, ``generate``, ``check``, ``train``, ``bench``, ``examples``: one module per command.
+- ``derive``, ``generate``, ``check``, ``train``, ``exercise``, ``bench``, ``examples``: one module
+  per command.
+- ``distributed``: ``train --scheduler``, training on a Dask cluster.
 - ``options``: checks of command-line options, done before any work.
 - ``console``: where commands print (rich on a terminal, plain lines elsewhere).
 """

@@ -118,7 +118,7 @@ def command(
     from symbprop.training.schedules import Schedule
 
     rates = Schedule(schedule, lr[0] if lr else 0.1, gamma, step_size, decay)
-    from symbprop.distributed.command import check_options, train_on_cluster
+    from symbprop.cli.distributed import check_options, train_on_cluster
 
     check_options(scheduler, sync_every, full_batch, rates, tol)
     if scheduler is not None:
@@ -239,7 +239,7 @@ def _descend(model, spec, lrs, steps, tol, at, plot) -> None:
     if len(runs) == 1:
         console.print(_iterates_table(runs[0], f))
     console.print(_runs_table(runs, f))
-    for run in runs:  # what each trajectory shows (symbprop.training.diagnosis), not a guess
+    for run in runs:  # what each trajectory shows (symbprop.render.diagnosis), not a guess
         console.print(f"α = {run.lr:g}: {run.diagnosis.text}.")
     if plot is not None:
         console.print(f"plot written to {gd.plot(runs, plot, objective)}")

@@ -43,7 +43,7 @@ CACHE_ENV = "SYMBPROP_CACHE_DIR"
 GENERATOR_MODULES = ("functions/activations", "functions/losses", "functions/registry",
                      "functions/sympy_classes",
                      "model", "symbolic/derivation", "symbolic/indexing", "symbolic/ir",
-                     "symbolic/rules", "symbolic/stabilize", "symbolic/staging",
+                     "symbolic/rules", "symbolic/stabilize", "spec/staging",
                      "symbolic/sweep")
 _modules: dict[Path, ModuleType] = {}
 _warned: set[Path] = set()

@@ -13,7 +13,8 @@ Out: the exact gradient summed over partitions, or trained parameters and a hist
 Modules: ``gradient`` (the exact data-parallel gradient, a tree reduction of per-partition
 sums), ``training`` (local SGD / model averaging and full-batch descent), ``partitions`` (Dask
 arrays, NumPy arrays or CSV/NPZ files as checked partitions on the workers), ``remote`` (what
-runs on a worker), ``command`` (``symbprop train --scheduler``), ``_dask`` (the lazy import).
+runs on a worker), ``_dask`` (the lazy import); ``symbprop train --scheduler`` is
+``symbprop.cli.distributed``.
 """
 
 from __future__ import annotations

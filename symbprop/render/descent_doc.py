@@ -14,12 +14,12 @@ import sympy
 
 from symbprop.render import numbers
 from symbprop.render.blocks import para, section, table
+from symbprop.render.diagnosis import DEFAULT_STEPS as STEP_LIMIT
+from symbprop.render.diagnosis import DEFAULT_TOL as EPSILON
 from symbprop.render.notation import Gradient, Partial
-from symbprop.training.schedules import DEFAULT_STEPS as STEP_LIMIT
-from symbprop.training.schedules import DEFAULT_TOL as EPSILON
 
 SHOWN_STEPS = 6
-#: A diagnosis in a table cell (``symbprop.training.diagnosis``).
+#: A diagnosis in a table cell (``symbprop.render.diagnosis``).
 SHORT = {"slow": "slow", "oscillating": "oscillating", "diverging": "diverging",
          "no minimum": "no minimum in sight", "converged": "converged"}
 K = sympy.Symbol("k")
@@ -95,7 +95,7 @@ def resolving_digits(value: float, previous: float | None, digits: int) -> int:
 
 def outcome(s, run, reason: bool = False) -> str:
     """What the run did, in the table's k: stopped, not stopped, or ended early, with what its
-    trajectory shows (``symbprop.training.diagnosis``: slow, oscillating, diverging, or still
+    trajectory shows (``symbprop.render.diagnosis``: slow, oscillating, diverging, or still
     decreasing with no minimum in sight), never a guess about the learning rate; with
     ``reason``, the numbers that show it."""
     k, _, loss, _ = run.rows[-1]

@@ -26,13 +26,13 @@ import sympy
 
 from symbprop.errors import DomainError, FloatRangeError
 from symbprop.functions.sympy_classes import as_elementary
+from symbprop.render.diagnosis import diagnose
 from symbprop.spec.values import Values, load_values
 from symbprop.symbolic.indexing import index_values, instantiate
 from symbprop.symbolic.ir import label
 from symbprop.symbolic.precision import settled
 from symbprop.symbolic.reference import Reference
 from symbprop.symbolic.rules import local_partial
-from symbprop.training.diagnosis import diagnose
 
 FD_STEP = 1e-7
 PRECISION = 30
@@ -262,7 +262,7 @@ class Run:
 
     @property
     def diagnosis(self):
-        """What the trajectory shows (``symbprop.training.diagnosis``), from its rows."""
+        """What the trajectory shows (``symbprop.render.diagnosis``), from its rows."""
         names = list(self.rows[0][1]) if self.rows else []
         return diagnose([r[2] for r in self.rows], [r[3] for r in self.rows],
                         met=self.outcome == "stopped", ended=self.cause,

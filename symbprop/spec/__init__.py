@@ -11,4 +11,5 @@ that names the file and the field.
 - ``fields``: field-level checks shared by the readers, and where a value came from.
 - ``values``: the point of a worked example (parameters, inputs, targets, learning rate).
 - ``builders``: the Python builders ``mlp``, ``expression``, ``graph``.
+- ``staging``: an expression staged into a graph of one operation per node (seed 003).
 """

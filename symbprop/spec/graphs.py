@@ -1,7 +1,7 @@
 """Graph and expression specs -> ``Graph`` models: node formulas, dependency order, parameters.
 
 A graph is ``{node: formula}`` with an ``output`` and ``params``; an expression is one formula,
-staged into one operation per node (``symbprop.symbolic.staging``).  Cycles, undefined names, duplicate or
+staged into one operation per node (``symbprop.spec.staging``).  Cycles, undefined names, duplicate or
 reserved names, and a graph without variables raise ``SpecError``; a parameter the output does
 not depend on is a warning.  ``lr`` and ``upstream`` are not variable names: a values file uses
 them for the learning rate and the gradient arriving from beyond the graph.  Nor is any name of
@@ -31,7 +31,7 @@ from symbprop.spec.fields import (
     shown,
     used_names,
 )
-from symbprop.symbolic.staging import stage
+from symbprop.spec.staging import stage
 
 GRAPH_KEYS = ("name", "graph", "output", "params", "constants")
 EXPRESSION_KEYS = ("name", "expression", "params", "constants")

@@ -25,7 +25,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from symbprop.functions.sympy_classes import sigmoid, softplus
 from symbprop.model import Graph
-from symbprop.symbolic.staging import stage
+from symbprop.spec.staging import stage
 
 
 def stabilize(model: Graph) -> tuple[Graph, list[tuple[str, str]]]:

@@ -7,7 +7,8 @@ steps of gradient descent on the expression itself.
 - ``loop``: ``train``: epochs, schedules, a stopping rule, the history.
 - ``data``: training data read, validated and split.
 - ``schedules``: learning rates per epoch and the checks of descent settings.
-- ``progress``: the progress bar of a run.
+- ``history``: what a run records per epoch.
+- ``progress``: the progress bar of a run (also ``Kernels.fit``'s).
 - ``descent``: gradient descent on an expression or graph model (seed 003).
 
 Scale-out on a Dask cluster is ``symbprop.distributed``.

@@ -25,10 +25,10 @@ import numpy as np
 from symbprop.errors import SymbpropError
 from symbprop.functions.sympy_classes import as_elementary
 from symbprop.model import Graph
+from symbprop.render.diagnosis import DEFAULT_STEPS, DEFAULT_TOL, Diagnosis, diagnose
 from symbprop.render.plots import plot_descent
 from symbprop.symbolic.derivation import derive
-from symbprop.training.diagnosis import Diagnosis, diagnose
-from symbprop.training.schedules import DEFAULT_STEPS, DEFAULT_TOL, check_rate, check_tol
+from symbprop.training.schedules import check_rate, check_tol
 
 OVERFLOW = 1e100
 
@@ -88,7 +88,7 @@ class Descent:
 
     @property
     def diagnosis(self) -> Diagnosis:
-        """What the trajectory shows (``symbprop.training.diagnosis``): converged, slow, oscillating,
+        """What the trajectory shows (``symbprop.render.diagnosis``): converged, slow, oscillating,
         diverging, or no minimum (still decreasing with no minimum in sight)."""
         return diagnose(self.values, self.grad_norms, met=self.converged,
                         ended="overflow" if self.stopped_because == "overflow" else None,
@@ -96,7 +96,7 @@ class Descent:
 
     @property
     def verdict(self) -> str:
-        """The outcome of ``diagnosis``, one of ``symbprop.training.diagnosis.OUTCOMES``."""
+        """The outcome of ``diagnosis``, one of ``symbprop.render.diagnosis.OUTCOMES``."""
         return self.diagnosis.outcome
 
     @property

@@ -14,10 +14,6 @@ from dataclasses import dataclass
 from symbprop.errors import SymbpropError
 from symbprop.spec.fields import did_you_mean
 
-#: Gradient descent on an expression stops after this many steps, or when α‖∇f‖ ≤ DEFAULT_TOL.
-DEFAULT_STEPS = 100
-DEFAULT_TOL = 1e-6
-
 SCHEDULES = ("constant", "step", "inverse", "exponential")
 
 

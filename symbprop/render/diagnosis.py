@@ -29,6 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: Gradient descent on an expression stops after this many steps, or when α‖∇f‖ ≤ DEFAULT_TOL.
+DEFAULT_STEPS = 100
+DEFAULT_TOL = 1e-6
+
 OUTCOMES = ("converged", "slow", "oscillating", "diverging", "no minimum")
 HEADLINES = {"converged": "converged", "slow": "slow", "oscillating": "oscillating",
              "diverging": "diverging", "no minimum": "still decreasing with no minimum in sight"}
