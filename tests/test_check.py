@@ -82,8 +82,8 @@ def test_a_wrong_kernel_is_caught(monkeypatch):
 
     real = check_module.compile_model
 
-    def broken(model, strategy, dtype="float64"):
-        kernels = real(model, strategy, dtype)
+    def broken(model, strategy, dtype="float64", target="numba"):
+        kernels = real(model, strategy, dtype, target)
         original = kernels.loss_and_grad
 
         def loss_and_grad(params, X, Y):
