@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from symbprop import examples
+import symbprop.examples as examples
 from symbprop.codegen import generate
 from symbprop.files.atomic import write_text
 from symbprop.render import to_html, to_latex, to_markdown

@@ -62,7 +62,7 @@ def import_graph(package: Path) -> dict[str, set[str]]:
     for module, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         skipped = _annotation_only(tree)
-        targets = set()
+        targets, explicit = set(), set()  # explicit: packages named by ``from X import``
         for node in ast.walk(tree):
             if id(node) in skipped:
                 continue
@@ -75,16 +75,18 @@ def import_graph(package: Path) -> dict[str, set[str]]:
                     base = node.module
                 else:
                     continue
+                explicit.add(base)  # reads X, even when Y is a submodule
                 for alias in node.names:
-                    submodule = f"{base}.{alias.name}"
-                    targets.add(submodule if submodule in modules else base)
+                    if f"{base}.{alias.name}" in modules:
+                        targets.add(f"{base}.{alias.name}")
         # Importing a.b.c first runs a/__init__ and a/b/__init__: an edge to each package that
         # is not already running (an ancestor of the importer).
         ancestors = {".".join(module.split(".")[:k]) for k in range(1, module.count(".") + 1)}
-        for target in list(targets):
+        for target in list(targets | explicit):
             parts = target.split(".")
             targets.update(".".join(parts[:k]) for k in range(2, len(parts)))
-        graph[module] = {t for t in targets if t in modules and t != module and t not in ancestors}
+        graph[module] = {t for t in targets | explicit
+                         if t in modules and t != module and (t not in ancestors or t in explicit)}
     return graph
 
 
@@ -276,3 +278,14 @@ def test_a_circle_through_a_package_init_is_found(tmp_path):
                                   "sub/__init__.py": "from pkg import a\n",
                                   "sub/x.py": "y = 1\n"})
     assert circles(import_graph(package)) == [["pkg.a", "pkg.sub"]]
+
+
+def test_from_a_package_import_a_sibling_is_an_edge_to_the_package(tmp_path):
+    """``from pkg.sub import y`` in pkg/sub/x.py reads pkg.sub's namespace: a circle when
+    pkg/sub/__init__.py imports x (``import pkg.sub.y as y`` is not)."""
+    files = {"__init__.py": "", "sub/__init__.py": "from pkg.sub import x\n",
+             "sub/y.py": "z = 1\n"}
+    circled = _package(tmp_path / "one", {**files, "sub/x.py": "from pkg.sub import y\n"})
+    assert circles(import_graph(circled)) == [["pkg.sub", "pkg.sub.x"]]
+    plain = _package(tmp_path / "two", {**files, "sub/x.py": "import pkg.sub.y as y\n"})
+    assert circles(import_graph(plain)) == []

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symbprop.bench import peers
+import symbprop.bench.peers as peers
 from symbprop.errors import SymbpropError
 
 #: Pause before timing each implementation, for the previous one's worker threads to go idle.

@@ -60,7 +60,7 @@ def command(
     """Print the derivation of SPEC: forward pass, local derivatives, backward pass (BP1-BP4),
     every gradient as a chain-rule product; with --at, a worked example, one gradient-descent
     step and a check against finite differences."""
-    from symbprop import render
+    import symbprop.render as render
     from symbprop.spec.values import load_values
     from symbprop.symbolic.derivation import derive
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+import symbprop.distributed.remote as remote
 from symbprop.api import compile as compile_model
-from symbprop.distributed import remote
 from symbprop.distributed._dask import connect, parse_scheduler
 from symbprop.distributed.partitions import on_cluster
 from symbprop.distributed.training import fit

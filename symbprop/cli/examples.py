@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from symbprop import examples
+import symbprop.examples as examples
 from symbprop.cli.console import out
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from symbprop import codegen
+import symbprop.codegen as codegen
 from symbprop.cli.options import QUIET_HELP, SPEC_HELP, load_spec, output_folder
 from symbprop.errors import SymbpropError
 

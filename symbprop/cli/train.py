@@ -221,7 +221,7 @@ def _network_summary(console, model, data, rates, batch_size, history, compiled)
 
 
 def _descend(model, spec, lrs, steps, tol, at, plot) -> None:
-    from symbprop.training import descent as gd
+    import symbprop.training.descent as gd
 
     start, default_lr, values = _start(model, spec, at)
     objective = gd.Objective(model, constants=values.constants if values else None,

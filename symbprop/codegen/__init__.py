@@ -24,9 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from symbprop.codegen import emit, looped, unrolled
+import symbprop.codegen.emit as emit
+import symbprop.codegen.looped as looped
+import symbprop.codegen.numpy.module as numpy_module
+import symbprop.codegen.unrolled as unrolled
 from symbprop.codegen.graphs import check_names, graph_context, safe_graph
-from symbprop.codegen.numpy import module as numpy_module
 from symbprop.codegen.plan import describe, formula_text, network_plan
 from symbprop.errors import CodegenError  # defined there, re-exported here (codegen.CodegenError)
 from symbprop.symbolic.derivation import derive

@@ -23,9 +23,9 @@ import re
 import tokenize
 from pathlib import Path
 
+import symbprop.functions.registry as registry
 from symbprop.errors import CodegenError
 from symbprop.files.atomic import write_text
-from symbprop.functions import registry
 from symbprop.templating import environment
 from symbprop.version import __version__
 

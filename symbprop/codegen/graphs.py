@@ -24,7 +24,7 @@ import keyword
 
 import sympy
 
-from symbprop.codegen import emit
+import symbprop.codegen.emit as emit
 from symbprop.codegen.printer import NumbaPrinter, assignment
 from symbprop.model import Graph
 

@@ -34,7 +34,8 @@ import warnings
 from pathlib import Path
 from types import ModuleType
 
-from symbprop.codegen import emit, required_functions, source
+import symbprop.codegen.emit as emit
+from symbprop.codegen import required_functions, source
 from symbprop.templating import template_dir
 from symbprop.version import __version__
 
@@ -134,7 +135,7 @@ def _shared_helpers() -> dict:
     from numba.core.dispatcher import Dispatcher
 
     # Imported here: Numba loads only when a generated module is adopted.
-    from symbprop.codegen import kernel_helpers
+    import symbprop.codegen.kernel_helpers as kernel_helpers
 
     return {name: (value, _source(value)) for name, value in vars(kernel_helpers).items()
             if isinstance(value, Dispatcher)}

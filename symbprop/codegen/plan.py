@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import sympy
 from sympy import Indexed, log
 
+import symbprop.functions.registry as registry
 from symbprop.codegen.printer import ylogsoftmax
-from symbprop.functions import registry
 from symbprop.functions.activations import Activation
 from symbprop.functions.losses import A, Y
 from symbprop.functions.sympy_classes import softplus

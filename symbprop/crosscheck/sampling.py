@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from symbprop.functions import registry
+import symbprop.functions.registry as registry
 from symbprop.functions.sympy_classes import as_elementary
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symbprop.distributed import remote
+import symbprop.distributed.remote as remote
 from symbprop.distributed._dask import require
 from symbprop.distributed.partitions import aligned
 from symbprop.runtime.input_checks import copy_out

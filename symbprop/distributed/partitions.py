@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from symbprop.distributed import remote
+import symbprop.distributed.remote as remote
 from symbprop.distributed._dask import require
 from symbprop.errors import DataError
 from symbprop.runtime.input_checks import is_dask_array

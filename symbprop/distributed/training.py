@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symbprop.distributed import remote
+import symbprop.distributed.remote as remote
 from symbprop.distributed._dask import client_for
 from symbprop.distributed.gradient import summed_on
 from symbprop.distributed.partitions import Partitions, on_cluster

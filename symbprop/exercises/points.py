@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+import symbprop.functions.registry as registry
 from symbprop.errors import SymbpropError
-from symbprop.functions import registry
 from symbprop.render.kinks import kinked_operations
 
 TRIES = 200

@@ -11,4 +11,4 @@ a textbook writes them (σ' = σ(1 − σ)).
 """
 
 # The records name the SymPy classes' symbols (σ for sigmoid): registered on first import.
-from symbprop.functions import registry  # noqa: E402, F401
+import symbprop.functions.registry as registry  # noqa: E402, F401

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from symbprop.functions import registry
+import symbprop.functions.registry as registry
 
 #: The symbol a custom activation formula is written in.
 Z = sympy.Symbol("z")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import sympy
 from sympy import Sum
 
-from symbprop.functions import registry
+import symbprop.functions.registry as registry
 
 A = sympy.Symbol("a")
 Y = sympy.Symbol("y")

@@ -18,7 +18,7 @@ lay it out.  Options (all formats): ``max_params``, ``max_paths``, ``digits``,
 
 from __future__ import annotations
 
-from symbprop.render import pdf
+import symbprop.render.pdf as pdf
 from symbprop.render.context import build
 from symbprop.render.fragment import fragment
 from symbprop.render.html import to_html as page

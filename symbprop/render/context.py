@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from symbprop.render import numbers
+import symbprop.render.numbers as numbers
 from symbprop.render.backward_doc import backward
 from symbprop.render.blocks import para
 from symbprop.render.descent_doc import graph_descent

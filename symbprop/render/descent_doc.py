@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sympy
 
-from symbprop.render import numbers
+import symbprop.render.numbers as numbers
 from symbprop.render.blocks import para, section, table
 from symbprop.render.diagnosis import DEFAULT_STEPS as STEP_LIMIT
 from symbprop.render.diagnosis import DEFAULT_TOL as EPSILON

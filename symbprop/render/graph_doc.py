@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import sympy
 
-from symbprop.render import graph_tikz as tikz
-from symbprop.render import numbers
+import symbprop.render.graph_tikz as tikz
+import symbprop.render.numbers as numbers
 from symbprop.render.blocks import math, para, section, table
 from symbprop.render.graph_notation import free_letter, indirect_edges, local_symbol
 from symbprop.render.notation import Chain, Gradient, Partial, Terms, vector

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import html
 
-from symbprop import examples
+import symbprop.examples as examples
+import symbprop.render.numbers as numbers
 from symbprop.errors import SymbpropError
-from symbprop.render import numbers
 from symbprop.render.context import seeded_for
 from symbprop.render.page_common import PHASES, PageStyle
 from symbprop.render.page_graph import graph_page

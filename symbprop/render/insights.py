@@ -11,7 +11,7 @@ import math
 
 import sympy
 
-from symbprop.render import numbers
+import symbprop.render.numbers as numbers
 from symbprop.render.blocks import items, para, section, table
 from symbprop.render.notation import Gradient, Partial, Slope, matrix, slope, vector
 from symbprop.symbolic.paths import longest_path

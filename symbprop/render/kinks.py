@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import sympy
 
-from symbprop.functions import registry
+import symbprop.functions.registry as registry
 from symbprop.functions.sympy_classes import absolute
 from symbprop.render.numbers import FD_STEP, Point
 from symbprop.symbolic.indexing import index_values, instantiate

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sympy
 from sympy import Idx, IndexedBase
 
-from symbprop.render import tikz
+import symbprop.render.tikz as tikz
 from symbprop.render.blocks import figure, math, para, section, table
 from symbprop.render.notation import Elementwise, Mean, Partial, matrix, vector
 from symbprop.symbolic.indexing import index_values, instantiate

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sympy
 
-from symbprop.render import svg_graph
+import symbprop.render.svg_graph as svg_graph
 from symbprop.render.graph_notation import indirect_edges, local_symbol
 from symbprop.render.graph_tikz import graph_edges, upstream
 from symbprop.render.notation import Chain, Gradient, Partial, Terms, vector

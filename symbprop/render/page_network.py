@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sympy
 
-from symbprop.render import svg_network
+import symbprop.render.svg_network as svg_network
 from symbprop.render.gradients import gradient_lines, selected
 from symbprop.render.notation import Chain, Partial
 from symbprop.render.numbers import param_value

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sympy
 
-from symbprop.render import numbers
+import symbprop.render.numbers as numbers
 from symbprop.render.blocks import para, section, table
 from symbprop.render.gradients import selected
 from symbprop.render.graph_notation import local_symbol

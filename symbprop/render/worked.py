@@ -8,7 +8,7 @@ from __future__ import annotations
 import sympy
 from sympy import IndexedBase
 
-from symbprop.render import numbers
+import symbprop.render.numbers as numbers
 from symbprop.render.blocks import para, section, table
 from symbprop.render.gradients import selected
 from symbprop.render.notation import Chain, Partial

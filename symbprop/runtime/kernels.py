@@ -22,10 +22,10 @@ import math
 
 import numpy as np
 
+import symbprop.functions.registry as registry
 from symbprop.codegen import check_dtype, check_target, resolve_strategy
 from symbprop.codegen.loader import cached_module
 from symbprop.errors import DataError
-from symbprop.functions import registry
 from symbprop.runtime.aligned import empty_aligned, zeros_aligned
 from symbprop.runtime.base import VIEW_MIN, KernelsBase
 from symbprop.runtime.dictcall import ArraysCall

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
+import symbprop.functions.registry as registry
 from symbprop.errors import SpecError
-from symbprop.functions import registry
 from symbprop.model import Graph, Network
 from symbprop.spec.fields import shown
 from symbprop.spec.loader import from_dict

@@ -16,10 +16,12 @@ from typing import Any
 
 import yaml
 
+import symbprop.functions.activations as activations
+import symbprop.functions.losses as losses
+import symbprop.functions.registry as registry
 from symbprop.errors import SpecError
 from symbprop.examples import example_path
 from symbprop.files.yamltext import load_yaml, read_input
-from symbprop.functions import activations, losses, registry
 from symbprop.model import BIAS_MODES, REDUCTIONS, Graph, Layer, Network
 from symbprop.spec.fields import (
     MAX_NAME_LENGTH,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from symbprop import datasets
+import symbprop.datasets as datasets
 from symbprop.datasets.files import Table, read_csv_table, read_npz_table
 from symbprop.errors import DataError
 from symbprop.files.npz import file_kind

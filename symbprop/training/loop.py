@@ -20,11 +20,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+import symbprop.training.schedules as schedules
 from symbprop.errors import DataError, SymbpropError
 from symbprop.files.params import load_params, save_params
 from symbprop.render.plots import pyplot, save_figure
 from symbprop.runtime.input_checks import checked_count, checked_seed, real_array
-from symbprop.training import schedules
 from symbprop.training.data import predicted_labels
 from symbprop.training.history import STOP_REASONS, History
 from symbprop.training.progress import EpochProgress

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import textwrap
 
-from symbprop.codegen import emit
+import symbprop.codegen.emit as emit
+import symbprop.codegen.numpy.network as network
+import symbprop.functions.registry as registry
 from symbprop.codegen.graphs import check_names, graph_context, safe_graph
-from symbprop.codegen.numpy import network
 from symbprop.codegen.numpy.printer import NumpyPrinter
 from symbprop.codegen.plan import describe, formula_text, network_plan
-from symbprop.functions import registry
 from symbprop.symbolic.derivation import derive
 from symbprop.symbolic.stabilize import stabilize
 
