@@ -26,9 +26,10 @@ import numpy as np
 
 import symbprop.codegen.emit as emit
 import symbprop.codegen.looped as looped
-import symbprop.codegen.numpy.module as numpy_module
+import symbprop.codegen.numpy.network as numpy_network
 import symbprop.codegen.unrolled as unrolled
 from symbprop.codegen.graphs import check_names, graph_context, safe_graph
+from symbprop.codegen.numpy.printer import NumpyPrinter
 from symbprop.codegen.plan import describe, formula_text, network_plan
 from symbprop.errors import CodegenError  # defined there, re-exported here (codegen.CodegenError)
 from symbprop.symbolic.derivation import derive
@@ -93,40 +94,43 @@ def check_dtype(dtype) -> str:
 
 def source(model, strategy: str = "auto", dtype: str = "float64", derivation=None,
            target: str = "numba") -> str:
-    """The text of the kernel module for ``model`` (deterministic); ``target`` "numpy" ignores
-    the lowering (``codegen.numpy``)."""
-    if check_target(target) == "numpy":
-        return numpy_module.source(model, check_dtype(dtype), derivation)
-    strategy, dtype = resolve_strategy(model, strategy), check_dtype(dtype)
+    """The text of the kernel module for ``model`` (deterministic).  ``target`` picks the
+    printer, the network lowering and the templates; the NumPy target has no ``strategy``."""
+    target, dtype = check_target(target), check_dtype(dtype)
+    numpy = target == "numpy"
+    strategy = "numpy" if numpy else resolve_strategy(model, strategy)
+    in_numpy = " (NumPy)" if numpy else ""
     if model.kind == "graph":
         stable, rewritten = stabilize(model)
         safe, renamed = safe_graph(stable)
         if safe is not model or derivation is None:
             derivation = derive(safe)
-        context = graph_context(derivation, renamed)
+        context = graph_context(derivation, renamed, NumpyPrinter() if numpy else None)
         variables = context.pop("variables")
-        title = f"{model.name}: value and gradient kernels."
+        title = f"{model.name}: value and gradient kernels{in_numpy}."
         summary = "A computational graph: " + ", ".join(
             f"{n} = {formula_text(e)}" for n, e in model.nodes) + "."
         extra = {"param_list": ", ".join(model.params), "renamed": context["renamed"],
                  "const_list": ", ".join(model.constants),
                  "rewritten": rewritten}
-        template = "kernels_graph.py.j2"
+        template = "numpy_graph.py.j2" if numpy else "kernels_graph.py.j2"
     else:
         d = derivation if derivation is not None else derive(model)
-        plan = network_plan(d)
-        lowering = unrolled if strategy == "unrolled" else looped
-        context = lowering.context(d, plan)
-        title = f"{model.name}: forward and backward kernels."
+        lowering = {"numpy": numpy_network, "unrolled": unrolled}.get(strategy, looped)
+        context = lowering.context(d, network_plan(d))
+        title = f"{model.name}: forward and backward kernels{in_numpy}."
         summary = f"A {describe(model)}."
         extra = {"imports_math": True, "naming": lowering.NAMING, "sizes": repr(tuple(model.sizes)),
                  "reduction": model.reduction, "n_in": model.inputs, "n_out": model.sizes[-1],
                  "targets_sum_to_one": model.loss.targets_sum_to_one, **emit.packing(model)}
-        template = f"kernels_{strategy}.py.j2"
-    base = emit.base_context(model, strategy, dtype, title, context.pop("helpers"))
+        template = "numpy_network.py.j2" if numpy else f"kernels_{strategy}.py.j2"
+    base = emit.base_context(model, strategy, dtype, title, context.pop("helpers"), target)
     base["summary"] = textwrap.fill(summary, 96)
-    text = emit.checked(emit.render_module(template, {**base, **context, **extra}),
-                        f"{model.name}/kernels.py")
+    body = {**base, **context, **extra}
+    body["needs_scipy"] = numpy and "scipy." in "\n".join(
+        [*base["activation_helpers"], *context.get("forward", []),
+         *context.get("backward", []), *context.get("loss", [])])
+    text = emit.checked(emit.render_module(template, body), f"{model.name}/kernels.py")
     if model.kind == "graph":
         check_names(text, variables)
     return text

@@ -42,8 +42,10 @@ def _layout(model) -> tuple[dict, dict, int]:
     return shapes, offsets, offset
 
 
-def base_context(model, strategy: str, dtype: str, title: str, helpers: list[str]) -> dict:
-    """Header, metadata and layout of the parameter vector (literals as Python source)."""
+def base_context(model, strategy: str, dtype: str, title: str, helpers: list[str],
+                 target: str = "numba") -> dict:
+    """Header, metadata and layout of the parameter vector (literals as Python source), and the
+    sources of the activation helpers ``helpers`` names, for ``target``."""
     shapes, offsets, count = _layout(model)
     return {
         "version": __version__,
@@ -57,8 +59,9 @@ def base_context(model, strategy: str, dtype: str, title: str, helpers: list[str
         "param_offsets": repr(offsets),
         "n_params": count,
         "helpers": helpers,
-        "activation_helpers": [record.numba_helper for record in registry.ACTIVATIONS.values()
-                               if record.name in helpers and record.numba_helper],
+        "activation_helpers": [getattr(record, f"{target}_helper")
+                               for record in registry.ACTIVATIONS.values()
+                               if record.name in helpers and getattr(record, f"{target}_helper")],
     }
 
 

@@ -61,7 +61,7 @@ def cache_root() -> Path:
 
 def cache_key(model, strategy: str, dtype: str, target: str = "numba") -> str:
     """Hash of the spec, the lowering, the dtype, the version and the generator's own sources."""
-    which = strategy if target == "numba" else f"{target}"
+    which = strategy if target == "numba" else target
     text = f"{model.sha256}:{which}:{dtype}:{__version__}:{generator_fingerprint()}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 

@@ -144,12 +144,16 @@ class NumbaPrinter(PythonCodePrinter):
 
     def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
         *branches, (last, condition) = expr.args
-        tail = self._print(last) if condition == sympy.true else "math.nan"
+        tail = self._print(last) if condition == sympy.true else self._module_format("math.nan")
         if condition != sympy.true:
             branches = [*branches, (last, condition)]
         for value, cond in reversed(branches):
-            tail = f"({self._print(value)} if {self._print(cond)} else {tail})"
+            tail = self.choice(self._print(cond), self._print(value), tail)
         return tail
+
+    def choice(self, condition: str, value: str, otherwise: str) -> str:
+        """``value`` where ``condition`` holds, else ``otherwise`` (one branch is evaluated)."""
+        return f"({value} if {condition} else {otherwise})"
 
     def _print_ylogsoftmax(self, expr: ylogsoftmax) -> str:
         return self.helper("ylogsoftmax", *expr.args)

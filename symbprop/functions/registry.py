@@ -94,72 +94,85 @@ class LossRecord:
     targets_sum_to_one: bool = False
 
 
-ACTIVATIONS: dict[str, ActivationRecord] = {}
-LOSSES: dict[str, LossRecord] = {}
-_ALIASES: dict[str, str] = {}
-_LOSS_ALIASES: dict[str, str] = {}
+class Table(dict):
+    """Records by name, with their aliases; a name or alias is taken once (``reserved`` names,
+    handled elsewhere, are taken from the start)."""
+
+    def __init__(self, kind: str, reserved: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.kind, self.reserved, self.aliases = kind, reserved, {}
+
+    def add(self, record):
+        """Add ``record`` (its name and aliases must be new); returns it."""
+        taken = [n for n in (record.name, *record.aliases)
+                 if n in self or n in self.aliases or n in self.reserved]
+        if taken:
+            raise ValueError(f"{self.kind} {taken[0]!r} is registered already")
+        self[record.name] = record
+        self.aliases.update(dict.fromkeys(record.aliases, record.name))
+        return record
+
+    def remove(self, name: str) -> None:
+        for alias in self.pop(name).aliases:
+            self.aliases.pop(alias, None)
+
+    def canonical(self, name: str) -> str:
+        return self.aliases.get(name, name)
+
+    def find(self, name: str):
+        """The record of ``name`` (an alias resolves), or None."""
+        return self.get(self.canonical(name))
+
+    def names(self) -> list[str]:
+        """Every name a spec may use, sorted."""
+        return sorted([*self, *self.aliases, *self.reserved])
+
+
+ACTIVATIONS: Table = Table("activation", reserved=("softmax",))
+LOSSES: Table = Table("loss")
 
 
 def register_activation(record: ActivationRecord) -> ActivationRecord:
     """Add ``record`` (its name and aliases must be new)."""
-    names = (record.name, *record.aliases)
-    taken = [n for n in names if n in ACTIVATIONS or n in _ALIASES or n == "softmax"]
-    if taken:
-        raise ValueError(f"activation {taken[0]!r} is registered already")
-    ACTIVATIONS[record.name] = record
+    ACTIVATIONS.add(record)
     if record.function is not None:  # the SymPy class prints under the record's symbol
         record.function.latex_name = record.latex_symbol
-    _ALIASES.update(dict.fromkeys(record.aliases, record.name))
     return record
 
 
 def unregister_activation(name: str) -> None:
     """Remove a registered activation (tests that register one for a while)."""
-    record = ACTIVATIONS.pop(name)
-    for alias in record.aliases:
-        _ALIASES.pop(alias, None)
+    ACTIVATIONS.remove(name)
 
 
 def register_loss(record: LossRecord) -> LossRecord:
-    names = (record.name, *record.aliases)
-    taken = [n for n in names if n in LOSSES or n in _LOSS_ALIASES]
-    if taken:
-        raise ValueError(f"loss {taken[0]!r} is registered already")
-    LOSSES[record.name] = record
-    _LOSS_ALIASES.update(dict.fromkeys(record.aliases, record.name))
-    return record
+    return LOSSES.add(record)
 
 
 def unregister_loss(name: str) -> None:
-    record = LOSSES.pop(name)
-    for alias in record.aliases:
-        _LOSS_ALIASES.pop(alias, None)
+    LOSSES.remove(name)
 
 
 def activation(name: str) -> ActivationRecord | None:
     """The record of ``name`` (an alias resolves), or None (softmax, custom, unknown)."""
-    return ACTIVATIONS.get(_ALIASES.get(name, name))
-
-
-def canonical_activation(name: str) -> str:
-    return _ALIASES.get(name, name)
+    return ACTIVATIONS.find(name)
 
 
 def activation_names() -> list[str]:
     """Every name a spec may use for an activation, sorted (softmax included)."""
-    return sorted([*ACTIVATIONS, *_ALIASES, "softmax"])
+    return ACTIVATIONS.names()
 
 
 def loss(name: str) -> LossRecord | None:
-    return LOSSES.get(_LOSS_ALIASES.get(name, name))
+    return LOSSES.find(name)
 
 
 def canonical_loss(name: str) -> str:
-    return _LOSS_ALIASES.get(name, name)
+    return LOSSES.canonical(name)
 
 
 def loss_names() -> list[str]:
-    return sorted([*LOSSES, *_LOSS_ALIASES])
+    return LOSSES.names()
 
 
 def symbol(name: str) -> str:
@@ -184,13 +197,6 @@ def record_of_function(function: type) -> ActivationRecord | None:
 
 
 # ---------------------------------------------------------------- the built-in activations
-
-
-def _kink_inline(test: Callable[[str], str]):
-    """Numba printing of a kink: inline for a name or number, the helper otherwise."""
-    def printed(printer, name, *args):
-        return printer.kink(name, args, test(printer))
-    return printed
 
 
 register_activation(ActivationRecord("identity", lambda z, alpha: z, aliases=("linear",)))

@@ -61,14 +61,9 @@ class NumpyPrinter(NumbaPrinter):
     def _print_absolute(self, expr) -> str:
         return f"np.abs({self._print(expr.args[0])})"
 
-    def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
-        *branches, (last, condition) = expr.args
-        tail = self._print(last) if condition == sympy.true else "np.nan"
-        if condition != sympy.true:
-            branches = [*branches, (last, condition)]
-        for value, cond in reversed(branches):
-            tail = f"np.where({self._print(cond)}, {self._print(value)}, {tail})"
-        return tail
+    def choice(self, condition: str, value: str, otherwise: str) -> str:
+        """Elementwise: ``np.where`` (both branches are evaluated, under ``np.errstate``)."""
+        return f"np.where({condition}, {value}, {otherwise})"
 
     def _print_Max(self, expr: sympy.Max) -> str:
         return functools.reduce(lambda a, b: f"np.maximum({a}, {b})",
