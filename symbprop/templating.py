@@ -28,14 +28,19 @@ LATEX_DELIMITERS = {
 
 
 def template_dir() -> Path:
-    """The installed ``symbprop/templates`` folder, or the repository's ``templates/``."""
+    """The repository's ``templates/`` when symbprop runs from a source checkout (a
+    ``pyproject.toml`` beside it: an editable install, or a git worktree whose package shadows
+    the installed one), else the installed ``symbprop/templates`` folder."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "templates").is_dir():
+        return checkout / "templates"
     try:
         installed = Path(str(resources.files("symbprop.templates")))
         if installed.is_dir():
             return installed
     except ModuleNotFoundError:
         pass
-    return Path(__file__).resolve().parent.parent / "templates"
+    return checkout / "templates"
 
 
 @functools.lru_cache(maxsize=4)
