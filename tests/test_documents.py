@@ -147,8 +147,9 @@ def test_mnist_sized_document_is_fast_and_small(tmp_path):
     assert elapsed < 10.0
     assert out.stat().st_size < 1_000_000
     tex = out.read_text(encoding="utf-8")
-    assert "more parameters of the same form" in tex
-    assert r"\cdots \text{ (" in tex  # a weight of layer 1 has 100 paths; a few are shown
+    assert "one weight per layer is worked out" in tex  # the others in the delta form
+    assert tex.count(r"\frac{\partial C}{\partial w^{1}_{00}} &= \boxed") == 1
+    assert r"\cdots \text{ (6 more paths)}" in tex  # 10 paths from delta^2, 4 shown
 
 
 # ---------------------------------------------------------------- committed documents, determinism
@@ -560,7 +561,7 @@ def test_chain_lines_are_filled_by_width_and_continue_indented():
     tex = render.to_latex(sp.derive(sp.load(dict(TANH3))), max_params=3)
     first = next(line for line in tex.splitlines()
                  if line.startswith(r"\frac{\partial C}{\partial w^{1}_{00}} &= "))
-    assert first.count(r"\boxed") == 7  # the whole 7-factor product fits on one line
+    assert first.count(r"\boxed") == 6  # the whole product fits on one line (from delta^3)
     deep = render.to_latex(sp.derive(sp.mlp([2, 2, 2, 2, 2, 2, 1], activation="tanh")),
                            max_params=2, max_paths=1)
     assert "\n &\\qquad{}\\cdot{} \\boxed{" in deep  # 15 factors: a continuation, indented

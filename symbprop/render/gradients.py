@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sympy
 
+import symbprop.render.condensed as condensed
 from symbprop.render.blocks import math, para, section
 from symbprop.render.graph_notation import indirect_edges, local_symbol
 from symbprop.render.names import layer_name
@@ -125,17 +126,26 @@ def output_symbol(d) -> sympy.Symbol:
     return d.top
 
 
+def representatives(d, max_params: int) -> list[str]:
+    """The weights a wide network works out (``condensed.wide``): the first weight of every
+    layer, w^l_00, at most ``max_params`` of them (as ``shares`` gives one per layer)."""
+    layers = len(d.model.layers)
+    wanted = shares(dict.fromkeys(range(1, layers + 1), 1), max_params)
+    return [f"W{layer}[0,0]" for layer in range(1, layers + 1) if wanted[layer]]
+
+
 def gradient_lines(d, s, name: str, max_paths: int, pt=None,
                    paths=None) -> list[tuple[str, str, str]]:
     """∂C/∂θ = Σ_paths Π boxed ∂'s = Σ Π boxed local values [= numbers] = named [= value].
-    ``paths``: ``d.chain(name, max_paths=max_paths)``, if the caller has it already; only the
-    shown paths are listed, the others counted."""
+    ``paths``: ``condensed.through_delta(d, name, max_paths)`` (the paths shown and their
+    number), if the caller has it already; only the shown paths are listed, the others
+    counted."""
     element = d.element(name)
-    paths = d.chain(name, max_paths=max_paths) if paths is None else paths
+    paths, count = condensed.through_delta(d, name, max_paths) if paths is None else paths
     if not paths:  # the parameter does not reach the loss
         return [(s.expr(Partial(output_symbol(d), element)), "=", s.expr(sympy.S.Zero))]
     shown = paths[:max_paths]
-    hidden = d.path_count(name) - len(shown)
+    hidden = count - len(shown)
     partial = Partial(output_symbol(d), element)
     lhs = s.expr(partial)
     indirect = indirect_edges(d)
@@ -189,16 +199,22 @@ def gradients(d, s, max_params: int, max_paths: int, pt=None) -> dict:
             f"loss {s.m(output_symbol(d))} of one sample; the last lines give the gradient of "
             f"the reduced loss {s.m(s.loss)}, {s.mnote(d.model.reduction + '_grad')}, and its "
             "value at the point."))
-    names = selected(d, max_params)
+    wide = condensed.wide(d)
+    names = representatives(d, max_params) if wide else selected(d, max_params)
+    if wide:
+        blocks.append(para(_wide_intro(d, s, names)))
+    blocks.append(condensed.delta_note(d, s))
     for name in names:
-        paths = d.chain(name, max_paths=max_paths)
-        if not paths:
+        paths = condensed.through_delta(d, name, max_paths)
+        if not paths[0]:
             param = s.m(d.element(name))
             blocks.append(para(f"{loss} does not depend on {param}: no path leads from {param} "
                                f"to {loss}, so the gradient is 0:"))
         blocks.append(math(gradient_lines(d, s, name, max_paths, pt, paths)))
     rest = len(d.params) - len(names)
-    if rest:
+    if wide:
+        blocks += condensed.every_parameter(d, s)
+    elif rest:
         more = f"{rest} more parameter" + ("s" if rest > 1 else "")
         blocks.append(para(f"... and {more} of the same form: every weight "
                            "gradient is the error of the neuron it leads to times the input it "
@@ -206,3 +222,13 @@ def gradients(d, s, max_params: int, max_paths: int, pt=None) -> dict:
                            "(BP3)." if d.model.kind == "network" else
                            f"... and {more} of the same form."))
     return section("Gradients, parameter by parameter", blocks)
+
+
+def _wide_intro(d, s, names: list[str]) -> str:
+    """Why a wide network works out only a few weights, and which."""
+    shown = ", ".join(s.m(d.element(n)) for n in names)
+    count = f"{len(d.params):,}".replace(",", " ")
+    return (f"This network has {count} parameters, and the products of one layer differ only "
+            f"in their indices, so one weight per layer is worked out, the first: {shown}.  "
+            "Every parameter is then covered in the form that the errors give it, layer by "
+            "layer, at the end of this section.")
