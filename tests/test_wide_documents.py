@@ -91,3 +91,107 @@ def test_deep_drawings_keep_their_labels_apart(sizes):
     for i, (label, box) in enumerate(boxes):
         assert not any(_overlap(box, other) for _, other in boxes[i + 1:]), (sizes, label)
         assert not any(_into_circle(centre, box) for centre in nodes.values()), (sizes, label)
+
+
+# ---------------------------------------------------------------- the reverse network (item 7)
+
+TWO_TWO_ONE = {"x": [0.05, 0.10], "y": [0.01], "W1": [[0.15, 0.20], [0.25, 0.30]],
+               "b1": [0.35, 0.35], "W2": [[0.40, 0.45]], "b2": [0.60]}  # its values file
+
+
+def _numpy_two_two_one(b1, b2):
+    """Loss and every z, a, δ of two_two_one by numpy: sigmoid hidden layer, identity output,
+    C = (y - a)^2 / 2, so δ² = (a² - y)·1 and δ¹ = σ'(z¹) ⊙ (W²)ᵀ δ²."""
+    import numpy as np
+
+    v = {k: np.asarray(w, dtype=float) for k, w in TWO_TWO_ONE.items()}
+    z1 = v["W1"] @ v["x"] + b1
+    a1 = 1 / (1 + np.exp(-z1))
+    z2 = v["W2"] @ a1 + b2
+    loss = 0.5 * float(np.sum((v["y"] - z2) ** 2))
+    delta2 = (z2 - v["y"]) * 1.0
+    delta1 = a1 * (1 - a1) * (v["W2"].T @ delta2)
+    return loss, {1: delta1, 2: delta2}, {"z1": z1, "a1": a1, "z2": z2}
+
+
+DELTA_NODE = re.compile(r"\\node\[value\] \(d(\d)_(\d+)\) at \([^)]*\) "
+                        r"\{\$\\delta\^\{(\d)\}_\{(\d+)\} = ([-\d.]+)\$\};")
+
+
+def test_the_reverse_network_carries_the_errors_of_an_independent_oracle():
+    import numpy as np
+
+    tex = render.to_latex(sp.derive(sp.load("examples:two_two_one")), "examples:two_two_one")
+    assert r"\section{The backward pass as a reverse network}" in tex
+    backward = tex[tex.index(r"\section{The backward pass as a reverse network}"):]
+    found = {(int(m[0]), int(m[1])): float(m[4]) for m in DELTA_NODE.findall(backward)}
+    assert sorted(found) == [(1, 0), (1, 1), (2, 0)]
+    _, deltas, _ = _numpy_two_two_one(np.array(TWO_TWO_ONE["b1"]), np.array(TWO_TWO_ONE["b2"]))
+    h = 1e-6  # and ∂C/∂b^l_j = δ^l_j by central differences
+    for (layer, j), printed in found.items():
+        assert printed == pytest.approx(deltas[layer][j], rel=5e-4)  # 4 significant digits
+        b = [np.array(TWO_TWO_ONE["b1"]), np.array(TWO_TWO_ONE["b2"])]
+        b[layer - 1][j] += h
+        up = _numpy_two_two_one(*b)[0]
+        b[layer - 1][j] -= 2 * h
+        down = _numpy_two_two_one(*b)[0]
+        assert printed == pytest.approx((up - down) / (2 * h), rel=5e-4)
+    # σ'(z) on every hidden amplifier, the numbers of the forward pass on the neurons
+    _, _, forward = _numpy_two_two_one(np.array(TWO_TWO_ONE["b1"]), np.array(TWO_TWO_ONE["b2"]))
+    gains = [float(g) for g in re.findall(r"\{\$\\times (-?[\d.]+)\$\}", backward)]
+    slopes = forward["a1"] * (1 - forward["a1"])
+    assert gains == pytest.approx([slopes[0], slopes[1], 1.0], rel=5e-4)
+    z = re.findall(r"z\^\{1\}_\{(\d)\} = ([-\d.]+)", backward)
+    assert [float(value) for _, value in z] == pytest.approx(forward["z1"], rel=5e-4)
+
+
+def test_markdown_and_text_list_the_amplifiers():
+    d = sp.derive(sp.load("examples:two_two_one"))
+    txt = render.to_text(d, "examples:two_two_one")
+    section = txt[txt.index("The backward pass as a reverse network"):]
+    assert "δ¹₀ = σ′(z¹₀) · w²₀₀ · δ²₀\n        = 0.241301 · 0.4 · 1.09591\n        = 0.105777" \
+        in section
+    md = render.to_markdown(d, "examples:two_two_one")
+    assert "## 7. The backward pass as a reverse network" in md
+    assert r"\delta^{1}_{0} &= \sigma'\left(z^{1}_{0}\right) \cdot w^{2}_{00}" in md
+    assert r"\begin{tikzpicture}" not in md
+    plain = render.to_latex(d)  # no values, no reverse network
+    assert "reverse network" not in plain
+
+
+PATH_LABEL = re.compile(r"\\path \(([-\d.]+), ([-\d.]+)\) -- node\[weight, pos=([\d.]+)\] "
+                        r"\{(.*?)\} \(([-\d.]+), ([-\d.]+)\);")
+
+
+@pytest.mark.parametrize("sizes", [[2, 2, 1], [5, 8, 3], [12, 12, 12], [1, 12, 1], [3, 3, 2, 3]],
+                         ids=str)
+def test_reverse_network_labels_do_not_overlap(sizes):
+    import numpy as np
+
+    from symbprop.render import numbers
+    from symbprop.render.network_doc import NetView
+    from symbprop.render.reverse_network import _values, backward_picture, forward_picture
+
+    r = np.random.default_rng(1)
+    params = {}
+    for layer in range(1, len(sizes)):
+        params[f"W{layer}"] = np.round(r.normal(0, 0.5, (sizes[layer], sizes[layer - 1])),
+                                       3).tolist()
+        params[f"b{layer}"] = [0.1] * sizes[layer]
+    d = sp.derive(sp.mlp(sizes, activation="tanh"))
+    values = {"x": [0.5] * sizes[0], "y": [1.0] + [0.0] * (sizes[-1] - 1), "params": params,
+              "lr": 0.1}
+    v = NetView(d)
+    at = _values(v, numbers.point(d, values))
+    s = Style("tex")
+    for picture in (forward_picture(v, s, at), backward_picture(v, s, at)):
+        boxes = []
+        for x0, y0, pos, label, x1, y1 in PATH_LABEL.findall(picture):
+            t = float(pos)
+            x = float(x0) + t * (float(x1) - float(x0))
+            y = float(y0) + t * (float(y1) - float(y0))
+            half = 1.2 * (latex_width(label.strip("$")) * SCRIPT + 2) * PT / 2
+            boxes.append((x - half, y - HEIGHT / 2, x + half, y + HEIGHT / 2))
+        assert boxes
+        for i, box in enumerate(boxes):
+            assert not any(_overlap(box, other) for other in boxes[i + 1:]), sizes

@@ -9,7 +9,8 @@ A section is ``{"title", "blocks"}``; a block is one of
 * ``{"kind": "table", "header", "rows", "align", "widths"}``: ``align`` is one letter per
   column (``l``/``r``/``c``), ``widths`` the widest cell per column (for text layout);
 * ``{"kind": "list", "items"}``, ``{"kind": "steps", "items"}`` (numbered);
-* ``{"kind": "figure", "tikz", "caption"}``: LaTeX documents only.
+* ``{"kind": "figure", "tikz", "caption", "height"}``: LaTeX documents only; the picture is
+  shrunk to fit the text width and ``height`` times the text height, and is never a float.
 
 Templates lay these out; they never compute math.
 """
@@ -43,5 +44,6 @@ def items(entries: list[str], numbered: bool = False) -> dict:
     return {"kind": "steps" if numbered else "list", "items": entries}
 
 
-def figure(tikz: str, caption: str) -> dict:
-    return {"kind": "figure", "tikz": tikz, "caption": caption}
+def figure(tikz: str, caption: str, height: float = 0.42) -> dict:
+    """A TikZ picture shrunk to the text width and to ``height`` times the text height."""
+    return {"kind": "figure", "tikz": tikz, "caption": caption, "height": height}

@@ -24,6 +24,7 @@ from symbprop.render.graph_doc import graph_backward, graph_forward, graph_local
 from symbprop.render.graph_tikz import graph_edges
 from symbprop.render.insights import graph_insights, network_insights
 from symbprop.render.network_doc import NetView, forward, local, overview
+from symbprop.render.reverse_network import reverse_section
 from symbprop.render.style import Style
 from symbprop.render.verification import verification
 from symbprop.render.worked import network_worked, step_blocks
@@ -92,10 +93,11 @@ def _network(d, s, pt, opts: Options) -> list[dict]:
                 backward(v, s), gradients(d, s, opts.max_params, opts.max_paths, pt)]
     if pt is not None:
         sections.append(network_worked(v, s, pt, opts.max_params))
+        sections.append(reverse_section(v, s, pt))
     sections.append(network_insights(v, s, pt))
     if pt is not None:
         sections.append(verification(d, s, pt, opts.max_params, opts.kernel_gradients))
-    return sections
+    return [section for section in sections if section is not None]
 
 
 def _graph(d, s, pt, opts: Options) -> list[dict]:

@@ -22,7 +22,14 @@ from sympy.printing.precedence import PRECEDENCE
 
 from symbprop.functions.registry import latex_symbol
 from symbprop.render.names import adjoint_name, layer_name
-from symbprop.render.notation import NotesTermOrder, factored, is_name, negated_sum, notes_product
+from symbprop.render.notation import (
+    NotesTermOrder,
+    Terms,
+    factored,
+    is_name,
+    negated_sum,
+    notes_product,
+)
 
 HEADS = {"W": "w", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}
 MATRIX_HEADS = {"W": "W", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}
@@ -159,7 +166,7 @@ class SymbpropLatexPrinter(NotesTermOrder, LatexPrinter):
             return rf"\left({self._print(factor)}\right)"
         if factored(factor) is not None:
             return self._print(factor)  # 2 (a - y), a product already
-        if isinstance(factor, (sympy.Add, sympy.Sum)):
+        if isinstance(factor, (sympy.Add, sympy.Sum, Terms)):
             return rf"\left({self._print(factor)}\right)"
         return self.parenthesize(factor, PRECEDENCE["Mul"])
 

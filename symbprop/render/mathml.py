@@ -22,7 +22,14 @@ from sympy.printing.precedence import PRECEDENCE
 from symbprop.functions.registry import record_of_function, symbol
 from symbprop.render.latex import format_float
 from symbprop.render.names import adjoint_name, layer_name
-from symbprop.render.notation import NotesTermOrder, factored, is_name, negated_sum, notes_product
+from symbprop.render.notation import (
+    NotesTermOrder,
+    Terms,
+    factored,
+    is_name,
+    negated_sum,
+    notes_product,
+)
 
 HEADS = {"W": "w", "b": "b", "z": "z", "a": "a", "delta": "\u03b4"}
 MATRIX_HEADS = {"W": "W", "b": "b", "z": "z", "a": "a", "delta": "\u03b4"}
@@ -226,7 +233,7 @@ class SymbpropMathMLPrinter(NotesTermOrder, MathMLPresentationPrinter):
             return self._fenced(self._print(factor))
         if factored(factor) is not None:
             return self._print(factor)
-        if isinstance(factor, (sympy.Add, sympy.Sum)):
+        if isinstance(factor, (sympy.Add, sympy.Sum, Terms)):
             return self._fenced(self._print(factor))
         return self.parenthesize(factor, PRECEDENCE["Mul"])
 

@@ -18,7 +18,14 @@ from sympy.printing.str import StrPrinter
 from symbprop.functions.registry import record_of_function, symbol
 from symbprop.render.latex import format_float
 from symbprop.render.names import adjoint_name, layer_name
-from symbprop.render.notation import NotesTermOrder, factored, is_name, negated_sum, notes_product
+from symbprop.render.notation import (
+    NotesTermOrder,
+    Terms,
+    factored,
+    is_name,
+    negated_sum,
+    notes_product,
+)
 
 SUPERSCRIPT = dict(zip("0123456789+-=()ijklmnLT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱʲᵏˡᵐⁿᴸᵀ", strict=True))
 SUBSCRIPT = dict(
@@ -196,7 +203,7 @@ class SymbpropTextPrinter(NotesTermOrder, StrPrinter):
     def _factor(self, factor) -> str:
         if factored(factor) is not None:
             return self._print(factor)  # 2·(a - y), a product already
-        if (factor.is_Number and factor.is_negative) or isinstance(factor, (sympy.Add, sympy.Sum)):
+        if (factor.is_Number and factor.is_negative) or isinstance(factor, (sympy.Add, sympy.Sum, Terms)):
             return f"({self._print(factor)})"
         return self.parenthesize(factor, PRECEDENCE["Mul"])
 

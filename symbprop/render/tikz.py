@@ -68,20 +68,22 @@ def label_width(printed: str) -> float:
     return 1.2 * (latex_width(printed.strip("$")) * LABEL_SCALE + 2.0) * PT_CM
 
 
-def weight_labels(d, style, layer: int, step: float, gap: float, text) -> dict:
+def weight_labels(d, style, layer: int, step: float, gap: float, text,
+                  radius: float = RADIUS_CM) -> dict:
     """(j, k) -> (pos, label) of the weights of ``layer`` that are labelled: all of them while
     there are at most ``MAX_LABELLED`` and their labels fit without overlapping, else those
-    into neuron 0.  ``text(j, k)`` is the printed label of a weight."""
+    into neuron 0.  ``text(j, k)`` is the printed label of a weight; ``radius``: see
+    ``place_labels``."""
     inputs, outputs = d.model.sizes[layer - 1], d.model.sizes[layer]
     every = [(j, k) for j in range(outputs) for k in range(inputs)]
     texts = {edge: text(*edge) for edge in every}
     widths = {edge: label_width(texts[edge]) for edge in every}
     if len(every) <= MAX_LABELLED:
-        places, fits = place_labels(inputs, outputs, step, every, widths, gap)
+        places, fits = place_labels(inputs, outputs, step, every, widths, gap, radius)
         if fits:
             return {edge: (places[edge], texts[edge]) for edge in every}
     into_first = [(0, k) for k in range(inputs)]
-    places, _ = place_labels(inputs, outputs, step, into_first, widths, gap)
+    places, _ = place_labels(inputs, outputs, step, into_first, widths, gap, radius)
     return {edge: (places[edge], texts[edge]) for edge in into_first}
 
 
@@ -123,14 +125,16 @@ def label_positions(inputs: int, outputs: int, step: float, shown: list,
 
 
 def place_labels(inputs: int, outputs: int, step: float, shown: list,
-                 widths: dict | None = None, gap: float = ROW_CM) -> tuple[dict, bool]:
+                 widths: dict | None = None, gap: float = ROW_CM,
+                 radius: float = RADIUS_CM) -> tuple[dict, bool]:
     """(``pos`` of the label of every weight (j, k) in ``shown``, whether every label is free).
 
     Edges run from ``inputs`` neurons to ``outputs`` neurons ``step`` cm to the right, rows
-    ``gap`` cm apart, between the neurons' borders (``RADIUS_CM``), as TikZ draws them.  A
-    label is a box of ``widths[j, k]`` cm (0.6 if not given) by ``LABEL_HEIGHT_CM``; it takes
-    the first of ``CANDIDATES`` where its box overlaps no neuron and no label placed before it
-    (``LABEL_GAP_CM`` apart) and stays ``CLEAR`` of every crossing of two edges (distances
+    ``gap`` cm apart, between the borders of circles of ``radius`` (a neuron's), as TikZ draws
+    them.  A label is a box of ``widths[j, k]`` cm (0.6 if not given) by ``LABEL_HEIGHT_CM``;
+    it takes the first of ``CANDIDATES`` where its box stays between the two columns, overlaps
+    no neuron and no label placed before it (``LABEL_GAP_CM`` apart) and stays ``CLEAR`` of
+    every crossing of two edges (distances
     with the width counted half, labels being wider than tall); else the first free one; else,
     not free, the one that keeps clearest of crossings."""
     widths = widths or {}
@@ -142,8 +146,8 @@ def place_labels(inputs: int, outputs: int, step: float, shown: list,
                                                                               gap))
         length = math.hypot(x1 - x0, y1 - y0)
         ux, uy = (x1 - x0) / length, (y1 - y0) / length
-        sx, sy = x0 + RADIUS_CM * ux, y0 + RADIUS_CM * uy
-        ex, ey = x1 - RADIUS_CM * ux, y1 - RADIUS_CM * uy
+        sx, sy = x0 + radius * ux, y0 + radius * uy
+        ex, ey = x1 - radius * ux, y1 - radius * uy
         return sx + t * (ex - sx), sy + t * (ey - sy)
 
     def box(edge, t) -> tuple[float, float, float, float]:
@@ -153,9 +157,11 @@ def place_labels(inputs: int, outputs: int, step: float, shown: list,
 
     def free(edge, t, placed: dict) -> bool:
         mine = box(edge, t)
+        if mine[0] < 0 or mine[2] > step:
+            return False
         if any(boxes_overlap(mine, box(e, p), LABEL_GAP_CM) for e, p in placed.items()):
             return False
-        return all(circle_box_distance(c, mine) >= RADIUS_CM + LABEL_GAP_CM for c in centres)
+        return all(circle_box_distance(c, mine) >= radius + LABEL_GAP_CM for c in centres)
 
     def room(edge, t) -> float:
         x, y = point(edge, t)
