@@ -195,3 +195,70 @@ def test_reverse_network_labels_do_not_overlap(sizes):
         assert boxes
         for i, box in enumerate(boxes):
             assert not any(_overlap(box, other) for other in boxes[i + 1:]), sizes
+
+
+# ---------------------------------------------------------------- pdflatex: budgets, placement
+
+def _compile(tex: str, folder) -> tuple[int, str, str]:
+    """(pages by pdfinfo, the log, the text of page 1 by pdftotext)."""
+    (folder / "doc.tex").write_text(tex, encoding="utf-8")
+    for _ in range(2):  # longtable settles its column widths on the second run
+        subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"],
+                       cwd=folder, capture_output=True, timeout=180, check=True)
+    info = subprocess.run(["pdfinfo", "doc.pdf"], cwd=folder, capture_output=True, text=True,
+                          check=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M)[1])
+    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "doc.pdf", "-"], cwd=folder,
+                           capture_output=True, text=True, check=True).stdout
+    return pages, (folder / "doc.log").read_text(encoding="utf-8", errors="replace"), first
+
+
+def _digits_values() -> dict:
+    """A point for digits 64-32-10 (the example has no values file): fixed pseudo-random."""
+    import numpy as np
+
+    r = np.random.default_rng(0)
+    return {"x": np.round(r.uniform(0, 1, 64), 3).tolist(), "y": [0.0] * 3 + [1.0] + [0.0] * 6,
+            "params": {"W1": np.round(r.normal(0, 0.2, (32, 64)), 3).tolist(), "b1": [0.0] * 32,
+                       "W2": np.round(r.normal(0, 0.2, (10, 32)), 3).tolist(), "b2": [0.0] * 10},
+            "lr": 0.1}
+
+
+BUDGETS = [("digits_64_32_10", False, 8), ("digits_64_32_10", True, 8),
+           ("mnist_784_128_10", False, 10)]
+
+
+@pytest.mark.latex
+@needs_latex
+@pytest.mark.parametrize("name, at, budget", BUDGETS, ids=lambda c: str(c))
+def test_wide_documents_keep_their_page_budget(tmp_path, name, at, budget):
+    d = sp.derive(sp.load(f"examples:{name}"))
+    pages, log, _ = _compile(render.to_latex(d, _digits_values() if at else None), tmp_path)
+    assert pages <= budget
+    overfull = [float(w) for w in re.findall(r"^Overfull \\hbox \(([\d.]+)pt", log, re.M)]
+    assert max(overfull, default=0.0) <= 5.0
+
+
+@pytest.mark.latex
+@needs_latex
+def test_the_drawing_of_a_5_8_3_net_stays_on_page_1(tmp_path):
+    d = sp.derive(sp.mlp([5, 8, 3], activation="sigmoid"))
+    _, _, first = _compile(render.to_latex(d), tmp_path)
+    assert "The network: every neuron, weights labelled" in first
+
+
+def test_a_wide_net_works_out_one_weight_per_layer_and_covers_the_rest_by_delta():
+    txt = render.to_text(sp.derive(sp.load("examples:digits_64_32_10")))
+    section = txt[txt.index("Gradients, parameter by parameter"):txt.index("Insights")]
+    assert re.findall(r"^    ∂C/∂(\S+) = \[", section, re.M) == ["w¹₀₀", "w²₀₀"]
+    assert "= [a²₀ - y₀] · [w²₀₀] · [step(z¹₀)] · [x₀]" in section  # δ² = a² - y, once
+    assert "(96 more paths)" not in section and "+ … (6 more paths)" in section
+    for line in ("∂C/∂w¹ⱼₖ = xₖ·δ¹ⱼ", "∂C/∂b¹ⱼ = δ¹ⱼ", "∂C/∂w²ⱼₖ = a¹ₖ·δ²ⱼ", "∂C/∂b²ⱼ = δ²ⱼ"):
+        assert line in section
+
+
+@pytest.mark.parametrize("name", ["two_two_one", "nielsen_232", "chain"])
+def test_small_nets_still_work_out_every_parameter(name):
+    d = sp.derive(sp.load(f"examples:{name}"))
+    txt = render.to_text(d, f"examples:{name}")
+    assert len(re.findall(r"^    ∂C/∂\S+ = \[", txt, re.M)) == len(d.params)
