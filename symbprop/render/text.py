@@ -203,7 +203,8 @@ class SymbpropTextPrinter(NotesTermOrder, StrPrinter):
     def _factor(self, factor) -> str:
         if factored(factor) is not None:
             return self._print(factor)  # 2·(a - y), a product already
-        if (factor.is_Number and factor.is_negative) or isinstance(factor, (sympy.Add, sympy.Sum, Terms)):
+        if (factor.is_Number and factor.is_negative) or isinstance(
+                factor, (sympy.Add, sympy.Sum, Terms)):
             return f"({self._print(factor)})"
         return self.parenthesize(factor, PRECEDENCE["Mul"])
 
