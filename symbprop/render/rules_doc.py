@@ -15,6 +15,7 @@ from sympy import HadamardProduct, ImmutableMatrix, IndexedBase, Symbol
 
 from symbprop.render.blocks import math, para, section, table
 from symbprop.render.gradients import output_symbol
+from symbprop.render.graph_notation import indirect_edges, local_symbol
 from symbprop.render.notation import Chain, Elementwise, More, Partial, Terms, vector
 from symbprop.symbolic.paths import consumers
 
@@ -86,7 +87,8 @@ def _one_path(d, s, C) -> list:
         if d.path_count(name) == 1:
             (path,) = d.chain(name, max_paths=1)
             element = d.element(name)
-            factors = [Partial(f.of, f.wrt) for f in path]
+            indirect = indirect_edges(d)
+            factors = [local_symbol(d, f.of, f.wrt, indirect) for f in path]
             return [para(f"In this model, {s.m(element)} reaches {s.m(C)} along one path, so "
                          f"its gradient is one product of {len(factors)} local derivatives:"),
                     math([(s.expr(Partial(C, element)), "=", s.expr(Chain(*factors)))])]
@@ -113,7 +115,9 @@ def _several_paths(d, s, C) -> list:
         if len(fed) < 2:
             continue
         shown = fed[:MAX_TERMS]
-        general = [Chain(Partial(C, c), Partial(c, element)) for c, _ in shown]
+        indirect = indirect_edges(d)
+        general = [Chain(Partial(C, c), local_symbol(d, c, element, indirect))
+                   for c, _ in shown]
         local = [Chain(_named_adjoint(d, c, C), value) for c, value in shown]
         more = [More(len(fed) - len(shown), "terms")] if len(fed) > len(shown) else []
         lhs = s.expr(Partial(C, element))
