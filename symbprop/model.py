@@ -37,6 +37,8 @@ class Network:
     loss: Loss
     reduction: str = "mean"
     spec: dict = field(default_factory=dict, compare=False, repr=False)
+    #: Display names from the spec's ``notation`` (``symbprop.spec.notation``): (key, name).
+    notation: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     kind = "network"
 

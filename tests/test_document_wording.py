@@ -69,7 +69,7 @@ def test_a_step_out_of_the_domain_is_reported_not_raised():
 
 def test_a_local_derivative_is_not_written_like_the_whole_one():
     doc = txt(G1, G1_AT)
-    local = doc[doc.index("3. Local derivatives"):doc.index("4. The backward pass")]
+    local = doc[doc.index("3. Local derivatives"):doc.index("4. The rules")]
     assert "∂(q·r)/∂q = r\n" in local and "∂(q + x)/∂x = 1\n" in local
     assert "∂f/∂q = r" not in doc and "∂f/∂r = q\n" in local  # r reaches f by one edge only
     assert "∂f/∂q always means the whole derivative of f" in flat(local)

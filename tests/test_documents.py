@@ -24,6 +24,7 @@ import sympy
 from typer.testing import CliRunner
 
 import symbprop as sp
+from symbprop.render.names import display_names
 from symbprop import examples, goldens, render
 from symbprop.cli.app import app
 from symbprop.errors import SymbpropError
@@ -214,7 +215,9 @@ def printed_gradients(name: str) -> tuple[dict, dict, list[str]]:
     """{parameter: (θ, ∂L/∂θ, θ − η∂L/∂θ)} read back from the text document."""
     d = sp.derive(sp.load(f"examples:{name}"))
     lines = document(name, True, "txt").splitlines()
-    labels = {text(d.element(n), network=d.model.kind == "network"): n for n in d.params}
+    shown = display_names(d)  # a spec's notation (seed 001's w_0 ... w_5)
+    labels = {text(d.element(n).xreplace(shown), network=d.model.kind == "network"): n
+              for n in d.params}
     table = {labels[row[0]]: tuple(map(float, row[1:])) for row in rows_after(lines, "parameter")}
     return table, labels, lines
 

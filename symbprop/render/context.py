@@ -23,6 +23,8 @@ from symbprop.render.gradients import gradients
 from symbprop.render.graph_doc import graph_backward, graph_forward, graph_local, graph_overview
 from symbprop.render.graph_tikz import graph_edges
 from symbprop.render.insights import graph_insights, network_insights
+from symbprop.render.names import display_names
+from symbprop.render.rules_doc import closed_forms, rules
 from symbprop.render.network_doc import NetView, forward, local, overview
 from symbprop.render.reverse_network import reverse_section
 from symbprop.render.style import Style
@@ -56,7 +58,7 @@ def build(d, values=None, fmt: str = "tex", **options) -> dict:
     network = d.model.kind == "network"
     d = seeded_for(d, values)
     style = Style(fmt, network=network, graph_output=None if network else d.top.name,
-                  digits=opts.digits)
+                  digits=opts.digits, names=display_names(d))
     pt = numbers.point(d, values) if values is not None else None
     sections = (_network(d, style, pt, opts) if network else _graph(d, style, pt, opts))
     kind = "network" if network else "computational graph"
@@ -90,7 +92,7 @@ def _intro(s, network: bool, pt) -> list[dict]:
 def _network(d, s, pt, opts: Options) -> list[dict]:
     v = NetView(d)
     sections = [overview(v, s, draw=s.fmt == "tex"), forward(v, s), local(v, s),
-                backward(v, s), gradients(d, s, opts.max_params, opts.max_paths, pt)]
+                rules(d, s), backward(v, s), gradients(d, s, opts.max_params, opts.max_paths, pt)]
     if pt is not None:
         sections.append(network_worked(v, s, pt, opts.max_params))
         sections.append(reverse_section(v, s, pt))
@@ -102,8 +104,11 @@ def _network(d, s, pt, opts: Options) -> list[dict]:
 
 def _graph(d, s, pt, opts: Options) -> list[dict]:
     sections = [graph_overview(d, s, pt, draw=s.fmt == "tex"), graph_forward(d, s, pt),
-                graph_local(d, s), graph_backward(d, s, pt),
+                graph_local(d, s), rules(d, s), graph_backward(d, s, pt),
                 gradients(d, s, opts.max_params, opts.max_paths, pt)]
+    closed = closed_forms(d, s)
+    if closed is not None:
+        sections.append(closed)
     if pt is not None:
         sections[-1]["blocks"] += step_blocks(d, s, pt, opts.max_params)
         sections.append(graph_descent(d, s, pt))

@@ -13,6 +13,7 @@ import sympy
 
 import symbprop.render.numbers as numbers
 from symbprop.render.blocks import items, para, section, table
+from symbprop.render.gradient_flow import flow_blocks
 from symbprop.render.notation import Gradient, Partial, Slope, matrix, slope, vector
 from symbprop.symbolic.paths import longest_path
 
@@ -63,6 +64,7 @@ def network_insights(v, s, pt) -> dict:
                table(header, rows, "rrr")]
     if pt is not None:
         blocks.append(_saturation(v, s, pt))
+        blocks += flow_blocks(v, s, pt)
     blocks += _jacobians(v, s)
     return section("Insights", blocks)
 

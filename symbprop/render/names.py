@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+import sympy
+
 LAYER_RE = re.compile(r"^(W|b|z|a|delta)(\d+)$")
 ADJOINT_RE = re.compile(r"^d([A-Za-z][A-Za-z0-9]*)_d([A-Za-z_][A-Za-z0-9_]*)$")
 
@@ -28,3 +30,14 @@ def adjoint_name(name: str, output: str | None = None) -> tuple[str, str] | None
         return (output, name[len(prefix):]) if name.startswith(prefix) and name != prefix else None
     match = ADJOINT_RE.match(name)
     return (match.group(1), match.group(2)) if match else None
+
+
+def display_names(d) -> dict:
+    """The spec's ``notation`` as a replacement for printing: scalar element -> Symbol of its
+    lecture name (``W1[0,0]`` -> ``w1``); {} without one."""
+    found = {}
+    for key, name in getattr(d.model, "notation", ()):
+        base, _, rest = key.partition("[")
+        indices = tuple(int(i) for i in rest.rstrip("]").split(","))
+        found[d.base(base)[indices]] = sympy.Symbol(name)
+    return found

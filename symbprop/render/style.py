@@ -58,7 +58,7 @@ class Style:
     """Printing for one format: ``tex`` (LaTeX document), ``md`` (Markdown), ``txt`` (text)."""
 
     def __init__(self, fmt: str, network: bool = True, graph_output: str | None = None,
-                 digits: int = 6) -> None:
+                 digits: int = 6, names: dict | None = None) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
         self.fmt = fmt
@@ -66,6 +66,8 @@ class Style:
         self._settings = {"digits": digits, "network": network, "graph_output": graph_output}
         self._printer_class = SymbpropLatexPrinter if self.latex else SymbpropTextPrinter
         self._printer = self._printer_class(self._settings)
+        #: A lecture's names for scalars (``render.names.display_names``), put in at printing.
+        self._names = dict(names or {})
         #: The symbol of the quantity minimised: L (a network's reduced loss) or a graph's output.
         self.loss = sympy.Symbol(graph_output if not network and graph_output else "L")
 
@@ -82,7 +84,10 @@ class Style:
     # ------------------------------------------------------------ math
 
     def expr(self, expr) -> str:
-        """``expr`` printed, without math delimiters (for display math)."""
+        """``expr`` printed, without math delimiters (for display math), in the spec's own
+        names where it has a ``notation``."""
+        if self._names and isinstance(expr, sympy.Basic):
+            expr = expr.xreplace(self._names)
         return self._printer.doprint(expr)
 
     def width(self, expr) -> float:
@@ -120,7 +125,7 @@ class Style:
         digits instead of the document's if given."""
         if digits is None or digits == self._settings["digits"]:
             return self.m(sympy.Float(value))
-        printer = self._printer_class({**self._settings, "digits": digits})
+        printer = self._printer_class({**self._settings, "digits": digits})  # a number
         return self.inline(printer.doprint(sympy.Float(value)))
 
     def note(self, key: str) -> str:

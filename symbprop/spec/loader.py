@@ -23,6 +23,7 @@ from symbprop.errors import SpecError
 from symbprop.examples import example_path
 from symbprop.files.yamltext import load_yaml, read_input
 from symbprop.model import BIAS_MODES, REDUCTIONS, Graph, Layer, Network
+from symbprop.spec.notation import read_notation
 from symbprop.spec.fields import (
     MAX_NAME_LENGTH,
     NAME_RE,
@@ -38,7 +39,7 @@ from symbprop.spec.fields import (
 )
 from symbprop.spec.graphs import expression_model, graph_model
 
-NETWORK_KEYS = ("name", "inputs", "layers", "loss", "reduction", "bias")
+NETWORK_KEYS = ("name", "inputs", "layers", "loss", "reduction", "bias", "notation")
 LAYER_KEYS = ("units", "activation", "bias")
 #: The most scalar parameters a network may have: its derivation lists every parameter by name
 #: (some 70 bytes each) and its kernels keep several vectors of that length.
@@ -150,7 +151,12 @@ def _network(data: dict, where: Where) -> Network:
         "loss": loss.to_spec(),
         "reduction": reduction,
     }
-    return Network(name, inputs, layers, loss, reduction, spec)
+    sizes = (inputs, *(la.units for la in layers))
+    names = read_notation(data.get("notation"), sizes, tuple(la.bias for la in layers),
+                          where / "notation")
+    if names:
+        spec["notation"] = dict(names)
+    return Network(name, inputs, layers, loss, reduction, spec, notation=names)
 
 
 def _check_size(inputs: int, layers: tuple[Layer, ...], where: Where) -> None:

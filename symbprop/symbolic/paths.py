@@ -188,3 +188,9 @@ def _used_bases(expr: sympy.Expr) -> set:
 def _indices(target) -> tuple:
     return tuple(target.indices) if isinstance(target, Indexed) else ()
 
+
+
+def consumers(derivation, element: sympy.Expr) -> list[tuple[sympy.Expr, sympy.Expr]]:
+    """The scalar elements ``element`` feeds directly, each with its local derivative
+    ∂consumer/∂element: the terms of the chain rule's case 2 at ``element``."""
+    return list(_finder(derivation)(element))

@@ -1,0 +1,70 @@
+"""A network spec's ``notation``: the names a lecture gives its parameters and variables
+(seed 001 writes h = x·w1 + b1 and w₀…w₅), as ``{W1[0,0]: w1, b1[0]: b1, z1[0]: h}``.
+
+Keys name one scalar of the network: a weight ``W<l>[j,k]``, a bias ``b<l>[j]``, a weighted
+input ``z<l>[j]``, an activation ``a<l>[j]`` or an input ``x[k]``, checked against the layer
+sizes.  Values are display names read by a whitelist (letters, then optional digits, with an
+optional ``_`` before them: ``w1``, ``w_4``, ``h``), never evaluated.  The names change how the
+documents print (``symbprop.render.style.Style``), nothing else: the derivation, the kernels
+and the parameter names of values files keep ``W1[0,0]``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from symbprop.spec.fields import Where, shown
+
+KEY_RE = re.compile(r"^\s*(W|b|z|a|x)(\d*)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*\Z")
+NAME_RE = re.compile(r"^[A-Za-z]{1,8}(_?[0-9]{1,3})?\Z")
+MAX_ENTRIES = 200
+
+
+def read_notation(raw, sizes: tuple[int, ...], biases: tuple[str, ...],
+                  where: Where) -> tuple[tuple[str, str], ...]:
+    """The validated ``(key, name)`` pairs of ``raw`` (a mapping), keys spelled canonically
+    (``W1[0,0]``); a ``SpecError`` naming the file and the field for anything else."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise where.error("must be a mapping such as {W1[0,0]: w1, z1[0]: h}")
+    if len(raw) > MAX_ENTRIES:
+        raise where.error(f"{len(raw)} names; at most {MAX_ENTRIES}")
+    pairs, used = [], {}
+    for key, name in raw.items():
+        canonical = _key(key, sizes, biases, where)
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise (where / canonical).error(
+                f"{shown(name)} is not a name; allowed: letters, then optional digits with an "
+                "optional '_' before them (w1, w_4, h)")
+        if name in used:
+            raise (where / canonical).error(f"{name!r} already names {used[name]}")
+        used[name] = canonical
+        pairs.append((canonical, name))
+    return tuple(pairs)
+
+
+def _key(key, sizes, biases, where: Where) -> str:
+    match = KEY_RE.match(key) if isinstance(key, str) else None
+    allowed = "allowed: W<l>[j,k], b<l>[j], z<l>[j], a<l>[j], x[k]"
+    if match is None:
+        raise where.error(f"unknown name {shown(key)}; {allowed}")
+    kind, layer, first, second = match.groups()
+    L = len(sizes) - 1
+    if kind == "x":
+        if layer or second is not None or int(first) >= sizes[0]:
+            raise where.error(f"unknown name {shown(key)}: the inputs are x[0] to "
+                              f"x[{sizes[0] - 1}]")
+        return f"x[{first}]"
+    if not layer or not 1 <= int(layer) <= L:
+        raise where.error(f"unknown name {shown(key)}: layers are 1 to {L}; {allowed}")
+    n, m = sizes[int(layer)], sizes[int(layer) - 1]
+    if kind == "W":
+        if second is None or int(first) >= n or int(second) >= m:
+            raise where.error(f"unknown name {shown(key)}: W{layer} is {n} × {m}")
+        return f"W{layer}[{first},{second}]"
+    if second is not None or int(first) >= n:
+        raise where.error(f"unknown name {shown(key)}: layer {layer} has {n} neurons")
+    if kind == "b" and biases[int(layer) - 1] != "per_neuron":
+        raise where.error(f"unknown name {shown(key)}: layer {layer} has no bias per neuron")
+    return f"{kind}{layer}[{first}]"
