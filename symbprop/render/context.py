@@ -5,9 +5,10 @@ only lay this out.
 
 Sections, for a network: the network, the forward pass, local derivatives, the backward pass
 (cases 1 and 2, BP1-BP4), gradients parameter by parameter, and with values the worked example;
-then insights and, with values, the verification.  For a graph: the computational graph, the
-forward pass, local derivatives, the backward pass (upstream × local), the gradient, and with
-values gradient descent on the function; then insights and verification.
+gradient descent (the update rule; with values, the runs); then insights and, with values, the
+verification.  For a graph: the computational graph, the forward pass, local derivatives, the
+backward pass (upstream × local), the gradient, and with values gradient descent on the
+function; then insights and verification.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from symbprop.render.gradients import gradients
 from symbprop.render.graph_doc import graph_backward, graph_forward, graph_local, graph_overview
 from symbprop.render.graph_tikz import graph_edges
 from symbprop.render.insights import graph_insights, network_insights
+from symbprop.render.network_descent import network_descent
 from symbprop.render.network_doc import NetView, forward, local, overview
 from symbprop.render.style import Style
 from symbprop.render.verification import verification
@@ -92,6 +94,7 @@ def _network(d, s, pt, opts: Options) -> list[dict]:
                 backward(v, s), gradients(d, s, opts.max_params, opts.max_paths, pt)]
     if pt is not None:
         sections.append(network_worked(v, s, pt, opts.max_params))
+    sections.append(network_descent(v, s, pt))
     sections.append(network_insights(v, s, pt))
     if pt is not None:
         sections.append(verification(d, s, pt, opts.max_params, opts.kernel_gradients))
