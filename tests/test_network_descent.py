@@ -171,3 +171,49 @@ def test_without_values_every_layer_has_its_update():
     for layer in "¹²³":
         assert f"W{layer} ← W{layer} - η·δ{layer}" in section
         assert f"b{layer} ← b{layer} - η·δ{layer}" in section
+
+
+# ---------------------------------------------------------------- plots
+
+
+def test_markdown_refers_to_the_plot_the_command_writes_next_to_it(tmp_path):
+    pytest.importorskip("matplotlib")
+    from typer.testing import CliRunner
+
+    from symbprop.cli.app import app
+
+    out = tmp_path / "notes.md"
+    result = CliRunner().invoke(app, ["derive", "examples:two_two_one", "--at",
+                                      "examples:two_two_one", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "](two_two_one-descent.png)" in out.read_text(encoding="utf-8")
+    assert (tmp_path / "two_two_one-descent.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(("name", "symbol", "rate"), [("nielsen_232", "C", "η"),
+                                                      ("quadratic", "f", "α")])
+def test_the_plot_names_the_documents_function_and_counts_from_one(monkeypatch, tmp_path, name,
+                                                                   symbol, rate):
+    pytest.importorskip("matplotlib")
+    import symbprop.render.descent_figure as descent_figure
+    import symbprop.render.plots as plots
+
+    drawn = {}
+
+    def keep(figure, path):
+        drawn["figure"] = figure
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    monkeypatch.setattr(descent_figure, "plot_descent",
+                        lambda *a: plots.plot_descent(*a))
+    d = sp.derive(sp.load(f"examples:{name}"))
+    descent_figure.write(d, f"examples:{name}", tmp_path)
+    values_axes = drawn["figure"].axes[-1]
+    assert values_axes.get_ylabel().startswith(f"{symbol}(θ⁽ᵏ⁾)")
+    lines = values_axes.get_lines()
+    assert len(lines) == 4 and all(line.get_xdata()[0] == 1 for line in lines)
+    labels = [line.get_label() for line in lines]
+    assert labels[-1].startswith(f"{rate}⁽ᵏ⁾ = 10{rate}/k")
+    if name == "quadratic":  # one parameter: the path on the curve f(x)
+        assert drawn["figure"].axes[0].get_xlabel() == "x"

@@ -9,7 +9,8 @@ A section is ``{"title", "blocks"}``; a block is one of
 * ``{"kind": "table", "header", "rows", "align", "widths"}``: ``align`` is one letter per
   column (``l``/``r``/``c``), ``widths`` the widest cell per column (for text layout);
 * ``{"kind": "list", "items"}``, ``{"kind": "steps", "items"}`` (numbered);
-* ``{"kind": "figure", "tikz", "caption"}``: LaTeX documents only.
+* ``{"kind": "figure", "tikz", "caption"}``: LaTeX documents only;
+* ``{"kind": "image", "file", "caption"}``: an image file next to the document (Markdown).
 
 Templates lay these out; they never compute math.
 """
@@ -45,3 +46,7 @@ def items(entries: list[str], numbered: bool = False) -> dict:
 
 def figure(tikz: str, caption: str) -> dict:
     return {"kind": "figure", "tikz": tikz, "caption": caption}
+
+
+def image(file: str, caption: str) -> dict:
+    return {"kind": "image", "file": file, "caption": caption}

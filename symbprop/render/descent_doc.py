@@ -40,13 +40,14 @@ def graph_descent(d, s, pt) -> dict:
         f"{s.meq(eps, EPSILON)}; {s.m(iterate(1))} is the start, so row {s.m(K)} comes after "
         f"{s.m(K - 1)} steps:"), steps_table(d, s, run),
         para(f"With {s.meq(alpha, vals.lr)} gradient descent {outcome(s, run, reason=True)}.")]
-    blocks += rate_blocks(s, lesson, alpha)
+    blocks += rate_blocks(d, s, lesson, alpha)
     return section("Gradient descent on the function", blocks)
 
 
-def rate_blocks(s, lesson, rate) -> list:
+def rate_blocks(d, s, lesson, rate) -> list:
     """The learning-rate lesson: the same start with a ten times smaller and larger ``rate``
-    and the decaying schedule, a table of outcomes, the plot (LaTeX) and the advice."""
+    and the decaying schedule, a table of outcomes, the plot (TikZ in LaTeX, a PNG file
+    referenced from Markdown: ``descent_plot``) and the advice."""
     rows = [[s.num(r.lr), outcome(s, r)] for r in lesson.fixed.values()]
     k_rate = sympy.Symbol(f"{rate.name}^(k)")
     schedule = 10 * rate / K
@@ -56,7 +57,7 @@ def rate_blocks(s, lesson, rate) -> list:
                    f"and decays, {s.meq(k_rate, schedule)} (seed 003: choose {s.m(k_rate)} at "
                    "each iteration, with the same stopping rule)."),
               table([s.m(rate), "outcome"], rows, "rl")]
-    blocks.append(plots.loss_figure(s, lesson, rate))
+    blocks.append(plots.loss_figure(s, lesson, rate, d.model.name))
     blocks.append(para(advice(s, lesson.all)))
     return blocks
 

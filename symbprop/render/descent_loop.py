@@ -51,6 +51,7 @@ class Trajectory:
     rates: np.ndarray  # (K,)
     tol: float
     stopped_because: str  # one of STOPS
+    schedule: str | None = None  # how α^(k) varies ("10α/k"), None for a constant rate
 
     @property
     def steps(self) -> int:
@@ -71,6 +72,17 @@ class Trajectory:
         return self.stopped_because not in ("tol", "steps")
 
     @property
+    def diverged(self) -> bool:
+        """Ended early (overflow, domain, bound) or ended above its start."""
+        return self.ended_early or self.values[-1] > self.values[0]
+
+    @property
+    def label(self) -> str:
+        """Short: the outcome ('slow', 'no minimum in sight', ...)."""
+        outcome = self.diagnosis.outcome
+        return "no minimum in sight" if outcome == "no minimum" else outcome
+
+    @property
     def diagnosis(self) -> Diagnosis:
         """What the trajectory shows: converged, slow, oscillating, diverging, no minimum."""
         ended = None if self.stopped_because in ("tol", "steps") else self.stopped_because
@@ -80,9 +92,10 @@ class Trajectory:
 
 def run(evaluate: Callable, start, lr: float, steps: int, tol: float,
         schedule: Callable | None = None, bound: float | None = None,
-        names: tuple[str, ...] = ()) -> Trajectory:
+        names: tuple[str, ...] = (), described: str | None = None) -> Trajectory:
     """Gradient descent from ``start`` (see the module docstring).  ``schedule(k0)`` gives
-    α for update k0 = 0, 1, ... (α^(k0+1)); without it every update uses ``lr``."""
+    α for update k0 = 0, 1, ... (α^(k0+1)); without it every update uses ``lr``.
+    ``described``: the schedule in words for plots and tables ("10α/k")."""
     x = np.asarray(start, dtype=np.float64)
     value, grad = evaluate(x)
     iterates, values, gradients, rates = [x], [float(value)], [np.asarray(grad, float)], []
@@ -121,7 +134,8 @@ def run(evaluate: Callable, start, lr: float, steps: int, tol: float,
         k += 1
         stopped = _beyond(values[-1], grad, bound)
     return Trajectory(lr, tuple(names), np.array(iterates), np.array(values),
-                      np.array(gradients), np.array(rates, dtype=np.float64), tol, stopped)
+                      np.array(gradients), np.array(rates, dtype=np.float64), tol, stopped,
+                      described if schedule is not None else None)
 
 
 def _beyond(value: float, grad: np.ndarray, bound: float | None) -> str | None:

@@ -1,5 +1,6 @@
-"""The loss-against-step plot of a document's gradient-descent runs, drawn in TikZ (LaTeX only,
-so that the PDF carries it with no image file): one line per learning rate of the lesson
+"""The loss-against-step plot of a document's gradient-descent runs, drawn in TikZ (LaTeX,
+so that the PDF carries it with no image file; Markdown refers to a PNG instead, see
+``file_name``): one line per learning rate of the lesson
 (``descent_runs.Lesson``), the function's value f(θ^(k)) (C for a network) against k from
 k = 1, the start, as the document's tables number the iterates; a logarithmic axis where every
 value is positive.  Deterministic: coordinates are printed with 4 decimals.
@@ -12,7 +13,7 @@ import math
 import numpy as np
 import sympy
 
-from symbprop.render.blocks import figure
+from symbprop.render.blocks import figure, image
 
 WIDTH_CM, HEIGHT_CM = 11.0, 5.0
 STYLES = ("blue, thick", "red, thick, dashed", "black!60!green, thick, dotted",
@@ -20,8 +21,17 @@ STYLES = ("blue, thick", "red, thick, dashed", "black!60!green, thick, dotted",
 TICKS = 5
 
 
-def loss_figure(s, lesson, rate) -> dict | None:
-    """A figure block (LaTeX documents; None in Markdown and text)."""
+def file_name(model_name: str) -> str:
+    """The PNG a Markdown document refers to, written next to it (``descent_figure.write``)."""
+    return f"{model_name}-descent.png"
+
+
+def loss_figure(s, lesson, rate, model_name: str) -> dict | None:
+    """A figure block in LaTeX; in Markdown an image block for the PNG ``file_name`` (the runs
+    drawn by ``render.plots.plot_descent``); None in text."""
+    if s.fmt == "md":
+        return image(file_name(model_name), f"gradient descent on {model_name}: "
+                     f"{s.loss.name} against k for each learning rate")
     if s.fmt != "tex":
         return None
     runs = lesson.all

@@ -68,18 +68,21 @@ def start(d, vals) -> np.ndarray:
     return np.array([_element(vals.params, name) for name in d.params], dtype=np.float64)
 
 
-def run(d, vals, lr: float, schedule=None, f=None) -> Trajectory:
+def run(d, vals, lr: float, schedule=None, f=None, described=None) -> Trajectory:
     """One run from the values' point (see the module docstring)."""
     f = objective(d, vals) if f is None else f
     return loop.run(f, start(d, vals), lr, STEP_LIMIT, EPSILON, schedule=schedule,
-                    bound=BOUND, names=tuple(d.params))
+                    bound=BOUND, names=tuple(d.params), described=described)
 
 
-def lesson(d, vals) -> Lesson:
-    """The four runs of the learning-rate lesson (one objective for all)."""
+def lesson(d, vals, rate: str = "α") -> Lesson:
+    """The four runs of the learning-rate lesson (one objective for all); ``rate`` names the
+    learning rate in the decaying run's description ("10α/k")."""
     f = objective(d, vals)
     fixed = {factor: run(d, vals, vals.lr * factor, f=f) for factor in FACTORS}
-    return Lesson(vals.lr, fixed, run(d, vals, DECAY_START * vals.lr, decay(vals.lr), f))
+    decaying = run(d, vals, DECAY_START * vals.lr, decay(vals.lr), f,
+                   described=f"{DECAY_START:g}{rate}/k")
+    return Lesson(vals.lr, fixed, decaying)
 
 
 def _graph(d, vals):

@@ -108,7 +108,7 @@ def descent_run(d, s, pt) -> list:
     """The run from the values' point, its outcome and the learning-rate lesson."""
     vals = pt.values
     eta, eps = sympy.Symbol("eta"), sympy.Symbol("epsilon")
-    lesson = dr.lesson(d, vals)
+    lesson = dr.lesson(d, vals, rate="η")
     run = lesson.given
     blocks = [para(
         f"From the values' point, {s.m(iterate(1))}, with {s.meq(eta, vals.lr)}: the worked "
@@ -117,7 +117,7 @@ def descent_run(d, s, pt) -> list:
         f"{dr.STEP_LIMIT} steps; {s.m(s.loss)} and its gradient are computed exactly at every "
         "iterate:"), _steps_table(s, run),
         para(f"With {s.meq(eta, vals.lr)} gradient descent {outcome(s, run, reason=True)}.")]
-    return blocks + rate_blocks(s, lesson, eta)
+    return blocks + rate_blocks(d, s, lesson, eta)
 
 
 def _steps_table(s, run) -> dict:

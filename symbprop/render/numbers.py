@@ -187,7 +187,7 @@ def finite_differences(d, pt: Point, names: list[str], h: float = FD_STEP) -> di
     """Central differences (L(θ + h e_i) − L(θ − h e_i)) / 2h of the composed, reduced loss,
     compiled once (``lambdify`` with common subexpressions, mpmath at 30 digits)."""
     elements = [d.element(n) for n in d.params]
-    loss = sympy.lambdify(elements, _reduced_loss(d, pt.values), modules="mpmath", cse=True)
+    loss = sympy.lambdify(elements, reduced_loss(d, pt.values), modules="mpmath", cse=True)
     with mpmath.workdps(PRECISION):
         theta = [mpmath.mpf(repr(param_value(pt.values.params, n))) for n in d.params]
         step = mpmath.mpf(repr(h))
@@ -201,7 +201,7 @@ def finite_differences(d, pt: Point, names: list[str], h: float = FD_STEP) -> di
     return result
 
 
-def _reduced_loss(d, vals: Values) -> sympy.Expr:
+def reduced_loss(d, vals: Values) -> sympy.Expr:
     """L(θ) as an expression of the parameters only: the batch reduction of C over samples."""
     composed = as_elementary(d.composed_loss())
     if d.model.kind == "graph":  # constants and the seed ∂L/∂f are numbers, not parameters

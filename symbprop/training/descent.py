@@ -64,10 +64,6 @@ class Descent(Trajectory):
         return self.stopped_because == "tol"
 
     @property
-    def diverged(self) -> bool:
-        return self.ended_early or self.values[-1] > self.values[0]
-
-    @property
     def overshooting(self) -> bool:
         """Most steps jump across the valley: consecutive gradients point in opposite ways."""
         g = self.gradients
@@ -104,11 +100,6 @@ class Descent(Trajectory):
             return f"converged after {self.steps} steps ({rule})"
         diagnosis = self.diagnosis
         return f"{diagnosis.headline} after {self.steps} steps ({rule}): {diagnosis.reason}"
-
-    @property
-    def label(self) -> str:
-        """Short: the outcome ('slow', 'no minimum in sight', ...)."""
-        return "no minimum in sight" if self.verdict == "no minimum" else self.verdict
 
 
 class Objective:
