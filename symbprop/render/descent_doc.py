@@ -39,7 +39,8 @@ def graph_descent(d, s, pt) -> dict:
         f"{s.mnote('stop_rule')}, with {s.meq(alpha, vals.lr)} from the values and "
         f"{s.meq(eps, EPSILON)}; {s.m(iterate(1))} is the start, so row {s.m(K)} comes after "
         f"{s.m(K - 1)} steps:"), steps_table(d, s, run),
-        para(f"With {s.meq(alpha, vals.lr)} gradient descent {outcome(s, run, reason=True)}.")]
+        para(f"With {s.meq(alpha, vals.lr)} gradient descent {outcome(s, run, reason=True)}."),
+        path_figure(d, s, vals, run, alpha)]
     blocks += rate_blocks(d, s, lesson, alpha)
     return section("Gradient descent on the function", blocks)
 
@@ -60,6 +61,14 @@ def rate_blocks(d, s, lesson, rate) -> list:
     blocks.append(plots.loss_figure(s, lesson, rate, d.model.name))
     blocks.append(para(advice(s, lesson.all)))
     return blocks
+
+
+def path_figure(d, s, vals, run, rate) -> dict | None:
+    """The run drawn over the function, for one or two parameters (LaTeX)."""
+    if s.fmt != "tex" or len(d.params) > dr.GRID_PARAMS:
+        return None
+    return plots.path_figure(s, run, dr.grid_function(d, vals),
+                             [d.element(n) for n in d.params], rate)
 
 
 def _seeded_objective(d, s, vals) -> dict | None:

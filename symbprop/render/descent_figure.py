@@ -11,40 +11,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import sympy
-
 import symbprop.render.descent_runs as dr
-from symbprop.functions.sympy_classes import as_elementary
 from symbprop.render.context import seeded_for
 from symbprop.render.descent_plot import file_name
-from symbprop.render.numbers import reduced_loss
 from symbprop.render.plots import plot_descent
 from symbprop.spec.values import load_values
-
-#: Above this many parameters no curve or contour is drawn (the panels trace each parameter).
-GRID_PARAMS = 2
 
 
 class _Drawn:
     """What ``plot_descent`` asks of an objective: the function's name, the rate's symbol, f on
-    a grid (asked for one or two parameters only: the composed loss lambdified with NumPy)."""
+    a grid (asked for one or two parameters only: ``descent_runs.grid_function``)."""
 
     def __init__(self, d, vals) -> None:
         network = d.model.kind == "network"
         self.function = "C" if network else d.top.name
         self.rate = "η" if network else "α"
         self.loss_expr = None
-        self._f = None
-        if len(d.params) <= GRID_PARAMS:
-            symbols = [d.element(n) for n in d.params]
-            expr = as_elementary(reduced_loss(d, vals))
-            self._f = sympy.lambdify(symbols, expr, modules="numpy")
-
-    def grid(self, *axes: np.ndarray) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            out = self._f(*axes)
-        return np.broadcast_to(np.asarray(out, dtype=np.float64), np.broadcast(*axes).shape)
+        self.grid = dr.grid_function(d, vals)
 
 
 def write(d, values, folder: str | Path) -> Path | None:

@@ -18,12 +18,15 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+import sympy
 
 import symbprop.render.descent_loop as loop
 from symbprop.errors import DomainError, FloatRangeError
+from symbprop.functions.sympy_classes import as_elementary
 from symbprop.render.descent_loop import Trajectory
 from symbprop.render.diagnosis import DEFAULT_STEPS as STEP_LIMIT
 from symbprop.render.diagnosis import DEFAULT_TOL as EPSILON
+from symbprop.render.numbers import reduced_loss
 from symbprop.symbolic.reference import Reference
 
 #: A run whose |f| or ‖∇f‖ passes this bound at an iterate is taken to diverge.
@@ -31,6 +34,8 @@ BOUND = 1e12
 #: The rates of the lesson, as factors of the values' η; the schedule starts at the larger one.
 FACTORS = (0.1, 1.0, 10.0)
 DECAY_START = 10.0
+#: Models of at most this many parameters are drawn over their function (curve or contours).
+GRID_PARAMS = 2
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,22 @@ def lesson(d, vals, rate: str = "α") -> Lesson:
     decaying = run(d, vals, DECAY_START * vals.lr, decay(vals.lr), f,
                    described=f"{DECAY_START:g}{rate}/k")
     return Lesson(vals.lr, fixed, decaying)
+
+
+def grid_function(d, vals):
+    """f on a grid of its parameters, vectorised (``sympy.lambdify`` of the composed loss with
+    NumPy), for a model of at most ``GRID_PARAMS`` parameters; None for more."""
+    if len(d.params) > GRID_PARAMS:
+        return None
+    symbols = [d.element(n) for n in d.params]
+    f = sympy.lambdify(symbols, as_elementary(reduced_loss(d, vals)), modules="numpy")
+
+    def grid(*axes: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            out = f(*axes)
+        return np.broadcast_to(np.asarray(out, dtype=np.float64), np.broadcast(*axes).shape)
+
+    return grid
 
 
 def _graph(d, vals):

@@ -19,7 +19,7 @@ import sympy
 
 import symbprop.render.descent_runs as dr
 from symbprop.render.blocks import math, para, section, table
-from symbprop.render.descent_doc import SHOWN_STEPS, K, iterate, outcome, rate_blocks
+from symbprop.render.descent_doc import SHOWN_STEPS, K, iterate, outcome, path_figure, rate_blocks
 from symbprop.render.descent_runs import EPSILON
 from symbprop.render.notation import Partial, matrix, vector
 
@@ -116,7 +116,8 @@ def descent_run(d, s, pt) -> list:
         f"it while {s.mnote('stop_eta')}, with {s.meq(eps, EPSILON)}, for at most "
         f"{dr.STEP_LIMIT} steps; {s.m(s.loss)} and its gradient are computed exactly at every "
         "iterate:"), _steps_table(s, run),
-        para(f"With {s.meq(eta, vals.lr)} gradient descent {outcome(s, run, reason=True)}.")]
+        para(f"With {s.meq(eta, vals.lr)} gradient descent {outcome(s, run, reason=True)}."),
+        path_figure(d, s, vals, run, eta)]
     return blocks + rate_blocks(d, s, lesson, eta)
 
 
