@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import symbprop.examples as examples
+import symbprop.render.descent_figure as descent_figure
 from symbprop.codegen import generate
 from symbprop.files.atomic import write_text
 from symbprop.render import to_html, to_latex, to_markdown
@@ -44,11 +45,24 @@ def regenerate_pages(out_dir: str | Path = "generated", names=PAGE_EXAMPLES) -> 
             for name in names]
 
 
+def regenerate_figures(out_dir: str | Path = "generated", names=None) -> list[Path]:
+    """Write the PNG each Markdown document with values refers to (``<example>-descent.png``,
+    ``render.descent_figure``; needs matplotlib).  Not compared byte for byte by the tests:
+    matplotlib's rasteriser differs between its versions; the runs drawn are the document's."""
+    written = []
+    for name in names or examples.names():
+        if examples.has_values(name):
+            d = derive(load(f"examples:{name}"))
+            written.append(descent_figure.write(d, f"examples:{name}", Path(out_dir) / name))
+    return written
+
+
 def regenerate_examples(out_dir: str | Path = "generated") -> list[Path]:
     """Write the kernels of every bundled example (auto strategy, float64) under ``out_dir``."""
     return [generate(load(f"examples:{name}"), out_dir) for name in examples.names()]
 
 
 def regenerate_all(out_dir: str | Path = "generated") -> list[Path]:
-    """Every committed output: documents, pages and kernels."""
-    return regenerate_documents(out_dir) + regenerate_examples(out_dir)
+    """Every committed output: documents, their descent plots, pages and kernels."""
+    return (regenerate_documents(out_dir) + regenerate_figures(out_dir)
+            + regenerate_examples(out_dir))

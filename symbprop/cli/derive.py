@@ -86,10 +86,27 @@ def command(
                                 "numbers of the forward and backward pass at a point")
         document = to_html(derive(model), values, max_params=max_params)
     else:
-        document = render.render(derive(model), values, fmt, max_params=max_params, **options)
+        d = derive(model)
+        document = render.render(d, values, fmt, max_params=max_params, **options)
     _emit(document, output)
     if output is not None and not quiet:
         typer.echo(f"wrote {output} ({_describe(document)})", err=True)
+    if fmt == "md" and values is not None and output is not None:
+        _descent_figure(d, values, output, quiet)
+
+
+def _descent_figure(d, values, output: Path, quiet: bool) -> None:
+    """The PNG the Markdown's gradient-descent section refers to, next to the document (a
+    warning instead where matplotlib is missing: the document stands without it)."""
+    from symbprop.render.descent_figure import write
+
+    try:
+        figure = write(d, values, output.parent)
+    except SymbpropError as error:
+        typer.echo(f"symbprop: warning: the descent plot was not written: {error}", err=True)
+        return
+    if not quiet:
+        typer.echo(f"wrote {figure}", err=True)
 
 
 def kernel_gradients(d, values) -> dict[str, float]:

@@ -11,6 +11,7 @@ A section is ``{"title", "blocks"}``; a block is one of
 * ``{"kind": "list", "items"}``, ``{"kind": "steps", "items"}`` (numbered);
 * ``{"kind": "figure", "tikz", "caption", "height"}``: LaTeX documents only; the picture is
   shrunk to fit the text width and ``height`` times the text height, and is never a float.
+* ``{"kind": "image", "file", "caption"}``: an image file next to the document (Markdown).
 
 Templates lay these out; they never compute math.
 """
@@ -47,3 +48,7 @@ def items(entries: list[str], numbered: bool = False) -> dict:
 def figure(tikz: str, caption: str, height: float = 0.42) -> dict:
     """A TikZ picture shrunk to the text width and to ``height`` times the text height."""
     return {"kind": "figure", "tikz": tikz, "caption": caption, "height": height}
+
+
+def image(file: str, caption: str) -> dict:
+    return {"kind": "image", "file": file, "caption": caption}

@@ -5,9 +5,10 @@ only lay this out.
 
 Sections, for a network: the network, the forward pass, local derivatives, the backward pass
 (cases 1 and 2, BP1-BP4), gradients parameter by parameter, and with values the worked example;
-then insights and, with values, the verification.  For a graph: the computational graph, the
-forward pass, local derivatives, the backward pass (upstream × local), the gradient, and with
-values gradient descent on the function; then insights and verification.
+gradient descent (the update rule; with values, the runs); then insights and, with values, the
+verification.  For a graph: the computational graph, the forward pass, local derivatives, the
+backward pass (upstream × local), the gradient, and with values gradient descent on the
+function; then insights and verification.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from symbprop.render.graph_doc import graph_backward, graph_forward, graph_local
 from symbprop.render.graph_tikz import graph_edges
 from symbprop.render.insights import graph_insights, network_insights
 from symbprop.render.names import display_names
+from symbprop.render.network_descent import network_descent
 from symbprop.render.rules_doc import closed_forms, rules
 from symbprop.render.network_doc import NetView, forward, local, overview
 from symbprop.render.reverse_network import reverse_section
@@ -96,6 +98,7 @@ def _network(d, s, pt, opts: Options) -> list[dict]:
     if pt is not None:
         sections.append(network_worked(v, s, pt, opts.max_params))
         sections.append(reverse_section(v, s, pt))
+    sections.append(network_descent(v, s, pt))
     sections.append(network_insights(v, s, pt))
     if pt is not None:
         sections.append(verification(d, s, pt, opts.max_params, opts.kernel_gradients))

@@ -1,21 +1,22 @@
 """Gradient descent on a graph's function (seed 003): the run from the values' point with their
-learning rate, step by step, then the same start with a ten times smaller and larger rate, and
-what the three runs say about the learning rate.
+learning rate, step by step, then the same start with a ten times smaller and larger rate and a
+decaying one, plotted, and what the runs say about the learning rate (``rate_blocks`` and
+``outcome`` serve the network's section, ``network_descent``, too).
 
-Every sentence follows the numbers of the runs (``numbers.descent``): step counts match the
-table's k (θ^(1) is the start, so row k comes after k − 1 steps), a run that diverges says which
-quantity passed the bound or that a step left the domain of the function, and the closing advice
-promises a minimum only where a run found one.
+Every sentence follows the numbers of the runs (``descent_runs``, the one loop): step counts
+match the table's k (θ^(1) is the start, so row k comes after k − 1 steps), a run that diverges
+says which quantity passed the bound or that a step left the domain of the function, and the
+closing advice promises a minimum only where a run found one.
 """
 
 from __future__ import annotations
 
 import sympy
 
-import symbprop.render.numbers as numbers
+import symbprop.render.descent_plot as plots
+import symbprop.render.descent_runs as dr
 from symbprop.render.blocks import para, section, table
-from symbprop.render.diagnosis import DEFAULT_STEPS as STEP_LIMIT
-from symbprop.render.diagnosis import DEFAULT_TOL as EPSILON
+from symbprop.render.descent_runs import EPSILON
 from symbprop.render.notation import Gradient, Partial
 
 SHOWN_STEPS = 6
@@ -28,23 +29,46 @@ MAX_DIGITS = 12
 
 
 def graph_descent(d, s, pt) -> dict:
-    """The section: the run at the values' rate, its outcome, three rates, the advice."""
+    """The section: the run at the values' rate, its outcome, the lesson's rates, the advice."""
     vals = pt.values
     alpha, eps = sympy.Symbol("alpha"), sympy.Symbol("epsilon")
-    runs = {factor: numbers.descent(d, vals, vals.lr * factor, EPSILON, STEP_LIMIT)
-            for factor in (0.1, 1.0, 10.0)}
-    run = runs[1.0]
+    lesson = dr.lesson(d, vals)
+    run = lesson.given
     blocks = [_seeded_objective(d, s, vals), para(
         f"Gradient descent on the function itself: {s.mnote('gd_alpha')}, repeated while "
         f"{s.mnote('stop_rule')}, with {s.meq(alpha, vals.lr)} from the values and "
         f"{s.meq(eps, EPSILON)}; {s.m(iterate(1))} is the start, so row {s.m(K)} comes after "
         f"{s.m(K - 1)} steps:"), steps_table(d, s, run),
-        para(f"With {s.meq(alpha, vals.lr)} gradient descent {outcome(s, run, reason=True)}.")]
-    rows = [[s.num(r.lr), outcome(s, r)] for r in runs.values()]
-    blocks += [para("How to set the learning rate: the same start with a ten times smaller and "
-                    "a ten times larger one."), table([s.m(alpha), "outcome"], rows, "rl"),
-               para(advice(s, list(runs.values())))]
+        para(f"With {s.meq(alpha, vals.lr)} gradient descent {outcome(s, run, reason=True)}."),
+        path_figure(d, s, vals, run, alpha)]
+    blocks += rate_blocks(d, s, lesson, alpha)
     return section("Gradient descent on the function", blocks)
+
+
+def rate_blocks(d, s, lesson, rate) -> list:
+    """The learning-rate lesson: the same start with a ten times smaller and larger ``rate``
+    and the decaying schedule, a table of outcomes, the plot (TikZ in LaTeX, a PNG file
+    referenced from Markdown: ``descent_plot``) and the advice."""
+    rows = [[s.num(r.lr), outcome(s, r)] for r in lesson.fixed.values()]
+    k_rate = sympy.Symbol(f"{rate.name}^(k)")
+    schedule = 10 * rate / K
+    rows.append([s.meq(k_rate, schedule), outcome(s, lesson.decaying)])
+    blocks = [para("How to set the learning rate: the same start with a ten times smaller and "
+                   "a ten times larger one, and a variable rate that starts at the larger one "
+                   f"and decays, {s.meq(k_rate, schedule)} (seed 003: choose {s.m(k_rate)} at "
+                   "each iteration, with the same stopping rule)."),
+              table([s.m(rate), "outcome"], rows, "rl")]
+    blocks.append(plots.loss_figure(s, lesson, rate, d.model.name))
+    blocks.append(para(advice(s, lesson.all)))
+    return blocks
+
+
+def path_figure(d, s, vals, run, rate) -> dict | None:
+    """The run drawn over the function, for one or two parameters (LaTeX)."""
+    if s.fmt != "tex" or len(d.params) > dr.GRID_PARAMS:
+        return None
+    return plots.path_figure(s, run, dr.grid_function(d, vals),
+                             [d.element(n) for n in d.params], rate)
 
 
 def _seeded_objective(d, s, vals) -> dict | None:
@@ -64,19 +88,18 @@ def steps_table(d, s, run) -> dict:
     digits that tell it from the one before (``resolving_digits``)."""
     names = list(d.model.params)
     header = ["k", *(s.m(sympy.Symbol(p)) for p in names), s.m(s.loss), s.mnote("step_size")]
-    rows = run.rows
-    shown = list(range(len(rows))) if len(rows) <= SHOWN_STEPS + 1 else [
-        *range(SHOWN_STEPS), None, len(rows) - 1]
+    count = len(run.values)
+    shown = list(range(count)) if count <= SHOWN_STEPS + 1 else [
+        *range(SHOWN_STEPS), None, count - 1]
     cells = []
     for i in shown:
         if i is None:
             cells.append(["..."] + [""] * (len(header) - 1))
             continue
-        k, params, loss, norm = rows[i]
-        before = rows[i - 1][1] if i else {}
-        cells.append([str(k), *(s.num(params[p], resolving_digits(
-            params[p], before.get(p), s.digits)) for p in names), s.num(loss),
-            s.num(run.lr * norm)])
+        before = run.iterates[i - 1] if i else [None] * len(names)
+        cells.append([str(i + 1), *(s.num(x, resolving_digits(x, b, s.digits)) for x, b in
+                                    zip(run.iterates[i], before, strict=True)),
+                      s.num(run.values[i]), s.num(run.lr * run.grad_norms[i])])
     return table(header, cells, "r" * len(header))
 
 
@@ -98,47 +121,48 @@ def outcome(s, run, reason: bool = False) -> str:
     trajectory shows (``symbprop.render.diagnosis``: slow, oscillating, diverging, or still
     decreasing with no minimum in sight), never a guess about the learning rate; with
     ``reason``, the numbers that show it."""
-    k, _, loss, _ = run.rows[-1]
+    k, loss = len(run.values), float(run.values[-1])
     f, at = s.meq(s.loss, loss), s.meq(K, k)
     steps = _steps(run.steps)
-    if run.outcome == "stopped":
+    stop = run.stopped_because
+    if stop == "tol":
         if k == 1:
             return f"stops at the start ({at}), at {f}: the gradient is already that small there"
         return f"stops at {at}, after {steps}, at {f}"
     diagnosis = run.diagnosis
     why = f": {diagnosis.reason}" if reason else ""
-    if run.outcome == "limit":
+    if stop == "steps":
         if reason:
             return (f"has not stopped after {steps} ({f} at {at}); it is {diagnosis.headline}: "
                     f"{diagnosis.reason}")
         return f"not stopped after {steps} ({f} at {at}): {SHORT[diagnosis.outcome]}"
-    bound = s.num(numbers.BOUND)
+    bound = s.num(dr.BOUND)
     if diagnosis.outcome == "no minimum":
-        if run.cause == "loss":
+        if stop == "loss":
             passed = s.inline(f"{s.expr(s.loss)} = {s.expr(sympy.Float(loss))} < "
-                              f"{s.expr(sympy.Float(-numbers.BOUND))}")
+                              f"{s.expr(sympy.Float(-dr.BOUND))}")
         else:
-            passed = _passed(s, run, bound)
+            passed = _passed(s, stop, bound)
         if reason:
             return (f"is still decreasing with no minimum in sight: at {at}, after {steps}, "
                     f"{passed}; {diagnosis.reason}")
         return f"no minimum in sight: at {at}, after {steps}, {passed}"
-    if run.cause == "loss":
+    if stop == "loss":
         return (f"diverges: at {at}, after {steps}, {s.m(sympy.Abs(s.loss))} exceeds {bound} "
                 f"({f}){why}")
-    if run.cause in ("gradient", "infinite"):
-        return f"diverges: at {at}, after {steps}, {_passed(s, run, bound)}{why}"
+    if stop in ("gradient", "infinite"):
+        return f"diverges: at {at}, after {steps}, {_passed(s, stop, bound)}{why}"
     where = s.m(iterate(k + 1))
-    if run.cause == "domain":
+    if stop == "domain":
         return f"diverges: the step from {at} leaves the domain of {s.m(s.loss)} (at {where})"
     return f"diverges: the step from {at} overflows the floating-point range at {where}"
 
 
-def _passed(s, run, bound: str) -> str:
+def _passed(s, stop: str, bound: str) -> str:
     """What passed the bound or the float range at the last row."""
-    if run.cause == "gradient":
+    if stop == "gradient":
         return f"{s.mnote('grad_norm')} exceeds {bound}"
-    if run.cause == "infinite":
+    if stop == "infinite":
         return f"{s.m(s.loss)} or its gradient is beyond the floating-point range"
     return f"{s.m(s.loss)} passes {bound}"
 
@@ -162,7 +186,7 @@ def advice(s, runs) -> str:
         return (f"The trajectories show {f} still decreasing with no minimum in sight: there is "
                 "no minimum ahead for gradient descent to approach, so no learning rate makes "
                 "it stop, and the learning rate only decides how fast the iterates travel.")
-    if any(r.outcome == "stopped" for r in runs):
+    if any(r.converged for r in runs):
         return ("If the learning rate is too small, it takes too many iterations to converge; if "
                 "it is too large, a step may overshoot the minimum, oscillate, or never converge. "
                 " Watching how fast the function decreases tells which case applies.")
@@ -172,5 +196,5 @@ def advice(s, runs) -> str:
         moves.append("a slow run needs a larger rate or more steps")
     if any(outcome in ("oscillating", "diverging") for _, outcome in shown):
         moves.append("an oscillating or diverging one a smaller rate")
-    return (f"None of the three runs met the stopping rule: {each}.  "
+    return (f"None of the {len(runs)} runs met the stopping rule: {each}.  "
             + ("; ".join(moves).capitalize() + "." if moves else ""))

@@ -9,8 +9,6 @@
 * ``finite_differences``: central differences of the composed loss (``Derivation.composed_loss``
   with every symbprop function written in elementary functions, evaluated by SymPy at 30 digits),
   independent of the reverse sweep.
-* ``descent``: gradient-descent runs on a graph's function (seed 003's learning-rate discussion),
-  ending as "diverged" rather than raising where an iterate overflows or leaves the domain.
 * ``activation_slopes``: σ'(z^l_j) at the point (saturated neurons).
 """
 
@@ -18,15 +16,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import mpmath
 import numpy as np
 import sympy
 
-from symbprop.errors import DomainError, FloatRangeError
+from symbprop.errors import DomainError
 from symbprop.functions.sympy_classes import as_elementary
-from symbprop.render.diagnosis import diagnose
 from symbprop.spec.values import Values, load_values
 from symbprop.symbolic.indexing import index_values, instantiate
 from symbprop.symbolic.ir import label
@@ -190,7 +187,7 @@ def finite_differences(d, pt: Point, names: list[str], h: float = FD_STEP) -> di
     """Central differences (L(θ + h e_i) − L(θ − h e_i)) / 2h of the composed, reduced loss,
     compiled once (``lambdify`` with common subexpressions, mpmath at 30 digits)."""
     elements = [d.element(n) for n in d.params]
-    loss = sympy.lambdify(elements, _reduced_loss(d, pt.values), modules="mpmath", cse=True)
+    loss = sympy.lambdify(elements, reduced_loss(d, pt.values), modules="mpmath", cse=True)
     with mpmath.workdps(PRECISION):
         theta = [mpmath.mpf(repr(param_value(pt.values.params, n))) for n in d.params]
         step = mpmath.mpf(repr(h))
@@ -204,7 +201,7 @@ def finite_differences(d, pt: Point, names: list[str], h: float = FD_STEP) -> di
     return result
 
 
-def _reduced_loss(d, vals: Values) -> sympy.Expr:
+def reduced_loss(d, vals: Values) -> sympy.Expr:
     """L(θ) as an expression of the parameters only: the batch reduction of C over samples."""
     composed = as_elementary(d.composed_loss())
     if d.model.kind == "graph":  # constants and the seed ∂L/∂f are numbers, not parameters
@@ -230,90 +227,6 @@ def param_value(params: Mapping, name: str) -> float:
     for i in (int(part) for part in rest.rstrip("]").split(",") if part):
         value = value[i]
     return float(value)
-
-
-# ---------------------------------------------------------------- gradient descent on a graph
-
-
-#: A run whose |f| or ‖∇f‖ passes this bound at an iterate is taken to diverge.
-BOUND = 1e12
-
-
-@dataclass(frozen=True)
-class Run:
-    """Gradient descent from the values' point with learning rate ``lr``.
-
-    ``rows`` are (k, {param: value}, f, ‖∇f‖) for k = 1, 2, ... (row k is θ^(k), θ^(1) the
-    start).  ``outcome``: "stopped" (α‖∇f‖ ≤ ε at the last row), "limit" (no stop after the
-    step limit) or "diverged", with ``cause``: "loss" or "gradient" (|f| or ‖∇f‖ above
-    ``BOUND`` at the last row), "infinite" (f or ∇f there beyond the range of floats),
-    "domain" or "overflow" (the step from the last row leaves the domain of f or the range of
-    floats: that iterate has no row)."""
-
-    lr: float
-    rows: list
-    outcome: str
-    cause: str | None = None
-
-    @property
-    def steps(self) -> int:
-        """Steps taken to reach the last row (k − 1)."""
-        return self.rows[-1][0] - 1
-
-    @property
-    def diagnosis(self):
-        """What the trajectory shows (``symbprop.render.diagnosis``), from its rows."""
-        names = list(self.rows[0][1]) if self.rows else []
-        return diagnose([r[2] for r in self.rows], [r[3] for r in self.rows],
-                        met=self.outcome == "stopped", ended=self.cause,
-                        iterates=[[r[1][n] for n in names] for r in self.rows])
-
-
-def descent(d, vals: Values, lr: float, epsilon: float, limit: int) -> Run:
-    """θ^(k+1) = θ^(k) − α∇f(θ^(k)) while α‖∇f‖ > ε (seed 003), at most ``limit`` steps.
-    With an upstream gradient g = ∂L/∂f in the values the function is L = g·f, the loss to
-    first order (the values give only its slope), and ∇L = g∇f.
-    Never raises for an iterate after the first: leaving the domain or overflowing ends the
-    run as diverged (see ``Run``)."""
-    params = dict(vals.params)
-    scale = 1.0 if vals.upstream is None else vals.upstream  # L = ∂L/∂f · f, to first order
-    rows: list = []
-    for k in range(1, limit + 2):
-        result, cause = _at(d, vals, params, lr)
-        if result is None:
-            return Run(lr, rows, "diverged", cause)
-        norm = math.sqrt(sum(g * g for g in result["grad"].values()))
-        rows.append((k, dict(params), scale * result["loss"], norm))
-        cause = _beyond_bound(result["loss"], norm)
-        if cause is not None:
-            return Run(lr, rows, "diverged", cause)
-        if lr * norm <= epsilon:
-            return Run(lr, rows, "stopped")
-        if k > limit:
-            break
-        params = dict(result["step"]["params"])
-    return Run(lr, rows, "limit")
-
-
-def _at(d, vals: Values, params: dict, lr: float) -> tuple[dict | None, str | None]:
-    """(``evaluate``'s result, None) at ``params``, or (None, "overflow" | "domain")."""
-    if not all(math.isfinite(v) for v in params.values()):
-        return None, "overflow"
-    try:
-        return d.evaluate(replace(vals, params=params, lr=lr)), None
-    except FloatRangeError:
-        return None, "overflow"
-    except DomainError:
-        return None, "domain"
-
-
-def _beyond_bound(loss: float, norm: float) -> str | None:
-    """Why an iterate ends the run ("infinite", "loss", "gradient"), or None."""
-    if not (math.isfinite(loss) and math.isfinite(norm)):
-        return "infinite"
-    if abs(loss) > BOUND:
-        return "loss"
-    return "gradient" if norm > BOUND else None
 
 
 # ---------------------------------------------------------------- activations at the point

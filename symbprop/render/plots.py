@@ -129,9 +129,13 @@ def plot_descent(runs: list[Descent], path: str | Path, objective: Objective | N
 
     One panel per learning rate: the iterates on the curve f(x) (one parameter), on a contour
     plot of f (two parameters), or each coordinate against k (more, or no ``objective`` to draw
-    f with); below, f(θ^(k)) against k for every rate."""
+    f with); below, f(θ^(k)) against k for every rate.  ``objective``: ``function`` (the name
+    of f), ``grid(*axes)`` (f on a grid), optionally ``loss_expr`` (f written out in the title)
+    and ``rate`` (the learning rate's symbol, α unless given); a run's ``schedule`` names a
+    decaying rate."""
     plt = pyplot()
     f = objective.function if objective is not None else runs[0].function
+    rate = getattr(objective, "rate", "α")  # a network's document calls it η
     count = len(runs)
     figure = plt.figure(figsize=(4.2 * count + 0.6, 7.4), layout="constrained")
     grid = figure.add_gridspec(2, count, height_ratios=[3, 2])
@@ -147,10 +151,11 @@ def plot_descent(runs: list[Descent], path: str | Path, objective: Objective | N
             _contour_panel(axes, run, objective, _span(points[:, 0]), _span(points[:, 1]), f)
         else:
             _trace_panel(axes, run)
-        axes.set_title(f"α = {run.lr:g}: {run.label}", fontsize=11)
-    _values_panel(figure.add_subplot(grid[1, :]), runs, f)
-    formula = f":  {f} = {str(objective.loss_expr).replace('**', '^')}" if objective else ""
-    figure.suptitle(f"Gradient descent θ⁽ᵏ⁺¹⁾ = θ⁽ᵏ⁾ − α∇{f}(θ⁽ᵏ⁾) from θ⁽¹⁾ = the start"
+        axes.set_title(f"{_rate(run, rate)}: {run.label}", fontsize=11)
+    _values_panel(figure.add_subplot(grid[1, :]), runs, f, rate)
+    expr = getattr(objective, "loss_expr", None)
+    formula = f":  {f} = {str(expr).replace('**', '^')}" if expr is not None else ""
+    figure.suptitle(f"Gradient descent θ⁽ᵏ⁺¹⁾ = θ⁽ᵏ⁾ − {rate}∇{f}(θ⁽ᵏ⁾) from θ⁽¹⁾ = the start"
                     f"{formula}", fontsize=12)
     return save_figure(figure, path)
 
@@ -213,13 +218,19 @@ def _trace_panel(axes, run: Descent) -> None:
     axes.legend(fontsize=8, loc="best")
 
 
-def _values_panel(axes, runs: list[Descent], f: str) -> None:
+def _rate(run, rate: str) -> str:
+    """'α = 0.1', or 'α⁽ᵏ⁾ = 10α/k' for a run with a schedule."""
+    schedule = getattr(run, "schedule", None)
+    return f"{rate}⁽ᵏ⁾ = {schedule}" if schedule else f"{rate} = {run.lr:g}"
+
+
+def _values_panel(axes, runs: list[Descent], f: str, rate: str = "α") -> None:
     positive = all(np.all(run.values > 0) for run in runs)
     styles = ("-", "--", ":", "-.")
     for index, run in enumerate(runs):
         axes.plot(_steps(run), run.values, marker=".", ms=4,
                   ls=styles[index % len(styles)], color=f"C{index}",
-                  label=f"α = {run.lr:g} ({run.label})")
+                  label=f"{_rate(run, rate)} ({run.label})")
     if positive:
         axes.set_yscale("log")
     axes.set_xlabel("k")

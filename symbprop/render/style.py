@@ -41,6 +41,12 @@ NOTATION = {
     "grad_norm": (r"\lVert \nabla ${L} \rVert", "‖∇${L}‖"),
     "gd_alpha": (r"\theta^{(k+1)} = \theta^{(k)} - \alpha \nabla ${L}(\theta^{(k)})",
                  "θ⁽ᵏ⁺¹⁾ = θ⁽ᵏ⁾ - α∇${L}(θ⁽ᵏ⁾)"),
+    "gd_eta": (r"\theta^{(k+1)} = \theta^{(k)} - \eta \nabla ${L}(\theta^{(k)})",
+               "θ⁽ᵏ⁺¹⁾ = θ⁽ᵏ⁾ - η∇${L}(θ⁽ᵏ⁾)"),
+    "stop_eta": (r"\eta \lVert \nabla ${L}(\theta^{(k)}) \rVert > \epsilon",
+                 "η‖∇${L}(θ⁽ᵏ⁾)‖ > ε"),
+    "step_eta": (r"\eta \lVert \nabla ${L} \rVert", "η‖∇${L}‖"),
+    "grad_at": (r"\nabla ${L}(\theta)", "∇${L}(θ)"),
     "mean": (r"L = \frac{1}{n} \sum_{x} C_{x}", "L = (1/n) Σₓ Cₓ"),
     "sum": (r"L = \sum_{n} C^{n}", "L = Σₙ Cⁿ"),
     "mean_grad": (r"\frac{\partial L}{\partial w} = \frac{1}{n} \sum_{x} \frac{\partial C_{x}}"

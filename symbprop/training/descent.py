@@ -3,7 +3,8 @@
     k = 1;  x^(1) = any initial guess;  choose α, ε
     while α ‖∇L(x^(k))‖ > ε:   x^(k+1) = x^(k) − α ∇L(x^(k));   k = k + 1
 
-``descend(model, start, lr, steps, tol)`` runs exactly that loop (at most ``steps`` updates) and
+``descend(model, start, lr, steps, tol)`` runs exactly that loop (at most ``steps`` updates:
+the one loop of symbprop, ``symbprop.render.descent_loop.run``, which the documents use too) and
 returns a ``Descent``: every iterate, its value and its gradient, and why it stopped.
 ``compare(model, start, [0.001, 0.1, 0.9])`` runs several learning rates from the same start
 (too small, right, too large) and ``plot(runs, path)`` draws the iterates on the curve (one
@@ -16,45 +17,33 @@ safe formula parser, never user text); plots evaluate L on a grid with the latte
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
+import symbprop.render.descent_loop as loop
 from symbprop.errors import SymbpropError
 from symbprop.functions.sympy_classes import as_elementary
 from symbprop.model import Graph
-from symbprop.render.diagnosis import DEFAULT_STEPS, DEFAULT_TOL, Diagnosis, diagnose
+from symbprop.render.descent_loop import OVERFLOW, Trajectory
+from symbprop.render.diagnosis import DEFAULT_STEPS, DEFAULT_TOL
 from symbprop.render.plots import plot_descent
 from symbprop.symbolic.derivation import derive
 from symbprop.training.schedules import check_rate, check_tol
 
-OVERFLOW = 1e100
+__all__ = ["DEFAULT_STEPS", "DEFAULT_TOL", "OVERFLOW", "Descent", "Objective", "compare",
+           "descend", "plot", "start_point"]
 
 
 @dataclass(frozen=True)
-class Descent:
-    """One gradient-descent run: the iterates x^(1), ..., x^(K+1) of seed 003 (row k − 1 of
-    ``iterates`` is x^(k); x^(1) is the start), their values and gradients."""
+class Descent(Trajectory):
+    """One gradient-descent run of the one loop (``symbprop.render.descent_loop``): the iterates
+    x^(1), ..., x^(K+1) of seed 003 (row k − 1 of ``iterates`` is x^(k); x^(1) is the start),
+    their values and gradients, and the objective it ran on.  ``stopped_because``: "tol",
+    "steps" or "overflow" (the loop's words; without a bound no other ends a run here)."""
 
-    lr: float
-    names: tuple[str, ...]
-    iterates: np.ndarray  # (K + 1, p)
-    values: np.ndarray  # (K + 1,)
-    gradients: np.ndarray  # (K + 1, p)
-    rates: np.ndarray  # (K,) the learning rate of each update
-    tol: float
-    stopped_because: str  # "tol" | "steps" | "overflow"
     objective: Objective | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def steps(self) -> int:
-        return len(self.rates)
-
-    @property
-    def grad_norms(self) -> np.ndarray:
-        return np.linalg.norm(self.gradients, axis=1)
 
     @property
     def final(self) -> dict[str, float]:
@@ -75,24 +64,12 @@ class Descent:
         return self.stopped_because == "tol"
 
     @property
-    def diverged(self) -> bool:
-        return self.stopped_because == "overflow" or self.values[-1] > self.values[0]
-
-    @property
     def overshooting(self) -> bool:
         """Most steps jump across the valley: consecutive gradients point in opposite ways."""
         g = self.gradients
         if len(g) < 3:
             return False
         return bool(np.mean(np.sum(g[1:] * g[:-1], axis=1) < 0) > 0.5)
-
-    @property
-    def diagnosis(self) -> Diagnosis:
-        """What the trajectory shows (``symbprop.render.diagnosis``): converged, slow, oscillating,
-        diverging, or no minimum (still decreasing with no minimum in sight)."""
-        return diagnose(self.values, self.grad_norms, met=self.converged,
-                        ended="overflow" if self.stopped_because == "overflow" else None,
-                        iterates=self.iterates)
 
     @property
     def verdict(self) -> str:
@@ -123,11 +100,6 @@ class Descent:
             return f"converged after {self.steps} steps ({rule})"
         diagnosis = self.diagnosis
         return f"{diagnosis.headline} after {self.steps} steps ({rule}): {diagnosis.reason}"
-
-    @property
-    def label(self) -> str:
-        """Short: the outcome ('slow', 'no minimum in sight', ...)."""
-        return "no minimum in sight" if self.verdict == "no minimum" else self.verdict
 
 
 class Objective:
@@ -249,31 +221,10 @@ def descend(model: Graph | Objective, start: dict | None = None, lr: float = 0.1
     ``steps`` updates, stopping early when α‖∇L‖ ≤ ``tol`` (seed 003)."""
     objective = _objective(model)
     _check_settings(lr, steps, tol)
-    x = start_point(objective, start)
-    value, grad = objective.evaluate(x)
-    iterates, values, gradients, rates = [x], [value], [grad], []
-    stopped = "steps"
-    for k in range(steps):
-        alpha = _rate(lr, schedule, k)
-        if _small_step(alpha, gradients[-1], tol):
-            stopped = "tol"
-            break
-        x = x - alpha * gradients[-1]
-        with np.errstate(all="ignore"):
-            value, grad = objective.evaluate(x)
-        if not (np.all(np.isfinite(x)) and math.isfinite(value) and np.all(np.isfinite(grad))
-                and np.max(np.abs(x)) < OVERFLOW):
-            stopped = "overflow"
-            break
-        iterates.append(x)
-        values.append(value)
-        gradients.append(grad)
-        rates.append(alpha)
-    else:
-        if _small_step(_rate(lr, schedule, steps), gradients[-1], tol):
-            stopped = "tol"
-    return Descent(lr, objective.names, np.array(iterates), np.array(values),
-                   np.array(gradients), np.array(rates), tol, stopped, objective)
+    done = loop.run(objective.evaluate, start_point(objective, start), lr, steps, tol,
+                    schedule=schedule, names=objective.names)
+    return Descent(**{f.name: getattr(done, f.name) for f in fields(Trajectory)},
+                   objective=objective)
 
 
 def compare(model: Graph | Objective, start: dict | None = None, lrs=(0.001, 0.1, 0.9),
@@ -285,16 +236,6 @@ def compare(model: Graph | Objective, start: dict | None = None, lrs=(0.001, 0.1
 
 def _objective(model: Graph | Objective) -> Objective:
     return model if isinstance(model, Objective) else Objective(model)
-
-
-def _rate(lr: float, schedule, k: int) -> float:
-    """α_k: ``schedule(k)`` when there is a schedule, else the constant ``lr`` as given."""
-    return float(schedule(k)) if schedule is not None else lr
-
-
-def _small_step(alpha: float, grad: np.ndarray, tol: float) -> bool:
-    """The stopping rule of seed 003: α‖∇L‖ ≤ ε."""
-    return alpha * float(np.linalg.norm(grad)) <= tol
 
 
 def _check_settings(lr: float, steps: int, tol: float) -> None:

@@ -1,0 +1,156 @@
+"""The gradient-descent runs a document shows (seed 003's learning-rate lesson), computed exactly.
+
+``lesson(d, pt)`` runs the one loop (``symbprop.render.descent_loop.run``) from the values' point
+four times: with a ten times smaller rate, the values' rate η, a ten times larger one, and the
+decaying schedule η^(k) = 10η/k (it starts at the larger rate and passes η at k = 10).  Each run
+takes at most ``STEP_LIMIT`` steps and stops when α‖∇f‖ ≤ ε = ``EPSILON``, or where |f| or ‖∇f‖
+passes ``BOUND``, a step leaves the domain or overflows.
+
+f and ∇f are exact: a graph's by ``Derivation.evaluate`` (with an upstream gradient g = ∂L/∂f in
+the values the function is L = g·f, the loss to first order, and ∇L = g∇f); a network's cost C
+and ∇C by ``symbprop.symbolic.reference.Reference`` (the derivation's equations lambdified to
+mpmath, right to float64 precision; about a millisecond a step for the bundled nets).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import sympy
+
+import symbprop.render.descent_loop as loop
+from symbprop.errors import DomainError, FloatRangeError
+from symbprop.functions.sympy_classes import as_elementary
+from symbprop.render.descent_loop import Trajectory
+from symbprop.render.diagnosis import DEFAULT_STEPS as STEP_LIMIT
+from symbprop.render.diagnosis import DEFAULT_TOL as EPSILON
+from symbprop.render.numbers import reduced_loss
+from symbprop.symbolic.reference import Reference
+
+#: A run whose |f| or ‖∇f‖ passes this bound at an iterate is taken to diverge.
+BOUND = 1e12
+#: The rates of the lesson, as factors of the values' η; the schedule starts at the larger one.
+FACTORS = (0.1, 1.0, 10.0)
+DECAY_START = 10.0
+#: Models of at most this many parameters are drawn over their function (curve or contours).
+GRID_PARAMS = 2
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """The runs of a document: ``fixed`` {factor: run} for ``FACTORS`` and ``decaying``."""
+
+    lr: float
+    fixed: dict
+    decaying: Trajectory
+
+    @property
+    def given(self) -> Trajectory:
+        return self.fixed[1.0]
+
+    @property
+    def all(self) -> list[Trajectory]:
+        return [*self.fixed.values(), self.decaying]
+
+
+def decay(lr: float):
+    """η^(k) = 10η/k for update k = 1, 2, ... (the loop passes k − 1)."""
+    return lambda k0: DECAY_START * lr / (k0 + 1)
+
+
+def objective(d, vals):
+    """θ (``d.params`` order) -> (f(θ), ∇f(θ)), exact; raises ``DomainError`` outside the
+    domain and ``FloatRangeError`` past the range of floats."""
+    if d.model.kind == "graph":
+        return _graph(d, vals)
+    return _network(d, vals)
+
+
+def start(d, vals) -> np.ndarray:
+    """The values' parameters as one vector in ``d.params`` order."""
+    return np.array([_element(vals.params, name) for name in d.params], dtype=np.float64)
+
+
+def run(d, vals, lr: float, schedule=None, f=None, described=None) -> Trajectory:
+    """One run from the values' point (see the module docstring)."""
+    f = objective(d, vals) if f is None else f
+    return loop.run(f, start(d, vals), lr, STEP_LIMIT, EPSILON, schedule=schedule,
+                    bound=BOUND, names=tuple(d.params), described=described)
+
+
+def lesson(d, vals, rate: str = "α") -> Lesson:
+    """The four runs of the learning-rate lesson (one objective for all); ``rate`` names the
+    learning rate in the decaying run's description ("10α/k")."""
+    f = objective(d, vals)
+    fixed = {factor: run(d, vals, vals.lr * factor, f=f) for factor in FACTORS}
+    decaying = run(d, vals, DECAY_START * vals.lr, decay(vals.lr), f,
+                   described=f"{DECAY_START:g}{rate}/k")
+    return Lesson(vals.lr, fixed, decaying)
+
+
+def grid_function(d, vals):
+    """f on a grid of its parameters, vectorised (``sympy.lambdify`` of the composed loss with
+    NumPy), for a model of at most ``GRID_PARAMS`` parameters; None for more."""
+    if len(d.params) > GRID_PARAMS:
+        return None
+    symbols = [d.element(n) for n in d.params]
+    f = sympy.lambdify(symbols, as_elementary(reduced_loss(d, vals)), modules="numpy")
+
+    def grid(*axes: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            out = f(*axes)
+        return np.broadcast_to(np.asarray(out, dtype=np.float64), np.broadcast(*axes).shape)
+
+    return grid
+
+
+def _graph(d, vals):
+    scale = 1.0 if vals.upstream is None else vals.upstream  # L = ∂L/∂f · f, to first order
+    names = list(d.params)
+
+    def evaluate(x: np.ndarray):
+        result = d.evaluate(replace(vals, params=dict(zip(names, map(float, x), strict=True))))
+        return scale * result["loss"], np.array([result["grad"][n] for n in names])
+
+    return evaluate
+
+
+def _network(d, vals):
+    ref = Reference(d)
+    shapes = {n: np.shape(np.asarray(v, dtype=float)) for n, v in vals.params.items()}
+    places = [_place(name) for name in d.params]
+    data = (np.asarray(vals.X, dtype=float), np.asarray(vals.Y, dtype=float))
+    entries = {n: np.arange(int(np.prod(s, dtype=int))) for n, s in shapes.items()}
+
+    def evaluate(x: np.ndarray):
+        params = {n: np.zeros(s) for n, s in shapes.items()}
+        for (head, index), value in zip(places, x, strict=True):
+            params[head][index] = value
+        try:
+            loss, flat = ref.loss_and_grad(params, data, entries)
+        except OverflowError:
+            raise FloatRangeError("beyond the range of floats") from None
+        except (TypeError, ValueError, ZeroDivisionError):  # mpc, log(0), ...
+            raise DomainError("no finite real value") from None
+        if not math.isfinite(loss):
+            raise DomainError("no finite real value")
+        grads = {n: g.reshape(shapes[n]) for n, g in flat.items()}
+        return loss, np.array([grads[head][index] for head, index in places])
+
+    return evaluate
+
+
+def _place(name: str) -> tuple[str, tuple[int, ...]]:
+    """"W1[0,1]" -> ("W1", (0, 1)); "b1" (a shared bias) -> ("b1", ())."""
+    head, _, rest = name.partition("[")
+    return head, tuple(int(part) for part in rest.rstrip("]").split(",") if part)
+
+
+def _element(params, name: str) -> float:
+    head, index = _place(name)
+    value = params[head]
+    for i in index:
+        value = value[i]
+    return float(value)

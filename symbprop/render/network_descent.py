@@ -1,0 +1,138 @@
+"""Gradient descent for a network (seeds 000 and 003): what the gradients are for.
+
+Without values: the update θ ← θ − η∇C with ∇C written as a column in the network's own
+parameters (seed 000's θ⁰ → θ¹ → θ², a few rows of each array then ⋮ for a big net), and the
+same update per layer from BP3/BP4, W^l ← W^l − η δ^l (a^{l−1})ᵀ, b^l ← b^l − η δ^l.
+
+With values (``--at``): also the run from the values' point with their η, step by step (k,
+C(θ^(k)), ‖∇C‖, η‖∇C‖) until η‖∇C‖ ≤ ε or the step limit, what its trajectory shows, and the
+learning-rate lesson of ``descent_doc.rate_blocks`` (a ten times smaller and larger η, a decaying
+η^(k), their outcomes measured, a plot).  The runs are the one loop's (``descent_runs``), with C
+and ∇C exact.  C is the cost the document minimises: a sample's loss, or the batch's reduced loss.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import sympy
+
+import symbprop.render.descent_runs as dr
+from symbprop.render.blocks import math, para, section, table
+from symbprop.render.descent_doc import SHOWN_STEPS, K, iterate, outcome, path_figure, rate_blocks
+from symbprop.render.descent_runs import EPSILON
+from symbprop.render.notation import Partial, matrix, vector
+
+#: A gradient column lists every parameter up to this many, else ``PER_ARRAY`` of each array.
+COLUMN_ROWS = 12
+PER_ARRAY = 2
+
+
+def network_descent(v, s, pt) -> dict:
+    """The section "Gradient descent" of a network document (``pt``: the point, or None)."""
+    s = cost_style(s)
+    blocks = update_rule(v, s) + per_layer(v, s)
+    if pt is not None:
+        blocks += descent_run(v.d, s, pt)
+    return section("Gradient descent", blocks)
+
+
+def cost_style(s):
+    """``s`` with C as the function minimised (the document's ``${L}`` notes read C)."""
+    style = copy.copy(s)
+    style.loss = sympy.Symbol("C")
+    return style
+
+
+def update_rule(v, s) -> list:
+    d = v.d
+    C, eta, theta = s.loss, sympy.Symbol("eta"), sympy.Symbol("theta")
+    n = len(d.params)
+    text = (f"Training moves every parameter against its gradient.  Collect the {n} parameters "
+            f"in one vector {s.m(theta)}; from a start {s.m(iterate(1))}, gradient descent "
+            f"computes the gradient by backpropagation and steps, {s.mnote('gd_eta')}, to "
+            f"{s.m(iterate(2))}, {s.m(iterate(3))}, and so on (seed 000), with a learning rate "
+            f"{s.m(eta)}.  The gradient is the column of every partial derivative found above"
+            + (":" if n <= COLUMN_ROWS else f", {PER_ARRAY} of each array shown:"))
+    return [para(text), math([(s.note("grad_at"), "=",
+                               _column(s, [None if p is None else Partial(C, d.element(p))
+                                           for p in _rows(d)]))])]
+
+
+def _rows(d) -> list:
+    """The parameters in the column: all, or the first ``PER_ARRAY`` of each array then None
+    (a ⋮ row)."""
+    if len(d.params) <= COLUMN_ROWS:
+        return list(d.params)
+    rows, seen = [], {}
+    for name in d.params:
+        head = name.partition("[")[0]
+        seen[head] = seen.get(head, 0) + 1
+        if seen[head] <= PER_ARRAY:
+            rows.append(name)
+        elif seen[head] == PER_ARRAY + 1:
+            rows.append(None)
+    return rows
+
+
+def _column(s, entries: list) -> str:
+    """A column vector of printed entries; None is a ⋮ row.  Text: a transposed row."""
+    dots = sympy.Symbol(r"\vdots" if s.latex else "⋮")
+    cells = [dots if e is None else e for e in entries]
+    if s.latex:
+        return s.expr(sympy.Matrix(cells))
+    return s.expr(sympy.Tuple(*cells)) + "ᵀ"
+
+
+def per_layer(v, s) -> list:
+    """W^l ← W^l − η δ^l (a^{l−1})ᵀ and b^l ← b^l − η δ^l for every layer (BP3, BP4)."""
+    eta, arrow = sympy.Symbol("eta"), s.note("arrow")
+    lines = []
+    for layer in range(1, v.L + 1):
+        n, m = v.sizes[layer], v.sizes[layer - 1]
+        weights = matrix(f"W{layer}", n, m)
+        step = eta * vector(f"delta{layer}", n) * sympy.Transpose(vector(v.previous(layer), m))
+        lines.append((s.expr(weights), arrow, f"{s.expr(weights)} - {s.expr(step)}"))
+        if v.bias(layer) is not None:
+            bias = v.bias(layer)
+            shared = isinstance(bias, sympy.Symbol)
+            target = bias if shared else vector(f"b{layer}", n)
+            delta = (sympy.Sum(sympy.IndexedBase(f"delta{layer}")[sympy.Symbol("j")],
+                               sympy.Symbol("j")) if shared else vector(f"delta{layer}", n))
+            lines.append((s.expr(target), arrow, f"{s.expr(target)} - {s.expr(eta * delta)}"))
+    return [para("Layer by layer, with the errors of the backward pass (BP3, BP4), one step is:"),
+            math(lines)]
+
+
+def descent_run(d, s, pt) -> list:
+    """The run from the values' point, its outcome and the learning-rate lesson."""
+    vals = pt.values
+    eta, eps = sympy.Symbol("eta"), sympy.Symbol("epsilon")
+    lesson = dr.lesson(d, vals, rate="η")
+    run = lesson.given
+    blocks = [para(
+        f"From the values' point, {s.m(iterate(1))}, with {s.meq(eta, vals.lr)}: the worked "
+        f"example's step above is the step from {s.meq(K, 1)} to 2.  Gradient descent repeats "
+        f"it while {s.mnote('stop_eta')}, with {s.meq(eps, EPSILON)}, for at most "
+        f"{dr.STEP_LIMIT} steps; {s.m(s.loss)} and its gradient are computed exactly at every "
+        "iterate:"), _steps_table(s, run),
+        para(f"With {s.meq(eta, vals.lr)} gradient descent {outcome(s, run, reason=True)}."),
+        path_figure(d, s, vals, run, eta)]
+    return blocks + rate_blocks(d, s, lesson, eta)
+
+
+def _steps_table(s, run) -> dict:
+    """k, C(θ^(k)), ‖∇C(θ^(k))‖ and η‖∇C‖ for the first rows and the last."""
+    header = ["k", s.m(sympy.Function(s.loss.name)(sympy.Symbol("theta^(k)"))),
+              s.mnote("grad_norm"), s.mnote("step_eta")]
+    count = len(run.values)
+    shown = list(range(count)) if count <= SHOWN_STEPS + 1 else [
+        *range(SHOWN_STEPS), None, count - 1]
+    rows = []
+    for i in shown:
+        if i is None:
+            rows.append(["...", "", "", ""])
+            continue
+        norm = float(run.grad_norms[i])
+        rows.append([str(i + 1), s.num(run.values[i]), s.num(norm), s.num(run.lr * norm)])
+    return table(header, rows, "rrrr")
