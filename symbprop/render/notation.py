@@ -84,7 +84,7 @@ class Elementwise(MatrixExpr):
     decide how it looks."""
 
     def __new__(cls, name: str, vector: MatrixExpr):
-        return MatrixExpr.__new__(cls, sympy.Symbol(name), vector)
+        return MatrixExpr.__new__(cls, _name_symbol(name), vector)
 
     @property
     def name(self) -> str:
@@ -99,12 +99,17 @@ class Elementwise(MatrixExpr):
         return self.args[1].shape
 
 
+def _name_symbol(name) -> sympy.Symbol:
+    """An activation's name as the Symbol argument; ``xreplace`` rebuilds with the Symbol."""
+    return name if isinstance(name, sympy.Symbol) else sympy.Symbol(name)
+
+
 class Slope(_Inert):
     """The derivative of activation ``name`` at a scalar: ``Slope("tanh", z)`` is tanh'(z)
     (σ'(z) for ``sigmoid``, f'(z) for ``custom``)."""
 
     def __new__(cls, name: str, arg):
-        return sympy.Expr.__new__(cls, sympy.Symbol(name), sympy.sympify(arg))
+        return sympy.Expr.__new__(cls, _name_symbol(name), sympy.sympify(arg))
 
     @property
     def name(self) -> str:
