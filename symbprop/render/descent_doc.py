@@ -87,14 +87,14 @@ def steps_table(d, s, run) -> dict:
     """k, the variables, f and α‖∇f‖ for the first rows and the last one; an iterate gets the
     digits that tell it from the one before (``resolving_digits``)."""
     names = list(d.model.params)
-    header = ["k", *(s.m(sympy.Symbol(p)) for p in names), s.m(s.loss), s.mnote("step_size")]
+    header = [s.m(K), *(s.m(sympy.Symbol(p)) for p in names), s.m(s.loss), s.mnote("step_size")]
     count = len(run.values)
     shown = list(range(count)) if count <= SHOWN_STEPS + 1 else [
         *range(SHOWN_STEPS), None, count - 1]
     cells = []
     for i in shown:
         if i is None:
-            cells.append(["..."] + [""] * (len(header) - 1))
+            cells.append([s.mnote("vdots")] + [""] * (len(header) - 1))
             continue
         before = run.iterates[i - 1] if i else [None] * len(names)
         cells.append([str(i + 1), *(s.num(x, resolving_digits(x, b, s.digits)) for x, b in

@@ -76,12 +76,12 @@ def _rows(d) -> list:
 
 
 def _column(s, entries: list) -> str:
-    """A column vector of printed entries; None is a ⋮ row.  Text: a transposed row."""
-    dots = sympy.Symbol(r"\vdots" if s.latex else "⋮")
-    cells = [dots if e is None else e for e in entries]
+    """A column vector of printed entries; None is a ⋮ row.  Text: a transposed row.  LaTeX:
+    the entries in display style, so that a column of fractions stays legible."""
     if s.latex:
-        return s.expr(sympy.Matrix(cells))
-    return s.expr(sympy.Tuple(*cells)) + "ᵀ"
+        rows = [s.note("vdots") if e is None else rf"\displaystyle {s.expr(e)}" for e in entries]
+        return r"\begin{bmatrix}" + r" \\[14pt] ".join(rows) + r"\end{bmatrix}"
+    return s.expr(sympy.Tuple(*(sympy.Symbol("⋮") if e is None else e for e in entries))) + "ᵀ"
 
 
 def per_layer(v, s) -> list:
@@ -111,8 +111,8 @@ def descent_run(d, s, pt) -> list:
     lesson = dr.lesson(d, vals, rate="η")
     run = lesson.given
     blocks = [para(
-        f"From the values' point, {s.m(iterate(1))}, with {s.meq(eta, vals.lr)}: the worked "
-        f"example's step above is the step from {s.meq(K, 1)} to 2.  Gradient descent repeats "
+        f"Start at the worked example's point, {s.m(iterate(1))}, with {s.meq(eta, vals.lr)}: "
+        f"its step above is the step from {s.meq(K, 1)} to {s.meq(K, 2)}.  Gradient descent repeats "
         f"it while {s.mnote('stop_eta')}, with {s.meq(eps, EPSILON)}, for at most "
         f"{dr.STEP_LIMIT} steps; {s.m(s.loss)} and its gradient are computed exactly at every "
         "iterate:"), _steps_table(s, run),
@@ -123,7 +123,7 @@ def descent_run(d, s, pt) -> list:
 
 def _steps_table(s, run) -> dict:
     """k, C(θ^(k)), ‖∇C(θ^(k))‖ and η‖∇C‖ for the first rows and the last."""
-    header = ["k", s.m(sympy.Function(s.loss.name)(sympy.Symbol("theta^(k)"))),
+    header = [s.m(K), s.m(sympy.Function(s.loss.name)(sympy.Symbol("theta^(k)"))),
               s.mnote("grad_norm"), s.mnote("step_eta")]
     count = len(run.values)
     shown = list(range(count)) if count <= SHOWN_STEPS + 1 else [
@@ -131,7 +131,7 @@ def _steps_table(s, run) -> dict:
     rows = []
     for i in shown:
         if i is None:
-            rows.append(["...", "", "", ""])
+            rows.append([s.mnote("vdots"), "", "", ""])
             continue
         norm = float(run.grad_norms[i])
         rows.append([str(i + 1), s.num(run.values[i]), s.num(norm), s.num(run.lr * norm)])

@@ -30,6 +30,7 @@ LATEX_RESERVE_PT = 30.0 + 0.1 * TEXT_WIDTH_PT
 NOTATION = {
     "approx": (r"\approx", "≈"),
     "arrow": (r"\leftarrow", "←"),
+    "vdots": (r"\vdots", "⋮"),
     "times": (r"\times", "×"),
     "odot": (r"\odot", "⊙"),
     "ldots": (r"\ldots", "…"),
