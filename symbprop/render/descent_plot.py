@@ -55,11 +55,10 @@ def loss_figure(s, lesson, rate, model_name: str) -> dict | None:
     for tick in _k_ticks(last):
         x = (tick - 1) * sx
         lines.append(rf"\draw ({x:.4f},0) -- ({x:.4f},-0.1) node[below] {{\small {tick}}};")
-    for value in np.linspace(lo, hi, TICKS):
+    for value, label in _y_ticks(lo, hi, log):
         y = (value - lo) * sy
-        label = 10 ** value if log else value
         lines.append(rf"\draw (0,{y:.4f}) -- (-0.1,{y:.4f}) node[left] {{\small "
-                     rf"${s.expr(_float(label))}$}};")
+                     rf"${s.expr(label)}$}};")
     for index, y in enumerate(ys):
         points = [f"({i * sx:.4f},{(v - lo) * sy:.4f})" for i, v in enumerate(y)
                   if math.isfinite(v)]
@@ -87,6 +86,20 @@ def _k_ticks(last: int) -> list[int]:
     if len(ticks) > 2 and last - ticks[-2] < step / 2:
         del ticks[-2]
     return ticks
+
+
+def _y_ticks(lo: float, hi: float, log: bool) -> list[tuple[float, sympy.Expr]]:
+    """Ticks of the value axis as (position on the axis, label): on a log axis the powers of
+    ten inside it (the multiples of a stride of decades, so that about ``TICKS + 1`` remain),
+    else, or when the axis spans less than a decade, ``TICKS`` values evenly spread."""
+    if log:
+        decades = list(range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1))
+        if len(decades) >= 2:
+            stride = math.ceil(len(decades) / (TICKS + 1))
+            chosen = [n for n in decades if n % stride == 0]  # 10^-6, 10^0, 10^6 ...
+            return [(n, sympy.Pow(10, sympy.UnevaluatedExpr(n), evaluate=False))
+                    for n in (chosen if len(chosen) >= 2 else decades[::stride])]
+    return [(v, _float(10 ** v if log else v)) for v in np.linspace(lo, hi, TICKS)]
 
 
 def _float(value: float) -> sympy.Float:
