@@ -95,13 +95,15 @@ def _network(d, s, pt, opts: Options) -> list[dict]:
     v = NetView(d)
     sections = [overview(v, s, draw=s.fmt == "tex"), forward(v, s), local(v, s),
                 rules(d, s), backward(v, s), gradients(d, s, opts.max_params, opts.max_paths, pt)]
+    # One sample's loss is the C of the sections before; a batch's is their mean, L.
+    minimised = s if pt is not None and pt.batch else s.minimising("C")
     if pt is not None:
-        sections.append(network_worked(v, s, pt, opts.max_params))
+        sections.append(network_worked(v, minimised, pt, opts.max_params))
         sections.append(reverse_section(v, s, pt))
-    sections.append(network_descent(v, s, pt))
+    sections.append(network_descent(v, minimised, pt))
     sections.append(network_insights(v, s, pt))
     if pt is not None:
-        sections.append(verification(d, s, pt, opts.max_params, opts.kernel_gradients))
+        sections.append(verification(d, minimised, pt, opts.max_params, opts.kernel_gradients))
     return [section for section in sections if section is not None]
 
 

@@ -13,7 +13,6 @@ and ∇C exact.  C is the cost the document minimises: a sample's loss, or the b
 
 from __future__ import annotations
 
-import copy
 
 import sympy
 
@@ -29,19 +28,12 @@ PER_ARRAY = 2
 
 
 def network_descent(v, s, pt) -> dict:
-    """The section "Gradient descent" of a network document (``pt``: the point, or None)."""
-    s = cost_style(s)
+    """The section "Gradient descent" of a network document (``pt``: the point, or None);
+    ``s.loss`` is the function minimised (C for one sample, ``render.context``)."""
     blocks = update_rule(v, s) + per_layer(v, s)
     if pt is not None:
         blocks += descent_run(v.d, s, pt)
     return section("Gradient descent", blocks)
-
-
-def cost_style(s):
-    """``s`` with C as the function minimised (the document's ``${L}`` notes read C)."""
-    style = copy.copy(s)
-    style.loss = sympy.Symbol("C")
-    return style
 
 
 def update_rule(v, s) -> list:

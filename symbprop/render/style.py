@@ -9,6 +9,8 @@ the builders never contain format-specific strings.
 
 from __future__ import annotations
 
+import copy
+
 from string import Template
 
 import sympy
@@ -77,6 +79,12 @@ class Style:
         self._names = dict(names or {})
         #: The symbol of the quantity minimised: L (a network's reduced loss) or a graph's output.
         self.loss = sympy.Symbol(graph_output if not network and graph_output else "L")
+
+    def minimising(self, name: str) -> Style:
+        """This style with ``name`` as the function minimised (``${L}`` notes read it)."""
+        style = copy.copy(self)
+        style.loss = sympy.Symbol(name)
+        return style
 
     @property
     def network(self) -> bool:
