@@ -165,10 +165,7 @@ def forward_picture(v, s, at: dict) -> str:
                 ends = (f"({x0:.2f}, {_row(k, sizes[layer - 1], gap):.2f})",
                         f"({x1:.2f}, {_row(j, sizes[layer], gap):.2f})")
                 lines.append(rf"\draw[->] {ends[0]} -- {ends[1]};")
-                if (j, k) in places:
-                    pos, label = places[j, k]
-                    labels.append(rf"\path {ends[0]} -- node[weight, pos={pos:.2f}] {{{label}}} "
-                                  rf"{ends[1]};")
+                labels += _weight_label(ends, places.get((j, k)))
     loss_x = v.L * step + width / 2 + LOSS_SPAN_CM
     lines.append(rf"\node[draw, rectangle, minimum height=8mm, font=\scriptsize] (loss) at "
                  rf"({loss_x:.2f}, 0) {{{_eq(s, sympy.Symbol('C'), at['loss'])}}};")
@@ -221,10 +218,7 @@ def backward_picture(v, s, at: dict) -> str:
                 ends = (f"({x0:.2f}, {_row(j, sizes[layer], gap):.2f})",
                         f"({x1:.2f}, {_row(k, sizes[layer + 1], gap):.2f})")
                 lines.append(rf"\draw[<-] {ends[0]} -- {ends[1]};")
-                if (k, j) in places:
-                    pos, label = places[k, j]
-                    labels.append(rf"\path {ends[0]} -- node[weight, pos={pos:.2f}] {{{label}}} "
-                                  rf"{ends[1]};")
+                labels += _weight_label(ends, places.get((k, j)))
     loss_x = east[v.L, 0] + max(LOSS_SPAN_CM, _span(sizes) - 0.6) + 0.4
     lines.append(rf"\node[draw, rectangle, minimum size=8mm] (loss) at ({loss_x:.2f}, 0) "
                  rf"{{{s.m(sympy.Symbol('C'))}}};")
@@ -267,3 +261,11 @@ def _backward_caption(v, s) -> str:
             f"that multiplies what arrives by the slope {gain} of its neuron (its gain above "
             f"it), giving the error {s.m(sympy.Symbol('delta'))} in the box; the errors flow "
             "left along the edges, times the weights.")
+
+
+def _weight_label(ends: tuple[str, str], place) -> list[str]:
+    """The label of the edge between ``ends`` at ``place`` (position, text), if it has one."""
+    if place is None:
+        return []
+    pos, label = place
+    return [rf"\path {ends[0]} -- node[weight, pos={pos:.2f}] {{{label}}} {ends[1]};"]
