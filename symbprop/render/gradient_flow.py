@@ -51,16 +51,21 @@ def flow_blocks(v, s, pt) -> list[dict]:
                  f"layer's error vector {delta}, from the output layer back to the first, and "
                  "the ratio to the layer above it (BP2 multiplies by the weights and by the "
                  "slopes of the activations at every step back):"),
-            table(header, rows, "rrr"), para(_verdict(ratios))]
+            table(header, rows, "rrr"), para(_verdict(ratios, _uses_sigmoid(v)))]
 
 
-def _verdict(ratios: list[float]) -> str:
+def _uses_sigmoid(v) -> bool:
+    return any(v.activation(layer).name == "sigmoid" for layer in range(1, v.L + 1))
+
+
+def _verdict(ratios: list[float], sigmoid: bool) -> str:
     if all(r < SHRINKING for r in ratios):
         return ("The error shrinks at every step back towards the input (every ratio below "
                 f"{SHRINKING}): a vanishing gradient.  The weights near the input learn more "
                 "slowly than those near the output, the more so the deeper the network; the "
-                "slopes of saturated or flat activations (a sigmoid's is at most 1/4) are what "
-                "make each step smaller.")
+                "slopes of saturated or flat activations"
+                + (" (a sigmoid's is at most 1/4)" if sigmoid else "")
+                + " and small weights are what make each step smaller.")
     if all(r > GROWING for r in ratios):
         return (f"The error grows at every step back towards the input (every ratio above "
                 f"{GROWING}): an exploding gradient.  The weights near the input get the "
