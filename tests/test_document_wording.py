@@ -130,10 +130,12 @@ def test_mse_reads_as_a_mean_over_the_outputs():
 
 def test_insight_sentences_follow_their_tables():
     one = flat(txt(RELU, RELU_AT))
-    assert "mostly zeros" not in one and "with one neuron per layer here, it has no zeros" in one
+    assert "almost all of them zeros" not in one
+    assert "none of them zeros with one neuron per layer" in one
     assert "here every weight has a single path to the loss" in one
     assert "and more paths to the loss" in flat(document_of("nielsen_232"))
-    assert "mostly zeros" in flat(document_of("mnist_784_128_10"))
+    assert "almost all of them zeros" in flat(document_of("mnist_784_128_10"))
+    assert "a fraction 1/n of them non-zero" in flat(document_of("two_two_one"))
 
 
 # ---------------------------------------------------------------- 8. descent wording

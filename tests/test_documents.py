@@ -24,11 +24,11 @@ import sympy
 from typer.testing import CliRunner
 
 import symbprop as sp
-from symbprop.render.names import display_names
 from symbprop import examples, goldens, render
 from symbprop.cli.app import app
 from symbprop.errors import SymbpropError
 from symbprop.functions.sympy_classes import as_elementary
+from symbprop.render.names import display_names
 from symbprop.render.notation import Partial
 from symbprop.render.pdf import overfull_boxes
 from symbprop.render.text import text

@@ -66,6 +66,6 @@ def test_saturated_example_shows_a_saturated_neuron():
 
 
 def test_verdicts():
-    assert "exploding" in _verdict([3.0, 4.0])
-    assert "vanishing" in _verdict([0.1, 0.2])
-    assert "neither" in _verdict([0.1, 3.0])
+    assert "exploding" in _verdict([3.0, 4.0], True)
+    assert "vanishing" in _verdict([0.1, 0.2], True)
+    assert "neither" in _verdict([0.1, 3.0], True)

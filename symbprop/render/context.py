@@ -26,9 +26,9 @@ from symbprop.render.graph_tikz import graph_edges
 from symbprop.render.insights import graph_insights, network_insights
 from symbprop.render.names import display_names
 from symbprop.render.network_descent import network_descent
-from symbprop.render.rules_doc import closed_forms, rules
 from symbprop.render.network_doc import NetView, forward, local, overview
 from symbprop.render.reverse_network import reverse_section
+from symbprop.render.rules_doc import closed_forms, rules
 from symbprop.render.style import Style
 from symbprop.render.verification import verification
 from symbprop.render.worked import network_worked, step_blocks

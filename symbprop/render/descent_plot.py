@@ -15,7 +15,7 @@ import sympy
 
 from symbprop.render.blocks import figure, image
 
-WIDTH_CM, HEIGHT_CM = 11.0, 5.0
+WIDTH_CM, HEIGHT_CM = 11.0, 4.2
 STYLES = ("blue, thick", "red, thick, dashed", "black!60!green, thick, dotted",
           "orange!90!black, thick, dash dot")
 TICKS = 5

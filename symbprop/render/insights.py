@@ -1,7 +1,8 @@
 """Insights computed for this model (seed 001's questions, seed 002's remarks, seed 003's
 Jacobians): the dimension of the gradient, how many local derivatives backprop evaluates, the
 chain length per layer, saturated neurons at the point, backprop versus finite differences, and
-the sizes of the Jacobians that δ^l (a^{l−1})ᵀ never builds.  Counts come from the layer sizes,
+how the error's size changes layer by layer (``gradient_flow``); the Jacobians are taught in
+``rules_doc``.  Counts come from the layer sizes,
 never from enumerating weights, so they cost nothing for a 784-128-10 net.
 """
 
@@ -14,7 +15,7 @@ import sympy
 import symbprop.render.numbers as numbers
 from symbprop.render.blocks import items, para, section, table
 from symbprop.render.gradient_flow import flow_blocks
-from symbprop.render.notation import Gradient, Partial, Slope, matrix, slope, vector
+from symbprop.render.notation import Gradient, Partial, Slope, slope, vector
 from symbprop.symbolic.paths import longest_path
 
 SATURATED = 0.01
@@ -65,7 +66,6 @@ def network_insights(v, s, pt) -> dict:
     if pt is not None:
         blocks.append(_saturation(v, s, pt))
         blocks += flow_blocks(v, s, pt)
-    blocks += _jacobians(v, s)
     return section("Insights", blocks)
 
 
@@ -118,45 +118,6 @@ def small_slope(v, s, layers) -> str:
             shown.append(condition)
     return " or ".join(shown)
 
-
-def _jacobians(v, s) -> list:
-    header = ["layer", s.m(Partial(vector("z^l", 1), vector("a^l-1", 1))),
-              s.m(Partial(vector("z^l", 1), matrix("W^l", 1, 1))), "non-zero entries"]
-    rows = []
-    for layer in range(1, v.L + 1):
-        n, m = v.sizes[layer], v.sizes[layer - 1]
-        rows.append([str(layer), _size(s, n, m), _size(s, n, n * m),
-                     f"{n * m} of {n * n * m} ({s.percent(100 / n)})"])
-    return [para("The Jacobian view (each layer as a vector function): the local Jacobians "
-                 "below are what a matrix chain rule would multiply.  "
-                 + _sparsity(s, v.sizes[1:])),
-            table(header, rows, "rrrr"),
-            para(f"BP4 never builds it: {s.m(_outer(v, 1))} gives the "
-                 f"{_size(s, v.sizes[1], v.sizes[0])} gradient of the first layer "
-                 "directly, one product per weight.")]
-
-
-def _sparsity(s, widths: list[int]) -> str:
-    """What the non-zero column shows about the Jacobian of the weights of layers ``widths``
-    neurons wide: a weight feeds one neuron, so a fraction 1/n of its entries are non-zero;
-    "mostly zeros" only where every layer is wider than 2."""
-    n = sympy.Symbol("n")
-    fraction = f"a fraction {s.m(1 / n)} of non-zero entries in a layer of {s.m(n)} neurons"
-    if min(widths) > 2:
-        return "The one of the weights is mostly zeros, because a weight feeds a single neuron:"
-    if max(widths) == 1:
-        return (f"A weight feeds a single neuron, so the one of the weights has {fraction}; "
-                "with one neuron per layer here, it has no zeros:")
-    return f"The one of the weights has {fraction}, because a weight feeds a single neuron:"
-
-
-def _size(s, rows: int, cols: int) -> str:
-    return s.inline(f"{rows} {s.note('times')} {cols}")
-
-
-def _outer(v, layer: int):
-    n, m = v.sizes[layer], v.sizes[layer - 1]
-    return vector(f"delta{layer}", n) * sympy.Transpose(vector(v.previous(layer), m))
 
 
 def graph_insights(d, s, edges: int) -> dict:

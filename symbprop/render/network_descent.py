@@ -13,7 +13,6 @@ and ∇C exact.  C is the cost the document minimises: a sample's loss, or the b
 
 from __future__ import annotations
 
-
 import sympy
 
 import symbprop.render.descent_runs as dr
@@ -22,9 +21,10 @@ from symbprop.render.descent_doc import SHOWN_STEPS, K, iterate, outcome, path_f
 from symbprop.render.descent_runs import EPSILON
 from symbprop.render.notation import Partial, matrix, vector
 
-#: A gradient column lists every parameter up to this many, else ``PER_ARRAY`` of each array.
+#: A gradient column lists every parameter up to this many; a longer gradient is printed as a
+#: transposed row of the first ``PER_ARRAY`` of each array, each followed by an ellipsis.
 COLUMN_ROWS = 12
-PER_ARRAY = 2
+PER_ARRAY = 1
 
 
 def network_descent(v, s, pt) -> dict:
@@ -45,7 +45,8 @@ def update_rule(v, s) -> list:
             f"computes the gradient by backpropagation and steps, {s.mnote('gd_eta')}, to "
             f"{s.m(iterate(2))}, {s.m(iterate(3))}, and so on (seed 000), with a learning rate "
             f"{s.m(eta)}.  The gradient is the column of every partial derivative found above"
-            + (":" if n <= COLUMN_ROWS else f", {PER_ARRAY} of each array shown:"))
+            + (":" if n <= COLUMN_ROWS else
+               f"; with {n} of them, here as a transposed row, the first of each array shown:"))
     return [para(text), math([(s.note("grad_at"), "=",
                                _column(s, [None if p is None else Partial(C, d.element(p))
                                            for p in _rows(d)]))])]
@@ -68,12 +69,15 @@ def _rows(d) -> list:
 
 
 def _column(s, entries: list) -> str:
-    """A column vector of printed entries; None is a ⋮ row.  Text: a transposed row.  LaTeX:
-    the entries in display style, so that a column of fractions stays legible."""
-    if s.latex:
-        rows = [s.note("vdots") if e is None else rf"\displaystyle {s.expr(e)}" for e in entries]
+    """The gradient as a column of printed entries (LaTeX: in display style, so that a column
+    of fractions stays legible), or, in text or with an elided entry (None), a transposed row
+    with an ellipsis for each None."""
+    if s.latex and None not in entries:
+        rows = [rf"\displaystyle {s.expr(e)}" for e in entries]
         return r"\begin{bmatrix}" + r" \\[14pt] ".join(rows) + r"\end{bmatrix}"
-    return s.expr(sympy.Tuple(*(sympy.Symbol("⋮") if e is None else e for e in entries))) + "ᵀ"
+    dots = sympy.Symbol(r"\ldots" if s.latex else "…")
+    row = s.expr(sympy.Tuple(*(dots if e is None else e for e in entries)))
+    return row + (r"^{\mathsf{T}}" if s.latex else "ᵀ")
 
 
 def per_layer(v, s) -> list:

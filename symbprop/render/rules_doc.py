@@ -62,7 +62,7 @@ def _chain_rule(d, s) -> list:
     x, y, z, u = (Symbol(n) for n in "xyzs")
     C = output_symbol(d)
     one = s.inline(f"{s.expr(Symbol('y'))} = g({s.expr(x)}), {s.expr(z)} = h({s.expr(y)})")
-    two = s.inline(f"x = g(s), y = h(s), z = k(x, y)") if not s.latex else \
+    two = s.inline("x = g(s), y = h(s), z = k(x, y)") if not s.latex else \
         "$x = g(s)$, $y = h(s)$, $z = k(x, y)$"
     blocks = [
         para(f"{s.strong('The chain rule, case 1: one path.')}  If {one}, a change of "
@@ -239,16 +239,29 @@ def _jacobian(d, s) -> list:
     zl, Wl = vector("z^l", 1), vector("W^l", 1)
     blocks += [
         para(f"For this network, {s.m(Partial(vector(f'z{L}', 1), vector(f'a{L - 1}', 1)))} "
-             f"is the weight matrix {s.m(vector(f'W{L}', 1))} ({_size(s, sizes[L], sizes[L - 1])}), "
+             f"is the weight matrix {s.m(vector(f'W{L}', 1))} "
+             f"({_size(s, sizes[L], sizes[L - 1])}), "
              f"and the Jacobian of an activation, {s.m(Partial(vector('a^l', 1), zl))}, is "
              f"diagonal: entry {s.m(j)} of the vector times the slope of neuron {s.m(j)}, "
              f"which is the {s.mnote('odot')} of BP1 and BP2.  Backpropagation never builds a "
              f"Jacobian: the one of the weights, {s.m(Partial(zl, Wl))} (the weights stretched "
-             f"into one column), holds as many numbers as below, almost all of them zeros, "
-             f"while BP4 needs only one product per weight:"),
+             f"into one column), holds as many numbers as below, "
+             f"{_sparsity(s, sizes[1:])}, while BP4 needs only one product per weight:"),
         table(["layer", s.m(Partial(zl, Wl)), "numbers", "weights"], rows, "rrrr"),
     ]
     return blocks
+
+
+def _sparsity(s, widths) -> str:
+    """How many of the weights' Jacobian entries are zeros, for layers ``widths`` neurons wide:
+    a weight feeds one neuron, so a fraction 1/n of the entries is non-zero."""
+    if min(widths) > 2:
+        return "almost all of them zeros because a weight feeds a single neuron"
+    if max(widths) == 1:
+        return "none of them zeros with one neuron per layer (a weight feeds a single neuron)"
+    n = Symbol("n")
+    return (f"a fraction {s.m(1 / n)} of them non-zero in a layer of {s.m(n)} neurons, "
+            "because a weight feeds a single neuron")
 
 
 def _size(s, rows: int, cols: int) -> str:

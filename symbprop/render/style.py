@@ -10,7 +10,6 @@ the builders never contain format-specific strings.
 from __future__ import annotations
 
 import copy
-
 from string import Template
 
 import sympy

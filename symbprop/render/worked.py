@@ -14,8 +14,10 @@ from symbprop.render.gradients import selected
 from symbprop.render.notation import Chain, Partial
 from symbprop.render.numbers import param_value
 
-#: Neurons listed per layer in the worked tables (wider layers end with a "..." row).
-MAX_ROWS = 12
+#: Neurons listed per layer in the worked tables: all up to ``MAX_ROWS``; a wider layer lists
+#: its first ``WIDE_ROWS`` and ends with a "... (K more)" row.
+MAX_ROWS = 8
+WIDE_ROWS = 5
 
 
 def point_text(s, pt) -> str:
@@ -63,11 +65,12 @@ def _neuron_table(v, s, pt) -> dict:
     for layer in range(1, v.L + 1):
         z, a = first(forward[f"z{layer}"]), first(forward[f"a{layer}"])
         delta = first(deltas[f"delta{layer}"])
-        for n in range(min(len(z), MAX_ROWS)):
+        shown = len(z) if len(z) <= MAX_ROWS else WIDE_ROWS
+        for n in range(shown):
             rows.append([str(layer), str(n), s.num(z[n]), s.num(a[n]),
                          s.num(slopes[(layer, n)]), s.num(delta[n])])
-        if len(z) > MAX_ROWS:
-            rows.append([str(layer), f"... ({len(z) - MAX_ROWS} more)", "", "", "", ""])
+        if len(z) > shown:
+            rows.append([str(layer), f"... ({len(z) - shown} more)", "", "", "", ""])
     return table(header, rows, "rrrrrr")
 
 

@@ -23,7 +23,6 @@ from symbprop.errors import SpecError
 from symbprop.examples import example_path
 from symbprop.files.yamltext import load_yaml, read_input
 from symbprop.model import BIAS_MODES, REDUCTIONS, Graph, Layer, Network
-from symbprop.spec.notation import read_notation
 from symbprop.spec.fields import (
     MAX_NAME_LENGTH,
     NAME_RE,
@@ -38,6 +37,7 @@ from symbprop.spec.fields import (
     shown,
 )
 from symbprop.spec.graphs import expression_model, graph_model
+from symbprop.spec.notation import read_notation
 
 NETWORK_KEYS = ("name", "inputs", "layers", "loss", "reduction", "bias", "notation")
 LAYER_KEYS = ("units", "activation", "bias")
