@@ -25,6 +25,7 @@ from symbprop.render.notation import Partial, matrix, vector
 #: transposed row of the first ``PER_ARRAY`` of each array, each followed by an ellipsis.
 COLUMN_ROWS = 12
 PER_ARRAY = 1
+SHOWN_ARRAYS = 4
 
 
 def network_descent(v, s, pt) -> dict:
@@ -46,26 +47,28 @@ def update_rule(v, s) -> list:
             f"{s.m(iterate(2))}, {s.m(iterate(3))}, and so on (seed 000), with a learning rate "
             f"{s.m(eta)}.  The gradient is the column of every partial derivative found above"
             + (":" if n <= COLUMN_ROWS else
-               f"; with {n} of them, here as a transposed row, the first of each array shown:"))
+               f"; with {n} of them, here as a transposed row, the first of each array "
+               + ("shown:" if len({p.partition("[")[0] for p in d.params}) <= SHOWN_ARRAYS
+                  else "of the first and the last layer shown:")))
     return [para(text), math([(s.note("grad_at"), "=",
                                _column(s, [None if p is None else Partial(C, d.element(p))
                                            for p in _rows(d)]))])]
 
 
 def _rows(d) -> list:
-    """The parameters in the column: all, or the first ``PER_ARRAY`` of each array then None
-    (a ⋮ row)."""
+    """The parameters in the gradient: all, up to ``COLUMN_ROWS``; else the first
+    ``PER_ARRAY`` of each array followed by None (an ellipsis), and of more than
+    ``SHOWN_ARRAYS`` arrays only the first two and the last two, one ellipsis between."""
     if len(d.params) <= COLUMN_ROWS:
         return list(d.params)
-    rows, seen = [], {}
+    arrays: dict[str, list] = {}
     for name in d.params:
-        head = name.partition("[")[0]
-        seen[head] = seen.get(head, 0) + 1
-        if seen[head] <= PER_ARRAY:
-            rows.append(name)
-        elif seen[head] == PER_ARRAY + 1:
-            rows.append(None)
-    return rows
+        arrays.setdefault(name.partition("[")[0], []).append(name)
+    shown = [names[:PER_ARRAY] + [None] * (len(names) > PER_ARRAY) for names in arrays.values()]
+    if len(shown) > SHOWN_ARRAYS:
+        shown = [*shown[:2], [None], *shown[-2:]]
+    rows = [entry for array in shown for entry in array]
+    return [e for i, e in enumerate(rows) if e is not None or i == 0 or rows[i - 1] is not None]
 
 
 def _column(s, entries: list) -> str:
