@@ -218,3 +218,14 @@ def test_the_plot_names_the_documents_function_and_counts_from_one(monkeypatch, 
     assert labels[-1].startswith(f"{rate}⁽ᵏ⁾ = 10{rate}/k")
     if name == "quadratic":  # one parameter: the path on the curve f(x)
         assert drawn["figure"].axes[0].get_xlabel() == "x"
+
+
+def test_the_descent_figure_names_parameters_as_the_document_does():
+    """The PNG's legends use the document's names: w¹₀₀ (Nielsen), or a spec's notation."""
+    from symbprop.render.descent_figure import _Drawn
+    from symbprop.spec.values import load_values
+
+    for name, expected in (("two_two_one", "w¹₀₀"), ("seed001_two_two_one", "w₀")):
+        d = sp.derive(sp.load(f"examples:{name}"))
+        drawn = _Drawn(d, load_values(d.model, f"examples:{name}"))
+        assert drawn.labels["W1[0,0]"] == expected

@@ -13,14 +13,17 @@ from pathlib import Path
 
 import symbprop.render.descent_runs as dr
 from symbprop.render.context import seeded_for
+from symbprop.render.names import display_names
 from symbprop.render.descent_plot import file_name
 from symbprop.render.plots import plot_descent
+from symbprop.render.style import Style
 from symbprop.spec.values import load_values
 
 
 class _Drawn:
     """What ``plot_descent`` asks of an objective: the function's name, the rate's symbol, f on
-    a grid (asked for one or two parameters only: ``descent_runs.grid_function``)."""
+    a grid (asked for one or two parameters only: ``descent_runs.grid_function``), and the
+    parameters' names as the document prints them (w¹₀₀, or a spec's ``notation``)."""
 
     def __init__(self, d, vals) -> None:
         network = d.model.kind == "network"
@@ -28,6 +31,8 @@ class _Drawn:
         self.rate = "η" if network else "α"
         self.loss_expr = None
         self.grid = dr.grid_function(d, vals)
+        style = Style("txt", network=network, names=display_names(d))
+        self.labels = {name: style.expr(d.element(name)) for name in d.params}
 
 
 def write(d, values, folder: str | Path) -> Path | None:

@@ -150,7 +150,7 @@ def plot_descent(runs: list[Descent], path: str | Path, objective: Objective | N
         elif dims == 2 and objective is not None:
             _contour_panel(axes, run, objective, _span(points[:, 0]), _span(points[:, 1]), f)
         else:
-            _trace_panel(axes, run)
+            _trace_panel(axes, run, getattr(objective, "labels", {}))
         axes.set_title(f"{_rate(run, rate)}: {run.label}", fontsize=11)
     _values_panel(figure.add_subplot(grid[1, :]), runs, f, rate)
     expr = getattr(objective, "loss_expr", None)
@@ -210,9 +210,11 @@ def _contour_panel(axes, run: Descent, objective: Objective, x_span, y_span, f: 
     axes.set_ylabel(run.names[1])
 
 
-def _trace_panel(axes, run: Descent) -> None:
+def _trace_panel(axes, run: Descent, labels: dict) -> None:
+    """Each parameter against k, named by ``labels`` (the document's names) where given."""
     for index, name in enumerate(run.names):
-        axes.plot(_steps(run), run.iterates[:, index], marker=".", ms=3, label=name)
+        axes.plot(_steps(run), run.iterates[:, index], marker=".", ms=3,
+                  label=labels.get(name, name))
     axes.set_xlabel("k")
     axes.set_ylabel("parameter value")
     axes.legend(fontsize=8, loc="best")
