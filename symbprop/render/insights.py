@@ -59,7 +59,7 @@ def network_insights(v, s, pt) -> dict:
     ])]
     header = ["layer", "factors per path", "paths per weight"]
     shapes = [chain_shape(net, layer) for layer in range(1, v.L + 1)]
-    rows = [[str(layer), *map(str, shape)] for layer, shape in enumerate(shapes, 1)]
+    rows = [[s.layer(layer), *map(str, shape)] for layer, shape in enumerate(shapes, 1)]
     blocks += [para(_chain_sentence([paths for _, paths in shapes])),
                table(header, rows, "rrr")]
     if pt is not None:
@@ -125,7 +125,7 @@ def _jacobians(v, s) -> list:
     rows = []
     for layer in range(1, v.L + 1):
         n, m = v.sizes[layer], v.sizes[layer - 1]
-        rows.append([str(layer), _size(s, n, m), _size(s, n, n * m),
+        rows.append([s.layer(layer), _size(s, n, m), _size(s, n, n * m),
                      f"{n * m} of {n * n * m} ({s.percent(100 / n)})"])
     return [para("The Jacobian view (each layer as a vector function): the local Jacobians "
                  "below are what a matrix chain rule would multiply.  "

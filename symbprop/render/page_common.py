@@ -33,8 +33,10 @@ class PageStyle:
     interface ``gradients.gradient_lines`` prints through (``expr``, ``width``, ``line_room``,
     ``separator_width``, ``loss``)."""
 
-    def __init__(self, network: bool, graph_output: str | None, digits: int = 6) -> None:
-        self.settings = {"digits": digits, "network": network, "graph_output": graph_output}
+    def __init__(self, network: bool, graph_output: str | None, digits: int = 6,
+                 top_layer: int | None = None) -> None:
+        self.settings = {"digits": digits, "network": network, "graph_output": graph_output,
+                         "top_layer": top_layer}
         self.network = network
         self.digits = digits
         self._text = SymbpropTextPrinter(self.settings)

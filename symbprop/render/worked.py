@@ -64,10 +64,10 @@ def _neuron_table(v, s, pt) -> dict:
         z, a = first(forward[f"z{layer}"]), first(forward[f"a{layer}"])
         delta = first(deltas[f"delta{layer}"])
         for n in range(min(len(z), MAX_ROWS)):
-            rows.append([str(layer), str(n), s.num(z[n]), s.num(a[n]),
+            rows.append([s.layer(layer), str(n), s.num(z[n]), s.num(a[n]),
                          s.num(slopes[(layer, n)]), s.num(delta[n])])
         if len(z) > MAX_ROWS:
-            rows.append([str(layer), f"... ({len(z) - MAX_ROWS} more)", "", "", "", ""])
+            rows.append([s.layer(layer), f"... ({len(z) - MAX_ROWS} more)", "", "", "", ""])
     return table(header, rows, "rrrrrr")
 
 

@@ -23,7 +23,7 @@ from symbprop.errors import SpecError
 from symbprop.examples import example_path
 from symbprop.files.yamltext import load_yaml, read_input
 from symbprop.model import BIAS_MODES, REDUCTIONS, Graph, Layer, Network
-from symbprop.spec.notation import read_notation
+from symbprop.spec.notation import LAYER_NUMBERINGS, LAYERS_KEY, read_layers, read_notation
 from symbprop.spec.fields import (
     MAX_NAME_LENGTH,
     NAME_RE,
@@ -154,9 +154,13 @@ def _network(data: dict, where: Where) -> Network:
     sizes = (inputs, *(la.units for la in layers))
     names = read_notation(data.get("notation"), sizes, tuple(la.bias for la in layers),
                           where / "notation")
-    if names:
+    numbering = read_layers(data.get("notation"), where / "notation")
+    if names or numbering != LAYER_NUMBERINGS[0]:
         spec["notation"] = dict(names)
-    return Network(name, inputs, layers, loss, reduction, spec, notation=names)
+        if numbering != LAYER_NUMBERINGS[0]:
+            spec["notation"][LAYERS_KEY] = numbering
+    return Network(name, inputs, layers, loss, reduction, spec, notation=names,
+                   layer_numbering=numbering)
 
 
 def _check_size(inputs: int, layers: tuple[Layer, ...], where: Where) -> None:
