@@ -146,7 +146,8 @@ def _algorithm(v: NetView, s) -> list[str]:
     L = v.L
     return [
         f"Input: set {s.meq(vector('a^0', 1), v.base('x'))}.",
-        f"Feedforward: for layers {s.layer(1)} to {s.layer(L)}, compute the weighted inputs and activations.",
+        f"Feedforward: for layers {s.layer(1)} to {s.layer(L)}, compute the weighted inputs "
+        "and activations.",
         f"Output error: compute {s.m(vector(f'delta{L}', 1))} (BP1).",
         f"Backpropagate the error: for {_layers_down(s, L - 1)}, compute "
         f"{s.m(IndexedBase('delta^l'))} from the next layer's error (BP2)." if L > 1 else

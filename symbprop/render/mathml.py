@@ -41,8 +41,8 @@ BOLD_ONE = "\U0001d7cf"
 
 class SymbpropMathMLPrinter(NotesTermOrder, MathMLPresentationPrinter):
     """MathML presentation markup.  Settings beyond SymPy's: ``digits``, ``network``,
-    ``graph_output``, ``top_layer`` as for ``SymbpropLatexPrinter``; products are written with a centred dot
-    where the notes write one (between numbers), juxtaposed otherwise."""
+    ``graph_output``, ``top_layer`` as for ``SymbpropLatexPrinter``; products are written with a
+    centred dot where the notes write one (between numbers), juxtaposed otherwise."""
 
     printmethod = "_symbprop_mathml"  # the activations' own printing is for LaTeX only
     _default_settings = {**MathMLPresentationPrinter._default_settings, "digits": 6,

@@ -174,8 +174,8 @@ def _vectors(d, s) -> list:
         blocks.append(para(
             f"{s.strong('A vectorised activation')} applies the function to every entry of a "
             f"vector: {s.m(Elementwise(name, vector(f'z{layer}', 2)))} is the vector of the "
-            f"{s.meq(a[j], entry)}, one per neuron {s.m(j)} of layer {s.layer(layer)}.  BP1 and BP2 "
-            f"below use both: the vector of slopes of a layer times the error vector, entry "
+            f"{s.meq(a[j], entry)}, one per neuron {s.m(j)} of layer {s.layer(layer)}.  BP1 and "
+            f"BP2 below use both: the vector of slopes of a layer times the error vector, entry "
             f"by entry."))
     return blocks
 
