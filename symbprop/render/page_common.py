@@ -58,6 +58,12 @@ class PageStyle:
     def num(self, value: float) -> str:
         return self.m(sympy.Float(value))
 
+    def layer(self, layer: int) -> str:
+        """Layer ``layer`` named in a title or prose: ``2``, or ``L − 1`` (unicode text) when
+        layers are numbered from the output (seed 004)."""
+        top = self.settings["top_layer"]
+        return str(layer) if top is None else self.text(sympy.Symbol("L") - (top - layer))
+
     def text(self, expr) -> str:
         """``expr`` as unicode text for the drawing, HTML-escaped."""
         return html.escape(self._text.doprint(sympy.sympify(expr)), quote=False)
