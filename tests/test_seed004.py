@@ -2,7 +2,8 @@
 its own notation: ``examples:seed004_chain`` (``notation: {layers: from_output}``) teaches the
 seed's points with superscripts (L), (L-1), (L-2), in every format; each number is parsed back
 from the text document and compared with central differences of a forward pass written here
-(plain Python floats) from the seed's formulas a^(L) = f(w^(L) a^(L-1) + b^(L)), Cost_i = (a^(L) - y)^2.
+(plain Python floats) from the seed's formulas a^(L) = f(w^(L) a^(L-1) + b^(L)),
+Cost_i = (a^(L) - y)^2.
 
 The seed's points, in its order:
 
