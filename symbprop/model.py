@@ -39,6 +39,9 @@ class Network:
     spec: dict = field(default_factory=dict, compare=False, repr=False)
     #: Display names from the spec's ``notation`` (``symbprop.spec.notation``): (key, name).
     notation: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    #: How the documents number layers: ``from_input`` (w¹, w², …) or ``from_output`` (seed
+    #: 004's w^(L), w^(L−1), …), from the spec's ``notation: {layers: ...}``.
+    layer_numbering: str = field(default="from_input", compare=False, repr=False)
 
     kind = "network"
 

@@ -28,7 +28,7 @@ from symbprop import examples, goldens, render
 from symbprop.cli.app import app
 from symbprop.errors import SymbpropError
 from symbprop.functions.sympy_classes import as_elementary
-from symbprop.render.names import display_names
+from symbprop.render.names import display_names, top_layer
 from symbprop.render.notation import Partial
 from symbprop.render.pdf import overfull_boxes
 from symbprop.render.text import text
@@ -216,7 +216,8 @@ def printed_gradients(name: str) -> tuple[dict, dict, list[str]]:
     d = sp.derive(sp.load(f"examples:{name}"))
     lines = document(name, True, "txt").splitlines()
     shown = display_names(d)  # a spec's notation (seed 001's w_0 ... w_5)
-    labels = {text(d.element(n).xreplace(shown), network=d.model.kind == "network"): n
+    labels = {text(d.element(n).xreplace(shown), network=d.model.kind == "network",
+                   top_layer=top_layer(d)): n
               for n in d.params}
     table = {labels[row[0]]: tuple(map(float, row[1:])) for row in rows_after(lines, "parameter")}
     return table, labels, lines
@@ -294,10 +295,17 @@ def test_printed_neuron_table_is_evaluate(name):
     assert len(neuron_rows) == sum(d.model.sizes[1:])
     forward, deltas = result["forward"], result["delta"]
     for layer, neuron, z, a, _, delta in neuron_rows:
-        n, j = int(layer), int(neuron)
+        n, j = _layer_number(layer, len(d.model.layers)), int(neuron)
         assert float(z) == pytest.approx(forward[f"z{n}"][j], rel=1e-5, abs=1e-12)
         assert float(a) == pytest.approx(forward[f"a{n}"][j], rel=1e-5, abs=1e-12)
         assert float(delta) == pytest.approx(deltas[f"delta{n}"][j], rel=1e-5, abs=1e-12)
+
+
+def _layer_number(label: str, L: int) -> int:
+    """``"2"`` -> 2; seed 004's ``"L"``, ``"L - 1"`` (numbered from the output) -> L, L - 1."""
+    if not label.startswith("L"):
+        return int(label)
+    return L - (int(label.split("-")[1]) if "-" in label else 0)
 
 
 def _neuron_rows(lines: list[str]) -> list[list[str]]:

@@ -32,7 +32,7 @@ def backward(v: NetView, s) -> dict:
     blocks = [para(f"The error of neuron {s.m(j)} in layer {s.m(sympy.Symbol('l'))} is {error}.  "
                    "Backpropagation "
                    "computes it for every neuron, from the output layer backwards."),
-              para(f"{s.strong('Case 1, the output layer')} (layer {L}):"),
+              para(f"{s.strong('Case 1, the output layer')} (layer {s.layer(L)}):"),
               math(_output_error(v, s))]
     if v.activation(L).is_softmax:
         blocks.append(para(f"The last step assumes that the targets sum to one, "
@@ -40,9 +40,9 @@ def backward(v: NetView, s) -> dict:
                            f"gives the short form "
                            f"{s.meq(delta[j], v.d.adjoints[v.base(f'z{L}')].expr)}."))
     for layer in range(L - 1, 0, -1):
-        blocks += [para(f"{s.strong('Case 2, a hidden layer')} (layer {layer}): neuron "
+        blocks += [para(f"{s.strong('Case 2, a hidden layer')} (layer {s.layer(layer)}): neuron "
                         f"{s.m(j)} feeds every neuron {s.m(sympy.Symbol('k'))} of layer "
-                        f"{layer + 1}, so its error is a sum over the next layer:"),
+                        f"{s.layer(layer + 1)}, so its error is a sum over the next layer:"),
                    math(_hidden_error(v, s, layer))]
     return section("The backward pass", blocks + _four_equations(v, s))
 
@@ -146,14 +146,15 @@ def _algorithm(v: NetView, s) -> list[str]:
     L = v.L
     return [
         f"Input: set {s.meq(vector('a^0', 1), v.base('x'))}.",
-        f"Feedforward: for layers 1 to {L}, compute the weighted inputs and activations.",
+        f"Feedforward: for layers {s.layer(1)} to {s.layer(L)}, compute the weighted inputs "
+        "and activations.",
         f"Output error: compute {s.m(vector(f'delta{L}', 1))} (BP1).",
-        f"Backpropagate the error: for {_layers_down(L - 1)}, compute "
+        f"Backpropagate the error: for {_layers_down(s, L - 1)}, compute "
         f"{s.m(IndexedBase('delta^l'))} from the next layer's error (BP2)." if L > 1 else
         "Backpropagate the error: nothing to do, there is no hidden layer.",
         "Output: every gradient from the errors and the activations (BP3, BP4).",
     ]
 
 
-def _layers_down(top: int) -> str:
-    return "layer 1" if top == 1 else f"layers {top} down to 1"
+def _layers_down(s, top: int) -> str:
+    return f"layer {s.layer(1)}" if top == 1 else f"layers {s.layer(top)} down to {s.layer(1)}"

@@ -42,7 +42,7 @@ def flow_blocks(v, s, pt) -> list[dict]:
             value = norms[layer] / above if above else float("inf")
             ratios.append(value)
             ratio = s.num(value, 3)
-        rows.append([str(layer), s.num(norms[layer], 3), ratio])
+        rows.append([s.layer(layer), s.num(norms[layer], 3), ratio])
     delta = s.m(sympy.Symbol("delta^l"))
     header = ["layer", s.inline(f"\\lVert {s.expr(vector('delta^l', 1))} \\rVert")
               if s.latex else f"‖{s.expr(vector('delta^l', 1))}‖", "ratio to the layer above"]

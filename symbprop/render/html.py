@@ -23,6 +23,7 @@ import symbprop.examples as examples
 import symbprop.render.numbers as numbers
 from symbprop.errors import SymbpropError
 from symbprop.render.context import seeded_for
+from symbprop.render.names import top_layer
 from symbprop.render.page_common import PHASES, PageStyle
 from symbprop.render.page_graph import graph_page
 from symbprop.render.page_network import network_page
@@ -42,7 +43,7 @@ def to_html(d, values=None, max_params: int = 12, digits: int = 6, **_ignored) -
                             "numbers of the forward and backward pass at a point")
     network = d.model.kind == "network"
     d = seeded_for(d, values)
-    s = PageStyle(network, None if network else d.top.name, digits)
+    s = PageStyle(network, None if network else d.top.name, digits, top_layer(d))
     pt = numbers.point(d, values)
     if network:
         page = network_page(d, s, pt, max_params)

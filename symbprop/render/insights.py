@@ -60,7 +60,7 @@ def network_insights(v, s, pt) -> dict:
     ])]
     header = ["layer", "factors per path", "paths per weight"]
     shapes = [chain_shape(net, layer) for layer in range(1, v.L + 1)]
-    rows = [[str(layer), *map(str, shape)] for layer, shape in enumerate(shapes, 1)]
+    rows = [[s.layer(layer), *map(str, shape)] for layer, shape in enumerate(shapes, 1)]
     blocks += [para(_chain_sentence([paths for _, paths in shapes])),
                table(header, rows, "rrr")]
     if pt is not None:

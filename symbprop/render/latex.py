@@ -21,7 +21,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from symbprop.functions.registry import latex_symbol
-from symbprop.render.names import adjoint_name, layer_name
+from symbprop.render.names import adjoint_name, layer_mark, layer_name
 from symbprop.render.notation import (
     NotesTermOrder,
     Terms,
@@ -51,13 +51,15 @@ class SymbpropLatexPrinter(NotesTermOrder, LatexPrinter):
 
     ``digits`` (significant digits of floats, 6), ``network`` (True: ``b1`` is a shared bias
     b^{1}; False: a graph, whose Symbols print as SymPy prints them), ``graph_output`` (the
-    graph's output name, for reading adjoint symbols ``d<out>_d<node>`` exactly)."""
+    graph's output name, for reading adjoint symbols ``d<out>_d<node>`` exactly), ``top_layer``
+    (None, or L: layers numbered from the output, ``w^{(L-1)}``, as ``names.layer_mark``)."""
 
     _default_settings = {
         **LatexPrinter._default_settings,
         "digits": 6,
         "network": True,
         "graph_output": None,
+        "top_layer": None,
     }
 
     # ------------------------------------------------------------ names
@@ -69,7 +71,7 @@ class SymbpropLatexPrinter(NotesTermOrder, LatexPrinter):
         head, layer = parts
         if head == "a" and layer == 0:
             return "x"
-        return f"{heads[head]}^{{{layer}}}"
+        return f"{heads[head]}^{{{layer_mark(layer, self._settings['top_layer'])}}}"
 
     def _print_IndexedBase(self, expr) -> str:
         name = expr.label.name

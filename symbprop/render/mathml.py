@@ -21,7 +21,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from symbprop.functions.registry import record_of_function, symbol
 from symbprop.render.latex import format_float
-from symbprop.render.names import adjoint_name, layer_name
+from symbprop.render.names import adjoint_name, layer_mark, layer_name
 from symbprop.render.notation import (
     NotesTermOrder,
     Terms,
@@ -41,12 +41,12 @@ BOLD_ONE = "\U0001d7cf"
 
 class SymbpropMathMLPrinter(NotesTermOrder, MathMLPresentationPrinter):
     """MathML presentation markup.  Settings beyond SymPy's: ``digits``, ``network``,
-    ``graph_output`` as for ``SymbpropLatexPrinter``; products are written with a centred dot
-    where the notes write one (between numbers), juxtaposed otherwise."""
+    ``graph_output``, ``top_layer`` as for ``SymbpropLatexPrinter``; products are written with a
+    centred dot where the notes write one (between numbers), juxtaposed otherwise."""
 
     printmethod = "_symbprop_mathml"  # the activations' own printing is for LaTeX only
     _default_settings = {**MathMLPresentationPrinter._default_settings, "digits": 6,
-                         "network": True, "graph_output": None}
+                         "network": True, "graph_output": None, "top_layer": None}
 
     # ------------------------------------------------------------ building blocks
 
@@ -89,7 +89,17 @@ class SymbpropMathMLPrinter(NotesTermOrder, MathMLPresentationPrinter):
         head, layer = parts
         if head == "a" and layer == 0:
             return self._mi("x")
-        return self._el("msup", self._mi(heads[head]), self._el("mn", text=str(layer)))
+        return self._el("msup", self._mi(heads[head]), self._layer_mark(layer))
+
+    def _layer_mark(self, layer: int):
+        """A layer's superscript: ``<mn>2</mn>``, or (L-1) from ``names.layer_mark``."""
+        mark = layer_mark(layer, self._settings["top_layer"])
+        if mark.isdigit():
+            return self._el("mn", text=mark)
+        inner = [self._mi("L")]
+        if mark != "(L)":
+            inner += [self._mo(MINUS), self._el("mn", text=mark[3:-1])]
+        return self._fenced(self._row(*inner))
 
     def _print_IndexedBase(self, expr):
         return self._layer(expr.label.name, MATRIX_HEADS) or self._print(expr.label)
@@ -101,7 +111,7 @@ class SymbpropMathMLPrinter(NotesTermOrder, MathMLPresentationPrinter):
         parts = layer_name(expr.base.label.name)
         if parts is not None and not (parts[0] == "a" and parts[1] == 0):
             return self._el("msubsup", self._mi(HEADS[parts[0]]), sub,
-                            self._el("mn", text=str(parts[1])))
+                            self._layer_mark(parts[1]))
         base = self._layer(expr.base.label.name, HEADS) or self._print(expr.base.label)
         return self._el("msub", base, sub)
 

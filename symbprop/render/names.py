@@ -2,6 +2,8 @@
 
 ``W<l>, b<l>, z<l>, a<l>, delta<l>`` are layer quantities (``a0`` is the input ``x``); ``x, y``
 are the data; ``C`` is the loss; a graph's adjoint of node ``q`` is the Symbol ``d<out>_d<q>``.
+A layer's superscript is its number, or with the printers' setting ``top_layer`` = L (a spec's
+``notation: {layers: from_output}``) seed 004's ``(L)``, ``(L-1)``, … (``layer_mark``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,23 @@ def layer_name(name: str) -> tuple[str, int] | None:
     if match is None:
         return None
     return match.group(1), int(match.group(2))
+
+
+def layer_mark(layer: int, top: int | None = None) -> str:
+    """The superscript of layer ``layer``, unformatted: ``"2"``; with ``top`` = L (layers
+    numbered from the output, seed 004) ``"(L)"`` for layer L and ``"(L-k)"`` for layer L - k.
+    The one place the printers (LaTeX, text, MathML) read a layer's superscript from."""
+    if top is None:
+        return str(layer)
+    return "(L)" if layer == top else f"(L-{top - layer})"
+
+
+def top_layer(d) -> int | None:
+    """The printers' ``top_layer`` setting for derivation ``d``: its number of layers L if its
+    spec numbers layers from the output (``notation: {layers: from_output}``), else None."""
+    if getattr(d.model, "layer_numbering", "from_input") != "from_output":
+        return None
+    return len(d.model.layers)
 
 
 def adjoint_name(name: str, output: str | None = None) -> tuple[str, str] | None:

@@ -67,7 +67,7 @@ def overview(v: NetView, s, draw: bool) -> dict:
     for layer, spec in enumerate(net.layers, 1):
         count = v.sizes[layer] * v.sizes[layer - 1] + (
             v.sizes[layer] if spec.bias == "per_neuron" else int(spec.bias == "shared"))
-        rows.append([str(layer), str(spec.units), _activation_name(s, spec.activation),
+        rows.append([s.layer(layer), str(spec.units), _activation_name(s, spec.activation),
                      _shape(s, shapes[f"W{layer}"]), s.code(spec.bias), str(count)])
     header = ["layer", "neurons", "activation", "weights", "bias", "parameters"]
     j, k = v.index("j", 1), v.index("k", 0)
@@ -81,7 +81,7 @@ def overview(v: NetView, s, draw: bool) -> dict:
              f"{s.m(generic['b^l'][j])} the bias, {s.m(generic['z^l'][j])} the weighted input and "
              f"{s.m(generic['a^l'][j])} the activation of neuron {s.m(j)} of layer "
              f"{s.m(sympy.Symbol('l'))}; layer 0 is the input, {s.m(v.base('x'))}.  Indices "
-             f"start at 0."),
+             f"start at 0.{_numbered_from_output(v, s)}"),
         table(header, rows, "rrlrlr"),
         para(f"Loss per sample: {s.code(net.loss.name if not net.loss.is_custom else 'custom')}, "
              f"{s.meq(sympy.Symbol('C'), loss_form(v))}{_mean_over(v, s)}; over a batch the "
@@ -90,6 +90,21 @@ def overview(v: NetView, s, draw: bool) -> dict:
     if draw:
         blocks.append(figure(tikz.network_picture(v.d, s), _caption(v, s)))
     return section("The network", blocks)
+
+
+def _numbered_from_output(v: NetView, s) -> str:
+    """The sentence on seed 004's layer numbers, where the spec asks for them."""
+    if s.top_layer is None:
+        return ""
+    L = sympy.Symbol("L")
+    before = ", ".join(s.layer(layer) for layer in range(v.L - 1, 0, -1))
+    before = f", the layers before it {before}" if before else ""
+    example = (f"so {s.m(v.base(f'W{v.L - 1}')[0, 0])} is the weight into the layer before "
+               f"the output" if v.L > 1 else f"so {s.m(v.base(f'W{v.L}')[0, 0])} is a weight "
+               "of the output layer")
+    return (f"  Layers are numbered from the output, as seed 004 does: the output layer is "
+            f"{s.m(L)} ({s.meq(L, v.L)} here){before}; their "
+            f"superscripts are written in parentheses, {example}.")
 
 
 def _count(count: int, noun: str) -> str:

@@ -33,8 +33,10 @@ class PageStyle:
     interface ``gradients.gradient_lines`` prints through (``expr``, ``width``, ``line_room``,
     ``separator_width``, ``loss``)."""
 
-    def __init__(self, network: bool, graph_output: str | None, digits: int = 6) -> None:
-        self.settings = {"digits": digits, "network": network, "graph_output": graph_output}
+    def __init__(self, network: bool, graph_output: str | None, digits: int = 6,
+                 top_layer: int | None = None) -> None:
+        self.settings = {"digits": digits, "network": network, "graph_output": graph_output,
+                         "top_layer": top_layer}
         self.network = network
         self.digits = digits
         self._text = SymbpropTextPrinter(self.settings)
@@ -55,6 +57,12 @@ class PageStyle:
 
     def num(self, value: float) -> str:
         return self.m(sympy.Float(value))
+
+    def layer(self, layer: int) -> str:
+        """Layer ``layer`` named in a title or prose: ``2``, or ``L − 1`` (unicode text) when
+        layers are numbered from the output (seed 004)."""
+        top = self.settings["top_layer"]
+        return str(layer) if top is None else self.text(sympy.Symbol("L") - (top - layer))
 
     def text(self, expr) -> str:
         """``expr`` as unicode text for the drawing, HTML-escaped."""

@@ -95,8 +95,8 @@ def _forward_step(d, s, pt, layer: int, j: int | None) -> dict:
     previous = "x" if layer == 1 else f"a{layer - 1}"
     inputs = [d.base(previous)[k] for k in range(d.model.sizes[layer - 1])]
     given = join_names([s.meq(i, _value(pt, i)) for i in inputs[:4]])
-    text = (f"Neuron {j} of layer {layer}: its weighted input from {given}, the weights on the "
-            "arrows and its bias, then its activation (written above the neuron).")
+    text = (f"Neuron {j} of layer {s.layer(layer)}: its weighted input from {given}, the "
+            "weights on the arrows and its bias, then its activation (written above the neuron).")
     focus = [f"n{layer}_{j}"] + [f"w{layer}_{j}_{k}" for k in range(len(inputs))]
     return step("Forward pass", f"Neuron {s.text(a)}", text, lines, focus)
 
@@ -118,10 +118,12 @@ def _delta_step(d, s, pt, layer: int, j: int | None) -> dict:
         adjoint = d.adjoints[d.base(f"z{layer}")]
         lines = [eq(s.expr(adjoint.symbol[adjoint.indices]), s.expr(adjoint.expr))]
         lines += _vector(d, s, f"delta{layer}", d.model.sizes[layer], pt)
-        text = (f"The errors of layer {layer}, {s.m(d.base(f'delta{layer}')[sympy.Symbol('j')])}"
-                f" = {s.m(Partial(C, d.base(f'z{layer}')[sympy.Symbol('j')]))}, "
+        text = (f"The errors of layer {s.layer(layer)}, "
+                f"{s.m(d.base(f'delta{layer}')[sympy.Symbol('j')])} = "
+                f"{s.m(Partial(C, d.base(f'z{layer}')[sympy.Symbol('j')]))}, "
                 + ("from the loss (BP1)." if last else "from the errors of the next layer (BP2)."))
-        return step("Backward pass", f"Errors of layer {layer}", text, lines, [f"l{layer}"])
+        return step("Backward pass", f"Errors of layer {s.layer(layer)}", text, lines,
+                    [f"l{layer}"])
     delta, z, a = (d.base(f"{h}{layer}")[j] for h in ("delta", "z", "a"))
     first = Chain(Partial(C, a), Partial(a, z)) if last else Partial(C, z)
     lines = chain_lines(s, delta, first, d.definition(delta), _value(pt, delta))
@@ -130,8 +132,9 @@ def _delta_step(d, s, pt, layer: int, j: int | None) -> dict:
                 "changes with its weighted input (BP1), written below the neuron.")
         focus = [f"n{layer}_{j}", "loss"]
     else:
-        text = (f"The error of hidden neuron {j} of layer {layer}: the errors of the next layer "
-                "sent back along its outgoing weights, times the slope of its activation (BP2).")
+        text = (f"The error of hidden neuron {j} of layer {s.layer(layer)}: the errors of the "
+                "next layer sent back along its outgoing weights, times the slope of its "
+                "activation (BP2).")
         focus = [f"n{layer}_{j}"] + [f"w{layer + 1}_{k}_{j}"
                                      for k in range(d.model.sizes[layer + 1])]
     return step("Backward pass", f"Error {s.text(delta)}", text, lines, focus)

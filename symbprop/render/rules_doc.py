@@ -174,8 +174,8 @@ def _vectors(d, s) -> list:
         blocks.append(para(
             f"{s.strong('A vectorised activation')} applies the function to every entry of a "
             f"vector: {s.m(Elementwise(name, vector(f'z{layer}', 2)))} is the vector of the "
-            f"{s.meq(a[j], entry)}, one per neuron {s.m(j)} of layer {layer}.  BP1 and BP2 "
-            f"below use both: the vector of slopes of a layer times the error vector, entry "
+            f"{s.meq(a[j], entry)}, one per neuron {s.m(j)} of layer {s.layer(layer)}.  BP1 and "
+            f"BP2 below use both: the vector of slopes of a layer times the error vector, entry "
             f"by entry."))
     return blocks
 
@@ -235,7 +235,7 @@ def _jacobian(d, s) -> list:
     rows = []
     for layer in range(1, L + 1):
         nl, nk = sizes[layer], sizes[layer - 1]
-        rows.append([str(layer), _size(s, nl, nl * nk), str(nl * nl * nk), str(nl * nk)])
+        rows.append([s.layer(layer), _size(s, nl, nl * nk), str(nl * nl * nk), str(nl * nk)])
     zl, Wl = vector("z^l", 1), vector("W^l", 1)
     blocks += [
         para(f"For this network, {s.m(Partial(vector(f'z{L}', 1), vector(f'a{L - 1}', 1)))} "

@@ -66,12 +66,15 @@ class Style:
     """Printing for one format: ``tex`` (LaTeX document), ``md`` (Markdown), ``txt`` (text)."""
 
     def __init__(self, fmt: str, network: bool = True, graph_output: str | None = None,
-                 digits: int = 6, names: dict | None = None) -> None:
+                 digits: int = 6, names: dict | None = None,
+                 top_layer: int | None = None) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
         self.fmt = fmt
         self.latex = fmt != "txt"
-        self._settings = {"digits": digits, "network": network, "graph_output": graph_output}
+        #: ``top_layer`` = L numbers layers from the output, (L), (L-1), … (seed 004).
+        self._settings = {"digits": digits, "network": network, "graph_output": graph_output,
+                          "top_layer": top_layer}
         self._printer_class = SymbpropLatexPrinter if self.latex else SymbpropTextPrinter
         self._printer = self._printer_class(self._settings)
         #: A lecture's names for scalars (``render.names.display_names``), put in at printing.
@@ -94,6 +97,18 @@ class Style:
     def digits(self) -> int:
         """Significant digits of the document's numbers."""
         return self._settings["digits"]
+
+    @property
+    def top_layer(self) -> int | None:
+        """L if layers are numbered from the output (seed 004), else None."""
+        return self._settings["top_layer"]
+
+    def layer(self, layer: int) -> str:
+        """Layer ``layer`` named in prose or a table: ``2``, or ``$L - 1$`` when layers are
+        numbered from the output."""
+        if self.top_layer is None:
+            return str(layer)
+        return self.m(sympy.Symbol("L") - (self.top_layer - layer))
 
     # ------------------------------------------------------------ math
 

@@ -17,7 +17,7 @@ from sympy.printing.str import StrPrinter
 
 from symbprop.functions.registry import record_of_function, symbol
 from symbprop.render.latex import format_float
-from symbprop.render.names import adjoint_name, layer_name
+from symbprop.render.names import adjoint_name, layer_mark, layer_name
 from symbprop.render.notation import (
     NotesTermOrder,
     Terms,
@@ -46,12 +46,12 @@ def sub(text: str) -> str | None:
 
 
 class SymbpropTextPrinter(NotesTermOrder, StrPrinter):
-    """Unicode one-line math.  Settings: ``digits``, ``network``, ``graph_output`` as for
-    ``SymbpropLatexPrinter``."""
+    """Unicode one-line math.  Settings: ``digits``, ``network``, ``graph_output``,
+    ``top_layer`` as for ``SymbpropLatexPrinter`` (``w⁽ᴸ⁻¹⁾``)."""
 
     printmethod = "_symbprop_text"  # not "_sympystr": Indexed would print itself as W1[j, k]
     _default_settings = {**StrPrinter._default_settings, "digits": 6, "network": True,
-                         "graph_output": None}
+                         "graph_output": None, "top_layer": None}
 
     # ------------------------------------------------------------ names
 
@@ -62,7 +62,8 @@ class SymbpropTextPrinter(NotesTermOrder, StrPrinter):
         head, layer = parts
         if head == "a" and layer == 0:
             return "x"
-        return heads[head] + (sup(str(layer)) or f"^{layer}")
+        mark = layer_mark(layer, self._settings["top_layer"])
+        return heads[head] + (sup(mark) or f"^{mark}")
 
     def _print_IndexedBase(self, expr) -> str:
         return self._layer_text(expr.label.name, MATRIX_HEADS) or self._print(expr.label)

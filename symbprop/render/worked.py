@@ -67,10 +67,10 @@ def _neuron_table(v, s, pt) -> dict:
         delta = first(deltas[f"delta{layer}"])
         shown = len(z) if len(z) <= MAX_ROWS else WIDE_ROWS
         for n in range(shown):
-            rows.append([str(layer), str(n), s.num(z[n]), s.num(a[n]),
+            rows.append([s.layer(layer), str(n), s.num(z[n]), s.num(a[n]),
                          s.num(slopes[(layer, n)]), s.num(delta[n])])
         if len(z) > shown:
-            rows.append([str(layer), f"... ({len(z) - shown} more)", "", "", "", ""])
+            rows.append([s.layer(layer), f"... ({len(z) - shown} more)", "", "", "", ""])
     return table(header, rows, "rrrrrr")
 
 

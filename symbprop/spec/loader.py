@@ -37,7 +37,7 @@ from symbprop.spec.fields import (
     shown,
 )
 from symbprop.spec.graphs import expression_model, graph_model
-from symbprop.spec.notation import read_notation
+from symbprop.spec.notation import LAYER_NUMBERINGS, LAYERS_KEY, read_layers, read_notation
 
 NETWORK_KEYS = ("name", "inputs", "layers", "loss", "reduction", "bias", "notation")
 LAYER_KEYS = ("units", "activation", "bias")
@@ -154,9 +154,13 @@ def _network(data: dict, where: Where) -> Network:
     sizes = (inputs, *(la.units for la in layers))
     names = read_notation(data.get("notation"), sizes, tuple(la.bias for la in layers),
                           where / "notation")
-    if names:
+    numbering = read_layers(data.get("notation"), where / "notation")
+    if names or numbering != LAYER_NUMBERINGS[0]:
         spec["notation"] = dict(names)
-    return Network(name, inputs, layers, loss, reduction, spec, notation=names)
+        if numbering != LAYER_NUMBERINGS[0]:
+            spec["notation"][LAYERS_KEY] = numbering
+    return Network(name, inputs, layers, loss, reduction, spec, notation=names,
+                   layer_numbering=numbering)
 
 
 def _check_size(inputs: int, layers: tuple[Layer, ...], where: Where) -> None:

@@ -4,9 +4,15 @@
 Keys name one scalar of the network: a weight ``W<l>[j,k]``, a bias ``b<l>[j]``, a weighted
 input ``z<l>[j]``, an activation ``a<l>[j]`` or an input ``x[k]``, checked against the layer
 sizes.  Values are display names read by a whitelist (letters, then optional digits, with an
-optional ``_`` before them: ``w1``, ``w_4``, ``h``), never evaluated.  The names change how the
-documents print (``symbprop.render.style.Style``), nothing else: the derivation, the kernels
-and the parameter names of values files keep ``W1[0,0]``.
+optional ``_`` before them: ``w1``, ``w_4``, ``h``), never evaluated.
+
+One more key, ``layers``, chooses how layer superscripts are numbered (``read_layers``):
+``from_input`` (the default: w¹, w², …, w^L) or ``from_output`` as seed 004 writes its chain,
+w^(L), w^(L−1), … (``{layers: from_output}``).
+
+The names and the numbering change how the documents print (``symbprop.render.style.Style``),
+nothing else: the derivation, the kernels and the parameter names of values files keep
+``W1[0,0]``.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ from symbprop.spec.fields import Where, shown
 KEY_RE = re.compile(r"^\s*(W|b|z|a|x)(\d*)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*\Z")
 NAME_RE = re.compile(r"^[A-Za-z]{1,8}(_?[0-9]{1,3})?\Z")
 MAX_ENTRIES = 200
+#: The key of the layer numbering and its choices (the first is the default).
+LAYERS_KEY = "layers"
+LAYER_NUMBERINGS = ("from_input", "from_output")
 
 
 def read_notation(raw, sizes: tuple[int, ...], biases: tuple[str, ...],
@@ -32,6 +41,8 @@ def read_notation(raw, sizes: tuple[int, ...], biases: tuple[str, ...],
         raise where.error(f"{len(raw)} names; at most {MAX_ENTRIES}")
     pairs, used = [], {}
     for key, name in raw.items():
+        if key == LAYERS_KEY:
+            continue  # read_layers
         canonical = _key(key, sizes, biases, where)
         if not isinstance(name, str) or not NAME_RE.match(name):
             raise (where / canonical).error(
@@ -46,7 +57,8 @@ def read_notation(raw, sizes: tuple[int, ...], biases: tuple[str, ...],
 
 def _key(key, sizes, biases, where: Where) -> str:
     match = KEY_RE.match(key) if isinstance(key, str) else None
-    allowed = "allowed: W<l>[j,k], b<l>[j], z<l>[j], a<l>[j], x[k]"
+    allowed = (f"allowed: W<l>[j,k], b<l>[j], z<l>[j], a<l>[j], x[k], and {LAYERS_KEY} "
+               f"({' or '.join(LAYER_NUMBERINGS)})")
     if match is None:
         raise where.error(f"unknown name {shown(key)}; {allowed}")
     kind, layer, first, second = match.groups()
@@ -68,3 +80,17 @@ def _key(key, sizes, biases, where: Where) -> str:
     if kind == "b" and biases[int(layer) - 1] != "per_neuron":
         raise where.error(f"unknown name {shown(key)}: layer {layer} has no bias per neuron")
     return f"{kind}{layer}[{first}]"
+
+
+def read_layers(raw, where: Where) -> str:
+    """The layer numbering of the notation mapping ``raw`` (``where`` is its field):
+    ``from_input`` unless ``raw`` has ``layers: from_output``; a ``SpecError`` naming the file
+    and the field for any other value."""
+    if not isinstance(raw, dict) or LAYERS_KEY not in raw:
+        return LAYER_NUMBERINGS[0]
+    value = raw[LAYERS_KEY]
+    if not isinstance(value, str) or value not in LAYER_NUMBERINGS:
+        raise (where / LAYERS_KEY).error(
+            f"{shown(value)} is not a layer numbering; allowed: {', '.join(LAYER_NUMBERINGS)} "
+            "(from_output numbers the layers (L), (L-1), ... as seed 004 does)")
+    return value
