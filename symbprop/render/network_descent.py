@@ -13,6 +13,8 @@ and ∇C exact.  C is the cost the document minimises: a sample's loss, or the b
 
 from __future__ import annotations
 
+from math import prod
+
 import sympy
 
 import symbprop.render.descent_runs as dr
@@ -22,9 +24,8 @@ from symbprop.render.descent_runs import EPSILON
 from symbprop.render.notation import Partial, matrix, vector
 
 #: A gradient column lists every parameter up to this many; a longer gradient is printed as a
-#: transposed row of the first ``PER_ARRAY`` of each array, each followed by an ellipsis.
+#: transposed row of the first entry of each array, each followed by an ellipsis.
 COLUMN_ROWS = 12
-PER_ARRAY = 1
 SHOWN_ARRAYS = 4
 
 
@@ -48,7 +49,7 @@ def update_rule(v, s) -> list:
             f"{s.m(eta)}.  The gradient is the column of every partial derivative found above"
             + (":" if n <= COLUMN_ROWS else
                f"; with {n} of them, here as a transposed row, the first of each array "
-               + ("shown:" if len({p.partition("[")[0] for p in d.params}) <= SHOWN_ARRAYS
+               + ("shown:" if len(d.param_arrays) <= SHOWN_ARRAYS
                   else "of the first and the last layer shown:")))
     return [para(text), math([(s.note("grad_at"), "=",
                                _column(s, [None if p is None else Partial(C, d.element(p))
@@ -56,15 +57,14 @@ def update_rule(v, s) -> list:
 
 
 def _rows(d) -> list:
-    """The parameters in the gradient: all, up to ``COLUMN_ROWS``; else the first
-    ``PER_ARRAY`` of each array followed by None (an ellipsis), and of more than
-    ``SHOWN_ARRAYS`` arrays only the first two and the last two, one ellipsis between."""
+    """The parameters in the gradient: all, up to ``COLUMN_ROWS``; else the first of each
+    array followed by None (an ellipsis), and of more than ``SHOWN_ARRAYS`` arrays only the
+    first two and the last two, one ellipsis between.  Built from the arrays' shapes, never
+    from the list of every name (a net may have 10^8 parameters)."""
     if len(d.params) <= COLUMN_ROWS:
         return list(d.params)
-    arrays: dict[str, list] = {}
-    for name in d.params:
-        arrays.setdefault(name.partition("[")[0], []).append(name)
-    shown = [names[:PER_ARRAY] + [None] * (len(names) > PER_ARRAY) for names in arrays.values()]
+    shown = [[f"{name}[{','.join('0' * len(shape))}]" if shape else name]
+             + [None] * (prod(shape) > 1) for name, shape in d.param_arrays]
     if len(shown) > SHOWN_ARRAYS:
         shown = [*shown[:2], [None], *shown[-2:]]
     rows = [entry for array in shown for entry in array]

@@ -21,8 +21,11 @@ from symbprop.symbolic.paths import consumers
 
 #: Terms of a case-2 instance shown before "+ N more".
 MAX_TERMS = 4
-#: Closed forms are simplified only up to this many composed parts (``composed_size``).
+#: Closed forms are shown only up to this many composed parts (``composed_size``), and handed
+#: to ``sympy.simplify`` only up to ``MAX_SIMPLIFIED_OPS`` operations: simplify's time grows
+#: steeply (a derivative of ten nested tanh, 84 operations, runs for minutes).
 MAX_CLOSED_SIZE = 400
+MAX_SIMPLIFIED_OPS = 40
 
 
 def rules(d, s) -> dict:
@@ -35,24 +38,30 @@ def rules(d, s) -> dict:
 
 def closed_forms(d, s) -> dict | None:
     """A graph's final derivatives in closed form: the named intermediates substituted back
-    (``Derivation.compose``) and ``sympy.simplify``; None for a model too large to compose."""
-    lines = []
+    (``Derivation.compose``), simplified where short; None for a model too large to compose."""
+    lines, all_simplified = [], True
     for name in d.params:
         element = d.element(name)
         if d.composed_size(d.gradient(name)) > MAX_CLOSED_SIZE:
             return None
-        lines.append((s.expr(Partial(output_symbol(d), element)), "=",
-                      s.expr(closed_form(d, name))))
+        formula, simplified = closed_form(d, name)
+        all_simplified &= simplified
+        lines.append((s.expr(Partial(output_symbol(d), element)), "=", s.expr(formula)))
     f = output_symbol(d)
+    how = "and simplifying" if all_simplified else "and simplifying where the formula is short,"
     return section("The derivatives in closed form", [
         para(f"The backward pass gives each derivative in terms of the named intermediates.  "
-             f"Substituting their definitions back, down to the variables, and simplifying "
+             f"Substituting their definitions back, down to the variables, {how} "
              f"gives each derivative of {s.m(f)} as one formula:"), math(lines)])
 
 
-def closed_form(d, name: str) -> sympy.Expr:
-    """∂(output)/∂``name`` as a formula of the variables only, simplified."""
-    return sympy.simplify(d.compose(d.gradient(name)))
+def closed_form(d, name: str) -> tuple[sympy.Expr, bool]:
+    """(∂(output)/∂``name`` as a formula of the variables only, whether it was simplified):
+    ``sympy.simplify`` up to ``MAX_SIMPLIFIED_OPS`` operations, else common factors only."""
+    composed = d.compose(d.gradient(name))
+    if sympy.count_ops(composed) <= MAX_SIMPLIFIED_OPS:
+        return sympy.simplify(composed), True
+    return sympy.factor_terms(composed), False
 
 
 # ---------------------------------------------------------------- the chain rule

@@ -97,6 +97,12 @@ class Derivation:
         names = ParamNames(self.program)
         return tuple(names) if len(names) <= MAX_LISTED_PARAMS else names
 
+    @functools.cached_property
+    def param_arrays(self) -> list[tuple[str, tuple[int, ...]]]:
+        """(name, shape) of each parameter array in the order of ``params``: ("W1", (2, 2)),
+        ("b1", (2,)), ... or ("x", ()); costs nothing per parameter."""
+        return ParamNames(self.program).arrays
+
     def element(self, name: str) -> sympy.Expr:
         """The SymPy element of a scalar parameter name such as ``"W1[0,1]"`` or ``"x"``."""
         if not isinstance(name, str):
@@ -336,6 +342,11 @@ class ParamNames(Sequence):
         self._starts = list(itertools.accumulate((math.prod(s) for _, s in self._blocks),
                                                  initial=0))
         self._labels = {name: i for i, (name, _) in enumerate(self._blocks)}
+
+    @property
+    def arrays(self) -> list[tuple[str, tuple[int, ...]]]:
+        """(name, shape) of each parameter array, in order; shape () for a scalar."""
+        return list(self._blocks)
 
     def __len__(self) -> int:
         return self._starts[-1]
