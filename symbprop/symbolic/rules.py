@@ -48,9 +48,9 @@ def local_partial(out: sympy.Expr, expr: sympy.Expr, target: sympy.Expr, *, outp
 
     With ``output_form=False`` the textbook derivative in the input is returned instead
     (σ(z)(1 − σ(z)) rather than a(1 − a)); both are equal, the tests check it."""
-    placeholders, names = _placeholders((out, expr, target))
+    renaming, names = placeholders((out, expr, target))
     try:
-        result = _memoized(*(e.xreplace(placeholders) for e in (out, expr, target)), output_form)
+        result = _memoized(*(e.xreplace(renaming) for e in (out, expr, target)), output_form)
     except DerivationError:  # again with the equation's own names, for the message
         return _partial(out, expr, target, output_form)
     return result.xreplace(names)
@@ -61,7 +61,7 @@ def _memoized(out, expr, target, output_form: bool) -> sympy.Expr:
     return _partial(out, expr, target, output_form)
 
 
-def _placeholders(exprs: tuple) -> tuple[dict, dict]:
+def placeholders(exprs: tuple) -> tuple[dict, dict]:
     """(renaming, its inverse): each array (IndexedBase), index (Idx) and other symbol of
     ``exprs`` to ``_b0, _i0, _s0, …`` in order of first appearance, keeping shapes, index ranges
     and assumptions, so that equations that differ only in names become equal."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy
 from sympy import Idx, Indexed, IndexedBase, Sum
@@ -21,7 +22,7 @@ from sympy import Idx, Indexed, IndexedBase, Sum
 from symbprop.spec.formula import degree_bound
 from symbprop.symbolic.indexing import IndexFactory, bound_indices, rename_indices, sum_over
 from symbprop.symbolic.ir import Program
-from symbprop.symbolic.rules import local_partial
+from symbprop.symbolic.rules import MEMO_SIZE, DerivationError, local_partial, placeholders
 
 #: ``tidy`` cancels only expressions this small: ``sympy.cancel`` expands numerator and
 #: denominator, and ``((x+1)**64+1)**64`` expanded is past gigabytes.
@@ -81,11 +82,33 @@ def reverse_sweep(program: Program, seed: sympy.Symbol | None = None,
         upstream = adjoints[eqn.base].at(eqn.indices)
         for variable in _inputs(eqn.expr, order):
             target = targets.setdefault(variable, _element(variable, program, fresh))
-            local = local_partial(eqn.out, eqn.expr, target)
-            partial[variable] = partial.get(variable, 0) + sum_over(upstream * local, eqn.indices)
+            term = _contribution(upstream, eqn.out, eqn.expr, target, eqn.indices)
+            partial[variable] = partial.get(variable, 0) + term
     for variable in program.params:
         adjoints[variable] = _finish(program, variable, targets, partial, fresh, top)
     return adjoints
+
+
+def _contribution(upstream, out, expr, target, indices) -> sympy.Expr:
+    """``Σ_indices upstream · ∂out/∂target``, the chain rule's term for one equation.
+
+    Computed with every name replaced by a placeholder (``rules.placeholders``) and memoized,
+    so that the equations of layers of the same shape and activation, which differ only in
+    names, are differentiated and summed once; the result is renamed back."""
+    renaming, names = placeholders((upstream, out, expr, target, *indices))
+    try:
+        result = _memoized_contribution(
+            *(e.xreplace(renaming) for e in (upstream, out, expr, target)),
+            tuple(i.xreplace(renaming) for i in indices),
+        )
+    except DerivationError:  # again with the equation's own names, for the message
+        return sum_over(upstream * local_partial(out, expr, target), indices)
+    return result.xreplace(names)
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _memoized_contribution(upstream, out, expr, target, indices) -> sympy.Expr:
+    return sum_over(upstream * local_partial(out, expr, target), indices)
 
 
 def _finish(program, variable, targets, partial, fresh, top=None) -> Adjoint:
