@@ -26,7 +26,7 @@ from sympy import Idx, Indexed, IndexedBase, KroneckerDelta, Sum
 
 from symbprop.errors import SymbpropError
 from symbprop.functions.sympy_classes import sigmoid
-from symbprop.symbolic.indexing import sum_over
+from symbprop.symbolic.indexing import rename, sum_over
 
 OUTPUT_FORM = {
     sigmoid: lambda out, arg: out * (1 - out),
@@ -50,10 +50,10 @@ def local_partial(out: sympy.Expr, expr: sympy.Expr, target: sympy.Expr, *, outp
     (σ(z)(1 − σ(z)) rather than a(1 − a)); both are equal, the tests check it."""
     renaming, names = placeholders((out, expr, target))
     try:
-        result = _memoized(*(e.xreplace(renaming) for e in (out, expr, target)), output_form)
+        result = _memoized(*(rename(e, renaming) for e in (out, expr, target)), output_form)
     except DerivationError:  # again with the equation's own names, for the message
         return _partial(out, expr, target, output_form)
-    return result.xreplace(names)
+    return rename(result, names)
 
 
 @lru_cache(maxsize=MEMO_SIZE)
@@ -66,22 +66,30 @@ def placeholders(exprs: tuple) -> tuple[dict, dict]:
     ``exprs`` to ``_b0, _i0, _s0, …`` in order of first appearance, keeping shapes, index ranges
     and assumptions, so that equations that differ only in names become equal."""
     renaming: dict = {}
+
+    def visit(node) -> None:  # preorder, as sympy.preorder_traversal; a renamed name ends it
+        if node in renaming:
+            return
+        if isinstance(node, (IndexedBase, Idx, sympy.Symbol)):
+            renaming[node] = _placeholder(node, len(renaming))
+            if not isinstance(node, sympy.Symbol):
+                return
+        for arg in node.args:
+            visit(arg)
+
     for expr in exprs:
-        walk = sympy.preorder_traversal(expr)
-        for node in walk:
-            if node in renaming:
-                walk.skip()
-            elif isinstance(node, IndexedBase):
-                renaming[node] = IndexedBase(f"_b{len(renaming)}", shape=node.shape,
-                                              **node.assumptions0)
-                walk.skip()
-            elif isinstance(node, Idx):
-                bounds = None if node.lower is None else (node.lower, node.upper)
-                renaming[node] = Idx(f"_i{len(renaming)}", bounds)
-                walk.skip()
-            elif isinstance(node, sympy.Symbol):
-                renaming[node] = sympy.Symbol(f"_s{len(renaming)}", **node.assumptions0)
+        visit(expr)
     return renaming, {new: old for old, new in renaming.items()}
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _placeholder(node, number: int):
+    """The ``number``-th placeholder, of the kind, shape, range and assumptions of ``node``."""
+    if isinstance(node, IndexedBase):
+        return IndexedBase(f"_b{number}", shape=node.shape, **node.assumptions0)
+    if isinstance(node, Idx):
+        return Idx(f"_i{number}", None if node.lower is None else (node.lower, node.upper))
+    return sympy.Symbol(f"_s{number}", **node.assumptions0)
 
 
 def _partial(out, expr, target, output_form: bool) -> sympy.Expr:

@@ -20,7 +20,13 @@ import sympy
 from sympy import Idx, Indexed, IndexedBase, Sum
 
 from symbprop.spec.formula import degree_bound
-from symbprop.symbolic.indexing import IndexFactory, bound_indices, rename_indices, sum_over
+from symbprop.symbolic.indexing import (
+    IndexFactory,
+    bound_indices,
+    rename,
+    rename_indices,
+    sum_over,
+)
 from symbprop.symbolic.ir import Program
 from symbprop.symbolic.rules import MEMO_SIZE, DerivationError, local_partial, placeholders
 
@@ -98,12 +104,12 @@ def _contribution(upstream, out, expr, target, indices) -> sympy.Expr:
     renaming, names = placeholders((upstream, out, expr, target, *indices))
     try:
         result = _memoized_contribution(
-            *(e.xreplace(renaming) for e in (upstream, out, expr, target)),
-            tuple(i.xreplace(renaming) for i in indices),
+            *(rename(e, renaming) for e in (upstream, out, expr, target)),
+            tuple(renaming[i] for i in indices),
         )
     except DerivationError:  # again with the equation's own names, for the message
         return sum_over(upstream * local_partial(out, expr, target), indices)
-    return result.xreplace(names)
+    return rename(result, names)
 
 
 @lru_cache(maxsize=MEMO_SIZE)
