@@ -65,21 +65,34 @@ def placeholders(exprs: tuple) -> tuple[dict, dict]:
     """(renaming, its inverse): each array (IndexedBase), index (Idx) and other symbol of
     ``exprs`` to ``_b0, _i0, _s0, …`` in order of first appearance, keeping shapes, index ranges
     and assumptions, so that equations that differ only in names become equal."""
+    renaming, names, _ = shape_of(exprs)
+    return renaming, names
+
+
+def shape_of(exprs: tuple) -> tuple[dict, dict, tuple]:
+    """``placeholders`` and a key: a tuple equal for two tuples of expressions exactly when
+    they are equal after their renamings (the tree in preorder, each node's class and number
+    of arguments, names as their placeholders), made without building the renamed trees."""
     renaming: dict = {}
+    key: list = []
 
     def visit(node) -> None:  # preorder, as sympy.preorder_traversal; a renamed name ends it
         if node in renaming:
+            key.append(renaming[node])
             return
         if isinstance(node, (IndexedBase, Idx, sympy.Symbol)):
             renaming[node] = _placeholder(node, len(renaming))
-            if not isinstance(node, sympy.Symbol):
+            key.append(renaming[node])
+            if not isinstance(node, sympy.Symbol) or not node.args:
                 return
-        for arg in node.args:
+        args = node.args
+        key.append((type(node), len(args)) if args else node)
+        for arg in args:
             visit(arg)
 
     for expr in exprs:
         visit(expr)
-    return renaming, {new: old for old, new in renaming.items()}
+    return renaming, {new: old for old, new in renaming.items()}, tuple(key)
 
 
 @lru_cache(maxsize=MEMO_SIZE)

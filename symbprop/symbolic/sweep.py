@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import sympy
 from sympy import Idx, Indexed, IndexedBase, Sum
@@ -28,7 +27,7 @@ from symbprop.symbolic.indexing import (
     sum_over,
 )
 from symbprop.symbolic.ir import Program
-from symbprop.symbolic.rules import MEMO_SIZE, DerivationError, local_partial, placeholders
+from symbprop.symbolic.rules import MEMO_SIZE, DerivationError, local_partial, shape_of
 
 #: ``tidy`` cancels only expressions this small: ``sympy.cancel`` expands numerator and
 #: denominator, and ``((x+1)**64+1)**64`` expanded is past gigabytes.
@@ -77,53 +76,97 @@ def reverse_sweep(program: Program, seed: sympy.Symbol | None = None,
     ∂L/∂·, named ``d<top>_d<node>``."""
     fresh = IndexFactory()
     targets: dict[sympy.Basic, sympy.Expr] = {}
-    partial: dict[sympy.Basic, sympy.Expr] = {}
+    terms: dict[sympy.Basic, list[Term]] = {}
     adjoints = {program.output: Adjoint(program.output, (),
                                         sympy.S.One if seed is None else seed)}
     order = {v: i for i, v in enumerate(program.params)}
     order |= {e.base: len(order) + i for i, e in enumerate(program.eqns)}
     for eqn in reversed(program.eqns):
         if eqn.base not in adjoints:
-            adjoints[eqn.base] = _finish(program, eqn.base, targets, partial, fresh, top)
+            adjoints[eqn.base] = _finish(program, eqn.base, targets, terms, fresh, top)
         upstream = adjoints[eqn.base].at(eqn.indices)
         for variable in _inputs(eqn.expr, order):
             target = targets.setdefault(variable, _element(variable, program, fresh))
             term = _contribution(upstream, eqn.out, eqn.expr, target, eqn.indices)
-            partial[variable] = partial.get(variable, 0) + term
+            terms.setdefault(variable, []).append(term)
     for variable in program.params:
-        adjoints[variable] = _finish(program, variable, targets, partial, fresh, top)
+        adjoints[variable] = _finish(program, variable, targets, terms, fresh, top)
     return adjoints
 
 
-def _contribution(upstream, out, expr, target, indices) -> sympy.Expr:
+@dataclass(frozen=True)
+class Term:
+    """One equation's term of an adjoint, ``expr`` in placeholder names: ``names`` renames it
+    back; ``key`` (``rules.shape_of``) identifies it up to names, None if it is not memoized."""
+
+    expr: sympy.Expr
+    names: dict
+    key: tuple | None
+
+    def renamed(self) -> sympy.Expr:
+        return rename(self.expr, self.names) if self.names else self.expr
+
+
+#: Terms (and tidied single terms) of equations of one form up to names, by ``shape_of`` key.
+_TERMS: dict = {}
+_TIDIED: dict = {}
+
+
+def _contribution(upstream, out, expr, target, indices) -> Term:
     """``Σ_indices upstream · ∂out/∂target``, the chain rule's term for one equation.
 
-    Computed with every name replaced by a placeholder (``rules.placeholders``) and memoized,
-    so that the equations of layers of the same shape and activation, which differ only in
-    names, are differentiated and summed once; the result is renamed back."""
-    renaming, names = placeholders((upstream, out, expr, target, *indices))
-    try:
-        result = _memoized_contribution(
-            *(rename(e, renaming) for e in (upstream, out, expr, target)),
-            tuple(renaming[i] for i in indices),
-        )
-    except DerivationError:  # again with the equation's own names, for the message
-        return sum_over(upstream * local_partial(out, expr, target), indices)
-    return rename(result, names)
+    Computed with every name replaced by a placeholder (``rules.shape_of``) and memoized, so
+    that the equations of layers of the same shape and activation, which differ only in names,
+    are differentiated and summed once."""
+    renaming, names, key = shape_of((upstream, out, expr, target, *indices))
+    if key not in _TERMS:
+        try:
+            result = sum_over(
+                rename(upstream, renaming) * local_partial(*(rename(e, renaming) for e in (out, expr, target))),
+                tuple(renaming[i] for i in indices),
+            )
+        except DerivationError:  # again with the equation's own names, for the message
+            return Term(sum_over(upstream * local_partial(out, expr, target), indices), {}, None)
+        if len(_TERMS) >= MEMO_SIZE:
+            _TERMS.clear()
+        _TERMS[key] = result
+    return Term(_TERMS[key], names, key)
 
 
-@lru_cache(maxsize=MEMO_SIZE)
-def _memoized_contribution(upstream, out, expr, target, indices) -> sympy.Expr:
-    return sum_over(upstream * local_partial(out, expr, target), indices)
-
-
-def _finish(program, variable, targets, partial, fresh, top=None) -> Adjoint:
+def _finish(program, variable, targets, terms, fresh, top=None) -> Adjoint:
     target = targets.get(variable, variable)
     indices = tuple(target.indices) if isinstance(target, Indexed) else ()
-    expr = tidy(partial.get(variable, sympy.S.Zero), program)
-    # Summation indices get fresh names, so that ``Adjoint.at`` can never capture one.
-    expr = rename_indices(expr, {b: fresh(int(b.upper) + 1) for b in bound_indices(expr)})
+    found = terms.get(variable, [])
+    if len(found) == 1 and found[0].key is not None:
+        expr = _finish_one(found[0], program, fresh)
+    else:
+        total = sympy.S.Zero
+        for term in found:
+            total = total + term.renamed()
+        expr = _fresh_bound(tidy(total, program), fresh)
     return Adjoint(variable, indices, expr, adjoint_symbol(program, variable, top))
+
+
+def _fresh_bound(expr: sympy.Expr, fresh: IndexFactory) -> sympy.Expr:
+    """Summation indices get fresh names, so that ``Adjoint.at`` can never capture one."""
+    return rename_indices(expr, {b: fresh(int(b.upper) + 1) for b in bound_indices(expr)})
+
+
+def _finish_one(term: Term, program: Program, fresh: IndexFactory) -> sympy.Expr:
+    """A single memoized term, tidied once per form (``_TIDIED``) and renamed once: to the
+    equation's names and fresh summation indices."""
+    targets = frozenset(new for new, old in term.names.items()
+                        if isinstance(old, IndexedBase) and old.label.name == "y")
+    memo = (term.key, program.targets_sum_to_one, targets)
+    if memo not in _TIDIED:
+        if len(_TIDIED) >= MEMO_SIZE:
+            _TIDIED.clear()
+        tidied = tidy(term.expr, program, targets)
+        _TIDIED[memo] = (tidied, bound_indices(tidied))
+    tidied, bound = _TIDIED[memo]
+    if len(bound) > 1:  # their order is the expression's in its own names
+        return _fresh_bound(rename(tidied, term.names), fresh)
+    return rename(tidied, term.names | {b: fresh(int(b.upper) + 1) for b in bound})
 
 
 def _element(variable: sympy.Basic, program: Program, fresh: IndexFactory) -> sympy.Expr:
@@ -142,11 +185,12 @@ def _inputs(expr: sympy.Expr, order: dict) -> list[sympy.Basic]:
     return sorted((v for v in used if v in order), key=order.__getitem__)
 
 
-def tidy(expr: sympy.Expr, program: Program) -> sympy.Expr:
+def tidy(expr: sympy.Expr, program: Program, targets: frozenset | None = None) -> sympy.Expr:
     """Light, predictable simplification: Σ_j y_j = 1 where assumed; cancel if it is shorter.
-    Only a small expression is cancelled (``_cheap_to_cancel``); a big one stays as it is."""
+    Only a small expression is cancelled (``_cheap_to_cancel``); a big one stays as it is.
+    ``targets``: the arrays that are y (an expression in placeholder names), else named y."""
     if program.targets_sum_to_one:
-        expr = expr.replace(_is_target_total, lambda e: sympy.S.One)
+        expr = expr.replace(lambda e: _is_target_total(e, targets), lambda e: sympy.S.One)
     if not expr.has(Sum) and _cheap_to_cancel(expr):  # BCE: (−y/a + (1−y)/(1−a))·a(1−a) -> a − y
         numerator, denominator = sympy.fraction(sympy.cancel(expr))
         if denominator == 1 and sympy.count_ops(numerator) < sympy.count_ops(expr):
@@ -154,12 +198,14 @@ def tidy(expr: sympy.Expr, program: Program) -> sympy.Expr:
     return expr
 
 
-def _is_target_total(e: sympy.Expr) -> bool:
-    """Σ_j y[j] over the whole output layer."""
+def _is_target_total(e: sympy.Expr, targets: frozenset | None = None) -> bool:
+    """Σ_j y[j] over the whole output layer (y: one of ``targets``, or an array named y)."""
     if not isinstance(e, Sum) or not isinstance(e.function, Indexed):
         return False
     ((idx, lower, upper),) = e.limits
-    return e.function.base.label.name == "y" and e.function.indices == (idx,) and lower == 0
+    base = e.function.base
+    is_y = base.label.name == "y" if targets is None else base in targets
+    return is_y and e.function.indices == (idx,) and lower == 0
 
 
 def _cheap_to_cancel(expr: sympy.Expr) -> bool:
