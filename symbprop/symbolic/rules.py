@@ -97,12 +97,20 @@ def shape_of(exprs: tuple) -> tuple[dict, dict, tuple]:
 
 @lru_cache(maxsize=MEMO_SIZE)
 def _placeholder(node, number: int):
-    """The ``number``-th placeholder, of the kind, shape, range and assumptions of ``node``."""
+    """The ``number``-th placeholder, of the kind, shape, range and assumptions of ``node``;
+    one object for equal placeholders, so that keys compare by identity."""
     if isinstance(node, IndexedBase):
-        return IndexedBase(f"_b{number}", shape=node.shape, **node.assumptions0)
-    if isinstance(node, Idx):
-        return Idx(f"_i{number}", None if node.lower is None else (node.lower, node.upper))
-    return sympy.Symbol(f"_s{number}", **node.assumptions0)
+        new = IndexedBase(f"_b{number}", shape=node.shape, **node.assumptions0)
+    elif isinstance(node, Idx):
+        new = Idx(f"_i{number}", None if node.lower is None else (node.lower, node.upper))
+    else:
+        new = sympy.Symbol(f"_s{number}", **node.assumptions0)
+    if len(_PLACEHOLDERS) >= MEMO_SIZE:
+        _PLACEHOLDERS.clear()
+    return _PLACEHOLDERS.setdefault(new, new)
+
+
+_PLACEHOLDERS: dict = {}
 
 
 def _partial(out, expr, target, output_form: bool) -> sympy.Expr:

@@ -119,7 +119,8 @@ def _contribution(upstream, out, expr, target, indices) -> Term:
     that the equations of layers of the same shape and activation, which differ only in names,
     are differentiated and summed once."""
     renaming, names, key = shape_of((upstream, out, expr, target, *indices))
-    if key not in _TERMS:
+    result = _TERMS.get(key)
+    if result is None:
         try:
             result = sum_over(
                 rename(upstream, renaming) * local_partial(*(rename(e, renaming) for e in (out, expr, target))),
@@ -130,7 +131,7 @@ def _contribution(upstream, out, expr, target, indices) -> Term:
         if len(_TERMS) >= MEMO_SIZE:
             _TERMS.clear()
         _TERMS[key] = result
-    return Term(_TERMS[key], names, key)
+    return Term(result, names, key)
 
 
 def _finish(program, variable, targets, terms, fresh, top=None) -> Adjoint:
@@ -158,12 +159,13 @@ def _finish_one(term: Term, program: Program, fresh: IndexFactory) -> sympy.Expr
     targets = frozenset(new for new, old in term.names.items()
                         if isinstance(old, IndexedBase) and old.label.name == "y")
     memo = (term.key, program.targets_sum_to_one, targets)
-    if memo not in _TIDIED:
+    found = _TIDIED.get(memo)
+    if found is None:
         if len(_TIDIED) >= MEMO_SIZE:
             _TIDIED.clear()
         tidied = tidy(term.expr, program, targets)
-        _TIDIED[memo] = (tidied, bound_indices(tidied))
-    tidied, bound = _TIDIED[memo]
+        found = _TIDIED[memo] = (tidied, bound_indices(tidied))
+    tidied, bound = found
     if len(bound) > 1:  # their order is the expression's in its own names
         return _fresh_bound(rename(tidied, term.names), fresh)
     return rename(tidied, term.names | {b: fresh(int(b.upper) + 1) for b in bound})
