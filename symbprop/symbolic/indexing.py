@@ -90,11 +90,16 @@ def rename_indices(expr: sympy.Expr, mapping: Mapping[Idx, Idx]) -> sympy.Expr:
 def bound_indices(expr: sympy.Expr) -> list[Idx]:
     """Summation indices of every ``Sum`` in ``expr``, in a deterministic order."""
     found: list[Idx] = []
-    for node in sympy.preorder_traversal(expr):
+
+    def visit(node) -> None:  # preorder, as sympy.preorder_traversal
         if isinstance(node, Sum):
             for limit in node.limits:
                 if limit[0] not in found:
                     found.append(limit[0])
+        for arg in node.args:
+            visit(arg)
+
+    visit(expr)
     return found
 
 
@@ -151,7 +156,7 @@ def rename(expr: sympy.Expr, mapping: Mapping) -> sympy.Expr:
 
     try:
         return walk(expr)
-    except _NotARenaming:
+    except (_NotARenaming, RecursionError):
         return expr.xreplace(mapping)
 
 

@@ -95,22 +95,23 @@ def shape_of(exprs: tuple) -> tuple[dict, dict, tuple]:
     return renaming, {new: old for old, new in renaming.items()}, tuple(key)
 
 
-@lru_cache(maxsize=MEMO_SIZE)
 def _placeholder(node, number: int):
     """The ``number``-th placeholder, of the kind, shape, range and assumptions of ``node``;
     one object for equal placeholders, so that keys compare by identity."""
     if isinstance(node, IndexedBase):
-        new = IndexedBase(f"_b{number}", shape=node.shape, **node.assumptions0)
-    elif isinstance(node, Idx):
-        new = Idx(f"_i{number}", None if node.lower is None else (node.lower, node.upper))
-    else:
-        new = sympy.Symbol(f"_s{number}", **node.assumptions0)
-    if len(_PLACEHOLDERS) >= MEMO_SIZE:
-        _PLACEHOLDERS.clear()
-    return _PLACEHOLDERS.setdefault(new, new)
+        return _made(IndexedBase, number, node.shape, tuple(sorted(node.assumptions0.items())))
+    if isinstance(node, Idx):
+        return _made(Idx, number, None if node.lower is None else (node.lower, node.upper), ())
+    return _made(sympy.Symbol, number, None, tuple(sorted(node.assumptions0.items())))
 
 
-_PLACEHOLDERS: dict = {}
+@lru_cache(maxsize=MEMO_SIZE)
+def _made(kind, number: int, extent, assumptions: tuple):
+    if kind is IndexedBase:
+        return IndexedBase(f"_b{number}", shape=extent, **dict(assumptions))
+    if kind is Idx:
+        return Idx(f"_i{number}", extent)
+    return sympy.Symbol(f"_s{number}", **dict(assumptions))
 
 
 def _partial(out, expr, target, output_form: bool) -> sympy.Expr:

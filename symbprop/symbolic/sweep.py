@@ -118,20 +118,26 @@ def _contribution(upstream, out, expr, target, indices) -> Term:
     Computed with every name replaced by a placeholder (``rules.shape_of``) and memoized, so
     that the equations of layers of the same shape and activation, which differ only in names,
     are differentiated and summed once."""
-    renaming, names, key = shape_of((upstream, out, expr, target, *indices))
+    parts = (upstream, out, expr, target, indices)
+    try:
+        renaming, names, key = shape_of((upstream, out, expr, target, *indices))
+    except RecursionError:  # too deep to key: derived in its own names
+        return Term(_term(*parts), {}, None)
     result = _TERMS.get(key)
     if result is None:
         try:
-            result = sum_over(
-                rename(upstream, renaming) * local_partial(*(rename(e, renaming) for e in (out, expr, target))),
-                tuple(renaming[i] for i in indices),
-            )
+            result = _term(*(rename(e, renaming) for e in parts[:4]),
+                           tuple(renaming[i] for i in indices))
         except DerivationError:  # again with the equation's own names, for the message
-            return Term(sum_over(upstream * local_partial(out, expr, target), indices), {}, None)
+            return Term(_term(*parts), {}, None)
         if len(_TERMS) >= MEMO_SIZE:
             _TERMS.clear()
         _TERMS[key] = result
     return Term(result, names, key)
+
+
+def _term(upstream, out, expr, target, indices) -> sympy.Expr:
+    return sum_over(upstream * local_partial(out, expr, target), indices)
 
 
 def _finish(program, variable, targets, terms, fresh, top=None) -> Adjoint:
