@@ -190,4 +190,15 @@ def _rebuild(node, args):
         rebuilt = sympy.Expr.__new__(Indexed, *args)
         IndexedBase._set_assumptions(rebuilt, args[0].assumptions0)
         return rebuilt
+    if isinstance(node, sympy.Function) and _one_name(args):
+        # f(a[p]) with numbers: what eval makes of it depends on a's assumptions, which the
+        # renaming keeps (f(z[j]) stood unevaluated, so does f(z[p])); not f(x + y), whose
+        # sign SymPy reads in the arguments' order (tanh(-x) = -tanh(x)), nor δ(i, j)
+        return node.func(*args, evaluate=False)
     return node.func(*args)
+
+
+def _one_name(args: tuple) -> bool:
+    """One argument an element or a symbol, every other a number."""
+    names = [a for a in args if not a.is_Number]
+    return len(names) == 1 and isinstance(names[0], (Indexed, sympy.Symbol))
