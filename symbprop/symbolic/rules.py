@@ -13,8 +13,9 @@ Kronecker delta for indexed elements) is applied by ``local_partial``.
 Equations of the same form (every hidden layer of a deep net: ``z^l = W^l a^(l-1) + b^l`` and
 ``a^l = tanh(z^l)``, with other names) are differentiated once: ``local_partial`` renames the
 equation's arrays, indices and symbols to placeholders in order of appearance, differentiates
-that (memoized, ``MEMO_SIZE`` entries) and renames the result back.  256 hidden layers took
-1028 calls of ``sympy.diff``, about 90 % of ``derive``; they now take a handful.
+that (memoized, ``MEMO_SIZE`` entries) and renames the result back.  ``shape_of`` finds the
+placeholders and a key for the form in one walk; the sweep memoizes whole chain-rule terms by
+that key (``symbolic.sweep``), so that 256 hidden layers derive about ten distinct terms.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ of ``z^l`` is δ^l (BP1, BP2), of ``b^l`` is δ^l (BP3), of ``W^l`` is δ^l (a^{
 
 Adjoints of ``z^l`` (networks) and of graph nodes are kept as named symbols (δ^l_j, ∂f/∂q), so
 nothing is expanded; adjoints of ``a^l`` are used once and inlined.
+
+Time linear in depth: every term is computed in placeholder names and memoized by its form
+(``rules.shape_of``), an adjoint of one term is tidied once per form, and names go back by
+``indexing.rename``; the result is the same expression tree as without the memos (tested).
 """
 
 from __future__ import annotations
