@@ -52,7 +52,7 @@ class Adjoint:
     def at(self, indices: tuple) -> sympy.Expr:
         """The adjoint (its name when it has one) at other indices of the same ranges."""
         if self.symbol is None:
-            return self.expr.xreplace(dict(zip(self.indices, indices, strict=True)))
+            return rename(self.expr, dict(zip(self.indices, indices, strict=True)))
         return self.symbol[indices] if indices else self.symbol
 
 
