@@ -4,7 +4,8 @@
 
 Prints: ``sp.derive`` (the layer-level derivation, BP1–BP4) of a 784-128-10 relu/softmax net
 (target < 5 s); the full per-weight scalar form (every z, a, δ and gradient instantiated) of a
-10-10-10-1 net (target < 10 s); and both against width and depth.
+10-10-10-1 net (target < 10 s); ``sp.derive`` of 256 hidden tanh layers of 32, CPU seconds of
+its first call in the process (target < 1 s, issue 20); and all against width and depth.
 """
 
 from __future__ import annotations
@@ -44,14 +45,19 @@ def main() -> None:
     t = derive_only([784, 128, 10])
     print(f"sp.derive 784-128-10 relu/softmax-CE:            {t:8.3f} s   (target < 5 s)")
     t = scalar_form([10, 10, 10, 1])
-    print(f"full scalar form 10-10-10-1 sigmoid:             {t:8.3f} s   (target < 10 s)\n")
+    print(f"full scalar form 10-10-10-1 sigmoid:             {t:8.3f} s   (target < 10 s)")
+    deep = sp.mlp([32] + [32] * 256 + [10], activation="tanh")
+    start = time.process_time()
+    sp.derive(deep)
+    t = time.process_time() - start
+    print(f"sp.derive 256 hidden tanh layers of 32, first:   {t:8.3f} s   (CPU, target < 1 s)\n")
 
     print("layer-level derive vs width (one hidden layer, relu/softmax-CE):")
     for width in (8, 64, 512, 4096):
         print(f"  {width:5d}-{width:5d}-10     {derive_only([width, width, 10]):8.3f} s")
     print("layer-level derive vs depth (width 32):")
-    for depth in (1, 2, 4, 8, 16):
-        print(f"  {depth:2d} hidden layers     {derive_only([32] * (depth + 1) + [10]):8.3f} s")
+    for depth in (1, 2, 4, 8, 16, 64, 256):
+        print(f"  {depth:3d} hidden layers     {derive_only([32] * (depth + 1) + [10]):8.3f} s")
     print("full scalar form vs width (2 hidden layers, sigmoid):")
     for width in (2, 4, 8, 12):
         equations = len(sp.derive(sp.mlp([width, width, width, 1])).scalar_equations())

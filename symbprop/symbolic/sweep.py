@@ -8,6 +8,10 @@ of ``z^l`` is δ^l (BP1, BP2), of ``b^l`` is δ^l (BP3), of ``W^l`` is δ^l (a^{
 
 Adjoints of ``z^l`` (networks) and of graph nodes are kept as named symbols (δ^l_j, ∂f/∂q), so
 nothing is expanded; adjoints of ``a^l`` are used once and inlined.
+
+Time linear in depth: every term is computed in placeholder names and memoized by its form
+(``rules.shape_of``), an adjoint of one term is tidied once per form, and names go back by
+``indexing.rename``; the result is the same expression tree as without the memos (tested).
 """
 
 from __future__ import annotations
@@ -19,9 +23,15 @@ import sympy
 from sympy import Idx, Indexed, IndexedBase, Sum
 
 from symbprop.spec.formula import degree_bound
-from symbprop.symbolic.indexing import IndexFactory, bound_indices, rename_indices, sum_over
+from symbprop.symbolic.indexing import (
+    IndexFactory,
+    bound_indices,
+    rename,
+    rename_indices,
+    sum_over,
+)
 from symbprop.symbolic.ir import Program
-from symbprop.symbolic.rules import local_partial
+from symbprop.symbolic.rules import MEMO_SIZE, DerivationError, local_partial, shape_of
 
 #: ``tidy`` cancels only expressions this small: ``sympy.cancel`` expands numerator and
 #: denominator, and ``((x+1)**64+1)**64`` expanded is past gigabytes.
@@ -42,7 +52,7 @@ class Adjoint:
     def at(self, indices: tuple) -> sympy.Expr:
         """The adjoint (its name when it has one) at other indices of the same ranges."""
         if self.symbol is None:
-            return self.expr.xreplace(dict(zip(self.indices, indices, strict=True)))
+            return rename(self.expr, dict(zip(self.indices, indices, strict=True)))
         return self.symbol[indices] if indices else self.symbol
 
 
@@ -70,31 +80,105 @@ def reverse_sweep(program: Program, seed: sympy.Symbol | None = None,
     ∂L/∂·, named ``d<top>_d<node>``."""
     fresh = IndexFactory()
     targets: dict[sympy.Basic, sympy.Expr] = {}
-    partial: dict[sympy.Basic, sympy.Expr] = {}
+    terms: dict[sympy.Basic, list[Term]] = {}
     adjoints = {program.output: Adjoint(program.output, (),
                                         sympy.S.One if seed is None else seed)}
     order = {v: i for i, v in enumerate(program.params)}
     order |= {e.base: len(order) + i for i, e in enumerate(program.eqns)}
     for eqn in reversed(program.eqns):
         if eqn.base not in adjoints:
-            adjoints[eqn.base] = _finish(program, eqn.base, targets, partial, fresh, top)
+            adjoints[eqn.base] = _finish(program, eqn.base, targets, terms, fresh, top)
         upstream = adjoints[eqn.base].at(eqn.indices)
         for variable in _inputs(eqn.expr, order):
             target = targets.setdefault(variable, _element(variable, program, fresh))
-            local = local_partial(eqn.out, eqn.expr, target)
-            partial[variable] = partial.get(variable, 0) + sum_over(upstream * local, eqn.indices)
+            term = _contribution(upstream, eqn.out, eqn.expr, target, eqn.indices)
+            terms.setdefault(variable, []).append(term)
     for variable in program.params:
-        adjoints[variable] = _finish(program, variable, targets, partial, fresh, top)
+        adjoints[variable] = _finish(program, variable, targets, terms, fresh, top)
     return adjoints
 
 
-def _finish(program, variable, targets, partial, fresh, top=None) -> Adjoint:
+@dataclass(frozen=True)
+class Term:
+    """One equation's term of an adjoint, ``expr`` in placeholder names: ``names`` renames it
+    back; ``key`` (``rules.shape_of``) identifies it up to names, None if it is not memoized."""
+
+    expr: sympy.Expr
+    names: dict
+    key: tuple | None
+
+    def renamed(self) -> sympy.Expr:
+        return rename(self.expr, self.names) if self.names else self.expr
+
+
+#: Terms (and tidied single terms) of equations of one form up to names, by ``shape_of`` key.
+_TERMS: dict = {}
+_TIDIED: dict = {}
+
+
+def _contribution(upstream, out, expr, target, indices) -> Term:
+    """``Σ_indices upstream · ∂out/∂target``, the chain rule's term for one equation.
+
+    Computed with every name replaced by a placeholder (``rules.shape_of``) and memoized, so
+    that the equations of layers of the same shape and activation, which differ only in names,
+    are differentiated and summed once."""
+    parts = (upstream, out, expr, target, indices)
+    try:
+        renaming, names, key = shape_of((upstream, out, expr, target, *indices))
+    except RecursionError:  # too deep to key: derived in its own names
+        return Term(_term(*parts), {}, None)
+    result = _TERMS.get(key)
+    if result is None:
+        try:
+            result = _term(*(rename(e, renaming) for e in parts[:4]),
+                           tuple(renaming[i] for i in indices))
+        except DerivationError:  # again with the equation's own names, for the message
+            return Term(_term(*parts), {}, None)
+        if len(_TERMS) >= MEMO_SIZE:
+            _TERMS.clear()
+        _TERMS[key] = result
+    return Term(result, names, key)
+
+
+def _term(upstream, out, expr, target, indices) -> sympy.Expr:
+    return sum_over(upstream * local_partial(out, expr, target), indices)
+
+
+def _finish(program, variable, targets, terms, fresh, top=None) -> Adjoint:
     target = targets.get(variable, variable)
     indices = tuple(target.indices) if isinstance(target, Indexed) else ()
-    expr = tidy(partial.get(variable, sympy.S.Zero), program)
-    # Summation indices get fresh names, so that ``Adjoint.at`` can never capture one.
-    expr = rename_indices(expr, {b: fresh(int(b.upper) + 1) for b in bound_indices(expr)})
+    found = terms.get(variable, [])
+    if len(found) == 1 and found[0].key is not None:
+        expr = _finish_one(found[0], program, fresh)
+    else:
+        total = sympy.S.Zero
+        for term in found:
+            total = total + term.renamed()
+        expr = _fresh_bound(tidy(total, program), fresh)
     return Adjoint(variable, indices, expr, adjoint_symbol(program, variable, top))
+
+
+def _fresh_bound(expr: sympy.Expr, fresh: IndexFactory) -> sympy.Expr:
+    """Summation indices get fresh names, so that ``Adjoint.at`` can never capture one."""
+    return rename_indices(expr, {b: fresh(int(b.upper) + 1) for b in bound_indices(expr)})
+
+
+def _finish_one(term: Term, program: Program, fresh: IndexFactory) -> sympy.Expr:
+    """A single memoized term, tidied once per form (``_TIDIED``) and renamed once: to the
+    equation's names and fresh summation indices."""
+    targets = frozenset(new for new, old in term.names.items()
+                        if isinstance(old, IndexedBase) and old.label.name == "y")
+    memo = (term.key, program.targets_sum_to_one, targets)
+    found = _TIDIED.get(memo)
+    if found is None:
+        if len(_TIDIED) >= MEMO_SIZE:
+            _TIDIED.clear()
+        tidied = tidy(term.expr, program, targets)
+        found = _TIDIED[memo] = (tidied, bound_indices(tidied))
+    tidied, bound = found
+    if len(bound) > 1:  # their order is the expression's in its own names
+        return _fresh_bound(rename(tidied, term.names), fresh)
+    return rename(tidied, term.names | {b: fresh(int(b.upper) + 1) for b in bound})
 
 
 def _element(variable: sympy.Basic, program: Program, fresh: IndexFactory) -> sympy.Expr:
@@ -113,11 +197,12 @@ def _inputs(expr: sympy.Expr, order: dict) -> list[sympy.Basic]:
     return sorted((v for v in used if v in order), key=order.__getitem__)
 
 
-def tidy(expr: sympy.Expr, program: Program) -> sympy.Expr:
+def tidy(expr: sympy.Expr, program: Program, targets: frozenset | None = None) -> sympy.Expr:
     """Light, predictable simplification: Σ_j y_j = 1 where assumed; cancel if it is shorter.
-    Only a small expression is cancelled (``_cheap_to_cancel``); a big one stays as it is."""
+    Only a small expression is cancelled (``_cheap_to_cancel``); a big one stays as it is.
+    ``targets``: the arrays that are y (an expression in placeholder names), else named y."""
     if program.targets_sum_to_one:
-        expr = expr.replace(_is_target_total, lambda e: sympy.S.One)
+        expr = expr.replace(lambda e: _is_target_total(e, targets), lambda e: sympy.S.One)
     if not expr.has(Sum) and _cheap_to_cancel(expr):  # BCE: (−y/a + (1−y)/(1−a))·a(1−a) -> a − y
         numerator, denominator = sympy.fraction(sympy.cancel(expr))
         if denominator == 1 and sympy.count_ops(numerator) < sympy.count_ops(expr):
@@ -125,12 +210,14 @@ def tidy(expr: sympy.Expr, program: Program) -> sympy.Expr:
     return expr
 
 
-def _is_target_total(e: sympy.Expr) -> bool:
-    """Σ_j y[j] over the whole output layer."""
+def _is_target_total(e: sympy.Expr, targets: frozenset | None = None) -> bool:
+    """Σ_j y[j] over the whole output layer (y: one of ``targets``, or an array named y)."""
     if not isinstance(e, Sum) or not isinstance(e.function, Indexed):
         return False
     ((idx, lower, upper),) = e.limits
-    return e.function.base.label.name == "y" and e.function.indices == (idx,) and lower == 0
+    base = e.function.base
+    is_y = base.label.name == "y" if targets is None else base in targets
+    return is_y and e.function.indices == (idx,) and lower == 0
 
 
 def _cheap_to_cancel(expr: sympy.Expr) -> bool:
