@@ -140,3 +140,18 @@ class NamedValues:
             if isinstance(s, sympy.Symbol) and not isinstance(s, sympy.Idx) and s not in labels
         ]
         return expr.xreplace({a: self._number(a) for a in atoms}).evalf(30)
+
+
+def central_difference(fun, point: dict, name: str, index=None, h: float = 1e-6) -> float:
+    """(fun(θ + h·e) − fun(θ − h·e)) / 2h, e the unit step in entry ``name`` of ``point`` (at
+    ``index`` when it is an array): the finite-difference oracle of the seed tests.  ``point``
+    is left as it was."""
+    def moved(step):
+        copy = {k: v.copy() if hasattr(v, "copy") else v for k, v in point.items()}
+        if index is None:
+            copy[name] = copy[name] + step
+        else:
+            copy[name][index] += step
+        return copy
+
+    return (fun(moved(h)) - fun(moved(-h))) / (2 * h)

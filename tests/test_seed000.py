@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 
 import symbprop as sp
+from tests.oracle import central_difference
 
 NAME = "two_two_one"
 H = 1e-6
@@ -51,11 +52,7 @@ def cost(p, x=X, y=Y):
 
 
 def central(fun, p, name, index):
-    up = {k: v.copy() for k, v in p.items()}
-    down = {k: v.copy() for k, v in p.items()}
-    up[name][index] += H
-    down[name][index] -= H
-    return (fun(up) - fun(down)) / (2 * H)
+    return central_difference(fun, p, name, index, H)
 
 
 @pytest.fixture(scope="module")

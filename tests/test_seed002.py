@@ -30,6 +30,7 @@ import math
 import pytest
 
 import symbprop as sp
+from tests.oracle import central_difference
 
 NAME = "saturated"
 H = 1e-6
@@ -57,10 +58,7 @@ def cost(p):
 
 
 def central(p, name, h=H):
-    up, down = dict(p), dict(p)
-    up[name] += h
-    down[name] -= h
-    return (cost(up) - cost(down)) / (2 * h)
+    return central_difference(cost, p, name, h=h)
 
 
 @pytest.fixture(scope="module")

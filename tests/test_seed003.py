@@ -35,6 +35,7 @@ import re
 import pytest
 
 import symbprop as sp
+from tests.oracle import central_difference
 
 H = 1e-6
 
@@ -49,10 +50,7 @@ def _flat(doc):
 
 
 def central(f, point, name):
-    up, down = dict(point), dict(point)
-    up[name] += H
-    down[name] -= H
-    return (f(**up) - f(**down)) / (2 * H)
+    return central_difference(lambda p: f(**p), point, name, h=H)
 
 
 def quadratic(x):

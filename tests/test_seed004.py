@@ -34,6 +34,7 @@ import pytest
 import symbprop as sp
 from symbprop.errors import SpecError
 from symbprop.render.pdf import overfull_boxes
+from tests.oracle import central_difference
 
 NAME = "seed004_chain"
 H = 1e-6
@@ -62,10 +63,7 @@ def cost(p, x=X, y=Y, a_before_last=None):
 
 
 def central(fun, p, name):
-    up, down = dict(p), dict(p)
-    up[name] += H
-    down[name] -= H
-    return (fun(up) - fun(down)) / (2 * H)
+    return central_difference(fun, p, name, h=H)
 
 
 @pytest.fixture(scope="module")
