@@ -15,6 +15,7 @@ import sympy
 
 import symbprop.render.descent_plot as plots
 import symbprop.render.descent_runs as dr
+import symbprop.render.stationary as stationary
 from symbprop.render.blocks import para, section, table
 from symbprop.render.descent_runs import EPSILON
 from symbprop.render.notation import Gradient, Partial
@@ -34,7 +35,7 @@ def graph_descent(d, s, pt) -> dict:
     alpha, eps = sympy.Symbol("alpha"), sympy.Symbol("epsilon")
     lesson = dr.lesson(d, vals)
     run = lesson.given
-    blocks = [_seeded_objective(d, s, vals), para(
+    blocks = [*stationary.opening(d, s), _seeded_objective(d, s, vals), para(
         f"Gradient descent on the function itself: {s.mnote('gd_alpha')}, repeated while "
         f"{s.mnote('stop_rule')}, with {s.meq(alpha, vals.lr)} from the values and "
         f"{s.meq(eps, EPSILON)}; {s.m(iterate(1))} is the start, so row {s.m(K)} comes after "

@@ -146,12 +146,18 @@ def _seed_note(d, s) -> dict | None:
 def _gradient_lines(d, s, pt) -> list:
     f, names = d.top, d.model.params
     lhs = s.expr(Gradient(f, vector("theta", len(names))))
-    lines = [(lhs, "=", s.expr(sympy.Tuple(*(Partial(f, sympy.Symbol(n)) for n in names)))),
-             ("", "=", s.expr(sympy.Tuple(*(d.gradient(n) for n in names))))]
+    lines = [(lhs, "=", s.expr(_entries(Partial(f, sympy.Symbol(n)) for n in names))),
+             ("", "=", s.expr(_entries(d.gradient(n) for n in names)))]
     if pt is not None:
-        numbers_ = sympy.Tuple(*(sympy.Float(pt.result["grad"][n]) for n in names))
+        numbers_ = _entries(sympy.Float(pt.result["grad"][n]) for n in names)
         lines.append(("", "=", s.expr(numbers_)))
     return lines
+
+
+def _entries(items):
+    """The gradient's entries as a tuple, or the one entry itself (not a 1-tuple "(x,)")."""
+    items = list(items)
+    return items[0] if len(items) == 1 else sympy.Tuple(*items)
 
 
 def _adjoint_lines(d, s, variable, edges, pt) -> list | None:

@@ -41,6 +41,7 @@ NOTATION = {
     "theta_new": (r"\theta - \eta \frac{\partial ${L}}{\partial \theta}", "θ - η·∂${L}/∂θ"),
     "step_size": (r"\alpha \lVert \nabla ${L} \rVert", "α‖∇${L}‖"),
     "grad_norm": (r"\lVert \nabla ${L} \rVert", "‖∇${L}‖"),
+    "neg_grad": (r"-\nabla ${L}", "-∇${L}"),
     "gd_alpha": (r"\theta^{(k+1)} = \theta^{(k)} - \alpha \nabla ${L}(\theta^{(k)})",
                  "θ⁽ᵏ⁺¹⁾ = θ⁽ᵏ⁾ - α∇${L}(θ⁽ᵏ⁾)"),
     "gd_eta": (r"\theta^{(k+1)} = \theta^{(k)} - \eta \nabla ${L}(\theta^{(k)})",
