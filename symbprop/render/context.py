@@ -24,7 +24,6 @@ from symbprop.render.gradients import gradients
 from symbprop.render.graph_doc import graph_backward, graph_forward, graph_local, graph_overview
 from symbprop.render.graph_tikz import graph_edges
 from symbprop.render.insights import graph_insights, network_insights
-from symbprop.render.names import display_names, top_layer
 from symbprop.render.network_descent import network_descent
 from symbprop.render.network_doc import NetView, forward, local, overview
 from symbprop.render.reverse_network import reverse_section
@@ -59,8 +58,7 @@ def build(d, values=None, fmt: str = "tex", **options) -> dict:
     opts = Options(**options)
     network = d.model.kind == "network"
     d = seeded_for(d, values)
-    style = Style(fmt, network=network, graph_output=None if network else d.top.name,
-                  digits=opts.digits, names=display_names(d), top_layer=top_layer(d))
+    style = Style.of(d, fmt, opts.digits)
     pt = numbers.point(d, values) if values is not None else None
     sections = (_network(d, style, pt, opts) if network else _graph(d, style, pt, opts))
     kind = "network" if network else "computational graph"

@@ -89,11 +89,8 @@ def steps_table(d, s, run) -> dict:
     digits that tell it from the one before (``resolving_digits``)."""
     names = list(d.model.params)
     header = [s.m(K), *(s.m(sympy.Symbol(p)) for p in names), s.m(s.loss), s.mnote("step_size")]
-    count = len(run.values)
-    shown = list(range(count)) if count <= SHOWN_STEPS + 1 else [
-        *range(SHOWN_STEPS), None, count - 1]
     cells = []
-    for i in shown:
+    for i in shown_steps(len(run.values)):
         if i is None:
             cells.append([s.mnote("vdots")] + [""] * (len(header) - 1))
             continue
@@ -102,6 +99,14 @@ def steps_table(d, s, run) -> dict:
                                     zip(run.iterates[i], before, strict=True)),
                       s.num(run.values[i]), s.num(run.lr * run.grad_norms[i])])
     return table(header, cells, "r" * len(header))
+
+
+def shown_steps(count: int) -> list[int | None]:
+    """The rows of a steps table: every iterate, or the first ``SHOWN_STEPS``, None (a ⋮ row)
+    and the last."""
+    if count <= SHOWN_STEPS + 1:
+        return list(range(count))
+    return [*range(SHOWN_STEPS), None, count - 1]
 
 
 def resolving_digits(value: float, previous: float | None, digits: int) -> int:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import symbprop.render.descent_runs as dr
 from symbprop.render.context import seeded_for
-from symbprop.render.names import display_names
 from symbprop.render.descent_plot import file_name
 from symbprop.render.plots import plot_descent
 from symbprop.render.style import Style
@@ -31,7 +30,7 @@ class _Drawn:
         self.rate = "η" if network else "α"
         self.loss_expr = None
         self.grid = dr.grid_function(d, vals)
-        style = Style("txt", network=network, names=display_names(d))
+        style = Style.of(d, "txt")
         self.labels = {name: style.expr(d.element(name)) for name in d.params}
 
 

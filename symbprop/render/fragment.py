@@ -3,15 +3,12 @@ equations in index form — forward pass, errors δ (or ∂f/∂q), gradients �
 
 from __future__ import annotations
 
-from symbprop.render.names import display_names, top_layer
 from symbprop.render.style import Style
 
 
 def fragment(d) -> str:
     """``$$\\begin{aligned} ... \\end{aligned}$$`` with every equation of the derivation."""
-    network = d.model.kind == "network"
-    s = Style("md", network=network, graph_output=None if network else d.model.output,
-              names=display_names(d), top_layer=top_layer(d))
+    s = Style.of(d, "md")
     lines = [rf"{s.expr(e.out)} &= {s.expr(e.expr)}" for e in d.program.eqns]
     for adjoint in d.adjoints.values():
         if adjoint.symbol is not None:

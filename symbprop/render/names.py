@@ -33,6 +33,12 @@ def layer_mark(layer: int, top: int | None = None) -> str:
     return "(L)" if layer == top else f"(L-{top - layer})"
 
 
+def layer_number(layer: int, top: int | None = None):
+    """Layer ``layer`` as prose and tables name it: the int, or with ``top`` = L the expression
+    L − k (seed 004); printed by the caller's printer."""
+    return layer if top is None else sympy.Symbol("L") - (top - layer)
+
+
 def top_layer(d) -> int | None:
     """The printers' ``top_layer`` setting for derivation ``d``: its number of layers L if its
     spec numbers layers from the output (``notation: {layers: from_output}``), else None."""

@@ -19,7 +19,14 @@ import sympy
 
 import symbprop.render.descent_runs as dr
 from symbprop.render.blocks import math, para, section, table
-from symbprop.render.descent_doc import SHOWN_STEPS, K, iterate, outcome, path_figure, rate_blocks
+from symbprop.render.descent_doc import (
+    K,
+    iterate,
+    outcome,
+    path_figure,
+    rate_blocks,
+    shown_steps,
+)
 from symbprop.render.descent_runs import EPSILON
 from symbprop.render.notation import Partial, matrix, vector
 
@@ -111,8 +118,8 @@ def descent_run(d, s, pt) -> list:
     run = lesson.given
     blocks = [para(
         f"Start at the worked example's point, {s.m(iterate(1))}, with {s.meq(eta, vals.lr)}: "
-        f"its step above is the step from {s.meq(K, 1)} to {s.meq(K, 2)}.  Gradient descent repeats "
-        f"it while {s.mnote('stop_eta')}, with {s.meq(eps, EPSILON)}, for at most "
+        f"its step above is the step from {s.meq(K, 1)} to {s.meq(K, 2)}.  Gradient descent "
+        f"repeats it while {s.mnote('stop_eta')}, with {s.meq(eps, EPSILON)}, for at most "
         f"{dr.STEP_LIMIT} steps; {s.m(s.loss)} and its gradient are computed exactly at every "
         "iterate:"), _steps_table(s, run),
         para(f"With {s.meq(eta, vals.lr)} gradient descent {outcome(s, run, reason=True)}."),
@@ -124,11 +131,8 @@ def _steps_table(s, run) -> dict:
     """k, C(θ^(k)), ‖∇C(θ^(k))‖ and η‖∇C‖ for the first rows and the last."""
     header = [s.m(K), s.m(sympy.Function(s.loss.name)(sympy.Symbol("theta^(k)"))),
               s.mnote("grad_norm"), s.mnote("step_eta")]
-    count = len(run.values)
-    shown = list(range(count)) if count <= SHOWN_STEPS + 1 else [
-        *range(SHOWN_STEPS), None, count - 1]
     rows = []
-    for i in shown:
+    for i in shown_steps(len(run.values)):
         if i is None:
             rows.append([s.mnote("vdots"), "", "", ""])
             continue

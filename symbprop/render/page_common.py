@@ -17,6 +17,7 @@ import sympy
 
 from symbprop.render.latex import format_float
 from symbprop.render.mathml import SymbpropMathMLPrinter
+from symbprop.render.names import layer_number
 from symbprop.render.notation import Partial
 from symbprop.render.text import SymbpropTextPrinter
 
@@ -62,7 +63,8 @@ class PageStyle:
         """Layer ``layer`` named in a title or prose: ``2``, or ``L − 1`` (unicode text) when
         layers are numbered from the output (seed 004)."""
         top = self.settings["top_layer"]
-        return str(layer) if top is None else self.text(sympy.Symbol("L") - (top - layer))
+        number = layer_number(layer, top)
+        return str(number) if top is None else self.text(number)
 
     def text(self, expr) -> str:
         """``expr`` as unicode text for the drawing, HTML-escaped."""

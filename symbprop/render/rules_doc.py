@@ -10,6 +10,8 @@ Every formula goes through the document's ``Style``; instances come from ``Deriv
 
 from __future__ import annotations
 
+import functools
+
 import sympy
 from sympy import HadamardProduct, ImmutableMatrix, IndexedBase, Symbol
 
@@ -39,14 +41,12 @@ def rules(d, s) -> dict:
 def closed_forms(d, s) -> dict | None:
     """A graph's final derivatives in closed form: the named intermediates substituted back
     (``Derivation.compose``), simplified where short; None for a model too large to compose."""
-    lines, all_simplified = [], True
-    for name in d.params:
-        element = d.element(name)
-        if d.composed_size(d.gradient(name)) > MAX_CLOSED_SIZE:
-            return None
-        formula, simplified = closed_form(d, name)
-        all_simplified &= simplified
-        lines.append((s.expr(Partial(output_symbol(d), element)), "=", s.expr(formula)))
+    forms = [closed_form(d, name) for name in d.params]
+    if None in forms:
+        return None
+    lines = [(s.expr(Partial(output_symbol(d), d.element(name))), "=", s.expr(formula))
+             for name, (formula, _) in zip(d.params, forms, strict=True)]
+    all_simplified = all(simplified for _, simplified in forms)
     f = output_symbol(d)
     how = "and simplifying" if all_simplified else "and simplifying where the formula is short,"
     return section("The derivatives in closed form", [
@@ -55,9 +55,14 @@ def closed_forms(d, s) -> dict | None:
              f"gives each derivative of {s.m(f)} as one formula:"), math(lines)])
 
 
-def closed_form(d, name: str) -> tuple[sympy.Expr, bool]:
+@functools.lru_cache(maxsize=64)
+def closed_form(d, name: str) -> tuple[sympy.Expr, bool] | None:
     """(∂(output)/∂``name`` as a formula of the variables only, whether it was simplified):
-    ``sympy.simplify`` up to ``MAX_SIMPLIFIED_OPS`` operations, else common factors only."""
+    ``sympy.simplify`` up to ``MAX_SIMPLIFIED_OPS`` operations, else common factors only; None
+    past ``MAX_CLOSED_SIZE`` composed parts.  Memoized: the rules and the descent section
+    (``stationary``) both ask."""
+    if d.composed_size(d.gradient(name)) > MAX_CLOSED_SIZE:
+        return None
     composed = d.compose(d.gradient(name))
     if sympy.count_ops(composed) <= MAX_SIMPLIFIED_OPS:
         return sympy.simplify(composed), True

@@ -16,7 +16,7 @@ import sympy
 
 from symbprop.render.blocks import math, para
 from symbprop.render.notation import Partial
-from symbprop.render.rules_doc import MAX_CLOSED_SIZE, closed_form
+from symbprop.render.rules_doc import closed_form
 
 
 def opening(d, s) -> list[dict]:
@@ -34,9 +34,10 @@ def opening(d, s) -> list[dict]:
 
 def _solved(d, s) -> list[dict]:
     params = [sympy.Symbol(p) for p in d.params]
-    if d.seed != 1 or any(d.composed_size(d.gradient(p)) > MAX_CLOSED_SIZE for p in d.params):
+    forms = [closed_form(d, p) for p in d.params] if d.seed == 1 else [None]
+    if None in forms:
         return []
-    derivatives = [closed_form(d, p)[0] for p in d.params]
+    derivatives = [formula for formula, _ in forms]
     if not all(_linear(g, params) for g in derivatives):
         return []
     solutions = sympy.solve(derivatives, params, dict=True)

@@ -16,6 +16,7 @@ import sympy
 
 from symbprop.render.latex import SymbpropLatexPrinter
 from symbprop.render.measure import TEXT_WIDTH_PT, latex_width
+from symbprop.render.names import display_names, layer_number, top_layer
 from symbprop.render.text import SymbpropTextPrinter
 
 FORMATS = ("tex", "md", "txt")
@@ -83,6 +84,14 @@ class Style:
         #: The symbol of the quantity minimised: L (a network's reduced loss) or a graph's output.
         self.loss = sympy.Symbol(graph_output if not network and graph_output else "L")
 
+    @classmethod
+    def of(cls, d, fmt: str, digits: int = 6) -> Style:
+        """The style of derivation ``d``'s documents: network or graph (printed with its output's
+        name), the spec's ``notation`` names and layer numbering."""
+        network = d.model.kind == "network"
+        return cls(fmt, network=network, graph_output=None if network else d.top.name,
+                   digits=digits, names=display_names(d), top_layer=top_layer(d))
+
     def minimising(self, name: str) -> Style:
         """This style with ``name`` as the function minimised (``${L}`` notes read it)."""
         style = copy.copy(self)
@@ -107,9 +116,8 @@ class Style:
     def layer(self, layer: int) -> str:
         """Layer ``layer`` named in prose or a table: ``2``, or ``$L - 1$`` when layers are
         numbered from the output."""
-        if self.top_layer is None:
-            return str(layer)
-        return self.m(sympy.Symbol("L") - (self.top_layer - layer))
+        number = layer_number(layer, self.top_layer)
+        return str(number) if self.top_layer is None else self.m(number)
 
     # ------------------------------------------------------------ math
 
