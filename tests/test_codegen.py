@@ -118,9 +118,9 @@ def test_source_has_header_layout_and_comments():
     assert "# δ¹ = σ'(z¹) ⊙ (W²ᵀ δ²)   from  a¹ = σ(z¹),  z² = W² a¹ + b²" in text
     assert "d1_0 = (1 - a1_0)*W2_0_0*a1_0*d2_0" in text
     defined = [line[4:line.index("(")] for line in text.splitlines() if line.startswith("def ")]
-    assert defined == ["_sigmoid", "forward", "loss", "loss_and_grad_into", "forward_work",
-                       "loss_work", "loss_and_grad_work", "loss_and_grad", "_all_finite", "_copy",
-                       "loss_and_grad_arrays", "sgd_step", "_permutation", "train"]
+    assert defined == ["_sigmoid", "forward", "loss", "loss_and_grad_into", "loss_and_grad",
+                       "_all_finite", "_copy", "_loss_and_grad_checked", "sgd_step",
+                       "_permutation", "train"]
     assert text.count("\n@njit(cache=True") == len(defined)
     assert "sympy" not in text and "symbprop." not in text.replace("symbprop generate", "")
 

@@ -47,8 +47,7 @@ UNROLL_LIMIT = 1000
 #: The functions a kernel module defines (the wrappers in symbprop.runtime.kernels and
 #: symbprop.runtime.graph_kernels call them; a cached module without one of them is damaged).
 GRAPH_FUNCTIONS = ("forward", "loss", "loss_and_grad_into", "loss_and_grad", "sgd_step", "train")
-NETWORK_FUNCTIONS = (*GRAPH_FUNCTIONS, "forward_work", "loss_work", "loss_and_grad_work",
-                     "loss_and_grad_arrays")
+NETWORK_FUNCTIONS = (*GRAPH_FUNCTIONS, "_loss_and_grad_checked")
 
 
 def required_functions(model, target: str = "numba") -> tuple[str, ...]:
