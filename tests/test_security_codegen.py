@@ -293,7 +293,9 @@ def _damages(text: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("damage", ["truncated", "sign", "function", "empty", "not utf-8"])
-def test_a_damaged_cache_entry_is_detected_regenerated_and_warned_about(damage):
+def test_a_damaged_cache_entry_is_detected_regenerated_and_warned_about(damage, tmp_path,
+                                                                        monkeypatch):
+    monkeypatch.setenv("SYMBPROP_CACHE_DIR", str(tmp_path))  # not the run's: it damages it
     model = sp.load(LINEAR)
     k = sp.compile(model)
     path = k.path
