@@ -167,6 +167,9 @@ def test_strategy_resolution_and_errors():
     small, wide = sp.load("examples:two_two_one"), sp.load("examples:mnist_784_128_10")
     assert codegen.resolve_strategy(small) == "unrolled"
     assert codegen.resolve_strategy(wide) == "looped"
+    # the cut is where unrolled code's first compile passes about 4.5 s (AUTO_UNROLL_MAX)
+    assert codegen.resolve_strategy(sp.mlp([8, 14, 2])) == "unrolled"  # 156 parameters
+    assert codegen.resolve_strategy(sp.mlp([16, 12, 4])) == "looped"  # 256
     assert codegen.resolve_strategy(sp.load("examples:staged"), "looped") == "unrolled"
     with pytest.raises(SymbpropError, match="strategy: unknown 'fast'; allowed: auto"):
         codegen.resolve_strategy(small, "fast")
