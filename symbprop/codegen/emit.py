@@ -66,7 +66,7 @@ def base_context(model, strategy: str, dtype: str, title: str, helpers: list[str
 
 
 def packing(model) -> dict:
-    """What ``loss_and_grad_arrays`` prints: the shape tests of the separate parameter and
+    """What ``_loss_and_grad_checked`` prints: the shape tests of the separate parameter and
     gradient arrays, the lines that copy the parameters into ``theta``, and those that copy
     ``grad`` out into the gradient arrays (through ``_copy``: Numba compiles a slice assignment
     anew at every site, which made this function take 4 s to compile)."""
