@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 STOP_REASONS = {
     "epochs": "ran all epochs",
     "tol": "η‖∇L‖ ≤ ε (stopping rule)",
