@@ -182,12 +182,17 @@ def _compiled(k, params, data):
 def _finite_differences(k, params, data, entries) -> dict[str, np.ndarray]:
     graph = data is None or isinstance(data, dict)
     theta = k.flatten({n: (float(v) if graph else v) for n, v in params.items()})
-    loss = k.module.loss
+    # The loss that loss_and_grad_into returns, not the module's own `loss`: that would be one
+    # more compilation of the forward pass (1–2 s a model) for the same printed equations.
+    into, grad = k.module.loss_and_grad_into, np.empty_like(theta)
     if graph and data:
         const = np.array([data[c] for c in k.constants], dtype=np.float64)
-        call = lambda t: loss(t, const)  # noqa: E731
+        call = lambda t: into(t, const, grad)  # noqa: E731
+    elif graph:
+        call = lambda t: into(t, grad)  # noqa: E731
     else:
-        call = (lambda t: loss(t)) if graph else (lambda t: loss(t, *data))
+        work = k.work(data[0].shape[0])
+        call = lambda t: into(t, *data, grad, work)  # noqa: E731
     result = {}
     for name, idx in entries.items():
         offset = k.module.PARAM_OFFSETS[name]
