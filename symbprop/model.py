@@ -1,8 +1,8 @@
 """The two kinds of model: a dense ``Network`` and a scalar computational ``Graph``.
 
 Both are frozen values built by ``symbprop.spec.loader`` (which validates) and consumed by
-``symbprop.symbolic.ir``.  ``spec`` holds the canonical dict form of the model: the spec hash in generated
-files and the cache key of compiled kernels are computed from it.
+``symbprop.symbolic.ir``.  ``spec`` holds the canonical dict form of the model: the spec hash in
+generated files and the cache key of compiled kernels are computed from it.
 """
 
 from __future__ import annotations

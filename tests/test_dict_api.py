@@ -1,5 +1,5 @@
-"""The dict-of-arrays call in one compiled step (symbprop.runtime.dictcall), ``out=``, and the scratch
-space (``work``) of the looped lowering."""
+"""The dict-of-arrays call in one compiled step (symbprop.runtime.dictcall), ``out=``, and the
+scratch space (``work``) of the looped lowering."""
 
 from __future__ import annotations
 

@@ -151,7 +151,8 @@ def test_descent_counts_steps_as_the_table_does_and_names_what_diverged():
 
 def test_a_function_without_minimum_is_not_promised_one():
     for name in ("staged", "one_node"):
-        closing = flat(example(name)).split("with the same stopping rule).")[1].split("7. Insights")[0]
+        closing = flat(example(name)).split("with the same stopping rule).")[1]
+        closing = closing.split("7. Insights")[0]
         assert "minimum ahead" in closing and "overshoot the minimum" not in closing
     assert "overshoot the minimum" in flat(example("quadratic"))
 

@@ -159,7 +159,8 @@ def test_the_section_is_in_every_format_with_and_without_values(fmt, at):
     doc = render.render(d, f"examples:{name}" if at else None, fmt)
     assert "Gradient descent" in doc and "(seed 000)" in doc
     # 17 parameters: a transposed row of the first of each array, the rest elided
-    assert ("\\ldots" if fmt != "txt" else "…)ᵀ") in doc.split("column of every partial derivative")[1]
+    elided = "\\ldots" if fmt != "txt" else "…)ᵀ"
+    assert elided in doc.split("column of every partial derivative")[1]
     assert ("How to set the learning rate" in doc) == at
     if at and fmt == "tex":
         assert r"\begin{tikzpicture}" in doc.split("How to set the learning rate")[1]

@@ -1,6 +1,6 @@
-"""The kernels' stable rewrites (symbprop.symbolic.stabilize): each is an identity, the compiled value and
-gradient are accurate where the typed formula overflows or cancels in floating point, and the
-documents keep the formula as typed.  Oracle: sympy.diff of the formula as typed, evaluated by
+"""The kernels' stable rewrites (symbprop.symbolic.stabilize): each is an identity, the compiled
+value and gradient are accurate where the typed formula overflows or cancels in floating point, and
+the documents keep the formula as typed.  Oracle: sympy.diff of the formula as typed, evaluated by
 mpmath at 1200 digits (never the rewritten form)."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The report of ``symbprop.check``: one ``Row`` per parameter group and comparison (symbolic vs
 compiled, vs finite differences), shown as a rich table (``__rich__``) or plain text (``str``).
-``symbprop.crosscheck.compare`` computes the values; ``Tally`` turns the comparisons into rows with the
-``TOLERANCES``, and the report presents them."""
+``symbprop.crosscheck.compare`` computes the values; ``Tally`` turns the comparisons into rows with
+the ``TOLERANCES``, and the report presents them."""
 
 from __future__ import annotations
 

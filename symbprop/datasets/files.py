@@ -1,7 +1,7 @@
 """Reading a user's data file (CSV with a header row, or NPZ) into a ``Table`` of numbers.
 
-Used by ``symbprop.training.data.load_data``; every problem raises ``DataError`` naming the file, the row
-(CSV: data row and line number; NPZ: array and index) and the column.
+Used by ``symbprop.training.data.load_data``; every problem raises ``DataError`` naming the file,
+the row (CSV: data row and line number; NPZ: array and index) and the column.
 
 A CSV file is read ``CHUNK_ROWS`` rows at a time, each column of a chunk converted at once, so a
 million rows take seconds; it holds at most ``MAX_CSV_ROWS`` data rows and ``MAX_CSV_CELLS``

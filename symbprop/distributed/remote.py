@@ -72,8 +72,8 @@ def make_partition(ref: KernelRef, X, Y, first_row: int = 0) -> Partition:
 
 
 def read_partition(ref: KernelRef, path: str, features=None, target=None) -> Partition:
-    """One CSV or NPZ file read where the task runs (``symbprop.training.data.load_data``, nothing held
-    out): its errors name the file, row and column."""
+    """One CSV or NPZ file read where the task runs (``symbprop.training.data.load_data``,
+    nothing held out): its errors name the file, row and column."""
     kernels = kernels_of(ref)
     data = load_data(kernels.model, path, features, target, test_fraction=0.0)
     X, Y = kernels._batch(data.train.X, data.train.Y)

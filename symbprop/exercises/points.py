@@ -11,9 +11,9 @@
 
 A point is drawn again (up to ``TRIES`` times) when it is no good for a sheet: no finite real
 value, a saturated unit (|z| > ``SATURATED`` for sigmoid, tanh), an input within ``KINK_MARGIN``
-of a kink (a kinked activation of the registry, |·|, max, min: never on the kink), a zero loss or a gradient
-entry that is zero, or (graphs) two variables of the same size or a node whose value repeats
-a variable's or another node's (degenerate questions).  After ``TRIES`` draws the last one
+of a kink (a kinked activation of the registry, |·|, max, min: never on the kink), a zero loss or a
+gradient entry that is zero, or (graphs) two variables of the same size or a node whose value
+repeats a variable's or another node's (degenerate questions).  After ``TRIES`` draws the last one
 defined is used; a model with no defined point at all is a ``SymbpropError``.  The same
 generator state gives the same point.
 """

@@ -1,8 +1,8 @@
 """Activation functions: names, parameters, and how each applies to a pre-activation ``z``.
 
 An ``Activation`` is data (name, alpha, custom formula); ``apply(z)`` builds the SymPy expression
-for one neuron from the activation's record (``registry``).  softmax is the one activation that is not elementwise; the IR handles it and only
-an output layer may use it.
+for one neuron from the activation's record (``registry``).  softmax is the one activation that is
+not elementwise; the IR handles it and only an output layer may use it.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ indicator ``\\mathbf{1}[z > 0]`` (so relu'(0) = 0), a Kronecker delta as ``\\mat
 ``symbprop.render.notation`` (∂-fractions, boxed factors, ordered chains) print here too.
 
 Every rule is a ``_print_X`` override; nothing edits printed strings.  The activations of
-``symbprop.functions.sympy_classes`` print themselves (their ``_latex``: ``\\sigma``, ``\\operatorname{relu}``),
-calling back into this printer for their arguments.
+``symbprop.functions.sympy_classes`` print themselves (their ``_latex``: ``\\sigma``,
+``\\operatorname{relu}``), calling back into this printer for their arguments.
 """
 
 from __future__ import annotations

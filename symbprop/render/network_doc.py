@@ -1,6 +1,7 @@
 """The network half of the document: the net, the forward pass, local derivatives (the backward
 pass is in ``backward_doc``).  Every formula comes from the derivation (``d.program``,
-``d.adjoints``, ``symbprop.symbolic.rules.local_partial``) and is printed by the document's ``Style``.
+``d.adjoints``, ``symbprop.symbolic.rules.local_partial``) and is printed by the document's
+``Style``.
 
 Per-neuron equations are shown only for small nets (``small``); everything else is in index
 form, whose size does not depend on the width of a layer.

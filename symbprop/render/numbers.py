@@ -3,8 +3,8 @@
 * ``Point``: ``Derivation.evaluate`` at the values, plus a map from every named scalar (x_k, y_j,
   w^l_{jk}, z^l_j, a^l_j, δ^l_j, graph nodes, ∂f/∂q) to its number, for substituting into the
   symbolic factors of a chain.  A network of more than ``EVALUATE_MAX`` parameters is evaluated
-  by ``symbprop.symbolic.reference.Reference`` instead (the same equations in index form, lambdified to
-  mpmath, as the cross-check does for wide nets): as exact, in seconds instead of the minutes
+  by ``symbprop.symbolic.reference.Reference`` instead (the same equations in index form, lambdified
+  to mpmath, as the cross-check does for wide nets): as exact, in seconds instead of the minutes
   ``evaluate`` takes to instantiate one SymPy equation per weight of 784-128-10.
 * ``finite_differences``: central differences of the composed loss (``Derivation.composed_loss``
   with every symbprop function written in elementary functions, evaluated by SymPy at 30 digits),

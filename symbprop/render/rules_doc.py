@@ -211,7 +211,7 @@ def _odot_entry(s) -> str:
 
 
 def _delta(d, s) -> list:
-    j, l = Symbol("j"), Symbol("l")
+    j, l = Symbol("j"), Symbol("l")  # noqa: E741 (the layer index, as the notes write it)
     delta, z = IndexedBase("delta^l")[j], IndexedBase("z^l")[j]
     C = Symbol("C")
     change = s.inline(f"\\Delta C {s.note('approx')} " if s.latex else f"ΔC {s.note('approx')} ")

@@ -4,8 +4,8 @@ arrays and the one flat parameter vector the compiled functions take.
 ``flatten`` is where every parameter check happens (names, shapes, real dtypes cast to the
 kernel's dtype without overflow, no masked entries, NaN and infinity), so the compiled code
 never sees a bad parameter; large models whose dicts are views of one vector (``init_params``,
-``unflatten``) pass that vector through without a copy (``symbprop.runtime.views``).  Training writes
-its result back with ``write_back``, after ``check_updatable`` has refused integer arrays.
+``unflatten``) pass that vector through without a copy (``symbprop.runtime.views``).  Training
+writes its result back with ``write_back``, after ``check_updatable`` has refused integer arrays.
 """
 
 from __future__ import annotations

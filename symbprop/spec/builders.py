@@ -1,9 +1,9 @@
 """Python builders for models: ``mlp``, ``expression``, ``graph``.
 
 Each builds the same spec mapping a YAML file would hold and validates it through
-``symbprop.spec.loader.from_dict``, so the rules and the error messages are the same everywhere.  What
-only Python can pass (``None``, a number where a list belongs, a NumPy array of sizes) is checked
-here first: every mistake is a ``SpecError``, never a ``TypeError``.
+``symbprop.spec.loader.from_dict``, so the rules and the error messages are the same everywhere.
+What only Python can pass (``None``, a number where a list belongs, a NumPy array of sizes) is
+checked here first: every mistake is a ``SpecError``, never a ``TypeError``.
 """
 
 from __future__ import annotations

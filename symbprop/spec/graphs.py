@@ -1,8 +1,8 @@
 """Graph and expression specs -> ``Graph`` models: node formulas, dependency order, parameters.
 
 A graph is ``{node: formula}`` with an ``output`` and ``params``; an expression is one formula,
-staged into one operation per node (``symbprop.spec.staging``).  Cycles, undefined names, duplicate or
-reserved names, and a graph without variables raise ``SpecError``; a parameter the output does
+staged into one operation per node (``symbprop.spec.staging``).  Cycles, undefined names, duplicate
+or reserved names, and a graph without variables raise ``SpecError``; a parameter the output does
 not depend on is a warning.  ``lr`` and ``upstream`` are not variable names: a values file uses
 them for the learning rate and the gradient arriving from beyond the graph.  Nor is any name of
 the form ``d<output>_d<name>``: the derivation names the adjoint ∂f/∂q of node q ``df_dq``

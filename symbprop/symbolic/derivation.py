@@ -262,7 +262,8 @@ class Derivation:
     # ------------------------------------------------------------ numbers and documents
 
     def evaluate(self, values) -> dict:
-        """Loss, forward values, δ's and every gradient at ``values`` (``symbprop.symbolic.evaluate``)."""
+        """Loss, forward values, δ's and every gradient at ``values``
+        (``symbprop.symbolic.evaluate``)."""
         return evaluate(self, values)
 
     def to_latex(self, values=None, **options) -> str:

@@ -147,7 +147,7 @@ def rename(expr: sympy.Expr, mapping: Mapping) -> sympy.Expr:
         if node in done:
             return done[node]
         args = tuple(walk(arg) for arg in node.args)
-        if all(new is old for new, old in zip(args, node.args)):
+        if all(new is old for new, old in zip(args, node.args, strict=True)):
             rebuilt = node
         else:
             rebuilt = _rebuild(node, args)

@@ -1,15 +1,15 @@
 """Working precision for the exact side of symbprop: enough digits that every result is right to
 float64 precision, found by doubling.
 
-A derivation is evaluated node by node (``symbprop.symbolic.evaluate``, ``symbprop.symbolic.reference``), each node
-rounded to the working precision before the next uses it.  At 30 digits that is exact for
-almost every point, but not where a node cancels more digits than it has: 1 − tanh(50) is
-7.4e-44 and comes out 0; the gradient of (1 − cos x)/x² at x = 1e-8 loses 18 digits to the
-cancellation of two terms near 1e8.  ``settled(compute)`` runs ``compute(digits)`` at 30, 60,
-120, ... digits until two runs agree to within a few units in the last place of a float64 in
-every number they return, and returns the later one; at ``MAX_DIGITS`` it stops and returns
-that run (a value that is 0 exactly but comes out as rounding noise, 1e-31 then 1e-61, never
-agrees; the noise is then below 10^-MAX_DIGITS of the values it came from).
+A derivation is evaluated node by node (``symbprop.symbolic.evaluate``,
+``symbprop.symbolic.reference``), each node rounded to the working precision before the next uses
+it.  At 30 digits that is exact for almost every point, but not where a node cancels more digits
+than it has: 1 − tanh(50) is 7.4e-44 and comes out 0; the gradient of (1 − cos x)/x² at x = 1e-8
+loses 18 digits to the cancellation of two terms near 1e8.  ``settled(compute)`` runs
+``compute(digits)`` at 30, 60, 120, ... digits until two runs agree to within a few units in the
+last place of a float64 in every number they return, and returns the later one; at ``MAX_DIGITS`` it
+stops and returns that run (a value that is 0 exactly but comes out as rounding noise, 1e-31 then
+1e-61, never agrees; the noise is then below 10^-MAX_DIGITS of the values it came from).
 """
 
 from __future__ import annotations

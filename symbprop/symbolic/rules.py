@@ -1,10 +1,10 @@
 """Local derivative rules: ∂out/∂input for one equation of the IR.
 
 The default rule is ``sympy.diff`` of the equation (whose functions carry textbook ``fdiff``s,
-see ``symbprop.functions.sympy_classes``).  ``OUTPUT_FORM`` overrides it where the derivative is best written
-with the equation's own output — σ' = a(1 − a), tanh' = 1 − a², exp' = out, and softmax's
-∂a_i/∂z_p = a_i(δ_ip − a_p) — which is what a textbook writes and what the kernels reuse.  Every
-override is tested equal to ``sympy.diff``.  A derivative SymPy cannot evaluate fails loudly,
+see ``symbprop.functions.sympy_classes``).  ``OUTPUT_FORM`` overrides it where the derivative is
+best written with the equation's own output — σ' = a(1 − a), tanh' = 1 − a², exp' = out, and
+softmax's ∂a_i/∂z_p = a_i(δ_ip − a_p) — which is what a textbook writes and what the kernels reuse.
+Every override is tested equal to ``sympy.diff``.  A derivative SymPy cannot evaluate fails loudly,
 naming the operation.
 
 Rule contract: ``rule(out, arg) -> expr`` for ``out = F(arg)``; the chain through ``arg`` (e.g. a

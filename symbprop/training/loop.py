@@ -8,8 +8,9 @@ cleanly between epochs and keeps the parameters of the last completed epoch.  It
 ``History`` that plots itself.
 
 The pieces around the loop have their own modules: schedules in ``symbprop.training.schedules``, the
-progress bar in ``symbprop.training.progress``, plots in ``symbprop.render.plots``, and ``save_params``/
-``load_params`` (NPZ) in ``symbprop.files.params``; their public names are importable from here too.
+progress bar in ``symbprop.training.progress``, plots in ``symbprop.render.plots``, and
+``save_params``/ ``load_params`` (NPZ) in ``symbprop.files.params``; their public names are
+importable from here too.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def train(kernels, params: dict, X, Y, *, lr: float = 0.1, epochs: int = 30,
 
 
 def train_on(kernels, params: dict, data, **options) -> History:
-    """``train`` on a ``symbprop.training.data.TrainingData`` (its training part; held-out part as test)."""
+    """``train`` on a ``symbprop.training.data.TrainingData`` (its training part; the held-out
+    part as test)."""
     test = None if data.test is None else (data.test.X, data.test.Y, data.test.labels)
     return train(kernels, params, data.train.X, data.train.Y, task=data.task,
                  labels=data.train.labels, test=test, **options)
