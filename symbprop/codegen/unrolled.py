@@ -4,8 +4,9 @@ Every element of every layer gets its own line, instantiated from the derivation
 (``z1_0 = W1_0_0*x_0 + W1_0_1*x_1 + b1_0``, ``d1_0 = (1 - a1_0)*a1_0*(W2_0_0*d2_0)``), with
 common subexpressions eliminated per block (SymPy ``cse``; temporaries ``t<l>_<n>`` in the
 forward pass, ``u<l>_<n>`` in the backward pass of layer l, ``tc_<n>`` in the cost).  Parameters
-are loaded into locals once per call and gradients accumulate in locals (``gW1_0_1``), so the loop
-over the batch touches memory only for x and y.  Fastest per call for small nets; code size and
+are loaded into locals once per call; gradients accumulate in locals (``gW1_0_1``) for a tiny net
+and in ``grad`` itself (``grad[1] += d1_0*x_1  # W1_0_1``) above ``LOCAL_GRADIENTS_MAX``
+parameters, which compiles faster and runs faster there (see the constant).  Fastest per call for small nets; code size and
 Numba compile time grow with the number of weights (see ``symbprop.codegen.AUTO_UNROLL_MAX``).
 
 Names: ``x_k``, ``y_j`` one sample's input and target; ``W1_j_k``, ``b1_j`` (``b1`` if shared)
@@ -33,12 +34,21 @@ from symbprop.codegen.plan import (
 from symbprop.codegen.printer import NumbaPrinter, assignment
 from symbprop.symbolic.indexing import index_values, instantiate
 
+#: Up to this many parameters, gradients accumulate in locals (``gW1_0_1 += ...``), stored into
+#: ``grad`` after the batch; above, in ``grad`` itself (``grad[1] += ...``).  Locals are faster
+#: for small nets at a batch (64 samples: 2-2-1 1.38 against 1.73 µs, 4-8-3 10.3 against
+#: 11.5 µs), but every local carried round the batch loop costs Numba's SSA pass and type
+#: inference, and the call slows down once they outnumber the registers (4-16-3: compile 2.7
+#: against 2.0 s, batch 1 0.60 against 0.54 µs, batch 64 17.0 against 16.6 µs).
+LOCAL_GRADIENTS_MAX = 100
+
 #: The names of the generated code, for the module docstring.
 NAMING = (
     "Names (one sample i at a time, every element on its own line): x_k, y_j the sample's input",
     "and target; W1_j_k, b1_j (b1 if shared) the parameters, loaded from theta once per call;",
     "z1_j, a1_j pre-activation and activation of neuron j of layer 1; d1_j = δ¹_j = ∂C/∂z¹_j;",
-    "gW1_j_k, gb1_j gradient accumulators; lse2 = log Σ_j exp z²_j for a softmax output; cost = C",
+    "gW1_j_k, gb1_j gradient accumulators (or grad[p] += ..., the comment naming the parameter);",
+    "lse2 = log Σ_j exp z²_j for a softmax output; cost = C",
     "of the sample; t<l>_<n>, u<l>_<n>, tc_<n> common subexpressions (forward, backward, cost).",
 )
 
@@ -101,7 +111,10 @@ def _loss_lines(emit: _Emitter, plan: NetworkPlan, formula: sympy.Expr | None) -
     return [f"# cost: {loss_text(plan, formula)}", *emit.block(["cost"], [cost], "tc_")]
 
 
-def _backward_layer(emit: _Emitter, plan: NetworkPlan, layer: LayerPlan, formula) -> list[str]:
+def _backward_layer(emit: _Emitter, plan: NetworkPlan, layer: LayerPlan, formula,
+                    slots: dict[str, int] | None) -> list[str]:
+    """δ of ``layer`` and its gradient terms, added into ``grad[slots[name]]`` or, without
+    ``slots``, into the local ``g<name>``."""
     lines = [delta_comment(plan, layer, formula)]
     delta = layer.delta
     targets, exprs = [], []
@@ -114,8 +127,12 @@ def _backward_layer(emit: _Emitter, plan: NetworkPlan, layer: LayerPlan, formula
         if adjoint is None:
             continue
         for values, idx in _elements(adjoint):
-            name = "g" + (scalar_name(adjoint.variable[idx]) if idx else adjoint.variable.name)
-            lines.append(emit.assign(name, instantiate(adjoint.expr, values), "+="))
+            name = scalar_name(adjoint.variable[idx]) if idx else adjoint.variable.name
+            expr = instantiate(adjoint.expr, values)
+            if slots is None:
+                lines.append(emit.assign(f"g{name}", expr, "+="))
+            else:
+                lines.append(emit.assign(f"grad[{slots[name]}]", expr, "+=") + f"  # {name}")
     return lines
 
 
@@ -164,10 +181,12 @@ def context(d, plan: NetworkPlan) -> dict:
     net = d.model
     formula = net.loss.expr if net.loss.is_custom else None
     params = _param_elements(d)
+    in_locals = len(params) <= LOCAL_GRADIENTS_MAX
+    slots = None if in_locals else {local: p for p, (local, _) in enumerate(params)}
     forward = [line for layer in plan.layers for line in _forward_layer(emit, layer)]
     backward = []
     for layer in reversed(plan.layers):
-        backward += _backward_layer(emit, plan, layer, formula)
+        backward += _backward_layer(emit, plan, layer, formula, slots)
     out = plan.output
     x, y = IndexedBase("x"), IndexedBase("y")
     store_out = [f"out[i, {j}] = a{out.number}_{j}" for j in range(out.n_out)]
@@ -175,8 +194,7 @@ def context(d, plan: NetworkPlan) -> dict:
     return {
         "work_per_sample": 0,
         "load_params": [f"{local} = theta[{p}]" for p, (local, _) in enumerate(params)],
-        "zero_grads": [f"g{local} = 0.0" for local, _ in params],
-        "store_grads": [f"grad[{p}] = g{local} * scale" for p, (local, _) in enumerate(params)],
+        "gradient_locals": [local for local, _ in params] if in_locals else [],
         "load_x": [f"{scalar_name(x[k])} = X[i, {k}]" for k in range(net.inputs)],
         "load_y": [f"{scalar_name(y[j])} = Y[i, {j}]" for j in range(out.n_out)],
         "forward": _live(forward, loss + backward),
