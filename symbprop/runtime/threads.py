@@ -41,9 +41,13 @@ from numbers import Integral
 from symbprop.errors import SymbpropError
 
 #: The widest layer (n_in · n_out weights) from which "auto" leaves BLAS its default count.
-#: Below it the products of a call are too small for a second thread to pay; measured with the
-#: products of 64-32-10, 64-64-10, 784-128-10 and 784-512-512-10 at batches 32–1024.
-AUTO_MIN_WEIGHTS = 65_536
+#: Measured on a quiet 2-core machine (AMD EPYC, OpenBLAS 0.3.30), the time of a loss and
+#: gradient call with 2 threads against 1 at batch 64: 64-32-10 and 64-64-10 1.00× (their
+#: products, 64 · 4096 = 262 144 multiply-adds at most, are below the size from which OpenBLAS
+#: itself starts a second thread), 128-128-10 1.31×, 256-256-10 1.55×, 784-128-10 1.36× (and
+#: 1.00× at batch 1, a gemv).  At batches of 256 and 1024, 64-64-10 gains 1.11× and 1.25× from
+#: a second thread on a quiet machine: pass threads=2 for that.
+AUTO_MIN_WEIGHTS = 8192
 
 #: The names SciPy's BLAS wrapper may import ``dgemm`` under (SciPy's OpenBLAS wheels prefix
 #: ``scipy_``; a SciPy built against a system BLAS imports ``dgemm_``).
