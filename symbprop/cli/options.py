@@ -62,13 +62,16 @@ THREADS_HELP = ("BLAS threads of the kernels' matrix products, for this process:
                 "weights, else BLAS's default).  On a shared machine use 1.")
 
 
-def threads_option(value: str | None) -> int | None:
-    """The callback of ``--threads``: None for ``auto`` (or no option), else a whole number ≥ 1;
-    anything else is a usage error (exit 2) naming the option and what is allowed."""
+def threads_option(value):
+    """The callback of ``--threads`` (one value, or a list when repeated): None for ``auto``
+    (or no option), else a whole number ≥ 1; anything else is a usage error (exit 2) naming
+    the option and what is allowed."""
     # Imported here: the command-line modules import the pipeline on use.
     from symbprop.runtime.threads import ThreadsError, parse_threads
 
     try:
+        if isinstance(value, (list, tuple)):
+            return [parse_threads(item, "--threads") for item in value]
         return parse_threads(value, "--threads")
     except ThreadsError as err:
         raise typer.BadParameter(str(err).split(": ", 1)[1]) from None
