@@ -150,8 +150,8 @@ def markdown(rows) -> str:
     ]
     groups: dict = {}
     for row in rows:
-        groups.setdefault((row.net, row.batch, row.dtype), {})[row.impl] = row
-    for (net, batch, dtype), impls in groups.items():
+        groups.setdefault((row.net, row.batch, row.dtype, row.threads), {})[row.impl] = row
+    for (net, batch, dtype, _), impls in groups.items():
         ours = impls["symbprop"]
         cells = [str(ours.threads or "default"),
                  f"{format_time(ours.seconds)} (+{100 * (ours.spread - 1):.0f}%)"]
@@ -176,7 +176,7 @@ def main() -> None:
     counts = [int(count) for count in args.threads.split(",")]
     console = Console(width=120)
     for line in machine_lines():
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     missing = [name for name in ("torch", "jax") if importlib.util.find_spec(name) is None]
     if missing:
         console.print(f"{' and '.join(missing)} not installed: their columns stay empty; "

@@ -7,13 +7,15 @@ Each net is compiled in a fresh Python process with an empty symbprop cache
 helpers are compiled again too): what a user waits for the first time.  The child times
 ``import symbprop``, ``sp.compile`` (derive, generate, import the module) and the first
 ``loss_and_grad`` (Numba's JIT of what it calls), and reports its peak resident memory
-(``getrusage`` ``ru_maxrss``).  Two series:
+(``getrusage`` ``ru_maxrss``) and the CPU seconds of compile and first call (on a busy shared
+machine the wall time grows with the load; the CPU time much less).  Two series:
 
 - ``unrolled`` (straight-line code per scalar) against the number of parameters: 2-2-1 up to
   about 600 parameters;
 - ``looped`` (one matrix product per layer) against depth: hidden layers of 32, depths 1 to 64.
 
-Prints the machine (CPU, cores, SIMD flags, BLAS, load), a table, and writes a plot of both
+Prints the machine (CPU, cores, SIMD flags, BLAS, load), a table (seconds; "total" is compile
+plus first call, the import apart), and writes a plot of both
 series (needs matplotlib: ``pip install -e ".[plot]"``).  ``--quick``: three nets of each
 series, about two minutes.  Then, for comparison, a second process with the caches warm for the
 smallest net.
@@ -50,7 +52,7 @@ import json, resource, sys, time
 start = time.perf_counter()
 import numpy as np
 import symbprop as sp
-imported = time.perf_counter()
+imported, cpu_imported = time.perf_counter(), time.process_time()
 sizes, strategy = json.loads(sys.argv[1]), sys.argv[2]
 model = sp.mlp(sizes, activation="tanh", loss="softmax_cross_entropy")
 k = sp.compile(model, strategy=strategy)
@@ -60,8 +62,9 @@ rng = np.random.default_rng(0)
 X = rng.normal(size=(8, sizes[0]))
 Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], 8)]
 k.loss_and_grad(params, X, Y)
-called = time.perf_counter()
+called, cpu_called = time.perf_counter(), time.process_time()
 print(json.dumps({"import": imported - start, "compile": compiled - imported,
+                  "cpu": cpu_called - cpu_imported,
                   "first_call": called - compiled, "params": k.size, "strategy": k.strategy,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -100,11 +103,11 @@ def row(label: str, strategy: str, depth: int, record: dict) -> str:
         return f"{label:18s} {strategy:9s} {depth:5d}  error: {record['error']}"
     return (f"{label:18s} {record['strategy']:9s} {depth:5d} {record['params']:7d} "
             f"{record['import']:7.2f} {record['compile']:8.2f} {record['first_call']:8.2f} "
-            f"{record['jit']:8.2f} {record['peak_mb']:8.0f}")
+            f"{record['jit']:8.2f} {record['cpu']:7.2f} {record['peak_mb']:8.0f}")
 
 
 HEADER = (f"{'net':18s} {'lowering':9s} {'depth':>5s} {'params':>7s} {'import':>7s} "
-          f"{'compile':>8s} {'1st call':>8s} {'total':>8s} {'peak MB':>8s}")
+          f"{'compile':>8s} {'1st call':>8s} {'total':>8s} {'CPU s':>7s} {'peak MB':>8s}")
 
 
 def plot(unrolled, looped, path: Path, stamp: str) -> Path | None:
@@ -123,11 +126,13 @@ def plot(unrolled, looped, path: Path, stamp: str) -> Path | None:
         (axes[0], unrolled, "params", "parameters", "unrolled: against parameters"),
         (axes[1], looped, "depth", f"hidden layers of {WIDTH}", "looped: against depth"),
     ):
-        points = [(r[key], r["jit"], r["peak_mb"]) for r in series if "error" not in r]
+        points = [(r[key], r["jit"], r["cpu"], r["peak_mb"]) for r in series if "error" not in r]
         if not points:
             continue
-        xs, seconds, memory = zip(*points, strict=True)
-        ax.plot(xs, seconds, "o-", color="C0", label="seconds: compile + first call")
+        xs, seconds, cpu, memory = zip(*points, strict=True)
+        ax.plot(xs, seconds, "o-", color="C0", label="wall seconds")
+        ax.plot(xs, cpu, "o:", color="C0", alpha=0.6, label="CPU seconds")
+        ax.legend(loc="upper left", fontsize=8)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("seconds (first process)", color="C0")
         ax.set_title(title)

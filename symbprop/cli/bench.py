@@ -36,7 +36,7 @@ def command(
     model = load_spec(spec)
     printer = out()
     for line in machine_lines():
-        printer.print(line, markup=False, highlight=False)
+        printer.print(line, markup=False, highlight=False, soft_wrap=True)
     for count in threads or [None]:
         rows = bench(model, tuple(batch or (1, 64)), tuple(dtype or ("float64",)),
                      with_peers=peers, threads=count)
