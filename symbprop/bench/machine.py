@@ -48,6 +48,7 @@ def blas_libraries() -> list[dict]:
     # Imported here: threadpoolctl and SciPy load only when a benchmark describes its machine.
     from threadpoolctl import threadpool_info
 
+    # Imported here: the kernels' BLAS is found (and SciPy's BLAS loaded) only when asked for.
     from symbprop.runtime.threads import kernels_blas
 
     ours = kernels_blas()  # loads SciPy's BLAS first, so that it is listed

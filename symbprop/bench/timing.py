@@ -146,6 +146,7 @@ def roofline_gflops(size: int = 1024, dtype: str = "float64", threads: int | Non
     # Imported here: SciPy's BLAS and threadpoolctl load when a roofline is asked for.
     from scipy.linalg import blas
 
+    # Imported here: as above, the thread control loads with SciPy's BLAS.
     from symbprop.runtime.threads import kernels_blas
 
     a = np.asfortranarray(np.random.default_rng(0).normal(size=(size, size)).astype(dtype))
@@ -172,6 +173,7 @@ def bench(model, batches=(1, 64), dtypes=("float64",), with_peers: bool = True,
     # Imported here: Numba, SciPy's BLAS and threadpoolctl load when the timing starts.
     from threadpoolctl import threadpool_limits
 
+    # Imported here: as above (the kernels and their thread control load with Numba).
     from symbprop.runtime.kernels import compile_model
     from symbprop.runtime.threads import blas_threads, checked_threads
 

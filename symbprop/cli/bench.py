@@ -35,11 +35,12 @@ def command(
 
     model = load_spec(spec)
     printer = out()
-    for line in machine_lines():
-        printer.print(line, markup=False, highlight=False, soft_wrap=True)
-    for count in threads or [None]:
+    for number, count in enumerate(threads or [None]):
         rows = bench(model, tuple(batch or (1, 64)), tuple(dtype or ("float64",)),
                      with_peers=peers, threads=count)
+        if number == 0:  # after the first run: an error is then the only line printed
+            for line in machine_lines():
+                printer.print(line, markup=False, highlight=False, soft_wrap=True)
         used = rows[0].threads if rows else count
         roofline = roofline_gflops(threads=used) if model.kind == "network" else None
         printer.print(table(rows, roofline))
