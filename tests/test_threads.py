@@ -157,6 +157,29 @@ def test_train_command_runs_with_the_count_asked(count):
     assert count() == 2
 
 
+def test_plain_numpy_kernels_set_numpys_blas(count):
+    """target="numpy" runs its products on NumPy's BLAS: that one gets the count (read from
+    its own OpenBLAS getter, through NumPy's compiled core)."""
+    import numpy._core._multiarray_umath as core
+
+    handle = ctypes.CDLL(core.__file__)
+    getter = next((getattr(handle, name) for name in (
+        "scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
+        "scipy_openblas_get_num_threads", "openblas_get_num_threads")
+        if hasattr(handle, name)), None)
+    if getter is None:
+        pytest.skip("NumPy's BLAS is not OpenBLAS here")
+    setter = getattr(handle, getter.__name__.replace("get_", "set_"))
+    before = getter()
+    try:
+        k = sp.compile(SMALL, target="numpy", threads=2)
+        setter(1)
+        k.fit(k.init_params(0), *_data(k.model), epochs=2, progress=False)
+        assert getter() == 2
+    finally:
+        setter(before)
+
+
 def test_a_pickled_kernels_sets_its_count_where_it_is_unpickled(count):
     k = sp.compile(SMALL, threads=2)
     _openblas_setter()(1)

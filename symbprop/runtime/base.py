@@ -64,7 +64,7 @@ class KernelsBase:
         """Set the kernels' BLAS to ``self.threads`` threads, for the whole process
         (``symbprop.runtime.threads``); returns the count in force.  ``compile`` does it, and so
         do ``fit`` and ``training.train`` when they start; per call, nothing is set."""
-        return set_threads(self.threads)
+        return set_threads(self.threads, self.target)
 
     def flatten(self, params: dict) -> np.ndarray:
         """One parameter vector (the kernel dtype) from ``params``; checks names, shapes, NaN.

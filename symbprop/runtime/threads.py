@@ -5,7 +5,8 @@ functions of ``scipy.linalg.cython_blas``).  That may be another library than Nu
 PyPI wheels SciPy bundles its own OpenBLAS (``scipy.libs/libscipy_openblas-*.so``) beside NumPy's
 (``numpy.libs/libscipy_openblas64_-*.so``).  ``kernels_blas()`` finds the library that SciPy's
 ``dgemm`` wrapper calls (the dynamic linker says which file holds the symbol it resolves) and
-wraps it in threadpoolctl's controller; ``set_threads`` sets its thread count.
+wraps it in threadpoolctl's controller; ``set_threads`` sets its thread count.  The plain-NumPy
+kernels (``target="numpy"``) run on NumPy's BLAS, and their ``threads`` set that one.
 
 **Process-wide, set once.**  A BLAS thread count belongs to the library, so to the whole
 process: it is set when kernels are made (``compile_model``) and again when ``fit`` or
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import importlib
 import os
 from numbers import Integral
 
@@ -49,12 +51,19 @@ from symbprop.errors import SymbpropError
 #: a second thread on a quiet machine: pass threads=2 for that.
 AUTO_MIN_WEIGHTS = 8192
 
-#: The names SciPy's BLAS wrapper may import ``dgemm`` under (SciPy's OpenBLAS wheels prefix
-#: ``scipy_``; a SciPy built against a system BLAS imports ``dgemm_``).
-_DGEMM_SYMBOLS = ("scipy_dgemm_", "dgemm_", "scipy_dgemm64_", "dgemm_64_", "dgemm")
+#: Per target: the compiled module whose BLAS the kernels' products reach, and the names it may
+#: import ``dgemm`` under.  Numba's ``np.dot`` calls SciPy's wrappers (SciPy's OpenBLAS wheels
+#: prefix ``scipy_``; a SciPy built against a system BLAS imports ``dgemm_``); the plain-NumPy
+#: kernels (target "numpy") use NumPy's own BLAS through its CBLAS interface.
+_WRAPPERS = {
+    "numba": ("scipy.linalg.cython_blas",
+              ("scipy_dgemm_", "dgemm_", "scipy_dgemm64_", "dgemm_64_", "dgemm")),
+    "numpy": ("numpy._core._multiarray_umath",
+              ("scipy_cblas_dgemm64_", "scipy_cblas_dgemm", "cblas_dgemm64_", "cblas_dgemm")),
+}
 
-#: BLAS's own count, read before symbprop first changed it (None: not changed yet).
-_default: int | None = None
+#: BLAS's own count per library file, read before symbprop first changed it.
+_defaults: dict[str, int] = {}
 
 
 class ThreadsError(SymbpropError, ValueError):
@@ -92,22 +101,27 @@ def auto_threads(model) -> int | None:
 
 
 @functools.cache
-def kernels_blas():
-    """threadpoolctl's controller of the BLAS library that the kernels' ``np.dot`` calls, or
-    None when threadpoolctl does not see it (then no count can be set)."""
-    import scipy.linalg.cython_blas as cython_blas  # loads SciPy's BLAS before threadpoolctl looks
+def kernels_blas(target: str = "numba"):
+    """threadpoolctl's controller of the BLAS library that the kernels of ``target`` call
+    (Numba's ``np.dot``: SciPy's BLAS; "numpy": NumPy's), or None when threadpoolctl does not
+    see it (then no count can be set)."""
+    # Imported here: threadpoolctl loads when a thread count is set or read.
     from threadpoolctl import ThreadpoolController
 
-    libraries = [lib for lib in ThreadpoolController().lib_controllers
-                 if lib.user_api == "blas"]
-    path = _library_of_dgemm(cython_blas.__file__)
-    for lib in libraries:
-        if path is not None and os.path.realpath(lib.filepath) == path:
+    name, symbols = _WRAPPERS.get(target, _WRAPPERS["numba"])
+    try:  # loads that BLAS before threadpoolctl looks
+        wrapper = importlib.import_module(name)
+    except ImportError:  # NumPy < 2 keeps it in numpy.core
+        wrapper = importlib.import_module(name.replace("._core.", ".core."))
+    path = _library_of_dgemm(wrapper.__file__, symbols)
+    for lib in ThreadpoolController().lib_controllers:
+        if lib.user_api == "blas" and path is not None and \
+                os.path.realpath(lib.filepath) == path:
             return lib
     return None
 
 
-def _library_of_dgemm(wrapper_file: str) -> str | None:
+def _library_of_dgemm(wrapper_file: str, symbols) -> str | None:
     """The real path of the shared library that provides the ``dgemm`` which the compiled
     module ``wrapper_file`` imports (the dynamic linker's own look-up: dlsym, then dladdr)."""
 
@@ -119,7 +133,7 @@ def _library_of_dgemm(wrapper_file: str) -> str | None:
         wrapper, libc = ctypes.CDLL(wrapper_file), ctypes.CDLL(None)
     except OSError:
         return None
-    for symbol in _DGEMM_SYMBOLS:
+    for symbol in symbols:
         function = getattr(wrapper, symbol, None)
         if function is None:
             continue
@@ -131,25 +145,24 @@ def _library_of_dgemm(wrapper_file: str) -> str | None:
     return None
 
 
-def blas_threads() -> int | None:
-    """The thread count in force now in the kernels' BLAS (None if it cannot be seen)."""
-    lib = kernels_blas()
+def blas_threads(target: str = "numba") -> int | None:
+    """The thread count in force now in the BLAS of ``target``'s kernels (None if it cannot be
+    seen)."""
+    lib = kernels_blas(target)
     return None if lib is None else lib.get_num_threads()
 
 
-def set_threads(threads: int | None) -> int | None:
-    """Set the kernels' BLAS to ``threads`` (checked; None: BLAS's own default, restored if
-    symbprop changed it); returns the count in force after it."""
-    global _default
+def set_threads(threads: int | None, target: str = "numba") -> int | None:
+    """Set the BLAS of ``target``'s kernels to ``threads`` (checked; None: BLAS's own default,
+    restored if symbprop changed it); returns the count in force after it."""
     threads = checked_threads(threads)
-    lib = kernels_blas()
+    lib = kernels_blas(target)
     if lib is None:
         return None
-    if threads is None and _default is None:
+    if threads is None and lib.filepath not in _defaults:
         return lib.get_num_threads()  # never changed: BLAS's default is in force
-    if _default is None:
-        _default = lib.get_num_threads()
-    count = _default if threads is None else threads
+    default = _defaults.setdefault(lib.filepath, lib.get_num_threads())
+    count = default if threads is None else threads
     if lib.get_num_threads() != count:
         lib.set_num_threads(count)
     return lib.get_num_threads()
