@@ -130,7 +130,9 @@ def test_bench_rows_carry_the_thread_count_of_the_kernels_blas():
     rows = bench(sp.load("examples:two_two_one"), batches=(1,), with_peers=False, threads=2)
     assert {r.threads for r in rows} == {2} and blas_threads() == 2
     rows = bench(sp.load("examples:two_two_one"), batches=(1,), with_peers=False)
-    assert {r.threads for r in rows} == {1}  # auto: a small net runs one thread
+    assert {r.threads for r in rows} == {2}  # auto: an unrolled net (no BLAS) leaves it
+    rows = bench(sp.load("examples:iris_4_16_3"), batches=(8,), with_peers=False, threads=1)
+    assert {r.threads for r in rows} == {1} and blas_threads() == 1
 
 
 def test_bench_command_prints_the_machine():

@@ -102,9 +102,10 @@ def test_a_loss_and_grad_call_runs_with_the_count_of_compile(count):
 
 
 def test_auto_is_one_thread_for_small_nets_and_blas_default_for_wide_ones():
-    """In a fresh process: a small net sets 1 thread, then a net whose widest layer is at the
-    threshold puts back BLAS's own default (the count before symbprop changed it); NumPy's
-    BLAS, when it is another library, keeps its count."""
+    """In a fresh process: an unrolled net (no BLAS call) leaves the count alone; a small looped
+    net sets 1 thread, then a net whose widest layer is at the threshold puts back BLAS's own
+    default (the count before symbprop changed it); NumPy's BLAS, when it is another library,
+    keeps its count."""
     wide = [AUTO_MIN_WEIGHTS // 64, 64, 1]
     code = f"""
 import ctypes, scipy.linalg.cython_blas as cb, symbprop as sp
@@ -112,10 +113,13 @@ from threadpoolctl import threadpool_info
 h = ctypes.CDLL(cb.__file__)
 get = getattr(h, "scipy_openblas_get_num_threads", None) or h.openblas_get_num_threads
 before = get()
-small = sp.compile("{SMALL}")
+unrolled = sp.compile("{SMALL}")  # calls no BLAS: auto leaves the count alone
+untouched = get()
+small = sp.compile("{SMALL}", strategy="looped")
 one = get()
 wide = sp.compile(sp.mlp({wide}, activation="tanh", loss="half_sse"))
-print(before, small.threads, one, wide.threads, get(),
+print(unrolled.strategy, unrolled.threads, untouched == before, before, small.threads, one,
+      wide.threads, get(),
       [i["num_threads"] for i in threadpool_info() if "numpy" in i["filepath"]])
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -123,7 +127,9 @@ print(before, small.threads, one, wide.threads, get(),
     if "openblas_get_num_threads" in result.stderr:
         pytest.skip("SciPy's BLAS is not OpenBLAS here")
     assert result.returncode == 0, result.stderr[-2000:]
-    before, small, one, wide_threads, after, numpy_counts = result.stdout.split(maxsplit=5)
+    words = result.stdout.split(maxsplit=8)
+    assert words[:3] == ["unrolled", "None", "True"]
+    before, small, one, wide_threads, after, numpy_counts = words[3:]
     if before == "1":
         pytest.skip("BLAS runs one thread by default here (one core, or OPENBLAS_NUM_THREADS)")
     assert (small, one, wide_threads, after) == ("1", "1", "None", before)

@@ -29,8 +29,10 @@ class KernelsBase:
     parameters) and ``unflatten`` (views into one vector)."""
 
     #: The BLAS thread count these kernels asked for (``compile``'s ``threads``, resolved;
-    #: None: BLAS's default); ``use_threads`` sets it, process-wide.
+    #: None: BLAS's default); ``use_threads`` sets it, process-wide, when ``sets_threads``
+    #: (False for "auto" on code that calls no BLAS: graphs and unrolled networks).
     threads: int | None = None
+    sets_threads: bool = False
 
     def __init__(self, model, module, dtype: str) -> None:
         self.model, self.module = model, module
@@ -63,8 +65,9 @@ class KernelsBase:
     def use_threads(self) -> int | None:
         """Set the kernels' BLAS to ``self.threads`` threads, for the whole process
         (``symbprop.runtime.threads``); returns the count in force.  ``compile`` does it, and so
-        do ``fit`` and ``training.train`` when they start; per call, nothing is set."""
-        return set_threads(self.threads, self.target)
+        do ``fit`` and ``training.train`` when they start; per call, nothing is set.  Kernels
+        that call no BLAS and were given no count leave it alone (None)."""
+        return set_threads(self.threads, self.target) if self.sets_threads else None
 
     def flatten(self, params: dict) -> np.ndarray:
         """One parameter vector (the kernel dtype) from ``params``; checks names, shapes, NaN.
@@ -150,6 +153,6 @@ def rebuild(cls, model, strategy: str, dtype: str, target: str = "numba",
     ``threads`` count is set in this process (``KernelsBase.use_threads``)."""
     kernels = cls(model, cached_module(model, strategy, dtype, target), dtype)
     if threads is not None:
-        kernels.threads = threads
+        kernels.threads, kernels.sets_threads = threads, True
         kernels.use_threads()
     return kernels

@@ -65,8 +65,10 @@ def compile_model(model, strategy: str = "auto", dtype: str = "float64",
     module = cached_module(model, strategy, dtype, target)
     cls = GraphKernels if model.kind == "graph" else Kernels
     kernels = cls(model, module, dtype)
-    if model.kind == "network" or threads is not None:  # a graph calls no BLAS: auto leaves it
+    # auto leaves BLAS alone for code that calls none: graphs and unrolled networks
+    if threads is not None or (model.kind == "network" and strategy != "unrolled"):
         kernels.threads = threads if threads is not None else auto_threads(model)
+        kernels.sets_threads = True
         kernels.use_threads()
     return kernels
 

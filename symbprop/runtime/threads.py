@@ -22,7 +22,8 @@ the kernels asked for (None: BLAS's default), ``blas_threads()`` the one in forc
 * ``None`` (the default, "auto"): one thread when no layer has ``AUTO_MIN_WEIGHTS`` weights or
   more (n_in · n_out), since a second thread does not pay for products that small (see
   ``AUTO_MIN_WEIGHTS``); otherwise BLAS's own default, the count it had before symbprop first
-  changed it (``OPENBLAS_NUM_THREADS``, else one per core).
+  changed it (``OPENBLAS_NUM_THREADS``, else one per core).  Kernels that call no BLAS (the
+  unrolled lowering, graphs) leave the count as it is.
 * an integer ≥ 1: that many threads.
 
 **On a shared machine** (other processes busy on the cores, or several training processes side
