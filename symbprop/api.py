@@ -18,7 +18,8 @@ def compile(model, strategy: str = "auto", dtype: str = "float64",  # noqa: A001
 
     ``threads``: how many threads the BLAS behind the kernels' matrix products runs, a whole
     number ≥ 1, or None (the default): one thread for a net whose widest layer has fewer than
-    8192 weights, where a second does not pay, else BLAS's own default.  The count is set
+    8192 weights, where a second does not pay, else BLAS's own default (unrolled kernels and
+    graphs call no BLAS: None leaves it as it is).  The count is set
     for the whole process, now (and again when ``fit`` or ``train`` starts), never per call:
     it is a property of the BLAS library (SciPy's, which Numba's ``np.dot`` calls; NumPy's own
     BLAS is left alone when it is another library).  On a shared machine, or with several

@@ -58,8 +58,9 @@ SEED = at_least(0, 2**63 - 1)
 
 #: The help of ``--threads`` (train, bench).
 THREADS_HELP = ("BLAS threads of the kernels' matrix products, for this process: a whole number "
-                ">= 1, or auto (one thread for a net whose widest layer has under 8192 "
-                "weights, else BLAS's default).  On a shared machine use 1.")
+                ">= 1, or auto (one thread when the widest layer has under 8192 weights, else "
+                "BLAS's default; unrolled kernels call no BLAS and leave it).  On a shared "
+                "machine use 1.")
 
 
 def threads_option(value):
