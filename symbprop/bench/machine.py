@@ -69,8 +69,10 @@ def machine_lines() -> list[str]:
         who = "the kernels' np.dot (SciPy's BLAS)" if info["kernels"] else \
             "NumPy" if "numpy" in info["filepath"] else Path(info["filepath"]).parent.name
         kernel = info.get("architecture") or info.get("threading_layer") or "?"
+        count = info["num_threads"]
         lines.append(f"{info['internal_api']} {info.get('version') or '?'}, kernel {kernel}, "
-                     f"{info['num_threads']} threads: {who} ({Path(info['filepath']).name})")
+                     f"{count} thread{'' if count == 1 else 's'}: {who} "
+                     f"({Path(info['filepath']).name})")
     settings = [f"{name}={os.environ[name]}" for name in BLAS_ENVIRONMENT if name in os.environ]
     if settings:
         lines.append("environment: " + " ".join(settings))

@@ -140,9 +140,11 @@ def matmul_flops(model, batch: int) -> float:
 
 def roofline_gflops(size: int = 1024, dtype: str = "float64", threads: int | None = None) -> float:
     """This machine's matmul speed, GFLOP/s, for a size² by size² product in the BLAS the
-    kernels call (SciPy's ``?gemm``) with ``threads`` threads (None: as it is): the best of 7
-    runs, since a roofline is a best case (the median of 3 moved by 10% between runs on a
-    shared 2-core machine: 136 to 152 GFLOP/s)."""
+    kernels call (SciPy's ``?gemm``) with ``threads`` threads (None: as it is): the best of 15
+    products, since a roofline is a best case (the median of 3 moved by 10% between runs on a
+    shared 2-core machine: 136 to 152 GFLOP/s; under load, short samples find the quiet
+    moments better than long ones).  Measured after the rows, it can still fall below a row's
+    GFLOP/s when the load rose in between (a share above 100%)."""
     # Imported here: SciPy's BLAS and threadpoolctl load when a roofline is asked for.
     from scipy.linalg import blas
 
@@ -157,7 +159,7 @@ def roofline_gflops(size: int = 1024, dtype: str = "float64", threads: int | Non
         if lib is not None and threads is not None:
             lib.set_num_threads(threads)
         gemm(1.0, a, a)
-        seconds = min(timeit.Timer(lambda: gemm(1.0, a, a)).repeat(repeat=7, number=3)) / 3
+        seconds = min(timeit.Timer(lambda: gemm(1.0, a, a)).repeat(repeat=15, number=1))
     finally:
         if lib is not None:
             lib.set_num_threads(before)
