@@ -1,8 +1,13 @@
 """symbprop's kernels against NumPy, PyTorch and JAX, side by side in one run (issue 4).
 
-    python benchmarks/bench_kernels.py [--quick] [--markdown]
+    python benchmarks/bench_kernels.py [--quick] [--markdown] [--threads 1,2]
 
-Cases (loss and every gradient per call, median, measured from Python): 2-2-1 sigmoid (batch 1,
+First the machine: CPU model, cores, SIMD flags, load average, each BLAS library with the kernel
+it runs and its threads (``symbprop.bench.machine``).  Then one table per BLAS thread count
+(default 1, then 2; the kernels, NumPy's BLAS and PyTorch all run that count, see
+``symbprop.bench.timing``), each with the matmul roofline measured at that count.
+Cases (loss and every gradient per call, the 20th percentile of interleaved samples with its
+spread, measured from Python): 2-2-1 sigmoid (batch 1,
 64), 2-2-2 sigmoid (1), 4-16-3 tanh + softmax-CE (32), 64-64-10 relu + softmax-CE (64),
 784-128-10 relu + softmax-CE (1, 64, 1024), 784-512-512-10 relu + softmax-CE (256), in float64
 and float32; then the fused training loop on XOR (10 000 epochs, batch 4) against the same loop
@@ -23,6 +28,7 @@ import numpy as np
 from rich.console import Console
 
 import symbprop as sp
+from symbprop.bench.machine import machine_lines
 from symbprop.bench.timing import (
     bench,
     format_ratio,
@@ -56,11 +62,11 @@ CASES = [
 ]
 
 
-def kernel_rows(quick: bool):
+def kernel_rows(quick: bool, threads: int | None = None):
     rows = []
     dtypes = ("float64",) if quick else ("float64", "float32")
     for model, batches in CASES[: 3 if quick else None]:
-        rows += bench(model, batches, dtypes)
+        rows += bench(model, batches, dtypes, threads=threads)
     return rows
 
 
@@ -112,7 +118,8 @@ def numba_call_floor() -> tuple[float, float]:
 
 
 def compile_times():
-    """Seconds for a first sp.compile of a small net in a fresh cache, then a second process."""
+    """Seconds for a first sp.compile of a small net in a fresh cache (symbprop's and Numba's),
+    then a second process."""
     code = (
         "import time; t=time.perf_counter(); import symbprop as sp; "
         "k=sp.compile(sp.mlp([3,5,2], activation='tanh')); "
@@ -120,7 +127,8 @@ def compile_times():
         "print(time.perf_counter()-t)"
     )
     with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, SYMBPROP_CACHE_DIR=cache)
+        # a fresh Numba cache too: the shared helpers are compiled again, as in a first install
+        env = dict(os.environ, SYMBPROP_CACHE_DIR=cache, NUMBA_CACHE_DIR=cache)
         times = [
             float(
                 subprocess.run(
@@ -138,15 +146,17 @@ def compile_times():
 
 def markdown(rows) -> str:
     lines = [
-        "| net | batch | dtype | symbprop | dicts | dicts, out= | numpy | pytorch | jax |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| net | batch | dtype | threads | symbprop (spread) | dicts | dicts, out= | numpy | "
+        "pytorch | jax |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     groups: dict = {}
     for row in rows:
-        groups.setdefault((row.net, row.batch, row.dtype), {})[row.impl] = row
-    for (net, batch, dtype), impls in groups.items():
+        groups.setdefault((row.net, row.batch, row.dtype, row.threads), {})[row.impl] = row
+    for (net, batch, dtype, _), impls in groups.items():
         ours = impls["symbprop"]
-        cells = [format_time(ours.seconds)]
+        cells = [str(ours.threads or "default"),
+                 f"{format_time(ours.seconds)} (+{100 * (ours.spread - 1):.0f}%)"]
         for kind in ("dicts", "dicts, out="):
             cells.append(format_time(impls[f"symbprop ({kind})"].seconds))
         for peer in ("numpy", "pytorch", "jax"):
@@ -162,19 +172,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small nets, float64 only")
     parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
+    parser.add_argument("--threads", default="1,2",
+                        help="BLAS thread counts, one table each (default 1,2)")
     args = parser.parse_args()
+    counts = [int(count) for count in args.threads.split(",")]
     console = Console(width=120)
+    for line in machine_lines():
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     missing = [name for name in ("torch", "jax") if importlib.util.find_spec(name) is None]
     if missing:
         console.print(f"{' and '.join(missing)} not installed: their columns stay empty; "
                       f"for them: {BENCH_EXTRA}", markup=False)
-    roofline = roofline_gflops()
-    rows = kernel_rows(args.quick)
-    console.print(table(rows, roofline))
-    console.print(f"matmul roofline (NumPy 1024² float64): {roofline:.1f} GFLOP/s")
+    rows = []
+    for count in counts:
+        table_rows = kernel_rows(args.quick, count)
+        roofline = roofline_gflops(threads=count)
+        console.print(table(table_rows, roofline))
+        console.print(f"matmul roofline (the kernels' BLAS, 1024² float64, {count} "
+                      f"thread{'' if count == 1 else 's'}): {roofline:.1f} GFLOP/s; load "
+                      f"average now {os.getloadavg()[0]:.2f}")
+        rows += table_rows
     floors = numba_call_floor()
     torch_221 = next((r.seconds for r in rows if r.net == "two_two_one" and r.batch == 1
-                      and r.dtype == "float64" and r.impl == "pytorch"), None)
+                      and r.dtype == "float64" and r.impl == "pytorch" and r.threads == 1),
+                     None)
     for label, floor in zip(("with its runtime", "without (_nrt=False)"), floors, strict=True):
         line = f"Numba call floor, empty @njit of 4 arrays, {label}: {format_time(floor)}"
         if torch_221:

@@ -12,13 +12,24 @@ from symbprop.spec.loader import as_model
 
 
 def compile(model, strategy: str = "auto", dtype: str = "float64",  # noqa: A001 - public name
-            target: str = "numba"):
+            target: str = "numba", threads: int | None = None):
     """Kernels for ``model`` (a model, or what ``load`` takes), generated into the cache
-    directory and imported (see codegen); ``target="numpy"`` is plain NumPy, no Numba."""
+    directory and imported (see codegen); ``target="numpy"`` is plain NumPy, no Numba.
+
+    ``threads``: how many threads the BLAS behind the kernels' matrix products runs, a whole
+    number ≥ 1, or None (the default): one thread for a net whose widest layer has fewer than
+    8192 weights, where a second does not pay, else BLAS's own default (unrolled kernels and
+    graphs call no BLAS: None leaves it as it is).  The count is set
+    for the whole process, now (and again when ``fit`` or ``train`` starts), never per call:
+    it is a property of the BLAS library (SciPy's, which Numba's ``np.dot`` calls; NumPy's own
+    BLAS is left alone when it is another library).  On a shared machine, or with several
+    training processes side by side, pass ``threads=1``: a second thread waiting for a busy
+    core made BLAS-bound calls 10–75× slower.  See ``symbprop.runtime.threads``."""
     # Imported here: Numba and the code generator load only when kernels are asked for.
     from symbprop.runtime.kernels import compile_model
 
-    return compile_model(as_model(model), strategy=strategy, dtype=dtype, target=target)
+    return compile_model(as_model(model), strategy=strategy, dtype=dtype, target=target,
+                         threads=threads)
 
 
 def generate(model, out_dir="generated", strategy: str = "auto", dtype: str = "float64",

@@ -82,15 +82,14 @@ def test_bench_refuses_a_batch_below_1(batch):
         bench(sp.load("examples:two_two_one"), batches=(batch,), with_peers=False)
 
 
-def test_every_implementation_is_warmed_up_then_timed_by_a_median(monkeypatch):
-    """Untimed calls first (JIT, first touch of buffers), then the median of ≥ 7 measurements;
-    no assertion on the times themselves."""
-    import statistics
+def test_every_implementation_is_warmed_up_then_timed_by_a_low_percentile(monkeypatch):
+    """Untimed calls first (JIT, first touch of buffers), then a low percentile of ≥ 7
+    measurements, with its spread; no assertion on the times themselves."""
     import timeit
 
     from symbprop.bench import timing as bench_module
 
-    real_median = statistics.median
+    real_summary = bench_module.summary
     calls: list[int] = []
     before_timing: list[int] = []
     measurements: list[int] = []
@@ -100,13 +99,46 @@ def test_every_implementation_is_warmed_up_then_timed_by_a_median(monkeypatch):
             before_timing.append(len(calls))
             super().__init__(stmt, *args, **kwargs)
 
-    def median(values):
+    def summary(values):
         values = list(values)
         measurements.append(len(values))
-        return real_median(values)
+        return real_summary(values)
 
     monkeypatch.setattr(bench_module.timeit, "Timer", Timer)
-    monkeypatch.setattr(bench_module.statistics, "median", median)
+    monkeypatch.setattr(bench_module, "summary", summary)
     assert bench_module.time_call(lambda: calls.append(1)) > 0
     assert before_timing and before_timing[0] >= 5
     assert measurements == [bench_module.REPEAT] and bench_module.REPEAT >= 7
+    assert bench_module.summary([4.0, 1.0, 2.0, 3.0, 5.0]) == pytest.approx((1.8, 4.2 / 1.8))
+
+
+def test_the_samples_of_the_implementations_are_interleaved():
+    order: list[str] = []
+    from symbprop.bench.timing import time_calls
+
+    results = time_calls([lambda: order.append("a"), lambda: order.append("b")], repeat=3)
+    assert len(results) == 2 and all(low > 0 and spread >= 1 for low, spread in results)
+    runs = "".join(order).replace("aa", "a").replace("bb", "b")  # calls within a measurement
+    while "aa" in runs or "bb" in runs:
+        runs = runs.replace("aa", "a").replace("bb", "b")
+    assert runs.count("ab") >= 3  # a round of a, then b, three times (after the warm-ups)
+
+
+def test_bench_rows_carry_the_thread_count_of_the_kernels_blas():
+    from symbprop.runtime.threads import blas_threads
+
+    rows = bench(sp.load("examples:two_two_one"), batches=(1,), with_peers=False, threads=2)
+    assert {r.threads for r in rows} == {2} and blas_threads() == 2
+    rows = bench(sp.load("examples:two_two_one"), batches=(1,), with_peers=False)
+    assert {r.threads for r in rows} == {2}  # auto: an unrolled net (no BLAS) leaves it
+    rows = bench(sp.load("examples:iris_4_16_3"), batches=(8,), with_peers=False, threads=1)
+    assert {r.threads for r in rows} == {1} and blas_threads() == 1
+
+
+def test_bench_command_prints_the_machine():
+    result = CliRunner().invoke(app, ["bench", "examples:two_two_one", "--batch", "1",
+                                      "--no-peers", "--threads", "1", "--threads", "2"])
+    assert result.exit_code == 0, result.output
+    for text in ("CPU: ", "cores", "SIMD: ", "load average", "the kernels' np.dot",
+                 "BLAS threads: 1", "BLAS threads: 2", "20th percentile", "spread"):
+        assert text in result.output, text

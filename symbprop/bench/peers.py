@@ -1,7 +1,8 @@
 """Reference implementations of "loss and every gradient" for a network, for benchmarks.
 
 What an engineer would otherwise reach for: a hand-written vectorized NumPy backprop, PyTorch
-autograd (CPU, the given dtype, 2 threads) and JAX ``jit(value_and_grad)``.  Each ``make_*``
+autograd (CPU, the given dtype, 2 threads unless told) and JAX ``jit(value_and_grad)``.  Each
+``make_*``
 returns a zero-argument callable that computes loss and all gradients once, or ``None`` when the
 framework is not installed or the network uses something it does not cover here.  They are
 written independently of symbprop's derivation, so the benchmark can also compare results.
@@ -98,14 +99,16 @@ def _np_loss_delta(loss, act, z, a, Y, n_out):
 # ---------------------------------------------------------------- PyTorch
 
 
-def make_torch(model, params: dict, X: np.ndarray, Y: np.ndarray, dtype: str = "float64"):
-    """PyTorch autograd: forward, loss, backward (gradients of every parameter)."""
+def make_torch(model, params: dict, X: np.ndarray, Y: np.ndarray, dtype: str = "float64",
+               threads: int = 2):
+    """PyTorch autograd: forward, loss, backward (gradients of every parameter), on
+    ``threads`` threads."""
     try:
         # Imported here: an optional peer (the [bench] extra).
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     tdtype = getattr(torch, dtype)
     tensors = [
         (

@@ -16,15 +16,23 @@ the peers implement networks only, so they are not timed for graphs.
 
 Timing: every implementation is first warmed up (at least ``WARMUP_CALLS`` untimed calls and
 ``WARMUP_SECONDS``: JIT or cache load, first touch of the buffers, caches); the number of calls
-per measurement is then chosen by ``timeit``'s autorange (halved: 0.1 to 0.25 s), and the time
-is the median of ``REPEAT`` measurements.  Our implementations are measured in turn, one
-measurement each per round, so that a change in the machine's load hits them alike; each peer
-is measured on its own after a pause (``SETTLE_SECONDS``).
+per measurement is then chosen by ``timeit``'s autorange (halved: 0.1 to 0.25 s).  The
+implementations' samples are interleaved: ``REPEAT`` rounds of one measurement of each, so that
+a change in the machine's load hits them alike (with a pause of ``SETTLE_SECONDS`` after a
+peer's measurement, whose worker threads spin for a while after their last call).  The time
+reported is a low percentile of the samples (``PERCENTILE``: the machine's noise only ever adds
+time), with its spread, the ratio of the ``SPREAD_PERCENTILE`` to it.
+
+Threads: ``bench(..., threads=N)`` compiles the kernels with ``threads=N`` (the BLAS that their
+``np.dot`` calls; None: the kernels' "auto" choice, ``symbprop.runtime.threads``) and runs the
+peers with the same count (every BLAS in the process through threadpoolctl, and
+``torch.set_num_threads``; JAX's XLA pool is sized when JAX starts and is not changed).  Every
+row records that count; ``roofline_gflops(threads)`` measures the matmul roofline with it, in
+the kernels' own BLAS.
 """
 
 from __future__ import annotations
 
-import statistics
 import time
 import timeit
 from dataclasses import dataclass
@@ -34,13 +42,17 @@ import numpy as np
 import symbprop.bench.peers as peers
 from symbprop.errors import SymbpropError
 
-#: Pause before timing each implementation, for the previous one's worker threads to go idle.
+#: Pause after a peer's measurement, for its worker threads to go idle.
 SETTLE_SECONDS = 0.2
 #: Untimed calls (at least this many, for at least this long) before an implementation is timed.
 WARMUP_CALLS = 5
 WARMUP_SECONDS = 0.05
-#: Measurements per implementation; the reported time is their median.
-REPEAT = 7
+#: Measurements per implementation (interleaved rounds).
+REPEAT = 9
+#: The reported time: this percentile of the measurements; the spread is the ratio of the
+#: ``SPREAD_PERCENTILE`` to it.
+PERCENTILE = 20
+SPREAD_PERCENTILE = 80
 
 
 @dataclass(frozen=True)
@@ -49,9 +61,11 @@ class Row:
     batch: int
     dtype: str
     impl: str
-    seconds: float  # median seconds per call
+    seconds: float  # seconds per call, the PERCENTILE of the measurements
     ratio: float | None = None  # seconds / ours' seconds (None for ours)
     gflops: float | None = None  # matmul GFLOP/s achieved (wide nets)
+    spread: float = 1.0  # SPREAD_PERCENTILE / PERCENTILE of the measurements (≥ 1)
+    threads: int | None = None  # BLAS threads of the kernels' library while timed
 
 
 def warm_up(function, calls: int = WARMUP_CALLS, seconds: float = WARMUP_SECONDS) -> int:
@@ -64,9 +78,10 @@ def warm_up(function, calls: int = WARMUP_CALLS, seconds: float = WARMUP_SECONDS
     return made
 
 
-def time_calls(functions, repeat: int = REPEAT) -> list[float]:
-    """Median seconds per call of each of ``functions``, measured in turn (see the module
-    docstring): after ``warm_up``, ``repeat`` rounds of one measurement per function."""
+def time_calls(functions, repeat: int = REPEAT, settle=()) -> list[tuple[float, float]]:
+    """(seconds per call, spread) of each of ``functions``, measured in interleaved rounds (see
+    the module docstring): after ``warm_up``, ``repeat`` rounds of one measurement per function,
+    with a pause of ``SETTLE_SECONDS`` after those whose index is in ``settle``."""
     timers = []
     for function in functions:
         warm_up(function)
@@ -75,14 +90,23 @@ def time_calls(functions, repeat: int = REPEAT) -> list[float]:
         timers.append((timer, max(1, loops // 2)))
     samples: list[list[float]] = [[] for _ in timers]
     for _ in range(repeat):
-        for (timer, loops), times in zip(timers, samples, strict=True):
+        for index, ((timer, loops), times) in enumerate(zip(timers, samples, strict=True)):
             times.append(timer.timeit(number=loops) / loops)
-    return [statistics.median(times) for times in samples]
+            if index in settle:
+                time.sleep(SETTLE_SECONDS)
+    return [summary(times) for times in samples]
+
+
+def summary(times) -> tuple[float, float]:
+    """(the ``PERCENTILE`` of ``times``, its spread: ``SPREAD_PERCENTILE`` / ``PERCENTILE``)."""
+    low, high = np.percentile(times, [PERCENTILE, SPREAD_PERCENTILE])
+    return float(low), float(high / low) if low > 0 else 1.0
 
 
 def time_call(function, repeat: int = REPEAT) -> float:
-    """Median seconds per call of ``function()``, after a warm-up (see ``time_calls``)."""
-    return time_calls([function], repeat)[0]
+    """Seconds per call of ``function()``, the ``PERCENTILE``, after a warm-up (see
+    ``time_calls``)."""
+    return time_calls([function], repeat)[0][0]
 
 
 def sample_data(model, batch: int, dtype: str, seed: int = 0):
@@ -114,35 +138,62 @@ def matmul_flops(model, batch: int) -> float:
     return 2.0 * batch * (2 * sum(products) + sum(products[1:]))
 
 
-def roofline_gflops(size: int = 1024, dtype: str = "float64") -> float:
-    """This machine's NumPy matmul speed, GFLOP/s, for a size² by size² product: the best of
-    7 runs, since a roofline is a best case (the median of 3 moved by 10% between runs on a
-    shared 2-core machine: 136 to 152 GFLOP/s)."""
-    a = np.random.default_rng(0).normal(size=(size, size)).astype(dtype)
-    a @ a
-    seconds = min(timeit.Timer(lambda: a @ a).repeat(repeat=7, number=3)) / 3
+def roofline_gflops(size: int = 1024, dtype: str = "float64", threads: int | None = None) -> float:
+    """This machine's matmul speed, GFLOP/s, for a size² by size² product in the BLAS the
+    kernels call (SciPy's ``?gemm``) with ``threads`` threads (None: as it is): the best of 15
+    products, since a roofline is a best case (the median of 3 moved by 10% between runs on a
+    shared 2-core machine: 136 to 152 GFLOP/s; under load, short samples find the quiet
+    moments better than long ones).  Measured after the rows, it can still fall below a row's
+    GFLOP/s when the load rose in between (a share above 100%)."""
+    # Imported here: SciPy's BLAS and threadpoolctl load when a roofline is asked for.
+    from scipy.linalg import blas
+
+    # Imported here: as above, the thread control loads with SciPy's BLAS.
+    from symbprop.runtime.threads import kernels_blas
+
+    a = np.asfortranarray(np.random.default_rng(0).normal(size=(size, size)).astype(dtype))
+    gemm = blas.dgemm if np.dtype(dtype) == np.float64 else blas.sgemm
+    lib = kernels_blas()
+    before = lib.get_num_threads() if lib is not None else None
+    try:
+        if lib is not None and threads is not None:
+            lib.set_num_threads(threads)
+        gemm(1.0, a, a)
+        seconds = min(timeit.Timer(lambda: gemm(1.0, a, a)).repeat(repeat=15, number=1))
+    finally:
+        if lib is not None:
+            lib.set_num_threads(before)
     return 2.0 * size**3 / seconds / 1e9
 
 
-def bench(model, batches=(1, 64), dtypes=("float64",), with_peers: bool = True) -> list[Row]:
+def bench(model, batches=(1, 64), dtypes=("float64",), with_peers: bool = True,
+          threads: int | None = None) -> list[Row]:
     """Rows for every batch and dtype: ours, ours (dicts), then each installed peer; for a graph,
-    ours and ours (dicts) per dtype (``batches`` does not apply).  A batch below 1 raises
-    ``SymbpropError``."""
-    # Imported here: Numba loads when the timing starts, not for --help.
+    ours and ours (dicts) per dtype (``batches`` does not apply).  ``threads``: the kernels'
+    BLAS threads (``compile``'s; None: auto), the peers' too (see the module docstring).  A
+    batch below 1 raises ``SymbpropError``, a bad ``threads`` ``ThreadsError``."""
+    # Imported here: Numba, SciPy's BLAS and threadpoolctl load when the timing starts.
+    from threadpoolctl import threadpool_limits
+
+    # Imported here: as above (the kernels and their thread control load with Numba).
     from symbprop.runtime.kernels import compile_model
+    from symbprop.runtime.threads import blas_threads, checked_threads
 
     for batch in batches:
         if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
             raise SymbpropError(f"batch: must be an integer ≥ 1, got {batch!r}")
+    threads = checked_threads(threads)
     rows: list[Row] = []
     for dtype in dtypes:
-        kernels = compile_model(model, dtype=dtype)
-        if model.kind == "graph":
-            rows += _measure(model, 1, dtype, _graph_candidates(kernels), [], 0.0)
-            continue
-        params = kernels.init_params(seed=0)
-        for batch in batches:
-            rows += _bench_one(model, kernels, params, batch, dtype, with_peers)
+        kernels = compile_model(model, dtype=dtype, threads=threads)
+        count = blas_threads()
+        with threadpool_limits(limits=count, user_api="blas"):  # NumPy's BLAS as the kernels'
+            if model.kind == "graph":
+                rows += _measure(model, 1, dtype, _graph_candidates(kernels), [], 0.0, count)
+                continue
+            params = kernels.init_params(seed=0)
+            for batch in batches:
+                rows += _bench_one(model, kernels, params, batch, dtype, with_peers, count)
     return rows
 
 
@@ -154,7 +205,7 @@ def _graph_candidates(kernels) -> list:
             ("symbprop (dicts)", lambda: kernels.loss_and_grad(params))]
 
 
-def _bench_one(model, kernels, params, batch, dtype, with_peers) -> list[Row]:
+def _bench_one(model, kernels, params, batch, dtype, with_peers, threads) -> list[Row]:
     X, Y = sample_data(model, batch, dtype)
     theta = kernels.flatten(params)
     grad, work = kernels.empty_vector(), kernels.work(batch)  # 64-byte aligned, as theta
@@ -170,29 +221,31 @@ def _bench_one(model, kernels, params, batch, dtype, with_peers) -> list[Row]:
         host = {k: np.asarray(v, dtype) for k, v in params.items()}
         others = [
             ("numpy", peers.make_numpy(model, host, X, Y)),
-            ("pytorch", peers.make_torch(model, host, X, Y, dtype)),
+            ("pytorch", peers.make_torch(model, host, X, Y, dtype, threads or 2)),
             ("jax", peers.make_jax(model, host, X, Y, dtype)),
         ]
     flops = matmul_flops(model, batch)
     flops = flops if flops >= 1e6 else 0.0  # GFLOP/s means nothing for tiny nets
-    return _measure(model, batch, dtype, ours, [c for c in others if c[1] is not None], flops)
+    return _measure(model, batch, dtype, ours, [c for c in others if c[1] is not None], flops,
+                    threads)
 
 
-def _measure(model, batch, dtype, ours, others, flops) -> list[Row]:
-    """Rows for our implementations (timed in turn) and then each peer (timed alone)."""
+def _measure(model, batch, dtype, ours, others, flops, threads) -> list[Row]:
+    """Rows for our implementations and the peers, their samples interleaved."""
     # PyTorch's OpenMP and XLA's worker threads spin for a while after their last call;
     # on 2 cores that slows whatever is timed next (784-128-10, batch 1: 32 µs, not 28).
     time.sleep(SETTLE_SECONDS)
-    timed = list(zip([impl for impl, _ in ours], time_calls([f for _, f in ours]), strict=True))
-    for impl, function in others:
-        time.sleep(SETTLE_SECONDS)
-        timed.append((impl, time_call(function)))
-    base = timed[0][1]
-    return [
-        Row(model.name, batch, dtype, impl, seconds, None if index == 0 else seconds / base,
-            flops / seconds / 1e9 if flops else None)
-        for index, (impl, seconds) in enumerate(timed)
-    ]
+    named = ours + others
+    settle = range(len(ours), len(named))
+    timed = zip([impl for impl, _ in named], time_calls([f for _, f in named], settle=settle),
+                strict=True)
+    rows, base = [], None
+    for impl, (seconds, spread) in timed:
+        base = base or seconds
+        rows.append(Row(model.name, batch, dtype, impl, seconds,
+                        None if not rows else seconds / base,
+                        flops / seconds / 1e9 if flops else None, spread, threads))
+    return rows
 
 
 def format_time(seconds: float) -> str:
@@ -208,26 +261,25 @@ def format_ratio(ratio: float) -> str:
 
 
 def table(rows: list[Row], roofline: float | None = None):
-    """A rich table: time per call, and how many times slower than symbprop each peer is."""
+    """A rich table: time per call (the low percentile) and its spread, and how many times
+    slower than symbprop each peer is; the title says the BLAS thread count of the rows."""
     # Imported here: rich loads only when a table is printed.
     from rich.table import Table
 
-    out = Table(title="loss and every gradient, per call (median)")
-    for column in ("net", "batch", "dtype", "implementation", "time", "× symbprop", "GFLOP/s"):
+    counts = sorted({str(row.threads or "default") for row in rows})
+    out = Table(title=f"loss and every gradient, per call ({PERCENTILE}th percentile of "
+                      f"{REPEAT}, interleaved); BLAS threads: {', '.join(counts) or '?'}")
+    for column in ("net", "batch", "dtype", "implementation", "time", "spread", "× symbprop",
+                   "GFLOP/s"):
         out.add_column(
             column, justify="right" if column not in ("net", "implementation") else "left"
         )
     for row in rows:
         ratio = "1" if row.ratio is None else format_ratio(row.ratio)
         gflops = "" if row.gflops is None else f"{row.gflops:.1f}"
-        if (
-            row.gflops is not None
-            and roofline
-            and row.impl == "symbprop"
-            and row.dtype == "float64"
-        ):
+        if row.gflops is not None and roofline and row.impl == "symbprop" \
+                and row.dtype == "float64":
             gflops += f" ({100 * row.gflops / roofline:.0f}%)"
-        out.add_row(
-            row.net, str(row.batch), row.dtype, row.impl, format_time(row.seconds), ratio, gflops
-        )
+        out.add_row(row.net, str(row.batch), row.dtype, row.impl, format_time(row.seconds),
+                    f"+{100 * (row.spread - 1):.0f}%", ratio, gflops)
     return out

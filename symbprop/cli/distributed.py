@@ -47,7 +47,8 @@ def train_on_cluster(model, source, *, scheduler: str, features=None, target=Non
                      test_fraction=None, seed: int = 0, standardize: bool = False, lr: float,
                      epochs: int, batch_size: int, sync_every: int = 1,
                      full_batch: bool = False, init=None, strategy: str = "auto",
-                     progress: bool = True, save=None, plot=None, console=None) -> None:
+                     progress: bool = True, save=None, plot=None, console=None,
+                     threads=None) -> None:
     """Train ``model`` on the cluster of ``scheduler``; print the summary; write --save and
     --plot as ``symbprop train`` does."""
     # Imported here: rich loads only for the command's output.
@@ -59,7 +60,7 @@ def train_on_cluster(model, source, *, scheduler: str, features=None, target=Non
                             "and --test-fraction need one file (or a bundled data set)")
     data = None if folder else _load(model, source, features, target, test_fraction, seed,
                                      standardize)
-    kernels = compile_model(model, strategy=strategy)
+    kernels = compile_model(model, strategy=strategy, threads=threads)
     params = load_params(init, model) if init is not None else kernels.init_params(seed)
     with connect(scheduler) as client:
         started = time.perf_counter()

@@ -4,6 +4,7 @@
   a usage error "``--batch: must be at least 1, got -3``" (exit 2, see ``symbprop.cli.app``).
   ``SEED``: the callback of every ``--seed``, 0 to 2⁶³ − 1 (what the generated ``train`` and
   NumPy's generators take).
+  ``threads_option``: the callback of every ``--threads`` (``auto`` or a whole number ≥ 1).
 * ``positive(option, value)``: a finite number > 0, else ``SymbpropError`` naming ``option``.
 * ``output_file(raw, option, example, suffixes)``: the path of one output file (derive -o,
   train --plot, train --save).  Refused, with ``SymbpropError``: a name longer than the file
@@ -54,6 +55,27 @@ def at_least(minimum: int, maximum: int | None = None):
 
 #: The callback of ``--seed``.
 SEED = at_least(0, 2**63 - 1)
+
+#: The help of ``--threads`` (train, bench).
+THREADS_HELP = ("BLAS threads of the kernels' matrix products, for this process: a whole number "
+                ">= 1, or auto (one thread when the widest layer has under 8192 weights, else "
+                "BLAS's default; unrolled kernels call no BLAS and leave it).  On a shared "
+                "machine use 1.")
+
+
+def threads_option(value):
+    """The callback of ``--threads`` (one value, or a list when repeated): None for ``auto``
+    (or no option), else a whole number ≥ 1; anything else is a usage error (exit 2) naming
+    the option and what is allowed."""
+    # Imported here: the command-line modules import the pipeline on use.
+    from symbprop.runtime.threads import ThreadsError, parse_threads
+
+    try:
+        if isinstance(value, (list, tuple)):
+            return [parse_threads(item, "--threads") for item in value]
+        return parse_threads(value, "--threads")
+    except ThreadsError as err:
+        raise typer.BadParameter(str(err).split(": ", 1)[1]) from None
 
 
 def positive(option: str, value: float) -> float:

@@ -11,7 +11,16 @@ import typer
 from rich.table import Table
 
 from symbprop.cli.console import out
-from symbprop.cli.options import SEED, SPEC_HELP, at_least, load_spec, output_file, positive
+from symbprop.cli.options import (
+    SEED,
+    SPEC_HELP,
+    THREADS_HELP,
+    at_least,
+    load_spec,
+    output_file,
+    positive,
+    threads_option,
+)
 from symbprop.errors import SymbpropError
 
 DATA_HELP = "CSV (header row) or NPZ file, or a bundled data set: xor, iris, digits."
@@ -77,6 +86,8 @@ def command(
              "values of an example, else 0).")] = None,
     strategy: Annotated[str, typer.Option(
         metavar="STRATEGY", help="Kernel strategy: auto | unrolled | looped.")] = "auto",
+    threads: Annotated[str | None, typer.Option(
+        metavar="N|auto", callback=threads_option, help=THREADS_HELP)] = None,
     progress: Annotated[bool, typer.Option(help="Show the progress bar.", metavar="")] = True,
     scheduler: Annotated[str | None, typer.Option(
         metavar="ADDRESS|local[:N]",
@@ -126,10 +137,11 @@ def command(
                          test_fraction=test_fraction, seed=seed, standardize=standardize,
                          lr=rates.lr, epochs=epochs, batch_size=batch_size,
                          sync_every=sync_every, full_batch=full_batch, init=init,
-                         strategy=strategy, progress=progress, save=save, plot=plot)
+                         strategy=strategy, progress=progress, save=save, plot=plot,
+                         threads=threads)
         return
     _train_network(model, data, features, target, test_fraction, seed, standardize, rates,
-                   epochs, batch_size, tol, plot, save, init, strategy, progress)
+                   epochs, batch_size, tol, plot, save, init, strategy, progress, threads)
 
 
 #: The options of gradient descent on an expression or graph (besides SPEC and --progress); the
@@ -171,7 +183,8 @@ def _plot_path(raw: str | None) -> Path | None:
 
 
 def _train_network(model, source, features, target, test_fraction, seed, standardize, rates,
-                   epochs, batch_size, tol, plot, save, init, strategy, progress) -> None:
+                   epochs, batch_size, tol, plot, save, init, strategy, progress,
+                   threads=None) -> None:
     from symbprop.api import compile as compile_model
     from symbprop.files.params import load_params, save_params
     from symbprop.training.data import load_data
@@ -181,7 +194,7 @@ def _train_network(model, source, features, target, test_fraction, seed, standar
     data = load_data(model, source, features, target, test_fraction, seed, standardize)
     params = load_params(init, model) if init is not None else None
     started = time.perf_counter()
-    kernels = compile_model(model, strategy=strategy)
+    kernels = compile_model(model, strategy=strategy, threads=threads)
     if params is None:
         params = kernels.init_params(seed)
     history = train_on(kernels, params, data, schedule=rates, epochs=epochs,

@@ -17,6 +17,7 @@ import numpy as np
 from symbprop.codegen.loader import cached_module
 from symbprop.runtime.aligned import empty_aligned
 from symbprop.runtime.input_checks import ParamsError, all_finite, cast, real_array
+from symbprop.runtime.threads import set_threads
 from symbprop.runtime.views import VectorViews
 
 #: From this many parameters on, ``flatten`` first looks for views of one vector (no copy).
@@ -26,6 +27,12 @@ VIEW_MIN = 4096
 class KernelsBase:
     """What both kinds of kernels share: the parameter layout, ``flatten`` (every check on
     parameters) and ``unflatten`` (views into one vector)."""
+
+    #: The BLAS thread count these kernels asked for (``compile``'s ``threads``, resolved;
+    #: None: BLAS's default); ``use_threads`` sets it, process-wide, when ``sets_threads``
+    #: (False for "auto" on code that calls no BLAS: graphs and unrolled networks).
+    threads: int | None = None
+    sets_threads: bool = False
 
     def __init__(self, model, module, dtype: str) -> None:
         self.model, self.module = model, module
@@ -45,13 +52,22 @@ class KernelsBase:
                                     self._shape_list)
 
     def __reduce__(self):
-        """Pickled as (model, lowering, dtype): unpickling compiles again, which in another
-        process reuses the generated file and Numba's cache (for multiprocessing, joblib)."""
-        return rebuild, (type(self), self.model, self.strategy, self.dtype.name, self.target)
+        """Pickled as (model, lowering, dtype, threads): unpickling compiles again, which in
+        another process reuses the generated file and Numba's cache (for multiprocessing,
+        joblib), and sets the BLAS thread count there."""
+        return rebuild, (type(self), self.model, self.strategy, self.dtype.name, self.target,
+                         self.threads)
 
     def __repr__(self) -> str:
         return (f"<Kernels {self.model.name} ({self.strategy}, {self.dtype.name}, "
                 f"{self.size} parameters) from {self.path}>")
+
+    def use_threads(self) -> int | None:
+        """Set the kernels' BLAS to ``self.threads`` threads, for the whole process
+        (``symbprop.runtime.threads``); returns the count in force.  ``compile`` does it, and so
+        do ``fit`` and ``training.train`` when they start; per call, nothing is set.  Kernels
+        that call no BLAS and were given no count leave it alone (None)."""
+        return set_threads(self.threads, self.target) if self.sets_threads else None
 
     def flatten(self, params: dict) -> np.ndarray:
         """One parameter vector (the kernel dtype) from ``params``; checks names, shapes, NaN.
@@ -130,7 +146,13 @@ class KernelsBase:
                 params[name] = value.copy()
 
 
-def rebuild(cls, model, strategy: str, dtype: str, target: str = "numba"):
+def rebuild(cls, model, strategy: str, dtype: str, target: str = "numba",
+            threads: int | None = None):
     """Kernels of class ``cls`` for ``model`` from the cached generated module (generated if
-    needed): how a pickled ``Kernels`` comes back, and how a Dask worker builds its own."""
-    return cls(model, cached_module(model, strategy, dtype, target), dtype)
+    needed): how a pickled ``Kernels`` comes back, and how a Dask worker builds its own.  A
+    ``threads`` count is set in this process (``KernelsBase.use_threads``)."""
+    kernels = cls(model, cached_module(model, strategy, dtype, target), dtype)
+    if threads is not None:
+        kernels.threads, kernels.sets_threads = threads, True
+        kernels.use_threads()
+    return kernels

@@ -45,22 +45,32 @@ from symbprop.runtime.input_checks import (
     real_array,
     row_sum_error,
 )
+from symbprop.runtime.threads import auto_threads, checked_threads
 
 #: The dict call that first runs as one compiled call (``Kernels._dict_call``).
 DICT_CALL_AFTER = 16
 
 
 def compile_model(model, strategy: str = "auto", dtype: str = "float64",
-                  target: str = "numba"):
+                  target: str = "numba", threads: int | None = None):
     """Generate (or reuse from the cache), import and wrap the kernels of ``model``; ``target``
-    "numpy" is plain NumPy (no Numba; ``strategy`` does not apply)."""
+    "numpy" is plain NumPy (no Numba; ``strategy`` does not apply).  ``threads``: the BLAS
+    thread count of the kernels' products, set now for the whole process (None: one thread for
+    small nets, BLAS's default for wide ones; see ``symbprop.runtime.threads``)."""
+    threads = checked_threads(threads)
     if check_target(target) == "numpy":
         strategy, dtype = "numpy", check_dtype(dtype)
     else:
         strategy, dtype = resolve_strategy(model, strategy), check_dtype(dtype)
     module = cached_module(model, strategy, dtype, target)
     cls = GraphKernels if model.kind == "graph" else Kernels
-    return cls(model, module, dtype)
+    kernels = cls(model, module, dtype)
+    # auto leaves BLAS alone for code that calls none: graphs and unrolled networks
+    if threads is not None or (model.kind == "network" and strategy != "unrolled"):
+        kernels.threads = threads if threads is not None else auto_threads(model)
+        kernels.sets_threads = True
+        kernels.use_threads()
+    return kernels
 
 
 class Kernels(KernelsBase):
@@ -236,6 +246,7 @@ class Kernels(KernelsBase):
         theta = self.flatten(params)
         self.check_updatable(params)
         X, Y = self._batch(X, Y)
+        self.use_threads()  # the count these kernels asked for, once for the whole run
         lr = checked_rate(lr)
         epochs, seed = checked_epochs(epochs), checked_seed(seed)
         batch_size = checked_count(batch_size, "batch_size", 1)

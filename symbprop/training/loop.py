@@ -71,6 +71,7 @@ def train(kernels, params: dict, X, Y, *, lr: float = 0.1, epochs: int = 30,
     test_set = None if test is None else _Split(*test, task=train_set.task)
     loop = _Loop(kernels, params, train_set, test_set, rates, tol, callback)
     loop.warm_up()  # Numba JIT or cache load, before the clock and the bar start
+    kernels.use_threads()  # the kernels' BLAS thread count, set once for the run (process-wide)
     with EpochProgress(progress, epochs, console) as bar:
         loop.run(epochs, batch_size, seed, bar)
     return loop.history
