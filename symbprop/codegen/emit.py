@@ -3,8 +3,8 @@
 ``base_context`` holds what every kernel module states (version, spec hash, parameter layout);
 the lowerings add their printed code.  ``render`` uses the strict environment of
 ``symbprop.templating`` (a missing variable is an error) and ``write`` goes through
-``symbprop.files.atomic.write_text``, so a reader never sees a partial file and a failed write leaves
-nothing behind.
+``symbprop.files.atomic.write_text``, so a reader never sees a partial file and a failed write
+leaves nothing behind.
 
 ``checked(text)`` is the wall every rendered module passes before anything writes it: it must
 compile, hold no line-breaking character but ``\n``, no comment with a backslash or a triple

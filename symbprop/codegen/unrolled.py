@@ -4,10 +4,11 @@ Every element of every layer gets its own line, instantiated from the derivation
 (``z1_0 = W1_0_0*x_0 + W1_0_1*x_1 + b1_0``, ``d1_0 = (1 - a1_0)*a1_0*(W2_0_0*d2_0)``), with
 common subexpressions eliminated per block (SymPy ``cse``; temporaries ``t<l>_<n>`` in the
 forward pass, ``u<l>_<n>`` in the backward pass of layer l, ``tc_<n>`` in the cost).  Parameters
-are loaded into locals once per call; gradients accumulate in locals (``gW1_0_1``) for a tiny net
-and in ``grad`` itself (``grad[1] += d1_0*x_1  # W1_0_1``) above ``LOCAL_GRADIENTS_MAX``
-parameters, which compiles faster and runs faster there (see the constant).  Fastest per call for small nets; code size and
-Numba compile time grow with the number of weights (see ``symbprop.codegen.AUTO_UNROLL_MAX``).
+are loaded into locals once per call; gradients accumulate in locals (``gW1_0_1``) for a small
+net and in ``grad`` itself (``grad[1] += d1_0*x_1  # W1_0_1``) above ``LOCAL_GRADIENTS_MAX``
+parameters, which compiles faster and runs faster there (see the constant).  Fastest per call
+for small nets; code size and Numba compile time grow with the number of weights (see
+``symbprop.codegen.AUTO_UNROLL_MAX``).
 
 Names: ``x_k``, ``y_j`` one sample's input and target; ``W1_j_k``, ``b1_j`` (``b1`` if shared)
 parameters; ``z1_j``, ``a1_j`` pre-activations and activations; ``d1_j`` = δ¹_j = ∂C/∂z¹_j;

@@ -150,7 +150,8 @@ class Kernels(KernelsBase):
         With Dask arrays X, Y (chunked along the batch) the gradient is computed where the
         chunks live and reduced exactly (``symbprop.distributed.loss_and_grad``)."""
         if type(X) is not np.ndarray and (is_dask_array(X) or is_dask_array(Y)):
-            # Imported here: Dask arrays go to symbprop.distributed (optional extra), which is built on this module.
+            # Imported here: Dask arrays go to symbprop.distributed (an optional extra), which
+            # is built on this module.
             from symbprop.distributed import loss_and_grad
 
             return loss_and_grad(self, params, X, Y, out)
@@ -205,8 +206,8 @@ class Kernels(KernelsBase):
 
     def empty_vector(self) -> np.ndarray:
         """An uninitialised vector of N_PARAMS numbers of the kernel dtype, 64-byte aligned like
-        every vector the wrapper allocates (``symbprop.runtime.aligned``): the ``grad`` argument of the
-        generated functions."""
+        every vector the wrapper allocates (``symbprop.runtime.aligned``): the ``grad`` argument of
+        the generated functions."""
         return empty_aligned(self.size, self.dtype)
 
     def sgd_step(self, params: dict, X, Y, lr: float) -> dict:
@@ -238,7 +239,8 @@ class Kernels(KernelsBase):
         "full_batch" (``symbprop.distributed.fit``)."""
         if (client is not None or is_dask_array(X) or is_dask_array(Y) or mode != "local_sgd"
                 or sync_every != 1):
-            # Imported here: Dask arrays go to symbprop.distributed (optional extra), which is built on this module.
+            # Imported here: Dask arrays go to symbprop.distributed (an optional extra), which
+            # is built on this module.
             from symbprop.distributed import fit
 
             return fit(self, params, X, Y, lr, epochs, batch_size, seed, progress,

@@ -50,7 +50,8 @@ class NumpyPrinter(NumbaPrinter):
         h0 = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
         if h0 == 0:
             return f"np.where({x} > 0.0, 1.0, 0.0)"
-        return f"np.where({x} > 0.0, 1.0, np.where({x} == 0.0, {self._print(sympy.Float(h0))}, 0.0))"
+        at_zero = self._print(sympy.Float(h0))
+        return f"np.where({x} > 0.0, 1.0, np.where({x} == 0.0, {at_zero}, 0.0))"
 
     def _print_sign(self, expr: sympy.sign) -> str:
         return f"np.sign({self._print(expr.args[0])})"
