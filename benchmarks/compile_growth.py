@@ -1,6 +1,7 @@
 """How the first process's compile time and memory grow with the net (issue 20, item 6).
 
     python benchmarks/compile_growth.py [--quick] [--plot docs/compile-growth.png]
+    python benchmarks/compile_growth.py --targets     # issue 20's targets, first and second process
 
 Each net is compiled in a fresh Python process with an empty symbprop cache
 (``SYMBPROP_CACHE_DIR``) and an empty Numba cache (``NUMBA_CACHE_DIR``, so that the shared
@@ -44,6 +45,11 @@ UNROLLED_QUICK = [[2, 2, 1], [4, 8, 3], [8, 16, 6]]
 DEPTHS = [1, 2, 4, 8, 16, 32, 64]
 DEPTHS_QUICK = [1, 4, 16]
 WIDTH = 32
+#: The targets of issue 20 (``--targets``): every bundled example, nets up to 1000 parameters
+#: around the ``auto`` cut and deep, and 64 hidden layers of 32, each with the lowering ``auto``
+#: picks; first process (fresh caches) and second (warm).
+TARGET_NETS = [[8, 14, 2], [16, 12, 4], [4, 10, 10, 10, 10, 10, 10, 10, 10, 10, 3],
+               [16, 24, 8], [64, *[32] * 64, 10]]
 #: A child that runs longer than this is stopped and reported as such.
 TIMEOUT = 900
 
@@ -53,15 +59,21 @@ start = time.perf_counter()
 import numpy as np
 import symbprop as sp
 imported, cpu_imported = time.perf_counter(), time.process_time()
-sizes, strategy = json.loads(sys.argv[1]), sys.argv[2]
-model = sp.mlp(sizes, activation="tanh", loss="softmax_cross_entropy")
+net, strategy = sys.argv[1], sys.argv[2]
+if net.startswith("examples:"):
+    model = sp.load(net)
+else:
+    model = sp.mlp(json.loads(net), activation="tanh", loss="softmax_cross_entropy")
 k = sp.compile(model, strategy=strategy)
 compiled = time.perf_counter()
-params = k.init_params(0)
-rng = np.random.default_rng(0)
-X = rng.normal(size=(8, sizes[0]))
-Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], 8)]
-k.loss_and_grad(params, X, Y)
+if model.kind == "graph":
+    k.loss_and_grad({name: 0.75 for name in (*model.params, *model.constants)})
+else:
+    params = k.init_params(0)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8, model.inputs))
+    Y = np.eye(model.sizes[-1])[rng.integers(0, model.sizes[-1], 8)]
+    k.loss_and_grad(params, X, Y)
 called, cpu_called = time.perf_counter(), time.process_time()
 print(json.dumps({"import": imported - start, "compile": compiled - imported,
                   "cpu": cpu_called - cpu_imported,
@@ -71,15 +83,17 @@ print(json.dumps({"import": imported - start, "compile": compiled - imported,
 
 
 def run_child(sizes, strategy: str, cache: str | None = None) -> dict:
-    """One fresh process compiling ``sizes`` with ``strategy``; with ``cache`` (a folder) it
-    uses and keeps that cache, else an empty one that is removed after."""
+    """One fresh process compiling ``sizes`` (a list of layer sizes, or "examples:NAME") with
+    ``strategy``; with ``cache`` (a folder) it uses and keeps that cache, else an empty one that
+    is removed after."""
     with tempfile.TemporaryDirectory(prefix="symbprop-growth-") as fresh:
         folder = cache or fresh
         env = dict(os.environ, SYMBPROP_CACHE_DIR=os.path.join(folder, "symbprop"),
                    NUMBA_CACHE_DIR=os.path.join(folder, "numba"))
         start = time.perf_counter()
         try:
-            result = subprocess.run([sys.executable, "-c", CHILD, json.dumps(sizes), strategy],
+            net = sizes if isinstance(sizes, str) else json.dumps(sizes)
+            result = subprocess.run([sys.executable, "-c", CHILD, net, strategy],
                                     env=env, capture_output=True, text=True, timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
             return {"error": f"stopped after {TIMEOUT} s"}
@@ -162,7 +176,13 @@ def main() -> None:
     parser.add_argument("--plot", type=Path, default=DEFAULT_PLOT,
                         help=f"where the plot goes (default {DEFAULT_PLOT.relative_to(ROOT)})")
     parser.add_argument("--no-plot", action="store_true", help="print the table only")
+    parser.add_argument("--targets", action="store_true",
+                        help="first and second process for every bundled example and the "
+                             "target nets (TARGET_NETS), in the lowering auto picks; no plot")
     args = parser.parse_args()
+    if args.targets:
+        targets()
+        return
     started = time.perf_counter()
     machine = machine_lines()
     print("\n".join(machine), flush=True)
@@ -194,6 +214,27 @@ def main() -> None:
         written = plot(unrolled, looped, args.plot, stamp)
         if written:
             print(f"plot written to {written}")
+
+
+def targets() -> None:
+    """The ``--targets`` table: first process (fresh caches) and second (warm) per net."""
+    from symbprop import examples
+
+    print("\n".join(machine_lines()), flush=True)
+    print(f"{'net':24s} {'lowering':9s} {'params':>7s} {'first s':>8s} {'CPU s':>6s} "
+          f"{'second s':>9s}", flush=True)
+    nets = [f"examples:{name}" for name in examples.names()] + TARGET_NETS
+    for net in nets:
+        with tempfile.TemporaryDirectory(prefix="symbprop-targets-") as cache:
+            first = run_child(net, "auto", cache)
+            second = run_child(net, "auto", cache)
+        label = net.removeprefix("examples:") if isinstance(net, str) else net_name(net)
+        if "error" in first or "error" in second:
+            print(f"{label:24s} error: {first.get('error') or second.get('error')}", flush=True)
+            continue
+        print(f"{label:24s} {first['strategy']:9s} {first['params']:7d} {first['wall']:8.2f} "
+              f"{first['cpu']:6.2f} {second['wall']:9.2f}", flush=True)
+    print(f"load average (1 min) after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
