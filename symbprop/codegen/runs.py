@@ -131,7 +131,7 @@ class Run:
             a = self.first.a
             expr = a.expr.xreplace({a.indices[0]: sympy.Idx("j")})
             elements += element(self.printer, "A[j, i]", expr, f"c{f}_")
-        body += (loop(elements, str(s)) if elements else []) + ["A_in = A"]
+        body += (loop(elements, "Z.shape[0]") if elements else []) + ["A_in = A"]
         self._forward_start = start
         return lines + ["    " + b for b in body] + [f"A{g} = A_in"]
 
@@ -159,7 +159,7 @@ class Run:
                  f"if l == {f}:", f"    A_in = A{f - 1}", "else:",
                  f"    A_in = work[(r - {s}) * n:r * n].reshape(({s}, n))  # aˡ⁻¹",
                  "_times_transposed(W_up, D_up, D)  # Wˡ⁺¹ᵀ δˡ⁺¹, for now",
-                 *loop(element(self.printer, "D[j, i]", expr, f"u{f}_"), str(s)),
+                 *loop(element(self.printer, "D[j, i]", expr, f"u{f}_"), "D.shape[0]"),
                  "_outer(D, A_in, gW)"]
         if self.bias == s:
             body.append("_row_sums(D, gb)")
