@@ -13,16 +13,24 @@ without),
 for the biases (BP3).  The product helpers of the template call BLAS (``np.dot``: gemm) for a
 batch and use a matrix-vector product (gemv) or a plain outer-product loop for one sample, where
 BLAS's gemm overhead would dominate.  Nothing depends on the layer widths except the constants,
-so code size and compile time are the same for 2-2-1 and 784-512-512-10.  The buffers are views
-into one scratch vector ``work`` (``Scratch``: WORK_PER_SAMPLE numbers per sample, forward blocks
-first), which callers keep between calls.  Nothing runs on Numba's parallel backend: its OpenMP
-threads spin after a region and starve OpenBLAS's threads in the next product (a one-sample
-call followed by a batch-64 call took 7.4 ms instead of 0.35 ms at 784-128-10).
+so code size and compile time are the same for 2-2-1 and 784-512-512-10, and for equal hidden
+layers nothing depends on the depth either: consecutive hidden layers with the same widths,
+activation and bias kind (a run) are one loop over the layer number (``symbprop.codegen.runs``),
+with the views of each layer at offsets from l, and their element equations printed once, from
+the run's first layer (Numba's compile time grows with the code: printed layer by layer, 64
+hidden layers of 32 took 70 s to a first call, 4-10×9-3 19 s; see ``runs`` for the figures with
+loops).  The buffers are views into one scratch vector ``work`` (``Scratch``: WORK_PER_SAMPLE
+numbers per sample, forward blocks first), which callers keep between calls.  Nothing runs on
+Numba's parallel backend: its OpenMP threads spin after a region and starve OpenBLAS's threads
+in the next product (a one-sample call followed by a batch-64 call took 7.4 ms instead of
+0.35 ms at 784-128-10).
 
 Names: ``X`` (n, n0) and ``Y`` (n, nL) the batch; ``W1``, ``b1`` views into ``theta``; ``gW1``,
 ``gb1`` views into ``grad``; ``Z1``, ``A1``, ``D1`` (n1, n) pre-activations, activations and
 δ¹ (already divided by n for a mean; first W²ᵀ δ²); ``LSE2`` (n,) = log Σ exp z²;
-``i`` the sample, ``j``/``k`` the neuron indices of the derivation.
+``i`` the sample, ``j``/``k`` the neuron indices of the derivation; in the loop over a run
+``l`` the layer, ``W``, ``b``, ``Z``, ``A``, ``D`` layer l's arrays and ``A_in`` = aˡ⁻¹ (see
+``symbprop.codegen.runs``).
 """
 
 from __future__ import annotations
@@ -55,6 +63,7 @@ from symbprop.codegen.plan import (
     sup,
 )
 from symbprop.codegen.printer import NumbaPrinter
+from symbprop.codegen.runs import NAMING as RUN_NAMING
 from symbprop.codegen.runs import Run, run_params, segments
 
 #: The names of the generated code, for the module docstring.
@@ -176,6 +185,7 @@ def context(d, plan: NetworkPlan) -> dict:
                      else _backward_layer(printer, plan, group[0], formula, work))
     skip = run_params(groups)
     return {
+        "naming": NAMING + (RUN_NAMING if loops else ()),
         "work_per_sample": work.per_sample,
         "forward_scratch": work.views(forward_blocks),
         "scratch": work.views(),

@@ -17,7 +17,9 @@ and the names the neighbouring layers read are bound after each loop (``A9 = A_i
 view has one type and a loop variable can hold each layer's in turn.  The element equations
 are the derivation's for layer f (its ``LayerPlan``), printed with f's labels shown as the loop's
 arrays (z^f -> ``Z``, a^f -> ``A``, δ^f and W^{f+1}ᵀ δ^{f+1} -> ``D``, ``loops.renamed``): the
-code of a run does not grow with its length, so neither does Numba's compile time.
+code of a run does not grow with its length, so neither does Numba's compile time.  Their
+loops over neurons take the row count from the array (``range(Z.shape[0])``), not a constant,
+so that LLVM does not unroll them (4-10×9-3: loss_and_grad_work compiled in 2.7 s, not 4.3 s).
 """
 
 from __future__ import annotations
@@ -35,13 +37,14 @@ from symbprop.codegen.plan import (
 )
 from symbprop.codegen.printer import NumbaPrinter
 
-#: The generated code's names of a run's loop, for the module docstring.
+#: The names of a loop over a run of equal hidden layers f, ..., g, for the module docstring.
 NAMING = (
-    "Equal hidden layers f, ..., g (same widths, activation and bias) are one loop",
-    "`for l in range(f, g + 1)`: W, b, gW, gb, Z, A, D are layer l's arrays (views at offsets",
-    "p, r, q from l), A_in = a^(l-1); the backward loop runs l = g, ..., f with W_up, D_up the",
-    "layer above's W and δ; the names the layers around a run read (A9, W2, D2) are bound after",
-    "its loops.",
+    "Equal hidden layers f, ..., g (same widths, activation and bias; `# layers f–g`) are one",
+    "loop `for l in range(f, g + 1)` over the layer number l: W, b and gW, gb are Wˡ, bˡ and",
+    "their gradients (views at offset p of theta and grad), Z, A the (s, n) blocks zˡ, aˡ (at",
+    "row r of work, rows of n numbers), D = δˡ (at row q), A_in = aˡ⁻¹; the backward loop runs",
+    "down from g with W_up, D_up = Wˡ⁺¹, δˡ⁺¹.  After its loops, the names the layers around",
+    "the run read are bound: A<g> = A_in, W<f> = W_up, D<f> = D_up.",
 )
 
 
