@@ -53,20 +53,41 @@ def segments(plan: NetworkPlan) -> list[tuple[LayerPlan, ...]]:
     every other layer a group of its own."""
     groups: list[list[LayerPlan]] = []
     for layer in plan.layers:
-        last = groups[-1][-1] if groups else None
-        if last is not None and _runs_on(plan, last, layer):
+        first = groups[-1][0] if groups else None
+        if first is not None and _runs_on(plan, first, layer):
             groups[-1].append(layer)
         else:
             groups.append([layer])
     return [tuple(group) for group in groups]
 
 
-def _runs_on(plan: NetworkPlan, last: LayerPlan, layer: LayerPlan) -> bool:
-    hidden = 2 <= last.number and layer.number < len(plan.layers)
+def _runs_on(plan: NetworkPlan, first: LayerPlan, layer: LayerPlan) -> bool:
+    """``layer`` continues the run that starts at ``first``: both hidden, the same widths,
+    activation and bias kind, and the derivation gives both the same element equations once
+    their arrays are named as the loop names them (so printing layer f's is printing each)."""
+    hidden = 2 <= first.number and layer.number < len(plan.layers)
     return hidden and not layer.activation.is_softmax and (
-        (last.n_in, last.n_out, last.activation, last.bias)
+        (first.n_in, first.n_out, first.activation, first.bias)
         == (layer.n_in, layer.n_out, layer.activation, layer.bias)
-    )
+    ) and _generic(plan, first) == _generic(plan, layer)
+
+
+def _loop_names(number: int) -> dict[str, str]:
+    """The derivation's labels of layer ``number`` -> the loop's arrays."""
+    return {f"z{number}": "Z", f"a{number}": "A", f"delta{number}": "D", f"back{number}": "D",
+            f"a{number - 1}": "A_in"}
+
+
+def _generic(plan: NetworkPlan, layer: LayerPlan) -> tuple[sympy.Expr, sympy.Expr]:
+    """a^l[j] and δ^l[j] of ``layer`` (as ``delta_expression`` gives it) over the loop's arrays."""
+    names = _loop_names(layer.number)
+
+    def over_loop_arrays(expr: sympy.Expr) -> sympy.Expr:
+        return expr.xreplace({e: sympy.IndexedBase(names[e.base.label.name])[e.indices]
+                              for e in expr.atoms(sympy.Indexed) if e.base.label.name in names})
+
+    a = layer.a.expr.xreplace({layer.a.indices[0]: sympy.Idx("j")})
+    return over_loop_arrays(a), over_loop_arrays(delta_expression(plan, layer))
 
 
 def run_params(groups: list[tuple[LayerPlan, ...]]) -> frozenset:
@@ -86,9 +107,7 @@ class Run:
         self.bias = {"per_neuron": s, "shared": 1, "none": 0}[self.first.bias]
         self.theta = offsets[f"W{f}"]
         self.stride = s * s + self.bias
-        self.printer = NumbaPrinter({"indexed": renamed({
-            f"z{f}": "Z", f"a{f}": "A", f"delta{f}": "D", f"back{f}": "D", f"a{f - 1}": "A_in",
-        })})
+        self.printer = NumbaPrinter({"indexed": renamed(_loop_names(f))})
 
     @property
     def identity(self) -> bool:
