@@ -3,7 +3,7 @@
     python benchmarks/crossover.py
 
 For tanh + softmax cross-entropy nets of growing size, the median time of the flat
-``loss_and_grad_work`` call (a kept gradient and scratch buffer) in both lowerings at batch 1 and
+``loss_and_grad_into`` call (a kept gradient and scratch buffer) in both lowerings at batch 1 and
 64, float64.  The first run compiles the unrolled kernels: about a minute in all.
 """
 
@@ -23,7 +23,7 @@ def seconds(model, strategy: str, batch: int) -> float:
     theta = kernels.flatten(kernels.init_params(seed=0))
     grad, work = np.empty_like(theta), kernels.work(batch)
     X, Y = sample_data(model, batch, "float64")
-    return time_call(lambda: kernels.module.loss_and_grad_work(theta, X, Y, grad, work), repeat=7)
+    return time_call(lambda: kernels.module.loss_and_grad_into(theta, X, Y, grad, work), repeat=7)
 
 
 def main() -> None:

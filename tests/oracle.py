@@ -1,5 +1,6 @@
 """Independent oracles for gradient tests: sympy.diff of the fully composed loss, written with
-elementary functions only (no symbprop derivative rule is involved), at random rational points."""
+elementary functions only (no symbprop derivative rule is involved), at random rational points,
+or central differences of that loss in 50-digit arithmetic (``precise_gradients``)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,35 @@ def oracle_gradients(derivation, point: dict, names=None) -> dict[str, sympy.Flo
         numbers = {leaf: value for leaf, value in point.items() if leaf != theta}
         loss = composed_loss(derivation, numbers | {theta: variable})
         result[name] = sympy.diff(loss, variable).xreplace({variable: point[theta]}).evalf(25)
+    return result
+
+
+def precise_gradients(derivation, point: dict, digits: int = 50) -> dict[str, sympy.Float]:
+    """∂C/∂θ for every scalar parameter by central differences of the same composed loss as
+    ``oracle_gradients`` (written from the model alone), in ``digits``-digit arithmetic (mpmath)
+    with the step h = 10^(−2·digits/5): truncation (~h²) and rounding (~10^−digits / h) errors
+    stay below 10^−30, far under the tests' tolerances.  The composed C is built once with every
+    parameter a symbol, not once per parameter, and never differentiated symbolically: about
+    nine times faster than ``oracle_gradients`` on a 3-3-3-3 net, whose exact derivatives swell."""
+    import mpmath
+
+    names = list(derivation.params)
+    thetas = [derivation.element(name) for name in names]
+    symbols = [sympy.Symbol(f"theta{i}", real=True) for i in range(len(names))]
+    numbers = {leaf: value for leaf, value in point.items() if leaf not in set(thetas)}
+    loss = sympy.lambdify(symbols, composed_loss(derivation, numbers | dict(zip(thetas, symbols,
+                                                                               strict=True))),
+                          "mpmath")
+    result = {}
+    with mpmath.workdps(digits):
+        h = mpmath.mpf(10) ** (-2 * digits // 5)
+        at = [mpmath.mpf(str(sympy.N(point[theta], digits))) for theta in thetas]
+        for index, name in enumerate(names):
+            up, down = list(at), list(at)
+            up[index] += h
+            down[index] -= h
+            slope = (loss(*up) - loss(*down)) / (2 * h)
+            result[name] = sympy.Float(mpmath.nstr(slope, 30), 30)
     return result
 
 

@@ -118,9 +118,9 @@ def test_source_has_header_layout_and_comments():
     assert "# δ¹ = σ'(z¹) ⊙ (W²ᵀ δ²)   from  a¹ = σ(z¹),  z² = W² a¹ + b²" in text
     assert "d1_0 = (1 - a1_0)*W2_0_0*a1_0*d2_0" in text
     defined = [line[4:line.index("(")] for line in text.splitlines() if line.startswith("def ")]
-    assert defined == ["_sigmoid", "forward", "loss", "loss_and_grad_into", "forward_work",
-                       "loss_work", "loss_and_grad_work", "loss_and_grad", "_all_finite", "_copy",
-                       "loss_and_grad_arrays", "sgd_step", "_permutation", "train"]
+    assert defined == ["_sigmoid", "forward", "loss", "loss_and_grad_into", "loss_and_grad",
+                       "_all_finite", "_copy", "_loss_and_grad_checked", "sgd_step",
+                       "_permutation", "train"]
     assert text.count("\n@njit(cache=True") == len(defined)
     assert "sympy" not in text and "symbprop." not in text.replace("symbprop generate", "")
 
@@ -167,6 +167,9 @@ def test_strategy_resolution_and_errors():
     small, wide = sp.load("examples:two_two_one"), sp.load("examples:mnist_784_128_10")
     assert codegen.resolve_strategy(small) == "unrolled"
     assert codegen.resolve_strategy(wide) == "looped"
+    # the cut is where unrolled code's first compile passes about 4.5 s (AUTO_UNROLL_MAX)
+    assert codegen.resolve_strategy(sp.mlp([8, 14, 2])) == "unrolled"  # 156 parameters
+    assert codegen.resolve_strategy(sp.mlp([16, 12, 4])) == "looped"  # 256
     assert codegen.resolve_strategy(sp.load("examples:staged"), "looped") == "unrolled"
     with pytest.raises(SymbpropError, match="strategy: unknown 'fast'; allowed: auto"):
         codegen.resolve_strategy(small, "fast")

@@ -9,6 +9,7 @@ import pytest
 import symbprop as sp
 from symbprop.bench.timing import sample_data
 from symbprop.errors import SymbpropError
+from symbprop.runtime.kernels import DICT_CALL_AFTER
 
 pytestmark = pytest.mark.usefixtures("kernel_cache_dir")
 
@@ -25,8 +26,15 @@ def flat_reference(kernels, params, X, Y):
     """The generated flat-vector kernel, called directly (no wrapper)."""
     theta = np.concatenate([np.ravel(params[n]) for n in kernels.names])
     grad = np.empty_like(theta)
-    value = kernels.module.loss_and_grad_into(theta, X, Y, grad)
+    work = np.empty(kernels.module.WORK_PER_SAMPLE * X.shape[0])
+    value = kernels.module.loss_and_grad_into(theta, X, Y, grad, work)
     return value, kernels.unflatten(grad)
+
+
+def warm(kernels, params, X, Y):
+    """Make the dict calls after which the one-call path is compiled and taken."""
+    for _ in range(DICT_CALL_AFTER - 1):
+        kernels.loss_and_grad(params, X, Y)
 
 
 def assert_same(result, reference):
@@ -39,6 +47,7 @@ def assert_same(result, reference):
 def test_every_input_form_gives_the_flat_kernels_result(case):
     kernels, params, X, Y = case
     reference = flat_reference(kernels, params, X, Y)
+    warm(kernels, params, X, Y)
     assert_same(kernels.loss_and_grad(params, X, Y), reference)  # the one-call path
     forms = {
         "float32 params": {n: v.astype(np.float32) for n, v in params.items()},
@@ -88,7 +97,7 @@ def test_generated_arrays_call_reports_what_is_wrong():
     arrays = [params[n] for n in kernels.names]
     grads = [np.zeros_like(a) for a in arrays]
     X, Y = np.ones((2, 4)), np.array([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]])
-    call = kernels.module.loss_and_grad_arrays
+    call = kernels.module._loss_and_grad_checked
     work = np.empty(2 * kernels.size)  # the packed parameters and their gradient
     assert call(*arrays, X, Y, *grads, work)[1] == 0
     assert call(*arrays, X, Y, *grads, work[1:])[1] == 1  # work too short
@@ -110,15 +119,15 @@ def test_looped_scratch_space_is_reused_across_batch_sizes():
     theta = kernels.flatten(params)
     for batch in (16, 3, 16, 1):
         X, Y = sample_data(model, batch, "float64", seed=batch)
-        grad = np.empty_like(theta)
-        fresh = kernels.module.loss_and_grad_into(theta, X, Y, grad)  # allocates its own
+        fresh, grad = kernels.module.loss_and_grad(theta, X, Y)  # allocates its own
         value, grads = kernels.loss_and_grad(params, X, Y)  # reuses the wrapper's buffer
         assert value == fresh
         np.testing.assert_array_equal(kernels.flatten(grads), grad)
         np.testing.assert_array_equal(kernels.forward(params, X),
                                       kernels.module.forward(theta, X))
-        work = np.empty(kernels.module.WORK_PER_SAMPLE * batch)
-        assert kernels.module.loss_and_grad_work(theta, X, Y, grad, work) == fresh
+        work, into = np.empty(kernels.module.WORK_PER_SAMPLE * batch), np.empty_like(grad)
+        assert kernels.module.loss_and_grad_into(theta, X, Y, into, work) == fresh
+        np.testing.assert_array_equal(into, grad)
 
 
 def test_views_of_one_vector_are_used_in_place_not_copied():
@@ -148,6 +157,7 @@ def test_a_shared_bias_from_init_params_takes_the_one_call_path(monkeypatch):
     assert params["b1"].shape == ()
     X, Y = sample_data(model, 3, "float64")
     reference = flat_reference(kernels, params, X, Y)
+    warm(kernels, params, X, Y)
 
     def no_checking_path(*args):
         raise AssertionError("the checking path ran")
@@ -157,6 +167,26 @@ def test_a_shared_bias_from_init_params_takes_the_one_call_path(monkeypatch):
     assert_same(kernels.loss_and_grad({**params, "b1": float(params["b1"])}, X, Y), reference)
 
 
+def test_the_one_call_path_is_compiled_only_once_calls_repeat():
+    """A script that makes a few calls waits for no second compilation (it would double the
+    first call's wait); the DICT_CALL_AFTER-th call compiles the one-call path, with the same
+    numbers, and another Kernels of the same module takes it from its first call."""
+    model = sp.mlp([3, 5, 2], activation="tanh", loss="half_sse", name="tiers")
+    kernels = sp.compile(model)
+    params = kernels.init_params(seed=4)
+    X, Y = sample_data(model, 4, "float64")
+    reference = flat_reference(kernels, params, X, Y)
+    for _ in range(DICT_CALL_AFTER - 1):
+        assert_same(kernels.loss_and_grad(params, X, Y), reference)
+    assert kernels._arrays_call.dispatcher is None  # the checking path so far
+    assert_same(kernels.loss_and_grad(params, X, Y), reference)
+    assert kernels._arrays_call.dispatcher is not None
+    again = sp.compile(model)
+    assert again._arrays_call.compiled()
+    again.flatten = None  # the checking path would fail
+    assert_same(again.loss_and_grad(params, X, Y), reference)
+
+
 def test_the_one_call_path_is_python_specialised_to_the_names(case, monkeypatch):
     kernels, params, X, Y = case
     source = kernels._arrays_call.source()
@@ -164,8 +194,9 @@ def test_the_one_call_path_is_python_specialised_to_the_names(case, monkeypatch)
         assert f'p{index} = params["{name}"]' in source
         assert f'"{name}": g{index},' in source
     reference = flat_reference(kernels, params, X, Y)
+    warm(kernels, params, X, Y)
     kernels.loss_and_grad(params, X, Y)
-    assert kernels._dict_call.__name__ == "loss_and_grad_dicts"  # bound on first use
+    assert kernels._dict_call.__name__ == "loss_and_grad_dicts"  # bound once compiled
 
     def no_checking_path(*args):
         raise AssertionError("the checking path ran")

@@ -62,7 +62,7 @@ def warm(k):
     if k.model.loss.targets_sum_to_one:
         Y = np.eye(k.model.sizes[-1])[[0, 1]]
     theta = k.flatten(params)
-    k.module.loss_and_grad_into(theta, X, Y, np.empty_like(theta))
+    k.module.loss_and_grad(theta, X, Y)
     k.module.loss(theta, X, Y), k.module.forward(theta, X)
     k.fit(params, X, Y, epochs=1, progress=False)
     return k

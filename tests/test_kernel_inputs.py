@@ -1,6 +1,6 @@
 """Bad input to the kernel wrappers and to training: integer parameters in ``fit``, a missing Y,
 seeds and epoch counts, masked arrays, casts to float32 that overflow, the shared-bias contract
-of the generated ``loss_and_grad_arrays``."""
+of the generated ``_loss_and_grad_checked``."""
 
 from __future__ import annotations
 
@@ -176,13 +176,13 @@ def test_a_cast_to_float32_that_overflows_says_so():
 def test_the_generated_docstring_states_how_a_shared_bias_is_passed():
     model = sp.mlp([2, 2, 1], bias="shared", name="shared_doc")
     k = sp.compile(model)
-    doc = k.module.loss_and_grad_arrays.__doc__
+    doc = k.module._loss_and_grad_checked.__doc__
     assert "A shared bias (shape ()\n    in PARAM_SHAPES) goes in as a number" in doc
     assert "its gradient as a 0-d\n    array" in doc
     params = k.init_params(seed=0)
     grads = [np.empty(k.shapes[n]) for n in k.names]
     args = [float(params[n]) if not k.shapes[n] else params[n] for n in k.names]
     work = np.empty(2 * k.size)
-    value, status = k.module.loss_and_grad_arrays(*args, X, Y, *grads, work)
+    value, status = k.module._loss_and_grad_checked(*args, X, Y, *grads, work)
     assert status == 0 and value == pytest.approx(k.loss(params, X, Y), rel=1e-14)
     assert "A shared bias" not in source(sp.load("examples:xor"))

@@ -71,6 +71,9 @@ def test_forward_loss_sgd_step_and_unflatten():
     assert all(np.array_equal(params[n], before[n]) for n in params)  # not changed
     for name, value in exact["step"]["params"].items():
         assert np.allclose(new[name], value, rtol=1e-12)
+    stepped = k.unflatten(k.module.sgd_step(k.flatten(params), X, Y, 0.5))  # the module's own
+    for name, value in exact["step"]["params"].items():
+        assert np.allclose(stepped[name], value, rtol=1e-12)
     vector = k.flatten(params)
     assert vector.shape == (9,) and np.shares_memory(k.unflatten(vector)["W2"], vector)
 
@@ -367,7 +370,7 @@ def test_looped_modules_share_the_blas_helpers_and_their_cache_loads_anywhere(tm
     call = ("theta = np.linspace(-0.5, 0.5, m.N_PARAMS)\n"
             "X = np.linspace(-1, 1, 12).reshape(3, 4); Y = np.eye(3)\n"
             "grad = np.empty_like(theta)\n"
-            "loss = m.loss_and_grad_work(theta, X, Y, grad, np.empty(m.WORK_PER_SAMPLE * 3))\n")
+            "loss = m.loss_and_grad_into(theta, X, Y, grad, np.empty(m.WORK_PER_SAMPLE * 3))\n")
     compiled = ("import numpy as np, symbprop as sp\n"
                 "from symbprop.codegen import kernel_helpers\n"
                 "k = sp.compile('examples:iris_4_16_3', strategy='looped')\n"
@@ -385,7 +388,7 @@ def test_looped_modules_share_the_blas_helpers_and_their_cache_loads_anywhere(tm
              f"spec = importlib.util.spec_from_file_location('anything', {path!r})\n"
              "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
              + call +
-             "hits = sum(m.loss_and_grad_work.stats.cache_hits.values())\n"
+             "hits = sum(m.loss_and_grad_into.stats.cache_hits.values())\n"
              "print(repr(float(loss)), repr(float(grad.sum())), hits)\n")
     plain = subprocess.run([sys.executable, "-c", alone], cwd=tmp_path, env=env,
                            capture_output=True, text=True, timeout=300)

@@ -23,8 +23,7 @@ import symbprop as sp
 REPO = Path(__file__).resolve().parent.parent
 
 WITHOUT_RUNTIME = {
-    "unrolled": {"loss", "loss_and_grad_into", "loss_work", "loss_and_grad_work",
-                 "loss_and_grad_arrays"},
+    "unrolled": {"loss", "loss_and_grad_into", "_loss_and_grad_checked"},
     "looped": set(),  # _times_input allocates a transposed copy of a small X
     "graph": {"forward", "loss", "loss_and_grad_into"},
 }
@@ -72,7 +71,8 @@ def calls(kernels, params, X, Y):
         yield lambda: module.train(theta, 0.01, 3)
         yield lambda: kernels.loss_and_grad(params)
         return
-    yield lambda: module.loss_and_grad_into(theta, X, Y, grad)
+    work = np.empty(module.WORK_PER_SAMPLE * X.shape[0])
+    yield lambda: module.loss_and_grad_into(theta, X, Y, grad, work)
     yield lambda: module.loss_and_grad(theta, X, Y)
     yield lambda: module.train(theta, X, Y, 0.01, 2, 2, 0)
     yield lambda: kernels.loss_and_grad(params, X, Y)

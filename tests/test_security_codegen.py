@@ -282,18 +282,20 @@ def _forget(path: Path) -> None:
 
 
 def _damages(text: str) -> dict[str, str]:
-    assert "gW1_0_0 += " in text and "def loss_and_grad_arrays(" in text
+    assert "gW1_0_0 += " in text and "def _loss_and_grad_checked(" in text
     return {
         "truncated": text[: len(text) // 2],
         "sign": text.replace("gW1_0_0 += ", "gW1_0_0 -= ", 1),
-        "function": text.replace("def loss_and_grad_arrays(", "def _gone(", 1),
+        "function": text.replace("def _loss_and_grad_checked(", "def _gone(", 1),
         "empty": "",
         "not utf-8": text.encode("utf-8")[:-3].decode("latin-1") + "\udcff",
     }
 
 
 @pytest.mark.parametrize("damage", ["truncated", "sign", "function", "empty", "not utf-8"])
-def test_a_damaged_cache_entry_is_detected_regenerated_and_warned_about(damage):
+def test_a_damaged_cache_entry_is_detected_regenerated_and_warned_about(damage, tmp_path,
+                                                                        monkeypatch):
+    monkeypatch.setenv("SYMBPROP_CACHE_DIR", str(tmp_path))  # not the run's: it damages it
     model = sp.load(LINEAR)
     k = sp.compile(model)
     path = k.path
@@ -336,7 +338,8 @@ def test_a_regenerated_entry_does_not_load_stale_compiled_code(tmp_path):
     env = {**os.environ, "SYMBPROP_CACHE_DIR": str(tmp_path / "cache")}
     call = ("import numpy as np\n"
             "g = np.empty(3); m.loss_and_grad_into(np.array([0.5, -1.5, 0.25]), "
-            "np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([[0.5], [2.0]]), g); print(g[0])\n")
+            "np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([[0.5], [2.0]]), g, np.empty(0)); "
+            "print(g[0])\n")
     compiled = ("import symbprop as sp, warnings\n"
                 f"model = sp.load({LINEAR!r})\n"
                 "with warnings.catch_warnings(record=True) as w:\n"
@@ -544,6 +547,7 @@ def test_stale_temporaries_are_removed_and_live_ones_kept(tmp_path):
 def test_masked_arrays_with_masked_entries_are_refused_by_every_dict_call(which, example):
     from symbprop.errors import DataError
     from symbprop.runtime.input_checks import ParamsError
+    from symbprop.runtime.kernels import DICT_CALL_AFTER
 
     k = sp.compile(f"examples:{example}")
     params = k.init_params(seed=1)
@@ -551,6 +555,9 @@ def test_masked_arrays_with_masked_entries_are_refused_by_every_dict_call(which,
     X = np.linspace(-1, 1, 3 * n_in).reshape(3, n_in)
     Y = np.full((3, n_out), 1.0 / n_out)
     arrays = {**params, "X": X, "Y": Y}
+    for _ in range(DICT_CALL_AFTER):  # past the checking path's first calls
+        k.loss_and_grad(params, X, Y)
+    assert k._arrays_call.dispatcher is not None
     mask = np.zeros(arrays[which].shape, bool)
     mask.flat[-1] = True
     arrays[which] = np.ma.masked_array(arrays[which].copy(), mask=mask)

@@ -3,8 +3,8 @@
 ``bench(model, batches, dtypes)`` returns one ``Row`` per (batch, dtype, implementation): the
 median time of one "loss and every gradient" call, measured from Python, and its ratio to ours
 (``> 1`` means the peer is slower).  Ours is the generated allocation-free entry point on a flat
-parameter vector with a preallocated gradient: ``loss_and_grad_into`` (unrolled) or
-``loss_and_grad_work`` with a preallocated scratch buffer (looped); "ours (dicts)" is
+parameter vector with a preallocated gradient and scratch space, ``loss_and_grad_into``
+(theta, X, Y, grad, work); "ours (dicts)" is
 ``Kernels.loss_and_grad`` with dicts of arrays, and "(dicts, out=)" the same writing into the
 gradient arrays of an earlier call.  The peers are in ``symbprop.bench.peers``.  Used by
 ``symbprop bench`` and ``benchmarks/bench_kernels.py``.
@@ -159,10 +159,7 @@ def _bench_one(model, kernels, params, batch, dtype, with_peers) -> list[Row]:
     theta = kernels.flatten(params)
     grad, work = kernels.empty_vector(), kernels.work(batch)  # 64-byte aligned, as theta
     module, out = kernels.module, kernels.loss_and_grad(params, X, Y)[1]
-    if module.WORK_PER_SAMPLE:  # looped: the scratch space, allocated once
-        flat = lambda: module.loss_and_grad_work(theta, X, Y, grad, work)  # noqa: E731
-    else:
-        flat = lambda: module.loss_and_grad_into(theta, X, Y, grad)  # noqa: E731
+    flat = lambda: module.loss_and_grad_into(theta, X, Y, grad, work)  # noqa: E731
     ours = [
         ("symbprop", flat),
         ("symbprop (dicts)", lambda: kernels.loss_and_grad(params, X, Y)),

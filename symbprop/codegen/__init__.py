@@ -39,16 +39,18 @@ STRATEGIES = ("auto", "unrolled", "looped")
 #: Code targets: Numba (the default) and plain NumPy (``codegen.numpy``; no Numba needed).
 TARGETS = ("numba", "numpy")
 DTYPES = ("float64", "float32")
-#: ``auto`` unrolls networks up to this many parameters (the measured crossover of
-#: loss_and_grad_into on 2 cores; see notes/README-kernels.md).
-AUTO_UNROLL_MAX = 256
+#: ``auto`` unrolls networks up to this many parameters.  Unrolled code is 3× faster per call at
+#: batch 1 at every size, level with looped at batch 64 up to about 130 parameters and slower
+#: above 200; its first compile grows with the weights (first process, derive to first call,
+#: 2 cores: 4.4 s at 131 and 156 parameters, 6.7 s at 256, against 3.5 s looped at 256).
+#: Measured by benchmarks/crossover.py and benchmarks/compile_growth.py.
+AUTO_UNROLL_MAX = 160
 #: The largest network ``unrolled`` accepts.
 UNROLL_LIMIT = 1000
 #: The functions a kernel module defines (the wrappers in symbprop.runtime.kernels and
 #: symbprop.runtime.graph_kernels call them; a cached module without one of them is damaged).
 GRAPH_FUNCTIONS = ("forward", "loss", "loss_and_grad_into", "loss_and_grad", "sgd_step", "train")
-NETWORK_FUNCTIONS = (*GRAPH_FUNCTIONS, "forward_work", "loss_work", "loss_and_grad_work",
-                     "loss_and_grad_arrays")
+NETWORK_FUNCTIONS = (*GRAPH_FUNCTIONS, "_loss_and_grad_checked")
 
 
 def required_functions(model, target: str = "numba") -> tuple[str, ...]:

@@ -66,7 +66,7 @@ def base_context(model, strategy: str, dtype: str, title: str, helpers: list[str
 
 
 def packing(model) -> dict:
-    """What ``loss_and_grad_arrays`` prints: the shape tests of the separate parameter and
+    """What ``_loss_and_grad_checked`` prints: the shape tests of the separate parameter and
     gradient arrays, the lines that copy the parameters into ``theta``, and those that copy
     ``grad`` out into the gradient arrays (through ``_copy``: Numba compiles a slice assignment
     anew at every site, which made this function take 4 s to compile)."""
@@ -99,10 +99,11 @@ def render(template: str, context: dict) -> str:
 _KEY_PLACEHOLDER = "@@module_key@@"
 _CHECKSUM_PLACEHOLDER = "@@checksum@@\n"
 #: The second line of every kernel module: the sha256 of the file without this line, and the
-#: public functions the file defines.
+#: functions the file defines for callers (public ones and ``_loss_and_grad_checked``, which
+#: symbprop's dict API calls; not the helpers).
 CHECKSUM_LINE = re.compile(r"# sha256 of this file without this line: ([0-9a-f]{64}); "
                            r"defines: ([a-z_, ]+)\n")
-_DEF = re.compile(r"^def ([a-z]\w*)\(", re.MULTILINE)
+_DEF = re.compile(r"^def ([a-z]\w*|_loss_and_grad_checked)\(", re.MULTILINE)
 
 
 def render_module(template: str, context: dict) -> str:

@@ -112,7 +112,7 @@ def summed(ref: KernelRef, theta: np.ndarray, part: Partition):
     n = len(part)
     grad = np.empty(kernels.size, kernels.dtype)
     theta, X, Y = aligned(theta, part.X, part.Y)
-    value = kernels.module.loss_and_grad_work(theta, X, Y, grad, scratch(kernels, n))
+    value = kernels.module.loss_and_grad_into(theta, X, Y, grad, scratch(kernels, n))
     if kernels.model.reduction == "mean":
         value, grad = value * n, grad * n
     return float(value), grad, n

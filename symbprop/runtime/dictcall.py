@@ -1,6 +1,6 @@
 """The dict-of-arrays ``Kernels.loss_and_grad`` in one compiled call, when the inputs allow it.
 
-``ArraysCall(kernels)`` wraps the generated ``loss_and_grad_arrays`` (the parameters, X, Y and
+``ArraysCall(kernels)`` wraps the generated ``_loss_and_grad_checked`` (the parameters, X, Y and
 the gradient arrays as separate arguments; it tests shapes, NaN and softmax target rows itself
 and returns ``(L, status)``) in two layers:
 
@@ -54,6 +54,11 @@ class ArraysCall:
         """The specialised function (built, and the dispatcher compiled, on first use)."""
         return self._function or self._build()
 
+    def compiled(self) -> bool:
+        """Whether the private dispatcher exists already (for this or another ``Kernels`` of
+        the same module), so that ``function()`` costs no compilation."""
+        return self._function is not None or self._module in _COMPILED
+
     def source(self) -> str:
         """The Python text of the specialised function."""
         params = [{"name": name, "shape": shape, "scalar": not shape, "arg": f"p{index}",
@@ -78,7 +83,7 @@ class ArraysCall:
         # Imported here: Numba compiles the dispatcher on first call only.
         from numba import njit
 
-        generated = self._module.loss_and_grad_arrays
+        generated = self._module._loss_and_grad_checked
         # the options of the module's own dispatcher: both read and write one Numba cache entry
         options = {k: generated.targetoptions[k] for k in ("_nrt", "error_model")
                    if k in generated.targetoptions}

@@ -46,7 +46,8 @@ from symbprop.runtime.input_checks import (
     row_sum_error,
 )
 
-#: He initialisation for these activations; Xavier/Glorot for the others.
+#: The dict call that first runs as one compiled call (``Kernels._dict_call``).
+DICT_CALL_AFTER = 16
 
 
 def compile_model(model, strategy: str = "auto", dtype: str = "float64",
@@ -69,6 +70,7 @@ class Kernels(KernelsBase):
         super().__init__(model, module, dtype)
         self._scratch = np.empty(0, self.dtype)
         self._arrays_call = ArraysCall(self)
+        self._calls = 0  # dict calls so far (see _dict_call)
 
     def init_params(self, seed: int | None = 0) -> dict:
         """He (normal, σ = √(2/n_in)) for relu-family layers, Glorot uniform otherwise; b = 0.
@@ -124,12 +126,12 @@ class Kernels(KernelsBase):
     def forward(self, params: dict, X) -> np.ndarray:
         """a^L for every sample: (batch, n_L)."""
         X = self._data(X, "X", self.model.inputs)
-        return self.module.forward_work(self.flatten(params), X, self._work(X.shape[0]))
+        return self.module.forward(self.flatten(params), X)
 
     def loss(self, params: dict, X, Y) -> float:
         """L: the mean (or sum, per the spec) of the per-sample cost over the batch."""
         X, Y = self._batch(X, Y)
-        return float(self.module.loss_work(self.flatten(params), X, Y, self._work(X.shape[0])))
+        return float(self.module.loss(self.flatten(params), X, Y))
 
     def loss_and_grad(self, params: dict, X, Y, out: dict | None = None) -> tuple[float, dict]:
         """(L, {name: ∂L/∂name}) with the shapes of ``params``.  With ``out`` (a dict of arrays
@@ -151,20 +153,27 @@ class Kernels(KernelsBase):
         target = self._vectors.writable_vector(out, self.names) if out is not None else None
         grad = target if target is not None and target is not theta else empty_aligned(
             self.size, self.dtype)
-        value = self.module.loss_and_grad_work(theta, X, Y, grad, self._work(X.shape[0]))
+        value = self.module.loss_and_grad_into(theta, X, Y, grad, self._work(X.shape[0]))
         if grad is target:
             return float(value), out
         grads = self.unflatten(grad)
         return float(value), grads if out is None else copy_out(grads, out, self.dtype)
 
     def _dict_call(self, params, X, Y, out):
-        """The one-compiled-call path (``symbprop.runtime.dictcall``): ``(L, grads)`` or ``None``."""
-        # built on first use; the instance attribute then shadows this method (one call less)
+        """The one-compiled-call path (``symbprop.runtime.dictcall``): ``(L, grads)`` or ``None``.
+        The first ``DICT_CALL_AFTER - 1`` calls take the checking path (``None``) unless the
+        path is compiled already: compiling it costs about as much as the kernel did (0.9 s at
+        4-16-3, 1.9 s at 64-32-10), which a script that makes a few calls should not wait for,
+        while a loop soon repays it (1.5 µs a call instead of 4–6 at 2-2-1)."""
+        self._calls += 1
+        if self._calls < DICT_CALL_AFTER and not self._arrays_call.compiled():
+            return None
+        # built now; the instance attribute then shadows this method (one call less)
         self._dict_call = self._arrays_call.function()
         return self._dict_call(params, X, Y, out)
 
     def work(self, n: int) -> np.ndarray:
-        """The ``work`` argument of the generated ``*_work`` functions for ``n`` samples (an
+        """The ``work`` argument of the generated ``loss_and_grad_into`` for ``n`` samples (an
         integer ≥ 0): space kept between calls (a fresh multi-megabyte allocation per call costs
         page faults: 1 ms of 4.8 at 784-128-10, batch 1024, in a fresh process)."""
         n = checked_count(n, "n", 0)
@@ -191,10 +200,15 @@ class Kernels(KernelsBase):
         return empty_aligned(self.size, self.dtype)
 
     def sgd_step(self, params: dict, X, Y, lr: float) -> dict:
-        """New parameters θ − lr ∂L/∂θ (``params`` is not changed)."""
+        """New parameters θ − lr ∂L/∂θ (``params`` is not changed).  The step is NumPy's, on
+        the gradient of ``loss_and_grad_into``: the module's own ``sgd_step`` would be one more
+        compilation of the whole kernel (about a second) for one subtraction."""
         X, Y = self._batch(X, Y)
         lr = checked_number(lr, "lr")
-        return self.unflatten(self.module.sgd_step(self.flatten(params), X, Y, lr))
+        theta = self.flatten(params)
+        grad = empty_aligned(self.size, self.dtype)
+        self.module.loss_and_grad_into(theta, X, Y, grad, self._work(X.shape[0]))
+        return self.unflatten(theta - self.dtype.type(lr) * grad)
 
     def fit(self, params: dict, X, Y, lr: float = 0.1, epochs: int = 100, batch_size: int = 32,
             seed: int = 0, progress: bool = True, client=None, mode: str = "local_sgd",

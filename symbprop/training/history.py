@@ -7,8 +7,6 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from symbprop.render.plots import plot_history
-
 STOP_REASONS = {
     "epochs": "ran all epochs",
     "tol": "η‖∇L‖ ≤ ε (stopping rule)",
@@ -59,4 +57,8 @@ class History:
     def plot(self, path: str | Path, title: str | None = None) -> Path:
         """Write the loss curve (and accuracy, if recorded) to PNG/PDF/SVG; returns the path.
         Needs matplotlib (see ``symbprop.render.plots``)."""
+        # Imported here: the symbprop.render package loads the document renderers (0.07 s),
+        # which sp.compile, whose Kernels.fit returns a history, does not need.
+        from symbprop.render.plots import plot_history
+
         return plot_history(self, path, title)
