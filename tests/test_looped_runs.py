@@ -167,9 +167,9 @@ def test_a_run_agrees_with_sympy_diff_of_the_composed_loss():
 
 
 def _kernels(text: str) -> str:
-    """The lowering's functions: forward_work to loss_and_grad_into (the template's functions
-    after them take one argument per parameter: loss_and_grad_arrays)."""
-    return text[text.index("def forward_work("):text.index("def loss_and_grad(")]
+    """The lowering's functions: forward, loss, loss_and_grad_into (of the template's functions
+    after them, _loss_and_grad_checked takes one argument per parameter)."""
+    return text[text.index("def forward("):text.index("def loss_and_grad(")]
 
 
 def test_code_size_does_not_grow_with_the_run():
