@@ -137,13 +137,13 @@ def test_looped_source_uses_blas_and_fused_softmax_cross_entropy():
 
 
 def test_looped_refuses_an_in_place_delta_that_reads_other_neurons():
-    from symbprop.codegen.looped import LoweringError, _check_in_place
+    from symbprop.codegen.loops import LoweringError, check_in_place
 
     j, k = sympy.Idx("j"), sympy.Idx("k")
     back, z = IndexedBase("back1"), IndexedBase("z1")
-    _check_in_place(z[j] * back[j], 1)
+    check_in_place(z[j] * back[j], 1)
     with pytest.raises(LoweringError, match="reads W2ᵀδ2 at other neurons"):
-        _check_in_place(z[j] * back[k], 1)
+        check_in_place(z[j] * back[k], 1)
 
 
 def test_bce_loss_value_uses_softplus_never_log_of_sigmoid():

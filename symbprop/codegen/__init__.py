@@ -122,7 +122,8 @@ def source(model, strategy: str = "auto", dtype: str = "float64", derivation=Non
         context = lowering.context(d, network_plan(d))
         title = f"{model.name}: forward and backward kernels{in_numpy}."
         summary = f"A {describe(model)}."
-        extra = {"imports_math": True, "naming": lowering.NAMING, "sizes": repr(tuple(model.sizes)),
+        naming = context.pop("naming", lowering.NAMING)  # looped: more lines for runs of layers
+        extra = {"imports_math": True, "naming": naming, "sizes": repr(tuple(model.sizes)),
                  "reduction": model.reduction, "n_in": model.inputs, "n_out": model.sizes[-1],
                  "targets_sum_to_one": model.loss.targets_sum_to_one, **emit.packing(model)}
         template = "numpy_network.py.j2" if numpy else f"kernels_{strategy}.py.j2"

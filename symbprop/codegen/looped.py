@@ -13,16 +13,24 @@ without),
 for the biases (BP3).  The product helpers of the template call BLAS (``np.dot``: gemm) for a
 batch and use a matrix-vector product (gemv) or a plain outer-product loop for one sample, where
 BLAS's gemm overhead would dominate.  Nothing depends on the layer widths except the constants,
-so code size and compile time are the same for 2-2-1 and 784-512-512-10.  The buffers are views
-into one scratch vector ``work`` (``Scratch``: WORK_PER_SAMPLE numbers per sample, forward blocks
-first), which callers keep between calls.  Nothing runs on Numba's parallel backend: its OpenMP
-threads spin after a region and starve OpenBLAS's threads in the next product (a one-sample
-call followed by a batch-64 call took 7.4 ms instead of 0.35 ms at 784-128-10).
+so code size and compile time are the same for 2-2-1 and 784-512-512-10, and for equal hidden
+layers nothing depends on the depth either: consecutive hidden layers with the same widths,
+activation and bias kind (a run) are one loop over the layer number (``symbprop.codegen.runs``),
+with the views of each layer at offsets from l, and their element equations printed once, from
+the run's first layer (Numba's compile time grows with the code: printed layer by layer, 64
+hidden layers of 32 took 70 s to a first call, 4-10×9-3 19 s; see ``runs`` for the figures with
+loops).  The buffers are views into one scratch vector ``work`` (``Scratch``: WORK_PER_SAMPLE
+numbers per sample, forward blocks first), which callers keep between calls.  Nothing runs on
+Numba's parallel backend: its OpenMP threads spin after a region and starve OpenBLAS's threads
+in the next product (a one-sample call followed by a batch-64 call took 7.4 ms instead of
+0.35 ms at 784-128-10).
 
 Names: ``X`` (n, n0) and ``Y`` (n, nL) the batch; ``W1``, ``b1`` views into ``theta``; ``gW1``,
 ``gb1`` views into ``grad``; ``Z1``, ``A1``, ``D1`` (n1, n) pre-activations, activations and
 δ¹ (already divided by n for a mean; first W²ᵀ δ²); ``LSE2`` (n,) = log Σ exp z²;
-``i`` the sample, ``j``/``k`` the neuron indices of the derivation.
+``i`` the sample, ``j``/``k`` the neuron indices of the derivation; in the loop over a run
+``l`` the layer, ``W``, ``b``, ``Z``, ``A``, ``D`` layer l's arrays and ``A_in`` = aˡ⁻¹ (see
+``symbprop.codegen.runs``).
 """
 
 from __future__ import annotations
@@ -31,8 +39,18 @@ import functools
 from pathlib import Path
 
 import sympy
-from sympy import Indexed, IndexedBase, Sum
+from sympy import Sum
 
+from symbprop.codegen.loops import (
+    Scratch,
+    array_name,
+    check_outer,
+    delta_expression,
+    element,
+    loop,
+    param_layout,
+    views,
+)
 from symbprop.codegen.plan import (
     LayerPlan,
     NetworkPlan,
@@ -45,8 +63,8 @@ from symbprop.codegen.plan import (
     sup,
 )
 from symbprop.codegen.printer import NumbaPrinter
-from symbprop.errors import SymbpropError
-from symbprop.symbolic.ir import label
+from symbprop.codegen.runs import NAMING as RUN_NAMING
+from symbprop.codegen.runs import Run, run_params, segments
 
 #: The names of the generated code, for the module docstring.
 NAMING = (
@@ -59,75 +77,6 @@ NAMING = (
 )
 
 
-class LoweringError(SymbpropError):
-    """The derivation has a form the looped lowering does not know (use ``unrolled``)."""
-
-
-def array_name(element: Indexed) -> str:
-    """``x[k]`` -> ``X[i, k]``, ``z1[j]`` -> ``Z1[j, i]``, ``W2[k, j]`` -> ``W2[k, j]``."""
-    label = element.base.label.name
-    idx = ", ".join(str(i) for i in element.indices)
-    if label in ("x", "y"):
-        return f"{label.upper()}[i, {idx}]"
-    # back<l> = W^{l+1}ᵀ δ^{l+1} lives in δ^l's own buffer (see _backward_layer)
-    for prefix, array in (("delta", "D"), ("back", "D"), ("z", "Z"), ("a", "A")):
-        if label.startswith(prefix) and label[len(prefix):].isdigit():
-            return f"{array}{label[len(prefix):]}[{idx}, i]"
-    return f"{label}[{idx}]"
-
-
-def _loop(body: list[str], rows: str, j: str = "j") -> list[str]:
-    """``for j in range(rows): for i in range(n): body``."""
-    return [f"for {j} in range({rows}):", "    for i in range(n):", *("        " + b for b in body)]
-
-
-def _views(d, source: str, prefix: str) -> list[str]:
-    lines, offset = [], 0
-    for base in d.program.params:
-        shape = d.program.shapes[base]
-        size = int(sympy.prod(shape)) if shape else 1
-        name = label(base)
-        view = f"{source}[{offset}:{offset + size}]"
-        if len(shape) == 2:
-            view += f".reshape(({shape[0]}, {shape[1]}))"
-        elif not shape:
-            view = f"{source}[{offset}]" if source == "theta" else view
-        lines.append(f"{prefix}{name} = {view}")
-        offset += size
-    return lines
-
-
-class Scratch:
-    """The layout of the work buffer: one (rows, n) block per temporary, in order of first use,
-    so that the forward pass's blocks are a prefix that ``forward`` and ``loss`` share."""
-
-    def __init__(self) -> None:
-        self.blocks: list[tuple[str, int]] = []
-
-    def take(self, name: str, rows: int) -> str:
-        """Reserve ``name`` ((rows, n), or (n,) for ``rows == 0``); returns ``name``."""
-        self.blocks.append((name, rows))
-        return name
-
-    @property
-    def per_sample(self) -> int:
-        return sum(max(rows, 1) for _, rows in self.blocks)
-
-    def views(self, count: int | None = None) -> list[str]:
-        """``Z1 = work[0:128 * n].reshape((128, n))``, ... for the first ``count`` blocks."""
-        lines, start = [], 0
-        for name, rows in self.blocks[:count]:
-            stop = start + max(rows, 1)
-            view = f"work[{_times_n(start)}:{_times_n(stop)}]"
-            lines.append(f"{name} = {view}.reshape(({rows}, n))" if rows else f"{name} = {view}")
-            start = stop
-        return lines
-
-
-def _times_n(rows: int) -> str:
-    return "0" if rows == 0 else "n" if rows == 1 else f"{rows} * n"
-
-
 def _forward_layer(pr: NumbaPrinter, layer: LayerPlan, work: Scratch) -> list[str]:
     n_, size = layer.number, layer.n_out
     product = "_times_input(W1, X, Z1)" if n_ == 1 else f"_times(W{n_}, A{n_ - 1}, Z{n_})"
@@ -138,14 +87,14 @@ def _forward_layer(pr: NumbaPrinter, layer: LayerPlan, work: Scratch) -> list[st
         bias = f"b{n_}" if layer.bias == "shared" else f"b{n_}[j]"
         body.append(f"Z{n_}[j, i] += {bias}")
     if layer.activation.is_softmax:
-        return lines + (_loop(body, str(size)) if body else []) + _softmax(n_, size, work)
+        return lines + (loop(body, str(size)) if body else []) + _softmax(n_, size, work)
     if layer.activation.name == "identity":
-        return lines + (_loop(body, str(size)) if body else []) + [f"A{n_} = Z{n_}"]
+        return lines + (loop(body, str(size)) if body else []) + [f"A{n_} = Z{n_}"]
     a = layer.a
-    body += _element(pr, f"A{n_}[j, i]", a.expr.xreplace({a.indices[0]: sympy.Idx("j")}),
+    body += element(pr, f"A{n_}[j, i]", a.expr.xreplace({a.indices[0]: sympy.Idx("j")}),
                      f"c{n_}_")
     work.take(f"A{n_}", size)
-    return lines + _loop(body, str(size))
+    return lines + loop(body, str(size))
 
 
 def _softmax(number: int, size: int, work: Scratch) -> list[str]:
@@ -188,79 +137,22 @@ def _loss(pr: NumbaPrinter, plan: NetworkPlan, formula: sympy.Expr | None) -> li
 def _backward_layer(pr: NumbaPrinter, plan: NetworkPlan, layer: LayerPlan, formula,
                     work: Scratch) -> list[str]:
     n_ = layer.number
-    delta = layer.delta
-    expr = delta.expr.xreplace({delta.indices[0]: sympy.Idx("j")})
+    expr = delta_expression(plan, layer)
     lines = [delta_comment(plan, layer, formula)]
     work.take(f"D{n_}", layer.n_out)
     if layer.is_output:
         form = "({}) * scale"
     else:
-        nxt = plan.layers[n_]
-        expr = _replace_back_product(expr, nxt)
-        _check_in_place(expr, n_)
         up = sup(n_ + 1)
         lines += [f"_times_transposed(W{n_ + 1}, D{n_ + 1}, D{n_})  # W{up}ᵀ δ{up}, for now"]
         form = "{}"
-    if expr.has(Sum):
-        raise LoweringError(f"looped lowering: δ{n_} has a sum it cannot loop over: {expr}")
-    lines += _loop(_element(pr, f"D{n_}[j, i]", expr, f"u{n_}_", form), str(layer.n_out))
+    lines += loop(element(pr, f"D{n_}[j, i]", expr, f"u{n_}_", form), str(layer.n_out))
     return lines + _grads(layer)
-
-
-def _element(pr: NumbaPrinter, target: str, expr: sympy.Expr, prefix: str,
-             form: str = "{}") -> list[str]:
-    """``target = form(expr)``, after the subexpressions ``expr`` repeats (not its array
-    elements) are bound to ``<prefix>0``, ...: printed code then stays linear in the expression
-    (the derivative of an activation nested d deep repeats its inner levels)."""
-    elements = sorted(expr.atoms(Indexed), key=sympy.default_sort_key)
-    hidden = {e: sympy.Symbol(f"_element{k}") for k, e in enumerate(elements)}
-    shown = {v: e for e, v in hidden.items()}
-    temps, (reduced,) = sympy.cse([expr.xreplace(hidden)], order="canonical",
-                                  symbols=sympy.numbered_symbols(prefix))
-    lines = [f"{t} = {pr.doprint(e.xreplace(shown))}" for t, e in temps]
-    return lines + [f"{target} = {form.format(pr.doprint(reduced.xreplace(shown)))}"]
-
-
-def _check_in_place(expr: sympy.Expr, number: int) -> None:
-    """δ^l[j] may be written over W^{l+1}ᵀ δ^{l+1} only if it reads that sum at j alone."""
-    reads = {e.indices for e in expr.atoms(Indexed) if e.base.label.name == f"back{number}"}
-    if reads - {(sympy.Idx("j"),)}:
-        raise LoweringError(f"looped lowering: δ{number} reads W{number + 1}ᵀδ{number + 1} "
-                            f"at other neurons: {expr}")
-
-
-def _replace_back_product(expr: sympy.Expr, nxt: LayerPlan) -> sympy.Expr:
-    """Σ_k W^{l+1}[k, j] δ^{l+1}[k] -> back<l>[j] (computed by one np.dot)."""
-    w_base, d_base = nxt.grad_w.variable, nxt.delta.symbol
-    back = IndexedBase(f"back{nxt.number - 1}")
-
-    def is_back(e):
-        if not isinstance(e, Sum) or len(e.limits) != 1:
-            return False
-        k = e.limits[0][0]
-        return any(e.function == w_base[k, j] * d_base[k] for j in e.free_symbols
-                   if isinstance(j, sympy.Idx))
-
-    def to_back(e):
-        k = e.limits[0][0]
-        w = next(f for f in e.function.args if isinstance(f, Indexed) and f.base == w_base)
-        return back[w.indices[1] if w.indices[0] == k else w.indices[0]]
-
-    return expr.replace(is_back, to_back)
 
 
 def _grads(layer: LayerPlan) -> list[str]:
     n_ = layer.number
-    j, k = layer.grad_w.indices
-    prev = "x" if n_ == 1 else f"a{n_ - 1}"
-    factors = sorted(
-        (f.base.label.name, f.indices) for f in sympy.Mul.make_args(layer.grad_w.expr)
-        if isinstance(f, Indexed)
-    )
-    if len(sympy.Mul.make_args(layer.grad_w.expr)) != 2 or factors != sorted(
-        [(f"delta{n_}", (j,)), (prev, (k,))]
-    ):
-        raise LoweringError(f"looped lowering: unexpected ∂C/∂W{n_} = {layer.grad_w.expr}")
+    check_outer(layer)
     product = "_outer_input(D1, X, gW1)" if n_ == 1 else f"_outer(D{n_}, A{n_ - 1}, gW{n_})"
     lines = [grad_comment(layer), product]
     if layer.bias == "per_neuron":
@@ -278,22 +170,32 @@ def context(d, plan: NetworkPlan) -> dict:
     net = d.model
     formula = net.loss.expr if net.loss.is_custom else None
     work = Scratch()
-    forward = [line for layer in plan.layers for line in _forward_layer(printer, layer, work)]
+    groups = segments(plan)
+    offsets = {name: offset for name, offset, _ in param_layout(d)}
+    loops = {group[0].number: Run(group, offsets) for group in groups if len(group) > 1}
+    forward = []
+    for group in groups:
+        run = loops.get(group[0].number)
+        forward += run.forward(work) if run else _forward_layer(printer, group[0], work)
     forward_blocks = len(work.blocks)
     backward = []
-    for layer in reversed(plan.layers):
-        backward += _backward_layer(printer, plan, layer, formula, work)
+    for group in reversed(groups):
+        run = loops.get(group[0].number)
+        backward += (run.backward(plan, work) if run
+                     else _backward_layer(printer, plan, group[0], formula, work))
+    skip = run_params(groups)
     return {
+        "naming": NAMING + (RUN_NAMING if loops else ()),
         "work_per_sample": work.per_sample,
         "forward_scratch": work.views(forward_blocks),
         "scratch": work.views(),
-        "views": _views(d, "theta", ""),
-        "grad_views": _views(d, "grad", "g"),
+        "views": views(d, "theta", "", skip),
+        "grad_views": views(d, "grad", "g", skip),
         "forward": forward,
         "output": f"A{out.number}",
         "loss": _loss(printer, plan, formula),
         "backward": backward,
-        "helpers": sorted(printer.helpers),
+        "helpers": sorted(printer.helpers.union(*(run.printer.helpers for run in loops.values()))),
         "products": products_text(),
         "without_runtime": False,  # _times_input copies a small X transposed
     }

@@ -162,18 +162,33 @@ def activation_text(activation: Activation) -> str:
     return registry.symbol(activation.name)
 
 
-def previous(number: int) -> str:
-    return "x" if number == 1 else f"a{sup(number - 1)}"
+#: Superscripts of layer l, l − 1 and l + 1 in the comments of a loop over layers.
+GENERIC = ("ˡ", "ˡ⁻¹", "ˡ⁺¹")
 
 
-def z_text(layer: LayerPlan) -> str:
-    bias = {"per_neuron": f" + b{sup(layer.number)}", "shared": f" + b{sup(layer.number)}",
-            "none": ""}[layer.bias]
-    return f"z{sup(layer.number)} = W{sup(layer.number)} {previous(layer.number)}{bias}"
+def marks(number: int, generic: bool = False) -> tuple[str, str, str]:
+    """The superscripts of layers ``number``, ``number`` − 1 and ``number`` + 1 (``²``, ``¹``,
+    ``³``), or l, l − 1 and l + 1 for a loop over layers (``generic``)."""
+    return GENERIC if generic else (sup(number), sup(number - 1), sup(number + 1))
 
 
-def a_text(layer: LayerPlan) -> str:
-    l_ = sup(layer.number)
+def previous(number: int, generic: bool = False) -> str:
+    return "x" if number == 1 and not generic else f"a{marks(number, generic)[1]}"
+
+
+def z_text(layer: LayerPlan, generic: bool = False, shift: int = 0) -> str:
+    """``z² = W² a¹ + b²``; ``generic``: ``zˡ = Wˡ aˡ⁻¹ + bˡ``, or with ``shift`` 1 (the layer
+    above a loop's layer l) ``zˡ⁺¹ = Wˡ⁺¹ aˡ + bˡ⁺¹``."""
+    l_, prev, above = marks(layer.number, generic)
+    if generic and shift:
+        l_, prev = above, GENERIC[0]
+    bias = {"per_neuron": f" + b{l_}", "shared": f" + b{l_}", "none": ""}[layer.bias]
+    source = "x" if layer.number == 1 and not generic else f"a{prev}"
+    return f"z{l_} = W{l_} {source}{bias}"
+
+
+def a_text(layer: LayerPlan, generic: bool = False) -> str:
+    l_ = marks(layer.number, generic)[0]
     if layer.activation.name == "identity":
         return f"a{l_} = z{l_}"
     text = f"a{l_} = {activation_text(layer.activation)}(z{l_})"
@@ -184,8 +199,6 @@ def a_text(layer: LayerPlan) -> str:
 
 def forward_comment(layer: LayerPlan) -> str:
     return f"# layer {layer.number}: {z_text(layer)},  {a_text(layer)}"
-
-
 
 
 def loss_text(plan: NetworkPlan, formula: sympy.Expr | None = None) -> str:
@@ -199,9 +212,11 @@ def loss_text(plan: NetworkPlan, formula: sympy.Expr | None = None) -> str:
     return f"C = Σ_j ℓ(a{L}_j, y_j),  ℓ(a, y) = {formula_text(formula)}"
 
 
-def delta_comment(plan: NetworkPlan, layer: LayerPlan, formula: sympy.Expr | None = None) -> str:
-    """The equation δ^l comes from (BP1 for the output layer, BP2 otherwise)."""
-    l_ = sup(layer.number)
+def delta_comment(plan: NetworkPlan, layer: LayerPlan, formula: sympy.Expr | None = None,
+                  generic: bool = False) -> str:
+    """The equation δ^l comes from (BP1 for the output layer, BP2 otherwise); ``generic``: for
+    layer l of a loop over hidden layers like ``layer``."""
+    l_ = marks(layer.number, generic)[0]
     if layer.is_output:
         record = registry.loss(plan.loss_name) if formula is None else None
         if record is not None and record.fused:
@@ -212,22 +227,23 @@ def delta_comment(plan: NetworkPlan, layer: LayerPlan, formula: sympy.Expr | Non
             what = f"δ{l_} = ∂C/∂a{l_} ⊙ {activation_text(layer.activation)}'(z{l_})"
         return f"# {what}   from  {loss_text(plan, formula)},  {a_text(layer)}"
     nxt = plan.layers[layer.number]
-    n_ = sup(nxt.number)
+    n_ = marks(layer.number, generic)[2]
+    above = z_text(layer, True, 1) if generic else z_text(nxt)
     return (f"# δ{l_} = {activation_text(layer.activation)}'(z{l_}) ⊙ (W{n_}ᵀ δ{n_})   "
-            f"from  {a_text(layer)},  {z_text(nxt)}")
+            f"from  {a_text(layer, generic)},  {above}")
 
 
-def grad_comment(layer: LayerPlan) -> str:
-    """The equation ∂C/∂W^l and ∂C/∂b^l come from (BP3, BP4)."""
-    l_ = sup(layer.number)
-    prev = previous(layer.number)
-    prev = prev if layer.number == 1 else f"({prev})"
+def grad_comment(layer: LayerPlan, generic: bool = False) -> str:
+    """The equation ∂C/∂W^l and ∂C/∂b^l come from (BP3, BP4); ``generic``: for layer l."""
+    l_ = marks(layer.number, generic)[0]
+    prev = previous(layer.number, generic)
+    prev = prev if prev == "x" else f"({prev})"
     parts = [f"∂C/∂W{l_} = δ{l_} {prev}ᵀ"]
     if layer.bias == "per_neuron":
         parts.append(f"∂C/∂b{l_} = δ{l_}")
     elif layer.bias == "shared":
         parts.append(f"∂C/∂b{l_} = Σ_j δ{l_}_j")
-    return f"# {',  '.join(parts)}   from  {z_text(layer)}"
+    return f"# {',  '.join(parts)}   from  {z_text(layer, generic)}"
 
 
 def describe(net) -> str:

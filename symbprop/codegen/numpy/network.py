@@ -13,7 +13,7 @@ from __future__ import annotations
 import sympy
 from sympy import Indexed, Sum
 
-from symbprop.codegen.looped import LoweringError, _replace_back_product, _views
+from symbprop.codegen.loops import LoweringError, replace_back_product, views
 from symbprop.codegen.numpy.printer import NumpyPrinter
 from symbprop.codegen.plan import (
     LayerPlan,
@@ -100,7 +100,7 @@ def _backward_layer(pr: NumpyPrinter, plan: NetworkPlan, layer: LayerPlan, formu
         form = "({}) * scale"
     else:
         nxt = plan.layers[n_]
-        expr = _replace_back_product(expr, nxt)
+        expr = replace_back_product(expr, nxt)
         lines.append(f"B{n_} = D{n_ + 1} @ W{n_ + 1}")
         form = "{}"
     if expr.has(Sum):
@@ -134,8 +134,8 @@ def context(d, plan: NetworkPlan) -> dict:
         backward += _backward_layer(printer, plan, layer, formula)
     loss = _loss(printer, per_sample, plan, formula)
     return {
-        "views": _views(d, "theta", ""),
-        "grad_views": _views(d, "grad", "g"),
+        "views": views(d, "theta", ""),
+        "grad_views": views(d, "grad", "g"),
         "forward": forward,
         "output": f"A{plan.output.number}",
         "loss": loss,
