@@ -73,11 +73,11 @@ def packing(model) -> dict:
     shapes, offsets, _ = _layout(model)
     tests, pack, unpack = [], [], []
     for name, shape in shapes.items():
-        start = offsets[name]
+        start = f"{name}_AT"  # the module constant (loops.start)
         size = 1
         for n in shape:
             size *= n
-        part = f"grad[{start}:{start + size}]"
+        part = f"grad[{start}:{start} + {size}]"
         if not shape:
             pack.append(f"theta[{start}] = {name}")
             unpack.append(f"g{name}[()] = grad[{start}]")
@@ -85,10 +85,11 @@ def packing(model) -> dict:
             continue
         tests += [f"{name}.shape != {shape}", f"g{name}.shape != {shape}"]
         flat = "" if len(shape) == 1 else f".reshape({size})"
-        pack.append(f"_copy(theta[{start}:{start + size}], {name}{flat})")
+        pack.append(f"_copy(theta[{start}:{start} + {size}], {name}{flat})")
         unpack.append(f"_copy(g{name}{flat}, {part})")
     return {"pack_args": ", ".join(shapes), "grad_names": ", ".join(f"g{n}" for n in shapes),
-            "shape_tests": tests, "pack": pack, "unpack": unpack}
+            "shape_tests": tests, "pack": pack, "unpack": unpack,
+            "param_starts": [f"{name}_AT = {offsets[name]}" for name in shapes]}
 
 
 def render(template: str, context: dict) -> str:

@@ -67,19 +67,25 @@ def param_layout(d) -> list[tuple[str, int, tuple]]:
     return layout
 
 
+def start(name: str) -> str:
+    """The module constant that holds where parameter ``name`` starts in theta (``W1_AT``; the
+    network templates define one per parameter, from ``emit.packing``)."""
+    return f"{name}_AT"
+
+
 def views(d, source: str, prefix: str, skip: frozenset = frozenset()) -> list[str]:
-    """``W1 = theta[0:6].reshape((3, 2))``, ... (prefix ``g`` for grad), except the parameters
-    named in ``skip`` (those of runs, which their loops view)."""
+    """``W1 = theta[W1_AT:W1_AT + 6].reshape((3, 2))``, ... (prefix ``g`` for grad), except the
+    parameters named in ``skip`` (those of runs, which their loops view)."""
     lines = []
-    for name, offset, shape in param_layout(d):
+    for name, _, shape in param_layout(d):
         if name in skip:
             continue
         size = int(sympy.prod(shape)) if shape else 1
-        view = f"{source}[{offset}:{offset + size}]"
+        view = f"{source}[{start(name)}:{start(name)} + {size}]"
         if len(shape) == 2:
             view += f".reshape(({shape[0]}, {shape[1]}))"
         elif not shape:
-            view = f"{source}[{offset}]" if source == "theta" else view
+            view = f"{source}[{start(name)}]" if source == "theta" else view
         lines.append(f"{prefix}{name} = {view}")
     return lines
 

@@ -9,8 +9,8 @@ differentiate, they print what the derivation says.
 ``log(a_j)`` -> ``z_j - lse`` (``lse`` = log Σ exp z, computed max-shifted), and a term
 ``y_j log(a_j)`` -> ``ylogsoftmax(y_j, z_j, lse)``, finite where z_j − lse overflows (z = ±1e308)
 and 0 for y_j = 0 rather than 0·(−inf) = NaN; then the rewrites of
-``symbprop.symbolic.stabilize`` (a custom loss written with log(sigmoid(a)), log(1 + exp(a)), ...).  The
-gradients need no rewrite: the derivation already fuses softmax + cross-entropy and sigmoid +
+``symbprop.symbolic.stabilize`` (a custom loss written with log(sigmoid(a)), log(1 + exp(a)), ...).
+The gradients need no rewrite: the derivation already fuses softmax + cross-entropy and sigmoid +
 BCE to δ = a − y.
 
 The comment helpers write the equations in the notation of the documents (``z¹ = W¹ x + b¹``);

@@ -32,7 +32,15 @@ from __future__ import annotations
 
 import sympy
 
-from symbprop.codegen.loops import Scratch, check_outer, delta_expression, element, loop, renamed
+from symbprop.codegen.loops import (
+    Scratch,
+    check_outer,
+    delta_expression,
+    element,
+    loop,
+    renamed,
+    start,
+)
 from symbprop.codegen.plan import (
     LayerPlan,
     NetworkPlan,
@@ -111,7 +119,7 @@ class Run:
         f, s = self.first.number, self.first.n_out
         self.width = s
         self.bias = {"per_neuron": s, "shared": 1, "none": 0}[self.first.bias]
-        self.theta = offsets[f"W{f}"]
+        self.theta = start(f"W{f}")  # the name of its offset, offsets[f"W{f}"]
         self.stride = s * s + self.bias
         self.printer = NumbaPrinter({"indexed": renamed(_loop_names(f))})
 
@@ -119,7 +127,7 @@ class Run:
     def identity(self) -> bool:
         return self.first.activation.name == "identity"
 
-    def _offset(self, name: str, start: int, step: int, what: str) -> str:
+    def _offset(self, name: str, start: int | str, step: int, what: str) -> str:
         return f"{name} = {start} + {step} * (l - {self.first.number})  # {what}"
 
     def _params(self, source: str, prefix: str) -> list[str]:
