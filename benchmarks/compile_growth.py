@@ -146,7 +146,7 @@ def plot(unrolled, looped, path: Path, stamp: str) -> Path | None:
         xs, seconds, cpu, memory = zip(*points, strict=True)
         ax.plot(xs, seconds, "o-", color="C0", label="wall seconds")
         ax.plot(xs, cpu, "o:", color="C0", alpha=0.6, label="CPU seconds")
-        ax.legend(loc="upper left", fontsize=8)
+        ax.legend(loc="lower right", fontsize=8)  # clear of both curves
         ax.set_xlabel(xlabel)
         ax.set_ylabel("seconds (first process)", color="C0")
         ax.set_title(title)
