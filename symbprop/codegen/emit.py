@@ -23,6 +23,7 @@ import re
 import tokenize
 from pathlib import Path
 
+import symbprop.codegen.loops as loops
 import symbprop.functions.registry as registry
 from symbprop.errors import CodegenError
 from symbprop.files.atomic import write_text
@@ -73,7 +74,7 @@ def packing(model) -> dict:
     shapes, offsets, _ = _layout(model)
     tests, pack, unpack = [], [], []
     for name, shape in shapes.items():
-        start = f"{name}_AT"  # the module constant (loops.start)
+        start = loops.start(name)
         size = 1
         for n in shape:
             size *= n
@@ -89,7 +90,7 @@ def packing(model) -> dict:
         unpack.append(f"_copy(g{name}{flat}, {part})")
     return {"pack_args": ", ".join(shapes), "grad_names": ", ".join(f"g{n}" for n in shapes),
             "shape_tests": tests, "pack": pack, "unpack": unpack,
-            "param_starts": [f"{name}_AT = {offsets[name]}" for name in shapes]}
+            "param_starts": [f"{loops.start(name)} = {offsets[name]}" for name in shapes]}
 
 
 def render(template: str, context: dict) -> str:
