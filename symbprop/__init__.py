@@ -8,6 +8,8 @@
     sp.check(model)                               # symbolic vs compiled vs finite differences
 
 The public contract (CLI, API, generated modules, conventions) is described in the README.
+``derive``, ``Derivation`` and ``Factor`` load SymPy's side of the package on first use, so that
+a process that only runs cached kernels (``sp.compile`` of a spec compiled before) never does.
 """
 
 from __future__ import annotations
@@ -17,9 +19,27 @@ from symbprop.errors import DataError, FormulaError, SpecError, SymbpropError, V
 from symbprop.model import Graph, Network
 from symbprop.spec.builders import expression, graph, mlp
 from symbprop.spec.loader import as_model, load
-from symbprop.symbolic.derivation import Derivation, derive
-from symbprop.symbolic.paths import Factor
 from symbprop.version import __version__
+
+#: Public names that load on first use: name -> the module that defines it.
+_LAZY = {"derive": "symbprop.symbolic.derivation", "Derivation": "symbprop.symbolic.derivation",
+         "Factor": "symbprop.symbolic.paths"}
+
+
+def __getattr__(name: str):
+    """``sp.derive``, ``sp.Derivation``, ``sp.Factor``: imported when first asked for."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'symbprop' has no attribute {name!r}")
+    # Imported here: SymPy's side loads on first use (see the module docstring).
+    import importlib
+
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 __all__ = [
     "DataError",

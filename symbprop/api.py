@@ -36,7 +36,7 @@ def generate(model, out_dir="generated", strategy: str = "auto", dtype: str = "f
              target: str = "numba"):
     """Write ``<out_dir>/<name>/kernels.py`` for ``model``; returns its path."""
     # Imported here: Numba and the code generator load only when kernels are asked for.
-    from symbprop.codegen import generate as _generate
+    from symbprop.codegen.generator import generate as _generate
 
     return _generate(as_model(model), out_dir, strategy=strategy, dtype=dtype, target=target)
 

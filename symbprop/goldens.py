@@ -14,7 +14,7 @@ from pathlib import Path
 
 import symbprop.examples as examples
 import symbprop.render.descent_figure as descent_figure
-from symbprop.codegen import generate
+from symbprop.codegen.generator import generate
 from symbprop.files.atomic import write_text
 from symbprop.render import to_html, to_latex, to_markdown
 from symbprop.render.html import PAGE_EXAMPLES, PAGE_NAME

@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-
-import sympy
+from typing import TYPE_CHECKING
 
 from symbprop.functions.activations import Activation
 from symbprop.functions.losses import Loss
+
+if TYPE_CHECKING:
+    import sympy
 
 BIAS_MODES = ("per_neuron", "shared", "none")
 REDUCTIONS = ("mean", "sum")

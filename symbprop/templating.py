@@ -12,8 +12,10 @@ from __future__ import annotations
 import functools
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 LATEX_DELIMITERS = {
     "block_start_string": r"\BLOCK{",
@@ -46,6 +48,9 @@ def template_dir() -> Path:
 @functools.lru_cache(maxsize=4)
 def environment(latex: bool = False) -> jinja2.Environment:
     """A strict environment over the template folder (LaTeX-safe delimiters if ``latex``)."""
+    # Imported here: a process that only loads cached kernels (``template_dir``) needs no Jinja2.
+    import jinja2
+
     options = dict(LATEX_DELIMITERS) if latex else {}
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(template_dir())),

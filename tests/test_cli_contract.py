@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 import symbprop as sp
-from symbprop import codegen
+import symbprop.codegen.generator as codegen
 from symbprop.cli.app import app
 
 runner = CliRunner()

@@ -13,7 +13,7 @@ import sympy
 from sympy import Heaviside, IndexedBase, Piecewise, Rational, symbols
 
 import symbprop as sp
-from symbprop import codegen
+import symbprop.codegen.generator as codegen
 from symbprop.codegen.printer import NumbaPrinter, assignment
 from symbprop.errors import SymbpropError
 from symbprop.files.atomic import write_text
@@ -154,7 +154,7 @@ def test_bce_loss_value_uses_softplus_never_log_of_sigmoid():
 
 @pytest.mark.parametrize("strategy", ["unrolled", "looped"])
 def test_generation_is_byte_identical_across_processes(tmp_path, strategy):
-    script = ("import sys, symbprop as sp; from symbprop import codegen; "
+    script = ("import sys, symbprop as sp; import symbprop.codegen.generator as codegen; "
               "sys.stdout.write(codegen.source(sp.load('examples:iris_4_16_3'), "
               f"'{strategy}'))")
     outputs = [subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
@@ -229,6 +229,35 @@ def test_generated_module_imports_without_sympy(tmp_path):
                             cwd=tmp_path, env={**os.environ, "PYTHONPATH": ""})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("(9,)")
+
+
+@pytest.mark.parametrize(("spec", "strategy"), [("examples:two_two_one", "unrolled"),
+                                              ("examples:xor", "looped")])
+def test_a_second_process_runs_cached_kernels_without_sympy_or_jinja2(tmp_path, monkeypatch,
+                                                                      spec, strategy):
+    """Kernels compiled once are loaded by a later process without SymPy, Jinja2 or the
+    generator (importing any of them fails there), and give the value they give here."""
+    monkeypatch.setenv("SYMBPROP_CACHE_DIR", str(tmp_path))
+    kernels = sp.compile(spec, strategy=strategy)
+    theta = np.linspace(-1.0, 1.0, kernels.model.param_count)
+    X = np.linspace(0.1, 0.9, 3 * kernels.model.inputs).reshape(3, -1)
+    Y = np.full((3, kernels.model.sizes[-1]), 1.0 / kernels.model.sizes[-1])
+    expected = kernels.module.loss_and_grad(theta, X, Y)[0]
+    script = (
+        "import sys\n"
+        "for name in ('sympy', 'jinja2', 'symbprop.codegen.generator'):\n"
+        "    sys.modules[name] = None  # importing it now fails\n"
+        "import numpy as np, symbprop as sp\n"
+        f"k = sp.compile({spec!r}, strategy={strategy!r})\n"
+        f"theta = np.linspace(-1.0, 1.0, {kernels.model.param_count})\n"
+        f"X = np.linspace(0.1, 0.9, {X.size}).reshape(3, -1)\n"
+        f"Y = np.full({Y.shape}, {Y[0, 0]!r})\n"
+        "print(repr(k.module.loss_and_grad(theta, X, Y)[0]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout) == expected
 
 
 def test_graph_names_that_shadow_module_names_are_renamed():

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 import symbprop as sp
 from symbprop import render
 from symbprop.cli.app import app
-from symbprop.codegen import source
+from symbprop.codegen.generator import source
 from symbprop.training import descent as gd
 
 W, X, V, Y, U = sympy.symbols("w x v y u")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import symbprop as sp
-from symbprop.codegen import source
+from symbprop.codegen.generator import source
 from symbprop.errors import DataError, SymbpropError
 from symbprop.training.loop import train
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import symbprop as sp
-from symbprop import codegen
+import symbprop.codegen.generator as codegen
 from tests.oracle import oracle_gradients, random_point
 
 pytestmark = pytest.mark.usefixtures("kernel_cache_dir")

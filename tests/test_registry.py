@@ -75,7 +75,7 @@ def test_every_record_is_complete():
         assert record.init in registry.INITIALISERS
         if record.function is not None:
             assert record.numba is not None, record.name  # the class needs a Numba form
-            assert record.function.latex_name == record.latex_symbol
+            assert record.function_class.latex_name == record.latex_symbol
         if record.numba_helper:
             assert record.numba_helper.startswith(f"def _{record.name}(")
     for record in registry.LOSSES.values():
@@ -141,7 +141,7 @@ def test_mish_is_one_record(mish):
 def test_a_registered_loss_without_an_equation_prints_its_term(log_cosh):
     model = sp.mlp([2, 2, 1], activation="tanh", loss="log_cosh", name="logcosh_net")
     _through_everything(model)
-    from symbprop.codegen import source
+    from symbprop.codegen.generator import source
 
     text = source(model, "unrolled")
     assert "ℓ(a, y) = log(cosh(a - y))" in text

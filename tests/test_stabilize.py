@@ -12,7 +12,7 @@ import pytest
 import sympy
 
 import symbprop as sp
-from symbprop import codegen
+import symbprop.codegen.generator as codegen
 from symbprop.functions.sympy_classes import as_elementary, sigmoid, softplus
 from symbprop.symbolic.stabilize import rewrites, stable_form
 

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-import symbprop.codegen as codegen
+import symbprop.codegen.generator as generator
 from symbprop.cli.options import QUIET_HELP, SPEC_HELP, load_spec, output_folder
+from symbprop.codegen.options import check_dtype, check_target, resolve_strategy
 from symbprop.errors import SymbpropError
 
 
@@ -31,12 +32,12 @@ def command(
         raise SymbpropError("-o: empty; give an output folder (default: generated)")
     model = load_spec(spec)
     folder = output_folder(out, "-o", f"{model.name}/kernels.py", write=not check)
-    codegen.resolve_strategy(model, strategy)  # bad options are errors (exit 2), not "stale"
-    codegen.check_dtype(dtype)
-    codegen.check_target(target)
-    path = codegen.module_path(model, folder)
+    resolve_strategy(model, strategy)  # bad options are errors (exit 2), not "stale"
+    check_dtype(dtype)
+    check_target(target)
+    path = generator.module_path(model, folder)
     if check:
-        if codegen.is_stale(model, folder, strategy, dtype, target):
+        if generator.is_stale(model, folder, strategy, dtype, target):
             reason = "missing" if not path.exists() else "differs from a fresh generation"
             defaults = {"strategy": "auto", "dtype": "float64", "target": "numba"}
             options = "".join(f" --{k} {v}" for k, v in (("strategy", strategy), ("dtype", dtype),
@@ -46,8 +47,8 @@ def command(
             raise typer.Exit(1)
         typer.echo(f"up to date: {path}")
         return
-    written = codegen.generate(model, folder, strategy=strategy, dtype=dtype, target=target)
-    resolved = "numpy" if target == "numpy" else codegen.resolve_strategy(model, strategy)
+    written = generator.generate(model, folder, strategy=strategy, dtype=dtype, target=target)
+    resolved = "numpy" if target == "numpy" else resolve_strategy(model, strategy)
     if not quiet:
         typer.echo(f"wrote {written} ({resolved}, {dtype}, {model.param_count} parameters)",
                    err=True)

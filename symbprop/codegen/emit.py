@@ -1,32 +1,19 @@
-"""Template context -> Jinja2 render -> atomic write.
+"""Template context -> Jinja2 render -> the text of a kernel module, stamped.
 
 ``base_context`` holds what every kernel module states (version, spec hash, parameter layout);
 the lowerings add their printed code.  ``render`` uses the strict environment of
-``symbprop.templating`` (a missing variable is an error) and ``write`` goes through
-``symbprop.files.atomic.write_text``, so a reader never sees a partial file and a failed write
-leaves nothing behind.
-
-``checked(text)`` is the wall every rendered module passes before anything writes it: it must
-compile, hold no line-breaking character but ``\n``, no comment with a backslash or a triple
-quote, and run nothing at import but its header (a docstring, imports, name bindings, class
-and function definitions, its one ``sys.modules`` registration).  A spec's text never reaches
-a module (formulas arrive printed from their parsed expressions, names are identifiers); a
-failure here is an internal error, and nothing is written.
+``symbprop.templating`` (a missing variable is an error); ``render_module`` stamps the module's
+key and checksum line.  ``symbprop.codegen.integrity`` checks the text before it is written.
 """
 
 from __future__ import annotations
 
-import ast
 import hashlib
-import io
 import re
-import tokenize
-from pathlib import Path
 
 import symbprop.codegen.loops as loops
 import symbprop.functions.registry as registry
-from symbprop.errors import CodegenError
-from symbprop.files.atomic import write_text
+from symbprop.codegen.integrity import checksum_line
 from symbprop.templating import environment
 from symbprop.version import __version__
 
@@ -100,11 +87,6 @@ def render(template: str, context: dict) -> str:
 
 _KEY_PLACEHOLDER = "@@module_key@@"
 _CHECKSUM_PLACEHOLDER = "@@checksum@@\n"
-#: The second line of every kernel module: the sha256 of the file without this line, and the
-#: functions the file defines for callers (public ones and ``_loss_and_grad_checked``, which
-#: symbprop's dict API calls; not the helpers).
-CHECKSUM_LINE = re.compile(r"# sha256 of this file without this line: ([0-9a-f]{64}); "
-                           r"defines: ([a-z_, ]+)\n")
 _DEF = re.compile(r"^def ([a-z]\w*|_loss_and_grad_checked)\(", re.MULTILINE)
 
 
@@ -120,72 +102,4 @@ def render_module(template: str, context: dict) -> str:
     key = hashlib.sha256(text.replace(_CHECKSUM_PLACEHOLDER, "").encode("utf-8")).hexdigest()
     text = text.replace(_KEY_PLACEHOLDER, key[:16])
     head, tail = text.split(_CHECKSUM_PLACEHOLDER)
-    digest = hashlib.sha256((head + tail).encode("utf-8")).hexdigest()
-    names = ", ".join(_DEF.findall(tail))
-    return f"{head}# sha256 of this file without this line: {digest}; defines: {names}\n{tail}"
-
-
-def damage(data: bytes, required) -> str | None:
-    """What is wrong with the kernel module ``data`` (bytes of a file), or None if it is
-    intact: its checksum line is missing, its sha256 differs from the line's, or it does not
-    define one of the functions ``required``."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return "not UTF-8 text"
-    first = text.find("\n") + 1
-    match = CHECKSUM_LINE.match(text, first) if first else None
-    if match is None:
-        return "no checksum line"
-    rest = text[:first] + text[match.end():]
-    if hashlib.sha256(rest.encode("utf-8")).hexdigest() != match.group(1):
-        return "content differs from its sha256"
-    missing = set(required) - set(match.group(2).split(", "))
-    if missing:
-        return f"does not define {', '.join(sorted(missing))}"
-    return None
-
-
-#: Characters that break a line for some reader (str.splitlines, editors, the tokenizer) or
-#: have no business in generated source; only "\n" ends a line of a kernel module.
-_STRAY = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
-_ESCAPES = ("\\", '"""', "'''")
-_REGISTRATION = "sys.modules.setdefault(__name__, _namespace)"
-_HARMLESS = (ast.Import, ast.ImportFrom, ast.Assign, ast.FunctionDef, ast.ClassDef)
-
-
-def internal_error(path, problem: str):
-    return CodegenError(f"{path}: internal error: the generated module {problem}; nothing was "
-                        f"written (please report this with the spec)")
-
-
-def checked(text: str, path: str | Path = "kernels.py") -> str:
-    """``text`` if it passes the wall of the module docstring, else ``CodegenError``."""
-    stray = _STRAY.search(text)
-    if stray:
-        line = text.count("\n", 0, stray.start()) + 1
-        raise internal_error(path, f"holds the character {stray.group()!r} (line {line})")
-    try:
-        tree = ast.parse(text, str(path))
-        compile(tree, str(path), "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as err:
-        raise internal_error(path, f"does not compile ({err})") from None
-    for token in tokenize.generate_tokens(io.StringIO(text).readline):
-        if token.type == tokenize.COMMENT and any(s in token.string for s in _ESCAPES):
-            line = token.start[0]
-            raise internal_error(path, f"has a comment that quotes or escapes (line {line})")
-    body = tree.body
-    if not body or not isinstance(body[0], ast.Expr) or not isinstance(body[0].value, ast.Constant):
-        raise internal_error(path, "does not start with its docstring")
-    for node in body[1:]:
-        plain = isinstance(node, _HARMLESS) or (isinstance(node, ast.Expr)
-                                                 and ast.unparse(node) == _REGISTRATION)
-        if not plain:
-            raise internal_error(path, f"runs {ast.unparse(node)[:60]!r} at import (line "
-                                  f"{node.lineno})")
-    return text
-
-
-def write(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (creating folders); SymbpropError if impossible."""
-    return write_text(path, text)
+    return head + checksum_line(head + tail, ", ".join(_DEF.findall(tail))) + tail

@@ -24,7 +24,7 @@ import keyword
 
 import sympy
 
-import symbprop.codegen.emit as emit
+import symbprop.codegen.integrity as integrity
 from symbprop.codegen.printer import NumbaPrinter, assignment
 from symbprop.model import Graph
 
@@ -100,7 +100,7 @@ def check_names(text: str, variables) -> None:
             top |= {(a.asname or a.name).split(".")[0] for a in node.names}
     clash = sorted(top & set(variables))
     if clash:
-        raise emit.internal_error("kernels.py", f"uses {', '.join(clash)} for two things")
+        raise integrity.internal_error("kernels.py", f"uses {', '.join(clash)} for two things")
 
 
 def _uses(d, symbol: sympy.Symbol) -> list[str]:

@@ -8,7 +8,7 @@ The module is imported from its real file (``importlib.util.spec_from_file_locat
 what lets ``@njit(cache=True)`` keep its compiled code in ``__pycache__`` next to it.
 
 Nothing is imported unverified: the file's second line holds the sha256 of the rest of it and
-the functions it defines (``emit.damage``); a truncated, edited or otherwise damaged entry is
+the functions it defines (``integrity.damage``); a truncated, edited or otherwise damaged entry is
 regenerated in place (atomically, after removing Numba's ``__pycache__`` beside it: Numba 0.68
 stamps its index with a hash of the source, but older releases used the file's mtime and size,
 which a repaired file of the same size written within the clock's resolution would share), with
@@ -34,8 +34,8 @@ import warnings
 from pathlib import Path
 from types import ModuleType
 
-import symbprop.codegen.emit as emit
-from symbprop.codegen import required_functions, source
+import symbprop.codegen.integrity as integrity
+from symbprop.codegen.options import required_functions
 from symbprop.templating import template_dir
 from symbprop.version import __version__
 
@@ -101,13 +101,16 @@ def cached_module(model, strategy: str, dtype: str, target: str = "numba") -> Mo
             if problem != "missing":
                 _warn_damaged(path, problem)
             shutil.rmtree(path.parent / "__pycache__", ignore_errors=True)
-            emit.write(path, source(model, strategy, dtype, target=target))
+            # Imported here: the generator (SymPy, Jinja2) loads only when a module is written.
+            from symbprop.codegen.generator import source
+
+            integrity.write(path, source(model, strategy, dtype, target=target))
         module = import_file(path, f"symbprop_kernels_{model.name}_{path.parent.name[-16:]}")
         if strategy == "looped":
             adopt(module)
         missing = [name for name in required if not callable(getattr(module, name, None))]
         if missing:  # the checksum matched: the generator itself is wrong
-            raise emit.internal_error(path, f"does not define {', '.join(missing)}")
+            raise integrity.internal_error(path, f"does not define {', '.join(missing)}")
         _modules[path] = module
         return module
 
@@ -160,7 +163,7 @@ def _problem(path: Path, required) -> str | None:
         return "missing"
     except OSError as err:
         return f"unreadable ({err.strerror or err})"
-    return emit.damage(data, required)
+    return integrity.damage(data, required)
 
 
 def _warn_damaged(path: Path, problem: str) -> None:

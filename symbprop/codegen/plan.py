@@ -27,7 +27,7 @@ from sympy import Indexed, log
 import symbprop.functions.registry as registry
 from symbprop.codegen.printer import ylogsoftmax
 from symbprop.functions.activations import Activation
-from symbprop.functions.losses import A, Y
+from symbprop.functions.losses import variables as loss_variables
 from symbprop.functions.sympy_classes import softplus
 from symbprop.symbolic.ir import Eqn
 from symbprop.symbolic.stabilize import stable_form
@@ -208,7 +208,7 @@ def loss_text(plan: NetworkPlan, formula: sympy.Expr | None = None) -> str:
     if record is not None and record.equation:
         return record.equation.format(L=L)
     if record is not None:  # a registered loss without an equation: its element term
-        formula = record.element(A, Y)
+        formula = record.element(*loss_variables())
     return f"C = Σ_j ℓ(a{L}_j, y_j),  ℓ(a, y) = {formula_text(formula)}"
 
 

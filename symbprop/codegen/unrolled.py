@@ -8,7 +8,7 @@ are loaded into locals once per call; gradients accumulate in locals (``gW1_0_1`
 net and in ``grad`` itself (``grad[1] += d1_0*x_1  # W1_0_1``) above ``LOCAL_GRADIENTS_MAX``
 parameters, which compiles faster and runs faster there (see the constant).  Fastest per call
 for small nets; code size and Numba compile time grow with the number of weights (see
-``symbprop.codegen.AUTO_UNROLL_MAX``).
+``symbprop.codegen.options.AUTO_UNROLL_MAX``).
 
 Names: ``x_k``, ``y_j`` one sample's input and target; ``W1_j_k``, ``b1_j`` (``b1`` if shared)
 parameters; ``z1_j``, ``a1_j`` pre-activations and activations; ``d1_j`` = δ¹_j = ∂C/∂z¹_j;

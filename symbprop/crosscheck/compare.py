@@ -45,7 +45,7 @@ import math
 
 import numpy as np
 
-from symbprop.codegen import AUTO_UNROLL_MAX, check_dtype, check_target, resolve_strategy
+from symbprop.codegen.options import AUTO_UNROLL_MAX, check_dtype, check_target, resolve_strategy
 from symbprop.crosscheck.report import CheckReport, Tally
 from symbprop.crosscheck.sampling import random_point
 from symbprop.errors import SymbpropError

@@ -7,14 +7,15 @@ not elementwise; the IR handles it and only an output layer may use it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-
-import sympy
+from numbers import Rational
+from typing import TYPE_CHECKING
 
 import symbprop.functions.registry as registry
 
-#: The symbol a custom activation formula is written in.
-Z = sympy.Symbol("z")
+if TYPE_CHECKING:
+    import sympy
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Activation:
     """One layer's activation. ``formula``/``expr`` are set only for a custom activation."""
 
     name: str
-    alpha: sympy.Rational | None = None
+    alpha: Rational | None = None
     formula: str | None = None
     expr: sympy.Expr | None = field(default=None, compare=False)
 
@@ -37,7 +38,7 @@ class Activation:
     def apply(self, z: sympy.Expr) -> sympy.Expr:
         """σ(z) for one neuron (not for softmax, which couples the neurons of a layer)."""
         if self.is_custom:
-            return self.expr.xreplace({Z: z})
+            return self.expr.xreplace({variable(): z})
         if self.is_softmax:
             raise ValueError("softmax is not elementwise; the IR builds it per layer")
         return registry.activation(self.name).apply(z, self.alpha)
@@ -51,11 +52,11 @@ class Activation:
         return self.name
 
 
-def _number(value: sympy.Rational) -> int | float:
-    return int(value) if value.is_Integer else float(value)
+def _number(value: Rational) -> int | float:
+    return int(value) if value == int(value) else float(value)
 
 
-def builtin(name: str, alpha: sympy.Rational | None = None) -> Activation:
+def builtin(name: str, alpha: Rational | None = None) -> Activation:
     """A registered activation by (alias-resolved) name; ``alpha`` defaults where it applies."""
     if name == "softmax":
         return Activation("softmax")
@@ -68,3 +69,12 @@ def builtin(name: str, alpha: sympy.Rational | None = None) -> Activation:
 def known() -> list[str]:
     """Every name a spec may use, for error messages."""
     return registry.activation_names()
+
+
+@functools.cache
+def variable() -> sympy.Symbol:
+    """The symbol ``z`` a custom activation formula is written in."""
+    # Imported here: a process that only loads cached kernels needs no SymPy.
+    import sympy
+
+    return sympy.Symbol("z")

@@ -7,15 +7,15 @@ A custom loss is a formula in ``a`` and ``y`` for one output neuron, summed over
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-
-import sympy
-from sympy import Sum
+from typing import TYPE_CHECKING
 
 import symbprop.functions.registry as registry
 
-A = sympy.Symbol("a")
-Y = sympy.Symbol("y")
+if TYPE_CHECKING:
+    import sympy
+
 
 @dataclass(frozen=True)
 class Loss:
@@ -42,16 +42,23 @@ class Loss:
     def element(self, a: sympy.Expr, y: sympy.Expr) -> sympy.Expr:
         """ℓ(a_j, y_j), the term for one output neuron."""
         if self.is_custom:
-            return self.expr.xreplace({A: a, Y: y})
+            a_symbol, y_symbol = variables()
+            return self.expr.xreplace({a_symbol: a, y_symbol: y})
         return registry.loss(self.name).element(a, y)
 
     def scale(self, n_out: int) -> sympy.Expr:
+        # Imported here: a process that only loads cached kernels needs no SymPy.
+        import sympy
+
         if self.is_custom:
             return sympy.Integer(1)
         return sympy.sympify(registry.loss(self.name).scale(n_out))
 
     def index_form(self, a: sympy.IndexedBase, y: sympy.IndexedBase, j: sympy.Idx) -> sympy.Expr:
         """C = scale · Σ_j ℓ(a[j], y[j]) with the sum kept symbolic."""
+        # Imported here: a process that only loads cached kernels needs no SymPy.
+        from sympy import Sum
+
         n_out = int(j.upper) + 1
         return self.scale(n_out) * Sum(self.element(a[j], y[j]), (j, j.lower, j.upper))
 
@@ -72,3 +79,12 @@ def known() -> list[str]:
 def record(loss: Loss) -> registry.LossRecord | None:
     """The registry's record of ``loss`` (None for a custom loss)."""
     return None if loss.is_custom else registry.loss(loss.name)
+
+
+@functools.cache
+def variables() -> tuple[sympy.Symbol, sympy.Symbol]:
+    """The symbols ``a`` and ``y`` a custom loss formula is written in."""
+    # Imported here: a process that only loads cached kernels needs no SymPy.
+    import sympy
+
+    return sympy.Symbol("a"), sympy.Symbol("y")

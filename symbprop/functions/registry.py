@@ -21,13 +21,16 @@ own (identity, tanh, or a new one written with existing functions) needs neither
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
+from numbers import Rational
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import sympy
-from sympy import Rational, log
-
-from symbprop.functions.sympy_classes import elu, gelu, leaky_relu, relu, sigmoid, softplus, swish
+if TYPE_CHECKING:
+    import sympy
 
 INITIALISERS = ("glorot", "he")
 
@@ -35,7 +38,8 @@ INITIALISERS = ("glorot", "he")
 @dataclass(frozen=True)
 class ActivationRecord:
     """One elementwise activation (see the module docstring).  ``function``: its SymPy
-    function class, if it has one (``sympy_classes``).
+    function class, if it has one: the class, or the name of one in ``sympy_classes`` (which
+    then loads only when SymPy is needed; ``function_class`` is the class either way).
 
     ``apply(z, alpha)`` returns σ(z); ``alpha`` is the default α of a parametric activation
     (None: it takes none).  ``text``/``latex``: the function's symbol in unicode documents and
@@ -46,14 +50,14 @@ class ActivationRecord:
 
     name: str
     apply: Callable[[sympy.Expr, sympy.Expr | None], sympy.Expr]
-    alpha: sympy.Rational | None = None
+    alpha: Rational | None = None
     aliases: tuple[str, ...] = ()
     text: str | None = None
     latex: str | None = None
     kink: bool = False
     saturates: bool = False
     init: str = "glorot"
-    function: type | None = None
+    function: type | str | None = None
     numba: Callable | None = None
     numba_helper: str | None = None
     numpy: Callable | None = None
@@ -74,6 +78,13 @@ class ActivationRecord:
     def latex_symbol(self) -> str:
         return self.latex or rf"\operatorname{{{self.name}}}"
 
+    @property
+    def function_class(self) -> type | None:
+        """The SymPy function class of ``function`` (None if it has none)."""
+        if isinstance(self.function, str):
+            return getattr(sympy_classes(), self.function)
+        return self.function
+
 
 @dataclass(frozen=True)
 class LossRecord:
@@ -86,7 +97,7 @@ class LossRecord:
 
     name: str
     element: Callable[[sympy.Expr, sympy.Expr], sympy.Expr]
-    scale: Callable[[int], sympy.Expr] = lambda n: sympy.Integer(1)
+    scale: Callable[[int], Rational] = lambda n: 1
     output: str | None = None
     aliases: tuple[str, ...] = ()
     equation: str | None = None
@@ -135,9 +146,37 @@ LOSSES: Table = Table("loss")
 def register_activation(record: ActivationRecord) -> ActivationRecord:
     """Add ``record`` (its name and aliases must be new)."""
     ACTIVATIONS.add(record)
-    if record.function is not None:  # the SymPy class prints under the record's symbol
-        record.function.latex_name = record.latex_symbol
+    loaded = sympy_classes.cache_info().currsize  # else sympy_classes() names it when it loads
+    if isinstance(record.function, type) or (record.function and loaded):
+        record.function_class.latex_name = record.latex_symbol  # prints under its symbol
     return record
+
+
+@functools.cache
+def sympy_classes() -> ModuleType:
+    """``symbprop.functions.sympy_classes``, loaded on first use, its classes named in LaTeX
+    by their records (the one way the package should reach those classes for printing)."""
+    # Imported here: SymPy loads only when an expression is built (not for cached kernels).
+    import symbprop.functions.sympy_classes as classes
+
+    for record in ACTIVATIONS.values():
+        if isinstance(record.function, str):
+            getattr(classes, record.function).latex_name = record.latex_symbol
+    return classes
+
+
+def _sympy() -> ModuleType:
+    # Imported here: SymPy loads only when an expression is built (not for cached kernels).
+    import sympy
+
+    return sympy
+
+
+def _call(name: str, with_alpha: bool = False) -> Callable:
+    """``apply`` of a record whose function is the class ``name`` of ``sympy_classes``."""
+    if with_alpha:
+        return lambda z, alpha: getattr(sympy_classes(), name)(z, alpha)
+    return lambda z, alpha: getattr(sympy_classes(), name)(z)
 
 
 def unregister_activation(name: str) -> None:
@@ -193,7 +232,8 @@ def latex_symbol(name: str) -> str:
 
 def record_of_function(function: type) -> ActivationRecord | None:
     """The record of the SymPy function class ``function``, or None."""
-    return next((r for r in ACTIVATIONS.values() if r.function is function), None)
+    return next((r for r in ACTIVATIONS.values()
+                 if r.function is not None and r.function_class is function), None)
 
 
 # ---------------------------------------------------------------- the built-in activations
@@ -201,7 +241,7 @@ def record_of_function(function: type) -> ActivationRecord | None:
 
 register_activation(ActivationRecord("identity", lambda z, alpha: z, aliases=("linear",)))
 register_activation(ActivationRecord(
-    "sigmoid", lambda z, alpha: sigmoid(z), function=sigmoid, text="σ", latex=r"\sigma",
+    "sigmoid", _call("sigmoid"), function="sigmoid", text="σ", latex=r"\sigma",
     saturates=True,
     numba=lambda p, x: p.helper("sigmoid", x),
     numba_helper='''def _sigmoid(x):
@@ -215,10 +255,10 @@ register_activation(ActivationRecord(
     """σ(x) = 1 / (1 + e^(−x)), from e^(−|x|) so that exp never overflows."""
     e = np.exp(-np.abs(x))
     return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))'''))
-register_activation(ActivationRecord("tanh", lambda z, alpha: sympy.tanh(z), latex=r"\tanh",
+register_activation(ActivationRecord("tanh", lambda z, alpha: _sympy().tanh(z), latex=r"\tanh",
                                      saturates=True))
 register_activation(ActivationRecord(
-    "softplus", lambda z, alpha: softplus(z), function=softplus, init="he",
+    "softplus", _call("softplus"), function="softplus", init="he",
     numba=lambda p, x: p.helper("softplus", x),
     numba_helper='''def _softplus(x):
     """log(1 + e^x) = max(x, 0) + log1p(e^(−|x|)), finite for every finite x."""
@@ -228,15 +268,15 @@ register_activation(ActivationRecord(
     """log(1 + e^x) = max(x, 0) + log1p(e^(−|x|)), finite for every finite x."""
     return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))'''))
 register_activation(ActivationRecord(
-    "relu", lambda z, alpha: relu(z), function=relu, kink=True, init="he",
+    "relu", _call("relu"), function="relu", kink=True, init="he",
     numba=lambda p, x: p.kink("relu", (x,), lambda t: f"({t} if {t} > 0.0 else 0.0)"),
     numba_helper='''def _relu(x):
     """max(x, 0), with NaN -> 0 as the inline form (x if x > 0.0 else 0.0)."""
     return x if x > 0.0 else 0.0''',
     numpy=lambda p, x: p.kink("relu", (x,), lambda t: f"np.where({t} > 0.0, {t}, 0.0)")))
 register_activation(ActivationRecord(
-    "leaky_relu", lambda z, alpha: leaky_relu(z, alpha), function=leaky_relu,
-    alpha=Rational(1, 100), text="lrelu", latex=r"\operatorname{lrelu}", kink=True, init="he",
+    "leaky_relu", _call("leaky_relu", True), function="leaky_relu",
+    alpha=Fraction(1, 100), text="lrelu", latex=r"\operatorname{lrelu}", kink=True, init="he",
     numba=lambda p, x, a: p.kink("leaky_relu", (x, a),
                                  lambda t, a: f"({t} if {t} > 0.0 else {p.times(a, t)})"),
     numba_helper='''def _leaky_relu(x, alpha):
@@ -244,7 +284,7 @@ register_activation(ActivationRecord(
     numpy=lambda p, x, a: p.kink("leaky_relu", (x, a),
                                  lambda t, a: f"np.where({t} > 0.0, {t}, {p.times(a, t)})")))
 register_activation(ActivationRecord(
-    "elu", lambda z, alpha: elu(z, alpha), function=elu, alpha=sympy.Integer(1), kink=True,
+    "elu", _call("elu", True), function="elu", alpha=Fraction(1), kink=True,
     init="he",
     numba=lambda p, x, a: p.kink("elu", (x, a), lambda t, a:
                                  f"({t} if {t} > 0.0 else {p.times(a, f'math.expm1({t})')})"),
@@ -253,11 +293,11 @@ register_activation(ActivationRecord(
     numpy=lambda p, x, a: p.kink("elu", (x, a), lambda t, a:
                                  f"np.where({t} > 0.0, {t}, {p.times(a, f'np.expm1({t})')})")))
 register_activation(ActivationRecord(
-    "swish", lambda z, alpha: swish(z), function=swish, aliases=("silu",), init="he",
+    "swish", _call("swish"), function="swish", aliases=("silu",), init="he",
     numba=lambda p, x: f"({p._print(x)}*{p.helper('sigmoid', x)})",
     numpy=lambda p, x: f"({p._print(x)}*{p.helper('sigmoid', x)})"))
 register_activation(ActivationRecord(
-    "gelu", lambda z, alpha: gelu(z), function=gelu, init="he",
+    "gelu", _call("gelu"), function="gelu", init="he",
     numba=lambda p, x: p.helper("gelu", x),
     numba_helper='''def _gelu(x):
     """x Φ(x) = (x/2)(1 + erf(x/√2))."""
@@ -271,14 +311,15 @@ register_activation(ActivationRecord(
 # ---------------------------------------------------------------- the built-in losses
 
 
-register_loss(LossRecord("half_sse", lambda a, y: Rational(1, 2) * (y - a) ** 2,
+register_loss(LossRecord("half_sse", lambda a, y: Fraction(1, 2) * (y - a) ** 2,
                          aliases=("quadratic",), equation="C = ½ Σ_j (y_j − a{L}_j)²"))
 register_loss(LossRecord("sse", lambda a, y: (a - y) ** 2, equation="C = Σ_j (a{L}_j − y_j)²"))
-register_loss(LossRecord("mse", lambda a, y: (a - y) ** 2, scale=lambda n: Rational(1, n),
+register_loss(LossRecord("mse", lambda a, y: (a - y) ** 2, scale=lambda n: Fraction(1, n),
                          equation="C = (1/n_L) Σ_j (a{L}_j − y_j)²"))
-register_loss(LossRecord("bce", lambda a, y: -(y * log(a) + (1 - y) * log(1 - a)),
+register_loss(LossRecord("bce", lambda a, y: -(y * _sympy().log(a) + (1 - y) * _sympy().log(1 - a)),
                          output="sigmoid", fused="sigmoid + BCE fused",
                          equation="C = −Σ_j [y_j log a{L}_j + (1 − y_j) log(1 − a{L}_j)]"))
-register_loss(LossRecord("softmax_cross_entropy", lambda a, y: -y * log(a), output="softmax",
-                         aliases=("cross_entropy",), fused="softmax + cross-entropy fused",
+register_loss(LossRecord("softmax_cross_entropy", lambda a, y: -y * _sympy().log(a),
+                         output="softmax", aliases=("cross_entropy",),
+                         fused="softmax + cross-entropy fused",
                          equation="C = −Σ_j y_j log a{L}_j", targets_sum_to_one=True))

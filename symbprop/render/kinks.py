@@ -25,7 +25,7 @@ def kinked_operations() -> tuple:
     """Operations whose derivative jumps somewhere: |x|, max, min and every registered
     activation with a kink.  Smooth ones are never checked, so a steep but smooth derivative
     (1/x near 0) is not called a kink."""
-    kinked = [r.function for r in registry.ACTIVATIONS.values() if r.kink and r.function]
+    kinked = [r.function_class for r in registry.ACTIVATIONS.values() if r.kink and r.function]
     return (absolute, sympy.Max, sympy.Min, *kinked)
 
 

@@ -23,8 +23,8 @@ import math
 import numpy as np
 
 import symbprop.functions.registry as registry
-from symbprop.codegen import check_dtype, check_target, resolve_strategy
 from symbprop.codegen.loader import cached_module
+from symbprop.codegen.options import check_dtype, check_target, resolve_strategy
 from symbprop.errors import DataError
 from symbprop.runtime.aligned import empty_aligned, zeros_aligned
 from symbprop.runtime.base import VIEW_MIN, KernelsBase

@@ -10,17 +10,19 @@ millions of items, and ``repr`` of it would take minutes and print megabytes).
 from __future__ import annotations
 
 import difflib
+import fractions
 import math
 import numbers
 import re
 import reprlib
-from typing import Any
-
-import sympy
+from typing import TYPE_CHECKING, Any
 
 from symbprop.errors import FormulaError, SpecError
 from symbprop.files.yamltext import number_hint
-from symbprop.spec.formula import CONSTANTS, FUNCTIONS, MAX_LITERAL, formula_names, parse_formula
+from symbprop.spec.grammar import CONSTANT_NAMES, FUNCTION_ARITY, MAX_LITERAL
+
+if TYPE_CHECKING:
+    import sympy
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z: "name\n" is not a name
 MAX_NAME_LENGTH = 64  # names become file, folder and Python names in generated code
@@ -78,6 +80,9 @@ def formula_text(text: Any, where: Where) -> str:
 
 
 def parsed_formula(text: Any, variables: dict, where: Where, what: str) -> sympy.Expr:
+    # Imported here: reading a spec without formulas (a network of named functions) needs no SymPy.
+    from symbprop.spec.formula import parse_formula
+
     try:
         return parse_formula(formula_text(text, where), variables, what=what)
     except FormulaError as err:
@@ -85,6 +90,9 @@ def parsed_formula(text: Any, variables: dict, where: Where, what: str) -> sympy
 
 
 def used_names(text: str, where: Where) -> list[str]:
+    # Imported here: reading a spec without formulas (a network of named functions) needs no SymPy.
+    from symbprop.spec.formula import formula_names
+
     try:
         return formula_names(text)
     except FormulaError as err:
@@ -99,7 +107,7 @@ def identifier(value: Any, where: Where, what: str = "name") -> str:
     if len(value) > MAX_NAME_LENGTH:
         raise where.error(f"{what} {shown(value)} is {len(value)} characters long; "
                           f"at most {MAX_NAME_LENGTH} are allowed")
-    if what != "name" and value in set(FUNCTIONS) | set(CONSTANTS):
+    if what != "name" and value in set(FUNCTION_ARITY) | set(CONSTANT_NAMES):
         raise where.error(f"{what} '{value}' is reserved (a function or constant)")
     return value
 
@@ -115,17 +123,18 @@ def positive_int(value: Any, where: Where) -> int:
     return int(value)
 
 
-def number(value: Any, where: Where) -> sympy.Rational:
+def number(value: Any, where: Where) -> fractions.Fraction:
     """The exact value of a finite real number (int, float or NumPy scalar, not a bool) of at
-    most 1e15 in size, as formula literals are: ``0.1`` is 1/10."""
+    most 1e15 in size, as formula literals are: ``0.1`` is 1/10 (a ``Fraction``, which SymPy
+    takes as the same Rational)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise where.error(f"must be a number, got {shown(value)}{number_hint(value)}")
     if isinstance(value, numbers.Integral):
-        exact = sympy.Integer(int(value))
+        exact = fractions.Fraction(int(value))
     else:
         if not math.isfinite(value):
             raise where.error(f"must be a finite number, got {shown(value)}")
-        exact = sympy.Rational(repr(float(value)))
+        exact = fractions.Fraction(repr(float(value)))
     if abs(exact) > MAX_LITERAL:
         raise where.error(f"must be at most 1e15 in size, got {shown(value)}")
     return exact

@@ -36,36 +36,31 @@ from typing import NoReturn
 import sympy
 
 from symbprop.errors import FormulaError
-from symbprop.functions.sympy_classes import absolute, relu, sigmoid, softplus
+from symbprop.functions.registry import sympy_classes
+from symbprop.spec.grammar import (
+    CONSTANT_NAMES,
+    FUNCTION_ARITY,
+    MAX_BITS,
+    MAX_CONSTANT_LOG2,
+    MAX_DEGREE,
+    MAX_DEPTH,
+    MAX_EXPONENT,
+    MAX_FUNCTION_DEPTH,
+    MAX_LENGTH,
+    MAX_LITERAL,
+    MAX_NODES,
+    MAX_POWER_BASE,
+)
 
+_CLASSES = sympy_classes()  # through the registry: the classes print under their symbols
+_CALLABLES = {"exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "sin": sympy.sin,
+              "cos": sympy.cos, "tanh": sympy.tanh, "sigmoid": _CLASSES.sigmoid,
+              "relu": _CLASSES.relu, "softplus": _CLASSES.softplus, "abs": _CLASSES.absolute,
+              "erf": sympy.erf, "max": sympy.Max, "min": sympy.Min}
 #: name -> (SymPy callable, number of arguments), in the order the docs list them.
-FUNCTIONS = {
-    "exp": (sympy.exp, "1"),
-    "log": (sympy.log, "1"),
-    "sqrt": (sympy.sqrt, "1"),
-    "sin": (sympy.sin, "1"),
-    "cos": (sympy.cos, "1"),
-    "tanh": (sympy.tanh, "1"),
-    "sigmoid": (sigmoid, "1"),
-    "relu": (relu, "1"),
-    "softplus": (softplus, "1"),
-    "abs": (absolute, "1"),
-    "erf": (sympy.erf, "1"),
-    "max": (sympy.Max, "2 to 8"),
-    "min": (sympy.Min, "2 to 8"),
-}
-CONSTANTS = {"pi": sympy.pi, "e": sympy.E}
-
-MAX_LENGTH = 1000
-MAX_DEPTH = 50
-MAX_NODES = 500
-MAX_LITERAL = 10**15
-MAX_EXPONENT = 64
-MAX_POWER_BASE = 10**6
-MAX_BITS = 256  # numerator and denominator of every number, also intermediate ones
-MAX_CONSTANT_LOG2 = 64  # a function's constant argument is at most 2**64 in size
-MAX_FUNCTION_DEPTH = 5  # functions inside functions: exp(exp(exp(exp(exp(x)))))
-MAX_DEGREE = 1024  # degree_bound of every product and power
+FUNCTIONS = {name: (_CALLABLES[name], arity) for name, arity in FUNCTION_ARITY.items()}
+_CONSTANT_VALUES = {"pi": sympy.pi, "e": sympy.E}
+CONSTANTS = {name: _CONSTANT_VALUES[name] for name in CONSTANT_NAMES}
 
 _UNDEFINED = {sympy.zoo, sympy.nan, sympy.oo, -sympy.oo}
 _LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)

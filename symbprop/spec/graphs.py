@@ -31,12 +31,12 @@ from symbprop.spec.fields import (
     shown,
     used_names,
 )
+from symbprop.spec.grammar import RESERVED_VARIABLES
 from symbprop.spec.staging import stage
 
 GRAPH_KEYS = ("name", "graph", "output", "params", "constants")
 EXPRESSION_KEYS = ("name", "expression", "params", "constants")
 #: Keys of a graph's values file besides its variables (``symbprop.spec.values``).
-RESERVED_VARIABLES = {"lr": "the learning rate", "upstream": "the gradient from beyond the graph"}
 #: The name of an expression's output node: the first of these not used by the expression.
 OUTPUT_NAMES = ("f", "out", "output")
 #: The most nodes a graph may have: every node becomes an equation, an adjoint and lines of

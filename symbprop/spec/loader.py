@@ -36,7 +36,6 @@ from symbprop.spec.fields import (
     positive_int,
     shown,
 )
-from symbprop.spec.graphs import expression_model, graph_model
 from symbprop.spec.notation import LAYER_NUMBERINGS, LAYERS_KEY, read_layers, read_notation
 
 NETWORK_KEYS = ("name", "inputs", "layers", "loss", "reduction", "bias", "notation")
@@ -109,8 +108,14 @@ def from_dict(data: dict, source: str | None = None) -> Network | Graph:
     if "layers" in data:
         return _network(data, where)
     if "graph" in data:
+        # Imported here: a network spec is read without SymPy (graphs are SymPy expressions).
+        from symbprop.spec.graphs import graph_model
+
         return graph_model(data, where)
     if "expression" in data:
+        # Imported here: a network spec is read without SymPy (graphs are SymPy expressions).
+        from symbprop.spec.graphs import expression_model
+
         return expression_model(data, where)
     kinds = ("layers", "graph", "expression")
     near = next((f"; found '{key}'{did_you_mean(key, kinds)}" for key in data
@@ -221,8 +226,8 @@ def _activation(raw: Any, where: Where) -> activations.Activation:
 
 def _custom_activation(label: str, text: Any, where: Where) -> activations.Activation:
     """An activation formula must depend on z (after SymPy's simplification: not ``0*z``)."""
-    expr = parsed_formula(text, {"z": activations.Z}, where, "activation formula")
-    if activations.Z not in expr.free_symbols:
+    expr = parsed_formula(text, {"z": activations.variable()}, where, "activation formula")
+    if activations.variable() not in expr.free_symbols:
         raise where.error(f"activation formula {shown(text)} does not depend on z; "
                           f"an activation is a function of the pre-activation z")
     return activations.Activation(label, formula=text, expr=expr)
@@ -250,8 +255,9 @@ def _loss(raw: Any, where: Where) -> losses.Loss:
 
 def _custom_loss(text: Any, where: Where) -> losses.Loss:
     """A loss formula must depend on a (after SymPy's simplification: not ``0*a``)."""
-    expr = parsed_formula(text, {"a": losses.A, "y": losses.Y}, where, "loss formula")
-    if losses.A not in expr.free_symbols:
+    a, y = losses.variables()
+    expr = parsed_formula(text, {"a": a, "y": y}, where, "loss formula")
+    if a not in expr.free_symbols:
         raise where.error(f"loss formula {shown(text)} does not depend on a; a loss is a "
                           f"function of the output a (and the target y)")
     return losses.Loss("custom", formula=text, expr=expr)

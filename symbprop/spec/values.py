@@ -30,7 +30,7 @@ from symbprop.files.params import load_params
 from symbprop.files.yamltext import load_yaml, number_hint, read_input
 from symbprop.model import Graph, Network
 from symbprop.spec.fields import did_you_mean, shown
-from symbprop.spec.graphs import RESERVED_VARIABLES
+from symbprop.spec.grammar import RESERVED_VARIABLES
 
 DEFAULT_LR = 0.1
 #: The most samples (rows of X) a values file holds: it is for a worked example; big data go in
