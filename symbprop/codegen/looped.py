@@ -65,6 +65,7 @@ from symbprop.codegen.plan import (
 from symbprop.codegen.printer import NumbaPrinter
 from symbprop.codegen.runs import NAMING as RUN_NAMING
 from symbprop.codegen.runs import Run, run_params, segments
+from symbprop.spec.variables import BIAS, Var
 
 #: The names of the generated code, for the module docstring.
 NAMING = (
@@ -84,7 +85,7 @@ def _forward_layer(pr: NumbaPrinter, layer: LayerPlan, work: Scratch) -> list[st
     lines = [forward_comment(layer), product]
     body = []
     if layer.bias != "none":
-        bias = f"b{n_}" if layer.bias == "shared" else f"b{n_}[j]"
+        bias = Var(BIAS, n_).name if layer.bias == "shared" else f"b{n_}[j]"
         body.append(f"Z{n_}[j, i] += {bias}")
     if layer.activation.is_softmax:
         return lines + (loop(body, str(size)) if body else []) + _softmax(n_, size, work)

@@ -18,6 +18,7 @@ import sympy
 from sympy import Indexed, IndexedBase, Sum
 
 from symbprop.errors import SymbpropError
+from symbprop.spec.variables import DELTA, Var, layer_input
 from symbprop.symbolic.ir import label
 
 
@@ -190,10 +191,10 @@ def check_outer(layer) -> None:
     """``LoweringError`` unless ∂C/∂W^l[j, k] = δ^l[j] a^{l−1}[k] (x[k] for l = 1): one product."""
     number = layer.number
     j, k = layer.grad_w.indices
-    prev = "x" if number == 1 else f"a{number - 1}"
+    prev = layer_input(number).name
     factors = sorted((f.base.label.name, f.indices)
                      for f in sympy.Mul.make_args(layer.grad_w.expr) if isinstance(f, Indexed))
     if len(sympy.Mul.make_args(layer.grad_w.expr)) != 2 or factors != sorted(
-        [(f"delta{number}", (j,)), (prev, (k,))]
+        [(Var(DELTA, number).name, (j,)), (prev, (k,))]
     ):
         raise LoweringError(f"looped lowering: unexpected ∂C/∂W{number} = {layer.grad_w.expr}")

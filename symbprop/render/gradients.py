@@ -17,6 +17,7 @@ from symbprop.render.blocks import math, para, section
 from symbprop.render.graph_notation import indirect_edges, local_symbol
 from symbprop.render.names import layer_name
 from symbprop.render.notation import Boxed, Chain, Mean, More, Partial
+from symbprop.spec.variables import WEIGHT, Var
 
 
 def selected(d, max_params: int) -> list[str]:
@@ -131,7 +132,7 @@ def representatives(d, max_params: int) -> list[str]:
     layer, w^l_00, at most ``max_params`` of them (as ``shares`` gives one per layer)."""
     layers = len(d.model.layers)
     wanted = shares(dict.fromkeys(range(1, layers + 1), 1), max_params)
-    return [f"W{layer}[0,0]" for layer in range(1, layers + 1) if wanted[layer]]
+    return [Var(WEIGHT, layer).element(0, 0) for layer in range(1, layers + 1) if wanted[layer]]
 
 
 def gradient_lines(d, s, name: str, max_paths: int, pt=None,

@@ -17,6 +17,7 @@ from symbprop.render.gradients import gradient_lines, selected
 from symbprop.render.notation import Chain, Partial
 from symbprop.render.numbers import param_value
 from symbprop.render.page_common import after_step, chain_lines, descent_table, eq, join_names, step
+from symbprop.spec.variables import ACT, DELTA, PRE, WEIGHT, Var, layer_input
 
 MAX_PATHS = 2
 
@@ -83,16 +84,17 @@ def _forward_step(d, s, pt, layer: int, j: int | None) -> dict:
     if j is None:
         z, a = (d.program.defining(d.base(f"{h}{layer}")) for h in "za")
         lines = [eq(s.expr(z.out), s.expr(z.expr)), eq(s.expr(a.out), s.expr(a.expr))]
-        lines += _vector(d, s, f"a{layer}", size, pt)
+        lines += _vector(d, s, Var(ACT, layer).name, size, pt)
         text = (f"Layer {layer}, all {size} neurons at once (the first "
                 f"{svg_network.BLOCK_VALUES} values are shown): each weighted input is the "
                 "weighted sum of the previous layer's activations plus the bias, and the "
                 "activation function is applied to it.")
-        return step("Forward pass", f"Layer {layer}", text, lines, [f"l{layer}", f"W{layer}"])
-    z, a = d.base(f"z{layer}")[j], d.base(f"a{layer}")[j]
+        return step("Forward pass", f"Layer {layer}", text, lines,
+                    [f"l{layer}", Var(WEIGHT, layer).name])
+    z, a = d.variable(PRE, layer)[j], d.variable(ACT, layer)[j]
     lines = chain_lines(s, z, d.definition(z), _value(pt, z))
     lines += chain_lines(s, a, d.definition(a), _value(pt, a))
-    previous = "x" if layer == 1 else f"a{layer - 1}"
+    previous = layer_input(layer).name
     inputs = [d.base(previous)[k] for k in range(d.model.sizes[layer - 1])]
     given = join_names([s.meq(i, _value(pt, i)) for i in inputs[:4]])
     text = (f"Neuron {j} of layer {s.layer(layer)}: its weighted input from {given}, the "
@@ -115,12 +117,12 @@ def _delta_step(d, s, pt, layer: int, j: int | None) -> dict:
     last = layer == len(d.model.sizes) - 1
     C = d.program.output
     if j is None:
-        adjoint = d.adjoints[d.base(f"z{layer}")]
+        adjoint = d.adjoints[d.variable(PRE, layer)]
         lines = [eq(s.expr(adjoint.symbol[adjoint.indices]), s.expr(adjoint.expr))]
-        lines += _vector(d, s, f"delta{layer}", d.model.sizes[layer], pt)
+        lines += _vector(d, s, Var(DELTA, layer).name, d.model.sizes[layer], pt)
         text = (f"The errors of layer {s.layer(layer)}, "
-                f"{s.m(d.base(f'delta{layer}')[sympy.Symbol('j')])} = "
-                f"{s.m(Partial(C, d.base(f'z{layer}')[sympy.Symbol('j')]))}, "
+                f"{s.m(d.variable(DELTA, layer)[sympy.Symbol('j')])} = "
+                f"{s.m(Partial(C, d.variable(PRE, layer)[sympy.Symbol('j')]))}, "
                 + ("from the loss (BP1)." if last else "from the errors of the next layer (BP2)."))
         return step("Backward pass", f"Errors of layer {s.layer(layer)}", text, lines,
                     [f"l{layer}"])
@@ -151,7 +153,7 @@ def _gradient_step(d, s, pt, name: str, wide: bool) -> dict:
                                         "the error of the bias's neuron (BP3)."))
     layer = int(name[1:name.index("[")]) if "[" in name else int(name[1:])
     if wide:
-        focus = [f"W{layer}", f"l{layer}"]
+        focus = [Var(WEIGHT, layer).name, f"l{layer}"]
     elif weight:
         j, k = (int(i) for i in name[name.index("[") + 1:-1].split(","))
         focus = [f"w{layer}_{j}_{k}", f"n{layer}_{j}"]

@@ -50,6 +50,8 @@ PARAMETERS = (WEIGHT, BIAS)
 # W01 as W^1), so ``Var.parse("W01").name`` is ``"W1"``
 _LAYERED_RE = re.compile(r"(W|b|z|a|delta)([0-9]+)")
 _ELEMENT_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*(\d+(?:\s*,\s*\d+)*)\s*\])?\s*$")
+# a spec's notation key, as users may write it: a letter, digits or none, one or two indices
+_KEY_RE = re.compile(r"^\s*(W|b|z|a|x)(\d*)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*\Z")
 _ADJOINT_RE = re.compile(r"^d([A-Za-z][A-Za-z0-9]*)_d([A-Za-z_][A-Za-z0-9_]*)$")
 _ALLOWED = "W<l>, b<l>, z<l>, a<l>, delta<l> (l a layer number), x, y or C"
 
@@ -156,6 +158,19 @@ def split_element(text) -> tuple[str, tuple[int, ...]] | None:
     return match.group(1), indices
 
 
+def parse_key(text) -> tuple[Role, int | None, tuple[int, ...]] | None:
+    """A spec's ``notation`` key as written, unchecked against a network: ``"W1[0,1]"`` ->
+    ``(WEIGHT, 1, (0, 1))``; the layer None where no digits follow the letter (``x[0]``, or
+    ``W[0,0]`` for the caller to refuse); only the letters W, b, z, a, x, one or two indices.
+    None for anything else."""
+    match = _KEY_RE.match(text) if isinstance(text, str) else None
+    if match is None:
+        return None
+    letter, layer, first, second = match.groups()
+    indices = (int(first),) if second is None else (int(first), int(second))
+    return Role(letter), int(layer) if layer else None, indices
+
+
 # ---------------------------------------------------------------- graph adjoints
 
 
@@ -172,6 +187,12 @@ def parse_adjoint(text: str, output: str | None = None) -> tuple[str, str] | Non
         return (output, text[len(prefix):]) if text.startswith(prefix) and text != prefix else None
     match = _ADJOINT_RE.match(text)
     return (match.group(1), match.group(2)) if match else None
+
+
+def looks_like_adjoint(text: str) -> bool:
+    """Whether ``text`` may be an adjoint's name of some output (``d..._d...``), the output
+    unknown: a loose test for what not to show the user as a value they gave."""
+    return text.startswith("d") and "_d" in text
 
 
 def is_adjoint_of(text: str, output: str) -> bool:

@@ -18,8 +18,16 @@ from symbprop.errors import SymbpropError
 from symbprop.model import Graph, Network
 from symbprop.spec.formula import _tanh
 from symbprop.spec.loader import as_model
-from symbprop.spec.variables import BIAS, DELTA, PRE, WEIGHT, Var, adjoint_name, is_adjoint_of, \
-    split_element
+from symbprop.spec.variables import (
+    BIAS,
+    DELTA,
+    PRE,
+    WEIGHT,
+    Var,
+    adjoint_name,
+    is_adjoint_of,
+    split_element,
+)
 from symbprop.symbolic.evaluate import evaluate
 from symbprop.symbolic.indexing import bound_indices, index_values, instantiate, rename_indices
 from symbprop.symbolic.ir import Program, label, program
