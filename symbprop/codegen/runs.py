@@ -182,7 +182,8 @@ class Run:
         start = work.region(s * (g - f + 1))
         lines = [f"{self._header(True)}, from the top:",
                  delta_comment(plan, self.first, generic=True), grad_comment(self.first, True),
-                 f"W_up = W{g + 1}", f"D_up = D{g + 1}", f"for l in range({g}, {f - 1}, -1):"]
+                 f"W_up = {Var(WEIGHT, g + 1).name}", f"D_up = D{g + 1}",
+                 f"for l in range({g}, {f - 1}, -1):"]
         body = [self._offset("p", self.theta, self.stride, "Wˡ in theta, ∂C/∂Wˡ in grad"),
                 self._offset("r", self._forward_start, rows, "zˡ in work"),
                 self._offset("q", start, s, "δˡ in work"),
@@ -203,4 +204,5 @@ class Run:
         elif self.bias == 1:
             body.append("gb[0] = D.sum()")
         body += ["W_up = W", "D_up = D"]
-        return lines + ["    " + b for b in body] + [f"W{f} = W_up", f"D{f} = D_up"]
+        return (lines + ["    " + b for b in body]
+                + [f"{Var(WEIGHT, f).name} = W_up", f"D{f} = D_up"])

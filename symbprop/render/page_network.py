@@ -17,7 +17,16 @@ from symbprop.render.gradients import gradient_lines, selected
 from symbprop.render.notation import Chain, Partial
 from symbprop.render.numbers import param_value
 from symbprop.render.page_common import after_step, chain_lines, descent_table, eq, join_names, step
-from symbprop.spec.variables import ACT, DELTA, PRE, WEIGHT, Var, layer_input
+from symbprop.spec.variables import (
+    ACT,
+    DELTA,
+    PRE,
+    WEIGHT,
+    Var,
+    element_var,
+    layer_input,
+    split_element,
+)
 
 MAX_PATHS = 2
 
@@ -145,17 +154,18 @@ def _delta_step(d, s, pt, layer: int, j: int | None) -> dict:
 def _gradient_step(d, s, pt, name: str, wide: bool) -> dict:
     element = d.element(name)
     lines = [eq(lhs, rhs, rel) for lhs, rel, rhs in gradient_lines(d, s, name, MAX_PATHS, pt)]
-    weight = name.startswith("W")
+    var, (j_k) = element_var(name), split_element(name)[1]
+    weight = var.role is WEIGHT
     text = (f"The gradient of {s.m(element)}: the chain of local derivatives from the loss back "
             "to the parameter, every factor boxed, then with their values at the point, and in "
             "the named quantities: " + ("the error of the neuron the weight leads to times the "
                                         "input it connects (BP4)." if weight else
                                         "the error of the bias's neuron (BP3)."))
-    layer = int(name[1:name.index("[")]) if "[" in name else int(name[1:])
+    layer = var.layer
     if wide:
         focus = [Var(WEIGHT, layer).name, f"l{layer}"]
     elif weight:
-        j, k = (int(i) for i in name[name.index("[") + 1:-1].split(","))
+        j, k = j_k
         focus = [f"w{layer}_{j}_{k}", f"n{layer}_{j}"]
     else:
         j = int(name[name.index("[") + 1:-1]) if "[" in name else 0

@@ -174,8 +174,8 @@ def _blocks(d, s, pt, marks, middle, room: Room) -> list[str]:
     out: list[str] = []
     for layer in range(1, len(sizes)):
         x0, x1 = _x(layer - 1, True) + 60, _x(layer, True) - 60
-        out.append(f'<g class="edge" id="W{layer}"><line x1="{x0}" y1="{middle:.1f}" x2="{x1}" '
-                   f'y2="{middle:.1f}" marker-end="url(#arrow)"/></g>')
+        out.append(f'<g class="edge" id="{Var(WEIGHT, layer).name}"><line x1="{x0}" '
+                   f'y1="{middle:.1f}" x2="{x1}" y2="{middle:.1f}" marker-end="url(#arrow)"/></g>')
         out.append(_text("", "weight", None, (x0 + x1) / 2, middle - 8,
                          f"{s.text(sympy.Symbol(Var(WEIGHT, layer).name))}: {sizes[layer]} \u00d7 "
                          f"{sizes[layer - 1]}", room))

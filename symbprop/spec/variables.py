@@ -86,6 +86,12 @@ class Var:
         """The name of one scalar element: ``"W1[0,1]"``, ``"b2[0]"``; the name without indices."""
         return element_name(self.name, indices)
 
+    def scalar(self, *indices: int) -> str:
+        """The name of one element as a local of generated scalar code: ``"W1_0_1"``, and
+        ``"d2_0"`` for δ2[0] (short: the unrolled modules name every δ)."""
+        base = f"d{self.layer}" if self.role is DELTA else self.name
+        return "_".join([base, *map(str, indices)])
+
     @classmethod
     def find(cls, text: str) -> Var | None:
         """The variable that ``text`` names, or None for any other text (a graph's ``q``)."""
@@ -134,6 +140,13 @@ def layer_input(layer: int) -> Var:
     return neurons(layer - 1)
 
 
+def marked(role: Role, mark) -> str:
+    """The name of ``role``'s variable at a layer ``mark`` that may be a number or text: a
+    superscript (``z²``, ``Wˡ⁺¹``) in the comments of generated code; ``marked(WEIGHT, 2)`` is
+    ``Var(WEIGHT, 2).name``."""
+    return role.value + str(mark)
+
+
 def name(role: Role, layer: int | None = None) -> str:
     """``Var(role, layer).name``: the key of a params, forward or delta dictionary."""
     return Var(role, layer).name
@@ -169,6 +182,19 @@ def parse_key(text) -> tuple[Role, int | None, tuple[int, ...]] | None:
     letter, layer, first, second = match.groups()
     indices = (int(first),) if second is None else (int(first), int(second))
     return Role(letter), int(layer) if layer else None, indices
+
+
+def element_var(text) -> Var | None:
+    """The variable of an element name: ``"W1[0,1]"`` -> ``Var(WEIGHT, 1)``, ``"b2"`` ->
+    ``Var(BIAS, 2)``; None for a graph's names and any other text."""
+    parts = split_element(text)
+    return None if parts is None else Var.find(parts[0])
+
+
+def element_role(text) -> Role | None:
+    """The role of an element name (``"W1[0,1]"`` -> ``WEIGHT``), or None."""
+    var = element_var(text)
+    return None if var is None else var.role
 
 
 # ---------------------------------------------------------------- graph adjoints
