@@ -17,8 +17,24 @@ from pathlib import Path
 import pytest
 
 from symbprop.spec.variables import (
-    ACT, BIAS, DELTA, INPUT, LAYERED, LOSS, PRE, TARGET, WEIGHT, Role, UnknownVariable, Var,
-    adjoint_name, element_name, layer_input, neurons, parse_adjoint, split_element,
+    ACT,
+    BIAS,
+    DELTA,
+    INPUT,
+    LAYERED,
+    LOSS,
+    PRE,
+    TARGET,
+    WEIGHT,
+    Role,
+    UnknownVariable,
+    Var,
+    adjoint_name,
+    element_name,
+    layer_input,
+    neurons,
+    parse_adjoint,
+    split_element,
 )
 
 PACKAGE = Path(__file__).resolve().parent.parent / "symbprop"

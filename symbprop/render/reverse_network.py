@@ -20,7 +20,7 @@ import symbprop.render.tikz as tikz
 from symbprop.render.blocks import figure, math, para, section
 from symbprop.render.notation import Chain, Partial, Slope, Terms, slope
 from symbprop.render.numbers import param_value
-from symbprop.spec.variables import ACT, DELTA, PRE, WEIGHT, Var
+from symbprop.spec.variables import ACT, DELTA, INPUT, PRE, WEIGHT, Var
 from symbprop.symbolic.indexing import instantiate
 
 #: Significant digits of the numbers in the drawings (the equations use the document's).
@@ -142,7 +142,7 @@ def forward_picture(v, s, at: dict) -> str:
     """The net with z and a on every neuron (x on the inputs), the weights' values on the
     edges and the loss at the right."""
     sizes, gap = v.sizes, tikz.row_gap(v.sizes)
-    text = {(0, k): _eq(s, v.base("x")[k], at["x"][k]) for k in range(sizes[0])}
+    text = {(0, k): _eq(s, v.variable(INPUT)[k], at["x"][k]) for k in range(sizes[0])}
     for layer in range(1, v.L + 1):
         for j in range(sizes[layer]):
             text[layer, j] = (_eq(s, v.variable(PRE, layer)[j], at["z"][layer][j]) + r"\\[2pt] "

@@ -19,7 +19,7 @@ from symbprop.render.blocks import math, para, section, table
 from symbprop.render.gradients import output_symbol
 from symbprop.render.graph_notation import indirect_edges, local_symbol
 from symbprop.render.notation import Chain, Elementwise, More, Partial, Terms, vector
-from symbprop.spec.variables import ACT, BIAS, PRE, WEIGHT, Var
+from symbprop.spec.variables import ACT, BIAS, INPUT, PRE, WEIGHT, Var
 from symbprop.symbolic.paths import consumers
 
 #: Terms of a case-2 instance shown before "+ N more".
@@ -153,11 +153,11 @@ def _branch_candidates(d) -> list:
         return [*(d.element(n) for n in d.params), *(e.out for e in d.program.eqns)]
     L = len(d.model.layers)
     found = [d.variable(ACT, layer)[0] for layer in range(1, L)]
-    return found + [d.base("x")[0]]
+    return found + [d.variable(INPUT)[0]]
 
 
 def _is_input(d, element) -> bool:
-    return d.model.kind == "network" and getattr(element, "base", None) == d.base("x")
+    return d.model.kind == "network" and getattr(element, "base", None) == d.variable(INPUT)
 
 
 def _named_adjoint(d, element, C):

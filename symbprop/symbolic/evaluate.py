@@ -33,7 +33,7 @@ import sympy
 from symbprop.errors import DomainError, FloatRangeError
 from symbprop.functions.sympy_classes import sigmoid, softplus
 from symbprop.spec.values import Values, load_values
-from symbprop.spec.variables import looks_like_adjoint
+from symbprop.spec.variables import INPUT, TARGET, looks_like_adjoint
 from symbprop.symbolic.indexing import index_values, instantiate
 from symbprop.symbolic.ir import label
 from symbprop.symbolic.precision import DIGITS, settled
@@ -203,8 +203,8 @@ def _leaf_numbers(d, params: dict, x: list, y: list) -> dict:
     numbers: dict = {}
     for base in d.program.params:
         _fill(numbers, base, params[label(base)])
-    _fill(numbers, d.base("x"), x)
-    _fill(numbers, d.base("y"), y)
+    _fill(numbers, d.variable(INPUT), x)
+    _fill(numbers, d.variable(TARGET), y)
     return numbers
 
 
