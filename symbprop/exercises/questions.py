@@ -28,7 +28,7 @@ import sympy
 
 from symbprop.render.latex import latex
 from symbprop.render.notation import Partial
-from symbprop.spec.variables import BIAS, PRE, WEIGHT, Var, element_role, element_var
+from symbprop.spec.variables import BIAS, PRE, WEIGHT, Var, element_role, element_var, split_element
 
 KINDS = ("forward", "local", "delta", "chain", "gradient", "update", "concept")
 CHOSEN = 4
@@ -171,9 +171,9 @@ def _update(d, pt, chosen) -> Question:
 
 
 def _stepped(params: dict, name: str) -> float:
-    base, _, rest = name.partition("[")
+    base, indices = split_element(name)
     value = params[base]
-    for i in (int(i) for i in rest.rstrip("]").split(",")) if rest else ():
+    for i in indices:
         value = value[i]
     return value
 

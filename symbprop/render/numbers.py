@@ -25,7 +25,7 @@ import sympy
 from symbprop.errors import DomainError
 from symbprop.functions.sympy_classes import as_elementary
 from symbprop.spec.values import Values, load_values
-from symbprop.spec.variables import INPUT, TARGET
+from symbprop.spec.variables import INPUT, TARGET, split_element
 from symbprop.symbolic.indexing import index_values, instantiate
 from symbprop.symbolic.ir import label
 from symbprop.symbolic.precision import settled
@@ -223,9 +223,9 @@ def reduced_loss(d, vals: Values) -> sympy.Expr:
 def param_value(params: Mapping, name: str) -> float:
     """The number of scalar parameter ``name`` (``"W1[0,1]"``) in ``params`` (nested lists or
     arrays by array name)."""
-    head, _, rest = name.partition("[")
+    head, indices = split_element(name)
     value = params[head]
-    for i in (int(part) for part in rest.rstrip("]").split(",") if part):
+    for i in indices:
         value = value[i]
     return float(value)
 

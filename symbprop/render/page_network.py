@@ -91,7 +91,7 @@ def _point_step(d, s, pt) -> dict:
 def _forward_step(d, s, pt, layer: int, j: int | None) -> dict:
     size = d.model.sizes[layer]
     if j is None:
-        z, a = (d.program.defining(d.base(f"{h}{layer}")) for h in "za")
+        z, a = (d.program.defining(d.variable(role, layer)) for role in (PRE, ACT))
         lines = [eq(s.expr(z.out), s.expr(z.expr)), eq(s.expr(a.out), s.expr(a.expr))]
         lines += _vector(d, s, Var(ACT, layer).name, size, pt)
         text = (f"Layer {layer}, all {size} neurons at once (the first "
@@ -135,7 +135,7 @@ def _delta_step(d, s, pt, layer: int, j: int | None) -> dict:
                 + ("from the loss (BP1)." if last else "from the errors of the next layer (BP2)."))
         return step("Backward pass", f"Errors of layer {s.layer(layer)}", text, lines,
                     [f"l{layer}"])
-    delta, z, a = (d.base(f"{h}{layer}")[j] for h in ("delta", "z", "a"))
+    delta, z, a = (d.variable(role, layer)[j] for role in (DELTA, PRE, ACT))
     first = Chain(Partial(C, a), Partial(a, z)) if last else Partial(C, z)
     lines = chain_lines(s, delta, first, d.definition(delta), _value(pt, delta))
     if last:
@@ -154,7 +154,7 @@ def _delta_step(d, s, pt, layer: int, j: int | None) -> dict:
 def _gradient_step(d, s, pt, name: str, wide: bool) -> dict:
     element = d.element(name)
     lines = [eq(lhs, rhs, rel) for lhs, rel, rhs in gradient_lines(d, s, name, MAX_PATHS, pt)]
-    var, (j_k) = element_var(name), split_element(name)[1]
+    var, j_k = element_var(name), split_element(name)[1]
     weight = var.role is WEIGHT
     text = (f"The gradient of {s.m(element)}: the chain of local derivatives from the loss back "
             "to the parameter, every factor boxed, then with their values at the point, and in "
@@ -168,7 +168,7 @@ def _gradient_step(d, s, pt, name: str, wide: bool) -> dict:
         j, k = j_k
         focus = [f"w{layer}_{j}_{k}", f"n{layer}_{j}"]
     else:
-        j = int(name[name.index("[") + 1:-1]) if "[" in name else 0
+        j = j_k[0] if j_k else 0
         focus = [f"n{layer}_{j}"]
     return step("Backward pass", f"Gradient {s.text(Partial(sympy.Symbol('C'), element))}",
                 text, lines, focus)
