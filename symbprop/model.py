@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from symbprop.functions.activations import Activation
 from symbprop.functions.losses import Loss
+from symbprop.spec.variables import BIAS, WEIGHT, Var
 
 if TYPE_CHECKING:
     import sympy
@@ -57,11 +58,11 @@ class Network:
         """Ordered parameter arrays: W1 (n1, n0), b1 (n1,) or () if shared, ..."""
         shapes: dict[str, tuple[int, ...]] = {}
         for number, layer in enumerate(self.layers, 1):
-            shapes[f"W{number}"] = (layer.units, self.sizes[number - 1])
+            shapes[Var(WEIGHT, number).name] = (layer.units, self.sizes[number - 1])
             if layer.bias == "per_neuron":
-                shapes[f"b{number}"] = (layer.units,)
+                shapes[Var(BIAS, number).name] = (layer.units,)
             elif layer.bias == "shared":
-                shapes[f"b{number}"] = ()
+                shapes[Var(BIAS, number).name] = ()
         return shapes
 
     @property

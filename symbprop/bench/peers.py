@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from symbprop.spec.variables import BIAS, WEIGHT, Var
+
 SUPPORTED_ACTIVATIONS = {"identity", "sigmoid", "tanh", "relu", "softmax"}
 SUPPORTED_LOSSES = {"half_sse", "sse", "mse", "bce", "softmax_cross_entropy"}
 
@@ -28,7 +30,8 @@ def supported(model) -> bool:
 
 
 def _weights(params: dict, model):
-    return [(params[f"W{i}"], params[f"b{i}"]) for i in range(1, len(model.layers) + 1)]
+    return [(params[Var(WEIGHT, i).name], params[Var(BIAS, i).name])
+            for i in range(1, len(model.layers) + 1)]
 
 
 # ---------------------------------------------------------------- NumPy

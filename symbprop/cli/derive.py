@@ -114,6 +114,7 @@ def kernel_gradients(d, values) -> dict[str, float]:
     import numpy as np
 
     from symbprop.runtime.kernels import compile_model
+    from symbprop.spec.variables import split_element
 
     k = compile_model(d.model)
     if d.model.kind == "graph":
@@ -122,11 +123,8 @@ def kernel_gradients(d, values) -> dict[str, float]:
         return {name: scale * g for name, g in grads.items()}
     params = {name: np.asarray(array, dtype=float) for name, array in values.params.items()}
     _, grads = k.loss_and_grad(params, np.asarray(values.X), np.asarray(values.Y))
-    return {name: float(grads[name.split("[")[0]][_index(name)]) for name in d.params}
-
-
-def _index(name: str) -> tuple[int, ...]:
-    return tuple(int(i) for i in name[name.index("[") + 1 : -1].split(",")) if "[" in name else ()
+    return {name: float(grads[split_element(name)[0]][split_element(name)[1]])
+            for name in d.params}
 
 
 def _format_and_output(fmt: str | None, raw: str | None) -> tuple[str, Path | None]:

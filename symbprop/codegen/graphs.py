@@ -27,6 +27,7 @@ import sympy
 import symbprop.codegen.integrity as integrity
 from symbprop.codegen.printer import NumbaPrinter, assignment
 from symbprop.model import Graph
+from symbprop.spec.variables import adjoint_name
 
 #: Names the graph template and its base bind or read besides the variables (module level,
 #: locals of the kernels); builtins, keywords and every ``_name`` (helpers) are taken too.
@@ -45,7 +46,7 @@ def _taken(name: str) -> bool:
 
 
 def _adjoint_name(output: str, variable: str) -> str:
-    return f"d{output}_d{variable}"  # as symbprop.symbolic.sweep.adjoint_symbol names it
+    return adjoint_name(output, variable)  # as symbprop.symbolic.sweep.adjoint_symbol names it
 
 
 def safe_names(variables: list[str], output: str) -> dict[str, str]:

@@ -65,6 +65,7 @@ from symbprop.codegen.plan import (
 from symbprop.codegen.printer import NumbaPrinter
 from symbprop.codegen.runs import NAMING as RUN_NAMING
 from symbprop.codegen.runs import Run, run_params, segments
+from symbprop.spec.variables import BIAS, WEIGHT, Var, marked
 
 #: The names of the generated code, for the module docstring.
 NAMING = (
@@ -79,12 +80,13 @@ NAMING = (
 
 def _forward_layer(pr: NumbaPrinter, layer: LayerPlan, work: Scratch) -> list[str]:
     n_, size = layer.number, layer.n_out
-    product = "_times_input(W1, X, Z1)" if n_ == 1 else f"_times(W{n_}, A{n_ - 1}, Z{n_})"
+    product = ("_times_input(W1, X, Z1)" if n_ == 1
+               else f"_times({Var(WEIGHT, n_).name}, A{n_ - 1}, Z{n_})")
     work.take(f"Z{n_}", size)
     lines = [forward_comment(layer), product]
     body = []
     if layer.bias != "none":
-        bias = f"b{n_}" if layer.bias == "shared" else f"b{n_}[j]"
+        bias = Var(BIAS, n_).name if layer.bias == "shared" else Var(BIAS, n_).element("j")
         body.append(f"Z{n_}[j, i] += {bias}")
     if layer.activation.is_softmax:
         return lines + (loop(body, str(size)) if body else []) + _softmax(n_, size, work)
@@ -144,7 +146,8 @@ def _backward_layer(pr: NumbaPrinter, plan: NetworkPlan, layer: LayerPlan, formu
         form = "({}) * scale"
     else:
         up = sup(n_ + 1)
-        lines += [f"_times_transposed(W{n_ + 1}, D{n_ + 1}, D{n_})  # W{up}ᵀ δ{up}, for now"]
+        lines += [f"_times_transposed({Var(WEIGHT, n_ + 1).name}, D{n_ + 1}, D{n_})  "
+                  f"# {marked(WEIGHT, up)}ᵀ δ{up}, for now"]
         form = "{}"
     lines += loop(element(pr, f"D{n_}[j, i]", expr, f"u{n_}_", form), str(layer.n_out))
     return lines + _grads(layer)

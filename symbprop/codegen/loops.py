@@ -18,6 +18,16 @@ import sympy
 from sympy import Indexed, IndexedBase, Sum
 
 from symbprop.errors import SymbpropError
+from symbprop.spec.variables import (
+    ACT,
+    DELTA,
+    INPUT,
+    PRE,
+    TARGET,
+    WEIGHT,
+    Var,
+    layer_input,
+)
 from symbprop.symbolic.ir import label
 
 
@@ -26,18 +36,22 @@ class LoweringError(SymbpropError):
 
 
 #: Labels of the derivation -> buffers (back<l> = W^{l+1}ᵀ δ^{l+1} lives in δ^l's own buffer).
-ARRAYS = (("delta", "D"), ("back", "D"), ("z", "Z"), ("a", "A"))
+#: The loop's arrays of a layer's variables (and of back<l> = W^{l+1}ᵀ δ^{l+1}, into D).
+ARRAYS = {DELTA: "D", PRE: "Z", ACT: "A"}
+BACK = "back"
 
 
 def array_name(element: Indexed) -> str:
     """``x[k]`` -> ``X[i, k]``, ``z1[j]`` -> ``Z1[j, i]``, ``W2[k, j]`` -> ``W2[k, j]``."""
     label_ = element.base.label.name
     idx = ", ".join(str(i) for i in element.indices)
-    if label_ in ("x", "y"):
+    var = Var.find(label_)
+    if var is not None and var.role in (INPUT, TARGET):
         return f"{label_.upper()}[i, {idx}]"
-    for prefix, array in ARRAYS:
-        if label_.startswith(prefix) and label_[len(prefix):].isdigit():
-            return f"{array}{label_[len(prefix):]}[{idx}, i]"
+    if var is not None and var.role in ARRAYS:
+        return f"{ARRAYS[var.role]}{var.layer}[{idx}, i]"
+    if label_.startswith(BACK) and label_[len(BACK):].isdigit():
+        return f"D{label_[len(BACK):]}[{idx}, i]"
     return f"{label_}[{idx}]"
 
 
@@ -147,7 +161,8 @@ def check_in_place(expr: sympy.Expr, number: int) -> None:
     """δ^l[j] may be written over W^{l+1}ᵀ δ^{l+1} only if it reads that sum at j alone."""
     reads = {e.indices for e in expr.atoms(Indexed) if e.base.label.name == f"back{number}"}
     if reads - {(sympy.Idx("j"),)}:
-        raise LoweringError(f"looped lowering: δ{number} reads W{number + 1}ᵀδ{number + 1} "
+        raise LoweringError(f"looped lowering: δ{number} reads "
+                            f"{Var(WEIGHT, number + 1).name}ᵀδ{number + 1} "
                             f"at other neurons: {expr}")
 
 
@@ -190,10 +205,11 @@ def check_outer(layer) -> None:
     """``LoweringError`` unless ∂C/∂W^l[j, k] = δ^l[j] a^{l−1}[k] (x[k] for l = 1): one product."""
     number = layer.number
     j, k = layer.grad_w.indices
-    prev = "x" if number == 1 else f"a{number - 1}"
+    prev = layer_input(number).name
     factors = sorted((f.base.label.name, f.indices)
                      for f in sympy.Mul.make_args(layer.grad_w.expr) if isinstance(f, Indexed))
     if len(sympy.Mul.make_args(layer.grad_w.expr)) != 2 or factors != sorted(
-        [(f"delta{number}", (j,)), (prev, (k,))]
+        [(Var(DELTA, number).name, (j,)), (prev, (k,))]
     ):
-        raise LoweringError(f"looped lowering: unexpected ∂C/∂W{number} = {layer.grad_w.expr}")
+        raise LoweringError(f"looped lowering: unexpected ∂C/∂{Var(WEIGHT, number).name} = "
+                            f"{layer.grad_w.expr}")

@@ -29,6 +29,7 @@ from symbprop.codegen.printer import ylogsoftmax
 from symbprop.functions.activations import Activation
 from symbprop.functions.losses import variables as loss_variables
 from symbprop.functions.sympy_classes import softplus
+from symbprop.spec.variables import ACT, BIAS, INPUT, PRE, WEIGHT, Var, marked
 from symbprop.symbolic.ir import Eqn
 from symbprop.symbolic.stabilize import stable_form
 from symbprop.symbolic.sweep import Adjoint
@@ -73,10 +74,10 @@ def network_plan(d) -> NetworkPlan:
     layers = []
     for number, layer in enumerate(net.layers, 1):
         z_eqn, a_eqn = by_role[("z", number)], by_role[("a", number)]
-        bias = d.base(f"b{number}") if layer.bias != "none" else None
+        bias = d.variable(BIAS, number) if layer.bias != "none" else None
         layers.append(LayerPlan(
             number, net.sizes[number - 1], net.sizes[number], layer.activation, layer.bias,
-            z_eqn, a_eqn, d.adjoints[z_eqn.base], d.adjoints[d.base(f"W{number}")],
+            z_eqn, a_eqn, d.adjoints[z_eqn.base], d.adjoints[d.variable(WEIGHT, number)],
             d.adjoints[bias] if bias is not None else None, number == len(net.layers),
         ))
     return NetworkPlan(tuple(layers), prog.eqns[-1], net.loss.name, net.reduction, net.sizes)
@@ -173,7 +174,9 @@ def marks(number: int, generic: bool = False) -> tuple[str, str, str]:
 
 
 def previous(number: int, generic: bool = False) -> str:
-    return "x" if number == 1 and not generic else f"a{marks(number, generic)[1]}"
+    if number == 1 and not generic:
+        return Var(INPUT).name
+    return marked(ACT, marks(number, generic)[1])
 
 
 def z_text(layer: LayerPlan, generic: bool = False, shift: int = 0) -> str:
@@ -182,16 +185,16 @@ def z_text(layer: LayerPlan, generic: bool = False, shift: int = 0) -> str:
     l_, prev, above = marks(layer.number, generic)
     if generic and shift:
         l_, prev = above, GENERIC[0]
-    bias = {"per_neuron": f" + b{l_}", "shared": f" + b{l_}", "none": ""}[layer.bias]
-    source = "x" if layer.number == 1 and not generic else f"a{prev}"
-    return f"z{l_} = W{l_} {source}{bias}"
+    bias = "" if layer.bias == "none" else f" + {marked(BIAS, l_)}"
+    source = Var(INPUT).name if layer.number == 1 and not generic else marked(ACT, prev)
+    return f"{marked(PRE, l_)} = {marked(WEIGHT, l_)} {source}{bias}"
 
 
 def a_text(layer: LayerPlan, generic: bool = False) -> str:
     l_ = marks(layer.number, generic)[0]
     if layer.activation.name == "identity":
-        return f"a{l_} = z{l_}"
-    text = f"a{l_} = {activation_text(layer.activation)}(z{l_})"
+        return f"{marked(ACT, l_)} = {marked(PRE, l_)}"
+    text = f"{marked(ACT, l_)} = {activation_text(layer.activation)}({marked(PRE, l_)})"
     if layer.activation.is_custom:
         text += f", f(z) = {formula_text(layer.activation.expr)}"
     return text
@@ -209,7 +212,7 @@ def loss_text(plan: NetworkPlan, formula: sympy.Expr | None = None) -> str:
         return record.equation.format(L=L)
     if record is not None:  # a registered loss without an equation: its element term
         formula = record.element(*loss_variables())
-    return f"C = Σ_j ℓ(a{L}_j, y_j),  ℓ(a, y) = {formula_text(formula)}"
+    return f"C = Σ_j ℓ({marked(ACT, L)}_j, y_j),  ℓ(a, y) = {formula_text(formula)}"
 
 
 def delta_comment(plan: NetworkPlan, layer: LayerPlan, formula: sympy.Expr | None = None,
@@ -220,16 +223,18 @@ def delta_comment(plan: NetworkPlan, layer: LayerPlan, formula: sympy.Expr | Non
     if layer.is_output:
         record = registry.loss(plan.loss_name) if formula is None else None
         if record is not None and record.fused:
-            what = f"δ{l_} = a{l_} − y ({record.fused})"
+            what = f"δ{l_} = {marked(ACT, l_)} − y ({record.fused})"
         elif layer.activation.name == "identity":
-            what = f"δ{l_} = ∂C/∂a{l_}"
+            what = f"δ{l_} = ∂C/∂{marked(ACT, l_)}"
         else:
-            what = f"δ{l_} = ∂C/∂a{l_} ⊙ {activation_text(layer.activation)}'(z{l_})"
+            what = (f"δ{l_} = ∂C/∂{marked(ACT, l_)} ⊙ {activation_text(layer.activation)}'"
+                    f"({marked(PRE, l_)})")
         return f"# {what}   from  {loss_text(plan, formula)},  {a_text(layer)}"
     nxt = plan.layers[layer.number]
     n_ = marks(layer.number, generic)[2]
     above = z_text(layer, True, 1) if generic else z_text(nxt)
-    return (f"# δ{l_} = {activation_text(layer.activation)}'(z{l_}) ⊙ (W{n_}ᵀ δ{n_})   "
+    return (f"# δ{l_} = {activation_text(layer.activation)}'({marked(PRE, l_)}) ⊙ "
+            f"({marked(WEIGHT, n_)}ᵀ δ{n_})   "
             f"from  {a_text(layer, generic)},  {above}")
 
 
@@ -238,11 +243,11 @@ def grad_comment(layer: LayerPlan, generic: bool = False) -> str:
     l_ = marks(layer.number, generic)[0]
     prev = previous(layer.number, generic)
     prev = prev if prev == "x" else f"({prev})"
-    parts = [f"∂C/∂W{l_} = δ{l_} {prev}ᵀ"]
+    parts = [f"∂C/∂{marked(WEIGHT, l_)} = δ{l_} {prev}ᵀ"]
     if layer.bias == "per_neuron":
-        parts.append(f"∂C/∂b{l_} = δ{l_}")
+        parts.append(f"∂C/∂{marked(BIAS, l_)} = δ{l_}")
     elif layer.bias == "shared":
-        parts.append(f"∂C/∂b{l_} = Σ_j δ{l_}_j")
+        parts.append(f"∂C/∂{marked(BIAS, l_)} = Σ_j δ{l_}_j")
     return f"# {',  '.join(parts)}   from  {z_text(layer, generic)}"
 
 

@@ -50,6 +50,7 @@ from symbprop.codegen.plan import (
     z_text,
 )
 from symbprop.codegen.printer import NumbaPrinter
+from symbprop.spec.variables import ACT, DELTA, PRE, WEIGHT, Var
 
 #: The names of a loop over a run of equal hidden layers f, ..., g, for the module docstring.
 NAMING = (
@@ -88,8 +89,8 @@ def _runs_on(plan: NetworkPlan, first: LayerPlan, layer: LayerPlan) -> bool:
 
 def _loop_names(number: int) -> dict[str, str]:
     """The derivation's labels of layer ``number`` -> the loop's arrays."""
-    return {f"z{number}": "Z", f"a{number}": "A", f"delta{number}": "D", f"back{number}": "D",
-            f"a{number - 1}": "A_in"}
+    return {Var(PRE, number).name: "Z", Var(ACT, number).name: "A", Var(DELTA, number).name: "D",
+            f"back{number}": "D", Var(ACT, number - 1).name: "A_in"}
 
 
 def _generic(plan: NetworkPlan, layer: LayerPlan) -> tuple[sympy.Expr, sympy.Expr]:
@@ -119,7 +120,7 @@ class Run:
         f, s = self.first.number, self.first.n_out
         self.width = s
         self.bias = {"per_neuron": s, "shared": 1, "none": 0}[self.first.bias]
-        self.theta = start(f"W{f}")  # the name of its offset, offsets[f"W{f}"]
+        self.theta = start(Var(WEIGHT, f).name)  # the name of its offset, offsets["W<f>"]
         self.stride = s * s + self.bias
         self.printer = NumbaPrinter({"indexed": renamed(_loop_names(f))})
 
@@ -181,14 +182,15 @@ class Run:
         start = work.region(s * (g - f + 1))
         lines = [f"{self._header(True)}, from the top:",
                  delta_comment(plan, self.first, generic=True), grad_comment(self.first, True),
-                 f"W_up = W{g + 1}", f"D_up = D{g + 1}", f"for l in range({g}, {f - 1}, -1):"]
+                 f"W_up = {Var(WEIGHT, g + 1).name}", f"D_up = D{g + 1}",
+                 f"for l in range({g}, {f - 1}, -1):"]
         body = [self._offset("p", self.theta, self.stride, "Wˡ in theta, ∂C/∂Wˡ in grad"),
                 self._offset("r", self._forward_start, rows, "zˡ in work"),
                 self._offset("q", start, s, "δˡ in work"),
                 *self._params("theta", "")[:1], *self._params("grad", "g")]
-        if f"z{f}" in reads:
+        if Var(PRE, f).name in reads:
             body.append(f"Z = work[r * n:(r + {s}) * n].reshape(({s}, n))")
-        if f"a{f}" in reads:
+        if Var(ACT, f).name in reads:
             a0, a1 = ("r", f"(r + {s})") if self.identity else (f"(r + {s})", f"(r + {2 * s})")
             body.append(f"A = work[{a0} * n:{a1} * n].reshape(({s}, n))")
         body += [f"D = work[q * n:(q + {s}) * n].reshape(({s}, n))",
@@ -202,4 +204,5 @@ class Run:
         elif self.bias == 1:
             body.append("gb[0] = D.sum()")
         body += ["W_up = W", "D_up = D"]
-        return lines + ["    " + b for b in body] + [f"W{f} = W_up", f"D{f} = D_up"]
+        return (lines + ["    " + b for b in body]
+                + [f"{Var(WEIGHT, f).name} = W_up", f"D{f} = D_up"])

@@ -33,6 +33,7 @@ from symbprop.codegen.plan import (
     stable_loss,
 )
 from symbprop.codegen.printer import NumbaPrinter, assignment
+from symbprop.spec.variables import ACT, PRE, Var
 from symbprop.symbolic.indexing import index_values, instantiate
 
 #: Up to this many parameters, gradients accumulate in locals (``gW1_0_1 += ...``), stored into
@@ -57,8 +58,9 @@ NAMING = (
 def scalar_name(element: Indexed) -> str:
     """``W1[0, 1]`` -> ``W1_0_1``; ``delta2[0]`` -> ``d2_0``."""
     label = element.base.label.name
-    if label.startswith("delta"):
-        label = "d" + label[len("delta"):]
+    var = Var.find(label)
+    if var is not None:
+        return var.scalar(*element.indices)
     return "_".join([label, *(str(i) for i in element.indices)])
 
 
@@ -98,11 +100,11 @@ def _forward_layer(emit: _Emitter, layer: LayerPlan) -> list[str]:
 def _softmax_lines(layer: LayerPlan) -> list[str]:
     """a = softmax(z), max-shifted; ``lse`` = log Σ exp z for the loss."""
     n, number = layer.n_out, layer.number
-    zs = [f"z{number}_{j}" for j in range(n)]
+    zs = [Var(PRE, number).scalar(j) for j in range(n)]
     lines = [f"m{number} = max({', '.join(zs)})" if n > 1 else f"m{number} = {zs[0]}"]
     lines += [f"e{number}_{j} = math.exp({z} - m{number})" for j, z in enumerate(zs)]
     lines.append(assignment(f"s{number}", " + ".join(f"e{number}_{j}" for j in range(n))))
-    lines += [f"a{number}_{j} = e{number}_{j} / s{number}" for j in range(n)]
+    lines += [f"{Var(ACT, number).scalar(j)} = e{number}_{j} / s{number}" for j in range(n)]
     lines.append(f"{lse_symbol(number)} = m{number} + math.log(s{number})")
     return lines
 
@@ -190,7 +192,7 @@ def context(d, plan: NetworkPlan) -> dict:
         backward += _backward_layer(emit, plan, layer, formula, slots)
     out = plan.output
     x, y = IndexedBase("x"), IndexedBase("y")
-    store_out = [f"out[i, {j}] = a{out.number}_{j}" for j in range(out.n_out)]
+    store_out = [f"out[i, {j}] = {Var(ACT, out.number).scalar(j)}" for j in range(out.n_out)]
     loss = _loss_lines(emit, plan, formula)
     return {
         "work_per_sample": 0,

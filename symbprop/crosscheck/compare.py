@@ -52,6 +52,7 @@ from symbprop.errors import SymbpropError
 from symbprop.runtime.input_checks import checked_seed
 from symbprop.runtime.kernels import compile_model
 from symbprop.spec.values import load_values
+from symbprop.spec.variables import PRE, Var
 from symbprop.symbolic.derivation import derive
 from symbprop.symbolic.reference import Reference
 
@@ -259,7 +260,7 @@ class _Symbolic:
         if self.small:
             result = self.d.evaluate(_values_dict(params, data))["forward"]
             layers = range(1, len(self.d.model.layers) + 1)
-            return [np.asarray(result[f"z{n}"], dtype=float) for n in layers]
+            return [np.asarray(result[Var(PRE, n).name], dtype=float) for n in layers]
         return self.reference.forward_z(params, data)
 
     def __call__(self, params, data, rng):

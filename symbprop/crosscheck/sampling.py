@@ -14,6 +14,7 @@ import sympy
 
 import symbprop.functions.registry as registry
 from symbprop.functions.sympy_classes import as_elementary
+from symbprop.spec.variables import WEIGHT, Var
 
 
 def random_point(model, symbolic, rng, tries: int = 50):
@@ -35,7 +36,7 @@ def _draw(model, rng, positive: bool = False):
         return params, ({c: float(draw()) for c in model.constants} if model.constants else None)
     params = {}
     for name, shape in model.param_shapes.items():
-        spread = 1.0 / np.sqrt(shape[1]) if name.startswith("W") else 0.5
+        spread = 1.0 / np.sqrt(shape[1]) if Var.parse(name).role is WEIGHT else 0.5
         params[name] = rng.normal(0.0, spread, shape)
     n_out, batch = model.sizes[-1], 2
     X = rng.standard_normal((batch, model.inputs))

@@ -26,6 +26,7 @@ import sympy
 import symbprop.functions.registry as registry
 from symbprop.errors import SymbpropError
 from symbprop.render.kinks import kinked_operations
+from symbprop.spec.variables import PRE, Var
 
 TRIES = 200
 SATURATED = 2.5
@@ -106,7 +107,7 @@ def _good(d, values, result) -> bool:
     if d.model.kind == "graph":
         return _distinct(values, result) and _graph_good(d, values, result)
     for number, layer in enumerate(d.model.layers, start=1):
-        z = np.abs(np.asarray(result["forward"][f"z{number}"], dtype=float))
+        z = np.abs(np.asarray(result["forward"][Var(PRE, number).name], dtype=float))
         name = layer.activation.name
         record = None if layer.activation.is_custom else registry.activation(name)
         if record is not None and record.saturates and np.any(z > SATURATED):

@@ -28,6 +28,7 @@ import sympy
 
 from symbprop.render.latex import latex
 from symbprop.render.notation import Partial
+from symbprop.spec.variables import BIAS, PRE, WEIGHT, Var, element_role, element_var, split_element
 
 KINDS = ("forward", "local", "delta", "chain", "gradient", "update", "concept")
 CHOSEN = 4
@@ -70,9 +71,9 @@ def _chosen(d, rng) -> list[str]:
         return names[:CHOSEN]
     picks = []
     for layer in range(1, len(d.model.layers) + 1):
-        weights = [n for n in names if n.startswith(f"W{layer}[")]
+        weights = [n for n in names if element_var(n) == Var(WEIGHT, layer)]
         picks.append(weights[int(rng.integers(len(weights)))])
-    biases = [n for n in names if n.startswith("b1")]
+    biases = [n for n in names if element_var(n) == Var(BIAS, 1)]
     if biases:
         picks.insert(1, biases[int(rng.integers(len(biases)))])
     if len(picks) > CHOSEN:
@@ -116,7 +117,7 @@ def _delta(d, pt, chosen) -> Question:
         items = []
         for lhs, _rhs, kind in d.scalar_equations():
             if kind == "adjoint":
-                z = d.base(f"z{lhs.base.label.name[len('delta'):]}")[lhs.indices]
+                z = d.variable(PRE, d.role_of(lhs.base).layer)[lhs.indices]
                 items.append(Item(latex(lhs), pt.number(lhs), ("adjoint", z)))
         text = (r"Compute the error $\delta^{l}_{j} = \partial C / \partial z^{l}_{j}$ of every "
                 "neuron, output layer first (backward pass).")
@@ -134,7 +135,7 @@ def _delta(d, pt, chosen) -> Question:
 
 def _chain_params(d, chosen) -> list[str]:
     if d.model.kind == "network":
-        weights = [n for n in chosen if n.startswith("W")]
+        weights = [n for n in chosen if element_role(n) is WEIGHT]
         return [weights[0], weights[-1]] if len(weights) > 1 else weights
     longest = sorted(chosen, key=lambda n: -max(len(p) for p in d.chain(n)))
     return longest[:2]
@@ -170,9 +171,9 @@ def _update(d, pt, chosen) -> Question:
 
 
 def _stepped(params: dict, name: str) -> float:
-    base, _, rest = name.partition("[")
+    base, indices = split_element(name)
     value = params[base]
-    for i in (int(i) for i in rest.rstrip("]").split(",")) if rest else ():
+    for i in indices:
         value = value[i]
     return value
 
@@ -182,7 +183,7 @@ def _concept(d, pt, chosen) -> Question:
                   "The dimension of the gradient (how many parameters the model has):"),
              Item("", len(local_factors(d)), ("count",),
                   "How many distinct local partial derivatives the backward pass needs:")]
-    weights = [n for n in chosen if d.model.kind == "graph" or n.startswith("W")]
+    weights = [n for n in chosen if d.model.kind == "graph" or element_role(n) is WEIGHT]
     for name in weights:
         length = max(len(p) for p in d.chain(name))
         items.append(Item(latex(Partial(d.program.output, d.element(name))), length,

@@ -31,6 +31,7 @@ from symbprop.crosscheck.report import TOLERANCES
 from symbprop.errors import SymbpropError
 from symbprop.runtime.kernels import compile_model
 from symbprop.spec.values import load_values
+from symbprop.spec.variables import split_element
 
 DIGITS = 30
 #: The step of the differences taken on the exact (30-digit) forward pass.
@@ -165,10 +166,8 @@ def _flat_point(d, vals) -> dict[str, float]:
         return {n: float(vals.params[n]) for n in d.params}
     point = {}
     for name in d.params:
-        base, _, rest = name.partition("[")
-        value = np.asarray(vals.params[base], dtype=float)
-        index = tuple(int(i) for i in rest.rstrip("]").split(",")) if rest else ()
-        point[name] = float(value[index])
+        base, index = split_element(name)
+        point[name] = float(np.asarray(vals.params[base], dtype=float)[index])
     return point
 
 
@@ -189,13 +188,11 @@ def _kernel_call(d, vals, k):
     def network(theta):
         params = {b: np.zeros(s) for b, s in shapes.items()}
         for name, value in theta.items():
-            base, _, rest = name.partition("[")
-            index = tuple(int(i) for i in rest.rstrip("]").split(",")) if rest else ()
+            base, index = split_element(name)
             params[base][index] = value
         loss, grads = k.loss_and_grad(params, X, Y)
-        return float(loss), {n: float(np.asarray(grads[n.partition("[")[0]])[
-            tuple(int(i) for i in n.partition("[")[2].rstrip("]").split(",") if i)])
-            for n in theta}
+        return float(loss), {n: float(np.asarray(grads[split_element(n)[0]])[split_element(n)[1]])
+                             for n in theta}
 
     return network
 

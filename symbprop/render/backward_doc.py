@@ -20,6 +20,7 @@ from symbprop.render.notation import (
     slope,
     vector,
 )
+from symbprop.spec.variables import ACT, DELTA, PRE, WEIGHT, Var
 from symbprop.symbolic.indexing import index_values, sum_over
 from symbprop.symbolic.rules import local_partial
 
@@ -27,7 +28,7 @@ from symbprop.symbolic.rules import local_partial
 def backward(v: NetView, s) -> dict:
     L = v.L
     j = v.z[L].indices[0]
-    delta = v.base(f"delta{L}")
+    delta = v.variable(DELTA, L)
     error = s.meq(IndexedBase("delta^l")[j], Partial(sympy.Symbol("C"), IndexedBase("z^l")[j]))
     blocks = [para(f"The error of neuron {s.m(j)} in layer {s.m(sympy.Symbol('l'))} is {error}.  "
                    "Backpropagation "
@@ -38,7 +39,7 @@ def backward(v: NetView, s) -> dict:
         blocks.append(para(f"The last step assumes that the targets sum to one, "
                            f"{s.mnote('targets_sum')} (one-hot or probability targets), which "
                            f"gives the short form "
-                           f"{s.meq(delta[j], v.d.adjoints[v.base(f'z{L}')].expr)}."))
+                           f"{s.meq(delta[j], v.d.adjoints[v.variable(PRE, L)].expr)}."))
     for layer in range(L - 1, 0, -1):
         blocks += [para(f"{s.strong('Case 2, a hidden layer')} (layer {s.layer(layer)}): neuron "
                         f"{s.m(j)} feeds every neuron {s.m(sympy.Symbol('k'))} of layer "
@@ -51,8 +52,8 @@ def _output_error(v: NetView, s) -> list:
     L = v.L
     eqn = v.a[L]
     (j,) = eqn.indices
-    out, z, delta = eqn.out, v.base(f"z{L}"), v.base(f"delta{L}")
-    dC = v.d.adjoints[v.base(f"a{L}")]
+    out, z, delta = eqn.out, v.variable(PRE, L), v.variable(DELTA, L)
+    dC = v.d.adjoints[v.variable(ACT, L)]
     derived = v.d.adjoints[z].expr
     if v.activation(L).is_softmax:
         i = Idx("i", v.sizes[L])
@@ -72,11 +73,11 @@ def _hidden_error(v: NetView, s, layer: int) -> list:
     eqn = v.a[layer]
     (j,) = eqn.indices
     k = Idx("k", v.sizes[layer + 1])
-    z_next = v.base(f"z{layer + 1}")
-    delta, delta_next = v.base(f"delta{layer}"), v.base(f"delta{layer + 1}")
-    general = Chain(Partial(eqn.out, v.base(f"z{layer}")[j]),
+    z_next = v.variable(PRE, layer + 1)
+    delta, delta_next = v.variable(DELTA, layer), v.variable(DELTA, layer + 1)
+    general = Chain(Partial(eqn.out, v.variable(PRE, layer)[j]),
                     Sum(Chain(Partial(z_next[k], eqn.out), delta_next[k]), (k, 0, k.upper)))
-    lines = [eq(s, delta[j], general), ("", "=", s.expr(v.d.adjoints[v.base(f"z{layer}")].expr))]
+    lines = [eq(s, delta[j], general), ("", "=", s.expr(v.d.adjoints[v.variable(PRE, layer)].expr))]
     if v.small:
         for (value,) in index_values((j,)):
             element = delta[value]
@@ -87,24 +88,24 @@ def _hidden_error(v: NetView, s, layer: int) -> list:
 def _four_equations(v: NetView, s) -> list:
     L, n = v.L, v.sizes
     C = sympy.Symbol("C")
-    z_out = vector(f"z{L}", n[L])
-    gradient = Gradient(C, vector(f"a{L}", n[L]))
+    z_out = vector(Var(PRE, L), n[L])
+    gradient = Gradient(C, vector(Var(ACT, L), n[L]))
     first = Transpose(SoftmaxJacobian(z_out)) * gradient if v.activation(L).is_softmax \
         else times_slope(v, L, gradient)
     (j,) = v.z[L].indices
-    lines = [(s.expr(vector(f"delta{L}", n[L])), "=", s.expr(first)),
-             eq(s, v.base(f"delta{L}")[j], v.d.adjoints[v.base(f"z{L}")].expr)]
+    lines = [(s.expr(vector(Var(DELTA, L), n[L])), "=", s.expr(first)),
+             eq(s, v.variable(DELTA, L)[j], v.d.adjoints[v.variable(PRE, L)].expr)]
     blocks = [para(f"{s.strong('The four equations')} of backpropagation, as they come out for "
                    "this network.  BP1, the error at the output layer:"), math(lines)]
     if L > 1:
         lines = []
         for layer in range(L - 1, 0, -1):
-            back = Transpose(matrix(f"W{layer + 1}", n[layer + 1], n[layer])) * vector(
-                f"delta{layer + 1}", n[layer + 1])
-            lines.append((s.expr(vector(f"delta{layer}", n[layer])), "=",
+            back = Transpose(matrix(Var(WEIGHT, layer + 1), n[layer + 1], n[layer])) * vector(
+                Var(DELTA, layer + 1).name, n[layer + 1])
+            lines.append((s.expr(vector(Var(DELTA, layer), n[layer])), "=",
                           s.expr(times_slope(v, layer, back))))
-            z = v.base(f"z{layer}")
-            lines.append(eq(s, v.base(f"delta{layer}")[j], v.d.adjoints[z].expr))
+            z = v.variable(PRE, layer)
+            lines.append(eq(s, v.variable(DELTA, layer)[j], v.d.adjoints[z].expr))
         blocks += [para("BP2, the error of a hidden layer from the error of the next one:"),
                    math(lines)]
     blocks += [para("BP3 and BP4, the gradients of the biases and the weights:"),
@@ -120,7 +121,7 @@ def times_slope(v: NetView, layer: int, vector_) -> sympy.MatrixExpr:
     activation = v.activation(layer)
     if activation.name == "identity" and not activation.is_custom:
         return vector_
-    z = vector(f"z{layer}", v.sizes[layer])
+    z = vector(Var(PRE, layer), v.sizes[layer])
     return HadamardProduct(vector_, Elementwise(f"{slope(activation)}_prime", z))
 
 
@@ -134,11 +135,11 @@ def _bp34(v: NetView, s) -> list:
             adjoint = v.d.adjoints[bias]
             target = bias[adjoint.indices] if adjoint.indices else bias
             lines.append(eq(s, Partial(C, target), adjoint.expr))
-        weights = v.base(f"W{layer}")
+        weights = v.variable(WEIGHT, layer)
         adjoint = v.d.adjoints[weights]
         lines.append(eq(s, Partial(C, weights[adjoint.indices]), adjoint.expr))
-        outer = vector(f"delta{layer}", n) * Transpose(vector(v.previous(layer), m))
-        lines.append(eq(s, Partial(C, matrix(f"W{layer}", n, m)), outer))
+        outer = vector(Var(DELTA, layer), n) * Transpose(vector(v.previous(layer), m))
+        lines.append(eq(s, Partial(C, matrix(Var(WEIGHT, layer), n, m)), outer))
     return lines
 
 
@@ -148,7 +149,7 @@ def _algorithm(v: NetView, s) -> list[str]:
         f"Input: set {s.meq(vector('a^0', 1), v.base('x'))}.",
         f"Feedforward: for layers {s.layer(1)} to {s.layer(L)}, compute the weighted inputs "
         "and activations.",
-        f"Output error: compute {s.m(vector(f'delta{L}', 1))} (BP1).",
+        f"Output error: compute {s.m(vector(Var(DELTA, L), 1))} (BP1).",
         f"Backpropagate the error: for {_layers_down(s, L - 1)}, compute "
         f"{s.m(IndexedBase('delta^l'))} from the next layer's error (BP2)." if L > 1 else
         "Backpropagate the error: nothing to do, there is no hidden layer.",

@@ -20,6 +20,7 @@ import sympy
 import symbprop.render.tikz as tikz
 from symbprop.render.blocks import math, para
 from symbprop.render.notation import Partial
+from symbprop.spec.variables import ACT, BIAS, PRE, WEIGHT
 from symbprop.symbolic.paths import Factor
 
 
@@ -52,20 +53,20 @@ def delta_note(d, s) -> dict | None:
     if not softmax_output(d):
         return None
     L, n = len(d.model.layers), d.model.sizes[-1]
-    z = d.base(f"z{L}")
+    z = d.variable(PRE, L)
     m = sympy.Symbol("m")
     delta = Partial(sympy.Symbol("C"), z[m])
     return para(
         f"The softmax output couples its {n} neurons: from {s.m(sympy.Symbol('C'))} to "
         f"{s.m(z[m])} there are {n} paths, one through every output "
-        f"{s.m(d.base(f'a{L}')[sympy.Symbol('i')])}.  The backward pass has added them up "
+        f"{s.m(d.variable(ACT, L)[sympy.Symbol('i')])}.  The backward pass has added them up "
         f"already, in the output error {s.meq(delta, d.adjoints[z].expr.xreplace({_j(d): m}))} "
         f"(case 1), so every path below starts at {s.m(delta)}: one factor instead of {n} "
         "pairs.")
 
 
 def _j(d):
-    (j,) = d.adjoints[d.base(f"z{len(d.model.layers)}")].indices
+    (j,) = d.adjoints[d.variable(PRE, len(d.model.layers))].indices
     return j
 
 
@@ -76,13 +77,13 @@ def every_parameter(d, s) -> list[dict]:
     counts = []
     for layer in range(1, len(d.model.layers) + 1):
         n, m = d.model.sizes[layer], d.model.sizes[layer - 1]
-        weights = d.base(f"W{layer}")
+        weights = d.variable(WEIGHT, layer)
         adjoint = d.adjoints[weights]
         lines.append((s.expr(Partial(C, weights[adjoint.indices])), "=", s.expr(adjoint.expr)))
         spec = d.model.layers[layer - 1]
         biases = 0
         if spec.bias != "none":
-            bias = d.base(f"b{layer}")
+            bias = d.variable(BIAS, layer)
             adjoint = d.adjoints[bias]
             target = bias[adjoint.indices] if adjoint.indices else bias
             lines.append((s.expr(Partial(C, target)), "=", s.expr(adjoint.expr)))

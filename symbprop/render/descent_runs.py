@@ -27,6 +27,7 @@ from symbprop.render.descent_loop import Trajectory
 from symbprop.render.diagnosis import DEFAULT_STEPS as STEP_LIMIT
 from symbprop.render.diagnosis import DEFAULT_TOL as EPSILON
 from symbprop.render.numbers import reduced_loss
+from symbprop.spec.variables import split_element
 from symbprop.symbolic.reference import Reference
 
 #: A run whose |f| or ‖∇f‖ passes this bound at an iterate is taken to diverge.
@@ -144,8 +145,7 @@ def _network(d, vals):
 
 def _place(name: str) -> tuple[str, tuple[int, ...]]:
     """"W1[0,1]" -> ("W1", (0, 1)); "b1" (a shared bias) -> ("b1", ())."""
-    head, _, rest = name.partition("[")
-    return head, tuple(int(part) for part in rest.rstrip("]").split(",") if part)
+    return split_element(name)
 
 
 def _element(params, name: str) -> float:

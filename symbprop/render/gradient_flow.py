@@ -11,6 +11,7 @@ import sympy
 
 from symbprop.render.blocks import para, table
 from symbprop.render.notation import vector
+from symbprop.spec.variables import Var
 
 #: Below this ratio per layer the gradient is said to vanish, above ``GROWING`` to explode.
 SHRINKING = 0.5
@@ -24,7 +25,7 @@ def layer_norms(pt) -> dict[int, float]:
         array = np.asarray(values, dtype=float)
         if pt.batch and array.ndim > 1:
             array = array[0]
-        norms[int(name.removeprefix("delta"))] = float(np.linalg.norm(array))
+        norms[Var.parse(name).layer] = float(np.linalg.norm(array))
     return dict(sorted(norms.items()))
 
 

@@ -15,8 +15,8 @@ import sympy
 import symbprop.render.condensed as condensed
 from symbprop.render.blocks import math, para, section
 from symbprop.render.graph_notation import indirect_edges, local_symbol
-from symbprop.render.names import layer_name
 from symbprop.render.notation import Boxed, Chain, Mean, More, Partial
+from symbprop.spec.variables import WEIGHT, Var, element_name, element_role
 
 
 def selected(d, max_params: int) -> list[str]:
@@ -33,7 +33,7 @@ def selected(d, max_params: int) -> list[str]:
         return list(names[:max_params])
     by_layer: dict[int, list] = {}  # layer -> its parameter bases (W, then b)
     for base in d.program.params:
-        by_layer.setdefault(layer_name(_label(base))[1], []).append(base)
+        by_layer.setdefault(d.role_of(base).layer, []).append(base)
     sizes = {layer: sum(_count(d, b) for b in bases) for layer, bases in by_layer.items()}
     chosen = []
     for layer, count in shares(sizes, max_params).items():
@@ -69,14 +69,14 @@ def shares(sizes: dict[int, int], budget: int) -> dict[int, int]:
 def _rows(d, bases: list):
     """A layer's parameters by neuron, made one row at a time: row j holds W[j, :] then b[j]
     (a shared bias joins row 0)."""
-    weights = next(b for b in bases if _label(b).startswith("W"))
+    weights = next(b for b in bases if d.role_of(b).role is WEIGHT)
     biases = [b for b in bases if b is not weights]
     units, inputs = d.program.shapes[weights]
     for j in range(units):
-        row = [f"{_label(weights)}[{j},{k}]" for k in range(inputs)]
+        row = [element_name(_label(weights), (j, k)) for k in range(inputs)]
         for bias in biases:
             if d.program.shapes.get(bias, ()):
-                row.append(f"{_label(bias)}[{j}]")
+                row.append(element_name(_label(bias), (j,)))
             elif j == 0:
                 row.append(_label(bias))
         yield row
@@ -92,7 +92,7 @@ def _take(rows: list[list[str]], count: int) -> list[str]:
             break
         if len(row) <= room:
             taken += row
-        elif taken or room < 2 or row[-1].startswith("W"):
+        elif taken or room < 2 or element_role(row[-1]) is WEIGHT:
             taken += row[:room]
         else:
             taken += row[: room - 1] + row[-1:]
@@ -131,7 +131,7 @@ def representatives(d, max_params: int) -> list[str]:
     layer, w^l_00, at most ``max_params`` of them (as ``shares`` gives one per layer)."""
     layers = len(d.model.layers)
     wanted = shares(dict.fromkeys(range(1, layers + 1), 1), max_params)
-    return [f"W{layer}[0,0]" for layer in range(1, layers + 1) if wanted[layer]]
+    return [Var(WEIGHT, layer).element(0, 0) for layer in range(1, layers + 1) if wanted[layer]]
 
 
 def gradient_lines(d, s, name: str, max_paths: int, pt=None,

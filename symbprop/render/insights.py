@@ -16,6 +16,7 @@ import symbprop.render.numbers as numbers
 from symbprop.render.blocks import items, para, section, table
 from symbprop.render.gradient_flow import flow_blocks
 from symbprop.render.notation import Gradient, Partial, Slope, slope, vector
+from symbprop.spec.variables import ACT
 from symbprop.symbolic.paths import longest_path
 
 SATURATED = 0.01
@@ -94,7 +95,7 @@ def _saturation(v, s, pt) -> dict:
         return para(f"No neuron is saturated at this point: every slope "
                     f"{s.m(Partial(sympy.Symbol('a'), sympy.Symbol('z')))} is at least "
                     f"{SATURATED}.{aside}")
-    listed = ", ".join(s.m(v.base(f"a{layer}")[j]) for layer, j, _ in flat[:12])
+    listed = ", ".join(s.m(v.variable(ACT, layer)[j]) for layer, j, _ in flat[:12])
     more = f" and {len(flat) - 12} more" if len(flat) > 12 else ""
     dead = "; a slope of 0 passes no gradient at all" if any(x == 0 for *_, x in flat) else ""
     condition = small_slope(v, s, sorted({layer for layer, _, _ in flat}))

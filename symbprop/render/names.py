@@ -1,27 +1,24 @@
-"""The naming convention of the IR, read back for printing (one place for both printers).
+"""The naming convention of the IR, read back for printing (one place for the printers).
 
 ``W<l>, b<l>, z<l>, a<l>, delta<l>`` are layer quantities (``a0`` is the input ``x``); ``x, y``
 are the data; ``C`` is the loss; a graph's adjoint of node ``q`` is the Symbol ``d<out>_d<q>``.
+The names are spelled and parsed in ``symbprop.spec.variables``; this module reads them for the
+printers.
 A layer's superscript is its number, or with the printers' setting ``top_layer`` = L (a spec's
 ``notation: {layers: from_output}``) seed 004's ``(L)``, ``(L-1)``, … (``layer_mark``).
 """
 
 from __future__ import annotations
 
-import re
-
 import sympy
 
-LAYER_RE = re.compile(r"^(W|b|z|a|delta)(\d+)$")
-ADJOINT_RE = re.compile(r"^d([A-Za-z][A-Za-z0-9]*)_d([A-Za-z_][A-Za-z0-9_]*)$")
+from symbprop.spec.variables import layer_var, parse_adjoint, split_element
 
 
 def layer_name(name: str) -> tuple[str, int] | None:
     """``"W12"`` -> ``("W", 12)``; ``None`` for names outside the layer convention."""
-    match = LAYER_RE.match(name)
-    if match is None:
-        return None
-    return match.group(1), int(match.group(2))
+    var = layer_var(name)
+    return None if var is None else (var.role.value, var.layer)
 
 
 def layer_mark(layer: int, top: int | None = None) -> str:
@@ -50,11 +47,7 @@ def top_layer(d) -> int | None:
 def adjoint_name(name: str, output: str | None = None) -> tuple[str, str] | None:
     """``"df_dq"`` -> ``("f", "q")`` (∂f/∂q), or ``None``.  With ``output`` known, the split is
     exact even when names contain underscores (``dmy_out_dq`` with output ``my_out``)."""
-    if output is not None:
-        prefix = f"d{output}_d"
-        return (output, name[len(prefix):]) if name.startswith(prefix) and name != prefix else None
-    match = ADJOINT_RE.match(name)
-    return (match.group(1), match.group(2)) if match else None
+    return parse_adjoint(name, output)
 
 
 def display_names(d) -> dict:
@@ -62,7 +55,6 @@ def display_names(d) -> dict:
     lecture name (``W1[0,0]`` -> ``w1``); {} without one."""
     found = {}
     for key, name in getattr(d.model, "notation", ()):
-        base, _, rest = key.partition("[")
-        indices = tuple(int(i) for i in rest.rstrip("]").split(","))
+        base, indices = split_element(key)
         found[d.base(base)[indices]] = sympy.Symbol(name)
     return found

@@ -29,6 +29,7 @@ from symbprop.render.descent_doc import (
 )
 from symbprop.render.descent_runs import EPSILON
 from symbprop.render.notation import Partial, matrix, vector
+from symbprop.spec.variables import BIAS, DELTA, WEIGHT, Var
 
 #: A gradient column lists every parameter up to this many; a longer gradient is printed as a
 #: transposed row of the first entry of each array, each followed by an ellipsis.
@@ -96,15 +97,15 @@ def per_layer(v, s) -> list:
     lines = []
     for layer in range(1, v.L + 1):
         n, m = v.sizes[layer], v.sizes[layer - 1]
-        weights = matrix(f"W{layer}", n, m)
-        step = eta * vector(f"delta{layer}", n) * sympy.Transpose(vector(v.previous(layer), m))
+        weights = matrix(Var(WEIGHT, layer), n, m)
+        step = eta * vector(Var(DELTA, layer), n) * sympy.Transpose(vector(v.previous(layer), m))
         lines.append((s.expr(weights), arrow, f"{s.expr(weights)} - {s.expr(step)}"))
         if v.bias(layer) is not None:
             bias = v.bias(layer)
             shared = isinstance(bias, sympy.Symbol)
-            target = bias if shared else vector(f"b{layer}", n)
-            delta = (sympy.Sum(sympy.IndexedBase(f"delta{layer}")[sympy.Symbol("j")],
-                               sympy.Symbol("j")) if shared else vector(f"delta{layer}", n))
+            target = bias if shared else vector(Var(BIAS, layer), n)
+            delta = (sympy.Sum(sympy.IndexedBase(Var(DELTA, layer).name)[sympy.Symbol("j")],
+                               sympy.Symbol("j")) if shared else vector(Var(DELTA, layer), n))
             lines.append((s.expr(target), arrow, f"{s.expr(target)} - {s.expr(eta * delta)}"))
     return [para("Layer by layer, with the errors of the backward pass (BP3, BP4), one step is:"),
             math(lines)]

@@ -15,6 +15,7 @@ from sympy import Idx, IndexedBase
 import symbprop.render.tikz as tikz
 from symbprop.render.blocks import figure, math, para, section, table
 from symbprop.render.notation import Elementwise, Mean, Partial, matrix, vector
+from symbprop.spec.variables import ACT, BIAS, PRE, WEIGHT, Var, layer_input
 from symbprop.symbolic.indexing import index_values, instantiate
 from symbprop.symbolic.rules import local_partial
 
@@ -39,13 +40,17 @@ class NetView:
     def base(self, name: str):
         return self.d.base(name)
 
+    def variable(self, role, layer: int | None = None):
+        """The IR variable (or δ) of ``role`` in ``layer``: ``Derivation.variable``."""
+        return self.d.variable(role, layer)
+
     def bias(self, layer: int):
         """The bias variable of ``layer`` (IndexedBase, or Symbol if shared), None without one."""
-        return None if self.net.layers[layer - 1].bias == "none" else self.base(f"b{layer}")
+        return None if self.net.layers[layer - 1].bias == "none" else self.variable(BIAS, layer)
 
-    def previous(self, layer: int) -> str:
-        """The name of the input of ``layer``: ``x`` for layer 1, else ``a<layer-1>``."""
-        return "x" if layer == 1 else f"a{layer - 1}"
+    def previous(self, layer: int) -> Var:
+        """The input of ``layer``: ``x`` for layer 1, else ``a<layer-1>``."""
+        return layer_input(layer)
 
     def index(self, name: str, layer: int) -> Idx:
         return Idx(name, self.sizes[layer])
@@ -69,7 +74,7 @@ def overview(v: NetView, s, draw: bool) -> dict:
         count = v.sizes[layer] * v.sizes[layer - 1] + (
             v.sizes[layer] if spec.bias == "per_neuron" else int(spec.bias == "shared"))
         rows.append([s.layer(layer), str(spec.units), _activation_name(s, spec.activation),
-                     _shape(s, shapes[f"W{layer}"]), s.code(spec.bias), str(count)])
+                     _shape(s, shapes[Var(WEIGHT, layer).name]), s.code(spec.bias), str(count)])
     header = ["layer", "neurons", "activation", "weights", "bias", "parameters"]
     j, k = v.index("j", 1), v.index("k", 0)
     generic = {n: IndexedBase(n) for n in ("w^l", "b^l", "z^l", "a^l", "a^l-1", "delta^l")}
@@ -100,8 +105,8 @@ def _numbered_from_output(v: NetView, s) -> str:
     L = sympy.Symbol("L")
     before = ", ".join(s.layer(layer) for layer in range(v.L - 1, 0, -1))
     before = f", the layers before it {before}" if before else ""
-    example = (f"so {s.m(v.base(f'W{v.L - 1}')[0, 0])} is the weight into the layer before "
-               f"the output" if v.L > 1 else f"so {s.m(v.base(f'W{v.L}')[0, 0])} is a weight "
+    example = (f"so {s.m(v.variable(WEIGHT, v.L - 1)[0, 0])} is the weight into the layer before "
+               f"the output" if v.L > 1 else f"so {s.m(v.variable(WEIGHT, v.L)[0, 0])} is a weight "
                "of the output layer")
     return (f"  Layers are numbered from the output, as seed 004 does: the output layer is "
             f"{s.m(L)} ({s.meq(L, v.L)} here){before}; their "
@@ -191,10 +196,10 @@ def _matrix_forms(v: NetView, s) -> list:
     lines = []
     for layer in range(1, v.L + 1):
         n, m = v.sizes[layer], v.sizes[layer - 1]
-        weighted = matrix(f"W{layer}", n, m) * vector(v.previous(layer), m)
+        weighted = matrix(Var(WEIGHT, layer), n, m) * vector(v.previous(layer), m)
         if v.net.layers[layer - 1].bias != "none":
-            weighted = weighted + vector(f"b{layer}", n)
-        z, a = vector(f"z{layer}", n), vector(f"a{layer}", n)
+            weighted = weighted + vector(Var(BIAS, layer), n)
+        z, a = vector(Var(PRE, layer), n), vector(Var(ACT, layer), n)
         activation = v.activation(layer)
         applied = z if activation.name == "identity" else Elementwise(
             "custom" if activation.is_custom else activation.name, z)
@@ -222,7 +227,7 @@ def local(v: NetView, s) -> dict:
         lines += _a_partials(v, s, layer)
     blocks.append(math(lines))
     blocks += _activation_notes(v, s)
-    out = v.base(f"a{v.L}")
+    out = v.variable(ACT, v.L)
     j = v.z[v.L].indices[0]
     blocks += [para(f"Finally the loss, for output neuron {s.m(j)}:"),
                math([eq(s, Partial(sympy.Symbol("C"), out[j]), v.d.adjoints[out].expr)])]
@@ -233,13 +238,13 @@ def _z_partials(v: NetView, s, layer: int) -> list:
     eqn = v.z[layer]
     (j,) = eqn.indices
     k = Idx("k", v.sizes[layer - 1])
-    weights, out = v.base(f"W{layer}"), eqn.out
+    weights, out = v.variable(WEIGHT, layer), eqn.out
     targets = [(weights[j, k], weights)]
     bias = v.bias(layer)
     if bias is not None:
         targets.append((bias[j] if isinstance(bias, IndexedBase) else bias, bias))
     if layer > 1:
-        targets.append((v.base(f"a{layer - 1}")[k], None))
+        targets.append((v.variable(ACT, layer - 1)[k], None))
     return [eq(s, Partial(out, target), _textbook_partial(eqn, target)) for target, _ in targets]
 
 
@@ -255,7 +260,7 @@ def _textbook_partial(eqn, target) -> sympy.Expr:
 def _a_partials(v: NetView, s, layer: int) -> list:
     eqn = v.a[layer]
     (j,) = eqn.indices
-    z = v.base(f"z{layer}")
+    z = v.variable(PRE, layer)
     if v.activation(layer).is_softmax:
         p = Idx("p", v.sizes[layer])
         return [eq(s, Partial(eqn.out, z[p]), local_partial(eqn.out, eqn.expr, z[p]))]

@@ -151,14 +151,15 @@ def is_name(expr) -> bool:
                              sympy.MatrixSymbol))
 
 
-def vector(name: str, size: int) -> sympy.MatrixSymbol:
-    """The column vector ``name`` (``z1``, ``a1``, ``delta2``, ``x``, ``b1``) of ``size`` rows."""
-    return sympy.MatrixSymbol(name, size, 1)
+def vector(name, size: int) -> sympy.MatrixSymbol:
+    """The column vector ``name`` (a ``Var`` such as z1, a1, delta2, x, b1, or its name) of
+    ``size`` rows."""
+    return sympy.MatrixSymbol(str(name), size, 1)
 
 
-def matrix(name: str, rows: int, cols: int) -> sympy.MatrixSymbol:
-    """The matrix ``name`` (``W1``) of shape rows × cols."""
-    return sympy.MatrixSymbol(name, rows, cols)
+def matrix(name, rows: int, cols: int) -> sympy.MatrixSymbol:
+    """The matrix ``name`` (a ``Var`` such as W1, or its name) of shape rows × cols."""
+    return sympy.MatrixSymbol(str(name), rows, cols)
 
 
 class NotesTermOrder:

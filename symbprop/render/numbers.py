@@ -25,6 +25,7 @@ import sympy
 from symbprop.errors import DomainError
 from symbprop.functions.sympy_classes import as_elementary
 from symbprop.spec.values import Values, load_values
+from symbprop.spec.variables import INPUT, TARGET, split_element
 from symbprop.symbolic.indexing import index_values, instantiate
 from symbprop.symbolic.ir import label
 from symbprop.symbolic.precision import settled
@@ -212,8 +213,8 @@ def reduced_loss(d, vals: Values) -> sympy.Expr:
                                   for n, v in given.items()})
     terms = []
     for x_row, y_row in zip(vals.X, vals.Y, strict=True):
-        sample = {d.base("x")[k]: sympy.Float(v, PRECISION) for k, v in enumerate(x_row)}
-        sample |= {d.base("y")[j]: sympy.Float(v, PRECISION) for j, v in enumerate(y_row)}
+        sample = {d.variable(INPUT)[k]: sympy.Float(v, PRECISION) for k, v in enumerate(x_row)}
+        sample |= {d.variable(TARGET)[j]: sympy.Float(v, PRECISION) for j, v in enumerate(y_row)}
         terms.append(composed.xreplace(sample))
     scale = sympy.Rational(1, len(terms)) if d.model.reduction == "mean" else 1
     return scale * sympy.Add(*terms)
@@ -222,9 +223,9 @@ def reduced_loss(d, vals: Values) -> sympy.Expr:
 def param_value(params: Mapping, name: str) -> float:
     """The number of scalar parameter ``name`` (``"W1[0,1]"``) in ``params`` (nested lists or
     arrays by array name)."""
-    head, _, rest = name.partition("[")
+    head, indices = split_element(name)
     value = params[head]
-    for i in (int(part) for part in rest.rstrip("]").split(",") if part):
+    for i in indices:
         value = value[i]
     return float(value)
 

@@ -17,6 +17,16 @@ from symbprop.render.gradients import gradient_lines, selected
 from symbprop.render.notation import Chain, Partial
 from symbprop.render.numbers import param_value
 from symbprop.render.page_common import after_step, chain_lines, descent_table, eq, join_names, step
+from symbprop.spec.variables import (
+    ACT,
+    DELTA,
+    PRE,
+    WEIGHT,
+    Var,
+    element_var,
+    layer_input,
+    split_element,
+)
 
 MAX_PATHS = 2
 
@@ -81,18 +91,19 @@ def _point_step(d, s, pt) -> dict:
 def _forward_step(d, s, pt, layer: int, j: int | None) -> dict:
     size = d.model.sizes[layer]
     if j is None:
-        z, a = (d.program.defining(d.base(f"{h}{layer}")) for h in "za")
+        z, a = (d.program.defining(d.variable(role, layer)) for role in (PRE, ACT))
         lines = [eq(s.expr(z.out), s.expr(z.expr)), eq(s.expr(a.out), s.expr(a.expr))]
-        lines += _vector(d, s, f"a{layer}", size, pt)
+        lines += _vector(d, s, Var(ACT, layer).name, size, pt)
         text = (f"Layer {layer}, all {size} neurons at once (the first "
                 f"{svg_network.BLOCK_VALUES} values are shown): each weighted input is the "
                 "weighted sum of the previous layer's activations plus the bias, and the "
                 "activation function is applied to it.")
-        return step("Forward pass", f"Layer {layer}", text, lines, [f"l{layer}", f"W{layer}"])
-    z, a = d.base(f"z{layer}")[j], d.base(f"a{layer}")[j]
+        return step("Forward pass", f"Layer {layer}", text, lines,
+                    [f"l{layer}", Var(WEIGHT, layer).name])
+    z, a = d.variable(PRE, layer)[j], d.variable(ACT, layer)[j]
     lines = chain_lines(s, z, d.definition(z), _value(pt, z))
     lines += chain_lines(s, a, d.definition(a), _value(pt, a))
-    previous = "x" if layer == 1 else f"a{layer - 1}"
+    previous = layer_input(layer).name
     inputs = [d.base(previous)[k] for k in range(d.model.sizes[layer - 1])]
     given = join_names([s.meq(i, _value(pt, i)) for i in inputs[:4]])
     text = (f"Neuron {j} of layer {s.layer(layer)}: its weighted input from {given}, the "
@@ -115,16 +126,16 @@ def _delta_step(d, s, pt, layer: int, j: int | None) -> dict:
     last = layer == len(d.model.sizes) - 1
     C = d.program.output
     if j is None:
-        adjoint = d.adjoints[d.base(f"z{layer}")]
+        adjoint = d.adjoints[d.variable(PRE, layer)]
         lines = [eq(s.expr(adjoint.symbol[adjoint.indices]), s.expr(adjoint.expr))]
-        lines += _vector(d, s, f"delta{layer}", d.model.sizes[layer], pt)
+        lines += _vector(d, s, Var(DELTA, layer).name, d.model.sizes[layer], pt)
         text = (f"The errors of layer {s.layer(layer)}, "
-                f"{s.m(d.base(f'delta{layer}')[sympy.Symbol('j')])} = "
-                f"{s.m(Partial(C, d.base(f'z{layer}')[sympy.Symbol('j')]))}, "
+                f"{s.m(d.variable(DELTA, layer)[sympy.Symbol('j')])} = "
+                f"{s.m(Partial(C, d.variable(PRE, layer)[sympy.Symbol('j')]))}, "
                 + ("from the loss (BP1)." if last else "from the errors of the next layer (BP2)."))
         return step("Backward pass", f"Errors of layer {s.layer(layer)}", text, lines,
                     [f"l{layer}"])
-    delta, z, a = (d.base(f"{h}{layer}")[j] for h in ("delta", "z", "a"))
+    delta, z, a = (d.variable(role, layer)[j] for role in (DELTA, PRE, ACT))
     first = Chain(Partial(C, a), Partial(a, z)) if last else Partial(C, z)
     lines = chain_lines(s, delta, first, d.definition(delta), _value(pt, delta))
     if last:
@@ -143,20 +154,21 @@ def _delta_step(d, s, pt, layer: int, j: int | None) -> dict:
 def _gradient_step(d, s, pt, name: str, wide: bool) -> dict:
     element = d.element(name)
     lines = [eq(lhs, rhs, rel) for lhs, rel, rhs in gradient_lines(d, s, name, MAX_PATHS, pt)]
-    weight = name.startswith("W")
+    var, j_k = element_var(name), split_element(name)[1]
+    weight = var.role is WEIGHT
     text = (f"The gradient of {s.m(element)}: the chain of local derivatives from the loss back "
             "to the parameter, every factor boxed, then with their values at the point, and in "
             "the named quantities: " + ("the error of the neuron the weight leads to times the "
                                         "input it connects (BP4)." if weight else
                                         "the error of the bias's neuron (BP3)."))
-    layer = int(name[1:name.index("[")]) if "[" in name else int(name[1:])
+    layer = var.layer
     if wide:
-        focus = [f"W{layer}", f"l{layer}"]
+        focus = [Var(WEIGHT, layer).name, f"l{layer}"]
     elif weight:
-        j, k = (int(i) for i in name[name.index("[") + 1:-1].split(","))
+        j, k = j_k
         focus = [f"w{layer}_{j}_{k}", f"n{layer}_{j}"]
     else:
-        j = int(name[name.index("[") + 1:-1]) if "[" in name else 0
+        j = j_k[0] if j_k else 0
         focus = [f"n{layer}_{j}"]
     return step("Backward pass", f"Gradient {s.text(Partial(sympy.Symbol('C'), element))}",
                 text, lines, focus)

@@ -20,6 +20,7 @@ import symbprop.render.tikz as tikz
 from symbprop.render.blocks import figure, math, para, section
 from symbprop.render.notation import Chain, Partial, Slope, Terms, slope
 from symbprop.render.numbers import param_value
+from symbprop.spec.variables import ACT, DELTA, INPUT, PRE, WEIGHT, Var
 from symbprop.symbolic.indexing import instantiate
 
 #: Significant digits of the numbers in the drawings (the equations use the document's).
@@ -50,7 +51,7 @@ def reverse_section(v, s, pt) -> dict | None:
         f"by the same weights, and every neuron is an amplifier: it multiplies what arrives by "
         f"the slope of its activation, such as {gain}, a constant here because "
         f"{s.m(sympy.Symbol('z'))} is already known from the forward pass.  Into an output "
-        f"neuron arrives {s.m(Partial(sympy.Symbol('C'), v.base(f'a{v.L}')[sympy.Symbol('j')]))}"
+        f"neuron arrives {s.m(Partial(sympy.Symbol('C'), v.variable(ACT, v.L)[sympy.Symbol('j')]))}"
         + (", except that a softmax output couples its neurons: its errors come straight from "
            "case 1." if v.activation(v.L).is_softmax else "."))]
     if pt.batch:
@@ -71,16 +72,16 @@ def _values(v, pt) -> dict:
     forward, deltas = pt.result["forward"], pt.result["delta"]
     at = {"z": {}, "a": {}, "delta": {}, "slope": {}, "W": {}}
     for layer in range(1, v.L + 1):
-        at["z"][layer] = list(first(forward[f"z{layer}"]))
-        at["a"][layer] = list(first(forward[f"a{layer}"]))
-        at["delta"][layer] = list(first(deltas[f"delta{layer}"]))
-        at["W"][layer] = [[param_value(pt.values.params, f"W{layer}[{j},{k}]")
+        at["z"][layer] = list(first(forward[Var(PRE, layer).name]))
+        at["a"][layer] = list(first(forward[Var(ACT, layer).name]))
+        at["delta"][layer] = list(first(deltas[Var(DELTA, layer).name]))
+        at["W"][layer] = [[param_value(pt.values.params, Var(WEIGHT, layer).element(j, k))
                            for k in range(v.sizes[layer - 1])] for j in range(v.sizes[layer])]
         at["slope"][layer] = [0.0] * v.sizes[layer]
     for layer, j, value in numbers.activation_slopes(v.d, pt):
         at["slope"][layer][j] = value
     at["x"] = list(pt.values.X[0])
-    adjoint = v.d.adjoints[v.base(f"a{v.L}")]
+    adjoint = v.d.adjoints[v.variable(ACT, v.L)]
     (j,) = adjoint.indices
     at["dC_da"] = [pt.number(instantiate(adjoint.expr, {j: n})) for n in range(v.sizes[v.L])]
     at["loss"] = pt.result["per_sample"][0]
@@ -92,15 +93,15 @@ def amplifier_lines(v, s, at: dict) -> list[tuple[str, str, str]]:
     C, F = sympy.Symbol("C"), sympy.Float
     lines = []
     for layer in range(v.L, 0, -1):
-        z, delta = v.base(f"z{layer}"), v.base(f"delta{layer}")
+        z, delta = v.variable(PRE, layer), v.variable(DELTA, layer)
         softmax = v.activation(layer).is_softmax
         identity = v.activation(layer).name == "identity" and not v.activation(layer).is_custom
         for j in range(v.sizes[layer]):
             if layer == v.L:
-                arrives = Partial(C, v.base(f"a{layer}")[j])
+                arrives = Partial(C, v.variable(ACT, layer)[j])
                 arriving = F(at["dC_da"][j])
             else:
-                ahead, w = v.base(f"delta{layer + 1}"), v.base(f"W{layer + 1}")
+                ahead, w = v.variable(DELTA, layer + 1), v.variable(WEIGHT, layer + 1)
                 count = v.sizes[layer + 1]
                 arrives = Terms(*(Chain(w[k, j], ahead[k]) for k in range(count))) \
                     if count > 1 else Chain(w[0, j], ahead[0])
@@ -141,11 +142,11 @@ def forward_picture(v, s, at: dict) -> str:
     """The net with z and a on every neuron (x on the inputs), the weights' values on the
     edges and the loss at the right."""
     sizes, gap = v.sizes, tikz.row_gap(v.sizes)
-    text = {(0, k): _eq(s, v.base("x")[k], at["x"][k]) for k in range(sizes[0])}
+    text = {(0, k): _eq(s, v.variable(INPUT)[k], at["x"][k]) for k in range(sizes[0])}
     for layer in range(1, v.L + 1):
         for j in range(sizes[layer]):
-            text[layer, j] = (_eq(s, v.base(f"z{layer}")[j], at["z"][layer][j]) + r"\\[2pt] "
-                              + _eq(s, v.base(f"a{layer}")[j], at["a"][layer][j]))
+            text[layer, j] = (_eq(s, v.variable(PRE, layer)[j], at["z"][layer][j]) + r"\\[2pt] "
+                              + _eq(s, v.variable(ACT, layer)[j], at["a"][layer][j]))
     width = _width(part for label in text.values() for part in label.split(r"\\[2pt] "))
     step = width + _span(sizes)
     lines = [r"\begin{tikzpicture}[x=1cm, y=1cm, >=stealth,",
@@ -178,7 +179,7 @@ def backward_picture(v, s, at: dict) -> str:
     (a triangle pointing left, its gain σ'(z) above it), the weights' values on the edges."""
     sizes, gap = v.sizes, tikz.row_gap(v.sizes)
     softmax = v.activation(v.L).is_softmax
-    deltas = {(layer, j): _eq(s, v.base(f"delta{layer}")[j], at["delta"][layer][j])
+    deltas = {(layer, j): _eq(s, v.variable(DELTA, layer)[j], at["delta"][layer][j])
               for layer in range(1, v.L + 1) for j in range(sizes[layer])}
     gains = {key: s.inline(rf"\times {_num(s, at['slope'][key[0]][key[1]]).strip('$')}")
              for key in deltas if not (softmax and key[0] == v.L)}
@@ -252,7 +253,7 @@ def _forward_caption(v, s) -> str:
 
 def _backward_caption(v, s) -> str:
     C = sympy.Symbol("C")
-    out = v.base(f"a{v.L}")[sympy.Symbol("j")]
+    out = v.variable(ACT, v.L)[sympy.Symbol("j")]
     first = ("the output errors come from the loss (softmax, case 1)"
              if v.activation(v.L).is_softmax else
              f"{s.m(Partial(C, out))} leaves the loss for every output")

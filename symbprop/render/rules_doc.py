@@ -19,6 +19,7 @@ from symbprop.render.blocks import math, para, section, table
 from symbprop.render.gradients import output_symbol
 from symbprop.render.graph_notation import indirect_edges, local_symbol
 from symbprop.render.notation import Chain, Elementwise, More, Partial, Terms, vector
+from symbprop.spec.variables import ACT, BIAS, INPUT, PRE, WEIGHT, Var
 from symbprop.symbolic.paths import consumers
 
 #: Terms of a case-2 instance shown before "+ N more".
@@ -117,8 +118,9 @@ def _candidates(d) -> list[str]:
         return list(d.params)
     names = []
     for layer in range(1, len(d.model.layers) + 1):
-        names += [n for n in (f"W{layer}[0,1]", f"W{layer}[0,0]", f"b{layer}[0]")
-                  if n in d.params]
+        weights = Var(WEIGHT, layer)
+        names += [n for n in (weights.element(0, 1), weights.element(0, 0),
+                              Var(BIAS, layer).element(0)) if n in d.params]
     return names
 
 
@@ -150,12 +152,12 @@ def _branch_candidates(d) -> list:
     if d.model.kind != "network":
         return [*(d.element(n) for n in d.params), *(e.out for e in d.program.eqns)]
     L = len(d.model.layers)
-    found = [d.base(f"a{layer}")[0] for layer in range(1, L)]
-    return found + [d.base("x")[0]]
+    found = [d.variable(ACT, layer)[0] for layer in range(1, L)]
+    return found + [d.variable(INPUT)[0]]
 
 
 def _is_input(d, element) -> bool:
-    return d.model.kind == "network" and getattr(element, "base", None) == d.base("x")
+    return d.model.kind == "network" and getattr(element, "base", None) == d.variable(INPUT)
 
 
 def _named_adjoint(d, element, C):
@@ -183,11 +185,11 @@ def _vectors(d, s) -> list:
     if layer is not None:
         activation = d.model.layers[layer - 1].activation
         name = "custom" if activation.is_custom else activation.name
-        z, a = d.base(f"z{layer}"), d.base(f"a{layer}")
+        z, a = d.variable(PRE, layer), d.variable(ACT, layer)
         entry = d.definition(a[0]).xreplace({z[0]: z[j]})
         blocks.append(para(
             f"{s.strong('A vectorised activation')} applies the function to every entry of a "
-            f"vector: {s.m(Elementwise(name, vector(f'z{layer}', 2)))} is the vector of the "
+            f"vector: {s.m(Elementwise(name, vector(Var(PRE, layer), 2)))} is the vector of the "
             f"{s.meq(a[j], entry)}, one per neuron {s.m(j)} of layer {s.layer(layer)}.  BP1 and "
             f"BP2 below use both: the vector of slopes of a layer times the error vector, entry "
             f"by entry."))
@@ -252,8 +254,9 @@ def _jacobian(d, s) -> list:
         rows.append([s.layer(layer), _size(s, nl, nl * nk), str(nl * nl * nk), str(nl * nk)])
     zl, Wl = vector("z^l", 1), vector("W^l", 1)
     blocks += [
-        para(f"For this network, {s.m(Partial(vector(f'z{L}', 1), vector(f'a{L - 1}', 1)))} "
-             f"is the weight matrix {s.m(vector(f'W{L}', 1))} "
+        para(f"For this network, "
+             f"{s.m(Partial(vector(Var(PRE, L), 1), vector(Var(ACT, L - 1), 1)))} "
+             f"is the weight matrix {s.m(vector(Var(WEIGHT, L), 1))} "
              f"({_size(s, sizes[L], sizes[L - 1])}), "
              f"and the Jacobian of an activation, {s.m(Partial(vector('a^l', 1), zl))}, is "
              f"diagonal: entry {s.m(j)} of the vector times the slope of neuron {s.m(j)}, "

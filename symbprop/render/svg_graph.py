@@ -27,6 +27,7 @@ from symbprop.render.graph_tikz import (
     upstream,
 )
 from symbprop.render.svg_place import Room, box
+from symbprop.spec.variables import adjoint_name
 
 CHAR_PX = 8.6
 #: Where in the gap after its source's column an edge's label may go (0.5: the middle).
@@ -102,7 +103,7 @@ def picture(d, s, pt, marks: dict) -> tuple[str, str]:
         if name in marks["gradient"]:
             grad = s.label(_gradient(d, pt, name))
             top = s.text(d.top)
-            partial = s.text(sympy.Symbol(f"d{d.top}_d{name}")) if name != \
+            partial = s.text(sympy.Symbol(adjoint_name(d.top.name, name))) if name != \
                 d.model.output else f"\u2202{top}/\u2202{s.text(symbol)}"
             out.append(_text(f"grad-{name}", "bwd", marks["gradient"][name], cx,
                              cy + BOX_H / 2 + 20, f"{partial} = {grad}", room))

@@ -16,6 +16,7 @@ import sympy
 from symbprop.render.notation import Partial
 from symbprop.render.svg_place import Room, box
 from symbprop.render.tikz import MAX_LABELLED, MAX_NEURONS, ROW_CM, label_positions
+from symbprop.spec.variables import DELTA, WEIGHT, Var, neurons
 
 STEP_PX = 260
 #: Rows of neurons are this far apart in nets of at most ``FEW`` neurons per layer (room for the
@@ -80,7 +81,7 @@ def _neurons(d, s, pt, marks, middle, room: Room) -> list[str]:
     for layer, size in enumerate(sizes):
         for j in range(size):
             x, y = _x(layer), _y(j, size, middle, row)
-            element = d.base("x" if layer == 0 else f"a{layer}")[j]
+            element = d.base(neurons(layer).name)[j]
             out.append(f'<g class="neuron" id="n{layer}_{j}"><circle cx="{x:.1f}" cy="{y:.1f}" '
                        f'r="{RADIUS}"/><text x="{x:.1f}" y="{y + 5:.1f}">{s.text(element)}'
                        "</text></g>")
@@ -88,7 +89,7 @@ def _neurons(d, s, pt, marks, middle, room: Room) -> list[str]:
             labels.append(_text(f"fwd-{layer}-{j}", "fwd", marks["forward"][(layer, j)], x,
                                 y - RADIUS - 7, s.label(pt.number(element)), room))
             if (layer, j) in marks["delta"]:
-                delta = d.base(f"delta{layer}")[j]
+                delta = d.variable(DELTA, layer)[j]
                 labels.append(_text(f"delta-{layer}-{j}", "bwd", marks["delta"][(layer, j)], x,
                                     y + RADIUS + 18,
                                     f"{s.text(delta)} = {s.label(pt.number(delta))}", room))
@@ -113,7 +114,7 @@ def _weights(d, s, pt, marks, middle, room: Room, layer: int) -> list[str]:
     """The labels of layer ``layer``'s weights: value, and the gradient under it at its step,
     each at the free place along its edge nearest the PDF's."""
     row, (n_in, n_out) = _row_px(d), d.model.sizes[layer - 1:layer + 1]
-    weights = d.base(f"W{layer}")
+    weights = d.variable(WEIGHT, layer)
     shown = [(j, k) for j in range(n_out) for k in range(n_in)
              if n_in * n_out <= MAX_LABELLED or j == 0]
     places = label_positions(n_in, n_out, STEP_PX / row * ROW_CM, shown)
@@ -121,7 +122,7 @@ def _weights(d, s, pt, marks, middle, room: Room, layer: int) -> list[str]:
     for j, k in shown:
         x0, y0 = _x(layer - 1) + RADIUS, _y(k, n_in, middle, row)
         x1, y1 = _x(layer) - RADIUS, _y(j, n_out, middle, row)
-        element, name = weights[j, k], f"W{layer}[{j},{k}]"
+        element, name = weights[j, k], Var(WEIGHT, layer).element(j, k)
         text = f"{s.text(element)} = {s.label(pt.number(element))}"
         grad = (f"\u2202C/\u2202{s.text(element)} = {s.label(pt.result['grad'][name])}"
                 if name in marks["grad"] else None)
@@ -173,14 +174,14 @@ def _blocks(d, s, pt, marks, middle, room: Room) -> list[str]:
     out: list[str] = []
     for layer in range(1, len(sizes)):
         x0, x1 = _x(layer - 1, True) + 60, _x(layer, True) - 60
-        out.append(f'<g class="edge" id="W{layer}"><line x1="{x0}" y1="{middle:.1f}" x2="{x1}" '
-                   f'y2="{middle:.1f}" marker-end="url(#arrow)"/></g>')
+        out.append(f'<g class="edge" id="{Var(WEIGHT, layer).name}"><line x1="{x0}" '
+                   f'y1="{middle:.1f}" x2="{x1}" y2="{middle:.1f}" marker-end="url(#arrow)"/></g>')
         out.append(_text("", "weight", None, (x0 + x1) / 2, middle - 8,
-                         f"{s.text(sympy.Symbol(f'W{layer}'))}: {sizes[layer]} \u00d7 "
+                         f"{s.text(sympy.Symbol(Var(WEIGHT, layer).name))}: {sizes[layer]} \u00d7 "
                          f"{sizes[layer - 1]}", room))
     for layer, size in enumerate(sizes):
         x = _x(layer, True)
-        name = "x" if layer == 0 else f"a{layer}"
+        name = neurons(layer).name
         what = "input" if layer == 0 else d.model.layers[layer - 1].activation.name
         out.append(f'<g class="block" id="l{layer}"><rect x="{x - 60}" y="{middle - 45:.1f}" '
                    f'width="120" height="90" rx="8"/><text x="{x}" y="{middle - 14:.1f}">'
@@ -194,11 +195,11 @@ def _blocks(d, s, pt, marks, middle, room: Room) -> list[str]:
         out.append(_text(f"fwd-{layer}", "fwd", marks["forward"][(layer, None)], x,
                          middle - 55, f"({values}{more})", room))
         if (layer, None) in marks["delta"]:
-            delta = d.base(f"delta{layer}")
+            delta = d.variable(DELTA, layer)
             values = ", ".join(s.label(pt.number(delta[j]))
                                for j in range(min(size, BLOCK_VALUES)))
             out.append(_text(f"delta-{layer}", "bwd", marks["delta"][(layer, None)], x,
-                             middle + 68, f"{s.text(sympy.Symbol(f'delta{layer}'))} = "
+                             middle + 68, f"{s.text(sympy.Symbol(Var(DELTA, layer).name))} = "
                              f"({values}{more})", room))
     out += _loss(d, s, pt, marks, middle, [(_x(len(sizes) - 1, True) + 60, middle)], room)
     return out

@@ -26,6 +26,7 @@ from symbprop.render.notation import (
     negated_sum,
     notes_product,
 )
+from symbprop.spec.variables import ACT, Var, layer_var
 
 SUPERSCRIPT = dict(zip("0123456789+-=()ijklmnLT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱʲᵏˡᵐⁿᴸᵀ", strict=True))
 SUBSCRIPT = dict(
@@ -263,8 +264,9 @@ class SymbpropTextPrinter(NotesTermOrder, StrPrinter):
         return f"∂{of}/∂{vector}"
 
     def _print_SoftmaxJacobian(self, expr) -> str:
-        vector = self._print(expr.args[0])
-        return f"∂a{vector[1:]}/∂{vector}"
+        vector = expr.args[0]  # z^l: the Jacobian is ∂a^l/∂z^l
+        active = sympy.MatrixSymbol(Var(ACT, layer_var(vector.name).layer).name, *vector.shape)
+        return f"∂{self._print(active)}/∂{self._print(vector)}"
 
 
 def pretty_name(name: str) -> str:

@@ -15,6 +15,7 @@ import sympy
 
 from symbprop.render.measure import latex_width
 from symbprop.render.notation import vector
+from symbprop.spec.variables import WEIGHT, Var, neurons
 
 #: Draw every neuron while no layer is wider than this; otherwise draw one block per layer.
 MAX_NEURONS = 12
@@ -205,11 +206,11 @@ def circle_box_distance(centre: tuple[float, float], b: tuple) -> float:
 
 def _weight_position(d, layer: int) -> int:
     names = [getattr(p, "name", None) or p.label.name for p in d.program.params]
-    return names.index(f"W{layer}")
+    return names.index(Var(WEIGHT, layer).name)
 
 
 def _neuron_label(d, style, layer: int, j: int) -> str:
-    return style.m(d.base("x" if layer == 0 else f"a{layer}")[j])
+    return style.m(d.base(neurons(layer).name)[j])
 
 
 def _row(j: int, size: int, gap: float) -> float:
@@ -223,13 +224,13 @@ def _blocks(d, style) -> str:
              r"  layer/.style={draw, rectangle, rounded corners, minimum height=22mm,",
              r"  minimum width=17mm, align=center, font=\small}]"]
     for layer, size in enumerate(sizes):
-        name = "x" if layer == 0 else f"a{layer}"
+        name = neurons(layer).name
         title = style.m(vector(name, size))
         what = "input" if layer == 0 else d.model.layers[layer - 1].activation.name
         lines.append(rf"\node[layer] (l{layer}) at ({layer * step:.2f}, 0) "
                      rf"{{{title}\\ {size} units\\ \texttt{{{_tt(what)}}}}};")
     for layer in range(1, len(sizes)):
-        shape = style.m(sympy.Symbol(f"W{layer}"))
+        shape = style.m(sympy.Symbol(Var(WEIGHT, layer).name))
         lines.append(rf"\draw[->] (l{layer - 1}) -- node[above, font=\scriptsize] {{{shape}}} "
                      rf"node[below, font=\scriptsize] {{{sizes[layer]}$\times${sizes[layer - 1]}}} "
                      rf"(l{layer});")

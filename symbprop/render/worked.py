@@ -13,6 +13,7 @@ from symbprop.render.blocks import para, section, table
 from symbprop.render.gradients import selected
 from symbprop.render.notation import Chain, Partial
 from symbprop.render.numbers import param_value
+from symbprop.spec.variables import ACT, DELTA, PRE, Var
 
 #: Neurons listed per layer in the worked tables: all up to ``MAX_ROWS``; a wider layer lists
 #: its first ``WIDE_ROWS`` and ends with a "... (K more)" row.
@@ -63,8 +64,8 @@ def _neuron_table(v, s, pt) -> dict:
               s.m(IndexedBase("delta^l")[j])]
     rows = []
     for layer in range(1, v.L + 1):
-        z, a = first(forward[f"z{layer}"]), first(forward[f"a{layer}"])
-        delta = first(deltas[f"delta{layer}"])
+        z, a = first(forward[Var(PRE, layer).name]), first(forward[Var(ACT, layer).name])
+        delta = first(deltas[Var(DELTA, layer).name])
         shown = len(z) if len(z) <= MAX_ROWS else WIDE_ROWS
         for n in range(shown):
             rows.append([s.layer(layer), str(n), s.num(z[n]), s.num(a[n]),

@@ -46,6 +46,7 @@ from symbprop.runtime.input_checks import (
     row_sum_error,
 )
 from symbprop.runtime.threads import auto_threads, checked_threads
+from symbprop.spec.variables import WEIGHT, Var
 
 #: The dict call that first runs as one compiled call (``Kernels._dict_call``).
 DICT_CALL_AFTER = 16
@@ -90,13 +91,13 @@ class Kernels(KernelsBase):
         theta = zeros_aligned(self.size, self.dtype)
         params = self.unflatten(theta)  # views of one vector: flatten() then needs no copy
         for number, layer in enumerate(self.model.layers, 1):
-            n_out, n_in = self.shapes[f"W{number}"]
+            n_out, n_in = self.shapes[Var(WEIGHT, number).name]
             if _init(layer.activation) == "he":
                 weights = rng.normal(0.0, math.sqrt(2.0 / n_in), (n_out, n_in))
             else:
                 limit = math.sqrt(6.0 / (n_in + n_out))
                 weights = rng.uniform(-limit, limit, (n_out, n_in))
-            params[f"W{number}"][...] = weights
+            params[Var(WEIGHT, number).name][...] = weights
         return params
 
     def _batch(self, X, Y):

@@ -11,5 +11,7 @@ that names the file and the field.
 - ``fields``: field-level checks shared by the readers, and where a value came from.
 - ``values``: the point of a worked example (parameters, inputs, targets, learning rate).
 - ``builders``: the Python builders ``mlp``, ``expression``, ``graph``.
+- ``variables``: ``Var(role, layer)``, the one place that spells a variable's name (``W1``,
+  ``delta2``, ``W1[0,1]``, ``df_dq``) and parses one back (``Var.parse``).
 - ``staging``: an expression staged into a graph of one operation per node (seed 003).
 """

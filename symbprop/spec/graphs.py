@@ -33,6 +33,7 @@ from symbprop.spec.fields import (
 )
 from symbprop.spec.grammar import RESERVED_VARIABLES
 from symbprop.spec.staging import stage
+from symbprop.spec.variables import parse_adjoint
 
 GRAPH_KEYS = ("name", "graph", "output", "params", "constants")
 EXPRESSION_KEYS = ("name", "expression", "params", "constants")
@@ -117,8 +118,7 @@ def _check_adjoint_forms(output: str, params: tuple, nodes: Any, declared: Any, 
     ``declared``: the spec's ``params`` (or None); ``uses``: [(where, names used there)], which
     locate an inferred variable (the first formula using it).
     """
-    prefix = f"d{output}_d"
-    name = next((n for n in (*params, *nodes) if n.startswith(prefix) and n != prefix), None)
+    name = next((n for n in (*params, *nodes) if parse_adjoint(n, output)), None)
     if name is None:
         return
     if name in nodes:
@@ -129,8 +129,8 @@ def _check_adjoint_forms(output: str, params: tuple, nodes: Any, declared: Any, 
         place = next(w for w, used in uses if name in used)
     raise place.error(
         f"'{name}' has the form d<output>_d<name> that the derivation uses for the adjoint "
-        f"∂{output}/∂{name[len(prefix):]} of the output '{output}'; rename it (such names are "
-        "reserved)")
+        f"∂{output}/∂{parse_adjoint(name, output)[1]} of the output '{output}'; rename it (such "
+        "names are reserved)")
 
 
 def _check_has_variables(params: tuple[str, ...], where: Where) -> None:

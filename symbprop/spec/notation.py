@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 
 from symbprop.spec.fields import Where, shown
+from symbprop.spec.variables import BIAS, INPUT, WEIGHT, Var, parse_key
 
-KEY_RE = re.compile(r"^\s*(W|b|z|a|x)(\d*)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*\Z")
 NAME_RE = re.compile(r"^[A-Za-z]{1,8}(_?[0-9]{1,3})?\Z")
 MAX_ENTRIES = 200
 #: The key of the layer numbering and its choices (the first is the default).
@@ -56,30 +56,32 @@ def read_notation(raw, sizes: tuple[int, ...], biases: tuple[str, ...],
 
 
 def _key(key, sizes, biases, where: Where) -> str:
-    match = KEY_RE.match(key) if isinstance(key, str) else None
+    parsed = parse_key(key)
     allowed = (f"allowed: W<l>[j,k], b<l>[j], z<l>[j], a<l>[j], x[k], and {LAYERS_KEY} "
                f"({' or '.join(LAYER_NUMBERINGS)})")
-    if match is None:
+    if parsed is None:
         raise where.error(f"unknown name {shown(key)}; {allowed}")
-    kind, layer, first, second = match.groups()
+    role, layer, indices = parsed
+    first = indices[0]
     L = len(sizes) - 1
-    if kind == "x":
-        if layer or second is not None or int(first) >= sizes[0]:
-            raise where.error(f"unknown name {shown(key)}: the inputs are x[0] to "
-                              f"x[{sizes[0] - 1}]")
-        return f"x[{first}]"
-    if not layer or not 1 <= int(layer) <= L:
+    if role is INPUT:
+        if layer is not None or len(indices) > 1 or first >= sizes[0]:
+            raise where.error(f"unknown name {shown(key)}: the inputs are "
+                              f"{Var(INPUT).element(0)} to {Var(INPUT).element(sizes[0] - 1)}")
+        return Var(INPUT).element(first)
+    if layer is None or not 1 <= layer <= L:
         raise where.error(f"unknown name {shown(key)}: layers are 1 to {L}; {allowed}")
-    n, m = sizes[int(layer)], sizes[int(layer) - 1]
-    if kind == "W":
-        if second is None or int(first) >= n or int(second) >= m:
-            raise where.error(f"unknown name {shown(key)}: W{layer} is {n} × {m}")
-        return f"W{layer}[{first},{second}]"
-    if second is not None or int(first) >= n:
+    n, m = sizes[layer], sizes[layer - 1]
+    if role is WEIGHT:
+        if len(indices) < 2 or first >= n or indices[1] >= m:
+            raise where.error(f"unknown name {shown(key)}: {Var(WEIGHT, layer).name} is "
+                              f"{n} × {m}")
+        return Var(WEIGHT, layer).element(*indices)
+    if len(indices) > 1 or first >= n:
         raise where.error(f"unknown name {shown(key)}: layer {layer} has {n} neurons")
-    if kind == "b" and biases[int(layer) - 1] != "per_neuron":
+    if role is BIAS and biases[layer - 1] != "per_neuron":
         raise where.error(f"unknown name {shown(key)}: layer {layer} has no bias per neuron")
-    return f"{kind}{layer}[{first}]"
+    return Var(role, layer).element(first)
 
 
 def read_layers(raw, where: Where) -> str:

@@ -7,7 +7,8 @@ read a ``Derivation``.
 
 Pipeline order: ``ir`` (the ordered equations ``out = expr``) → ``rules`` (local partials) →
 ``sweep`` (the reverse sweep: adjoints) → ``derivation``; beside them ``indexing`` (index-form
-sums and instantiation), ``paths`` (chain-rule paths), ``stabilize`` (overflow-free forms for code),
+sums and instantiation), ``param_names`` (the scalar parameter names, made on demand),
+``paths`` (chain-rule paths), ``stabilize`` (overflow-free forms for code),
 and the exact numbers: ``evaluate`` (a worked example at 30 digits), ``reference`` (index-form
 equations evaluated with mpmath or NumPy), ``precision`` (working precision).
 """

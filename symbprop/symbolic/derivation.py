@@ -9,12 +9,7 @@ per layer, whatever its width) and instantiates the scalar, per-weight form only
 
 from __future__ import annotations
 
-import bisect
 import functools
-import itertools
-import math
-import re
-from collections.abc import Sequence
 
 import sympy
 from sympy import Idx, Indexed
@@ -23,9 +18,20 @@ from symbprop.errors import SymbpropError
 from symbprop.model import Graph, Network
 from symbprop.spec.formula import _tanh
 from symbprop.spec.loader import as_model
+from symbprop.spec.variables import (
+    BIAS,
+    DELTA,
+    PRE,
+    WEIGHT,
+    Var,
+    adjoint_name,
+    is_adjoint_of,
+    split_element,
+)
 from symbprop.symbolic.evaluate import evaluate
 from symbprop.symbolic.indexing import bound_indices, index_values, instantiate, rename_indices
 from symbprop.symbolic.ir import Program, label, program
+from symbprop.symbolic.param_names import MAX_LISTED_PARAMS, ParamNames, summary
 from symbprop.symbolic.paths import MAX_CHAIN_PATHS, Factor, count_paths, paths
 from symbprop.symbolic.sweep import Adjoint, reverse_sweep
 
@@ -33,9 +39,6 @@ FREE_NAMES = ("j", "k")
 BOUND_NAMES = ("k", "m", "i", "n", "r", "s")
 #: ``Derivation.compose`` refuses to write out more parts than this.
 MAX_COMPOSED_SIZE = 20_000
-#: ``Derivation.params`` is a tuple up to this many names, a lazy ``ParamNames`` beyond.
-MAX_LISTED_PARAMS = 1_000_000
-PARAM_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*(\d+(?:\s*,\s*\d+)*)\s*\])?\s*$")
 
 
 def derive(model: Network | Graph | str | dict) -> Derivation:
@@ -64,7 +67,7 @@ class Derivation:
                 raise SymbpropError("an upstream gradient seeds a graph's backward pass; a "
                                     "network ends in its own loss")
             self.top = sympy.Symbol(loss_name(model))
-            self.seed = sympy.Symbol(f"d{self.top.name}_d{self.program.output.name}")
+            self.seed = sympy.Symbol(adjoint_name(self.top.name, self.program.output.name))
         seed = None if self.seed == 1 else self.seed
         self.adjoints: dict[sympy.Basic, Adjoint] = {
             v: canonical(a) for v, a in reverse_sweep(self.program, seed, self.top.name).items()
@@ -73,6 +76,12 @@ class Derivation:
         if seed is not None:
             named.append(seed)
         self._by_name = {label(v): v for v in [*self.program.shapes, *named]}
+        self._variables = dict(self.program.variables)  # Var -> base, and each delta<l>:
+        for adjoint in self.adjoints.values():
+            var = self.program.var_of.get(adjoint.variable)
+            if var is not None and var.role is PRE and adjoint.symbol is not None:
+                self._variables[Var(DELTA, var.layer)] = adjoint.symbol
+        self._roles = {base: var for var, base in self._variables.items()}
         self._definitions: dict = {}  # scalar element -> right-hand side (memo)
         self._composed: dict = {}  # scalar element -> composed definition (memo)
 
@@ -88,6 +97,20 @@ class Derivation:
         """The IR variable or named adjoint called ``name``: ``"x"``, ``"W1"``, ``"z2"``,
         ``"delta1"``, ``"q"``, ``"df_dq"`` (an IndexedBase or a Symbol); KeyError if none."""
         return self._by_name[name]
+
+    def variable(self, role, layer: int | None = None) -> sympy.Basic:
+        """A network's variable by role and layer (``symbprop.spec.variables``):
+        ``d.variable(PRE, 2)`` is the IndexedBase z2, ``d.variable(DELTA, 1)`` δ1; also takes a
+        ``Var``.  KeyError if the network has none (``BIAS`` of a layer without a bias)."""
+        return self._variables[role if isinstance(role, Var) else Var(role, layer)]
+
+    def role_of(self, base) -> Var | None:
+        """The ``Var`` (role and layer) of an IR variable or δ: a SymPy base, or its name
+        (``"W2"``); None for a graph's variables, adjoints ∂f/∂q and unknown names."""
+        if isinstance(base, str):
+            var = Var.find(base)
+            return var if var in self._variables else None
+        return self._roles.get(base)
 
     @functools.cached_property
     def params(self) -> tuple[str, ...] | ParamNames:
@@ -110,19 +133,16 @@ class Derivation:
                 f"parameter names are strings such as {self.params[0]!r}, "
                 f"not {type(name).__name__}"
             )
-        match = PARAM_RE.match(name)
-        base = self._by_name.get(match.group(1)) if match else None
+        base_name, indices = split_element(name) or (None, ())
+        base = self._by_name.get(base_name)
         base = base if base in self.program.params else None
         shape = self.program.shapes.get(base, None)
-        indices = (
-            tuple(int(i) for i in match.group(2).split(",")) if match and match.group(2) else ()
-        )
         if (
             base is None
             or len(indices) != len(shape)
             or any(not 0 <= i < n for i, n in zip(indices, shape, strict=True))
         ):
-            raise SymbpropError(f"unknown parameter {name!r}; parameters: {_summary(self.params)}")
+            raise SymbpropError(f"unknown parameter {name!r}; parameters: {summary(self.params)}")
         return base[indices] if indices else base
 
     def gradient(self, name: str) -> sympy.Expr:
@@ -145,10 +165,10 @@ class Derivation:
         last = len(self.model.layers)
         for layer in range(last, 0, -1):
             row = {"layer": layer}
-            row["BP1" if layer == last else "BP2"] = self.adjoints[self.base(f"z{layer}")].expr
-            if f"b{layer}" in self._by_name:
-                row["BP3"] = self.adjoints[self.base(f"b{layer}")].expr
-            row["BP4"] = self.adjoints[self.base(f"W{layer}")].expr
+            row["BP1" if layer == last else "BP2"] = self.adjoints[self.variable(PRE, layer)].expr
+            if Var(BIAS, layer) in self._variables:
+                row["BP3"] = self.adjoints[self.variable(BIAS, layer)].expr
+            row["BP4"] = self.adjoints[self.variable(WEIGHT, layer)].expr
             rows.append(row)
         return rows
 
@@ -316,7 +336,7 @@ def loss_name(graph: Graph) -> str:
     no variable or node of the graph uses, nor begins its name with (as adjoints' names do)."""
     names = {*graph.params, *graph.constants, *(n for n, _ in graph.nodes)}
     name = "L"
-    while any(n == name or n.startswith(f"d{name}_d") for n in names):
+    while any(n == name or is_adjoint_of(n, name) for n in names):
         name += "_"
     return name
 
@@ -332,79 +352,6 @@ def canonical(adjoint: Adjoint) -> Adjoint:
         mapping[old] = Idx(name, (old.lower, old.upper))
     expr = rename_indices(adjoint.expr, mapping)
     return Adjoint(adjoint.variable, free, expr, adjoint.symbol)
-
-
-class ParamNames(Sequence):
-    """The scalar parameter names of a program, in order, each made when it is asked for:
-    ``len``, indexing, slicing, iteration and ``index`` cost nothing per parameter."""
-
-    def __init__(self, prog: Program) -> None:
-        self._blocks = [(label(b), prog.shapes.get(b, ())) for b in prog.params]
-        self._starts = list(itertools.accumulate((math.prod(s) for _, s in self._blocks),
-                                                 initial=0))
-        self._labels = {name: i for i, (name, _) in enumerate(self._blocks)}
-
-    @property
-    def arrays(self) -> list[tuple[str, tuple[int, ...]]]:
-        """(name, shape) of each parameter array, in order; shape () for a scalar."""
-        return list(self._blocks)
-
-    def __len__(self) -> int:
-        return self._starts[-1]
-
-    def __getitem__(self, position):
-        if isinstance(position, slice):
-            return [self[i] for i in range(*position.indices(len(self)))]
-        if position < 0:
-            position += len(self)
-        if not 0 <= position < len(self):
-            raise IndexError("parameter index out of range")
-        block = bisect.bisect_right(self._starts, position) - 1
-        name, shape = self._blocks[block]
-        if not shape:
-            return name
-        indices, rest = [], position - self._starts[block]
-        for size in reversed(shape):
-            rest, i = divmod(rest, size)
-            indices.append(i)
-        return f"{name}[{','.join(map(str, reversed(indices)))}]"
-
-    def __iter__(self):
-        for name, shape in self._blocks:
-            if not shape:
-                yield name
-                continue
-            for idx in itertools.product(*(range(n) for n in shape)):
-                yield f"{name}[{','.join(map(str, idx))}]"
-
-    def index(self, name, start=0, stop=None) -> int:
-        match = PARAM_RE.match(name) if isinstance(name, str) else None
-        block = self._labels.get(match.group(1)) if match else None
-        if block is not None:
-            shape = self._blocks[block][1]
-            indices = [int(i) for i in match.group(2).split(",")] if match.group(2) else []
-            fits = len(indices) == len(shape) and all(
-                0 <= i < n for i, n in zip(indices, shape, strict=False))
-            if fits and name == self._spelled(block, indices):
-                offset = 0
-                for i, n in zip(indices, shape, strict=True):
-                    offset = offset * n + i
-                return self._starts[block] + offset
-        raise ValueError(f"{name!r} is not a parameter")
-
-    def _spelled(self, block: int, indices: list[int]) -> str:
-        name, shape = self._blocks[block]
-        return f"{name}[{','.join(map(str, indices))}]" if shape else name
-
-    def __contains__(self, name) -> bool:
-        try:
-            self.index(name)
-        except ValueError:
-            return False
-        return True
-
-    def __repr__(self) -> str:
-        return f"ParamNames({_summary(self)})"
 
 
 def _substitute(expr: sympy.Basic, rule: dict, memo: dict) -> sympy.Basic:
@@ -435,8 +382,3 @@ def _named_atoms(expr: sympy.Expr) -> list[sympy.Expr]:
         s for s in expr.free_symbols if isinstance(s, sympy.Symbol) and not isinstance(s, Idx)
     ]
     return sorted(atoms, key=sympy.default_sort_key)
-
-
-def _summary(names, limit: int = 8) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")

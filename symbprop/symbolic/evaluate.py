@@ -33,6 +33,7 @@ import sympy
 from symbprop.errors import DomainError, FloatRangeError
 from symbprop.functions.sympy_classes import sigmoid, softplus
 from symbprop.spec.values import Values, load_values
+from symbprop.spec.variables import INPUT, TARGET, looks_like_adjoint
 from symbprop.symbolic.indexing import index_values, instantiate
 from symbprop.symbolic.ir import label
 from symbprop.symbolic.precision import DIGITS, settled
@@ -72,7 +73,7 @@ def _number(expr: sympy.Expr, numbers: dict, what: str | None = None) -> sympy.F
 
 def _is_internal(symbol) -> bool:
     """An adjoint's name (df_dq): not a value the user gave or can look up."""
-    return isinstance(symbol, sympy.Symbol) and symbol.name.startswith("d") and "_d" in symbol.name
+    return isinstance(symbol, sympy.Symbol) and looks_like_adjoint(symbol.name)
 
 
 def _float(value: float) -> sympy.Float:
@@ -202,8 +203,8 @@ def _leaf_numbers(d, params: dict, x: list, y: list) -> dict:
     numbers: dict = {}
     for base in d.program.params:
         _fill(numbers, base, params[label(base)])
-    _fill(numbers, d.base("x"), x)
-    _fill(numbers, d.base("y"), y)
+    _fill(numbers, d.variable(INPUT), x)
+    _fill(numbers, d.variable(TARGET), y)
     return numbers
 
 

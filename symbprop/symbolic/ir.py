@@ -5,20 +5,22 @@ carry their ranges (the element definition of a dense layer)::
 
     z1[j] = Σ_k W1[j, k]·x[k] + b1[j]      a1[j] = σ(z1[j])     ...     C = ½ Σ_j (y[j] − aL[j])²
 
-A graph is lowered to its scalar nodes (``q = x + y``, ``f = q·z``).  Names are fixed by
-convention (``x, y, W<l>, b<l>, z<l>, a<l>, delta<l>, C``) so that printers and templates can rely
-on them.  Nothing here differentiates; ``derive`` sweeps this IR backwards.
+A graph is lowered to its scalar nodes (``q = x + y``, ``f = q·z``).  A network's variables are
+``Var`` values (``symbprop.spec.variables``: role and layer, ``Program.variables``), and their
+SymPy objects are named ``Var.name`` (``x, y, W<l>, b<l>, z<l>, a<l>, C``) so that printers and
+templates can rely on them.  Nothing here differentiates; ``derive`` sweeps this IR backwards.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy
 from sympy import Idx, IndexedBase, Sum
 
 from symbprop.model import Graph, Network
+from symbprop.spec.variables import ACT, BIAS, INPUT, LOSS, PRE, TARGET, WEIGHT, Var
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class Program:
     output: sympy.Symbol
     shapes: dict  # base -> shape tuple (() for a scalar)
     targets_sum_to_one: bool = False  # softmax cross-entropy: Σ_j y_j = 1 is assumed
+    #: A network's variables: Var -> its IndexedBase or Symbol ({} for a graph, whose names
+    #: are the user's).
+    variables: dict = field(default_factory=dict)
 
     def defining(self, base: sympy.Basic) -> Eqn | None:
         """The equation that defines ``base``, or None (a parameter, the data)."""
@@ -60,6 +65,11 @@ class Program:
             found.setdefault(eqn.base, eqn)
         return found
 
+    @functools.cached_property
+    def var_of(self) -> dict:
+        """Base -> its ``Var`` (the inverse of ``variables``)."""
+        return {base: var for var, base in self.variables.items()}
+
 
 def label(variable: sympy.Basic) -> str:
     """The name of an IR variable: ``"W1"`` for the IndexedBase W1, ``"b1"`` for a Symbol b1."""
@@ -73,44 +83,52 @@ def index(name: str, size: int) -> Idx:
 def network_program(net: Network) -> Program:
     """Layer-level equations of a dense network, in index form."""
     sizes = net.sizes
-    x = IndexedBase("x", shape=(sizes[0],))
+    x = IndexedBase(Var(INPUT).name, shape=(sizes[0],))
     previous = x
     eqns: list[Eqn] = []
     params: list[sympy.Basic] = []
     shapes: dict = {x: (sizes[0],)}
+    variables: dict = {Var(INPUT): x}
     for number, layer in enumerate(net.layers, 1):
         n_out, n_in = sizes[number], sizes[number - 1]
         j, k = index("j", n_out), index("k", n_in)
-        weights = IndexedBase(f"W{number}", shape=(n_out, n_in))
+        weights = IndexedBase(Var(WEIGHT, number).name, shape=(n_out, n_in))
         params.append(weights)
         shapes[weights] = (n_out, n_in)
-        bias = _bias(number, layer.bias, j, params, shapes)
-        z = IndexedBase(f"z{number}", shape=(n_out,))
-        a = IndexedBase(f"a{number}", shape=(n_out,))
+        variables[Var(WEIGHT, number)] = weights
+        bias = _bias(number, layer.bias, j, params, shapes, variables)
+        z = IndexedBase(Var(PRE, number).name, shape=(n_out,))
+        a = IndexedBase(Var(ACT, number).name, shape=(n_out,))
         shapes[z] = shapes[a] = (n_out,)
+        variables[Var(PRE, number)], variables[Var(ACT, number)] = z, a
         weighted = Sum(weights[j, k] * previous[k], (k, 0, n_in - 1)) + bias
         eqns.append(Eqn(z[j], weighted, (j,), "z", number))
         eqns.append(Eqn(a[j], _activate(layer.activation, z, j), (j,), "a", number))
         previous = a
-    y = IndexedBase("y", shape=(sizes[-1],))
+    y = IndexedBase(Var(TARGET).name, shape=(sizes[-1],))
     shapes[y] = (sizes[-1],)
     loss = net.loss.index_form(previous, y, index("j", sizes[-1]))
-    cost = sympy.Symbol("C")
+    cost = sympy.Symbol(Var(LOSS).name)
+    variables[Var(TARGET)], variables[Var(LOSS)] = y, cost
     eqns.append(Eqn(cost, loss, (), "loss", len(net.layers)))
-    return Program(tuple(eqns), tuple(params), cost, shapes, net.loss.targets_sum_to_one)
+    return Program(tuple(eqns), tuple(params), cost, shapes, net.loss.targets_sum_to_one,
+                   variables)
 
 
-def _bias(number: int, mode: str, j: Idx, params: list, shapes: dict) -> sympy.Expr:
+def _bias(number: int, mode: str, j: Idx, params: list, shapes: dict,
+          variables: dict) -> sympy.Expr:
     if mode == "none":
         return sympy.S.Zero
     if mode == "shared":
-        shared = sympy.Symbol(f"b{number}")
+        shared = sympy.Symbol(Var(BIAS, number).name)
         params.append(shared)
         shapes[shared] = ()
+        variables[Var(BIAS, number)] = shared
         return shared
-    per_neuron = IndexedBase(f"b{number}", shape=(int(j.upper) + 1,))
+    per_neuron = IndexedBase(Var(BIAS, number).name, shape=(int(j.upper) + 1,))
     params.append(per_neuron)
     shapes[per_neuron] = (int(j.upper) + 1,)
+    variables[Var(BIAS, number)] = per_neuron
     return per_neuron[j]
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import sympy
 from sympy import Indexed
 
+from symbprop.spec.variables import BIAS
 from symbprop.symbolic.indexing import IndexFactory, index_values, instantiate
 from symbprop.symbolic.rules import local_partial
 
@@ -112,14 +113,14 @@ def _network_count(derivation, element: sympy.Expr) -> int:
     layers = derivation.model.layers
     sizes = derivation.model.sizes
     base = element.base if isinstance(element, Indexed) else element
-    name = base.label.name if isinstance(base, sympy.IndexedBase) else base.name
-    layer = int(name.lstrip("Wb"))
+    var = derivation.role_of(base)  # a weight W<l> or a bias b<l>
+    layer = var.layer
     from_z = 1  # paths from z^L[i] ... back to z^layer[i], built from the output down
     for number in range(len(layers), layer - 1, -1):
         from_z *= sizes[number] if layers[number - 1].activation.is_softmax else 1
         if number > layer:
             from_z *= sizes[number]  # a^{number-1}[i] feeds every z^number[m]
-    shared = not isinstance(element, Indexed) and name.startswith("b")
+    shared = not isinstance(element, Indexed) and var.role is BIAS
     return from_z * (sizes[layer] if shared else 1)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import sympy
 
 from symbprop.functions.sympy_classes import as_elementary
+from symbprop.spec.variables import INPUT, PRE, TARGET, Var
 from symbprop.symbolic.ir import label
 from symbprop.symbolic.precision import DIGITS, settled
 
@@ -44,6 +45,7 @@ class Reference:
         }
         self.output, self.reduction = prog.output, d.model.reduction
         self.by_name = {label(b): b for b in self.bases}
+        self.variables = prog.variables
 
     def _lambdify(self, expr, indices):
         return sympy.lambdify([*self.bases, *indices], as_elementary(expr), modules="mpmath")
@@ -53,7 +55,7 @@ class Reference:
         the working precision (``DIGITS``): {array base: object array of mpmath numbers}."""
         with mpmath.workdps(DIGITS.get()):
             env = {b: np.empty(self.shapes.get(b, ()), dtype=object) for b in self.bases}
-            for name, value in [*params.items(), ("x", x), ("y", y)]:
+            for name, value in [*params.items(), (Var(INPUT).name, x), (Var(TARGET).name, y)]:
                 env[self.by_name[name]][...] = np.vectorize(mpmath.mpf, otypes=[object])(value)
             for base, _, function in steps:
                 args = [env[b] if env[b].shape else env[b][()] for b in self.bases]
@@ -64,7 +66,7 @@ class Reference:
     def forward_z(self, params, data) -> list[np.ndarray]:
         """z of every layer per sample, as floats (to find points near a kink)."""
         rows = [self.run(params, x, y, self.forward) for x, y in zip(*data, strict=True)]
-        zs = [b for b in self.bases if label(b).startswith("z")]
+        zs = [b for v, b in self.variables.items() if v.role is PRE]
         return [np.array([[float(v) for v in env[z]] for env in rows]) for z in zs]
 
     def loss_and_grad(self, params, data, entries):

@@ -23,6 +23,7 @@ import sympy
 from sympy import Idx, Indexed, IndexedBase, Sum
 
 from symbprop.spec.formula import degree_bound
+from symbprop.spec.variables import DELTA, Var, adjoint_name
 from symbprop.symbolic.indexing import (
     IndexFactory,
     bound_indices,
@@ -65,9 +66,9 @@ def adjoint_symbol(program: Program, variable: sympy.Basic,
     if eqn is None or variable == program.output:
         return None
     if eqn.role == "z":
-        return IndexedBase(f"delta{eqn.layer}", shape=program.shapes[variable])
+        return IndexedBase(Var(DELTA, eqn.layer).name, shape=program.shapes[variable])
     if eqn.role == "node":
-        return sympy.Symbol(f"d{top or program.output.name}_d{variable.name}")
+        return sympy.Symbol(adjoint_name(top or program.output.name, variable.name))
     return None
 
 

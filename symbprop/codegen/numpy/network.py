@@ -25,6 +25,16 @@ from symbprop.codegen.plan import (
     lse_symbol,
     stable_loss,
 )
+from symbprop.spec.variables import (
+    ACT,
+    BIAS,
+    DELTA,
+    INPUT,
+    PRE,
+    TARGET,
+    WEIGHT,
+    Var,
+)
 
 NAMING = (
     "Names (the batch at once, sample-major like X): W1, b1 views into theta; gW1, gb1 views",
@@ -32,18 +42,22 @@ NAMING = (
     "D1 (n, n1) = δ¹ = ∂C/∂z¹ per sample, divided by n for a mean; B1 = D2 @ W2 (the sum",
     "Σ_k W²_kj δ²_k of BP2); LSE2 (n,) = log Σ_j exp z²_j for a softmax output.",
 )
-ARRAYS = (("delta", "D"), ("back", "B"), ("z", "Z"), ("a", "A"))
+#: The arrays of a layer's variables (and of back<l> = W^{l+1}ᵀ δ^{l+1}, B<l>).
+ARRAYS = {DELTA: "D", PRE: "Z", ACT: "A"}
+BACK = "back"
 
 
 def array_name(element: Indexed) -> str:
     """An element of the derivation as the whole array it belongs to: ``z1[j]`` -> ``Z1``,
     ``y[j]`` -> ``Y``, ``b1[j]`` -> ``b1`` (a row, broadcast over the samples)."""
     label = element.base.label.name
-    if label in ("x", "y"):
+    var = Var.find(label)
+    if var is not None and var.role in (INPUT, TARGET):
         return label.upper()
-    for prefix, array in ARRAYS:
-        if label.startswith(prefix) and label[len(prefix):].isdigit():
-            return f"{array}{label[len(prefix):]}"
+    if var is not None and var.role in ARRAYS:
+        return f"{ARRAYS[var.role]}{var.layer}"
+    if label.startswith(BACK) and label[len(BACK):].isdigit():
+        return f"B{label[len(BACK):]}"
     if len(element.indices) != 1:
         raise LoweringError(f"numpy target: {element} is not an element of a vector")
     return label
@@ -58,8 +72,9 @@ def _printer(plan: NetworkPlan, per_element: bool) -> NumpyPrinter:
 def _forward_layer(pr: NumpyPrinter, layer: LayerPlan) -> list[str]:
     n_ = layer.number
     source = "X" if n_ == 1 else f"A{n_ - 1}"
-    bias = "" if layer.bias == "none" else f" + b{n_}"  # a row, or a number when shared
-    lines = [forward_comment(layer), f"Z{n_} = {source} @ W{n_}.T{bias}"]
+    # a row, or a number when shared
+    bias = "" if layer.bias == "none" else f" + {Var(BIAS, n_).name}"
+    lines = [forward_comment(layer), f"Z{n_} = {source} @ {Var(WEIGHT, n_).name}.T{bias}"]
     if layer.activation.is_softmax:
         return lines + [
             f"top = Z{n_}.max(axis=1, keepdims=True)",
@@ -101,7 +116,7 @@ def _backward_layer(pr: NumpyPrinter, plan: NetworkPlan, layer: LayerPlan, formu
     else:
         nxt = plan.layers[n_]
         expr = replace_back_product(expr, nxt)
-        lines.append(f"B{n_} = D{n_ + 1} @ W{n_ + 1}")
+        lines.append(f"B{n_} = D{n_ + 1} @ {Var(WEIGHT, n_ + 1).name}")
         form = "{}"
     if expr.has(Sum):
         raise LoweringError(f"numpy target: δ{n_} has a sum it cannot vectorise: {expr}")
