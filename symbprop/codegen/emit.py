@@ -26,9 +26,9 @@ from pathlib import Path
 import symbprop.codegen.loops as loops
 import symbprop.functions.registry as registry
 from symbprop.codegen.float_type import real
-from symbprop.functions.float32 import float32_record
 from symbprop.errors import CodegenError
 from symbprop.files.atomic import write_text
+from symbprop.functions.float32 import float32_record
 from symbprop.templating import environment
 from symbprop.version import __version__
 

@@ -41,6 +41,7 @@ from pathlib import Path
 import sympy
 from sympy import Sum
 
+from symbprop.codegen.float_type import real
 from symbprop.codegen.loops import (
     Scratch,
     array_name,
@@ -62,7 +63,6 @@ from symbprop.codegen.plan import (
     stable_loss,
     sup,
 )
-from symbprop.codegen.float_type import real
 from symbprop.codegen.printer import NumbaPrinter
 from symbprop.codegen.runs import NAMING as RUN_NAMING
 from symbprop.codegen.runs import Run, run_params, segments

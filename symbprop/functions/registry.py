@@ -15,9 +15,10 @@ all look it up here.  ``tests/test_registry.py`` walks every record through all 
 Printing per code target: ``numba(printer, *args)`` and ``numpy(printer, *args)`` return the
 code of one call, built with the printer's ``helper(name, *args)`` (a call of the module's
 helper ``_name``, whose source is ``numba_helper``/``numpy_helper``), ``kink(name, args,
-inline)`` and ``times(alpha, text)``.  ``numba_float32``/``numba_float32_helper``: the Numba
-form and helper in a float32 kernel, where they differ (``symbprop.functions.float32``).  A record whose ``apply`` builds no function class of its
+inline)`` and ``times(alpha, text)``.  A record whose ``apply`` builds no function class of its
 own (identity, tanh, or a new one written with existing functions) needs neither.
+``numba_float32``/``numba_float32_helper``: the Numba form and helper in a float32 kernel,
+where they differ (``symbprop.functions.float32``).
 """
 
 from __future__ import annotations
