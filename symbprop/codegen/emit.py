@@ -13,7 +13,9 @@ import re
 
 import symbprop.codegen.loops as loops
 import symbprop.functions.registry as registry
+from symbprop.codegen.float_type import real
 from symbprop.codegen.integrity import checksum_line
+from symbprop.functions.float32 import float32_record
 from symbprop.templating import environment
 from symbprop.version import __version__
 
@@ -33,8 +35,11 @@ def _layout(model) -> tuple[dict, dict, int]:
 def base_context(model, strategy: str, dtype: str, title: str, helpers: list[str],
                  target: str = "numba") -> dict:
     """Header, metadata and layout of the parameter vector (literals as Python source), and the
-    sources of the activation helpers ``helpers`` names, for ``target``."""
+    sources of the activation helpers ``helpers`` names, for ``target`` (their float32 forms in
+    a float32 Numba module); ``real(text)`` prints a literal of ``dtype`` in the templates."""
     shapes, offsets, count = _layout(model)
+    f32 = dtype == "float32" and target == "numba"
+    records = [float32_record(r) if f32 else r for r in registry.ACTIVATIONS.values()]
     return {
         "version": __version__,
         "name": model.name,
@@ -48,8 +53,9 @@ def base_context(model, strategy: str, dtype: str, title: str, helpers: list[str
         "n_params": count,
         "helpers": helpers,
         "activation_helpers": [getattr(record, f"{target}_helper")
-                               for record in registry.ACTIVATIONS.values()
+                               for record in records
                                if record.name in helpers and getattr(record, f"{target}_helper")],
+        "real": lambda text: real(text, dtype if f32 else "float64"),
     }
 
 

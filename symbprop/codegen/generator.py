@@ -25,6 +25,7 @@ import symbprop.codegen.integrity as integrity
 import symbprop.codegen.looped as looped
 import symbprop.codegen.numpy.network as numpy_network
 import symbprop.codegen.unrolled as unrolled
+from symbprop.codegen.float_type import printing
 from symbprop.codegen.graphs import check_names, graph_context, safe_graph
 from symbprop.codegen.numpy.printer import NumpyPrinter
 from symbprop.codegen.options import check_dtype, check_target, resolve_strategy
@@ -36,8 +37,14 @@ from symbprop.symbolic.stabilize import stabilize
 def source(model, strategy: str = "auto", dtype: str = "float64", derivation=None,
            target: str = "numba") -> str:
     """The text of the kernel module for ``model`` (deterministic).  ``target`` picks the
-    printer, the network lowering and the templates; the NumPy target has no ``strategy``."""
+    printer, the network lowering and the templates; the NumPy target has no ``strategy``.
+    A float32 Numba module prints float32 literals and forms (``codegen.float_type``)."""
     target, dtype = check_target(target), check_dtype(dtype)
+    with printing(dtype if target == "numba" else "float64"):
+        return _source(model, strategy, dtype, derivation, target)
+
+
+def _source(model, strategy: str, dtype: str, derivation, target: str) -> str:
     numpy = target == "numpy"
     strategy = "numpy" if numpy else resolve_strategy(model, strategy)
     in_numpy = " (NumPy)" if numpy else ""

@@ -41,6 +41,7 @@ from pathlib import Path
 import sympy
 from sympy import Sum
 
+from symbprop.codegen.float_type import real
 from symbprop.codegen.loops import (
     Scratch,
     array_name,
@@ -107,7 +108,7 @@ def _softmax(number: int, size: int, work: Scratch) -> list[str]:
         f"    top = {z}[0, i]",
         f"    for j in range(1, {size}):",
         f"        top = max(top, {z}[j, i])",
-        "    total = 0.0",
+        f"    total = {real('0.0')}",
         f"    for j in range({size}):",
         f"        e = math.exp({z}[j, i] - top)",
         f"        {a}[j, i] = e",
@@ -122,7 +123,7 @@ def _loss(pr: NumbaPrinter, plan: NetworkPlan, formula: sympy.Expr | None) -> li
     """``total`` = Σ_i C(sample i); each Σ_j of the loss becomes a loop."""
     expr = stable_loss(plan.loss.expr, plan)
     sums = sorted(expr.atoms(Sum), key=sympy.default_sort_key)
-    lines = [f"# cost: {loss_text(plan, formula)}", "total = 0.0", "for i in range(n):"]
+    lines = [f"# cost: {loss_text(plan, formula)}", f"total = {real('0.0')}", "for i in range(n):"]
     names = {}
     for number, term in enumerate(sums):
         (idx, lower, upper), = term.limits
@@ -130,7 +131,7 @@ def _loss(pr: NumbaPrinter, plan: NetworkPlan, formula: sympy.Expr | None) -> li
         names[term] = sympy.Symbol(name)
         body = pr.doprint(term.function)
         bounds = f"{upper + 1}" if lower == 0 else f"{lower}, {upper + 1}"
-        lines += [f"    {name} = 0.0", f"    for {idx} in range({bounds}):",
+        lines += [f"    {name} = {real('0.0')}", f"    for {idx} in range({bounds}):",
                   f"        {name} += {body}"]
     lines.append(f"    total += {pr.doprint(expr.xreplace(names))}")
     return lines

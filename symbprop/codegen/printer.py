@@ -20,6 +20,11 @@ A ``PythonCodePrinter`` subclass with a handful of ``_print_X`` overrides, no st
   function ``Indexed -> str`` chosen by the lowering (``z1_0`` when unrolled, ``Z1[j, i]`` when
   looped); ``symbols`` renames plain symbols (graph variables that shadow module names).
 
+* in float32 (the ``dtype`` setting, by default the type of ``float_type.printing``), numbers
+  print as ``np.float32(...)`` except integer exponents (``a**2`` stays float32), tanh and the
+  activations as their float32 forms (``symbprop.functions.float32``), so that nothing
+  promotes to float64; float64 prints as it always did.
+
 ``assignment(target, code)`` makes the line ``target = code``, wrapped at the sum's top-level
 ``+``/``-`` inside parentheses when it is longer than ``LINE_WIDTH``.
 """
@@ -32,8 +37,10 @@ import sympy
 from sympy.printing.precedence import precedence
 from sympy.printing.pycode import PythonCodePrinter
 
+from symbprop.codegen.float_type import current, real
 from symbprop.errors import CodegenError
-from symbprop.functions.registry import record_of_function
+from symbprop.functions.float32 import float32_record
+from symbprop.functions.registry import activation, record_of_function
 
 #: Longest generated line of code before indentation (the templates indent by up to 8).
 LINE_WIDTH = 90
@@ -59,10 +66,12 @@ class NumbaPrinter(PythonCodePrinter):
         indexed=_default_indexed,
         symbols={},
         strict=True,
+        dtype=None,
     )
 
     def __init__(self, settings: dict | None = None) -> None:
         super().__init__(settings or {})
+        self.dtype = self._settings["dtype"] or current()
         self.helpers: set[str] = set()
         self._printed: dict = {}
 
@@ -124,27 +133,76 @@ class NumbaPrinter(PythonCodePrinter):
         dispatches a Function subclass to its base class's method only when the base's name
         ends in "Base", hence the name."""
         record = record_of_function(type(expr))
+        if record is not None and self.dtype == "float32":
+            record = float32_record(record)
         if record is None or record.numba is None:
             raise CodegenError(f"{type(expr).__name__}: no Numba form is registered")
         return record.numba(self, *expr.args)
+
+    # ---------------------------------------------------------------- float32
+
+    def real(self, text: str) -> str:
+        """The literal ``text`` as a number of the printer's dtype."""
+        return real(text, self.dtype)
+
+    def _print_Integer(self, expr) -> str:
+        return self.real(super()._print_Integer(expr)) if self.dtype == "float32" else \
+            super()._print_Integer(expr)
+
+    def _print_Float(self, expr) -> str:
+        return self.real(super()._print_Float(expr)) if self.dtype == "float32" else \
+            super()._print_Float(expr)
+
+    def _print_Rational(self, expr) -> str:
+        return self.real(super()._print_Rational(expr)) if self.dtype == "float32" else \
+            super()._print_Rational(expr)
+
+    _print_Half = _print_Rational
+
+    def _print_NumberSymbol(self, expr) -> str:
+        """π, e, ∞ and NaN: ``math.pi`` and so on, as float32 in a float32 kernel."""
+        return self.real(getattr(PythonCodePrinter, f"_print_{type(expr).__name__}")(self, expr))
+
+    _print_Pi = _print_Exp1 = _print_Infinity = _print_NaN = _print_NegativeInfinity = \
+        _print_NumberSymbol
+
+    def _print_Zero(self, expr) -> str:
+        return self.real(super()._print_Zero(expr))
+
+    def _print_Pow(self, expr, rational=False) -> str:
+        """An integer exponent stays an integer in float32 (``a**2``: float32 in Numba, a
+        multiplication; ``a**np.float32(2)`` would call powf)."""
+        if self.dtype == "float32" and expr.exp.is_Integer and expr.exp != -1:
+            base = self.parenthesize(expr.base, precedence(expr), strict=False)
+            exponent = int(expr.exp)
+            return f"{base}**{exponent}" if exponent > 0 else f"{base}**({exponent})"
+        return super()._print_Pow(expr, rational)
+
+    def _print_tanh(self, expr) -> str:
+        if self.dtype == "float32":
+            return float32_record(activation("tanh")).numba(self, *expr.args)
+        return PythonCodePrinter._print_tanh(self, expr)
 
     # ---------------------------------------------------------------- kinks and branches
 
     def _print_Heaviside(self, expr: sympy.Heaviside) -> str:
         h0 = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
+        one, zero = self.real("1.0"), self.real("0.0")
         if h0 == 0:
-            return f"(1.0 if {self._print(expr.args[0])} > 0.0 else 0.0)"
+            return f"({one} if {self._print(expr.args[0])} > 0.0 else {zero})"
         h0 = sympy.Float(h0)
         return self.kink("step", (expr.args[0], h0), lambda x, h:
-                          f"(1.0 if {x} > 0.0 else ({self._print(h)} if {x} == 0.0 else 0.0))")
+                          f"({one} if {x} > 0.0 else ({self._print(h)} if {x} == 0.0 else {zero}))")
 
     def _print_sign(self, expr: sympy.sign) -> str:
+        one, minus, zero = self.real("1.0"), self.real("-1.0"), self.real("0.0")
         return self.kink("sign", expr.args,
-                          lambda x: f"(1.0 if {x} > 0.0 else (-1.0 if {x} < 0.0 else 0.0))")
+                          lambda x: f"({one} if {x} > 0.0 else ({minus} if {x} < 0.0 else {zero}))")
 
     def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
         *branches, (last, condition) = expr.args
-        tail = self._print(last) if condition == sympy.true else self._module_format("math.nan")
+        tail = self._print(last) if condition == sympy.true else \
+            self.real(self._module_format("math.nan"))
         if condition != sympy.true:
             branches = [*branches, (last, condition)]
         for value, cond in reversed(branches):

@@ -17,6 +17,8 @@ code of one call, built with the printer's ``helper(name, *args)`` (a call of th
 helper ``_name``, whose source is ``numba_helper``/``numpy_helper``), ``kink(name, args,
 inline)`` and ``times(alpha, text)``.  A record whose ``apply`` builds no function class of its
 own (identity, tanh, or a new one written with existing functions) needs neither.
+``numba_float32``/``numba_float32_helper``: the Numba form and helper in a float32 kernel,
+where they differ (``symbprop.functions.float32``).
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class ActivationRecord:
     numba_helper: str | None = None
     numpy: Callable | None = None
     numpy_helper: str | None = None
+    numba_float32: Callable | None = None
+    numba_float32_helper: str | None = None
 
     def __post_init__(self) -> None:
         if self.init not in INITIALISERS:
