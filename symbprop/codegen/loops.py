@@ -35,7 +35,6 @@ class LoweringError(SymbpropError):
     """The derivation has a form the looped lowering does not know (use ``unrolled``)."""
 
 
-#: Labels of the derivation -> buffers (back<l> = W^{l+1}ᵀ δ^{l+1} lives in δ^l's own buffer).
 #: The loop's arrays of a layer's variables (and of back<l> = W^{l+1}ᵀ δ^{l+1}, into D).
 ARRAYS = {DELTA: "D", PRE: "Z", ACT: "A"}
 BACK = "back"
