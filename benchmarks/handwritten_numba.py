@@ -10,7 +10,8 @@ the best of 7 autoranged repeats each; the gradients are checked to agree first.
 this size goes to scalar libm calls (512 tanh and 96 exp per call at batch 32: about 10 ns per
 tanh in either precision), which LLVM cannot vectorise without Intel's SVML, and the pip builds
 of llvmlite are not patched for it (``numba -s``: "llvmlite Using SVML Patched LLVM: False"); so
-float32 is no faster than float64 here, for the hand-written kernel as for ours.
+the hand-written kernel is no faster in float32 than in float64.  Ours are: their float32 tanh
+is a rational approximation that vectorises (see ``benchmarks/float32.py``).
 """
 import os
 import platform
