@@ -19,6 +19,7 @@ passes through (both comparisons are false), ±inf gives ±1.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 #: |x| above which tanh(x) rounds to ±1 in float32 (13 ln 2 = 9.0109 and a margin).
 TANH_CLAMP = 9.02
@@ -95,8 +96,10 @@ BUILTIN = {
 }
 
 
+@functools.lru_cache(maxsize=64)
 def float32_record(record):
-    """``record`` with its Numba form and helper in float32 (see the module docstring)."""
+    """``record`` with its Numba form and helper in float32 (see the module docstring); built
+    once per record (the printer asks for it at every activation it prints)."""
     if record.numba_float32 is not None or record.numba_float32_helper is not None:
         form, helper = record.numba_float32, record.numba_float32_helper
     elif record.name in BUILTIN:
