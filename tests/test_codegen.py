@@ -233,11 +233,9 @@ def test_generated_module_imports_without_sympy(tmp_path):
 
 @pytest.mark.parametrize(("spec", "strategy"), [("examples:two_two_one", "unrolled"),
                                               ("examples:xor", "looped")])
-def test_a_second_process_runs_cached_kernels_without_sympy_or_jinja2(tmp_path, monkeypatch,
-                                                                      spec, strategy):
+def test_a_second_process_runs_cached_kernels_without_sympy_or_jinja2(tmp_path, spec, strategy):
     """Kernels compiled once are loaded by a later process without SymPy, Jinja2 or the
     generator (importing any of them fails there), and give the value they give here."""
-    monkeypatch.setenv("SYMBPROP_CACHE_DIR", str(tmp_path))
     kernels = sp.compile(spec, strategy=strategy)
     theta = np.linspace(-1.0, 1.0, kernels.model.param_count)
     X = np.linspace(0.1, 0.9, 3 * kernels.model.inputs).reshape(3, -1)

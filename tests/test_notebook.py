@@ -29,7 +29,6 @@ def test_tutorial_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     folder = tmp_path / "examples"  # the notebook's own folder, as Jupyter runs it
     folder.mkdir()
     monkeypatch.chdir(folder)
-    monkeypatch.setenv("SYMBPROP_CACHE_DIR", str(tmp_path / "cache"))
     cells = [c for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code"]
     namespace: dict = {"Image": lambda path: Path(path).stat()}  # used if IPython is missing
     try:

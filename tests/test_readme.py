@@ -99,13 +99,12 @@ def test_readme_links_only_what_the_repository_holds():
     assert "five sets of lecture notes" in text[:first_citation], "say what the seeds are first"
 
 
-def test_readme_says_what_loss_and_grad_with_out_returns(tmp_path, monkeypatch):
+def test_readme_says_what_loss_and_grad_with_out_returns():
     """The bullet on ``loss_and_grad(..., out=)`` states the return value the code gives."""
     import numpy as np
 
     import symbprop as sp
 
-    monkeypatch.setenv("SYMBPROP_CACHE_DIR", str(tmp_path))
     k = sp.compile(sp.load("examples:two_two_one"))
     params = k.init_params(seed=0)
     X, Y = np.array([[0.05, 0.1]]), np.array([[0.01]])
@@ -119,7 +118,7 @@ def test_readme_says_what_loss_and_grad_with_out_returns(tmp_path, monkeypatch):
 
 
 @pytest.mark.latex
-def test_derivation_page_picture_is_the_current_pdf(tmp_path, monkeypatch):
+def test_derivation_page_picture_is_the_current_pdf(tmp_path):
     """docs/derivation-page.png is the page the README says, rendered from today's document
     (same pixels); regenerate it with the command in the failure message."""
     import shutil
@@ -137,7 +136,6 @@ def test_derivation_page_picture_is_the_current_pdf(tmp_path, monkeypatch):
     page = re.search(r"`pdftoppm -png -r (\d+) -f (\d+) -l \2`", text)
     assert page and "docs/derivation-page.png" in text
     dpi, number = page.groups()
-    monkeypatch.setenv("SYMBPROP_CACHE_DIR", str(tmp_path / "cache"))
     pdf = tmp_path / "x.pdf"
     result = CliRunner().invoke(app, ["derive", "examples:two_two_one", "--at",
                                       "examples:two_two_one", "--format", "pdf", "-o", str(pdf)])
