@@ -4,7 +4,9 @@ It holds the IR and the adjoints of the reverse sweep in index form (for a netwo
 per layer, whatever its width) and instantiates the scalar, per-weight form only when asked
 (``gradient``, ``chain``, ``definition``, ``compose``).  Conventions: ``gradient(name)`` is
 ∂C/∂θ for one sample, in named intermediates (δ^l_j, a^l_j, ∂f/∂q); the batch reduction
-(mean or sum) is applied by ``evaluate``.
+(mean or sum) is applied by ``evaluate``.  Definitions and their composition are a
+``composition.Composer``'s, the documents (``d.to_latex()``, ...) the ``documents.Documents``
+mixin's; a ``Derivation`` delegates to them.
 """
 
 from __future__ import annotations
