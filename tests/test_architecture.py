@@ -198,8 +198,8 @@ LAYERS = (
 #: Imports that reach up, each for a reason; every one is made inside a function, on use.
 UPWARD = {
     # d.to_latex(), d.to_html(), Jupyter's _repr_*_: documents as methods of a derivation
-    ("symbprop.symbolic.derivation", "symbprop.render"),
-    ("symbprop.symbolic.derivation", "symbprop.render.html"),
+    ("symbprop.symbolic.documents", "symbprop.render"),
+    ("symbprop.symbolic.documents", "symbprop.render.html"),
     # Kernels.loss_and_grad/fit given Dask arrays hand them to the data-parallel code
     ("symbprop.runtime.kernels", "symbprop.distributed"),
     # Kernels.fit shows train's progress bar and returns a history that plots itself

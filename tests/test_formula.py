@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from symbprop.errors import FormulaError, SpecError
 from symbprop.functions.sympy_classes import absolute, relu, sigmoid, softplus
-from symbprop.spec import formula
+from symbprop.spec import formula, formula_syntax
 from symbprop.spec.formula import CONSTANTS, FUNCTIONS, formula_names, parse_formula
 
 a, q, x, y, z = sympy.symbols("a q x y z")
@@ -288,8 +288,9 @@ def test_parsing_never_calls_eval_or_exec(monkeypatch):
             parse_formula(text, VARS)
 
 
-def test_source_never_evaluates_text():
-    source = Path(formula.__file__).read_text(encoding="utf-8")
+@pytest.mark.parametrize("module", [formula, formula_syntax])
+def test_source_never_evaluates_text(module):
+    source = Path(module.__file__).read_text(encoding="utf-8")
     for forbidden in ("eval(", "exec(", "sympify", "parse_expr", "compile("):
         assert forbidden not in source, forbidden
 

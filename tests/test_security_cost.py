@@ -15,7 +15,7 @@ import sympy
 
 import symbprop as sp
 from symbprop.functions.sympy_classes import as_elementary
-from symbprop.spec import formula
+from symbprop.spec import formula, grammar
 from symbprop.symbolic.sweep import MAX_TIDY_DEGREE
 from tests.oracle import leaves
 
@@ -65,7 +65,7 @@ DEEP_FORMULAS = [nest("tanh " * 11), nest("tanh " * 6), nest("exp tanh tanh tanh
 @pytest.mark.parametrize("text", DEEP_FORMULAS)
 def test_functions_nested_too_deeply_are_refused_before_building(text):
     # tanh nested 11 deep took 95 s to load; now refused at once, the limit named.
-    with pytest.raises(sp.FormulaError, match=f"the limit is {formula.MAX_FUNCTION_DEPTH} "):
+    with pytest.raises(sp.FormulaError, match=f"the limit is {grammar.MAX_FUNCTION_DEPTH} "):
         formula.parse_formula(text, {"x": sympy.Symbol("x"), "y": sympy.Symbol("y")})
 
 
@@ -89,7 +89,7 @@ MANY_FACTORS = "*".join(f"(x+{i}*y)**64" for i in range(17))  # degree 17·64 = 
 def test_powers_that_would_expand_past_the_degree_limit_are_refused(text):
     # (((x+1)**64+1)**64+1)**64 grew past 2.8 GB in derive.tidy (sympy.cancel expanded it).
     variables = {name: sympy.Symbol(name) for name in "xyz"}
-    with pytest.raises(sp.FormulaError, match=f"the limit is {formula.MAX_DEGREE} "):
+    with pytest.raises(sp.FormulaError, match=f"the limit is {grammar.MAX_DEGREE} "):
         formula.parse_formula(text, variables)
 
 
@@ -263,7 +263,7 @@ def test_graph_documents_of_deep_graphs_are_bounded(nodes, output):
 
 
 def test_compose_refuses_a_formula_too_long_to_write_out():
-    from symbprop.symbolic.derivation import MAX_COMPOSED_SIZE
+    from symbprop.symbolic.composition import MAX_COMPOSED_SIZE
 
     d = sp.derive(sp.graph(DIAMOND, output="q20"))
     assert d.composed_size(sympy.Symbol("q20")) > MAX_COMPOSED_SIZE

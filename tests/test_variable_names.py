@@ -125,6 +125,19 @@ def test_the_ir_carries_its_variables_as_values():
     assert d.role_of("q") is None
 
 
+def test_each_equation_says_what_it_defines_as_an_eqn_role():
+    import symbprop as sp
+    from symbprop.symbolic.ir import EqnRole
+
+    net = sp.derive(sp.mlp([2, 3, 1], activation="tanh", loss="half_sse")).program
+    assert [(e.role, e.layer, e.base) for e in net.eqns] == [
+        (EqnRole.PRE, 1, net.variables[Var(PRE, 1)]), (EqnRole.ACT, 1, net.variables[Var(ACT, 1)]),
+        (EqnRole.PRE, 2, net.variables[Var(PRE, 2)]), (EqnRole.ACT, 2, net.variables[Var(ACT, 2)]),
+        (EqnRole.LOSS, 2, net.output)]
+    graph = sp.derive(sp.expression("(x + y) * z")).program
+    assert graph.eqns and {e.role for e in graph.eqns} == {EqnRole.NODE}
+
+
 # ---------------------------------------------------------------- (b) the source scan
 
 _ROLE_END = re.compile(r"(?:^|[^\w\\{}])(W|b|z|a|delta)$")  # a role letter ending a literal

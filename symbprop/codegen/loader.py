@@ -41,11 +41,12 @@ from symbprop.version import __version__
 
 CACHE_ENV = "SYMBPROP_CACHE_DIR"
 #: Modules of symbprop (besides this package and the templates) whose code shapes the output.
-GENERATOR_MODULES = ("functions/activations", "functions/float32", "functions/losses",
-                     "functions/registry", "functions/sympy_classes", "model",
-                     "spec/staging", "spec/variables", "symbolic/derivation",
-                     "symbolic/indexing", "symbolic/ir", "symbolic/param_names",
-                     "symbolic/rules", "symbolic/stabilize", "symbolic/sweep")
+GENERATOR_MODULES = ("functions/activations", "functions/builtin", "functions/float32",
+                     "functions/losses", "functions/registry", "functions/sympy_classes",
+                     "model", "spec/staging", "spec/variables", "symbolic/composition",
+                     "symbolic/derivation", "symbolic/indexing", "symbolic/ir",
+                     "symbolic/param_names", "symbolic/rules", "symbolic/stabilize",
+                     "symbolic/sweep")
 _modules: dict[Path, ModuleType] = {}
 _warned: set[Path] = set()
 _lock = threading.Lock()

@@ -37,7 +37,20 @@ class LoweringError(SymbpropError):
 
 #: The loop's arrays of a layer's variables (and of back<l> = W^{l+1}ᵀ δ^{l+1}, into D).
 ARRAYS = {DELTA: "D", PRE: "Z", ACT: "A"}
+#: back<l>: the label of W^{l+1}ᵀ δ^{l+1}, BP2's sum as ``replace_back_product`` names it (every
+#: network lowering reads it through ``back_name`` and ``back_layer``).
 BACK = "back"
+
+
+def back_name(number: int) -> str:
+    """The label of back<l> for layer ``number``: ``back2``."""
+    return f"{BACK}{number}"
+
+
+def back_layer(label_: str) -> int | None:
+    """The layer of a back<l> label (``"back2"`` -> 2), or None for any other label."""
+    rest = label_.removeprefix(BACK)
+    return int(rest) if rest != label_ and rest.isdigit() else None
 
 
 def array_name(element: Indexed) -> str:
@@ -49,8 +62,8 @@ def array_name(element: Indexed) -> str:
         return f"{label_.upper()}[i, {idx}]"
     if var is not None and var.role in ARRAYS:
         return f"{ARRAYS[var.role]}{var.layer}[{idx}, i]"
-    if label_.startswith(BACK) and label_[len(BACK):].isdigit():
-        return f"D{label_[len(BACK):]}[{idx}, i]"
+    if (layer := back_layer(label_)) is not None:
+        return f"D{layer}[{idx}, i]"
     return f"{label_}[{idx}]"
 
 
@@ -158,7 +171,7 @@ def element(pr, target: str, expr: sympy.Expr, prefix: str, form: str = "{}") ->
 
 def check_in_place(expr: sympy.Expr, number: int) -> None:
     """δ^l[j] may be written over W^{l+1}ᵀ δ^{l+1} only if it reads that sum at j alone."""
-    reads = {e.indices for e in expr.atoms(Indexed) if e.base.label.name == f"back{number}"}
+    reads = {e.indices for e in expr.atoms(Indexed) if e.base.label.name == back_name(number)}
     if reads - {(sympy.Idx("j"),)}:
         raise LoweringError(f"looped lowering: δ{number} reads "
                             f"{Var(WEIGHT, number + 1).name}ᵀδ{number + 1} "
@@ -169,7 +182,7 @@ def replace_back_product(expr: sympy.Expr, nxt) -> sympy.Expr:
     """Σ_k W^{l+1}[k, j] δ^{l+1}[k] -> back<l>[j] (computed by one np.dot); ``nxt``: the
     ``LayerPlan`` of layer l + 1."""
     w_base, d_base = nxt.grad_w.variable, nxt.delta.symbol
-    back = IndexedBase(f"back{nxt.number - 1}")
+    back = IndexedBase(back_name(nxt.number - 1))
 
     def is_back(e):
         if not isinstance(e, Sum) or len(e.limits) != 1:

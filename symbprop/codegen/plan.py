@@ -30,7 +30,7 @@ from symbprop.functions.activations import Activation
 from symbprop.functions.losses import variables as loss_variables
 from symbprop.functions.sympy_classes import softplus
 from symbprop.spec.variables import ACT, BIAS, INPUT, PRE, WEIGHT, Var, marked
-from symbprop.symbolic.ir import Eqn
+from symbprop.symbolic.ir import Eqn, EqnRole
 from symbprop.symbolic.stabilize import stable_form
 from symbprop.symbolic.sweep import Adjoint
 
@@ -73,7 +73,7 @@ def network_plan(d) -> NetworkPlan:
     by_role = {(e.role, e.layer): e for e in prog.eqns}
     layers = []
     for number, layer in enumerate(net.layers, 1):
-        z_eqn, a_eqn = by_role[("z", number)], by_role[("a", number)]
+        z_eqn, a_eqn = by_role[(EqnRole.PRE, number)], by_role[(EqnRole.ACT, number)]
         bias = d.variable(BIAS, number) if layer.bias != "none" else None
         layers.append(LayerPlan(
             number, net.sizes[number - 1], net.sizes[number], layer.activation, layer.bias,

@@ -34,6 +34,7 @@ import sympy
 
 from symbprop.codegen.loops import (
     Scratch,
+    back_name,
     check_outer,
     delta_expression,
     element,
@@ -90,7 +91,7 @@ def _runs_on(plan: NetworkPlan, first: LayerPlan, layer: LayerPlan) -> bool:
 def _loop_names(number: int) -> dict[str, str]:
     """The derivation's labels of layer ``number`` -> the loop's arrays."""
     return {Var(PRE, number).name: "Z", Var(ACT, number).name: "A", Var(DELTA, number).name: "D",
-            f"back{number}": "D", Var(ACT, number - 1).name: "A_in"}
+            back_name(number): "D", Var(ACT, number - 1).name: "A_in"}
 
 
 def _generic(plan: NetworkPlan, layer: LayerPlan) -> tuple[sympy.Expr, sympy.Expr]:

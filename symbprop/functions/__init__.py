@@ -7,8 +7,10 @@ a textbook writes them (σ' = σ(1 − σ)).
 - ``activations``: activation records: name, parameters, how each applies to ``z``.
 - ``losses``: per-sample losses as a sum over output neurons of one element term.
 - ``sympy_classes``: SymPy ``Function`` classes for the activations, with their rules.
-- ``registry``: one record per activation and per loss, read by every other part.
+- ``registry``: the record types and the tables of records, read by every other part.
+- ``builtin``: the built-in records (registered when this package loads).
+- ``float32``: the float32 forms of the activations for the Numba target.
 """
 
-# The records name the SymPy classes' symbols (σ for sigmoid): registered on first import.
-import symbprop.functions.registry as registry  # noqa: E402, F401
+# The built-in records are registered on first import, before any lookup or user record.
+import symbprop.functions.builtin as builtin  # noqa: E402, F401

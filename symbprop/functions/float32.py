@@ -3,9 +3,10 @@ module defines, where they differ from the float64 forms of the registry's recor
 
 A float64 form printed into a float32 kernel promotes: ``x if x > 0.0 else 0.0`` is float64,
 and so is a helper built on float64 literals.  ``float32_record(record)`` returns the record
-with its ``numba``/``numba_helper`` replaced by the float32 forms: the record's own
-``numba_float32``/``numba_float32_helper`` if it has them (an activation registered by a
-user), else the built-in forms below, else the record unchanged (correct, only promoted).
+with its ``numba``/``numba_helper`` replaced by its ``numba_float32``/``numba_float32_helper``
+where it has them (the built-in records, ``symbprop.functions.builtin``, take theirs from here:
+``tanh``, ``relu``, ``leaky_relu``, ``elu`` and the ``*_HELPER`` sources), else the record
+unchanged (correct, only promoted).
 
 tanh: Numba's float32 ``math.tanh`` calls libm's ``tanhf``, a call per element that LLVM cannot
 vectorise (no SVML here).  ``_tanh`` evaluates instead the [13/14] Padé approximant of tanh
@@ -24,7 +25,7 @@ import functools
 #: |x| above which tanh(x) rounds to ±1 in float32 (13 ln 2 = 9.0109 and a margin).
 TANH_CLAMP = 9.02
 
-_TANH_HELPER = f'''def _tanh(x):
+TANH_HELPER = f'''def _tanh(x):
     """tanh(x) for float32 x: the [13/14] Padé approximant in float64, rounded once (see
     symbprop.functions.float32); ±1 beyond |x| > {TANH_CLAMP}, NaN for NaN."""
     if x > {TANH_CLAMP}:
@@ -41,7 +42,7 @@ _TANH_HELPER = f'''def _tanh(x):
             2.1524557502182723e-08 + s * (2.55787967940377e-11 + s * 4.684761317589322e-15))))))
     return np.float32(t * p / q)'''
 
-_SIGMOID_HELPER = '''def _sigmoid(x):
+SIGMOID_HELPER = '''def _sigmoid(x):
     """σ(x) = 1 / (1 + e^(−x)) in float32, branching on the sign so that exp never
     overflows."""
     one = np.float32(1.0)
@@ -50,61 +51,49 @@ _SIGMOID_HELPER = '''def _sigmoid(x):
     e = math.exp(x)
     return e / (one + e)'''
 
-_SOFTPLUS_HELPER = '''def _softplus(x):
+SOFTPLUS_HELPER = '''def _softplus(x):
     """log(1 + e^x) = max(x, 0) + log1p(e^(−|x|)) in float32, finite for every finite x."""
     return max(x, np.float32(0.0)) + math.log1p(math.exp(-abs(x)))'''
 
-_RELU_HELPER = '''def _relu(x):
+RELU_HELPER = '''def _relu(x):
     """max(x, 0) in float32, with NaN -> 0 as the inline form."""
     return x if x > 0.0 else np.float32(0.0)'''
 
-_LEAKY_RELU_HELPER = '''def _leaky_relu(x, alpha):
+LEAKY_RELU_HELPER = '''def _leaky_relu(x, alpha):
     return x if x > 0.0 else np.float32(alpha) * x'''
 
-_ELU_HELPER = '''def _elu(x, alpha):
+ELU_HELPER = '''def _elu(x, alpha):
     return x if x > 0.0 else np.float32(alpha) * math.expm1(x)'''
 
-_GELU_HELPER = '''def _gelu(x):
+GELU_HELPER = '''def _gelu(x):
     """x Φ(x) = (x/2)(1 + erf(x/√2)) in float32."""
     half, one = np.float32(0.5), np.float32(1.0)
     return half * x * (one + math.erf(x * np.float32(0.7071067811865476)))'''
 
 
-def _relu(p, x):
+def relu(p, x):
     return p.kink("relu", (x,), lambda t: f"({t} if {t} > 0.0 else np.float32(0.0))")
 
 
-def _leaky_relu(p, x, a):
+def leaky_relu(p, x, a):
     return p.kink("leaky_relu", (x, a), lambda t, a: f"({t} if {t} > 0.0 else {p.times(a, t)})")
 
 
-def _elu(p, x, a):
+def elu(p, x, a):
     return p.kink("elu", (x, a),
                   lambda t, a: f"({t} if {t} > 0.0 else {p.times(a, f'math.expm1({t})')})")
 
 
-#: name -> (numba form, numba helper source) of the built-in activations in float32; a form of
-#: None keeps the record's (it prints no literal of its own).
-BUILTIN = {
-    "tanh": (lambda p, x: p.helper("tanh", x), _TANH_HELPER),
-    "sigmoid": (None, _SIGMOID_HELPER),
-    "softplus": (None, _SOFTPLUS_HELPER),
-    "relu": (_relu, _RELU_HELPER),
-    "leaky_relu": (_leaky_relu, _LEAKY_RELU_HELPER),
-    "elu": (_elu, _ELU_HELPER),
-    "gelu": (None, _GELU_HELPER),
-}
+def tanh(p, x):
+    return p.helper("tanh", x)
 
 
 @functools.lru_cache(maxsize=64)
 def float32_record(record):
     """``record`` with its Numba form and helper in float32 (see the module docstring); built
     once per record (the printer asks for it at every activation it prints)."""
-    if record.numba_float32 is not None or record.numba_float32_helper is not None:
-        form, helper = record.numba_float32, record.numba_float32_helper
-    elif record.name in BUILTIN:
-        form, helper = BUILTIN[record.name]
-    else:
+    form, helper = record.numba_float32, record.numba_float32_helper
+    if form is None and helper is None:
         return record
     return dataclasses.replace(record, numba=form or record.numba,
                                numba_helper=helper or record.numba_helper)

@@ -10,7 +10,9 @@ equation documents and generated code print for it.
 
 Adding an activation or a loss is one ``register_activation``/``register_loss`` call; the spec
 reader, the derivation, the documents, the code generator, the cross-check and the initialiser
-all look it up here.  ``tests/test_registry.py`` walks every record through all of them.
+all look it up here.  ``tests/test_registry.py`` walks every record through all of them.  The
+built-in records are such calls, in ``symbprop.functions.builtin`` (run when the package
+``symbprop.functions`` loads, so before any lookup here).
 
 Printing per code target: ``numba(printer, *args)`` and ``numpy(printer, *args)`` return the
 code of one call, built with the printer's ``helper(name, *args)`` (a call of the module's
@@ -18,7 +20,7 @@ helper ``_name``, whose source is ``numba_helper``/``numpy_helper``), ``kink(nam
 inline)`` and ``times(alpha, text)``.  A record whose ``apply`` builds no function class of its
 own (identity, tanh, or a new one written with existing functions) needs neither.
 ``numba_float32``/``numba_float32_helper``: the Numba form and helper in a float32 kernel,
-where they differ (``symbprop.functions.float32``).
+where they differ (``symbprop.functions.float32.float32_record``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from numbers import Rational
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -169,20 +170,6 @@ def sympy_classes() -> ModuleType:
     return classes
 
 
-def _sympy() -> ModuleType:
-    # Imported here: SymPy loads only when an expression is built (not for cached kernels).
-    import sympy
-
-    return sympy
-
-
-def _call(name: str, with_alpha: bool = False) -> Callable:
-    """``apply`` of a record whose function is the class ``name`` of ``sympy_classes``."""
-    if with_alpha:
-        return lambda z, alpha: getattr(sympy_classes(), name)(z, alpha)
-    return lambda z, alpha: getattr(sympy_classes(), name)(z)
-
-
 def unregister_activation(name: str) -> None:
     """Remove a registered activation (tests that register one for a while)."""
     ACTIVATIONS.remove(name)
@@ -238,92 +225,3 @@ def record_of_function(function: type) -> ActivationRecord | None:
     """The record of the SymPy function class ``function``, or None."""
     return next((r for r in ACTIVATIONS.values()
                  if r.function is not None and r.function_class is function), None)
-
-
-# ---------------------------------------------------------------- the built-in activations
-
-
-register_activation(ActivationRecord("identity", lambda z, alpha: z, aliases=("linear",)))
-register_activation(ActivationRecord(
-    "sigmoid", _call("sigmoid"), function="sigmoid", text="σ", latex=r"\sigma",
-    saturates=True,
-    numba=lambda p, x: p.helper("sigmoid", x),
-    numba_helper='''def _sigmoid(x):
-    """σ(x) = 1 / (1 + e^(−x)), branching on the sign so that exp never overflows."""
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)''',
-    numpy=lambda p, x: p.helper("sigmoid", x),
-    numpy_helper='''def _sigmoid(x):
-    """σ(x) = 1 / (1 + e^(−x)), from e^(−|x|) so that exp never overflows."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))'''))
-register_activation(ActivationRecord("tanh", lambda z, alpha: _sympy().tanh(z), latex=r"\tanh",
-                                     saturates=True))
-register_activation(ActivationRecord(
-    "softplus", _call("softplus"), function="softplus", init="he",
-    numba=lambda p, x: p.helper("softplus", x),
-    numba_helper='''def _softplus(x):
-    """log(1 + e^x) = max(x, 0) + log1p(e^(−|x|)), finite for every finite x."""
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))''',
-    numpy=lambda p, x: p.helper("softplus", x),
-    numpy_helper='''def _softplus(x):
-    """log(1 + e^x) = max(x, 0) + log1p(e^(−|x|)), finite for every finite x."""
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))'''))
-register_activation(ActivationRecord(
-    "relu", _call("relu"), function="relu", kink=True, init="he",
-    numba=lambda p, x: p.kink("relu", (x,), lambda t: f"({t} if {t} > 0.0 else 0.0)"),
-    numba_helper='''def _relu(x):
-    """max(x, 0), with NaN -> 0 as the inline form (x if x > 0.0 else 0.0)."""
-    return x if x > 0.0 else 0.0''',
-    numpy=lambda p, x: p.kink("relu", (x,), lambda t: f"np.where({t} > 0.0, {t}, 0.0)")))
-register_activation(ActivationRecord(
-    "leaky_relu", _call("leaky_relu", True), function="leaky_relu",
-    alpha=Fraction(1, 100), text="lrelu", latex=r"\operatorname{lrelu}", kink=True, init="he",
-    numba=lambda p, x, a: p.kink("leaky_relu", (x, a),
-                                 lambda t, a: f"({t} if {t} > 0.0 else {p.times(a, t)})"),
-    numba_helper='''def _leaky_relu(x, alpha):
-    return x if x > 0.0 else alpha * x''',
-    numpy=lambda p, x, a: p.kink("leaky_relu", (x, a),
-                                 lambda t, a: f"np.where({t} > 0.0, {t}, {p.times(a, t)})")))
-register_activation(ActivationRecord(
-    "elu", _call("elu", True), function="elu", alpha=Fraction(1), kink=True,
-    init="he",
-    numba=lambda p, x, a: p.kink("elu", (x, a), lambda t, a:
-                                 f"({t} if {t} > 0.0 else {p.times(a, f'math.expm1({t})')})"),
-    numba_helper='''def _elu(x, alpha):
-    return x if x > 0.0 else alpha * math.expm1(x)''',
-    numpy=lambda p, x, a: p.kink("elu", (x, a), lambda t, a:
-                                 f"np.where({t} > 0.0, {t}, {p.times(a, f'np.expm1({t})')})")))
-register_activation(ActivationRecord(
-    "swish", _call("swish"), function="swish", aliases=("silu",), init="he",
-    numba=lambda p, x: f"({p._print(x)}*{p.helper('sigmoid', x)})",
-    numpy=lambda p, x: f"({p._print(x)}*{p.helper('sigmoid', x)})"))
-register_activation(ActivationRecord(
-    "gelu", _call("gelu"), function="gelu", init="he",
-    numba=lambda p, x: p.helper("gelu", x),
-    numba_helper='''def _gelu(x):
-    """x Φ(x) = (x/2)(1 + erf(x/√2))."""
-    return 0.5 * x * (1.0 + math.erf(x * 0.7071067811865476))''',
-    numpy=lambda p, x: p.helper("gelu", x),
-    numpy_helper='''def _gelu(x):
-    """x Φ(x) = (x/2)(1 + erf(x/√2))."""
-    return 0.5 * x * (1.0 + scipy.special.erf(x * 0.7071067811865476))'''))
-
-
-# ---------------------------------------------------------------- the built-in losses
-
-
-register_loss(LossRecord("half_sse", lambda a, y: Fraction(1, 2) * (y - a) ** 2,
-                         aliases=("quadratic",), equation="C = ½ Σ_j (y_j − a{L}_j)²"))
-register_loss(LossRecord("sse", lambda a, y: (a - y) ** 2, equation="C = Σ_j (a{L}_j − y_j)²"))
-register_loss(LossRecord("mse", lambda a, y: (a - y) ** 2, scale=lambda n: Fraction(1, n),
-                         equation="C = (1/n_L) Σ_j (a{L}_j − y_j)²"))
-register_loss(LossRecord("bce", lambda a, y: -(y * _sympy().log(a) + (1 - y) * _sympy().log(1 - a)),
-                         output="sigmoid", fused="sigmoid + BCE fused",
-                         equation="C = −Σ_j [y_j log a{L}_j + (1 − y_j) log(1 − a{L}_j)]"))
-register_loss(LossRecord("softmax_cross_entropy", lambda a, y: -y * _sympy().log(a),
-                         output="softmax", aliases=("cross_entropy",),
-                         fused="softmax + cross-entropy fused",
-                         equation="C = −Σ_j y_j log a{L}_j", targets_sum_to_one=True))

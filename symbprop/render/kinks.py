@@ -18,6 +18,7 @@ import symbprop.functions.registry as registry
 from symbprop.functions.sympy_classes import absolute
 from symbprop.render.numbers import FD_STEP, Point
 from symbprop.symbolic.indexing import index_values, instantiate
+from symbprop.symbolic.ir import EqnRole
 from symbprop.symbolic.rules import local_partial
 
 
@@ -55,9 +56,10 @@ def kinks(d, pt: Point) -> list[Kink]:
 def _network_kinks(d, pt: Point) -> list[Kink]:
     found = []
     for eqn in d.program.eqns:
-        if eqn.role != "a" or d.model.layers[eqn.layer - 1].activation.is_softmax:
+        if eqn.role is not EqnRole.ACT or d.model.layers[eqn.layer - 1].activation.is_softmax:
             continue
-        z_base = next(e.base for e in d.program.eqns if e.role == "z" and e.layer == eqn.layer)
+        z_base = next(e.base for e in d.program.eqns
+                      if e.role is EqnRole.PRE and e.layer == eqn.layer)
         (j,) = eqn.indices
         used = local_partial(eqn.out, eqn.expr, z_base[j])
         textbook = local_partial(eqn.out, eqn.expr, z_base[j], output_form=False)

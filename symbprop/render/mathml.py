@@ -4,9 +4,8 @@ The same conventions as ``SymbpropLatexPrinter`` (``symbprop.render.latex``), pr
 Core for the HTML page: ``W1[0, 1]`` -> w¹₀₁ (``<msubsup>``), ``z1[j]`` -> z¹ⱼ, ``a0`` -> x,
 ``delta1[j]`` -> δ¹ⱼ, a graph's adjoint ``df_dq`` -> ∂f/∂q as a fraction, ``Σ`` with its index
 under it, σ for sigmoid, relu' as the indicator 1[z > 0], floats with ``digits`` significant
-digits (``1.5 × 10⁻⁷``), and the notation classes of ``symbprop.render.notation`` (∂-fractions,
-boxed factors as ``<mrow class="boxed">`` (MathML Core has no ``menclose``; the page's
-stylesheet draws the box), chains in chain-rule order).
+digits (``1.5 × 10⁻⁷``), and the notation classes of ``symbprop.render.notation`` (their rules
+are ``mathml_notation.NotationMathML``'s, the elements' helpers ``mathml_markup``'s).
 
 Every rule is a ``_print_X`` override returning a DOM element; ``mathml(expr)`` wraps the result
 in ``<math>``.  The output is ASCII (non-ASCII characters as character references) and depends
@@ -19,27 +18,21 @@ import sympy
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from symbprop.functions.registry import record_of_function, symbol
+from symbprop.functions.registry import record_of_function
 from symbprop.render.latex import format_float
+from symbprop.render.mathml_markup import join
+from symbprop.render.mathml_notation import NotationMathML
 from symbprop.render.names import adjoint_name, layer_mark, layer_name
-from symbprop.render.notation import (
-    NotesTermOrder,
-    Terms,
-    factored,
-    is_name,
-    negated_sum,
-    notes_product,
-)
+from symbprop.render.notation import NotesTermOrder, factored, negated_sum, notes_product
 
 HEADS = {"W": "w", "b": "b", "z": "z", "a": "a", "delta": "\u03b4"}
 MATRIX_HEADS = {"W": "W", "b": "b", "z": "z", "a": "a", "delta": "\u03b4"}
-DOT = "\u00b7"
 MINUS = "\u2212"
 #: The indicator's 1 (MathML Core has no bold ``mathvariant``): MATHEMATICAL BOLD DIGIT ONE.
 BOLD_ONE = "\U0001d7cf"
 
 
-class SymbpropMathMLPrinter(NotesTermOrder, MathMLPresentationPrinter):
+class SymbpropMathMLPrinter(NotesTermOrder, NotationMathML):
     """MathML presentation markup.  Settings beyond SymPy's: ``digits``, ``network``,
     ``graph_output``, ``top_layer`` as for ``SymbpropLatexPrinter``; products are written with a
     centred dot where the notes write one (between numbers), juxtaposed otherwise."""
@@ -47,38 +40,6 @@ class SymbpropMathMLPrinter(NotesTermOrder, MathMLPresentationPrinter):
     printmethod = "_symbprop_mathml"  # the activations' own printing is for LaTeX only
     _default_settings = {**MathMLPresentationPrinter._default_settings, "digits": 6,
                          "network": True, "graph_output": None, "top_layer": None}
-
-    # ------------------------------------------------------------ building blocks
-
-    def _el(self, tag: str, *children, text: str | None = None, **attributes):
-        element = self.dom.createElement(tag)
-        if text is not None:
-            element.appendChild(self.dom.createTextNode(_escape(text)))
-        for child in children:
-            element.appendChild(child)
-        for name, value in attributes.items():
-            element.setAttribute(name, value)
-        return element
-
-    def _mo(self, text: str):
-        return self._el("mo", text=text)
-
-    def _mi(self, text: str):
-        return self._el("mi", text=text)
-
-    def _row(self, *children):
-        return self._el("mrow", *children)
-
-    def _l_paren(self):
-        return self._el("mo", text="(", stretchy="false")
-
-    def _r_paren(self):
-        return self._el("mo", text=")", stretchy="false")
-
-    def _fenced(self, inner):
-        """``(inner)``, the parentheses at text size (Chromium stretches them around scripts)."""
-        return self._row(self._el("mo", text="(", stretchy="false"), inner,
-                         self._el("mo", text=")", stretchy="false"))
 
     # ------------------------------------------------------------ names
 
@@ -107,7 +68,7 @@ class SymbpropMathMLPrinter(NotesTermOrder, MathMLPresentationPrinter):
     def _print_Indexed(self, expr):
         indices = [self._print(i) for i in expr.indices]
         glue = all(len(str(i)) == 1 for i in expr.indices)
-        sub = self._row(*_join(indices, None if glue else self._mo(",")))
+        sub = self._row(*join(indices, None if glue else self._mo(",")))
         parts = layer_name(expr.base.label.name)
         if parts is not None and not (parts[0] == "a" and parts[1] == 0):
             return self._el("msubsup", self._mi(HEADS[parts[0]]), sub,
@@ -134,10 +95,6 @@ class SymbpropMathMLPrinter(NotesTermOrder, MathMLPresentationPrinter):
         if expr.name == "eta":
             return self._mi("\u03b7")
         return super()._print_Symbol(expr, style=style)
-
-    def _fraction(self, of, wrt):
-        return self._el("mfrac", self._row(self._mo("\u2202"), of),
-                        self._row(self._mo("\u2202"), wrt))
 
     # ------------------------------------------------------------ operations
 
@@ -182,7 +139,7 @@ class SymbpropMathMLPrinter(NotesTermOrder, MathMLPresentationPrinter):
     def _print_Function(self, expr, exp=None):
         record = record_of_function(type(expr))
         head = self._mi(record.symbol if record else type(expr).__name__)
-        args = _join([self._print(a) for a in expr.args], None, self._mo(","))
+        args = join([self._print(a) for a in expr.args], None, self._mo(","))
         return self._row(head, self._fenced(self._row(*args)))
 
     def _print_exp(self, expr):
@@ -221,106 +178,8 @@ class SymbpropMathMLPrinter(NotesTermOrder, MathMLPresentationPrinter):
         return self._el("mn", text=text)
 
     def _print_Tuple(self, expr):  # parentheses that grow around fractions
-        items = _join([self._print(a) for a in expr.args], None, self._mo(","))
+        items = join([self._print(a) for a in expr.args], None, self._mo(","))
         return self._row(self._mo("("), self._row(*items), self._mo(")"))
-
-    # ------------------------------------------------------------ textbook notation
-
-    def _print_Partial(self, expr):
-        of = self._print(expr.of)
-        if not is_name(expr.of):  # a node's operation: ∂(q r)/∂q
-            of = self._fenced(of)
-        return self._fraction(of, self._print(expr.wrt))
-
-    def _print_Boxed(self, expr):
-        return self._el("mrow", self._print(expr.args[0]), **{"class": "boxed"})
-
-    def _print_Chain(self, expr):
-        return self._row(*_join([self._factor(f) for f in expr.args], None, self._mo(DOT)))
-
-    def _factor(self, factor):
-        if factor.is_Number and factor.is_negative:
-            return self._fenced(self._print(factor))
-        if factored(factor) is not None:
-            return self._print(factor)
-        if isinstance(factor, (sympy.Add, sympy.Sum, Terms)):
-            return self._fenced(self._print(factor))
-        return self.parenthesize(factor, PRECEDENCE["Mul"])
-
-    def _print_Terms(self, expr):
-        terms = [self._fenced(self._print(t)) if t.is_Number and t.is_negative
-                 else self._print(t) for t in expr.args]
-        return self._row(*_join(terms, None, self._mo("+")))
-
-    def _print_More(self, expr):
-        count, what = expr.args
-        return self._row(self._mo("\u22ef"), self._el("mtext", text=f" ({count} more {what})"))
-
-    def _print_Approx(self, expr):
-        return self._row(self._print(expr.args[0]), self._mo("\u2248"))
-
-    def _print_Mean(self, expr):
-        body = self._print(expr.body)
-        if isinstance(expr.body, sympy.Add):
-            body = self._fenced(body)
-        one = self._el("mfrac", self._el("mn", text="1"), self._print(expr.count))
-        return self._row(one, body)
-
-    # ------------------------------------------------------------ vectors and matrices
-
-    def _print_Gradient(self, expr):
-        of, vector = expr.args
-        return self._row(self._el("msub", self._mo("\u2207"), self._print(vector)),
-                         self._print(of))
-
-    def _print_Transpose(self, expr):
-        inner = self._print(expr.arg)
-        if not isinstance(expr.arg, sympy.MatrixSymbol) or inner.tagName != "mi":
-            inner = self._fenced(inner)
-        return self._el("msup", inner, self._mi("T"))
-
-    def _print_HadamardProduct(self, expr):
-        return self._row(*_join([self._matrix_factor(a) for a in expr.args], None,
-                                self._mo("\u2299")))
-
-    def _print_MatMul(self, expr):
-        return self._row(*_join([self._matrix_factor(a) for a in expr.args], None,
-                                self._mo("\u2062")))
-
-    def _print_MatAdd(self, expr):
-        return self._row(*_join([self._print(a) for a in expr.args], None, self._mo("+")))
-
-    def _matrix_factor(self, arg):
-        if isinstance(arg, (sympy.MatAdd, sympy.MatMul, sympy.HadamardProduct)):
-            return self._fenced(self._print(arg))
-        return self._print(arg)
-
-    def _print_Elementwise(self, expr):
-        name, prime = expr.name.removesuffix("_prime"), expr.name.endswith("_prime")
-        head = symbol(name) + ("\u2032" if prime else "")
-        return self._row(self._mi(head), self._fenced(self._print(expr.vector)))
-
-    def _print_Slope(self, expr):
-        head = symbol(expr.name) + "\u2032"
-        return self._row(self._mi(head), self._fenced(self._print(expr.args[1])))
-
-
-def _escape(text: str) -> str:
-    """Text for a raw text node (SymPy's MathML printer writes text nodes unescaped)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _join(items: list, glue, separator=None) -> list:
-    """``items`` with ``separator`` (a fresh copy each time) between neighbours."""
-    if separator is None and glue is None:
-        return items
-    mark = separator if separator is not None else glue
-    joined = []
-    for n, item in enumerate(items):
-        if n:
-            joined.append(mark.cloneNode(True))
-        joined.append(item)
-    return joined
 
 
 def mathml(expr, **settings) -> str:

@@ -17,6 +17,7 @@ from symbprop.render.blocks import figure, math, para, section, table
 from symbprop.render.notation import Elementwise, Mean, Partial, matrix, vector
 from symbprop.spec.variables import ACT, BIAS, PRE, WEIGHT, Var, layer_input
 from symbprop.symbolic.indexing import index_values, instantiate
+from symbprop.symbolic.ir import EqnRole
 from symbprop.symbolic.rules import local_partial
 
 #: Per-neuron equations while every layer has at most this many neurons and inputs.
@@ -33,8 +34,8 @@ class NetView:
         self.net = d.model
         self.L = len(self.net.layers)
         self.sizes = self.net.sizes
-        self.z = {e.layer: e for e in d.program.eqns if e.role == "z"}
-        self.a = {e.layer: e for e in d.program.eqns if e.role == "a"}
+        self.z = {e.layer: e for e in d.program.eqns if e.role is EqnRole.PRE}
+        self.a = {e.layer: e for e in d.program.eqns if e.role is EqnRole.ACT}
         self.loss = d.program.eqns[-1]
 
     def base(self, name: str):

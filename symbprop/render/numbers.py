@@ -27,7 +27,7 @@ from symbprop.functions.sympy_classes import as_elementary
 from symbprop.spec.values import Values, load_values
 from symbprop.spec.variables import INPUT, TARGET, split_element
 from symbprop.symbolic.indexing import index_values, instantiate
-from symbprop.symbolic.ir import label
+from symbprop.symbolic.ir import EqnRole, label
 from symbprop.symbolic.precision import settled
 from symbprop.symbolic.reference import Reference
 from symbprop.symbolic.rules import local_partial
@@ -237,9 +237,10 @@ def activation_slopes(d, pt: Point) -> list[tuple[int, int, float]]:
     """(layer, j, ∂a^l_j/∂z^l_j) for every neuron, at the first sample of the point."""
     slopes = []
     for eqn in d.program.eqns:
-        if eqn.role != "a":
+        if eqn.role is not EqnRole.ACT:
             continue
-        z_base = next(e.base for e in d.program.eqns if e.role == "z" and e.layer == eqn.layer)
+        z_base = next(e.base for e in d.program.eqns
+                      if e.role is EqnRole.PRE and e.layer == eqn.layer)
         (j,) = eqn.indices
         local = local_partial(eqn.out, eqn.expr, z_base[j])
         for (value,) in index_values(eqn.indices):

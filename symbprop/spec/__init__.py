@@ -7,7 +7,8 @@ that names the file and the field.
 
 - ``loader``: ``load``, ``as_model``, ``from_dict``; network specs and their size limits.
 - ``graphs``: graph and expression specs (node formulas, dependency order, parameters).
-- ``formula``: the whitelist parser of formula text (never ``eval``/``sympify``).
+- ``formula``: the parser of formula text into SymPy (never ``eval``/``sympify``), over
+  ``formula_syntax``, the whitelist of the syntax a formula may use (no SymPy).
 - ``fields``: field-level checks shared by the readers, and where a value came from.
 - ``values``: the point of a worked example (parameters, inputs, targets, learning rate).
 - ``builders``: the Python builders ``mlp``, ``expression``, ``graph``.

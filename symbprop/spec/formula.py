@@ -1,27 +1,29 @@
 """The safe formula parser: user text such as ``"z/(1+exp(-z))"`` -> a SymPy expression.
 
-``parse_formula(text, variables)`` reads the text with Python's ``ast`` parser and walks the tree
-with a whitelist, building SymPy objects directly; it never evaluates user text and never hands it
-to a string parser.  Each variable name becomes ``variables[name]``; ``pi`` and ``e`` always mean
-the constants.  Allowed: int and float literals (exact: ``0.1`` is 1/10), names, ``+ - * / **``,
-unary ``-``/``+`` and calls, with positional arguments only, to the functions in ``FUNCTIONS``;
-every constant part must be a real number (``sqrt(-1)``, ``log(-2)`` and ``(-1)**0.5`` are not).
-Anything else raises ``FormulaError`` with one line that quotes the formula, says what is wrong
-and what is allowed.  ``formula_names(text)`` lists the free names, with the same checks.
+``parse_formula(text, variables)`` reads the text through ``formula_syntax.FormulaReader`` (the
+whitelist of Python syntax, the limits on length, size and depth) and builds SymPy objects
+directly from the checked tree; it never evaluates user text and never hands it to a string
+parser.  Each variable name becomes ``variables[name]``; ``pi`` and ``e`` always mean the
+constants; a call builds the SymPy function of ``FUNCTIONS``.  Every constant part must be a
+real number (``sqrt(-1)``, ``log(-2)`` and ``(-1)**0.5`` are not), and int and float literals
+are exact (``0.1`` is 1/10).  Anything else raises ``FormulaError`` with one line that quotes
+the formula, says what is wrong and what is allowed.  ``formula_names(text)`` lists the free
+names, with the same checks.
 
-Limits keep hostile input cheap and small; see the ``MAX_*`` constants: the length,
-AST nodes and depth; literals up to 1e15; a numeric exponent up to 64 (with a numeric base, that
-base up to 1e6); every number built, also intermediate ones, within 256 bits; at most 8 values in
-one max/min; a constant (no variables) under a function must be a product of numbers, pi and e of
-at most 2**64, which stops towers like ``exp(exp(exp(64)))`` that SymPy would evaluate numerically.
+Limits on the values keep hostile input cheap and small; see the ``MAX_*`` constants of
+``symbprop.spec.grammar``: literals up to 1e15; a numeric exponent up to 64 (with a numeric
+base, that base up to 1e6); every number built, also intermediate ones, within 256 bits; at
+most 8 values in one max/min; a constant (no variables) under a function must be a product of
+numbers, pi and e of at most 2**64, which stops towers like ``exp(exp(exp(64)))`` that SymPy
+would evaluate numerically.
 
 Limits on the cost of what SymPy does with the formula, checked before it is built: at most
-``MAX_FUNCTION_DEPTH`` levels of functions applied inside one another (the documents of a
-deeper nest, and SymPy's simplification of it, grow too fast to be worth writing out), and
-``degree_bound`` of every product and power at most ``MAX_DEGREE`` (``((x+1)**64+1)**64`` would
-expand to degree 4096).  ``tanh`` of a symbolic argument is built without SymPy's assumption
-queries, with the same result (those queries cost three times more per level: tanh nested
-11 deep took 95 s to build).
+``MAX_FUNCTION_DEPTH`` levels of functions applied inside one another (the reader counts them:
+the documents of a deeper nest, and SymPy's simplification of it, grow too fast to be worth
+writing out), and ``degree_bound`` of every product and power at most ``MAX_DEGREE``
+(``((x+1)**64+1)**64`` would expand to degree 4096).  ``tanh`` of a symbolic argument is built
+without SymPy's assumption queries (``tanh_without_queries``), with the same result (those
+queries cost three times more per level: tanh nested 11 deep took 95 s to build).
 """
 
 from __future__ import annotations
@@ -31,24 +33,19 @@ import math
 import operator
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import NoReturn
 
 import sympy
 
-from symbprop.errors import FormulaError
 from symbprop.functions.registry import sympy_classes
+from symbprop.spec.formula_syntax import FormulaReader, shorten
 from symbprop.spec.grammar import (
     CONSTANT_NAMES,
     FUNCTION_ARITY,
     MAX_BITS,
     MAX_CONSTANT_LOG2,
     MAX_DEGREE,
-    MAX_DEPTH,
     MAX_EXPONENT,
-    MAX_FUNCTION_DEPTH,
-    MAX_LENGTH,
     MAX_LITERAL,
-    MAX_NODES,
     MAX_POWER_BASE,
 )
 
@@ -63,28 +60,8 @@ _CONSTANT_VALUES = {"pi": sympy.pi, "e": sympy.E}
 CONSTANTS = {name: _CONSTANT_VALUES[name] for name in CONSTANT_NAMES}
 
 _UNDEFINED = {sympy.zoo, sympy.nan, sympy.oo, -sympy.oo}
-_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
            ast.Div: operator.truediv, ast.Pow: operator.pow}
-# fmt: off
-_REFUSED = {
-    ast.Subscript: "a subscript (x[...])", ast.Slice: "a slice", ast.Lambda: "a lambda",
-    ast.ListComp: "a comprehension", ast.SetComp: "a comprehension",
-    ast.DictComp: "a comprehension", ast.GeneratorExp: "a comprehension", ast.List: "a list",
-    ast.Tuple: "a tuple", ast.Set: "a set", ast.Dict: "a dict",
-    ast.Compare: "a comparison (<, ==, ...)", ast.BoolOp: "the boolean operator and/or",
-    ast.IfExp: "a conditional expression (... if ... else ...)", ast.JoinedStr: "an f-string",
-    ast.FormattedValue: "an f-string", ast.NamedExpr: "an assignment (:=)",
-    ast.Starred: "a starred argument (*...)", ast.Await: "await", ast.Yield: "yield",
-    ast.YieldFrom: "yield", ast.FloorDiv: "floor division (//)", ast.Mod: "the remainder (%)",
-    ast.MatMult: "the matrix product (@)", ast.BitXor: "the operator ^ (write powers as **)",
-    ast.BitAnd: "the bitwise operator &", ast.BitOr: "the bitwise operator |",
-    ast.LShift: "the shift <<", ast.RShift: "the shift >>", ast.Not: "the operator not",
-    ast.Invert: "the bitwise operator ~", str: "a text string", bytes: "a byte string",
-    complex: "a complex number (1j)", bool: "True or False", type(None): "None",
-    type(...): "the ellipsis (...)",
-}
-# fmt: on
 
 
 def parse_formula(
@@ -99,11 +76,6 @@ def formula_names(text: str, *, what: str = "formula") -> list[str]:
     builder = _Builder(text, None, what)
     builder.run()
     return builder.names
-
-
-def _shorten(text: str, limit: int) -> str:
-    text = "".join(ch if ch.isprintable() else "?" for ch in " ".join(text.split()))
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _log2_bounds(value: sympy.Expr) -> tuple[float, float] | None:
@@ -140,7 +112,7 @@ def degree_bound(expr: sympy.Basic) -> int:
     return max([1, *degrees])
 
 
-def _tanh(arg: sympy.Expr) -> sympy.Expr:
+def tanh_without_queries(arg: sympy.Expr) -> sympy.Expr:
     """``sympy.tanh(arg)``.  For a symbolic argument, SymPy's ``eval`` asks whether it is zero,
     and that question costs about three times more per nested tanh (it expands real and
     imaginary parts); of ``eval``'s rules only the sign extraction applies to a formula (the
@@ -158,57 +130,15 @@ def _is_real(value: sympy.Expr) -> bool:
     return bool(value.evalf(30, chop=True).is_extended_real) if known is None else known
 
 
-class _Builder:
+class _Builder(FormulaReader):
+    """The SymPy expression of a formula, built as the reader's checked tree is visited."""
+
     def __init__(self, text: str, variables: Mapping[str, sympy.Expr] | None, what: str):
-        self.text, self.variables, self.what = text, variables, what
+        super().__init__(text, variables, what)
         self.names: list[str] = []  # free names in order of first use, when variables is None
 
-    def fail(self, problem: str, allowed: str | None = None) -> NoReturn:
-        if allowed is None:
-            if self.variables is None:
-                names = "variables, "
-            else:
-                names = ", ".join(sorted(set(self.variables) - set(FUNCTIONS) - set(CONSTANTS)))
-                names = f"the variables {names}, " if names else ""
-            allowed = (f"a formula may use numbers, {names}the constants pi and e, + - * / ** "
-                       f"and the functions {', '.join(FUNCTIONS)}")
-        raise FormulaError(f'{self.what} "{_shorten(str(self.text), 60)}": {problem}; {allowed}')
-
     def run(self) -> sympy.Expr:
-        text = self.text
-        if not isinstance(text, str):
-            self.fail(f"is not text but {type(text).__name__}", "a formula is text")
-        if len(text) > MAX_LENGTH:
-            self.fail(f"is {len(text)} characters long", f"the limit is {MAX_LENGTH} characters")
-        if not text.strip():
-            self.fail("is empty")
-        try:
-            tree = ast.parse(text.strip(), mode="eval")
-        except (SyntaxError, ValueError) as err:  # ValueError: null bytes, on Python < 3.12
-            self.fail(f"is not a valid formula ({getattr(err, 'msg', err)})")
-        except (RecursionError, MemoryError):  # the parser's own limits on pathological input
-            self.fail("is nested too deeply", f"the limit is {MAX_DEPTH} levels")
-        self.check_size(tree.body)
-        return self.build(tree.body)
-
-    def check_size(self, root: ast.AST) -> None:
-        stack, count = [(root, 1, 0)], 0
-        while stack:
-            node, depth, calls = stack.pop()
-            count += 1
-            calls += isinstance(node, ast.Call)
-            if calls > MAX_FUNCTION_DEPTH:
-                self.fail("nests functions too deeply", f"the limit is {MAX_FUNCTION_DEPTH} "
-                          "levels of functions inside one another, such as "
-                          "exp(tanh(tanh(sin(cos(x)))))")
-            if count > MAX_NODES:
-                self.fail(f"has more than {MAX_NODES} parts",
-                          "parts are numbers, names, operators and calls")
-            if depth > MAX_DEPTH:
-                self.fail("is nested too deeply", f"the limit is {MAX_DEPTH} levels")
-            children = ast.iter_child_nodes(node)
-            stack += [(child, depth + 1, calls) for child in children
-                      if not isinstance(child, _LEAVES)]
+        return self.build(self.parse())
 
     def build(self, node: ast.AST) -> sympy.Expr:
         visit = getattr(self, "visit_" + type(node).__name__, None)
@@ -216,7 +146,7 @@ class _Builder:
             self.refuse(type(node))
         value = visit(node)
         if value.is_number and not _is_real(value):
-            self.fail(f"has a part that is not a real number ({_shorten(str(value), 40)})",
+            self.fail(f"has a part that is not a real number ({shorten(str(value), 40)})",
                       "a constant part must be real: no sqrt or log of a negative number, "
                       "no fractional power of a negative one")
         for atom in value.atoms():
@@ -227,18 +157,12 @@ class _Builder:
                           f"numbers, also intermediate ones, must stay below 2**{MAX_BITS}")
         return value
 
-    def refuse(self, kind: type) -> NoReturn:
-        self.fail(f"{_REFUSED.get(kind, f'a {kind.__name__} expression')} is not allowed")
-
-    def visit_Attribute(self, node: ast.Attribute) -> NoReturn:
-        self.fail(f'attribute access (".{_shorten(node.attr, 20)}") is not allowed')
-
     def visit_Constant(self, node: ast.Constant) -> sympy.Expr:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.refuse(type(value))
         if (isinstance(value, float) and not math.isfinite(value)) or abs(value) > MAX_LITERAL:
-            self.fail(f"the number {_shorten(str(value), 20)} is too large", "the limit is 1e15")
+            self.fail(f"the number {shorten(str(value), 20)} is too large", "the limit is 1e15")
         if isinstance(value, int):
             return sympy.Integer(value)
         # repr is the shortest text that reads back as this float: 0.1 -> 1/10, not 2**-55 * ...
@@ -259,13 +183,6 @@ class _Builder:
         if not isinstance(value, sympy.Basic):  # the caller's mistake, not the user's
             raise TypeError(f"variables[{name!r}] is {value!r}, not a SymPy expression")
         return value
-
-    def check_name(self, name: str) -> str:
-        # an ASCII identifier is exactly [A-Za-z_][A-Za-z0-9_]*
-        if not (name.isascii() and name.isidentifier()) or name.startswith("__"):
-            allowed = 'names use A-Z, a-z, 0-9 and _ and do not start with "__"'
-            self.fail(f'the name "{_shorten(name, 20)}" is not allowed', allowed)
-        return name
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> sympy.Expr:
         if not isinstance(node.op, ast.USub | ast.UAdd):
@@ -292,10 +209,10 @@ class _Builder:
         # SymPy computes powers of numbers eagerly: check their size before building them.
         if exponent.is_Rational:
             if abs(exponent) > MAX_EXPONENT:
-                self.fail(f"the exponent {_shorten(str(exponent), 20)} is too large",
+                self.fail(f"the exponent {shorten(str(exponent), 20)} is too large",
                           f"a numeric exponent may be at most {MAX_EXPONENT} in size")
             if base.is_Rational and abs(base) > MAX_POWER_BASE:
-                self.fail(f"the power {_shorten(str(base), 20)}**{exponent} is too large",
+                self.fail(f"the power {shorten(str(base), 20)}**{exponent} is too large",
                           "a number raised to a numeric power may be at most 1e6 in size")
             if base == 0 and exponent < 0:
                 self.fail("raises 0 to a negative power", "the base must not be 0")
@@ -314,19 +231,9 @@ class _Builder:
                       f"numbers, pi and e, at most 2**{MAX_CONSTANT_LOG2} in size")
 
     def visit_Call(self, node: ast.Call) -> sympy.Expr:
-        name = self.check_callee(node.func)
-        for keyword in node.keywords:
-            shown = f"{keyword.arg}=..." if keyword.arg else "**..."
-            self.fail(f"a keyword argument ({shown}) is not allowed")
-        if any(isinstance(arg, ast.Starred) for arg in node.args):
-            self.refuse(ast.Starred)
-        function, arity = FUNCTIONS[name]
-        function = _tanh if function is sympy.tanh else function
-        low, _, high = arity.partition(" to ")
-        low, high = int(low), int(high or low)
-        if not low <= len(node.args) <= high:
-            self.fail(f"{name} takes {arity} argument{'s' * (high > 1)}, not {len(node.args)}",
-                      f"call it like {name}({', '.join('xy'[:low])}{', ...' * (high > low)})")
+        name, high = self.check_call(node)
+        function = FUNCTIONS[name][0]
+        function = tanh_without_queries if function is sympy.tanh else function
         args = [self.build(arg) for arg in node.args]
         for arg in args:
             self.check_constant(name, arg)
@@ -338,15 +245,4 @@ class _Builder:
                 return function(*args, evaluate=False)
             return function(*args)
         except (ValueError, TypeError, ArithmeticError) as err:  # not expected; a clean message
-            self.fail(f"{name}(...) cannot be built ({_shorten(str(err), 60)})")
-
-    def check_callee(self, func: ast.expr) -> str:
-        if isinstance(func, ast.Attribute):
-            self.visit_Attribute(func)
-        if not isinstance(func, ast.Name):
-            self.fail("only the listed functions can be called")
-        name = self.check_name(func.id)
-        if name not in FUNCTIONS:
-            known = name in CONSTANTS or name in (self.variables or ())
-            self.fail(f'"{name}" is not a function' if known else f'unknown function "{name}"')
-        return name
+            self.fail(f"{name}(...) cannot be built ({shorten(str(err), 60)})")

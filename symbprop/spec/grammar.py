@@ -1,8 +1,9 @@
 """What a formula may contain, and its limits: names and numbers only (no SymPy).
 
 The spec reader checks names and literals against these without loading SymPy; the parser
-(``symbprop.spec.formula``) builds each function and constant from them and enforces the limits
-(its docstring says what each one stops).
+enforces the limits (``symbprop.spec.formula_syntax`` those on the text and its syntax tree,
+``symbprop.spec.formula`` those on the values it builds; their docstrings say what each one
+stops) and builds each function and constant from these names.
 """
 
 from __future__ import annotations

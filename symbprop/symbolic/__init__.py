@@ -6,8 +6,10 @@ Nothing here prints a document or generates code: ``symbprop.render`` and ``symb
 read a ``Derivation``.
 
 Pipeline order: ``ir`` (the ordered equations ``out = expr``) → ``rules`` (local partials) →
-``sweep`` (the reverse sweep: adjoints) → ``derivation``; beside them ``indexing`` (index-form
-sums and instantiation), ``param_names`` (the scalar parameter names, made on demand),
+``sweep`` (the reverse sweep: adjoints) → ``derivation``; beside them ``composition``
+(definitions of the named intermediates, written out on request), ``documents`` (the
+derivation's documents as its methods: the one import of ``render``, on use), ``indexing``
+(index-form sums and instantiation), ``param_names`` (the scalar parameter names, made on demand),
 ``paths`` (chain-rule paths), ``stabilize`` (overflow-free forms for code),
 and the exact numbers: ``evaluate`` (a worked example at 30 digits), ``reference`` (index-form
 equations evaluated with mpmath or NumPy), ``precision`` (working precision).

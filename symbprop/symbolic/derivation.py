@@ -4,7 +4,9 @@ It holds the IR and the adjoints of the reverse sweep in index form (for a netwo
 per layer, whatever its width) and instantiates the scalar, per-weight form only when asked
 (``gradient``, ``chain``, ``definition``, ``compose``).  Conventions: ``gradient(name)`` is
 ∂C/∂θ for one sample, in named intermediates (δ^l_j, a^l_j, ∂f/∂q); the batch reduction
-(mean or sum) is applied by ``evaluate``.
+(mean or sum) is applied by ``evaluate``.  Definitions and their composition are a
+``composition.Composer``'s, the documents (``d.to_latex()``, ...) the ``documents.Documents``
+mixin's; a ``Derivation`` delegates to them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from sympy import Idx, Indexed
 
 from symbprop.errors import SymbpropError
 from symbprop.model import Graph, Network
-from symbprop.spec.formula import _tanh
 from symbprop.spec.loader import as_model
 from symbprop.spec.variables import (
     BIAS,
@@ -28,6 +29,8 @@ from symbprop.spec.variables import (
     is_adjoint_of,
     split_element,
 )
+from symbprop.symbolic.composition import MAX_COMPOSED_SIZE, Composer, int_indices
+from symbprop.symbolic.documents import Documents
 from symbprop.symbolic.evaluate import evaluate
 from symbprop.symbolic.indexing import bound_indices, index_values, instantiate, rename_indices
 from symbprop.symbolic.ir import Program, label, program
@@ -37,8 +40,6 @@ from symbprop.symbolic.sweep import Adjoint, reverse_sweep
 
 FREE_NAMES = ("j", "k")
 BOUND_NAMES = ("k", "m", "i", "n", "r", "s")
-#: ``Derivation.compose`` refuses to write out more parts than this.
-MAX_COMPOSED_SIZE = 20_000
 
 
 def derive(model: Network | Graph | str | dict) -> Derivation:
@@ -47,7 +48,7 @@ def derive(model: Network | Graph | str | dict) -> Derivation:
     return Derivation(as_model(model))
 
 
-class Derivation:
+class Derivation(Documents):
     """Every gradient of a model, derived once; scalar forms are instantiated on demand.
 
     ``upstream=True`` (graphs; ``d.seeded``) seeds the backward pass with ∂L/∂f, a symbol
@@ -82,8 +83,7 @@ class Derivation:
             if var is not None and var.role is PRE and adjoint.symbol is not None:
                 self._variables[Var(DELTA, var.layer)] = adjoint.symbol
         self._roles = {base: var for var, base in self._variables.items()}
-        self._definitions: dict = {}  # scalar element -> right-hand side (memo)
-        self._composed: dict = {}  # scalar element -> composed definition (memo)
+        self._composer = Composer(self.program, self.adjoints)
 
     @functools.cached_property
     def seeded(self) -> Derivation:
@@ -152,7 +152,7 @@ class Derivation:
     def scalar_adjoint(self, element: sympy.Expr) -> sympy.Expr:
         base = element.base if isinstance(element, Indexed) else element
         adjoint = self.adjoints[base]
-        values = dict(zip(adjoint.indices, _int_indices(element), strict=True))
+        values = dict(zip(adjoint.indices, int_indices(element), strict=True))
         return instantiate(adjoint.expr, values)
 
     def bp_equations(self) -> list[dict]:
@@ -176,58 +176,18 @@ class Derivation:
 
     def definition(self, element: sympy.Expr) -> sympy.Expr | None:
         """The right-hand side of a named scalar intermediate (z, a, δ, node, ∂f/∂q), or None."""
-        if element not in self._definitions:
-            self._definitions[element] = self._definition(element)
-        return self._definitions[element]
-
-    def _definition(self, element: sympy.Expr) -> sympy.Expr | None:
-        base = element.base if isinstance(element, Indexed) else element
-        indices = _int_indices(element)
-        eqn = self.program.defining(base)
-        if eqn is not None:
-            return instantiate(eqn.expr, dict(zip(eqn.indices, indices, strict=True)))
-        for adjoint in self.adjoints.values():
-            if adjoint.symbol == base:
-                return instantiate(adjoint.expr, dict(zip(adjoint.indices, indices, strict=True)))
-        return None
+        return self._composer.definition(element)
 
     def compose(self, expr: sympy.Expr) -> sympy.Expr:
         """``expr`` with every named intermediate replaced by its definition, recursively:
         a function of the parameters and the data (x, y) only.  For small models: a
         ``SymbpropError`` if the result would have more than ``MAX_COMPOSED_SIZE`` parts
         (``composed_size``; a graph whose nodes use their input twice doubles at every level)."""
-        if (size := self.composed_size(expr)) > MAX_COMPOSED_SIZE:
-            raise SymbpropError(
-                f"compose: the expression would have {size:,} parts written out, more than "
-                f"MAX_COMPOSED_SIZE = {MAX_COMPOSED_SIZE:,}; use the named intermediates "
-                "(d.gradient, d.evaluate) instead")
-        return self._compose(expr)
+        return self._composer.compose(expr)
 
     def composed_size(self, expr: sympy.Expr) -> int:
         """How many parts ``compose(expr)`` would have written out, counted without composing."""
-        sizes = self.__dict__.setdefault("_composed_sizes", {})
-
-        def size(e) -> int:
-            if e in sizes:
-                return sizes[e]
-            if isinstance(e, Indexed) or (isinstance(e, sympy.Symbol) and not isinstance(e, Idx)):
-                definition = self.definition(e)
-                if definition is not None:
-                    sizes[e] = size(definition)
-                    return sizes[e]
-            return 1 + sum(size(arg) for arg in e.args)
-
-        return size(expr)
-
-    def _compose(self, expr):
-        replacements = {}
-        for atom in _named_atoms(expr):
-            if atom not in self._composed:
-                definition = self.definition(atom)
-                self._composed[atom] = None if definition is None else self._compose(definition)
-            if self._composed[atom] is not None:
-                replacements[atom] = self._composed[atom]
-        return _substitute(expr, replacements, {}) if replacements else expr
+        return self._composer.composed_size(expr)
 
     def scalar_equations(self) -> list[tuple[sympy.Expr, sympy.Expr, str]]:
         """The full per-weight scalar form, in evaluation order, as (lhs, rhs, kind) with kind
@@ -279,48 +239,12 @@ class Derivation:
         """The number of chain-rule paths from ``name`` to the loss, counted, not listed."""
         return count_paths(self, self.element(name))
 
-    # ------------------------------------------------------------ numbers and documents
+    # ------------------------------------------------------------ numbers
 
     def evaluate(self, values) -> dict:
         """Loss, forward values, δ's and every gradient at ``values``
         (``symbprop.symbolic.evaluate``)."""
         return evaluate(self, values)
-
-    def to_latex(self, values=None, **options) -> str:
-        from symbprop.render import to_latex  # documents sit above derivations: imported on use
-
-        return to_latex(self, values=values, **options)
-
-    def to_markdown(self, values=None, **options) -> str:
-        from symbprop.render import to_markdown  # imported on use, as to_latex
-
-        return to_markdown(self, values=values, **options)
-
-    def to_text(self, values=None, **options) -> str:
-        from symbprop.render import to_text  # imported on use, as to_latex
-
-        return to_text(self, values=values, **options)
-
-    def to_html(self, values=None, **options) -> str:
-        """The step-through page at ``values`` (``symbprop.render.html.to_html``)."""
-        from symbprop.render.html import to_html  # imported on use, as to_latex
-
-        return to_html(self, values, **options)
-
-    def _repr_html_(self) -> str | None:
-        """Jupyter: the page of a bundled example at its values, in an iframe; else None (the
-        page needs a point: ``d.to_html(values)``)."""
-        from symbprop.render.html import notebook_frame  # imported on use, as to_latex
-
-        return notebook_frame(self)
-
-    def _repr_latex_(self) -> str:
-        from symbprop.render import to_latex_fragment  # imported on use, as to_latex
-
-        return to_latex_fragment(self)
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
 
     def __repr__(self) -> str:
         return (
@@ -352,33 +276,3 @@ def canonical(adjoint: Adjoint) -> Adjoint:
         mapping[old] = Idx(name, (old.lower, old.upper))
     expr = rename_indices(adjoint.expr, mapping)
     return Adjoint(adjoint.variable, free, expr, adjoint.symbol)
-
-
-def _substitute(expr: sympy.Basic, rule: dict, memo: dict) -> sympy.Basic:
-    """``expr.xreplace(rule)``, each shared part rebuilt once, and ``tanh`` rebuilt without
-    SymPy's assumption queries (``formula._tanh``: they cost three times more per nested
-    tanh, and composing a graph nests its nodes)."""
-    if expr in rule:
-        return rule[expr]
-    if not expr.args:
-        return expr
-    if expr not in memo:
-        args = [_substitute(arg, rule, memo) for arg in expr.args]
-        if all(new is old for new, old in zip(args, expr.args, strict=True)):
-            memo[expr] = expr
-        elif expr.func is sympy.tanh:
-            memo[expr] = _tanh(args[0])
-        else:
-            memo[expr] = expr.func(*args)
-    return memo[expr]
-
-
-def _int_indices(element: sympy.Expr) -> tuple[int, ...]:
-    return tuple(int(i) for i in element.indices) if isinstance(element, Indexed) else ()
-
-
-def _named_atoms(expr: sympy.Expr) -> list[sympy.Expr]:
-    atoms = list(expr.atoms(Indexed)) + [
-        s for s in expr.free_symbols if isinstance(s, sympy.Symbol) and not isinstance(s, Idx)
-    ]
-    return sorted(atoms, key=sympy.default_sort_key)

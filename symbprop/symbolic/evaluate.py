@@ -35,7 +35,7 @@ from symbprop.functions.sympy_classes import sigmoid, softplus
 from symbprop.spec.values import Values, load_values
 from symbprop.spec.variables import INPUT, TARGET, looks_like_adjoint
 from symbprop.symbolic.indexing import index_values, instantiate
-from symbprop.symbolic.ir import label
+from symbprop.symbolic.ir import EqnRole, label
 from symbprop.symbolic.precision import DIGITS, settled
 
 
@@ -176,7 +176,7 @@ def _sample(d, params: dict, x: list, y: list, gradients: bool = True) -> dict:
 def _cost_of_z(d) -> sympy.Expr:
     """The per-sample cost with the output activations replaced by their definitions in z."""
     cost = d.definition(d.program.output)
-    outputs = {e.base for e in d.program.eqns if e.role == "a"}
+    outputs = {e.base for e in d.program.eqns if e.role is EqnRole.ACT}
     activations = {atom: d.definition(atom) for atom in cost.atoms(sympy.Indexed)
                    if atom.base in outputs}
     return _stable_logs(cost.xreplace(activations))

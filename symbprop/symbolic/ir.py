@@ -13,6 +13,7 @@ templates can rely on them.  Nothing here differentiates; ``derive`` sweeps this
 
 from __future__ import annotations
 
+import enum
 import functools
 from dataclasses import dataclass, field
 
@@ -23,6 +24,16 @@ from symbprop.model import Graph, Network
 from symbprop.spec.variables import ACT, BIAS, INPUT, LOSS, PRE, TARGET, WEIGHT, Var
 
 
+class EqnRole(enum.Enum):
+    """What an equation defines: a network's weighted input z or activation a (of one layer),
+    its loss, or a graph's node."""
+
+    PRE = "z"
+    ACT = "a"
+    LOSS = "loss"
+    NODE = "node"
+
+
 @dataclass(frozen=True)
 class Eqn:
     """``out = expr``. ``indices`` are the free indices of ``out`` (empty for a scalar)."""
@@ -30,7 +41,7 @@ class Eqn:
     out: sympy.Expr
     expr: sympy.Expr
     indices: tuple[Idx, ...]
-    role: str  # "z", "a", "loss" (networks) or "node" (graphs)
+    role: EqnRole
     layer: int = 0
 
     @property
@@ -102,15 +113,15 @@ def network_program(net: Network) -> Program:
         shapes[z] = shapes[a] = (n_out,)
         variables[Var(PRE, number)], variables[Var(ACT, number)] = z, a
         weighted = Sum(weights[j, k] * previous[k], (k, 0, n_in - 1)) + bias
-        eqns.append(Eqn(z[j], weighted, (j,), "z", number))
-        eqns.append(Eqn(a[j], _activate(layer.activation, z, j), (j,), "a", number))
+        eqns.append(Eqn(z[j], weighted, (j,), EqnRole.PRE, number))
+        eqns.append(Eqn(a[j], _activate(layer.activation, z, j), (j,), EqnRole.ACT, number))
         previous = a
     y = IndexedBase(Var(TARGET).name, shape=(sizes[-1],))
     shapes[y] = (sizes[-1],)
     loss = net.loss.index_form(previous, y, index("j", sizes[-1]))
     cost = sympy.Symbol(Var(LOSS).name)
     variables[Var(TARGET)], variables[Var(LOSS)] = y, cost
-    eqns.append(Eqn(cost, loss, (), "loss", len(net.layers)))
+    eqns.append(Eqn(cost, loss, (), EqnRole.LOSS, len(net.layers)))
     return Program(tuple(eqns), tuple(params), cost, shapes, net.loss.targets_sum_to_one,
                    variables)
 
@@ -142,7 +153,7 @@ def _activate(activation, z: IndexedBase, j: Idx) -> sympy.Expr:
 def graph_program(graph: Graph) -> Program:
     """Scalar node equations of a computational graph."""
     params = tuple(sympy.Symbol(p) for p in graph.params)
-    eqns = tuple(Eqn(sympy.Symbol(name), expr, (), "node") for name, expr in graph.nodes)
+    eqns = tuple(Eqn(sympy.Symbol(name), expr, (), EqnRole.NODE) for name, expr in graph.nodes)
     output = sympy.Symbol(graph.output)
     # The constants are data, like a network's x and y: leaves with a shape, not parameters.
     constants = tuple(sympy.Symbol(c) for c in graph.constants)

@@ -31,7 +31,7 @@ from symbprop.symbolic.indexing import (
     rename_indices,
     sum_over,
 )
-from symbprop.symbolic.ir import Program
+from symbprop.symbolic.ir import EqnRole, Program
 from symbprop.symbolic.rules import MEMO_SIZE, DerivationError, local_partial, shape_of
 
 #: ``tidy`` cancels only expressions this small: ``sympy.cancel`` expands numerator and
@@ -65,9 +65,9 @@ def adjoint_symbol(program: Program, variable: sympy.Basic,
     eqn = program.defining(variable)
     if eqn is None or variable == program.output:
         return None
-    if eqn.role == "z":
+    if eqn.role is EqnRole.PRE:
         return IndexedBase(Var(DELTA, eqn.layer).name, shape=program.shapes[variable])
-    if eqn.role == "node":
+    if eqn.role is EqnRole.NODE:
         return sympy.Symbol(adjoint_name(top or program.output.name, variable.name))
     return None
 

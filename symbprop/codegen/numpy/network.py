@@ -13,7 +13,7 @@ from __future__ import annotations
 import sympy
 from sympy import Indexed, Sum
 
-from symbprop.codegen.loops import LoweringError, replace_back_product, views
+from symbprop.codegen.loops import LoweringError, back_layer, replace_back_product, views
 from symbprop.codegen.numpy.printer import NumpyPrinter
 from symbprop.codegen.plan import (
     LayerPlan,
@@ -44,7 +44,6 @@ NAMING = (
 )
 #: The arrays of a layer's variables (and of back<l> = W^{l+1}ᵀ δ^{l+1}, B<l>).
 ARRAYS = {DELTA: "D", PRE: "Z", ACT: "A"}
-BACK = "back"
 
 
 def array_name(element: Indexed) -> str:
@@ -56,8 +55,8 @@ def array_name(element: Indexed) -> str:
         return label.upper()
     if var is not None and var.role in ARRAYS:
         return f"{ARRAYS[var.role]}{var.layer}"
-    if label.startswith(BACK) and label[len(BACK):].isdigit():
-        return f"B{label[len(BACK):]}"
+    if (layer := back_layer(label)) is not None:
+        return f"B{layer}"
     if len(element.indices) != 1:
         raise LoweringError(f"numpy target: {element} is not an element of a vector")
     return label
