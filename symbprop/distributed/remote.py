@@ -23,26 +23,35 @@ _local = threading.local()
 
 
 class KernelRef:
-    """What a task receives instead of ``Kernels``: pickles as (model, strategy, dtype); on the
-    worker, ``kernels_of(ref)`` compiles (or reuses) them once per process."""
+    """What a task receives instead of ``Kernels``: pickles as (model, strategy, dtype, BLAS
+    threads); on the worker, ``kernels_of(ref)`` compiles (or reuses) them once per process."""
 
     def __init__(self, kernels) -> None:
         self.cls, self.model = type(kernels), kernels.model
         self.strategy, self.dtype = kernels.strategy, kernels.dtype.name
         self.target = kernels.target
-        self.key = (self.model.name, self.model.sha256, self.strategy, self.dtype, self.target)
+        #: the count the caller's kernels set (``compile``'s ``threads``, or auto's 1); None:
+        #: the worker's BLAS is left as it is (one thread: the Nanny sets it for Dask workers)
+        self.threads = kernels.threads if kernels.sets_threads else None
+        self.key = (self.model.name, self.model.sha256, self.strategy, self.dtype, self.target,
+                    self.threads)
 
     def __dask_tokenize__(self):
         return self.key
 
 
 def kernels_of(ref: KernelRef):
-    """The ``Kernels`` of ``ref`` in this process (compiled through the cache on first use)."""
+    """The ``Kernels`` of ``ref`` in this process (compiled through the cache on first use),
+    with the BLAS thread count of ``ref`` in force: set per task, as a count is process-wide
+    and kernels of another count may have run in this worker since (a few µs when it is
+    already in force)."""
     with _lock:
         kernels = _compiled.get(ref.key)
         if kernels is None:
             kernels = _compiled[ref.key] = rebuild(ref.cls, ref.model, ref.strategy, ref.dtype,
-                                                   ref.target)
+                                                   ref.target, ref.threads)
+        else:
+            kernels.use_threads()
         return kernels
 
 
