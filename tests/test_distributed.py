@@ -163,7 +163,7 @@ def test_workers_take_the_thread_count_of_the_kernels(client, small):
     from symbprop.distributed.remote import KernelRef, kernels_of
     from symbprop.runtime.threads import blas_threads, set_threads
 
-    model, here = small[0].model, blas_threads()
+    model, here, there = small[0].model, blas_threads(), client.run(blas_threads)
     if here is None:
         pytest.skip("threadpoolctl does not see the kernels' BLAS")
     try:
@@ -175,6 +175,8 @@ def test_workers_take_the_thread_count_of_the_kernels(client, small):
         assert set(client.run(blas_threads).values()) == {2}
     finally:
         set_threads(here)
+        for address, count in there.items():
+            client.run(set_threads, count, workers=[address])
 
 
 @needs_dask

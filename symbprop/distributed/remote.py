@@ -1,10 +1,12 @@
 """What runs on a Dask worker: the kernels rebuilt from their spec, partitions checked where they
 live, and the per-partition work (a summed gradient, local SGD, an evaluation).
 
-Only ``KernelRef`` (the model, lowering and dtype) and parameter vectors travel to a worker,
-never compiled code: a worker compiles from the spec through the on-disk cache once per process
-(``kernels_of``).  Every check raises the ``SymbpropError`` subclass the local call raises, with
-the same message, and Dask carries that exception to the caller unchanged.
+Only ``KernelRef`` (the model, lowering, dtype and BLAS thread count) and parameter vectors
+travel to a worker, never compiled code: a worker compiles from the spec through the on-disk
+cache once per process (``kernels_of``), and sets the thread count the caller's kernels set
+(``compile``'s ``threads``; the Nanny starts a worker's BLAS with one).  Every check raises
+the ``SymbpropError`` subclass the local call raises, with the same message, and Dask carries
+that exception to the caller unchanged.
 """
 
 from __future__ import annotations
