@@ -11,7 +11,8 @@ spread, measured from Python): 2-2-1 sigmoid (batch 1,
 64), 2-2-2 sigmoid (1), 4-16-3 tanh + softmax-CE (32), 64-64-10 relu + softmax-CE (64),
 784-128-10 relu + softmax-CE (1, 64, 1024), 784-512-512-10 relu + softmax-CE (256), in float64
 and float32; then the fused training loop on XOR (10 000 epochs, batch 4) against the same loop
-in PyTorch, and the time of a first and a second ``sp.compile`` (fresh processes).
+in PyTorch (with the first --threads count), and the time of a first and a second
+``sp.compile`` (fresh processes).
 """
 
 from __future__ import annotations
@@ -70,8 +71,9 @@ def kernel_rows(quick: bool, threads: int | None = None):
     return rows
 
 
-def train_xor(epochs: int = 10_000):
-    """ns per sample-step of the generated fused loop, and the same loop in PyTorch."""
+def train_xor(threads: int, epochs: int = 10_000):
+    """ns per sample-step of the generated fused loop, and the same loop in PyTorch with
+    ``threads`` threads."""
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     Y = np.array([[0], [1], [1], [0]], dtype=float)
     kernels = sp.compile(sp.load("examples:xor"))
@@ -80,16 +82,16 @@ def train_xor(epochs: int = 10_000):
     start = time.perf_counter()
     trained, history = kernels.module.train(theta.copy(), X, Y, 2.0, epochs, 4, 0)
     ours = time.perf_counter() - start
-    torch_seconds = _torch_xor(kernels.unflatten(theta), X, Y, epochs)
+    torch_seconds = _torch_xor(kernels.unflatten(theta), X, Y, epochs, threads)
     return ours / (epochs * 4) * 1e9, float(history[-1]), torch_seconds, ours
 
 
-def _torch_xor(params, X, Y, epochs):
+def _torch_xor(params, X, Y, epochs, threads: int):
     try:
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     W1, b1, W2, b2 = (torch.tensor(params[n], requires_grad=True) for n in ("W1", "b1", "W2", "b2"))
     x, y = torch.tensor(X), torch.tensor(Y)
     optimizer = torch.optim.SGD([W1, b1, W2, b2], lr=2.0)
@@ -201,11 +203,12 @@ def main() -> None:
         if torch_221:
             line += f" = PyTorch 2-2-1 batch 1 / {torch_221 / floor:.0f}"
         console.print(line)
-    ns, final_loss, torch_s, ours_s = train_xor()
+    ns, final_loss, torch_s, ours_s = train_xor(counts[0])
     line = f"XOR train, 10 000 epochs × 4 samples: {ns:.0f} ns per sample-step"
     line += f", final loss {final_loss:.4f}"
     if torch_s is not None:
-        line += f"; PyTorch loop {torch_s:.2f} s vs {ours_s:.3f} s ({torch_s / ours_s:.0f}×)"
+        line += (f"; PyTorch loop ({counts[0]} thread{'' if counts[0] == 1 else 's'}, the "
+                 f"first --threads) {torch_s:.2f} s vs {ours_s:.3f} s ({torch_s / ours_s:.0f}×)")
     console.print(line)
     first, second = compile_times()
     console.print(

@@ -1,7 +1,7 @@
 """Training speed: ``symbprop train`` against the same loop written in plain PyTorch.
 
     python benchmarks/train_digits.py [--epochs 30] [--lr 0.1] [--batch-size 32] [--seed 0]
-                                      [--repeats 3] [--no-cli]
+                                      [--repeats 3] [--threads N|auto] [--no-cli]
 
 1. digits, 64-32-10 relu + softmax cross-entropy, mini-batch SGD with the same epochs, batch size,
    learning rate, initial weights (``k.init_params(seed)``) and held-out split:
@@ -9,7 +9,8 @@
      per-epoch loss and accuracy on the full training and held-out sets, without the bar;
    - the same run end to end as a command (``python -m symbprop train``: start-up, imports,
      kernels from the cache, training, summary);
-   - PyTorch (``torch.set_num_threads(2)``): ``nn.Linear``/``ReLU``/``CrossEntropyLoss``/
+   - PyTorch (``torch.set_num_threads`` with the count the kernels' BLAS runs: ``--threads``,
+     or what ``auto`` picks, one thread for this net): ``nn.Linear``/``ReLU``/``CrossEntropyLoss``/
      ``optim.SGD``, shuffled mini-batches, in float64 (the dtype of the kernels) and float32;
 2. XOR, 2-2-1 sigmoid, half_sse: wall time until the loss is below 0.01 (target: within 1 s);
 3. time per sample-step (one sample's forward + backward + update inside an SGD step) of the
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import symbprop as sp  # noqa: E402
+from symbprop.runtime.threads import blas_threads, parse_threads  # noqa: E402
 from symbprop.training.data import load_data  # noqa: E402
 from symbprop.training.loop import train, train_on  # noqa: E402
 
@@ -50,12 +52,18 @@ def median_time(function, repeats: int):
     return statistics.median(times), result
 
 
+def thread_count(kernels) -> int:
+    """The BLAS thread count ``kernels`` run with (``--threads``, or what auto chose, else the
+    BLAS's own count): the count PyTorch gets, so that both sides use as many threads."""
+    return kernels.threads or blas_threads() or 1
+
+
 # ---------------------------------------------------------------- symbprop
 
 
 def symbprop_digits(args, model, data):
     started = time.perf_counter()
-    k = sp.compile(model)
+    k = sp.compile(model, threads=args.threads)
     train_on(k, k.init_params(args.seed), data, lr=args.lr, epochs=1,
              batch_size=args.batch_size, seed=args.seed, progress=False)  # JIT / cache load
     first = time.perf_counter() - started
@@ -70,13 +78,15 @@ def symbprop_digits(args, model, data):
     fused, _ = median_time(lambda: k.module.train(theta, X, Y, args.lr, args.epochs,
                                                   args.batch_size, args.seed, 0), args.repeats)
     return {"seconds": seconds, "accuracy": history.test_accuracies[-1], "first": first,
-            "fused": fused, "loss": history.losses[-1], "strategy": k.strategy}
+            "fused": fused, "loss": history.losses[-1], "strategy": k.strategy,
+            "threads": thread_count(k)}
 
 
 def symbprop_cli(args):
     command = [sys.executable, "-m", "symbprop", "train", "examples:digits_64_32_10", "--data",
                "digits", "--epochs", str(args.epochs), "--lr", str(args.lr), "--batch-size",
-               str(args.batch_size), "--seed", str(args.seed), "--no-progress"]
+               str(args.batch_size), "--seed", str(args.seed), "--no-progress", "--threads",
+               "auto" if args.threads is None else str(args.threads)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120"}
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
@@ -88,10 +98,10 @@ def symbprop_cli(args):
 # ---------------------------------------------------------------- PyTorch
 
 
-def torch_digits(args, model, data, dtype_name: str):
+def torch_digits(args, model, data, dtype_name: str, threads: int):
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     dtype = getattr(torch, dtype_name)
     init = sp.compile(model).init_params(args.seed)
     X = torch.tensor(data.train.X, dtype=dtype)
@@ -125,11 +135,12 @@ def torch_digits(args, model, data, dtype_name: str):
     return {"seconds": seconds, "accuracy": accuracy}
 
 
-def torch_xor_step_time(steps: int = 2000) -> float:
-    """Seconds per SGD step of a 2-2-1 sigmoid net on the 4 XOR samples in PyTorch."""
+def torch_xor_step_time(threads: int, steps: int = 2000) -> float:
+    """Seconds per SGD step of a 2-2-1 sigmoid net on the 4 XOR samples in PyTorch, with
+    ``threads`` threads."""
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     X = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
     Y = torch.tensor([[0.0], [1.0], [1.0], [0.0]], dtype=torch.float64)
     net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Sigmoid(), torch.nn.Linear(2, 1),
@@ -147,9 +158,9 @@ def torch_xor_step_time(steps: int = 2000) -> float:
 # ---------------------------------------------------------------- XOR
 
 
-def xor(args):
+def xor(args, threads: int):
     model = sp.load("examples:xor")
-    k = sp.compile(model)
+    k = sp.compile(model, threads=args.threads)
     X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     Y = np.array([[0.0], [1.0], [1.0], [0.0]])
     settings = {"lr": 5.0, "batch_size": 4, "seed": 1, "progress": False}
@@ -166,7 +177,7 @@ def xor(args):
                            args.repeats)
     return {"seconds": seconds, "epochs": history.epochs, "loss": history.final_loss,
             "ns_per_sample_step": fused / (10_000 * 4) * 1e9,
-            "torch_ns_per_sample_step": torch_xor_step_time() / 4 * 1e9}
+            "torch_ns_per_sample_step": torch_xor_step_time(threads) / 4 * 1e9}
 
 
 # ---------------------------------------------------------------- report
@@ -179,6 +190,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=parse_threads, default=None, metavar="N|auto",
+                        help="BLAS threads of the kernels (sp.compile's threads=; default "
+                             "auto) and PyTorch's thread count (the kernels' count)")
     parser.add_argument("--no-cli", action="store_true", help="skip the end-to-end command run")
     args = parser.parse_args()
     try:
@@ -190,15 +204,16 @@ def main() -> None:
     model = sp.load("examples:digits_64_32_10")
     data = load_data(model, "digits", seed=args.seed)
     ours = symbprop_digits(args, model, data)
-    torch64 = torch_digits(args, model, data, "float64")
-    torch32 = torch_digits(args, model, data, "float32")
+    torch64 = torch_digits(args, model, data, "float64", ours["threads"])
+    torch32 = torch_digits(args, model, data, "float32", ours["threads"])
     cli = None if args.no_cli else symbprop_cli(args)
-    xor_result = xor(args)
+    xor_result = xor(args, ours["threads"])
 
     samples = args.epochs * len(data.train)
     print(f"digits 64-32-10 relu/softmax-CE: {len(data.train)} training / {len(data.test)} "
           f"held-out samples, {args.epochs} epochs, batch {args.batch_size}, lr {args.lr}, "
-          f"seed {args.seed}; median of {args.repeats}")
+          f"seed {args.seed}; median of {args.repeats}; {ours['threads']} BLAS and PyTorch "
+          f"thread{'' if ours['threads'] == 1 else 's'}")
     print()
     print("| run | wall time | test accuracy | per sample-step | vs symbprop train |")
     print("|---|---:|---:|---:|---:|")

@@ -264,3 +264,28 @@ def test_graph_names_that_shadow_module_names_are_renamed():
     assert "theta_ = math_*np_" in text and "return theta_" in text
     k = sp.compile(model)
     assert k.loss_and_grad({"np": 2.0, "math": 3.0}) == (6.0, {"np": 3.0, "math": 2.0})
+
+
+def test_adopt_rebinds_only_helper_copies_that_compile_the_same(tmp_path):
+    """A copy of a ``kernel_helpers`` function is rebound to the original when Numba would
+    compile the same thing: the same text elsewhere in a file (other line numbers) is; a body
+    that differs in one operator, or the same body with other ``njit`` options, is not."""
+    import symbprop.codegen.kernel_helpers as helpers
+    from symbprop.codegen.loader import adopt, import_file
+
+    text = Path(helpers.__file__).read_text(encoding="utf-8")
+    functions = text[text.index("\n@njit") + 1:]  # as symbprop.codegen.looped prints it
+    other_body = functions.replace("out[j, k] = d[j] * v[k]", "out[j, k] = d[j] + v[k]")
+    other_options = functions.replace('@njit(cache=True, error_model="numpy", fastmath=',
+                                      '@njit(cache=True, fastmath=')
+    assert other_body != functions and other_options != functions
+    header = "import numpy as np\nfrom numba import njit\n\n# shifts every line\n\n\n"
+    names = ("_times", "_outer_sample", "_row_sums")
+    for label, body, kept in (("same", functions, ()), ("body", other_body, names[1:2]),
+                              ("options", other_options, names[2:])):
+        path = tmp_path / f"helpers_{label}.py"
+        path.write_text(header + body, encoding="utf-8")
+        module = import_file(path, f"symbprop_test_adopt_{label}")
+        assert adopt(module) == 7 - len(kept)
+        for name in names:
+            assert (getattr(module, name) is getattr(helpers, name)) == (name not in kept)

@@ -156,6 +156,30 @@ def test_exact_gradient_on_cluster(client, small):
 
 
 @needs_dask
+def test_workers_take_the_thread_count_of_the_kernels(client, small):
+    """The BLAS thread count of ``compile(threads=)`` is set on the workers that run the
+    kernels' tasks (they start with one: the Nanny sets OPENBLAS_NUM_THREADS=1), again when
+    kernels of another count have run there since, and never by kernels that set none."""
+    from symbprop.distributed.remote import KernelRef, kernels_of
+    from symbprop.runtime.threads import blas_threads, set_threads
+
+    model, here, there = small[0].model, blas_threads(), client.run(blas_threads)
+    if here is None:
+        pytest.skip("threadpoolctl does not see the kernels' BLAS")
+    try:
+        two, one = sp.compile(model, threads=2), sp.compile(model, threads=1)
+        for kernels, expected in ((two, 2), (one, 1), (two, 2)):
+            client.run(kernels_of, KernelRef(kernels))
+            assert set(client.run(blas_threads).values()) == {expected}
+        client.run(kernels_of, KernelRef(small[0]))  # auto, unrolled: sets no count
+        assert set(client.run(blas_threads).values()) == {2}
+    finally:
+        set_threads(here)
+        for address, count in there.items():
+            client.run(set_threads, count, workers=[address])
+
+
+@needs_dask
 def test_one_partition_is_kernels_fit(client, small):
     """Local SGD on one partition is Kernels.fit, bit for bit (partition 0 keeps the seed)."""
     import symbprop.distributed as spd

@@ -211,6 +211,46 @@ def test_bad_data_are_clear_errors(k221):
         k.loss_and_grad(k.init_params(), np.ones((1, 4)), [[1.0, 1.0, 0.0]])
 
 
+def test_of_several_problems_the_first_is_reported(k221):
+    """loss_and_grad checks parameters, then X, then Y, then softmax target sums, and reports
+    the first problem even when a later one is found first (NaN and infinity are tested in one
+    compiled call after the shapes)."""
+    params, nan = k221.init_params(), np.nan
+    bad = {**params, "W2": np.array([[nan, 1.0]])}
+    for args, error, message in (
+        ((bad, np.ones((1, 3)), [[1.0]]), SymbpropError, r"params\['W2'\]: contains NaN"),
+        ((bad, np.ones((1, 2)), np.ones((1, 2))), SymbpropError, r"params\['W2'\]: contains"),
+        ((bad, [[nan, 1.0]], [[nan]]), SymbpropError, r"params\['W2'\]: contains NaN"),
+        ((params, [[nan, 1.0]], np.ones((1, 2))), DataError, r"X: row 0 contains NaN"),
+        ((params, [[1.0, 1.0], [nan, 1.0]], [[1.0]]), DataError, r"X: row 1 contains NaN"),
+        ((params, [[1.0, 1.0], [nan, 1.0]], [[1.0], [nan]]), DataError, r"X: row 1 contains"),
+        ((params, [[1.0, 1.0], [1.0, 1.0]], [[1.0], [np.inf]]), DataError, r"Y: row 1 contains"),
+    ):
+        with pytest.raises(error, match=message):
+            k221.loss_and_grad(*args)
+    k = sp.compile(sp.load("examples:iris_4_16_3"))
+    with pytest.raises(DataError, match=r"Y: row 0 contains NaN"):
+        k.loss_and_grad(k.init_params(), np.ones((1, 4)), [[nan, 1.0, 1.0]])
+
+
+def test_a_new_process_checks_a_call_in_one_compiled_function():
+    """The first loss_and_grad of a process loads one check function from Numba's cache
+    (batch_problem), not all_finite for each array and row_sum_error for softmax targets."""
+    script = (
+        "import numpy as np, symbprop as sp\n"
+        "from symbprop.runtime import input_checks as checks\n"
+        "k = sp.compile('examples:iris_4_16_3')\n"
+        "k.loss_and_grad(k.init_params(), np.ones((2, 4)), np.eye(3)[:2])\n"
+        "print([len(getattr(checks, name).overloads) for name in\n"
+        "       ('batch_problem', 'all_finite', 'row_sum_error')],\n"
+        "      sum(checks.batch_problem.stats.cache_hits.values()))\n"
+    )
+    for _ in range(2):  # the first may compile batch_problem; the second loads it
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[1,", "0,", "0]", "1"]
+
+
 def test_integer_and_list_inputs_are_cast(k221):
     params = {n: v.tolist() for n, v in k221.init_params().items()}
     loss, grads = k221.loss_and_grad(params, [[1, 0]], [1])

@@ -118,15 +118,15 @@ def cached_module(model, strategy: str, dtype: str, target: str = "numba") -> Mo
 
 def adopt(module: ModuleType) -> int:
     """Rebind a looped module's copies of ``kernel_helpers``' functions to the originals, where
-    the source text is the same; returns how many.  Numba then compiles each once per process
-    and caches it beside ``kernel_helpers.py`` (see there).  Called before anything in
-    ``module`` is compiled: a compiled function keeps the helpers it was compiled with.  Numba's
-    cache of a module's functions then names ``symbprop.codegen.kernel_helpers``, which is
-    importable wherever the cache is used."""
+    what Numba compiles is the same (``_compiled_form``); returns how many.  Numba then compiles
+    each once per process and caches it beside ``kernel_helpers.py`` (see there).  Called before
+    anything in ``module`` is compiled: a compiled function keeps the helpers it was compiled
+    with.  Numba's cache of a module's functions then names ``symbprop.codegen.kernel_helpers``,
+    which is importable wherever the cache is used."""
     rebound = 0
-    for name, (original, text) in _shared_helpers().items():
+    for name, (original, form) in _shared_helpers().items():
         copy = vars(module).get(name)
-        if copy is not None and _source(copy) == text:
+        if copy is not None and _compiled_form(copy) == form:
             setattr(module, name, original)
             rebound += 1
     return rebound
@@ -134,26 +134,31 @@ def adopt(module: ModuleType) -> int:
 
 @functools.lru_cache(maxsize=1)
 def _shared_helpers() -> dict:
-    """{name: (dispatcher, its source)} of ``kernel_helpers``, read once per process."""
+    """{name: (dispatcher, its compiled form)} of ``kernel_helpers``, once per process."""
     # Imported here: Numba loads only when a generated module is adopted.
     from numba.core.dispatcher import Dispatcher
 
     # Imported here: Numba loads only when a generated module is adopted.
     import symbprop.codegen.kernel_helpers as kernel_helpers
 
-    return {name: (value, _source(value)) for name, value in vars(kernel_helpers).items()
+    return {name: (value, _compiled_form(value)) for name, value in vars(kernel_helpers).items()
             if isinstance(value, Dispatcher)}
 
 
-def _source(function) -> str | None:
-    """The source text of a Numba dispatcher, or None (not one, or no file to read)."""
-    # Imported here: Numba loads only when a generated module is adopted.
-    import inspect
-
+def _compiled_form(function) -> tuple | None:
+    """What Numba compiles of a dispatcher: the Python function's bytecode, constants (the
+    docstring among them), names, argument defaults and flags, and the ``njit`` options; None if
+    ``function`` is not a dispatcher.  Two copies of one source text in two files have the same
+    form (line numbers are not part of it).  Comparing forms replaced comparing source texts
+    (``inspect.getsource`` tokenizes the file: 20 of the 50 ms CPU a second process spent in
+    ``compile`` of a looped net)."""
     try:
-        return inspect.getsource(function.py_func)
-    except (AttributeError, OSError, TypeError):
+        code, options = function.py_func.__code__, function.targetoptions
+    except AttributeError:
         return None
+    return (code.co_code, code.co_consts, code.co_names, code.co_varnames, code.co_freevars,
+            code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount, code.co_flags,
+            function.py_func.__defaults__, sorted(options.items(), key=lambda item: item[0]))
 
 
 def _problem(path: Path, required) -> str | None:

@@ -1,10 +1,12 @@
 """What runs on a Dask worker: the kernels rebuilt from their spec, partitions checked where they
 live, and the per-partition work (a summed gradient, local SGD, an evaluation).
 
-Only ``KernelRef`` (the model, lowering and dtype) and parameter vectors travel to a worker,
-never compiled code: a worker compiles from the spec through the on-disk cache once per process
-(``kernels_of``).  Every check raises the ``SymbpropError`` subclass the local call raises, with
-the same message, and Dask carries that exception to the caller unchanged.
+Only ``KernelRef`` (the model, lowering, dtype and BLAS thread count) and parameter vectors
+travel to a worker, never compiled code: a worker compiles from the spec through the on-disk
+cache once per process (``kernels_of``), and sets the thread count the caller's kernels set
+(``compile``'s ``threads``; the Nanny starts a worker's BLAS with one).  Every check raises
+the ``SymbpropError`` subclass the local call raises, with the same message, and Dask carries
+that exception to the caller unchanged.
 """
 
 from __future__ import annotations
@@ -23,26 +25,35 @@ _local = threading.local()
 
 
 class KernelRef:
-    """What a task receives instead of ``Kernels``: pickles as (model, strategy, dtype); on the
-    worker, ``kernels_of(ref)`` compiles (or reuses) them once per process."""
+    """What a task receives instead of ``Kernels``: pickles as (model, strategy, dtype, BLAS
+    threads); on the worker, ``kernels_of(ref)`` compiles (or reuses) them once per process."""
 
     def __init__(self, kernels) -> None:
         self.cls, self.model = type(kernels), kernels.model
         self.strategy, self.dtype = kernels.strategy, kernels.dtype.name
         self.target = kernels.target
-        self.key = (self.model.name, self.model.sha256, self.strategy, self.dtype, self.target)
+        #: the count the caller's kernels set (``compile``'s ``threads``, or auto's 1); None:
+        #: the worker's BLAS is left as it is (one thread: the Nanny sets it for Dask workers)
+        self.threads = kernels.threads if kernels.sets_threads else None
+        self.key = (self.model.name, self.model.sha256, self.strategy, self.dtype, self.target,
+                    self.threads)
 
     def __dask_tokenize__(self):
         return self.key
 
 
 def kernels_of(ref: KernelRef):
-    """The ``Kernels`` of ``ref`` in this process (compiled through the cache on first use)."""
+    """The ``Kernels`` of ``ref`` in this process (compiled through the cache on first use),
+    with the BLAS thread count of ``ref`` in force: set per task, as a count is process-wide
+    and kernels of another count may have run in this worker since (a few µs when it is
+    already in force)."""
     with _lock:
         kernels = _compiled.get(ref.key)
         if kernels is None:
             kernels = _compiled[ref.key] = rebuild(ref.cls, ref.model, ref.strategy, ref.dtype,
-                                                   ref.target)
+                                                   ref.target, ref.threads)
+        else:
+            kernels.use_threads()
         return kernels
 
 

@@ -73,6 +73,13 @@ class KernelsBase:
         """One parameter vector (the kernel dtype) from ``params``; checks names, shapes, NaN.
         When ``params`` are the views of one vector (``init_params``, ``unflatten``) and the model
         has at least ``VIEW_MIN`` parameters, that vector itself is returned, not a copy."""
+        theta = self._vector(params)
+        self._check_finite(theta)
+        return theta
+
+    def _vector(self, params: dict) -> np.ndarray:
+        """``flatten`` without the test for NaN and infinity (``_check_finite``), for callers
+        that test them together with the data in one compiled call."""
         try:
             arrays = [params[name] for name in self.names]
         except (KeyError, TypeError, IndexError, ValueError):  # IndexError: a flat vector
@@ -87,11 +94,17 @@ class KernelsBase:
         theta = self._vectors.vector_of(arrays) if self.size >= VIEW_MIN else None
         if theta is None:
             theta = np.concatenate(arrays, axis=None, out=empty_aligned(self.size, dtype))
-        if not all_finite(theta):
-            bad = next(n for n, start, size, _ in self._slices
-                       if not np.isfinite(theta[start:start + size]).all())
-            raise ParamsError(f"params[{bad!r}]: contains NaN or infinity")
         return theta
+
+    def _check_finite(self, theta: np.ndarray) -> None:
+        """``ParamsError`` naming the first parameter array with a NaN or ±inf in ``theta``."""
+        if not all_finite(theta):
+            self._non_finite(theta)
+
+    def _non_finite(self, theta: np.ndarray):
+        bad = next(n for n, start, size, _ in self._slices
+                   if not np.isfinite(theta[start:start + size]).all())
+        raise ParamsError(f"params[{bad!r}]: contains NaN or infinity")
 
     def _convert(self, name: str, value) -> np.ndarray:
         array = real_array(value, f"params[{name!r}]", self.dtype)

@@ -85,6 +85,24 @@ def row_sum_error(Y) -> float:
     return worst
 
 
+@njit(cache=True)
+def batch_problem(theta, X, Y, tolerance) -> int:
+    """The first check on one call's inputs that fails, in the order the wrapper reports them:
+    0 none; 1 ``theta`` has a NaN or ±inf, 2 ``X`` has, 3 ``Y`` has; 4 a row of ``Y`` is off
+    summing to 1 by more than ``tolerance`` (``tolerance`` < 0: not checked).  One compiled
+    call for what ``all_finite`` and ``row_sum_error`` check separately: the first call in a new
+    process loads one function from Numba's cache, not three (each load costs ~10 ms)."""
+    if not all_finite(theta):
+        return 1
+    if not all_finite(X):
+        return 2
+    if not all_finite(Y):
+        return 3
+    if tolerance >= 0.0 and row_sum_error(Y) > tolerance:
+        return 4
+    return 0
+
+
 def copy_out(grads: dict, out, dtype) -> dict:
     """Copy ``grads`` into the arrays of ``out`` (``Kernels.loss_and_grad(..., out=)``), which
     must have the same names and shapes, the kernel dtype, and be writable; returns ``out``."""

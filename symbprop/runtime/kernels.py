@@ -34,6 +34,7 @@ from symbprop.runtime.graph_kernels import GraphKernels
 from symbprop.runtime.input_checks import (
     ParamsError,
     all_finite,
+    batch_problem,
     cast,
     checked_count,
     checked_epochs,
@@ -113,10 +114,44 @@ class Kernels(KernelsBase):
                                 f"(one-hot or probabilities); off by up to {error:.3g}")
         return X, Y
 
+    def _checked(self, params: dict, X, Y):
+        """``(theta, X, Y)`` checked as ``flatten`` and ``_batch`` check them, with the same
+        errors in the same order (parameters, then X, then Y), but NaN, infinity and softmax
+        target sums tested in one compiled call (``batch_problem``)."""
+        theta = self._vector(params)
+        try:
+            X = self._shaped(X, "X", self.model.inputs)
+        except DataError:
+            self._check_finite(theta)
+            raise
+        try:
+            Y = self._shaped(Y, "Y", self.model.sizes[-1])
+            if Y.shape[0] != X.shape[0]:
+                raise DataError(f"Y: {Y.shape[0]} samples, but X has {X.shape[0]}")
+        except DataError:
+            self._check_finite(theta)
+            self._finite(X, "X")
+            raise
+        tolerance = (self.module.TARGET_SUM_TOLERANCE if self.model.loss.targets_sum_to_one
+                     else -1.0)
+        problem = batch_problem(theta, X, Y, tolerance)
+        if problem == 1:
+            self._non_finite(theta)
+        if problem:
+            self._batch(X, Y)  # raises the error the separate checks word
+        return theta, X, Y
+
     def _data(self, array, what: str, width: int) -> np.ndarray:
+        return self._finite(self._shaped(array, what, width), what)
+
+    def _shaped(self, array, what: str, width: int) -> np.ndarray:
+        """``array`` as a C-contiguous (batch, width) array of the kernel dtype, batch ≥ 1."""
         if not (type(array) is np.ndarray and array.dtype is self.dtype and array.ndim == 2
                 and array.shape[1] == width and array.shape[0] and array.flags.c_contiguous):
             array = self._convert_data(array, what, width)
+        return array
+
+    def _finite(self, array: np.ndarray, what: str) -> np.ndarray:
         if not all_finite(array):
             row = int(np.argwhere(~np.isfinite(array))[0][0])
             raise DataError(f"{what}: row {row} contains NaN or infinity")
@@ -160,8 +195,7 @@ class Kernels(KernelsBase):
             fast = self._dict_call(params, X, Y, out)
             if fast is not None:
                 return fast
-        theta = self.flatten(params)
-        X, Y = self._batch(X, Y)
+        theta, X, Y = self._checked(params, X, Y)
         target = self._vectors.writable_vector(out, self.names) if out is not None else None
         grad = target if target is not None and target is not theta else empty_aligned(
             self.size, self.dtype)

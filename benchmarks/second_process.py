@@ -1,0 +1,92 @@
+"""Where a second process's time goes (issue 20, item 1): caches warm, one fresh process per run.
+
+    python benchmarks/second_process.py [--net examples:iris_4_16_3] [--runs 7]
+
+The net is compiled once first (into a temporary symbprop and Numba cache, kept for the runs).
+Each run, a fresh Python, times in order: ``import numpy``, ``import symbprop``, ``import
+numba`` (which ``sp.compile`` imports anyway), ``sp.compile``, Numba's one-time initialisation
+(the target context's ``refresh``, which the first call of any compiled function triggers,
+loading a cached one too: it imports Numba's typing and lowering registries and, through
+``numba.np.arraymath``, ``scipy.linalg``), the first ``loss_and_grad`` (the functions it
+calls, loaded from Numba's cache) and the second.  Prints the median [min–max] of the wall
+and the CPU seconds of each phase: on a busy shared machine the wall time grows with the load
+and the CPU time much less.  ``PYTHONDONTWRITEBYTECODE`` is honoured as it is set: without
+bytecode files every symbprop module (and the generated one) is compiled from its source in
+every process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from symbprop.bench.machine import machine_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHILD = r"""
+import json, sys, time
+marks, out = [(time.perf_counter(), time.process_time())], {}
+def mark(name):
+    now = (time.perf_counter(), time.process_time())
+    out[name] = [now[0] - marks[-1][0], now[1] - marks[-1][1]]
+    marks.append(now)
+import numpy as np; mark("import numpy")
+import symbprop as sp; mark("import symbprop")
+import numba; mark("import numba")
+k = sp.compile(sys.argv[1]); mark("sp.compile")
+params, m = k.init_params(seed=0), k.model
+rng = np.random.default_rng(0)
+X = rng.normal(size=(8, m.inputs))
+Y = np.eye(m.sizes[-1])[rng.integers(0, m.sizes[-1], 8)]
+from numba.core.registry import cpu_target
+mark("params and data")
+cpu_target.target_context.refresh(); mark("Numba's one-time init (+ scipy.linalg)")
+k.loss_and_grad(params, X, Y); mark("first loss_and_grad (cache loads)")
+k.loss_and_grad(params, X, Y); mark("second loss_and_grad")
+print(json.dumps(out))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--net", default="examples:iris_4_16_3", help="a network spec")
+    parser.add_argument("--runs", type=int, default=7, help="fresh processes (default 7)")
+    args = parser.parse_args()
+    print("\n".join(machine_lines()), flush=True)
+    with tempfile.TemporaryDirectory(prefix="symbprop-second-") as cache:
+        env = dict(os.environ, SYMBPROP_CACHE_DIR=os.path.join(cache, "symbprop"),
+                   NUMBA_CACHE_DIR=os.path.join(cache, "numba"),
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
+                                                            os.environ.get("PYTHONPATH")])))
+
+        def child() -> dict:
+            result = subprocess.run([sys.executable, "-c", CHILD, args.net], env=env,
+                                    capture_output=True, text=True, check=True)
+            return json.loads(result.stdout.splitlines()[-1])
+
+        child()  # the first process: derives, generates and compiles
+        runs = [child() for _ in range(args.runs)]
+    print(f"{args.net}, {args.runs} second processes; median [min-max] seconds")
+    print(f"{'phase':42s} {'wall':>20s} {'CPU':>20s}")
+    totals = [{name: sum(run[p][i] for p in run) for i, name in enumerate(("wall", "cpu"))}
+              for run in runs]
+    for phase in [*runs[0], "total"]:
+        cells = []
+        for index, name in enumerate(("wall", "cpu")):
+            values = ([t[name] for t in totals] if phase == "total"
+                      else [run[phase][index] for run in runs])
+            cells.append(f"{statistics.median(values):6.3f} [{min(values):.3f}-"
+                         f"{max(values):.3f}]")
+        print(f"{phase:42s} {cells[0]:>20s} {cells[1]:>20s}")
+    print(f"load average (1 min) after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
