@@ -105,7 +105,15 @@ CONSTANTS = ("$const", "load_attr", "load_global", "unary_negative")
 
 def _float64_variables(function) -> list[str]:
     """The variables (Numba's temporaries included, ``CONSTANTS`` not) typed float64 in any
-    compiled signature of ``function``, and ``return`` if it returns float64."""
+    compiled signature of ``function``, and ``return`` if it returns float64.  A function loaded
+    from Numba's cache carries no types; it is compiled again, without the cache, to get them."""
+    if any(isinstance(o.type_annotation, str) for o in function.overloads.values()):
+        options = {k: v for k, v in function.targetoptions.items()
+                   if k not in ("cache", "nopython")}
+        fresh = njit(**options)(function.py_func)
+        for signature in function.signatures:
+            fresh.compile(signature)
+        function = fresh
     found = []
     for overload in function.overloads.values():
         typemap = overload.type_annotation.typemap
