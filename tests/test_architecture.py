@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "symbprop"
 #: Modules allowed directly in symbprop/ (issue 16: at most 8).
 MAX_TOP_LEVEL = 8
-#: A comment that gives a reason (a bare ``# noqa`` gives none).
+#: A comment that gives a reason (a bare noqa directive gives none).
 REASON = re.compile(r"#(?!\s*noqa\b)\s*\w")
 
 
