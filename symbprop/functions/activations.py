@@ -35,6 +35,13 @@ class Activation:
     def is_custom(self) -> bool:
         return self.formula is not None
 
+    @property
+    def init(self) -> str:
+        """How the weights into a layer with this activation start: "he" or "glorot" (the
+        record's choice; custom activations and softmax: "glorot")."""
+        record = None if self.is_custom else registry.activation(self.name)
+        return record.init if record else "glorot"
+
     def apply(self, z: sympy.Expr) -> sympy.Expr:
         """σ(z) for one neuron (not for softmax, which couples the neurons of a layer)."""
         if self.is_custom:

@@ -22,7 +22,6 @@ import math
 
 import numpy as np
 
-import symbprop.functions.registry as registry
 from symbprop.codegen.loader import cached_module
 from symbprop.codegen.options import check_dtype, check_target, resolve_strategy
 from symbprop.errors import DataError
@@ -93,7 +92,7 @@ class Kernels(KernelsBase):
         params = self.unflatten(theta)  # views of one vector: flatten() then needs no copy
         for number, layer in enumerate(self.model.layers, 1):
             n_out, n_in = self.shapes[Var(WEIGHT, number).name]
-            if _init(layer.activation) == "he":
+            if layer.activation.init == "he":
                 weights = rng.normal(0.0, math.sqrt(2.0 / n_in), (n_out, n_in))
             else:
                 limit = math.sqrt(6.0 / (n_in + n_out))
@@ -295,9 +294,3 @@ class Kernels(KernelsBase):
         self.write_back(params, theta)
         return history.view(LossHistory)
 
-
-def _init(activation) -> str:
-    """How the weights into a layer with ``activation`` start: "he" or "glorot" (the record's
-    choice; custom activations and softmax: "glorot")."""
-    record = None if activation.is_custom else registry.activation(activation.name)
-    return record.init if record else "glorot"
