@@ -1,4 +1,4 @@
-"""The package's layout: sub-packages that are the pipeline, and no import circles.
+"""The package's layout: sub-packages that are the pipeline, short modules, no import circles.
 
 The import graph is read from the source with ``ast`` (nothing is imported): an edge A → B for
 every ``import``/``from ... import`` of B in module A, at module level or inside a function, and
@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "symbprop"
 #: Modules allowed directly in symbprop/ (issue 16: at most 8).
 MAX_TOP_LEVEL = 8
+#: A module with one job stays short (the project's style: under about 300 lines).
+MAX_MODULE_LINES = 300
 #: A comment that gives a reason (a bare noqa directive gives none).
 REASON = re.compile(r"#(?!\s*noqa\b)\s*\w")
 
@@ -171,6 +173,12 @@ def test_every_function_level_import_says_why():
 def test_few_modules_sit_directly_in_the_package():
     top = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert len(top) <= MAX_TOP_LEVEL, top
+
+
+def test_every_module_is_short():
+    long = {str(path.relative_to(ROOT)): n for path in PACKAGE.rglob("*.py")
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    assert long == {}, f"split these modules (over {MAX_MODULE_LINES} lines): {long}"
 
 
 def test_every_sub_package_says_what_comes_in_and_goes_out():
