@@ -107,9 +107,9 @@ def test_the_memos_do_not_depend_on_what_was_derived_before():
 
 def _cpu(sizes) -> float:
     model = sp.mlp(sizes, activation="tanh")
-    start = time.process_time()
+    start = time.thread_time()
     sp.derive(model)
-    return time.process_time() - start
+    return time.thread_time() - start
 
 
 def test_derive_is_linear_in_depth():

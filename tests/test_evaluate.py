@@ -190,11 +190,11 @@ def test_check_passes_at_a_saturated_bce_output():
 
 
 def test_a_value_beyond_the_float_range_is_a_domain_error_not_a_hang():
-    started = time.process_time()
+    started = time.thread_time()
     d = sp.derive(sp.expression("exp(exp(exp(exp(exp(x)))))"))
     with pytest.raises(DomainError, match="overflows the float range"):
         d.evaluate({"x": 1.0})
-    assert time.process_time() - started < 10
+    assert time.thread_time() - started < 10
 
 
 def test_a_gradient_without_a_real_value_is_named_as_a_gradient():

@@ -30,10 +30,10 @@ ALLOWED_TAIL = (
 
 def refused(text: str, variables=VARS, **kwargs) -> str:
     """The message of the FormulaError that parsing ``text`` raises, checked to come fast."""
-    start = time.process_time()
+    start = time.thread_time()
     with pytest.raises(FormulaError) as info:
         parse_formula(text, variables, **kwargs)
-    assert time.process_time() - start < 1.0, text[:80]
+    assert time.thread_time() - start < 1.0, text[:80]
     message = str(info.value)
     assert "\n" not in message
     return message
@@ -217,10 +217,10 @@ def test_formula_names_refuses_hostile_input(text):
     if text == "unknown_name + 1":  # the names are not known yet: this one is fine here
         assert formula_names(text) == ["unknown_name"]
         return
-    start = time.process_time()
+    start = time.thread_time()
     with pytest.raises(FormulaError):
         formula_names(text)
-    assert time.process_time() - start < 1.0
+    assert time.thread_time() - start < 1.0
 
 
 @pytest.mark.parametrize(
@@ -494,14 +494,14 @@ def _any_extend(children):
 @settings(max_examples=100, deadline=None)
 @given(st.recursive(ANY_LEAF, _any_extend, max_leaves=24))
 def test_any_formula_parses_or_is_refused_quickly(text):
-    start = time.process_time()
+    start = time.thread_time()
     try:
         result = parse_formula(text, {"x": x})
     except FormulaError as err:
         assert "\n" not in str(err)
     else:
         assert isinstance(result, sympy.Basic)
-    assert time.process_time() - start < 1.0
+    assert time.thread_time() - start < 1.0
 
 
 def test_bad_arguments():
