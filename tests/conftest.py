@@ -18,18 +18,66 @@ settings.register_profile("dev", deadline=None, suppress_health_check=[HealthChe
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
+#: The kernels of earlier runs, kept for the next (a folder of pytest's cache, ``.pytest_cache``).
+KEPT_KERNELS = "symbprop-kernels"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--fresh-kernels", action="store_true",
+        help="symbprop: compile every kernel in this run, in pytest's temporary folder, instead "
+             "of reusing the kernels that earlier runs kept in .pytest_cache (the default "
+             "where the environment variable CI is unset)")
+
+
+def _fresh(config) -> bool:
+    return bool(config.getoption("--fresh-kernels") or os.environ.get("CI")
+                or config.cache is None)
+
+
+def pytest_configure(config):
+    """Empty the kept kernels when the generator, NumPy or Numba changed since they were made
+    (run once, by the controller: xdist workers have ``workerinput``), so the folder holds one
+    generation of kernels and cannot grow without bound."""
+    if _fresh(config) or hasattr(config, "workerinput"):
+        return
+    import shutil
+
+    import numba
+    import numpy
+
+    from symbprop.codegen.loader import generator_fingerprint
+
+    stamp = f"{generator_fingerprint()} numpy {numpy.__version__} numba {numba.__version__}\n"
+    folder = config.cache.mkdir(KEPT_KERNELS)
+    made_by = folder / "made-by.txt"
+    if not made_by.is_file() or made_by.read_text(encoding="utf-8") != stamp:
+        shutil.rmtree(folder)
+        folder.mkdir()
+        made_by.write_text(stamp, encoding="utf-8")
+
+
 @pytest.fixture(scope="session", autouse=True)
-def kernel_cache_dir(tmp_path_factory):
-    """SYMBPROP_CACHE_DIR, for every test and the processes it starts, in the run's temporary
-    folder, shared by the pytest-xdist workers of the run (each worker's folder is a child of the
-    run's): each spec compiles once per run, and the user's own cache is neither read nor
-    written.  A test that needs an empty cache sets its own.  Workers that compile the same spec
-    at once are safe: cache entries and Numba's cache files are written to a temporary name and
-    renamed into place."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent
-    path = base / "symbprop-cache"
+def kernel_cache_dir(request, tmp_path_factory):
+    """SYMBPROP_CACHE_DIR, for every test and the processes it starts: shared by the
+    pytest-xdist workers of the run, so each spec compiles once per run, and the user's own
+    cache is neither read nor written.  A test that needs an empty cache sets its own.
+
+    Where it lives: by default in ``.pytest_cache/d/symbprop-kernels``, kept for the next run,
+    which then loads the kernels (and Numba's compiled code beside them) instead of compiling
+    them again; the cache key of a kernel module includes the sources of the generator, so an
+    edited generator never reuses a module of the old one, and ``pytest_configure`` empties the
+    folder when the generator, NumPy or Numba changed.  With ``--fresh-kernels``, or wherever
+    ``CI`` is set, in the run's temporary folder instead: every kernel is compiled in the run.
+    Workers that compile the same spec at once are safe: cache entries and Numba's cache files
+    are written to a temporary name and renamed into place."""
+    if _fresh(request.config):
+        base = tmp_path_factory.getbasetemp()
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            base = base.parent
+        path = base / "symbprop-cache"
+    else:
+        path = request.config.cache.mkdir(KEPT_KERNELS)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SYMBPROP_CACHE_DIR", str(path))
         yield path
