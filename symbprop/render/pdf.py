@@ -1,4 +1,12 @@
-"""PDF output: run ``pdflatex`` twice on the LaTeX document in a temporary directory.
+"""PDF output: run ``pdflatex`` on the LaTeX document in a temporary directory, again while
+its log asks for it.
+
+The documents cross-reference nothing; what needs a second run is ``longtable``, which settles
+its column widths from the ``.aux`` of the run before and says so in the log ("Table widths
+have changed. Rerun LaTeX."), as LaTeX itself says "Rerun" for labels.  So pdflatex runs again
+while the log contains "Rerun", at most ``MAX_RUNS`` times, as latexmk decides.  Every bundled
+example's document has a long table and took two runs (a third gave the same bytes); a table
+whose widths move again on the second run gets its third.
 
 Without ``pdflatex`` a ``SymbpropError`` says which Debian packages provide it; a LaTeX error
 raises a ``SymbpropError`` with the relevant lines of the log (the ``!`` error and its context).
@@ -30,14 +38,17 @@ PREFIX = "symbprop-pdf-"
 #: The date written into every PDF (pdfTeX's /CreationDate, /ModDate and /ID), unless the caller's
 #: environment sets ``SOURCE_DATE_EPOCH``: 2000-01-01, so that builds are byte-identical.
 SOURCE_DATE_EPOCH = "946684800"
+#: pdflatex runs at most this many times on one document (see the docstring).
+MAX_RUNS = 3
 
 
 class LatexError(SymbpropError):
     """pdflatex could not compile the document (or is not installed)."""
 
 
-def compile_pdf(tex: str, runs: int = 2) -> bytes:
-    """The PDF of LaTeX source ``tex``; pdflatex runs ``runs`` times (longtable needs two)."""
+def compile_pdf(tex: str, runs: int | None = None) -> bytes:
+    """The PDF of LaTeX source ``tex``: pdflatex runs ``runs`` times, or (None) until its log
+    asks for no rerun (``needs_rerun``), at most ``MAX_RUNS`` times."""
     pdflatex = shutil.which("pdflatex")
     if pdflatex is None:
         raise LatexError("pdflatex not found; PDF output needs it: "
@@ -46,8 +57,10 @@ def compile_pdf(tex: str, runs: int = 2) -> bytes:
     with tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-") as folder:
         source = Path(folder) / "derivation.tex"
         source.write_text(tex, encoding="utf-8")
-        for _ in range(runs):
-            _run(pdflatex, folder)
+        for _ in range(runs or MAX_RUNS):
+            log = _run(pdflatex, folder)
+            if runs is None and not needs_rerun(log):
+                break
         return (Path(folder) / "derivation.pdf").read_bytes()
 
 
@@ -105,18 +118,25 @@ def reproducible_env() -> dict[str, str]:
     return env
 
 
-def _run(pdflatex: str, folder: str) -> None:
+def needs_rerun(log: str) -> bool:
+    """Whether a pdflatex log asks for another run ("Rerun LaTeX", "Rerun to get ...")."""
+    return "Rerun" in log
+
+
+def _run(pdflatex: str, folder: str) -> str:
+    """Run pdflatex once on ``derivation.tex`` in ``folder``; returns its log."""
     command = [pdflatex, "-halt-on-error", "-interaction=nonstopmode", "derivation.tex"]
     try:
         done = subprocess.run(command, cwd=folder, capture_output=True, timeout=TIMEOUT,
                               check=False, env=reproducible_env())
     except subprocess.TimeoutExpired:
         raise LatexError(f"pdflatex did not finish within {TIMEOUT} s") from None
+    log = Path(folder) / "derivation.log"
+    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else \
+        done.stdout.decode("utf-8", errors="replace")
     if done.returncode != 0:
-        log = Path(folder) / "derivation.log"
-        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else \
-            done.stdout.decode("utf-8", errors="replace")
         raise LatexError("pdflatex failed:\n" + log_excerpt(text))
+    return text
 
 
 def log_excerpt(log: str, context: int = 6) -> str:
