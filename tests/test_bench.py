@@ -13,6 +13,9 @@ from symbprop.bench.timing import bench, matmul_flops, sample_data
 from symbprop.cli.app import app
 
 MODELS = ["examples:two_two_one", "examples:iris_4_16_3", "examples:xor"]
+#: Measurements per implementation in these tests: the fewest allowed (they check what the rows
+#: and the table say, not the times).
+QUICK = 3
 
 
 def _flat(grads_pairs) -> np.ndarray:
@@ -48,7 +51,7 @@ def test_peers_agree_with_the_kernels(spec, peer):
 
 def test_bench_rows_and_flops():
     model = sp.load("examples:two_two_one")
-    rows = bench(model, batches=(1,), with_peers=False)
+    rows = bench(model, batches=(1,), with_peers=False, repeat=QUICK)
     assert [r.impl for r in rows] == ["symbprop", "symbprop (dicts)", "symbprop (dicts, out=)"]
     assert rows[0].ratio is None and rows[1].ratio > 0
     assert matmul_flops(sp.mlp([784, 128, 10]), 1) == 2.0 * (2 * (784 * 128 + 128 * 10) + 128 * 10)
@@ -56,21 +59,22 @@ def test_bench_rows_and_flops():
 
 def test_bench_command():
     result = CliRunner().invoke(
-        app, ["bench", "examples:two_two_one", "--batch", "1", "--no-peers"]
+        app, ["bench", "examples:two_two_one", "--batch", "1", "--no-peers", "--repeat", "3"]
     )
     assert result.exit_code == 0 and "symbprop" in result.output
     assert CliRunner().invoke(app, ["bench", "examples:nope"]).exit_code == 2
 
 
 def test_bench_times_a_graphs_kernels():
-    rows = bench(sp.load("examples:staged"), batches=(1, 64), with_peers=True)
+    rows = bench(sp.load("examples:staged"), batches=(1, 64), with_peers=True, repeat=QUICK)
     assert [r.impl for r in rows] == ["symbprop", "symbprop (dicts)"]  # no batch, no peers
     assert all(r.seconds > 0 and r.net == "staged" for r in rows)
     assert rows[0].ratio is None and rows[1].ratio > 0
 
 
 def test_bench_command_on_a_graph():
-    result = CliRunner().invoke(app, ["bench", "examples:staged", "--batch", "1", "--no-peers"])
+    result = CliRunner().invoke(app, ["bench", "examples:staged", "--batch", "1", "--no-peers",
+                                        "--repeat", "3"])
     assert result.exit_code == 0, result.output
     assert "symbprop (dicts)" in result.output and "Traceback" not in result.output
     assert "staged is a graph" in result.output and "networks only" in result.output
@@ -80,6 +84,25 @@ def test_bench_command_on_a_graph():
 def test_bench_refuses_a_batch_below_1(batch):
     with pytest.raises(sp.SymbpropError, match="batch: must be an integer ≥ 1"):
         bench(sp.load("examples:two_two_one"), batches=(batch,), with_peers=False)
+
+
+@pytest.mark.parametrize("repeat", [2, 0, 3.5, True])
+def test_bench_refuses_fewer_than_3_measurements(repeat):
+    with pytest.raises(sp.SymbpropError, match="repeat: must be an integer ≥ 3"):
+        bench(sp.load("examples:two_two_one"), batches=(1,), with_peers=False, repeat=repeat)
+    result = CliRunner().invoke(app, ["bench", "examples:two_two_one", "--repeat", "2"])
+    assert result.exit_code == 2 and "must be at least 3, got 2" in result.output
+
+
+def test_repeat_is_the_number_of_measurements(monkeypatch):
+    from symbprop.bench import timing as bench_module
+
+    counts: list[int] = []
+    real_summary = bench_module.summary
+    monkeypatch.setattr(bench_module, "summary",
+                        lambda values: counts.append(len(values)) or real_summary(values))
+    bench(sp.load("examples:two_two_one"), batches=(1,), with_peers=False, repeat=4)
+    assert counts == [4, 4, 4]  # ours, dicts, dicts with out=
 
 
 def test_every_implementation_is_warmed_up_then_timed_by_a_low_percentile(monkeypatch):
@@ -127,17 +150,20 @@ def test_the_samples_of_the_implementations_are_interleaved():
 def test_bench_rows_carry_the_thread_count_of_the_kernels_blas():
     from symbprop.runtime.threads import blas_threads
 
-    rows = bench(sp.load("examples:two_two_one"), batches=(1,), with_peers=False, threads=2)
+    rows = bench(sp.load("examples:two_two_one"), batches=(1,), with_peers=False, threads=2,
+                 repeat=QUICK)
     assert {r.threads for r in rows} == {2} and blas_threads() == 2
-    rows = bench(sp.load("examples:two_two_one"), batches=(1,), with_peers=False)
+    rows = bench(sp.load("examples:two_two_one"), batches=(1,), with_peers=False, repeat=QUICK)
     assert {r.threads for r in rows} == {2}  # auto: an unrolled net (no BLAS) leaves it
-    rows = bench(sp.load("examples:iris_4_16_3"), batches=(8,), with_peers=False, threads=1)
+    rows = bench(sp.load("examples:iris_4_16_3"), batches=(8,), with_peers=False, threads=1,
+                 repeat=QUICK)
     assert {r.threads for r in rows} == {1} and blas_threads() == 1
 
 
 def test_bench_command_prints_the_machine():
     result = CliRunner().invoke(app, ["bench", "examples:two_two_one", "--batch", "1",
-                                      "--no-peers", "--threads", "1", "--threads", "2"])
+                                      "--no-peers", "--threads", "1", "--threads", "2",
+                                      "--repeat", "3"])
     assert result.exit_code == 0, result.output
     for text in ("CPU: ", "cores", "SIMD: ", "load average", "the kernels' np.dot",
                  "BLAS threads: 1", "BLAS threads: 2", "20th percentile", "spread"):

@@ -17,7 +17,8 @@ the peers implement networks only, so they are not timed for graphs.
 Timing: every implementation is first warmed up (at least ``WARMUP_CALLS`` untimed calls and
 ``WARMUP_SECONDS``: JIT or cache load, first touch of the buffers, caches); the number of calls
 per measurement is then chosen by ``timeit``'s autorange (halved: 0.1 to 0.25 s).  The
-implementations' samples are interleaved: ``REPEAT`` rounds of one measurement of each, so that
+implementations' samples are interleaved: ``REPEAT`` rounds (``repeat=``; ``symbprop bench
+--repeat``) of one measurement of each, so that
 a change in the machine's load hits them alike (with a pause of ``SETTLE_SECONDS`` after a
 peer's measurement, whose worker threads spin for a while after their last call).  The time
 reported is a low percentile of the samples (``PERCENTILE``: the machine's noise only ever adds
@@ -47,8 +48,10 @@ SETTLE_SECONDS = 0.2
 #: Untimed calls (at least this many, for at least this long) before an implementation is timed.
 WARMUP_CALLS = 5
 WARMUP_SECONDS = 0.05
-#: Measurements per implementation (interleaved rounds).
+#: Measurements per implementation (interleaved rounds), by default and at least (a percentile
+#: and a spread of fewer mean little).
 REPEAT = 9
+MIN_REPEAT = 3
 #: The reported time: this percentile of the measurements; the spread is the ratio of the
 #: ``SPREAD_PERCENTILE`` to it.
 PERCENTILE = 20
@@ -167,11 +170,12 @@ def roofline_gflops(size: int = 1024, dtype: str = "float64", threads: int | Non
 
 
 def bench(model, batches=(1, 64), dtypes=("float64",), with_peers: bool = True,
-          threads: int | None = None) -> list[Row]:
+          threads: int | None = None, repeat: int = REPEAT) -> list[Row]:
     """Rows for every batch and dtype: ours, ours (dicts), then each installed peer; for a graph,
     ours and ours (dicts) per dtype (``batches`` does not apply).  ``threads``: the kernels'
-    BLAS threads (``compile``'s; None: auto), the peers' too (see the module docstring).  A
-    batch below 1 raises ``SymbpropError``, a bad ``threads`` ``ThreadsError``."""
+    BLAS threads (``compile``'s; None: auto), the peers' too (see the module docstring);
+    ``repeat``: measurements per implementation, at least ``MIN_REPEAT``.  A batch below 1 or
+    too few measurements raise ``SymbpropError``, a bad ``threads`` ``ThreadsError``."""
     # Imported here: Numba, SciPy's BLAS and threadpoolctl load when the timing starts.
     from threadpoolctl import threadpool_limits
 
@@ -182,6 +186,9 @@ def bench(model, batches=(1, 64), dtypes=("float64",), with_peers: bool = True,
     for batch in batches:
         if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
             raise SymbpropError(f"batch: must be an integer ≥ 1, got {batch!r}")
+    if isinstance(repeat, bool) or not isinstance(repeat, (int, np.integer)) \
+            or repeat < MIN_REPEAT:
+        raise SymbpropError(f"repeat: must be an integer ≥ {MIN_REPEAT}, got {repeat!r}")
     threads = checked_threads(threads)
     rows: list[Row] = []
     for dtype in dtypes:
@@ -189,11 +196,13 @@ def bench(model, batches=(1, 64), dtypes=("float64",), with_peers: bool = True,
         count = blas_threads()
         with threadpool_limits(limits=count, user_api="blas"):  # NumPy's BLAS as the kernels'
             if model.kind == "graph":
-                rows += _measure(model, 1, dtype, _graph_candidates(kernels), [], 0.0, count)
+                rows += _measure(model, 1, dtype, _graph_candidates(kernels), [], 0.0, count,
+                                 repeat)
                 continue
             params = kernels.init_params(seed=0)
             for batch in batches:
-                rows += _bench_one(model, kernels, params, batch, dtype, with_peers, count)
+                rows += _bench_one(model, kernels, params, batch, dtype, with_peers, count,
+                                   repeat)
     return rows
 
 
@@ -205,7 +214,7 @@ def _graph_candidates(kernels) -> list:
             ("symbprop (dicts)", lambda: kernels.loss_and_grad(params))]
 
 
-def _bench_one(model, kernels, params, batch, dtype, with_peers, threads) -> list[Row]:
+def _bench_one(model, kernels, params, batch, dtype, with_peers, threads, repeat) -> list[Row]:
     X, Y = sample_data(model, batch, dtype)
     theta = kernels.flatten(params)
     grad, work = kernels.empty_vector(), kernels.work(batch)  # 64-byte aligned, as theta
@@ -227,18 +236,18 @@ def _bench_one(model, kernels, params, batch, dtype, with_peers, threads) -> lis
     flops = matmul_flops(model, batch)
     flops = flops if flops >= 1e6 else 0.0  # GFLOP/s means nothing for tiny nets
     return _measure(model, batch, dtype, ours, [c for c in others if c[1] is not None], flops,
-                    threads)
+                    threads, repeat)
 
 
-def _measure(model, batch, dtype, ours, others, flops, threads) -> list[Row]:
+def _measure(model, batch, dtype, ours, others, flops, threads, repeat) -> list[Row]:
     """Rows for our implementations and the peers, their samples interleaved."""
     # PyTorch's OpenMP and XLA's worker threads spin for a while after their last call;
     # on 2 cores that slows whatever is timed next (784-128-10, batch 1: 32 µs, not 28).
     time.sleep(SETTLE_SECONDS)
     named = ours + others
     settle = range(len(ours), len(named))
-    timed = zip([impl for impl, _ in named], time_calls([f for _, f in named], settle=settle),
-                strict=True)
+    timed = zip([impl for impl, _ in named],
+                time_calls([f for _, f in named], repeat, settle=settle), strict=True)
     rows, base = [], None
     for impl, (seconds, spread) in timed:
         base = base or seconds

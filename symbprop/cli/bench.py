@@ -1,4 +1,5 @@
-"""``symbprop bench SPEC [--batch N ...] [--dtype ...] [--threads N|auto ...] [--no-peers]``."""
+"""``symbprop bench SPEC [--batch N ...] [--dtype ...] [--threads N|auto ...] [--repeat N]
+[--no-peers]``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from symbprop.bench.timing import bench, roofline_gflops, table
+from symbprop.bench.timing import MIN_REPEAT, REPEAT, bench, roofline_gflops, table
 from symbprop.cli.console import out
 from symbprop.cli.options import SPEC_HELP, THREADS_HELP, at_least, load_spec, threads_option
 
@@ -25,6 +26,10 @@ def command(
         "--threads 2); the peers run with the same count.")] = None,
     peers: Annotated[bool, typer.Option(
         help="Also time NumPy, PyTorch and JAX (networks).", metavar="")] = True,
+    repeat: Annotated[int, typer.Option(
+        metavar="N", callback=at_least(MIN_REPEAT),
+        help=f"Measurements per implementation, interleaved (at least {MIN_REPEAT}); fewer "
+        "run sooner, with a rougher percentile.")] = REPEAT,
 ) -> None:
     """Time loss-and-gradient calls of the compiled kernels against NumPy (and PyTorch and JAX
     when installed), side by side; prints times per call and ratios, under a description of
@@ -37,7 +42,7 @@ def command(
     printer = out()
     for number, count in enumerate(threads or [None]):
         rows = bench(model, tuple(batch or (1, 64)), tuple(dtype or ("float64",)),
-                     with_peers=peers, threads=count)
+                     with_peers=peers, threads=count, repeat=repeat)
         if number == 0:  # after the first run: an error is then the only line printed
             for line in machine_lines():
                 printer.print(line, markup=False, highlight=False, soft_wrap=True)
