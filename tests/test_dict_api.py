@@ -210,3 +210,41 @@ def test_the_one_call_path_is_python_specialised_to_the_names(case, monkeypatch)
     assert_same(kernels.loss_and_grad(OrderedDict(params), X, Y), reference)
     with pytest.raises(SymbpropError, match="params: unknown extra"):
         kernels.loss_and_grad({**params, "extra": 1.0}, X, Y)
+
+
+def test_the_rendered_one_call_path_is_kept_so_a_second_process_needs_no_jinja2(tmp_path):
+    """The first process renders the dict call from its template and keeps the text in the
+    kernel cache; a second process reads it, and never imports Jinja2 (60–100 ms)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "import symbprop as sp\n"
+        "from symbprop.bench.timing import sample_data\n"
+        "model = sp.load('examples:xor')\n"
+        "kernels = sp.compile(model)\n"
+        "params = kernels.init_params(seed=1)\n"
+        "X, Y = sample_data(model, 3, 'float64')\n"
+        "before = 'jinja2' in sys.modules\n"
+        f"for _ in range({DICT_CALL_AFTER} + 2):\n"
+        "    kernels.loss_and_grad(params, X, Y)\n"
+        "assert kernels._arrays_call.dispatcher is not None\n"
+        "print(before, 'jinja2' in sys.modules)\n"
+    )
+    env = dict(os.environ, SYMBPROP_CACHE_DIR=str(tmp_path))
+
+    def jinja2_loaded() -> list[str]:
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert jinja2_loaded() == ["True", "True"]  # the first process generates the kernels
+    kept = list((tmp_path / "dictcall").glob("xor-*.py"))
+    assert len(kept) == 1
+    assert jinja2_loaded() == ["False", "False"]
+    kept[0].write_text(kept[0].read_text()[:-40])  # damaged: rendered afresh, and kept again
+    assert jinja2_loaded() == ["False", "True"]
+    assert jinja2_loaded() == ["False", "False"]
