@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 import weakref
-from pathlib import Path
 
 import numpy as np
 
