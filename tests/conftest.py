@@ -32,7 +32,7 @@ def pytest_addoption(parser):
 
 def _fresh(config) -> bool:
     return bool(config.getoption("--fresh-kernels") or os.environ.get("CI")
-                or config.cache is None)
+                or getattr(config, "cache", None) is None)  # -p no:cacheprovider
 
 
 def pytest_configure(config):
