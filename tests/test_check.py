@@ -77,6 +77,23 @@ def test_reference_evaluator_matches_derivation_evaluate():
     assert grads["b2"][0] == pytest.approx(exact["grad"]["b2"], rel=1e-13)
 
 
+def test_the_float64_reference_agrees_with_the_exact_one():
+    """``Reference(d, exact=False)`` (the descent runs of wide nets) computes the same
+    equations in float64: the exact reference's numbers to float64's rounding."""
+    model = sp.mlp([3, 4, 2], activation="tanh", loss="softmax_cross_entropy")
+    d = sp.derive(model)
+    rng = np.random.default_rng(5)
+    params = {n: rng.standard_normal(s) for n, s in model.param_shapes.items()}
+    X, Y = rng.standard_normal((3, 3)), np.eye(2)[[0, 1, 1]]
+    entries = {n: np.arange(int(np.prod(s, dtype=int))) for n, s in model.param_shapes.items()}
+    loss, grads = Reference(d).loss_and_grad(params, (X, Y), entries)
+    loss64, grads64 = Reference(d, exact=False).loss_and_grad(params, (X, Y), entries)
+    assert loss64 == pytest.approx(loss, rel=1e-13)
+    for name, grad in grads.items():
+        np.testing.assert_allclose(grads64[name], grad, rtol=1e-11, atol=1e-15)
+    assert all(isinstance(g, np.ndarray) for g in grads64.values())
+
+
 def test_a_wrong_kernel_is_caught(monkeypatch):
     import symbprop.crosscheck.compare as check_module
 

@@ -230,3 +230,27 @@ def test_the_descent_figure_names_parameters_as_the_document_does():
         d = sp.derive(sp.load(f"examples:{name}"))
         drawn = _Drawn(d, load_values(d.model, f"examples:{name}"))
         assert drawn.labels["W1[0,0]"] == expected
+
+
+@pytest.mark.parametrize("name", NETS)
+def test_a_wide_nets_runs_in_float64_have_the_numpy_cost_and_say_so(monkeypatch, name):
+    """Above ``EXACT_PARAMS`` the runs are computed in float64 (``Reference(exact=False)``):
+    forced here on the bundled nets, every iterate has the oracle's cost, the run follows the
+    exact run to within float64's rounding, and the document says how it was computed."""
+    d = sp.derive(sp.load(f"examples:{name}"))
+    vals = load_values(d.model, f"examples:{name}")
+    exact = dr.lesson(d, vals)
+    assert dr.exact(d) and "computed exactly at every iterate" in " ".join(
+        render.to_text(d, f"examples:{name}").split())
+    monkeypatch.setattr(dr, "EXACT_PARAMS", 0)
+    assert not dr.exact(d)
+    oracle, lesson = NumpyNet(name), dr.lesson(d, vals)
+    for run, exact_run in zip(lesson.all, exact.all, strict=True):
+        for k, theta in enumerate(run.iterates):
+            assert run.values[k] == pytest.approx(oracle.cost(theta), rel=1e-12, abs=1e-15)
+        shared = min(len(run.values), len(exact_run.values), 20)
+        np.testing.assert_allclose(run.values[:shared], exact_run.values[:shared],
+                                   rtol=1e-9, atol=1e-14)
+    text = " ".join(render.to_text(d, f"examples:{name}").split())  # lines are wrapped
+    assert "computed in float64 at every iterate" in text
+    assert f"each gradient of {len(d.params)} parameters" in text

@@ -8,7 +8,8 @@ With values (``--at``): also the run from the values' point with their η, step 
 C(θ^(k)), ‖∇C‖, η‖∇C‖) until η‖∇C‖ ≤ ε or the step limit, what its trajectory shows, and the
 learning-rate lesson of ``descent_doc.rate_blocks`` (a ten times smaller and larger η, a decaying
 η^(k), their outcomes measured, a plot).  The runs are the one loop's (``descent_runs``), with C
-and ∇C exact.  C is the cost the document minimises: a sample's loss, or the batch's reduced loss.
+and ∇C exact (in float64 for a wide net, and the text says so).  C is the cost the document
+minimises: a sample's loss, or the batch's reduced loss.
 """
 
 from __future__ import annotations
@@ -121,8 +122,11 @@ def descent_run(d, s, pt) -> list:
         f"Start at the worked example's point, {s.m(iterate(1))}, with {s.meq(eta, vals.lr)}: "
         f"its step above is the step from {s.meq(K, 1)} to {s.meq(K, 2)}.  Gradient descent "
         f"repeats it while {s.mnote('stop_eta')}, with {s.meq(eps, EPSILON)}, for at most "
-        f"{dr.STEP_LIMIT} steps; {s.m(s.loss)} and its gradient are computed exactly at every "
-        "iterate:"), _steps_table(s, run),
+        f"{dr.STEP_LIMIT} steps; {s.m(s.loss)} and its gradient are computed "
+        + ("exactly at every iterate:" if dr.exact(d) else
+           f"in float64 at every iterate (exactly, as in the worked example, each gradient of "
+           f"{len(d.params)} parameters would cost twenty times as much; float64's rounding "
+           "lies far below the digits shown):")), _steps_table(s, run),
         para(f"With {s.meq(eta, vals.lr)} gradient descent {outcome(s, run, reason=True)}."),
         path_figure(d, s, vals, run, eta)]
     return blocks + rate_blocks(d, s, lesson, eta)
