@@ -167,6 +167,30 @@ def test_generated_documents_are_fresh(tmp_path):
         assert committed.read_bytes() == path.read_bytes(), f"{committed} is stale"
 
 
+def test_the_wide_nets_evaluation_gives_the_same_documents(monkeypatch):
+    """A network above ``numbers.EVALUATE_MAX`` parameters is evaluated by ``Reference``, not
+    ``Derivation.evaluate``: forced for every bundled network with values, its documents are
+    the committed ones, byte for byte."""
+    from symbprop.render import numbers
+
+    monkeypatch.setattr(numbers, "EVALUATE_MAX", 0)
+    names = [n for n in examples.names() if with_values(n)
+             and sp.load(f"examples:{n}").kind == "network"]
+    assert len(names) >= 4
+    for name in names:
+        committed = ROOT / "generated" / name / "derivation.md"
+        assert document(name, True, "md") == committed.read_text(encoding="utf-8"), name
+
+
+def test_composed_size_stops_counting_past_its_limit():
+    d = sp.derive(sp.load("examples:digits_64_32_10"))
+    loss = d.definition(d.program.output)
+    assert d.composed_size(loss, 20_000) == 20_001  # 3.4 million parts in all
+    small = sp.derive(sp.load("examples:nielsen_232"))
+    loss = small.definition(small.program.output)
+    assert small.composed_size(loss, 20_000) == small.composed_size(loss) < 20_000
+
+
 def test_two_renders_are_byte_identical():
     first = document("nielsen_232", True, "tex") + document("one_node", True, "md")
     second = document("nielsen_232", True, "tex") + document("one_node", True, "md")

@@ -21,12 +21,13 @@ from symbprop.symbolic.paths import passes_through
 
 def verification(d, s, pt, max_params: int, kernel_gradients=None) -> dict:
     """The comparison table (the first/last-layer selection for large nets)."""
-    if not numbers.fd_available(d) and d.model.kind == "graph":
+    available = numbers.fd_available(d)
+    if not available and d.model.kind == "graph":
         return section("Verification", [para(
             f"The function {s.m(d.program.output)} is too long to compose into one expression "
             f"for finite differences here; run {s.code('symbprop check')} for the three-way "
             "comparison.")])
-    if not numbers.fd_available(d):
+    if not available:
         return section("Verification", [para(
             f"The network has {d.model.param_count} parameters, too many to compose the loss "
             f"into one expression for finite differences here; run "

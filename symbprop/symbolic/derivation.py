@@ -185,9 +185,10 @@ class Derivation(Documents):
         (``composed_size``; a graph whose nodes use their input twice doubles at every level)."""
         return self._composer.compose(expr)
 
-    def composed_size(self, expr: sympy.Expr) -> int:
-        """How many parts ``compose(expr)`` would have written out, counted without composing."""
-        return self._composer.composed_size(expr)
+    def composed_size(self, expr: sympy.Expr, limit: int | None = None) -> int:
+        """How many parts ``compose(expr)`` would have written out, counted without composing
+        (with ``limit``: ``limit + 1`` as soon as the count passes it)."""
+        return self._composer.composed_size(expr, limit)
 
     def scalar_equations(self) -> list[tuple[sympy.Expr, sympy.Expr, str]]:
         """The full per-weight scalar form, in evaluation order, as (lhs, rhs, kind) with kind
