@@ -1,8 +1,8 @@
 """The derivation documents: every bundled example compiles, the committed documents are fresh,
 the numbers printed are the derivation's and match finite differences, the CLI's errors are clear.
 
-Tests marked ``latex`` run ``pdflatex`` (two worker threads for the whole set, about 20 s); they
-are skipped when pdflatex is missing.  Overfull boxes: a line may stick out into the margin by at
+Tests marked ``latex`` run ``pdflatex`` (one example per test, about a second each); they are
+skipped when pdflatex is missing.  Overfull boxes: a line may stick out into the margin by at
 most ``OVERFULL_LIMIT_PT`` (the margin is 2.2 cm = 62 pt, so nothing leaves the page).
 """
 
@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import mpmath
@@ -73,37 +72,15 @@ def _pdflatex(source: str, folder: Path) -> tuple[int, str]:
     return code, log
 
 
-@pytest.fixture(scope="module")
-def compiled(tmp_path_factory) -> dict:
-    """(name, at) -> (pdflatex exit code, log) for every case, two compilations at a time."""
-    if not HAS_LATEX:
-        pytest.skip("pdflatex is not installed")
-    sources = {case: document(*case) for case in CASES}
-    root = tmp_path_factory.mktemp("latex")
-
-    def run(case):
-        folder = root / case_id(case)
-        folder.mkdir()
-        return case, _pdflatex(sources[case], folder)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(run, CASES))
-
-
 @latex
 @needs_latex
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-def test_every_example_compiles(compiled, case):
-    code, log = compiled[case]
+def test_every_example_compiles_and_no_line_leaves_the_page(tmp_path, case):
+    """One case per test, so that the pytest-xdist workers share them out (a module fixture
+    compiling all of them held one worker for half a minute)."""
+    code, log = _pdflatex(document(*case), tmp_path)
     errors = [line for line in log.splitlines() if line.startswith("!")]
     assert code == 0, errors
-
-
-@latex
-@needs_latex
-@pytest.mark.parametrize("case", CASES, ids=case_id)
-def test_no_line_leaves_the_page(compiled, case):
-    _, log = compiled[case]
     assert max(overfull_boxes(log), default=0.0) <= OVERFULL_LIMIT_PT
 
 
@@ -156,11 +133,12 @@ def test_mnist_sized_document_is_fast_and_small(tmp_path):
 # ---------------------------------------------------------------- committed documents, determinism
 
 
-def test_generated_documents_are_fresh(tmp_path):
-    written = goldens.regenerate_documents(tmp_path)
+@pytest.mark.parametrize("name", examples.names())
+def test_generated_documents_are_fresh(tmp_path, name):
+    written = goldens.regenerate_documents(tmp_path, names=[name])
     from symbprop.render.html import PAGE_EXAMPLES
 
-    assert len(written) == 2 * len(examples.names()) + len(PAGE_EXAMPLES)
+    assert len(written) == 2 + (name in PAGE_EXAMPLES)
     for path in written:
         committed = ROOT / "generated" / path.relative_to(tmp_path)
         assert committed.exists(), f"{committed} is missing: run regenerate_documents()"
