@@ -236,7 +236,8 @@ def test_the_descent_figure_names_parameters_as_the_document_does():
 def test_a_wide_nets_runs_in_float64_have_the_numpy_cost_and_say_so(monkeypatch, name):
     """Above ``EXACT_PARAMS`` the runs are computed in float64 (``Reference(exact=False)``):
     forced here on the bundled nets, every iterate has the oracle's cost, the run follows the
-    exact run to within float64's rounding, and the document says how it was computed."""
+    exact run to within float64's rounding, the iterates printed have their exact f and ∇f,
+    and the document says how it was computed."""
     d = sp.derive(sp.load(f"examples:{name}"))
     vals = load_values(d.model, f"examples:{name}")
     exact = dr.lesson(d, vals)
@@ -251,6 +252,13 @@ def test_a_wide_nets_runs_in_float64_have_the_numpy_cost_and_say_so(monkeypatch,
         shared = min(len(run.values), len(exact_run.values), 20)
         np.testing.assert_allclose(run.values[:shared], exact_run.values[:shared],
                                    rtol=1e-9, atol=1e-14)
+    exact_f = dr._network(d, vals, exact_values=True)  # the printed iterates: exact again
+    for run in lesson.all:
+        for i in dr.shown_steps(len(run.values)):
+            if i is not None:
+                value, gradient = exact_f(run.iterates[i])
+                assert run.values[i] == value and np.array_equal(run.gradients[i], gradient)
     text = " ".join(render.to_text(d, f"examples:{name}").split())  # lines are wrapped
     assert "computed in float64 at every iterate" in text
-    assert f"each gradient of {len(d.params)} parameters" in text
+    assert "and exactly again at the iterates shown" in text
+    assert f"(exact gradients of {len(d.params)} parameters, as in the worked example" in text

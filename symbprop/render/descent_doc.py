@@ -17,10 +17,9 @@ import symbprop.render.descent_plot as plots
 import symbprop.render.descent_runs as dr
 import symbprop.render.stationary as stationary
 from symbprop.render.blocks import para, section, table
-from symbprop.render.descent_runs import EPSILON
+from symbprop.render.descent_runs import EPSILON, shown_steps
 from symbprop.render.notation import Gradient, Partial
 
-SHOWN_STEPS = 6
 #: A diagnosis in a table cell (``symbprop.render.diagnosis``).
 SHORT = {"slow": "slow", "oscillating": "oscillating", "diverging": "diverging",
          "no minimum": "no minimum in sight", "converged": "converged"}
@@ -99,14 +98,6 @@ def steps_table(d, s, run) -> dict:
                                     zip(run.iterates[i], before, strict=True)),
                       s.num(run.values[i]), s.num(run.lr * run.grad_norms[i])])
     return table(header, cells, "r" * len(header))
-
-
-def shown_steps(count: int) -> list[int | None]:
-    """The rows of a steps table: every iterate, or the first ``SHOWN_STEPS``, None (a ⋮ row)
-    and the last."""
-    if count <= SHOWN_STEPS + 1:
-        return list(range(count))
-    return [*range(SHOWN_STEPS), None, count - 1]
 
 
 def resolving_digits(value: float, previous: float | None, digits: int) -> int:

@@ -26,9 +26,8 @@ from symbprop.render.descent_doc import (
     outcome,
     path_figure,
     rate_blocks,
-    shown_steps,
 )
-from symbprop.render.descent_runs import EPSILON
+from symbprop.render.descent_runs import EPSILON, shown_steps
 from symbprop.render.notation import Partial, matrix, vector
 from symbprop.spec.variables import BIAS, DELTA, WEIGHT, Var
 
@@ -124,9 +123,9 @@ def descent_run(d, s, pt) -> list:
         f"repeats it while {s.mnote('stop_eta')}, with {s.meq(eps, EPSILON)}, for at most "
         f"{dr.STEP_LIMIT} steps; {s.m(s.loss)} and its gradient are computed "
         + ("exactly at every iterate:" if dr.exact(d) else
-           f"in float64 at every iterate (exactly, as in the worked example, each gradient of "
-           f"{len(d.params)} parameters would cost twenty times as much; float64's rounding "
-           "lies far below the digits shown):")), _steps_table(s, run),
+           f"in float64 at every iterate (exact gradients of {len(d.params)} parameters, as "
+           "in the worked example, would take twenty times as long here), and exactly again "
+           "at the iterates shown:")), _steps_table(s, run),
         para(f"With {s.meq(eta, vals.lr)} gradient descent {outcome(s, run, reason=True)}."),
         path_figure(d, s, vals, run, eta)]
     return blocks + rate_blocks(d, s, lesson, eta)
