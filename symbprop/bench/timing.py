@@ -184,11 +184,8 @@ def bench(model, batches=(1, 64), dtypes=("float64",), with_peers: bool = True,
     from symbprop.runtime.threads import blas_threads, checked_threads
 
     for batch in batches:
-        if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
-            raise SymbpropError(f"batch: must be an integer ≥ 1, got {batch!r}")
-    if isinstance(repeat, bool) or not isinstance(repeat, (int, np.integer)) \
-            or repeat < MIN_REPEAT:
-        raise SymbpropError(f"repeat: must be an integer ≥ {MIN_REPEAT}, got {repeat!r}")
+        _check_count("batch", batch, 1)
+    _check_count("repeat", repeat, MIN_REPEAT)
     threads = checked_threads(threads)
     rows: list[Row] = []
     for dtype in dtypes:
@@ -204,6 +201,12 @@ def bench(model, batches=(1, 64), dtypes=("float64",), with_peers: bool = True,
                 rows += _bench_one(model, kernels, params, batch, dtype, with_peers, count,
                                    repeat)
     return rows
+
+
+def _check_count(name: str, value, minimum: int) -> None:
+    """``SymbpropError`` unless ``value`` is an integer (not a bool) of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise SymbpropError(f"{name}: must be an integer ≥ {minimum}, got {value!r}")
 
 
 def _graph_candidates(kernels) -> list:

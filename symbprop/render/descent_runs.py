@@ -97,17 +97,20 @@ def start(d, vals) -> np.ndarray:
     return np.array([_element(vals.params, name) for name in d.params], dtype=np.float64)
 
 
-def run(d, vals, lr: float, schedule=None, f=None, described=None) -> Trajectory:
-    """One run from the values' point (see the module docstring)."""
+def run(d, vals, lr: float, schedule=None, f=None, described=None, printed=None) -> Trajectory:
+    """One run from the values' point (see the module docstring); ``f`` the objective and, where
+    the run is in float64, ``printed`` the exact one for the printed iterates (both built here
+    when not given)."""
     f = objective(d, vals) if f is None else f
     trajectory = loop.run(f, start(d, vals), lr, STEP_LIMIT, EPSILON, schedule=schedule,
                           bound=BOUND, names=tuple(d.params), described=described)
-    return trajectory if exact(d) else _printed_exactly(d, vals, trajectory)
+    if exact(d):
+        return trajectory
+    return _printed_exactly(printed or _network(d, vals, exact_values=True), trajectory)
 
 
-def _printed_exactly(d, vals, trajectory: Trajectory) -> Trajectory:
-    """``trajectory`` with f and ∇f exact at the iterates a document prints (see above)."""
-    f = _network(d, vals, exact_values=True)
+def _printed_exactly(f, trajectory: Trajectory) -> Trajectory:
+    """``trajectory`` with f and ∇f by the exact ``f`` at the iterates a document prints."""
     values, gradients = trajectory.values.copy(), trajectory.gradients.copy()
     for i in {i for i in shown_steps(len(values)) if i is not None}:
         try:
@@ -118,13 +121,28 @@ def _printed_exactly(d, vals, trajectory: Trajectory) -> Trajectory:
 
 
 def lesson(d, vals, rate: str = "α") -> Lesson:
-    """The four runs of the learning-rate lesson (one objective for all); ``rate`` names the
-    learning rate in the decaying run's description ("10α/k")."""
-    f = objective(d, vals)
-    fixed = {factor: run(d, vals, vals.lr * factor, f=f) for factor in FACTORS}
+    """The four runs of the learning-rate lesson (one objective for all, which evaluates their
+    common start once); ``rate`` names the learning rate in the decaying run's description
+    ("10α/k")."""
+    f = _remembered(objective(d, vals))
+    printed = None if exact(d) else _remembered(_network(d, vals, exact_values=True))
+    fixed = {factor: run(d, vals, vals.lr * factor, f=f, printed=printed) for factor in FACTORS}
     decaying = run(d, vals, DECAY_START * vals.lr, decay(vals.lr), f,
-                   described=f"{DECAY_START:g}{rate}/k")
+                   described=f"{DECAY_START:g}{rate}/k", printed=printed)
     return Lesson(vals.lr, fixed, decaying)
+
+
+def _remembered(f):
+    """``f`` evaluated once per distinct θ (its results kept; errors are not)."""
+    results: dict[bytes, tuple] = {}
+
+    def remembered(theta: np.ndarray):
+        key = np.asarray(theta, dtype=np.float64).tobytes()
+        if key not in results:
+            results[key] = f(theta)
+        return results[key]
+
+    return remembered
 
 
 def grid_function(d, vals):
