@@ -94,6 +94,22 @@ def test_the_float64_reference_agrees_with_the_exact_one():
     assert all(isinstance(g, np.ndarray) for g in grads64.values())
 
 
+def test_the_reference_rounds_a_weighted_sum_once():
+    """A layer's Σ_k W_jk x_k is mpmath's ``fdot``: exact before one rounding, so terms that
+    cancel beyond the working precision (1e40 + 1 − 1e40 at 30 digits) leave the 1."""
+    model = sp.mlp([3, 1], activation="identity", loss="half_sse", bias="none")
+    d = sp.derive(model)
+    ref = Reference(d)
+    env = ref.run({"W1": np.ones((1, 3))}, np.array([1e40, 1.0, -1e40]), np.array([0.0]),
+                  ref.forward)
+    (z,) = [env[b] for b in ref.bases if str(b) == "z1"]
+    assert float(z[0]) == 1.0
+    loss, grads = ref.loss_and_grad({"W1": np.ones((1, 3))}, (np.array([[1e40, 1.0, -1e40]]),
+                                                             np.array([[0.0]])),
+                                    {"W1": np.arange(3)})
+    assert loss == 0.5 and grads["W1"][1] == 1.0
+
+
 def test_a_wrong_kernel_is_caught(monkeypatch):
     import symbprop.crosscheck.compare as check_module
 

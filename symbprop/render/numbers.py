@@ -81,10 +81,9 @@ def _reference_result(d, vals: Values) -> dict:
     params = {n: np.asarray(v, dtype=float) for n, v in vals.params.items()}
     data = (np.asarray(vals.X, dtype=float), np.asarray(vals.Y, dtype=float))
     try:
-        loss, flat = ref.loss_and_grad(params, data, {n: np.arange(a.size)
-                                                      for n, a in params.items()})
-        samples = settled(lambda digits: [_reference_sample(d, ref, params, x, y)
-                                          for x, y in zip(*data, strict=True)])
+        loss, flat, samples = ref.loss_grad_and_samples(
+            params, data, {n: np.arange(a.size) for n, a in params.items()},
+            lambda env: _reference_sample(d, ref, env))
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):  # mpc, log(0), ...
         loss = math.nan
     if not math.isfinite(loss):
@@ -107,9 +106,8 @@ def _reference_result(d, vals: Values) -> dict:
                      "loss": after if after is not None and math.isfinite(after) else None}}
 
 
-def _reference_sample(d, ref: Reference, params: dict, x, y) -> dict:
-    """One sample's forward values, δ's and loss, at the working precision."""
-    env = ref.run(params, x, y, ref.forward + ref.backward)
+def _reference_sample(d, ref: Reference, env: dict) -> dict:
+    """One sample's forward values, δ's and loss from its ``Reference.run``."""
     forward = [e.base for e in d.program.eqns[:-1]]
     deltas = [a.symbol for a in d.adjoints.values() if a.symbol is not None]
     return {"loss": float(env[ref.output][()]),

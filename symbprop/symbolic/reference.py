@@ -17,6 +17,7 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import sympy
+from sympy.printing.pycode import MpmathPrinter
 
 from symbprop.functions.sympy_classes import as_elementary
 from symbprop.spec.variables import INPUT, PRE, TARGET, Var
@@ -55,20 +56,34 @@ class Reference:
         self.variables = prog.variables
 
     def _lambdify(self, expr, indices):
+        if not self.exact:
+            return sympy.lambdify([*self.bases, *indices], as_elementary(expr), modules="math")
         return sympy.lambdify([*self.bases, *indices], as_elementary(expr),
-                              modules="mpmath" if self.exact else "math")
+                              modules=[{"mpmath": mpmath}, "mpmath"], printer=_SumPrinter)
 
     def _number(self, value):
         """An element of an array of values as this reference computes with it."""
         return mpmath.mpf(value) if self.exact else float(value)
 
+    def numbers(self, params) -> dict:
+        """``params`` ({name: array}) as this reference computes with them: object arrays of
+        mpmath numbers (exact: a float64 converts exactly at any working precision, so once
+        serves every ``settled`` run) or float arrays."""
+        if not self.exact:
+            return {n: np.asarray(v, dtype=float) for n, v in params.items()}
+        return {n: _to_mpf(v) for n, v in params.items()}
+
     def run(self, params, x, y, steps) -> dict:
         """Every element of ``steps`` (``self.forward``, ``self.backward``) for one sample, at
-        the working precision (``DIGITS``): {array base: object array of mpmath numbers}."""
+        the working precision (``DIGITS``): {array base: object array of mpmath numbers}.
+        ``params`` may be given as ``numbers(params)`` returns them."""
         with mpmath.workdps(DIGITS.get()):
             env = {b: np.empty(self.shapes.get(b, ()), dtype=object) for b in self.bases}
-            for name, value in [*params.items(), (Var(INPUT).name, x), (Var(TARGET).name, y)]:
-                env[self.by_name[name]][...] = np.vectorize(self._number, otypes=[object])(value)
+            for name, value in params.items():
+                env[self.by_name[name]][...] = value if _converted(value) else (
+                    self.numbers({name: value})[name])
+            for name, value in ((Var(INPUT).name, x), (Var(TARGET).name, y)):
+                env[self.by_name[name]][...] = self.numbers({name: value})[name]
             for base, _, function in steps:
                 args = [env[b] if env[b].shape else env[b][()] for b in self.bases]
                 for idx in np.ndindex(*self.shapes.get(base, ())):
@@ -84,15 +99,24 @@ class Reference:
     def loss_and_grad(self, params, data, entries):
         """(loss, {name: gradient at the flat ``entries[name]``}), right to float64 precision
         (exact) or computed in float64."""
-        if not self.exact:
-            return self._sums(params, data, entries)
-        return settled(lambda digits: self._sums(params, data, entries))
+        return self.loss_grad_and_samples(params, data, entries)[:2]
 
-    def _sums(self, params, data, entries):
+    def loss_grad_and_samples(self, params, data, entries, describe=None):
+        """``loss_and_grad``, and ``[describe(env) for each sample]`` from the same runs
+        (``env`` as ``run`` returns it, forward and backward; ``describe`` returns floats in
+        dicts and lists, as ``settled`` compares them).  Without entries or ``describe`` only
+        the forward pass runs."""
+        params = self.numbers(params)
+        if not self.exact:
+            return self._sums(params, data, entries, describe)
+        return settled(lambda digits: self._sums(params, data, entries, describe))
+
+    def _sums(self, params, data, entries, describe):
+        steps = self.forward + self.backward if entries or describe else self.forward
         with mpmath.workdps(DIGITS.get()):
-            total, grads = self._number(0), {n: 0 for n in entries}
+            total, grads, samples = self._number(0), {n: 0 for n in entries}, []
             for x, y in zip(*data, strict=True):
-                env = self.run(params, x, y, self.forward + self.backward)
+                env = self.run(params, x, y, steps)
                 args = [env[b] if env[b].shape else env[b][()] for b in self.bases]
                 total += env[self.output][()]
                 for name, idx in entries.items():
@@ -101,7 +125,35 @@ class Reference:
                     grads[name] = grads[name] + np.array(
                         [function(*args, *np.unravel_index(i, shape)) for i in idx], dtype=object
                     )
+                if describe is not None:
+                    samples.append(describe(env))
             scale = self._number(1) / len(data[0]) if self.reduction == "mean" else 1
             return float(total * scale), {
                 n: np.array([float(v * scale) for v in g]) for n, g in grads.items()
-            }
+            }, samples
+
+
+class _SumPrinter(MpmathPrinter):
+    """Sums as mpmath's ``fdot`` (a product: the sum of a layer's weighted inputs) or ``fsum``,
+    which add the terms' mantissas exactly and round once: 2–4 times faster than Python's
+    ``sum`` of mpf numbers, and never less accurate."""
+
+    def _print_Sum(self, expr):
+        loops = " ".join(f"for {self._print(i)} in range({self._print(a)}, {self._print(b)}+1)"
+                         for i, a, b in expr.limits[::-1])
+        term = expr.function
+        if isinstance(term, sympy.Mul):
+            first, rest = term.as_two_terms()
+            return f"mpmath.fdot(({self._print(first)}, {self._print(rest)}) {loops})"
+        return f"mpmath.fsum({self._print(term)} {loops})"
+
+
+def _to_mpf(value) -> np.ndarray:
+    array = np.asarray(value, dtype=float)
+    out = np.empty(array.shape, dtype=object)
+    out.ravel()[...] = [mpmath.mpf(v) for v in array.ravel().tolist()]
+    return out
+
+
+def _converted(value) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype == object
