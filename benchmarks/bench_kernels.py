@@ -30,14 +30,8 @@ from rich.console import Console
 
 import symbprop as sp
 from symbprop.bench.machine import machine_lines
-from symbprop.bench.timing import (
-    bench,
-    format_ratio,
-    format_time,
-    roofline_gflops,
-    table,
-    time_call,
-)
+from symbprop.bench.tables import format_ratio, format_time, table
+from symbprop.bench.timing import bench, roofline_gflops, time_call
 
 #: How to install the peers compared with (PyTorch, JAX).
 BENCH_EXTRA = 'pip install -e ".[bench]"  (torch==2.13.0 CPU build, jax[cpu])'

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 import symbprop as sp
-from symbprop.bench.timing import format_time, sample_data, time_call
+from symbprop.bench.tables import format_time
+from symbprop.bench.timing import sample_data, time_call
 
 SIZES = ([2, 2, 1], [4, 8, 3], [4, 16, 3], [8, 16, 4], [16, 16, 4], [16, 24, 6])
 BATCHES = (1, 64)

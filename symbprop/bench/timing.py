@@ -16,7 +16,7 @@ the peers implement networks only, so they are not timed for graphs.
 
 Timing: every implementation is first warmed up (at least ``WARMUP_CALLS`` untimed calls and
 ``WARMUP_SECONDS``: JIT or cache load, first touch of the buffers, caches); the number of calls
-per measurement is then chosen by ``timeit``'s autorange (halved: 0.1 to 0.25 s).  The
+per measurement is then the first of 1, 2, 5, 10, 20, ... calls that lasts ``MEASURE_SECONDS``.  The
 implementations' samples are interleaved: ``REPEAT`` rounds (``repeat=``; ``symbprop bench
 --repeat``) of one measurement of each, so that
 a change in the machine's load hits them alike (with a pause of ``SETTLE_SECONDS`` after a
@@ -48,6 +48,8 @@ SETTLE_SECONDS = 0.2
 #: Untimed calls (at least this many, for at least this long) before an implementation is timed.
 WARMUP_CALLS = 5
 WARMUP_SECONDS = 0.05
+#: How long one measurement lasts, at least (``timeit``'s autorange, halved, as before).
+MEASURE_SECONDS = 0.1
 #: Measurements per implementation (interleaved rounds), by default and at least (a percentile
 #: and a spread of fewer mean little).
 REPEAT = 9
@@ -71,9 +73,10 @@ class Row:
     threads: int | None = None  # BLAS threads of the kernels' library while timed
 
 
-def warm_up(function, calls: int = WARMUP_CALLS, seconds: float = WARMUP_SECONDS) -> int:
-    """Call ``function()`` at least ``calls`` times and for at least ``seconds``, untimed;
-    returns the number of calls made."""
+def warm_up(function, calls: int = WARMUP_CALLS, seconds: float | None = None) -> int:
+    """Call ``function()`` at least ``calls`` times and for at least ``seconds`` (default
+    ``WARMUP_SECONDS``), untimed; returns the number of calls made."""
+    seconds = WARMUP_SECONDS if seconds is None else seconds
     made, start = 0, time.perf_counter()
     while made < calls or time.perf_counter() - start < seconds:
         function()
@@ -89,8 +92,7 @@ def time_calls(functions, repeat: int = REPEAT, settle=()) -> list[tuple[float, 
     for function in functions:
         warm_up(function)
         timer = timeit.Timer(function)
-        loops, _ = timer.autorange()
-        timers.append((timer, max(1, loops // 2)))
+        timers.append((timer, calls_per_measurement(timer)))
     samples: list[list[float]] = [[] for _ in timers]
     for _ in range(repeat):
         for index, ((timer, loops), times) in enumerate(zip(timers, samples, strict=True)):
@@ -98,6 +100,15 @@ def time_calls(functions, repeat: int = REPEAT, settle=()) -> list[tuple[float, 
             if index in settle:
                 time.sleep(SETTLE_SECONDS)
     return [summary(times) for times in samples]
+
+
+def calls_per_measurement(timer: timeit.Timer) -> int:
+    """The first of 1, 2, 5, 10, 20, 50, ... calls that ``timer`` takes ``MEASURE_SECONDS`` for."""
+    for scale in (10 ** e for e in range(10)):
+        for calls in (scale, 2 * scale, 5 * scale):
+            if timer.timeit(number=calls) >= MEASURE_SECONDS:
+                return calls
+    return calls
 
 
 def summary(times) -> tuple[float, float]:
@@ -258,40 +269,3 @@ def _measure(model, batch, dtype, ours, others, flops, threads, repeat) -> list[
                         None if not rows else seconds / base,
                         flops / seconds / 1e9 if flops else None, spread, threads))
     return rows
-
-
-def format_time(seconds: float) -> str:
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.2f} µs"
-    return f"{seconds * 1e3:.2f} ms"
-
-
-def format_ratio(ratio: float) -> str:
-    """A peer's time over ours, with two decimals below 2× where one cannot tell ahead (1.04×)
-    from behind (0.96×), and none from 20× on."""
-    return f"{ratio:.0f}×" if ratio >= 20 else f"{ratio:.1f}×" if ratio >= 2 else f"{ratio:.2f}×"
-
-
-def table(rows: list[Row], roofline: float | None = None):
-    """A rich table: time per call (the low percentile) and its spread, and how many times
-    slower than symbprop each peer is; the title says the BLAS thread count of the rows."""
-    # Imported here: rich loads only when a table is printed.
-    from rich.table import Table
-
-    counts = sorted({str(row.threads or "default") for row in rows})
-    out = Table(title=f"loss and every gradient, per call ({PERCENTILE}th percentile of "
-                      f"{REPEAT}, interleaved); BLAS threads: {', '.join(counts) or '?'}")
-    for column in ("net", "batch", "dtype", "implementation", "time", "spread", "× symbprop",
-                   "GFLOP/s"):
-        out.add_column(
-            column, justify="right" if column not in ("net", "implementation") else "left"
-        )
-    for row in rows:
-        ratio = "1" if row.ratio is None else format_ratio(row.ratio)
-        gflops = "" if row.gflops is None else f"{row.gflops:.1f}"
-        if row.gflops is not None and roofline and row.impl == "symbprop" \
-                and row.dtype == "float64":
-            gflops += f" ({100 * row.gflops / roofline:.0f}%)"
-        out.add_row(row.net, str(row.batch), row.dtype, row.impl, format_time(row.seconds),
-                    f"+{100 * (row.spread - 1):.0f}%", ratio, gflops)
-    return out

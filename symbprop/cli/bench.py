@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from symbprop.bench.timing import MIN_REPEAT, REPEAT, bench, roofline_gflops, table
+from symbprop.bench.tables import table
+from symbprop.bench.timing import MIN_REPEAT, REPEAT, bench, roofline_gflops
 from symbprop.cli.console import out
 from symbprop.cli.options import SPEC_HELP, THREADS_HELP, at_least, load_spec, threads_option
 

@@ -30,7 +30,6 @@ from symbprop.spec.values import Values, load_values
 from symbprop.spec.variables import INPUT, TARGET, split_element
 from symbprop.symbolic.indexing import index_values, instantiate
 from symbprop.symbolic.ir import EqnRole, label
-from symbprop.symbolic.precision import settled
 from symbprop.symbolic.reference import Reference
 from symbprop.symbolic.rules import local_partial
 
