@@ -81,3 +81,15 @@ def kernel_cache_dir(request, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SYMBPROP_CACHE_DIR", str(path))
         yield path
+
+
+@pytest.fixture(autouse=True)
+def short_measurements(monkeypatch):
+    """``symbprop.bench`` in every test: measurements and warm-ups of 5 ms, pauses of 10 ms
+    (the defaults: 100, 50 and 200 ms).  The tests check what the rows, the tables and the
+    order of the calls say, not the times."""
+    from symbprop.bench import timing
+
+    monkeypatch.setattr(timing, "MEASURE_SECONDS", 0.005)
+    monkeypatch.setattr(timing, "WARMUP_SECONDS", 0.005)
+    monkeypatch.setattr(timing, "SETTLE_SECONDS", 0.01)

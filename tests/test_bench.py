@@ -18,17 +18,6 @@ MODELS = ["examples:two_two_one", "examples:iris_4_16_3", "examples:xor"]
 QUICK = 3
 
 
-@pytest.fixture(autouse=True)
-def short_measurements(monkeypatch):
-    """Measurements and warm-ups of 5 ms, pauses of 10 ms (the defaults: 100, 50 and 200 ms):
-    these tests check what the rows, the table and the order of the calls say, not times."""
-    from symbprop.bench import timing
-
-    monkeypatch.setattr(timing, "MEASURE_SECONDS", 0.005)
-    monkeypatch.setattr(timing, "WARMUP_SECONDS", 0.005)
-    monkeypatch.setattr(timing, "SETTLE_SECONDS", 0.01)
-
-
 def test_a_measurement_takes_the_first_of_1_2_5_10_calls_that_lasts_long_enough(monkeypatch):
     from symbprop.bench import timing
 

@@ -378,7 +378,7 @@ def test_a_formula_as_spec_is_the_expression(tmp_path):
     ["generate", FORMULA, "-o", "{tmp}", "-q"],
     ["check", FORMULA, "--samples", "2"],
     ["train", "(x - 3) * (x - 3)", "--steps", "50", "--lr", "0.25"],
-    ["bench", FORMULA, "--no-peers"],
+    ["bench", FORMULA, "--no-peers", "--repeat", "3"],
 ], ids=lambda a: a[0])
 def test_every_command_takes_a_formula(tmp_path, args):
     result = runner.invoke(app, [a.replace("{tmp}", str(tmp_path)) for a in args])
