@@ -110,6 +110,41 @@ def test_the_reference_rounds_a_weighted_sum_once():
     assert loss == 0.5 and grads["W1"][1] == 1.0
 
 
+@pytest.mark.parametrize("activation, asked", [("sigmoid", False), ("relu", True)])
+def test_only_a_kinked_net_has_its_points_moved_off_the_kinks(monkeypatch, activation, asked):
+    """z is worked out only where a kink could sit near a point (relu), never for a smooth
+    net; then in float64 by the index-form equations, as the exact z to float64's rounding."""
+    import symbprop.crosscheck.compare as compare
+
+    calls = []
+    real = compare._Symbolic.forward_z
+    monkeypatch.setattr(compare._Symbolic, "forward_z",
+                        lambda self, *args: calls.append(1) or real(self, *args))
+    model = sp.mlp([2, 3, 1], activation=activation, loss="half_sse", name=f"kinks_{activation}")
+    assert check(model, samples=2).ok
+    assert bool(calls) == asked
+    d = sp.derive(model)
+    rng = np.random.default_rng(2)
+    params = {n: rng.standard_normal(s) for n, s in model.param_shapes.items()}
+    data = (rng.standard_normal((3, 2)), rng.standard_normal((3, 1)))
+    for fast, exact in zip(compare._Symbolic(d).forward_z(params, data),
+                           Reference(d).forward_z(params, data), strict=True):
+        np.testing.assert_allclose(fast, exact, rtol=1e-13, atol=1e-15)
+
+
+def test_z_past_the_float_range_is_worked_out_exactly():
+    """exp(exp(7)) overflows float64: the exact reference gives z (and inf where it is past
+    the range) instead of an OverflowError."""
+    import symbprop.crosscheck.compare as compare
+
+    model = sp.mlp([1, 1, 1], activation={"name": "custom", "formula": "abs(z) + exp(exp(z))"},
+                   output_activation="identity", loss="half_sse", name="overflowing")
+    params = {"W1": np.array([[1.0]]), "b1": np.array([6.0]), "W2": np.array([[1.0]]),
+              "b2": np.array([0.0])}
+    zs = compare._Symbolic(sp.derive(model)).forward_z(params, (np.ones((1, 1)), np.ones((1, 1))))
+    assert zs[0][0, 0] == 7.0 and zs[1][0, 0] == np.inf  # z² = exp(exp(7)) ≈ 10^476
+
+
 def test_a_wrong_kernel_is_caught(monkeypatch):
     import symbprop.crosscheck.compare as check_module
 

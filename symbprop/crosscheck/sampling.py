@@ -18,13 +18,15 @@ from symbprop.spec.variables import WEIGHT, Var
 
 
 def random_point(model, symbolic, rng, tries: int = 50):
-    """(params, data) away from kinks; ``symbolic`` supplies ``defined`` and ``forward_z``."""
+    """(params, data) away from kinks; ``symbolic`` supplies ``defined`` and ``forward_z``
+    (asked only of a network with a kinked activation)."""
+    kinked = [] if model.kind == "graph" else _kinked_layers(model)
     for attempt in range(tries):
         params, data = _draw(model, rng, positive=attempt >= tries // 2)
         if model.kind == "graph":
             if symbolic.defined(params, data):
                 return params, data
-        elif not _near_kink(model, symbolic.forward_z(params, data)):
+        elif not any(kinked) or not _near_kink(kinked, symbolic.forward_z(params, data)):
             return params, data
     return params, data
 
@@ -49,18 +51,21 @@ def _draw(model, rng, positive: bool = False):
     return params, (X, Y)
 
 
-def _near_kink(model, zs) -> bool:
-    if model.kind == "graph":
-        return False
-    for layer, z in zip(model.layers, zs, strict=True):
+def _kinked_layers(model) -> list[bool]:
+    """For each layer of a network, whether its activation has a kink (relu, or a formula with
+    max, min, abs, a step, a piecewise or a sign)."""
+    flags = []
+    for layer in model.layers:
         act = layer.activation
         record = None if act.is_custom else registry.activation(act.name)
-        kinked = (record is not None and record.kink) or (
+        flags.append(bool(record is not None and record.kink) or (
             act.is_custom
             and as_elementary(act.expr).has(
                 sympy.Max, sympy.Min, sympy.Abs, sympy.Heaviside, sympy.Piecewise, sympy.sign
             )
-        )
-        if kinked and np.min(np.abs(z)) < 1e-3:
-            return True
-    return False
+        ))
+    return flags
+
+
+def _near_kink(kinked: list[bool], zs) -> bool:
+    return any(flag and np.min(np.abs(z)) < 1e-3 for flag, z in zip(kinked, zs, strict=True))
