@@ -15,11 +15,10 @@ call) time the flat ``loss_and_grad_into(theta, grad)`` and the dict call
 the peers implement networks only, so they are not timed for graphs.
 
 Timing: every implementation is first warmed up (at least ``WARMUP_CALLS`` untimed calls and
-``WARMUP_SECONDS``: JIT or cache load, first touch of the buffers, caches); the number of calls
-per measurement is then the first of 1, 2, 5, 10, 20, ... calls that lasts ``MEASURE_SECONDS``.  The
+``WARMUP_SECONDS``: JIT or cache load, first touch of the buffers, caches); a measurement is
+then the first of 1, 2, 5, 10, 20, ... calls that lasts ``MEASURE_SECONDS``.  The
 implementations' samples are interleaved: ``REPEAT`` rounds (``repeat=``; ``symbprop bench
---repeat``) of one measurement of each, so that
-a change in the machine's load hits them alike (with a pause of ``SETTLE_SECONDS`` after a
+--repeat``) of one measurement of each, so that a change in the machine's load hits them alike (with a pause of ``SETTLE_SECONDS`` after a
 peer's measurement, whose worker threads spin for a while after their last call).  The time
 reported is a low percentile of the samples (``PERCENTILE``: the machine's noise only ever adds
 time), with its spread, the ratio of the ``SPREAD_PERCENTILE`` to it.

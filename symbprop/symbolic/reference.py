@@ -3,7 +3,8 @@ more where that is not enough for float64 precision (``symbprop.symbolic.precisi
 
 The symbolic side of the cross-check for networks too wide for ``Derivation.evaluate`` (which
 instantiates every per-weight equation with SymPy): the layer equations and the adjoints of the
-sweep are lambdified once per layer with mpmath and evaluated element by element.
+sweep are lambdified once per layer with mpmath and evaluated element by element; a sum is
+mpmath's ``fdot`` (a layer's weighted inputs) or ``fsum``, which round once.
 
 ``Reference(d, exact=False)`` evaluates the same equations in float64 (Python's ``math``), once,
 without raising the precision: about 20 times cheaper, for the many gradients of a wide net's
