@@ -18,8 +18,9 @@ Timing: every implementation is first warmed up (at least ``WARMUP_CALLS`` untim
 ``WARMUP_SECONDS``: JIT or cache load, first touch of the buffers, caches); a measurement is
 then the first of 1, 2, 5, 10, 20, ... calls that lasts ``MEASURE_SECONDS``.  The
 implementations' samples are interleaved: ``REPEAT`` rounds (``repeat=``; ``symbprop bench
---repeat``) of one measurement of each, so that a change in the machine's load hits them alike (with a pause of ``SETTLE_SECONDS`` after a
-peer's measurement, whose worker threads spin for a while after their last call).  The time
+--repeat``) of one measurement of each, so that a change in the machine's load hits them alike
+(with a pause of ``SETTLE_SECONDS`` after a peer's measurement, whose worker threads spin for a
+while after their last call).  The time
 reported is a low percentile of the samples (``PERCENTILE``: the machine's noise only ever adds
 time), with its spread, the ratio of the ``SPREAD_PERCENTILE`` to it.
 
