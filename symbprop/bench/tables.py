@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from symbprop.bench.timing import PERCENTILE, REPEAT, Row
+from symbprop.bench.timing import PERCENTILE, Row
 
 
 def format_time(seconds: float) -> str:
@@ -24,8 +24,9 @@ def table(rows: list[Row], roofline: float | None = None):
     from rich.table import Table
 
     counts = sorted({str(row.threads or "default") for row in rows})
+    samples = "/".join(str(n) for n in sorted({row.samples for row in rows})) or "?"
     out = Table(title=f"loss and every gradient, per call ({PERCENTILE}th percentile of "
-                      f"{REPEAT}, interleaved); BLAS threads: {', '.join(counts) or '?'}")
+                      f"{samples}, interleaved); BLAS threads: {', '.join(counts) or '?'}")
     for column in ("net", "batch", "dtype", "implementation", "time", "spread", "× symbprop",
                    "GFLOP/s"):
         out.add_column(

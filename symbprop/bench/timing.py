@@ -71,6 +71,7 @@ class Row:
     gflops: float | None = None  # matmul GFLOP/s achieved (wide nets)
     spread: float = 1.0  # SPREAD_PERCENTILE / PERCENTILE of the measurements (≥ 1)
     threads: int | None = None  # BLAS threads of the kernels' library while timed
+    samples: int = REPEAT  # measurements the percentile is of
 
 
 def warm_up(function, calls: int = WARMUP_CALLS, seconds: float | None = None) -> int:
@@ -267,5 +268,5 @@ def _measure(model, batch, dtype, ours, others, flops, threads, repeat) -> list[
         base = base or seconds
         rows.append(Row(model.name, batch, dtype, impl, seconds,
                         None if not rows else seconds / base,
-                        flops / seconds / 1e9 if flops else None, spread, threads))
+                        flops / seconds / 1e9 if flops else None, spread, threads, repeat))
     return rows
