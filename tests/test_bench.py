@@ -183,3 +183,15 @@ def test_bench_command_prints_the_machine():
     for text in ("CPU: ", "cores", "SIMD: ", "load average", "the kernels' np.dot",
                  "BLAS threads: 1", "BLAS threads: 2", "20th percentile of 3,", "spread"):
         assert text in result.output, text  # of the 3 measurements asked for, not the default
+
+
+@pytest.mark.parametrize("path, who", [
+    ("/v/lib/python3.11/site-packages/numpy.libs/libscipy_openblas64_-32a4.so", "NumPy"),
+    ("/v/lib/python3.11/site-packages/torch/lib/libgomp-a34b3233.so.1", "torch"),
+    ("/v/lib/python3.11/site-packages/scipy.libs/libscipy_openblas-6cdc.so", "scipy"),
+    ("/usr/lib/x86_64-linux-gnu/libgomp.so.1", "x86_64-linux-gnu"),
+])
+def test_a_library_line_names_the_package_that_brought_it(path, who):
+    from symbprop.bench.machine import owner
+
+    assert owner(path) == who

@@ -57,6 +57,16 @@ def blas_libraries() -> list[dict]:
             for info in threadpool_info()]
 
 
+def owner(filepath: str) -> str:
+    """Who brought a shared library: the package it lies in under site-packages (``numpy`` for
+    ``numpy.libs/``, ``torch`` for ``torch/lib/``), else its folder."""
+    parts = Path(filepath).parts
+    if "site-packages" in parts[:-1]:
+        package = parts[parts.index("site-packages") + 1]
+        return "NumPy" if package.startswith("numpy") else package.removesuffix(".libs")
+    return Path(filepath).parent.name
+
+
 def machine_lines() -> list[str]:
     """The lines that say what a table was measured on (see the module docstring)."""
     model, flags = cpu()
@@ -66,11 +76,11 @@ def machine_lines() -> list[str]:
     lines = [f"CPU: {model}; {cores} cores ({usable} usable); SIMD: {' '.join(flags) or '?'}",
              f"load average (1, 5, 15 min): {load}"]
     for info in blas_libraries():
-        who = "the kernels' np.dot (SciPy's BLAS)" if info["kernels"] else \
-            "NumPy" if "numpy" in info["filepath"] else Path(info["filepath"]).parent.name
-        kernel = info.get("architecture") or info.get("threading_layer") or "?"
+        who = "the kernels' np.dot (SciPy's BLAS)" if info["kernels"] else owner(info["filepath"])
+        kernel = info.get("architecture") or info.get("threading_layer")
         count = info["num_threads"]
-        lines.append(f"{info['internal_api']} {info.get('version') or '?'}, kernel {kernel}, "
+        lines.append(f"{info['internal_api']} {info.get('version') or '?'}"
+                     f"{f', kernel {kernel}' if kernel else ''}, "
                      f"{count} thread{'' if count == 1 else 's'}: {who} "
                      f"({Path(info['filepath']).name})")
     settings = [f"{name}={os.environ[name]}" for name in BLAS_ENVIRONMENT if name in os.environ]
