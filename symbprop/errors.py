@@ -7,6 +7,8 @@ CLI prints that message and exits with status 2, without a traceback.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 
 class SymbpropError(Exception):
     """Bad user input; ``str(err)`` is the complete message for the user."""
@@ -48,3 +50,10 @@ class FloatRangeError(DomainError):
 class CodegenError(SymbpropError):
     """A code-generation request that cannot be met (unknown strategy or dtype, too large, a
     formula with no real-valued code), or generated code that fails its checks."""
+
+
+def require_count(name: str, value, minimum: int) -> None:
+    """Raise ``SymbpropError`` ("<name>: must be an integer ≥ <minimum>, got <value>") unless
+    ``value`` is an integer (Python's or NumPy's, not a bool) of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise SymbpropError(f"{name}: must be an integer ≥ {minimum}, got {value!r}")

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import symbprop.bench.peers as peers
-from symbprop.errors import SymbpropError
+from symbprop.errors import require_count
 
 #: Pause after a peer's measurement, for its worker threads to go idle.
 SETTLE_SECONDS = 0.2
@@ -196,8 +196,8 @@ def bench(model, batches=(1, 64), dtypes=("float64",), with_peers: bool = True,
     from symbprop.runtime.threads import blas_threads, checked_threads
 
     for batch in batches:
-        _check_count("batch", batch, 1)
-    _check_count("repeat", repeat, MIN_REPEAT)
+        require_count("batch", batch, 1)
+    require_count("repeat", repeat, MIN_REPEAT)
     threads = checked_threads(threads)
     rows: list[Row] = []
     for dtype in dtypes:
@@ -213,12 +213,6 @@ def bench(model, batches=(1, 64), dtypes=("float64",), with_peers: bool = True,
                 rows += _bench_one(model, kernels, params, batch, dtype, with_peers, count,
                                    repeat)
     return rows
-
-
-def _check_count(name: str, value, minimum: int) -> None:
-    """``SymbpropError`` unless ``value`` is an integer (not a bool) of at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise SymbpropError(f"{name}: must be an integer ≥ {minimum}, got {value!r}")
 
 
 def _graph_candidates(kernels) -> list:

@@ -48,7 +48,7 @@ import numpy as np
 from symbprop.codegen.options import AUTO_UNROLL_MAX, check_dtype, check_target, resolve_strategy
 from symbprop.crosscheck.report import CheckReport, Tally
 from symbprop.crosscheck.sampling import random_point
-from symbprop.errors import SymbpropError
+from symbprop.errors import SymbpropError, require_count
 from symbprop.runtime.input_checks import checked_seed
 from symbprop.runtime.kernels import compile_model
 from symbprop.spec.values import load_values
@@ -123,8 +123,7 @@ def _entry(name: str, flat: int, shape: tuple[int, ...]) -> str:
 
 
 def _check_samples(samples, values) -> None:
-    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 0:
-        raise SymbpropError(f"samples: must be an integer ≥ 0, got {samples!r}")
+    require_count("samples", samples, 0)
     if samples == 0 and values is None:
         raise SymbpropError("samples=0 and no values: nothing to check; give samples ≥ 1 or "
                             "values to check at")

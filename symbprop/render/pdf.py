@@ -57,7 +57,7 @@ def compile_pdf(tex: str, runs: int | None = None) -> bytes:
     with tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-") as folder:
         source = Path(folder) / "derivation.tex"
         source.write_text(tex, encoding="utf-8")
-        for _ in range(runs or MAX_RUNS):
+        for _ in range(MAX_RUNS if runs is None else runs):
             log = _run(pdflatex, folder)
             if runs is None and not needs_rerun(log):
                 break

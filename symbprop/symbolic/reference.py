@@ -66,25 +66,26 @@ class Reference:
         """An element of an array of values as this reference computes with it."""
         return mpmath.mpf(value) if self.exact else float(value)
 
-    def numbers(self, params) -> dict:
-        """``params`` ({name: array}) as this reference computes with them: object arrays of
-        mpmath numbers (exact: a float64 converts exactly at any working precision, so once
-        serves every ``settled`` run) or float arrays."""
+    def _array(self, value) -> np.ndarray:
+        """``value`` as this reference computes with it: an object array of mpmath numbers
+        (exact; a float64 converts exactly at any working precision, so one conversion serves
+        every ``settled`` run) or a float array.  An object array is taken as converted."""
+        if isinstance(value, np.ndarray) and value.dtype == object:
+            return value
+        array = np.asarray(value, dtype=float)
         if not self.exact:
-            return {n: np.asarray(v, dtype=float) for n, v in params.items()}
-        return {n: _to_mpf(v) for n, v in params.items()}
+            return array
+        return np.array([mpmath.mpf(v) for v in array.ravel().tolist()],
+                        dtype=object).reshape(array.shape)
 
     def run(self, params, x, y, steps) -> dict:
         """Every element of ``steps`` (``self.forward``, ``self.backward``) for one sample, at
         the working precision (``DIGITS``): {array base: object array of mpmath numbers}.
-        ``params`` may be given as ``numbers(params)`` returns them."""
+        The inputs may be given converted already (``_array``)."""
         with mpmath.workdps(DIGITS.get()):
             env = {b: np.empty(self.shapes.get(b, ()), dtype=object) for b in self.bases}
-            for name, value in params.items():
-                env[self.by_name[name]][...] = value if _converted(value) else (
-                    self.numbers({name: value})[name])
-            for name, value in ((Var(INPUT).name, x), (Var(TARGET).name, y)):
-                env[self.by_name[name]][...] = self.numbers({name: value})[name]
+            for name, value in [*params.items(), (Var(INPUT).name, x), (Var(TARGET).name, y)]:
+                env[self.by_name[name]][...] = self._array(value)
             for base, _, function in steps:
                 args = [env[b] if env[b].shape else env[b][()] for b in self.bases]
                 for idx in np.ndindex(*self.shapes.get(base, ())):
@@ -107,7 +108,8 @@ class Reference:
         (``env`` as ``run`` returns it, forward and backward; ``describe`` returns floats in
         dicts and lists, as ``settled`` compares them).  Without entries or ``describe`` only
         the forward pass runs."""
-        params = self.numbers(params)
+        params = {name: self._array(value) for name, value in params.items()}
+        data = tuple([self._array(row) for row in part] for part in data)
         if not self.exact:
             return self._sums(params, data, entries, describe)
         return settled(lambda digits: self._sums(params, data, entries, describe))
@@ -147,14 +149,3 @@ class _SumPrinter(MpmathPrinter):
             first, rest = term.as_two_terms()
             return f"mpmath.fdot(({self._print(first)}, {self._print(rest)}) {loops})"
         return f"mpmath.fsum({self._print(term)} {loops})"
-
-
-def _to_mpf(value) -> np.ndarray:
-    array = np.asarray(value, dtype=float)
-    out = np.empty(array.shape, dtype=object)
-    out.ravel()[...] = [mpmath.mpf(v) for v in array.ravel().tolist()]
-    return out
-
-
-def _converted(value) -> bool:
-    return isinstance(value, np.ndarray) and value.dtype == object
