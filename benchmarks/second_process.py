@@ -7,7 +7,8 @@ Each run, a fresh Python, times in order: ``import numpy``, ``import symbprop``,
 numba`` (which ``sp.compile`` imports anyway), ``sp.compile``, Numba's one-time initialisation
 (the target context's ``refresh``, which the first call of any compiled function triggers,
 loading a cached one too: it imports Numba's typing and lowering registries and, through
-``numba.np.arraymath``, ``scipy.linalg``), the first ``loss_and_grad`` (the functions it
+``numba.np.arraymath``, SciPy's BLAS table, loaded without the rest of ``scipy.linalg`` by
+``symbprop.runtime.scipy_blas`` when ``sp.compile`` returns), the first ``loss_and_grad`` (the functions it
 calls, loaded from Numba's cache) and the second.  Prints the median [min–max] of the wall
 and the CPU seconds of each phase: on a busy shared machine the wall time grows with the load
 and the CPU time much less.  ``PYTHONDONTWRITEBYTECODE`` is honoured as it is set: without
@@ -47,7 +48,7 @@ X = rng.normal(size=(8, m.inputs))
 Y = np.eye(m.sizes[-1])[rng.integers(0, m.sizes[-1], 8)]
 from numba.core.registry import cpu_target
 mark("params and data")
-cpu_target.target_context.refresh(); mark("Numba's one-time init (+ scipy.linalg)")
+cpu_target.target_context.refresh(); mark("Numba's one-time init")
 k.loss_and_grad(params, X, Y); mark("first loss_and_grad (cache loads)")
 k.loss_and_grad(params, X, Y); mark("second loss_and_grad")
 print(json.dumps(out))

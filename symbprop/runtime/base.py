@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from symbprop.codegen.loader import cached_module
+from symbprop.runtime import scipy_blas
 from symbprop.runtime.aligned import empty_aligned
 from symbprop.runtime.input_checks import ParamsError, all_finite, cast, real_array
 from symbprop.runtime.threads import set_threads
@@ -35,6 +36,7 @@ class KernelsBase:
     sets_threads: bool = False
 
     def __init__(self, model, module, dtype: str) -> None:
+        scipy_blas.load()  # before the first compiled call, which makes Numba import it
         self.model, self.module = model, module
         self.path = Path(module.__file__)  # a Path, like sp.generate's result
         self.dtype = np.dtype(dtype)

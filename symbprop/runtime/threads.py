@@ -42,6 +42,7 @@ import os
 from numbers import Integral
 
 from symbprop.errors import SymbpropError
+from symbprop.runtime import scipy_blas
 
 #: The widest layer (n_in · n_out weights) from which "auto" leaves BLAS its default count.
 #: Measured on a quiet 2-core machine (AMD EPYC, OpenBLAS 0.3.30), the time of a loss and
@@ -111,7 +112,7 @@ def kernels_blas(target: str = "numba"):
 
     name, symbols = _WRAPPERS.get(target, _WRAPPERS["numba"])
     try:  # loads that BLAS before threadpoolctl looks
-        wrapper = importlib.import_module(name)
+        wrapper = scipy_blas.load() if name == scipy_blas.NAME else importlib.import_module(name)
     except ImportError:  # NumPy < 2 keeps it in numpy.core
         wrapper = importlib.import_module(name.replace("._core.", ".core."))
     path = _library_of_dgemm(wrapper.__file__, symbols)
