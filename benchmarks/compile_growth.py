@@ -1,7 +1,7 @@
 """How the first process's compile time and memory grow with the net (issue 20, item 6).
 
     python benchmarks/compile_growth.py [--quick] [--plot docs/compile-growth.png]
-    python benchmarks/compile_growth.py --targets     # issue 20's targets, first and second process
+    python benchmarks/compile_growth.py --targets     # issue 20's targets: first and second process
 
 Each net is compiled in a fresh Python process with an empty symbprop cache
 (``SYMBPROP_CACHE_DIR``) and an empty Numba cache (``NUMBA_CACHE_DIR``, so that the shared
@@ -82,14 +82,16 @@ print(json.dumps({"import": imported - start, "compile": compiled - imported,
 """
 
 
-def run_child(sizes, strategy: str, cache: str | None = None) -> dict:
+def run_child(sizes, strategy: str, cache: str | None = None,
+              numba_cache: str | None = None) -> dict:
     """One fresh process compiling ``sizes`` (a list of layer sizes, or "examples:NAME") with
     ``strategy``; with ``cache`` (a folder) it uses and keeps that cache, else an empty one that
-    is removed after."""
+    is removed after.  ``numba_cache``: Numba's cache folder instead of the one in ``cache``
+    (a machine's cache of the shared helpers, kept from another net)."""
     with tempfile.TemporaryDirectory(prefix="symbprop-growth-") as fresh:
         folder = cache or fresh
         env = dict(os.environ, SYMBPROP_CACHE_DIR=os.path.join(folder, "symbprop"),
-                   NUMBA_CACHE_DIR=os.path.join(folder, "numba"))
+                   NUMBA_CACHE_DIR=numba_cache or os.path.join(folder, "numba"))
         start = time.perf_counter()
         try:
             net = sizes if isinstance(sizes, str) else json.dumps(sizes)
@@ -217,25 +219,33 @@ def main() -> None:
 
 
 def targets() -> None:
-    """The ``--targets`` table: first process (fresh caches) and second (warm) per net."""
+    """The ``--targets`` table, per net: a first process on a fresh machine (empty symbprop and
+    Numba caches), a first process on a machine that compiled another net before (Numba's
+    cache of the shared BLAS helpers and input checks kept, the net's own caches empty) and a
+    second process (both caches warm)."""
     from symbprop import examples
 
     print("\n".join(machine_lines()), flush=True)
-    print(f"{'net':24s} {'lowering':9s} {'params':>7s} {'first s':>8s} {'CPU s':>6s} "
-          f"{'second s':>9s}", flush=True)
+    print(f"{'net':24s} {'lowering':9s} {'params':>7s} {'fresh s':>8s} {'CPU s':>6s} "
+          f"{'used s':>7s} {'second s':>9s}", flush=True)
     nets = [f"examples:{name}" for name in examples.names()] + TARGET_NETS
-    for net in nets:
-        with tempfile.TemporaryDirectory(prefix="symbprop-targets-") as cache:
-            first = run_child(net, "auto", cache)
-            second = run_child(net, "auto", cache)
-        label = net.removeprefix("examples:") if isinstance(net, str) else net_name(net)
-        if "error" in first or "error" in second:
-            print(f"{label:24s} error: {first.get('error') or second.get('error')}", flush=True)
-            continue
-        print(f"{label:24s} {first['strategy']:9s} {first['params']:7d} {first['wall']:8.2f} "
-              f"{first['cpu']:6.2f} {second['wall']:9.2f}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="symbprop-machine-") as machine:
+        for warm_up in ("examples:xor", [3, 40, 2]):  # one unrolled net, one looped
+            run_child(warm_up, "auto", numba_cache=machine)
+        for net in nets:
+            with tempfile.TemporaryDirectory(prefix="symbprop-targets-") as cache:
+                first = run_child(net, "auto", cache)
+                second = run_child(net, "auto", cache)
+            used = run_child(net, "auto", numba_cache=machine)
+            label = net.removeprefix("examples:") if isinstance(net, str) else net_name(net)
+            failed = [r["error"] for r in (first, used, second) if "error" in r]
+            if failed:
+                print(f"{label:24s} error: {failed[0]}", flush=True)
+                continue
+            print(f"{label:24s} {first['strategy']:9s} {first['params']:7d} "
+                  f"{first['wall']:8.2f} {first['cpu']:6.2f} {used['wall']:7.2f} "
+                  f"{second['wall']:9.2f}", flush=True)
     print(f"load average (1 min) after: {os.getloadavg()[0]:.2f}")
-
 
 if __name__ == "__main__":
     main()
