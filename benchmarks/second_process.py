@@ -8,12 +8,13 @@ numba`` (which ``sp.compile`` imports anyway), ``sp.compile``, Numba's one-time 
 (the target context's ``refresh``, which the first call of any compiled function triggers,
 loading a cached one too: it imports Numba's typing and lowering registries and, through
 ``numba.np.arraymath``, SciPy's BLAS table, loaded without the rest of ``scipy.linalg`` by
-``symbprop.runtime.scipy_blas`` when ``sp.compile`` returns), the first ``loss_and_grad`` (the functions it
-calls, loaded from Numba's cache) and the second.  Prints the median [min–max] of the wall
-and the CPU seconds of each phase: on a busy shared machine the wall time grows with the load
-and the CPU time much less.  ``PYTHONDONTWRITEBYTECODE`` is honoured as it is set: without
-bytecode files every symbprop module (and the generated one) is compiled from its source in
-every process.
+``symbprop.runtime.scipy_blas`` when ``sp.compile`` returns), the first ``loss_and_grad``
+(the functions it calls, loaded from Numba's cache) and the second.  Prints the median
+[min–max] of the wall and the CPU seconds of each phase (on a busy shared machine the wall
+time grows with the load and the CPU time much less), and whether SymPy was imported.  A
+graph (``--net examples:staged``) is called at its initial parameters.
+``PYTHONDONTWRITEBYTECODE`` is honoured as it is set: without bytecode files every symbprop
+module (and the generated one) is compiled from its source in every process.
 """
 
 from __future__ import annotations
@@ -42,22 +43,27 @@ import numpy as np; mark("import numpy")
 import symbprop as sp; mark("import symbprop")
 import numba; mark("import numba")
 k = sp.compile(sys.argv[1]); mark("sp.compile")
-params, m = k.init_params(seed=0), k.model
-rng = np.random.default_rng(0)
-X = rng.normal(size=(8, m.inputs))
-Y = np.eye(m.sizes[-1])[rng.integers(0, m.sizes[-1], 8)]
+params = k.init_params(seed=0)
+if hasattr(k, "constants"):  # a graph: its values only (k.model would parse the spec)
+    params.update({name: 0.5 for name in k.constants})
+    data = ()
+else:
+    m, rng = k.model, np.random.default_rng(0)
+    data = (rng.normal(size=(8, m.inputs)),
+            np.eye(m.sizes[-1])[rng.integers(0, m.sizes[-1], 8)])
 from numba.core.registry import cpu_target
 mark("params and data")
 cpu_target.target_context.refresh(); mark("Numba's one-time init")
-k.loss_and_grad(params, X, Y); mark("first loss_and_grad (cache loads)")
-k.loss_and_grad(params, X, Y); mark("second loss_and_grad")
+k.loss_and_grad(params, *data); mark("first loss_and_grad (cache loads)")
+k.loss_and_grad(params, *data); mark("second loss_and_grad")
+out["sympy imported"] = "sympy" in sys.modules
 print(json.dumps(out))
 """
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--net", default="examples:iris_4_16_3", help="a network spec")
+    parser.add_argument("--net", default="examples:iris_4_16_3", help="a spec: network or graph")
     parser.add_argument("--runs", type=int, default=7, help="fresh processes (default 7)")
     args = parser.parse_args()
     print("\n".join(machine_lines()), flush=True)
@@ -74,7 +80,9 @@ def main() -> None:
 
         child()  # the first process: derives, generates and compiles
         runs = [child() for _ in range(args.runs)]
-    print(f"{args.net}, {args.runs} second processes; median [min-max] seconds")
+    sympy = {run.pop("sympy imported") for run in runs}
+    print(f"{args.net}, {args.runs} second processes; median [min-max] seconds; SymPy "
+          f"imported: {' or '.join(map(str, sorted(sympy)))}")
     print(f"{'phase':42s} {'wall':>20s} {'CPU':>20s}")
     totals = [{name: sum(run[p][i] for p in run) for i, name in enumerate(("wall", "cpu"))}
               for run in runs]

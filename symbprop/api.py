@@ -8,13 +8,18 @@ print.
 
 from __future__ import annotations
 
+import os
+
 from symbprop.spec.loader import as_model
 
 
 def compile(model, strategy: str = "auto", dtype: str = "float64",  # noqa: A001 - public name
             target: str = "numba", threads: int | None = None):
     """Kernels for ``model`` (a model, or what ``load`` takes), generated into the cache
-    directory and imported (see codegen); ``target="numpy"`` is plain NumPy, no Numba.
+    directory and imported (see codegen); ``target="numpy"`` is plain NumPy, no Numba.  The
+    kernels of a graph compiled before from the same spec file are found by the file's text,
+    without parsing it: a second process does not import SymPy until ``k.model`` is asked for
+    (``symbprop.runtime.source_index``).
 
     ``threads``: how many threads the BLAS behind the kernels' matrix products runs, a whole
     number ≥ 1, or None (the default): one thread for a net whose widest layer has fewer than
@@ -26,8 +31,11 @@ def compile(model, strategy: str = "auto", dtype: str = "float64",  # noqa: A001
     training processes side by side, pass ``threads=1``: a second thread waiting for a busy
     core made BLAS-bound calls 10–75× slower.  See ``symbprop.runtime.threads``."""
     # Imported here: Numba and the code generator load only when kernels are asked for.
-    from symbprop.runtime.kernels import compile_model
+    from symbprop.runtime.compiling import compile_model, compile_spec
 
+    if isinstance(model, (str, os.PathLike)):  # a graph compiled before needs no SymPy
+        return compile_spec(model, strategy=strategy, dtype=dtype, target=target,
+                            threads=threads)
     return compile_model(as_model(model), strategy=strategy, dtype=dtype, target=target,
                          threads=threads)
 

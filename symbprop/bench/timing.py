@@ -192,7 +192,7 @@ def bench(model, batches=(1, 64), dtypes=("float64",), with_peers: bool = True,
     from threadpoolctl import threadpool_limits
 
     # Imported here: as above (the kernels and their thread control load with Numba).
-    from symbprop.runtime.kernels import compile_model
+    from symbprop.runtime.compiling import compile_model
     from symbprop.runtime.threads import blas_threads, checked_threads
 
     for batch in batches:

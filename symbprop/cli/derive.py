@@ -113,7 +113,7 @@ def kernel_gradients(d, values) -> dict[str, float]:
     """∂L/∂θ from the compiled kernels (float64) at validated ``values``, by scalar name."""
     import numpy as np
 
-    from symbprop.runtime.kernels import compile_model
+    from symbprop.runtime.compiling import compile_model
     from symbprop.spec.variables import split_element
 
     k = compile_model(d.model)

@@ -106,14 +106,32 @@ def cached_module(model, strategy: str, dtype: str, target: str = "numba") -> Mo
             from symbprop.codegen.generator import source
 
             integrity.write(path, source(model, strategy, dtype, target=target))
-        module = import_file(path, f"symbprop_kernels_{model.name}_{path.parent.name[-16:]}")
-        if strategy == "looped":
-            adopt(module)
-        missing = [name for name in required if not callable(getattr(module, name, None))]
-        if missing:  # the checksum matched: the generator itself is wrong
-            raise integrity.internal_error(path, f"does not define {', '.join(missing)}")
-        _modules[path] = module
-        return module
+        return _imported(path, model.name, required)
+
+
+def module_at(path: Path, required) -> ModuleType | None:
+    """The kernel module in the cache file ``path`` (``<cache>/<name>-<key>/kernels.py``) if
+    that file is intact and defines ``required``, imported once per process; None if it is
+    missing or damaged (nothing is warned or repaired here: ``cached_module`` does that)."""
+    with _lock:
+        if path in _modules:
+            return _modules[path]
+        if _problem(path, required) is not None:
+            return None
+        return _imported(path, path.parent.name.rsplit("-", 1)[0], required)
+
+
+def _imported(path: Path, model_name: str, required) -> ModuleType:
+    """Import the verified file ``path`` (under ``_lock``), adopt the shared helpers of a looped
+    module, check that it defines ``required`` and remember it."""
+    module = import_file(path, f"symbprop_kernels_{model_name}_{path.parent.name[-16:]}")
+    if getattr(module, "STRATEGY", None) == "looped":
+        adopt(module)
+    missing = [name for name in required if not callable(getattr(module, name, None))]
+    if missing:  # the checksum matched: the generator itself is wrong
+        raise integrity.internal_error(path, f"does not define {', '.join(missing)}")
+    _modules[path] = module
+    return module
 
 
 def adopt(module: ModuleType) -> int:

@@ -49,8 +49,8 @@ from symbprop.codegen.options import AUTO_UNROLL_MAX, check_dtype, check_target,
 from symbprop.crosscheck.report import CheckReport, Tally
 from symbprop.crosscheck.sampling import random_point
 from symbprop.errors import SymbpropError, require_count
+from symbprop.runtime.compiling import compile_model
 from symbprop.runtime.input_checks import checked_seed
-from symbprop.runtime.kernels import compile_model
 from symbprop.spec.values import load_values
 from symbprop.symbolic.derivation import derive
 from symbprop.symbolic.reference import Reference

@@ -29,7 +29,7 @@ import sympy
 
 from symbprop.crosscheck.report import TOLERANCES
 from symbprop.errors import SymbpropError
-from symbprop.runtime.kernels import compile_model
+from symbprop.runtime.compiling import compile_model
 from symbprop.spec.values import load_values
 from symbprop.spec.variables import split_element
 

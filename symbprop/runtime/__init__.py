@@ -1,10 +1,13 @@
 """The compiled kernels at run time: a generated module behind a dict-of-arrays interface.
 
-In: a model (``kernels.compile_model``) or a generated module.  Out: ``Kernels`` /
+In: a model (``compiling.compile_model``), a spec (``compiling.compile_spec``) or a generated
+module.  Out: ``Kernels`` /
 ``GraphKernels`` whose ``loss_and_grad``, ``step`` and ``fit`` run compiled Numba code, with
 every input checked before compiled code runs.  SymPy is not needed here once a module exists.
 
-- ``kernels``: ``compile_model`` and ``Kernels`` (networks).
+- ``compiling``: ``compile_model`` and ``compile_spec``, which make the kernels.
+- ``source_index``: the cache found by a spec's text (a graph's kernels without SymPy).
+- ``kernels``: ``Kernels`` (networks).
 - ``graph_kernels``: ``GraphKernels`` (graphs and expressions).
 - ``base``: the parameter layout shared by both and the checked dict ↔ flat-vector move.
 - ``input_checks``: shape, dtype and finiteness checks run before compiled code.

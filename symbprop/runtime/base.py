@@ -36,8 +36,11 @@ class KernelsBase:
     sets_threads: bool = False
 
     def __init__(self, model, module, dtype: str) -> None:
+        """``model``: the model of ``module``, or a function of no arguments that returns it
+        (called when ``model`` is first asked for: ``compile_spec`` found the module without
+        parsing the spec)."""
         scipy_blas.load()  # before the first compiled call, which makes Numba import it
-        self.model, self.module = model, module
+        self._model, self.module = model, module
         self.path = Path(module.__file__)  # a Path, like sp.generate's result
         self.dtype = np.dtype(dtype)
         self.strategy = module.STRATEGY
@@ -53,6 +56,13 @@ class KernelsBase:
         self._vectors = VectorViews(self.size, self.dtype, [o for _, o, _, _ in self._slices],
                                     self._shape_list)
 
+    @property
+    def model(self):
+        """The model these kernels were generated from (a ``Network`` or a ``Graph``)."""
+        if callable(self._model):
+            self._model = self._model()
+        return self._model
+
     def __reduce__(self):
         """Pickled as (model, lowering, dtype, threads): unpickling compiles again, which in
         another process reuses the generated file and Numba's cache (for multiprocessing,
@@ -61,7 +71,7 @@ class KernelsBase:
                          self.threads)
 
     def __repr__(self) -> str:
-        return (f"<Kernels {self.model.name} ({self.strategy}, {self.dtype.name}, "
+        return (f"<Kernels {self.module.SPEC_NAME} ({self.strategy}, {self.dtype.name}, "
                 f"{self.size} parameters) from {self.path}>")
 
     def use_threads(self) -> int | None:

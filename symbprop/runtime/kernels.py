@@ -1,15 +1,16 @@
-"""``compile_model`` and ``Kernels``: the generated module behind a dict-of-arrays interface.
+"""``Kernels``: a network's generated module behind a dict-of-arrays interface.
 
     k = symbprop.compile(model, strategy="auto", dtype="float64")
     params = k.init_params(seed=0)               # {"W1": (n1, n0), "b1": (n1,), ...}
     loss, grads = k.loss_and_grad(params, X, Y)  # grads: same names and shapes as params
     history = k.fit(params, X, Y, lr=0.1, epochs=100, batch_size=32)   # updates params in place
 
-The module is generated into the cache directory (``symbprop.codegen.loader``) and imported from
-its file; ``k.module`` is it, ``k.path`` its file.  Every check happens in the wrapper, before
-the compiled code runs: parameter names and shapes, real-number dtypes (cast to the kernel's
-dtype), NaN and infinity in parameters (``symbprop.runtime.base``) and data, the batch shape of X
-and Y, softmax cross-entropy targets that do not sum to 1.  Each raises a ``SymbpropError``
+``symbprop.runtime.compiling`` makes them: the module is generated into the cache directory
+(``symbprop.codegen.loader``) and imported from its file; ``k.module`` is it, ``k.path`` its
+file.  Every check happens in the wrapper, before the compiled code runs: parameter names and
+shapes, real-number dtypes (cast to the kernel's dtype), NaN and infinity in parameters
+(``symbprop.runtime.base``) and data, the batch shape of X and Y, softmax cross-entropy targets
+that do not sum to 1.  Each raises a ``SymbpropError``
 subclass naming the array and what was expected.
 
 Graph and expression models get a ``GraphKernels`` (``symbprop.runtime.graph_kernels``):
@@ -22,14 +23,11 @@ import math
 
 import numpy as np
 
-from symbprop.codegen.loader import cached_module
-from symbprop.codegen.options import check_dtype, check_target, resolve_strategy
 from symbprop.errors import DataError
 from symbprop.runtime.aligned import empty_aligned, zeros_aligned
 from symbprop.runtime.base import VIEW_MIN, KernelsBase
 from symbprop.runtime.dictcall import ArraysCall
 from symbprop.runtime.fitting import LossHistory, in_chunks
-from symbprop.runtime.graph_kernels import GraphKernels
 from symbprop.runtime.input_checks import (
     ParamsError,
     all_finite,
@@ -45,33 +43,10 @@ from symbprop.runtime.input_checks import (
     real_array,
     row_sum_error,
 )
-from symbprop.runtime.threads import auto_threads, checked_threads
 from symbprop.spec.variables import WEIGHT, Var
 
 #: The dict call that first runs as one compiled call (``Kernels._dict_call``).
 DICT_CALL_AFTER = 16
-
-
-def compile_model(model, strategy: str = "auto", dtype: str = "float64",
-                  target: str = "numba", threads: int | None = None):
-    """Generate (or reuse from the cache), import and wrap the kernels of ``model``; ``target``
-    "numpy" is plain NumPy (no Numba; ``strategy`` does not apply).  ``threads``: the BLAS
-    thread count of the kernels' products, set now for the whole process (None: one thread for
-    small nets, BLAS's default for wide ones; see ``symbprop.runtime.threads``)."""
-    threads = checked_threads(threads)
-    if check_target(target) == "numpy":
-        strategy, dtype = "numpy", check_dtype(dtype)
-    else:
-        strategy, dtype = resolve_strategy(model, strategy), check_dtype(dtype)
-    module = cached_module(model, strategy, dtype, target)
-    cls = GraphKernels if model.kind == "graph" else Kernels
-    kernels = cls(model, module, dtype)
-    # auto leaves BLAS alone for code that calls none: graphs and unrolled networks
-    if threads is not None or (model.kind == "network" and strategy != "unrolled"):
-        kernels.threads = threads if threads is not None else auto_threads(model)
-        kernels.sets_threads = True
-        kernels.use_threads()
-    return kernels
 
 
 class Kernels(KernelsBase):

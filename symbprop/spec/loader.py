@@ -12,7 +12,7 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -64,27 +64,25 @@ def load(spec: str | Path | dict) -> Network | Graph:
     dict; anything else, an empty path or a folder raises ``SpecError``."""
     if isinstance(spec, dict):
         return from_dict(spec, source=None)
+    return load_text(read_spec(spec))
+
+
+class SpecText(NamedTuple):
+    """A spec file's text as read, with what names it: ``source`` (the path or examples:NAME as
+    given, for messages) and ``default_name`` (the model's name when the spec gives none)."""
+
+    text: str
+    source: str
+    default_name: str
+
+
+def read_spec(spec: str | os.PathLike) -> SpecText:
+    """The text of a spec file or ``examples:NAME``, read as ``load`` reads it (size-limited);
+    an empty path, a folder, a missing or unreadable file or anything else raises
+    ``SpecError``."""
     if not isinstance(spec, (str, os.PathLike)):
         raise SpecError(f"spec: expected a spec file, examples:NAME or a dict, "
                         f"got {type(spec).__name__} {shown(spec)}")
-    text, source, default_name = _read_spec_text(spec)
-    try:
-        data = load_yaml(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f"line {mark.line + 1}: " if mark else ""
-        raise SpecError(
-            f"{source}: {line}not valid YAML ({getattr(err, 'problem', err)})"
-        ) from None
-    if not isinstance(data, dict):
-        raise SpecError(
-            f"{source}: a spec must be a mapping with 'layers' or 'graph' or 'expression'"
-        )
-    data.setdefault("name", default_name)
-    return from_dict(data, source=source)
-
-
-def _read_spec_text(spec: str | os.PathLike) -> tuple[str, str, str]:
     if not os.fspath(spec):  # Path("") is the current folder
         raise SpecError("spec: the file name is empty; give a spec file, examples:NAME or a dict")
     path = (
@@ -92,7 +90,26 @@ def _read_spec_text(spec: str | os.PathLike) -> tuple[str, str, str]:
         if str(spec).startswith("examples:")
         else Path(spec)
     )
-    return read_input(path, str(spec), "spec", SpecError), str(spec), _safe_name(path.stem)
+    return SpecText(read_input(path, str(spec), "spec", SpecError), str(spec),
+                    _safe_name(path.stem))
+
+
+def load_text(spec: SpecText) -> Network | Graph:
+    """The model of a spec's text (``read_spec``): what ``load`` returns for that file."""
+    try:
+        data = load_yaml(spec.text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark else ""
+        raise SpecError(
+            f"{spec.source}: {line}not valid YAML ({getattr(err, 'problem', err)})"
+        ) from None
+    if not isinstance(data, dict):
+        raise SpecError(
+            f"{spec.source}: a spec must be a mapping with 'layers' or 'graph' or 'expression'"
+        )
+    data.setdefault("name", spec.default_name)
+    return from_dict(data, source=spec.source)
 
 
 def _safe_name(stem: str) -> str:

@@ -148,7 +148,7 @@ class Objective:
 
     def _compile(self, strict: bool) -> None:
         # Imported here: Numba loads only for the kernels backend.
-        from symbprop.runtime.kernels import compile_model
+        from symbprop.runtime.compiling import compile_model
 
         try:
             kernels = compile_model(self.model)
