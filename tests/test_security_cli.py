@@ -421,6 +421,35 @@ def test_the_command_list_has_one_line_per_command(columns):
     assert [row.split()[1] for row in rows] == list(COMMANDS), result.output
 
 
+def test_training_a_network_with_a_huge_rate_warns_once(tmp_path):
+    """``train --lr 1e300`` on a network saturated every unit and reported a finished run with
+    no word; it now warns, once, in one line, and still trains (it is allowed)."""
+    result = _run(["train", "examples:xor", "--data", "xor", "--lr", "1e300", "--epochs", "1",
+                   "--no-progress"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    warned = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert warned == ["symbprop: warning: lr: 1e+300 is more than 1,000,000: a step of gradient "
+                      "descent this long diverges, overflows to inf, or drives every unit into "
+                      "saturation so that the loss stops changing; usual rates are 1e-4 to 1"]
+
+
+def test_the_cli_says_each_warning_once(capsys):
+    """One text warned twice in a command (a rate checked where a run is set up and where it
+    starts, with Dask's ``catch_warnings`` between, which resets Python's "once") shows once."""
+    import warnings
+
+    from symbprop.cli.app import _one_line_warnings
+
+    with _one_line_warnings():
+        warnings.warn("the same", UserWarning, stacklevel=1)
+        with warnings.catch_warnings():
+            pass
+        warnings.warn("the same", UserWarning, stacklevel=1)
+        warnings.warn("another", UserWarning, stacklevel=1)
+    assert capsys.readouterr().err.splitlines() == ["symbprop: warning: the same",
+                                                    "symbprop: warning: another"]
+
+
 def test_a_warning_is_one_line_naming_the_file(tmp_path):
     """polish: a warning (here a learning rate of 1e300) is ``symbprop: warning: <message>``,
     one line, not Python's ``file:line: UserWarning:`` followed by a line of source."""

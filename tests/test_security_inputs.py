@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -379,6 +380,27 @@ def test_a_huge_learning_rate_warns(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_values(sp.expression("x*y"), {"x": 1, "y": 2, "lr": LARGE_LR})
+
+
+def test_fit_and_train_warn_of_a_huge_learning_rate_at_the_callers_line():
+    """A rate above LARGE_LR passed to ``fit`` (a network's, a graph's) or to
+    ``training.train`` warns, from the line that asked for it; LARGE_LR itself does not."""
+    from symbprop.training.loop import train
+
+    net = sp.compile("examples:xor")
+    X, Y = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[1.0], [1.0]])
+    graph = sp.compile(sp.expression("x*y"))
+    calls = [lambda lr: net.fit(net.init_params(0), X, Y, lr=lr, epochs=1, progress=False),
+             lambda lr: graph.fit({"x": 1.0, "y": 2.0}, lr=lr, epochs=1, progress=False),
+             lambda lr: train(net, net.init_params(0), X, Y, lr=lr, epochs=1, progress=False)]
+    for call in calls:
+        with pytest.warns(UserWarning, match=r"^lr: 1e\+300 is more than 1,000,000: a step of "
+                                             "gradient descent this long") as caught:
+            call(1e300)
+        assert [Path(w.filename).name for w in caught] == [Path(__file__).name]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            call(LARGE_LR)
 
 
 @pytest.mark.parametrize(("spec", "values"), [

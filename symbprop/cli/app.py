@@ -127,15 +127,24 @@ def output_failed(err: OSError) -> str:
 @contextlib.contextmanager
 def _one_line_warnings():
     """Warnings (a huge learning rate, a fallback) as ``symbprop: warning: <message>``, one
-    line, instead of Python's ``file:line: UserWarning:`` and a line of symbprop's source."""
+    line, instead of Python's ``file:line: UserWarning:`` and a line of symbprop's source; each
+    text once (a rate checked where the run is set up and again where it starts is one
+    warning; Python's own "once" filter forgets at every ``catch_warnings``, which Dask uses)."""
     import warnings
 
-    original = warnings.formatwarning
-    warnings.formatwarning = lambda message, *_args, **_kwargs: f"symbprop: warning: {message}\n"
+    original = warnings.showwarning
+    said: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if str(message) not in said:
+            said.add(str(message))
+            print(f"symbprop: warning: {message}", file=file or sys.stderr, flush=True)
+
+    warnings.showwarning = show
     try:
         yield
     finally:
-        warnings.formatwarning = original
+        warnings.showwarning = original
 
 
 class Terminated(SystemExit):

@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit
 
 from symbprop.errors import SymbpropError
+from symbprop.spec.values import warn_large_rate
 
 REAL_KINDS = "fiu"
 #: Seeds are integers 0 ≤ seed < SEED_LIMIT: the generated ``train`` takes an int64 (and seeds
@@ -129,10 +130,12 @@ def checked_number(value, what: str) -> float:
 
 
 def checked_rate(value) -> float:
-    """A learning rate for fit/train: a finite number > 0 (as ``symbprop train --lr``)."""
+    """A learning rate for fit/train: a finite number > 0 (as ``symbprop train --lr``); above
+    ``LARGE_LR`` (1e6), a warning says what such steps do."""
     rate = checked_number(value, "lr")
     if rate <= 0:
         raise ParamsError(f"lr: must be a positive number, got {value!r}")
+    warn_large_rate(rate, stacklevel=3)  # the caller of fit
     return rate
 
 

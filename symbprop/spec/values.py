@@ -40,6 +40,25 @@ MAX_VALUE_SAMPLES = 1_000
 LARGE_LR = 1e6
 
 
+def large_rate(lr: float) -> str | None:
+    """What happens with the learning rate ``lr`` if it is above ``LARGE_LR`` (the text of a
+    warning, without the name of the field), else None.  Values files, network training
+    (``Schedule``) and ``fit`` warn with it."""
+    if not lr > LARGE_LR:
+        return None
+    return (f"{lr:g} is more than {LARGE_LR:,.0f}: a step of gradient descent this long "
+            "diverges, overflows to inf, or drives every unit into saturation so that the loss "
+            "stops changing; usual rates are 1e-4 to 1")
+
+
+def warn_large_rate(lr: float, what: str = "lr", stacklevel: int = 1) -> None:
+    """Warn (``UserWarning``, named ``what``) if ``lr`` is above ``LARGE_LR``; ``stacklevel``
+    as ``warnings.warn``'s, counted from the caller of this function."""
+    problem = large_rate(lr)
+    if problem:
+        warnings.warn(f"{what}: {problem}", UserWarning, stacklevel=stacklevel + 1)
+
+
 @dataclass(frozen=True)
 class Values:
     """Validated numbers: samples as rows; params as {array name: nested lists}."""
@@ -99,11 +118,8 @@ class _Checker:
         lr = self.number(value, "lr")
         if lr <= 0:
             raise self.error("lr", f"must be a positive number, got {shown(value)}")
-        if lr > LARGE_LR:
-            warnings.warn(str(self.error("lr", f"{lr:g} is more than {LARGE_LR:,.0f}: a step of "
-                                               "gradient descent this long diverges or overflows "
-                                               "to inf; usual rates are 1e-4 to 1")),
-                          UserWarning, stacklevel=4)
+        if large_rate(lr):
+            warnings.warn(str(self.error("lr", large_rate(lr))), UserWarning, stacklevel=4)
         return lr
 
     def number(self, value: Any, field_path: str) -> float:

@@ -26,6 +26,7 @@ from symbprop.errors import DataError, SymbpropError
 from symbprop.files.params import load_params, save_params
 from symbprop.render.plots import pyplot, save_figure
 from symbprop.runtime.input_checks import checked_count, checked_seed, real_array
+from symbprop.spec.values import warn_large_rate
 from symbprop.training.data import predicted_labels
 from symbprop.training.history import STOP_REASONS, History
 from symbprop.training.progress import EpochProgress
@@ -49,7 +50,8 @@ def train(kernels, params: dict, X, Y, *, lr: float = 0.1, epochs: int = 30,
     """Mini-batch SGD with ``kernels`` (from ``symbprop.compile``) for up to ``epochs`` epochs.
 
     ``params`` ({W1: array, ...}) is updated in place and is also ``History.params``.
-    ``schedule``: a name (with ``lr``), a ``Schedule`` or any callable epoch -> rate.
+    ``schedule``: a name (with ``lr``), a ``Schedule`` or any callable epoch -> rate; a first
+    rate above ``symbprop.spec.values.LARGE_LR`` (1e6) warns.
     ``tol``: stop when rate·‖∇L‖ ≤ tol, ∇L on the full training set after each epoch.
     ``task``: "multiclass" | "binary" | "regression" (default: guessed from ``Y``); classifiers
     get accuracies.  ``test``: held-out ``(X, Y)`` or ``(X, Y, labels)``.
@@ -63,6 +65,7 @@ def train(kernels, params: dict, X, Y, *, lr: float = 0.1, epochs: int = 30,
         raise SymbpropError(f"{kernels.model.name}: an expression or graph has no data to train "
                             "on; minimise it with symbprop.training.descent.descend")
     rates = schedules.schedule(schedule, lr)
+    warn_large_rate(rates(0), stacklevel=2)  # the first epoch's: a schedule may be any function
     epochs, seed = checked_count(epochs, "epochs", 0), checked_seed(seed)
     batch_size = checked_count(batch_size, "batch_size", 1)
     if tol is not None:
