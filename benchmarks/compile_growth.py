@@ -60,19 +60,19 @@ import numpy as np
 import symbprop as sp
 imported, cpu_imported = time.perf_counter(), time.process_time()
 net, strategy = sys.argv[1], sys.argv[2]
-if net.startswith("examples:"):
-    model = sp.load(net)
+if net.startswith("examples:"):  # as a user compiles a spec file (a cached graph: no SymPy)
+    k = sp.compile(net, strategy=strategy)
 else:
-    model = sp.mlp(json.loads(net), activation="tanh", loss="softmax_cross_entropy")
-k = sp.compile(model, strategy=strategy)
+    k = sp.compile(sp.mlp(json.loads(net), activation="tanh", loss="softmax_cross_entropy"),
+                   strategy=strategy)
 compiled = time.perf_counter()
-if model.kind == "graph":
-    k.loss_and_grad({name: 0.75 for name in (*model.params, *model.constants)})
+if hasattr(k, "constants"):  # a graph (k.model would parse its spec)
+    k.loss_and_grad({name: 0.75 for name in (*k.names, *k.constants)})
 else:
     params = k.init_params(0)
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(8, model.inputs))
-    Y = np.eye(model.sizes[-1])[rng.integers(0, model.sizes[-1], 8)]
+    X = rng.normal(size=(8, k.model.inputs))
+    Y = np.eye(k.model.sizes[-1])[rng.integers(0, k.model.sizes[-1], 8)]
     k.loss_and_grad(params, X, Y)
 called, cpu_called = time.perf_counter(), time.process_time()
 print(json.dumps({"import": imported - start, "compile": compiled - imported,
