@@ -54,3 +54,22 @@ def test_unknown_example_exits_2_without_traceback():
     assert done.returncode == 2
     assert "no such example; examples: chain" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("args", "status"), [(["examples"], 0),
+                                              (["derive", "examples:staged", "--format", "txt"], 0),
+                                              (["derive", "examples:none"], 2)])
+def test_a_command_skips_the_last_garbage_collection(args, status):
+    """When a command has run (done, or refused with exit status 2), every object is frozen
+    (``gc.freeze``), so Python's collection at exit does not walk Numba's and SymPy's objects
+    (0.1–0.25 s a command).  The output is whole."""
+    script = ("import atexit, gc, sys\n"
+              "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+              "from symbprop.cli.app import main\n"
+              f"sys.argv = ['symbprop', *{args!r}]\n"
+              "main()\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.stdout.splitlines()[-1] == "frozen True", result.stderr
+    assert result.returncode == status
+    if args[0] == "derive" and status == 0:
+        assert "8. Insights" in result.stdout and "central ones)." in result.stdout
