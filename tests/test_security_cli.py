@@ -433,21 +433,21 @@ def test_training_a_network_with_a_huge_rate_warns_once(tmp_path):
                       "saturation so that the loss stops changing; usual rates are 1e-4 to 1"]
 
 
-def test_the_cli_says_each_warning_once(capsys):
+def test_the_cli_says_each_warning_once(tmp_path):
     """One text warned twice in a command (a rate checked where a run is set up and where it
     starts, with Dask's ``catch_warnings`` between, which resets Python's "once") shows once."""
-    import warnings
-
-    from symbprop.cli.app import _one_line_warnings
-
-    with _one_line_warnings():
-        warnings.warn("the same", UserWarning, stacklevel=1)
-        with warnings.catch_warnings():
-            pass
-        warnings.warn("the same", UserWarning, stacklevel=1)
-        warnings.warn("another", UserWarning, stacklevel=1)
-    assert capsys.readouterr().err.splitlines() == ["symbprop: warning: the same",
-                                                    "symbprop: warning: another"]
+    script = ("import warnings\n"
+              "from symbprop.cli.app import _one_line_warnings\n"
+              "with _one_line_warnings():\n"
+              "    warnings.warn('the same', UserWarning, stacklevel=1)\n"
+              "    with warnings.catch_warnings():\n"
+              "        pass\n"
+              "    warnings.warn('the same', UserWarning, stacklevel=1)\n"
+              "    warnings.warn('another', UserWarning, stacklevel=1)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=60)
+    assert result.stderr.splitlines() == ["symbprop: warning: the same",
+                                          "symbprop: warning: another"], result.stderr
 
 
 def test_a_warning_is_one_line_naming_the_file(tmp_path):

@@ -103,16 +103,17 @@ class _Group(TyperGroup):
             fail(usage_message(err), err.exit_code)
         except typer.Abort:
             fail("aborted", 1)
-        _skip_the_last_collection()
         raise SystemExit(status if isinstance(status, int) else 0)
 
 
 def _skip_the_last_collection() -> None:
     """Freeze every object now alive (``gc.freeze``), so that Python's collection at exit does
     not walk them: after a kernel was compiled or loaded, Numba's and SymPy's objects made
-    that last pass take 0.1–0.25 s, longer than many a command's own work.  Called when the
-    command has finished: every file it wrote is closed (``symbprop.files.atomic``), and an
-    object in a reference cycle is freed with the process instead of being collected first."""
+    that last pass take 0.1–0.25 s, longer than many a command's own work.  Called by ``main``
+    as the process ends, not by the command group (which ``typer.testing.CliRunner`` runs in
+    a process that goes on): every file the command wrote is closed
+    (``symbprop.files.atomic``), and an object in a reference cycle is freed with the process
+    instead of being collected first."""
     import gc
 
     gc.freeze()
@@ -144,19 +145,20 @@ def _one_line_warnings():
     warning; Python's own "once" filter forgets at every ``catch_warnings``, which Dask uses)."""
     import warnings
 
-    original = warnings.showwarning
+    original = warnings.formatwarning
     said: set[str] = set()
 
-    def show(message, category, filename, lineno, file=None, line=None):
-        if str(message) not in said:
-            said.add(str(message))
-            print(f"symbprop: warning: {message}", file=file or sys.stderr, flush=True)
+    def one_line(message, *_args, **_kwargs) -> str:
+        if str(message) in said:
+            return ""  # showwarning writes nothing
+        said.add(str(message))
+        return f"symbprop: warning: {message}\n"
 
-    warnings.showwarning = show
+    warnings.formatwarning = one_line
     try:
         yield
     finally:
-        warnings.showwarning = original
+        warnings.formatwarning = original
 
 
 class Terminated(SystemExit):
@@ -285,4 +287,8 @@ _register()
 
 
 def main() -> None:
-    app()
+    """The ``symbprop`` command (``python -m symbprop``): run it, then exit the process."""
+    try:
+        app()
+    finally:
+        _skip_the_last_collection()
