@@ -69,7 +69,7 @@ def compile_spec(spec, strategy: str = "auto", dtype: str = "float64", target: s
     return kernels
 
 
-def _checked(strategy, dtype, target, threads) -> tuple[str, str, str, str] | None:
+def _checked(strategy, dtype, target, threads) -> tuple[str, str, str] | None:
     """(strategy, dtype name, target) if every option is allowed, else None (then
     ``compile_model`` raises its error, after the spec's own errors, as it always did)."""
     try:
