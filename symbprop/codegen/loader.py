@@ -77,6 +77,11 @@ def generator_fingerprint() -> str:
     files += sorted(Path(__file__).parent.rglob("*.py"))  # every code target's package
     files += sorted(Path(template_dir()).glob("kernels*.j2"))
     files += sorted(Path(template_dir()).glob("numpy_*.j2"))
+    return sources_fingerprint(files)
+
+
+def sources_fingerprint(files) -> str:
+    """sha256 of the names and contents of ``files`` (paths, in a fixed order)."""
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode("utf-8"))  # the name only: the same on every machine

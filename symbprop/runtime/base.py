@@ -81,6 +81,13 @@ class KernelsBase:
         that call no BLAS and were given no count leave it alone (None)."""
         return set_threads(self.threads, self.target) if self.sets_threads else None
 
+    def ask_threads(self, threads: int | None) -> KernelsBase:
+        """From now on, run the BLAS with ``threads`` threads (None: BLAS's default), set now
+        and whenever ``use_threads`` is called; returns these kernels."""
+        self.threads, self.sets_threads = threads, True
+        self.use_threads()
+        return self
+
     def flatten(self, params: dict) -> np.ndarray:
         """One parameter vector (the kernel dtype) from ``params``; checks names, shapes, NaN.
         When ``params`` are the views of one vector (``init_params``, ``unflatten``) and the model
@@ -177,7 +184,4 @@ def rebuild(cls, model, strategy: str, dtype: str, target: str = "numba",
     needed): how a pickled ``Kernels`` comes back, and how a Dask worker builds its own.  A
     ``threads`` count is set in this process (``KernelsBase.use_threads``)."""
     kernels = cls(model, cached_module(model, strategy, dtype, target), dtype)
-    if threads is not None:
-        kernels.threads, kernels.sets_threads = threads, True
-        kernels.use_threads()
-    return kernels
+    return kernels if threads is None else kernels.ask_threads(threads)

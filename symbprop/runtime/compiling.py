@@ -41,11 +41,11 @@ def compile_model(model, strategy: str = "auto", dtype: str = "float64",
     module = cached_module(model, strategy, dtype, target)
     cls = GraphKernels if model.kind == "graph" else Kernels
     kernels = cls(model, module, dtype)
+    if threads is not None:
+        return kernels.ask_threads(threads)
     # auto leaves BLAS alone for code that calls none: graphs and unrolled networks
-    if threads is not None or (model.kind == "network" and strategy != "unrolled"):
-        kernels.threads = threads if threads is not None else auto_threads(model)
-        kernels.sets_threads = True
-        kernels.use_threads()
+    if model.kind == "network" and strategy != "unrolled":
+        return kernels.ask_threads(auto_threads(model))
     return kernels
 
 
@@ -87,7 +87,4 @@ def _indexed(entry: str, text, dtype: str, threads: int | None) -> GraphKernels 
     if module is None or hasattr(module, "SIZES") or np.dtype(module.DTYPE) != np.dtype(dtype):
         return None  # a network's module (SIZES), or another dtype: written by something else
     kernels = GraphKernels(lambda: load_text(text), module, dtype)
-    if threads is not None:  # as compile_model does for a graph
-        kernels.threads, kernels.sets_threads = checked_threads(threads), True
-        kernels.use_threads()
-    return kernels
+    return kernels if threads is None else kernels.ask_threads(checked_threads(threads))

@@ -10,8 +10,8 @@
 file.  Every check happens in the wrapper, before the compiled code runs: parameter names and
 shapes, real-number dtypes (cast to the kernel's dtype), NaN and infinity in parameters
 (``symbprop.runtime.base``) and data, the batch shape of X and Y, softmax cross-entropy targets
-that do not sum to 1.  Each raises a ``SymbpropError``
-subclass naming the array and what was expected.
+that do not sum to 1.  Each raises a ``SymbpropError`` subclass naming the array and what was
+expected.
 
 Graph and expression models get a ``GraphKernels`` (``symbprop.runtime.graph_kernels``):
 ``k.loss_and_grad({"x": 1.0, ...})`` -> (value, {name: gradient}).

@@ -23,7 +23,7 @@ import functools
 import hashlib
 from pathlib import Path
 
-from symbprop.codegen.loader import cache_root, generator_fingerprint
+from symbprop.codegen.loader import cache_root, generator_fingerprint, sources_fingerprint
 from symbprop.errors import SymbpropError
 from symbprop.files.atomic import write_text
 from symbprop.version import __version__
@@ -72,8 +72,5 @@ def record(entry: str, kernel_file: Path) -> None:
 @functools.lru_cache(maxsize=1)
 def _readers_fingerprint() -> str:
     """sha256 of the spec readers' sources (``symbprop/spec/*.py``)."""
-    digest = hashlib.sha256()
-    for path in sorted((Path(__file__).resolve().parent.parent / "spec").glob("*.py")):
-        digest.update(path.name.encode("utf-8"))
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return sources_fingerprint(sorted((Path(__file__).resolve().parent.parent / "spec")
+                                      .glob("*.py")))

@@ -118,8 +118,9 @@ class _Checker:
         lr = self.number(value, "lr")
         if lr <= 0:
             raise self.error("lr", f"must be a positive number, got {shown(value)}")
-        if large_rate(lr):
-            warnings.warn(str(self.error("lr", large_rate(lr))), UserWarning, stacklevel=4)
+        problem = large_rate(lr)
+        if problem:
+            warnings.warn(str(self.error("lr", problem)), UserWarning, stacklevel=4)
         return lr
 
     def number(self, value: Any, field_path: str) -> float:
