@@ -6,6 +6,12 @@ a module's copies to the functions here (``symbprop.codegen.loader.adopt``) befo
 compiled: Numba compiles each of them once per process and type signature, and caches them
 beside this file, instead of once per module and dtype (their ``np.dot`` calls were about half
 of a looped module's first call).  This module needs NumPy and Numba only.
+
+Each helper keeps few ``np.dot`` forms and no ``np.ascontiguousarray``: every form takes Numba
+0.1-0.3 s to compile once per machine, and its code is linked into every looped module and
+optimized again there (a 1-2-2 net's looped kernel spent 1.1 s in LLVM, 0.55 s of it on the
+helpers; one sample now goes through gemm, which OpenBLAS hands to gemv, instead of a gemv form
+of its own, and a plain loop copies X transposed).
 """
 
 import numpy as np
@@ -14,32 +20,29 @@ from numba import njit
 
 @njit(cache=True, error_model="numpy")
 def _times_input(W, X, out):
-    """out = W Xᵀ for X with one row per sample: gemm, or gemv for one sample.  A small X is
-    transposed into a copy first: gemm without a transposed operand is faster there."""
-    if X.shape[0] == 1:
-        np.dot(W, X.reshape(X.shape[1]), out.reshape(out.shape[0]))
-    elif X.size <= 16384:
-        np.dot(W, np.ascontiguousarray(X.T), out)
+    """out = W Xᵀ for X with one row per sample, by gemm (gemv for one sample, inside
+    OpenBLAS).  A small X of several rows is copied transposed first: gemm without a
+    transposed operand is faster there."""
+    if 1 < X.shape[0] and X.size <= 16384:
+        columns = np.empty((X.shape[1], X.shape[0]), X.dtype)
+        for i in range(X.shape[0]):
+            for k in range(X.shape[1]):
+                columns[k, i] = X[i, k]
+        np.dot(W, columns, out)
     else:
         np.dot(W, X.T, out)
 
 
 @njit(cache=True, error_model="numpy")
 def _times(W, A, out):
-    """out = W A for A with one column per sample: gemm, or gemv for one sample."""
-    if A.shape[1] == 1:
-        np.dot(W, A.reshape(A.shape[0]), out.reshape(out.shape[0]))
-    else:
-        np.dot(W, A, out)
+    """out = W A for A with one column per sample, by gemm."""
+    np.dot(W, A, out)
 
 
 @njit(cache=True, error_model="numpy")
 def _times_transposed(W, D, out):
-    """out = Wᵀ D for D with one column per sample: gemm, or gemv for one sample."""
-    if D.shape[1] == 1:
-        np.dot(W.T, D.reshape(D.shape[0]), out.reshape(out.shape[0]))
-    else:
-        np.dot(W.T, D, out)
+    """out = Wᵀ D for D with one column per sample, by gemm."""
+    np.dot(W.T, D, out)
 
 
 @njit(cache=True, error_model="numpy")
