@@ -12,9 +12,9 @@ without),
 ``_outer_input(D1, X, gW1)`` (gW1 = D1 X) straight into the gradient vector (BP4) and row sums
 for the biases (BP3).  The product helpers of the template call BLAS (``np.dot``: gemm) for a
 batch (for one sample a one-column gemm, which OpenBLAS runs as gemv) and a plain outer-product
-loop for ∂C/∂W of one sample, where BLAS's gemm overhead would dominate.  Nothing depends on the layer widths except the constants,
-so code size and compile time are the same for 2-2-1 and 784-512-512-10, and for equal hidden
-layers nothing depends on the depth either: consecutive hidden layers with the same widths,
+loop for ∂C/∂W of one sample, where BLAS's gemm overhead would dominate.  Nothing depends on
+the layer widths except the constants, so code size and compile time are the same for 2-2-1
+and 784-512-512-10, and for equal hidden layers nothing depends on the depth either: consecutive hidden layers with the same widths,
 activation and bias kind (a run) are one loop over the layer number (``symbprop.codegen.runs``),
 with the views of each layer at offsets from l, and their element equations printed once, from
 the run's first layer (Numba's compile time grows with the code: printed layer by layer, 64
