@@ -9,21 +9,21 @@ pass follows the four equations: δ^L elementwise (BP1, with the batch mean 1/n 
 element reads only its own Σ, so D1 needs no second buffer, and the loop streams two arrays, not
 three: the whole 784-128-10 call at batch 1024 took 3.65 ms with a separate buffer, 3.50 ms
 without),
-``_outer_input(D1, X, gW1)`` (gW1 = D1 X) straight into the gradient vector (BP4) and row sums
-for the biases (BP3).  The product helpers of the template call BLAS (``np.dot``: gemm) for a
-batch (for one sample a one-column gemm, which OpenBLAS runs as gemv) and a plain outer-product
-loop for ∂C/∂W of one sample, where BLAS's gemm overhead would dominate.  Nothing depends on
-the layer widths except the constants, so code size and compile time are the same for 2-2-1
-and 784-512-512-10, and for equal hidden layers nothing depends on the depth either: consecutive hidden layers with the same widths,
-activation and bias kind (a run) are one loop over the layer number (``symbprop.codegen.runs``),
-with the views of each layer at offsets from l, and their element equations printed once, from
-the run's first layer (Numba's compile time grows with the code: printed layer by layer, 64
-hidden layers of 32 took 70 s to a first call, 4-10×9-3 19 s; see ``runs`` for the figures with
-loops).  The buffers are views into one scratch vector ``work`` (``Scratch``: WORK_PER_SAMPLE
-numbers per sample, forward blocks first), which callers keep between calls.  Nothing runs on
-Numba's parallel backend: its OpenMP threads spin after a region and starve OpenBLAS's threads
-in the next product (a one-sample call followed by a batch-64 call took 7.4 ms instead of
-0.35 ms at 784-128-10).
+``_outer_input(D1, X, gW1)`` (gW1 = D1 X) straight into the gradient vector (BP4) and row sums for
+the biases (BP3).  The product helpers of the template call BLAS (``np.dot``: gemm) for a batch (for
+one sample a one-column gemm, which OpenBLAS runs as gemv) and a plain outer-product loop for ∂C/∂W
+of one sample, where BLAS's gemm overhead would dominate.  Nothing depends on the layer widths
+except the constants, so code size and compile time are the same for 2-2-1 and 784-512-512-10, and
+for equal hidden layers nothing depends on the depth either: consecutive hidden layers with the same
+widths, activation and bias kind (a run) are one loop over the layer number
+(``symbprop.codegen.runs``), with the views of each layer at offsets from l, and their element
+equations printed once, from the run's first layer (Numba's compile time grows with the code:
+printed layer by layer, 64 hidden layers of 32 took 70 s to a first call, 4-10×9-3 19 s; see
+``runs`` for the figures with loops).  The buffers are views into one scratch vector ``work``
+(``Scratch``: WORK_PER_SAMPLE numbers per sample, forward blocks first), which callers keep between
+calls.  Nothing runs on Numba's parallel backend: its OpenMP threads spin after a region and starve
+OpenBLAS's threads in the next product (a one-sample call followed by a batch-64 call took 7.4 ms
+instead of 0.35 ms at 784-128-10).
 
 Names: ``X`` (n, n0) and ``Y`` (n, nL) the batch; ``W1``, ``b1`` views into ``theta``; ``gW1``,
 ``gb1`` views into ``grad``; ``Z1``, ``A1``, ``D1`` (n1, n) pre-activations, activations and
