@@ -124,6 +124,24 @@ def test_runs_give_the_loss_and_gradient_of_the_spec(name):
             np.testing.assert_allclose(grads[key], value, rtol=1e-6, atol=1e-8, err_msg=key)
 
 
+@pytest.mark.parametrize(("dtype", "batches", "rtol"), [("float64", (1, 3, 24), 1e-6),
+                                                        ("float32", (1, 24), 2e-3)])
+def test_every_path_of_the_input_product_gives_the_spec_gradient(dtype, batches, rtol):
+    """``_times_input`` takes three paths: one sample (a one-column gemm on Xᵀ), a small batch
+    (X copied transposed first) and an X of more than 16 384 numbers (Xᵀ as a transposed
+    operand: 24 samples of 700)."""
+    model = sp.mlp([700, 3, 2], activation="tanh", loss="softmax_cross_entropy",
+                   name="wide_input")
+    k = sp.compile(model, strategy="looped", dtype=dtype)
+    for batch in batches:
+        params, X, Y = _point(model, k, batch, batch)
+        loss, grads = k.loss_and_grad(params, X, Y)
+        assert loss == pytest.approx(reference_loss(model, params, X, Y), rel=rtol)
+        for key, value in central_differences(model, params, X, Y).items():
+            np.testing.assert_allclose(grads[key], value, rtol=rtol, atol=rtol * 1e-2,
+                                       err_msg=f"{key}, batch {batch}")
+
+
 def test_runs_are_the_longest_sequences_of_equal_hidden_layers():
     assert _runs(NETS["sigmoid_two_runs"]()) == 2
     assert _runs(NETS["adjacent_runs"]()) == 2  # tanh 2–3 and sigmoid 4–5; identity 6 alone
