@@ -11,7 +11,7 @@ three: the whole 784-128-10 call at batch 1024 took 3.65 ms with a separate buff
 without),
 ``_outer_input(D1, X, gW1)`` (gW1 = D1 X) straight into the gradient vector (BP4) and row sums for
 the biases (BP3).  The product helpers of the template call BLAS (``np.dot``: gemm) for a batch (for
-one sample a one-column gemm, which OpenBLAS runs as gemv) and a plain outer-product loop for ∂C/∂W
+one sample a one-column gemm, as fast as gemv) and a plain outer-product loop for ∂C/∂W
 of one sample, where BLAS's gemm overhead would dominate.  Nothing depends on the layer widths
 except the constants, so code size and compile time are the same for 2-2-1 and 784-512-512-10, and
 for equal hidden layers nothing depends on the depth either: consecutive hidden layers with the same
