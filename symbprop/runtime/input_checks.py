@@ -74,9 +74,9 @@ def all_finite(array) -> bool:
     return total == 0.0
 
 
-@njit(cache=True)
-def row_sum_error(Y) -> float:
-    """max_i |Σ_j Y[i, j] − 1| (softmax cross-entropy assumes each target row sums to 1)."""
+@njit(inline="always")
+def _worst_row_sum_error(Y) -> float:
+    """max_i |Σ_j Y[i, j] − 1|, summed left to right (inlined where it is called)."""
     worst = 0.0
     for i in range(Y.shape[0]):
         total = 0.0
@@ -86,39 +86,43 @@ def row_sum_error(Y) -> float:
     return worst
 
 
+@njit(inline="always")
+def _any_not_finite(matrix) -> bool:
+    """True if an entry of ``matrix`` is NaN or ±inf: v·0 is 0 unless v is; "any" is an or
+    over booleans, which LLVM vectorizes without reassociating floats (inlined where called)."""
+    bad = False
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            bad |= matrix[i, j] * 0.0 != 0.0
+    return bad
+
+
+@njit(cache=True)
+def row_sum_error(Y) -> float:
+    """max_i |Σ_j Y[i, j] − 1| (softmax cross-entropy assumes each target row sums to 1)."""
+    return _worst_row_sum_error(Y)
+
+
 @njit(cache=True)
 def batch_problem(theta, X, Y, tolerance) -> int:
     """The first check on one call's inputs that fails, in the order the wrapper reports them:
     0 none; 1 ``theta`` has a NaN or ±inf, 2 ``X`` has, 3 ``Y`` has; 4 a row of ``Y`` is off
     summing to 1 by more than ``tolerance`` (``tolerance`` < 0: not checked).  One compiled
     call for what ``all_finite`` and ``row_sum_error`` check separately (the first call in a new
-    process loads one function from Numba's cache, not three), written out without calling
-    them: a call links the callee's code into this function's and compiles it again (0.94 s
-    on a machine's first call, 0.6 s written out).  v·0 is 0 unless v is NaN or ±inf; "any
-    such v" is an or over booleans, which LLVM vectorizes without reassociating floats, so
-    the row sums keep their left-to-right order (as ``row_sum_error``)."""
+    process loads one function from Numba's cache, not three).  Its checks are inlined, not
+    called: a call links the callee's code into this function's and compiles it again (0.94 s
+    on a machine's first call with calls, 0.6 s inlined)."""
     bad = False
-    for p in range(theta.shape[0]):
+    for p in range(theta.shape[0]):  # _any_not_finite for a vector (a reshape costs more code)
         bad |= theta[p] * 0.0 != 0.0
     if bad:
         return 1
-    for i in range(X.shape[0]):
-        for j in range(X.shape[1]):
-            bad |= X[i, j] * 0.0 != 0.0
-    if bad:
+    if _any_not_finite(X):
         return 2
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            bad |= Y[i, j] * 0.0 != 0.0
-    if bad:
+    if _any_not_finite(Y):
         return 3
-    if tolerance >= 0.0:
-        for i in range(Y.shape[0]):
-            total = 0.0
-            for j in range(Y.shape[1]):
-                total += Y[i, j]
-            if abs(total - 1.0) > tolerance:
-                return 4
+    if tolerance >= 0.0 and _worst_row_sum_error(Y) > tolerance:
+        return 4
     return 0
 
 
