@@ -27,6 +27,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 gc.set_threshold(10_000, 10, 10)
 
 
+def pytest_collection_finish(session):
+    """Collect once and freeze what is left when collection is done: the modules, test
+    functions and parameters it made live as long as the session, and a frozen object is not
+    walked again by the collector.  A cold run's workers spent 6.3 and 8.9 s in full
+    collections without this, 4.3 and 6.8 s with it (one run each, interleaved)."""
+    gc.collect()
+    gc.freeze()
+
+
 def pytest_unconfigure(config):
     """Collect once, then freeze what is left, before pytest's own clean-up collects five
     times in a row to find exceptions raised in finalizers (``_pytest.unraisableexception``):
