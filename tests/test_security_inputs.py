@@ -48,22 +48,6 @@ def refused(call, kind=SymbpropError) -> str:
     return message
 
 
-def cli(*args: str, cwd) -> subprocess.CompletedProcess:
-    """``python -m symbprop ARGS`` in ``cwd``: exit 2, one line on stderr, no traceback, fast,
-    and no file written in ``cwd``."""
-    before = set(os.listdir(cwd))
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "symbprop", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=60,
-                          env={**os.environ, "SYMBPROP_CACHE_DIR": str(cwd / ".cache")})
-    assert time.perf_counter() - start < 15  # Python, SymPy and Typer start-up included
-    assert done.returncode == 2, done.stderr[-2000:]
-    assert "Traceback" not in done.stderr and done.stderr.strip().count("\n") == 0, done.stderr
-    assert done.stdout == ""
-    assert set(os.listdir(cwd)) - {".cache"} == before - {".cache"}
-    return done
-
-
 # ---------------------------------------------------------------- 1. names of adjoints
 
 ADJOINT_NAMED = [  # (graph, output, params): a name that is d<output>_d<something>
@@ -657,8 +641,8 @@ def refusals(cli_folder, tmp_path_factory) -> dict:
 @pytest.mark.parametrize(("category", "args", "part"), CLI_CASES,
                          ids=[f"{c}-{' '.join(a)[:40]}" for c, a, _ in CLI_CASES])
 def test_the_cli_refuses_with_exit_2_one_line_and_no_file(refusals, category, args, part):
-    """As ``cli`` checks a command in a process of its own: exit 2, one line on stderr, no
-    traceback, fast, and no file written in the folder."""
+    """Exit 2, one line on stderr, no traceback, nothing on stdout, fast, and no file written
+    in the folder."""
     done = refusals[tuple(args)]
     assert done["status"] == 2, done["stderr"][-2000:]
     assert "Traceback" not in done["stderr"] and done["stderr"].strip().count("\n") == 0, (
