@@ -27,22 +27,26 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 gc.set_threshold(10_000, 10, 10)
 
 
-def pytest_collection_finish(session):
-    """Collect once and freeze what is left when collection is done: the modules, test
-    functions and parameters it made live as long as the session, and a frozen object is not
-    walked again by the collector.  A cold run's workers spent 6.3 and 8.9 s in full
-    collections without this, 4.3 and 6.8 s with it (one run each, interleaved)."""
+def _collect_and_freeze() -> None:
+    """One full collection, then ``gc.freeze()``: what is left is never walked again."""
     gc.collect()
     gc.freeze()
+
+
+def pytest_collection_finish(session):
+    """The modules, test functions and parameters that collection made live as long as the
+    session: freeze them.  A cold run's workers spent 6.3 and 8.9 s in full collections
+    without this, 4.3 and 6.8 s with it (one run each, interleaved)."""
+    _collect_and_freeze()
 
 
 def pytest_unconfigure(config):
-    """Collect once, then freeze what is left, before pytest's own clean-up collects five
-    times in a row to find exceptions raised in finalizers (``_pytest.unraisableexception``):
-    over a worker's heap each full collection took about 1.2 s, and the four after the first
-    find nothing new.  Garbage found by this collection is still reported."""
-    gc.collect()
-    gc.freeze()
+    """Before pytest's own clean-up collects five times in a row to find exceptions raised in
+    finalizers (``_pytest.unraisableexception``): over a worker's heap each full collection
+    took about 1.2 s, and the four after the first find nothing new.  Garbage found by this
+    collection is still reported."""
+    _collect_and_freeze()
+
 
 #: The kernels of earlier runs, kept for the next (a folder of pytest's cache, ``.pytest_cache``).
 KEPT_KERNELS = "symbprop-kernels"
