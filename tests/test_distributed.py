@@ -5,6 +5,7 @@ and bad data reaching the caller as the local error.  Skipped without Dask."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import signal
@@ -21,16 +22,23 @@ from symbprop.errors import DataError, SymbpropError
 
 pytestmark = pytest.mark.usefixtures("kernel_cache_dir")
 
-try:
-    import dask.array as da
-    import distributed
-except ImportError:
-    da = distributed = None
-needs_dask = pytest.mark.skipif(da is None, reason='needs Dask: pip install -e ".[dask]"')
+# Imported by the fixtures below, not at collection, where each pytest-xdist worker spent half a
+# second importing them.
+HAS_DASK = all(importlib.util.find_spec(name) for name in ("dask", "distributed"))
+needs_dask = pytest.mark.skipif(not HAS_DASK, reason='needs Dask: pip install -e ".[dask]"')
+
+
+@pytest.fixture(scope="module")
+def da():
+    import dask.array
+
+    return dask.array
 
 
 @pytest.fixture(scope="module")
 def client(kernel_cache_dir):
+    import distributed
+
     from symbprop.distributed import local_cluster
 
     with local_cluster(2) as cluster, distributed.Client(cluster) as client:
@@ -111,7 +119,7 @@ def test_scheduler_option_refused(text):
 
 @needs_dask
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
-def test_exact_gradient_threads(reduction, small):
+def test_exact_gradient_threads(reduction, small, da):
     """Uneven chunks, columns split too (rechunked), the threaded scheduler (no cluster)."""
     k = small[0]
     if reduction == "sum":
@@ -142,7 +150,7 @@ def test_exact_gradient_threads(reduction, small):
 
 
 @needs_dask
-def test_exact_gradient_on_cluster(client, small):
+def test_exact_gradient_on_cluster(client, small, da):
     import symbprop.distributed as spd
 
     k, params, X, Y = small
@@ -180,7 +188,7 @@ def test_workers_take_the_thread_count_of_the_kernels(client, small):
 
 
 @needs_dask
-def test_one_partition_is_kernels_fit(client, small):
+def test_one_partition_is_kernels_fit(client, small, da):
     """Local SGD on one partition is Kernels.fit, bit for bit (partition 0 keeps the seed)."""
     import symbprop.distributed as spd
 
@@ -225,7 +233,7 @@ def test_digits_local_sgd_reaches_95_percent(client, digits):
 
 
 @needs_dask
-def test_file_partitions_train_as_the_arrays(client, small, tmp_path):
+def test_file_partitions_train_as_the_arrays(client, small, tmp_path, da):
     """A directory of NPZ and CSV files (one partition each) = Dask arrays with those chunks."""
     import symbprop.distributed as spd
 
@@ -262,7 +270,7 @@ def test_bad_file_gives_the_local_error(client, small, tmp_path):
 
 
 @needs_dask
-def test_nan_in_a_chunk_gives_the_local_error(client, small):
+def test_nan_in_a_chunk_gives_the_local_error(client, small, da):
     import symbprop.distributed as spd
 
     k, params, X, Y = small
@@ -278,7 +286,7 @@ def test_nan_in_a_chunk_gives_the_local_error(client, small):
 
 
 @needs_dask
-def test_bad_arguments(client, small):
+def test_bad_arguments(client, small, da):
     import symbprop.distributed as spd
 
     k, params, X, Y = small
@@ -293,7 +301,7 @@ def test_bad_arguments(client, small):
 
 
 @needs_dask
-def test_worker_killed_mid_run(client, digits):
+def test_worker_killed_mid_run(client, digits, da):
     """A worker process killed during full-batch descent: Dask recomputes its partitions and
     tasks, the run finishes, and the result is the run without failure, bit for bit."""
     import symbprop.distributed as spd
@@ -348,7 +356,7 @@ needs_hooks = pytest.mark.skipif(not _has_hooks(), reason="the Kernels/CLI hooks
 
 @needs_dask
 @needs_hooks
-def test_kernels_dispatch_to_dask(client, small):
+def test_kernels_dispatch_to_dask(client, small, da):
     import symbprop.distributed as spd
 
     k, params, X, Y = small

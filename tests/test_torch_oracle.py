@@ -7,16 +7,22 @@ import pytest
 
 import symbprop as sp
 
-torch = pytest.importorskip(
-    "torch", reason='PyTorch oracle: needs torch, pip install -e ".[bench]"'
-)
-F = torch.nn.functional
 
-ACTIVATIONS = {
-    "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda z: z,
-    "leaky_relu": lambda z: F.leaky_relu(z, 0.01), "softplus": F.softplus,
-    "elu": lambda z: F.elu(z, 1.0), "swish": F.silu, "gelu": F.gelu,
-}
+@pytest.fixture(scope="module")
+def torch():
+    """PyTorch, imported by the first test that needs it rather than at collection, where each
+    pytest-xdist worker spent about a second importing it."""
+    return pytest.importorskip(
+        "torch", reason='PyTorch oracle: needs torch, pip install -e ".[bench]"')
+
+
+def activations(torch) -> dict:
+    F = torch.nn.functional
+    return {
+        "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda z: z,
+        "leaky_relu": lambda z: F.leaky_relu(z, 0.01), "softplus": F.softplus,
+        "elu": lambda z: F.elu(z, 1.0), "swish": F.silu, "gelu": F.gelu,
+    }
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -26,7 +32,7 @@ def _cache_dir(tmp_path_factory):
         yield
 
 
-def torch_loss(model, params: dict, X, Y):
+def torch_loss(torch, model, params: dict, X, Y):
     """The model's batch loss written with PyTorch."""
     a = torch.tensor(X)
     for number, layer in enumerate(model.layers, 1):
@@ -36,7 +42,7 @@ def torch_loss(model, params: dict, X, Y):
         if layer.activation.name == "softmax":
             a = z  # fused into the loss below
         else:
-            a = ACTIVATIONS[layer.activation.name](z)
+            a = activations(torch)[layer.activation.name](z)
     y = torch.tensor(Y)
     name = model.loss.name
     if name == "softmax_cross_entropy":
@@ -65,7 +71,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("sizes, activation, loss, bias, reduction", CASES)
-def test_gradients_match_pytorch_autograd(sizes, activation, loss, bias, reduction):
+def test_gradients_match_pytorch_autograd(torch, sizes, activation, loss, bias, reduction):
     model = sp.mlp(sizes, activation=activation, loss=loss, bias=bias, reduction=reduction,
                    name=f"torch_{activation}_{loss}")
     rng = np.random.default_rng(len(sizes) + sizes[1])
@@ -85,7 +91,7 @@ def test_gradients_match_pytorch_autograd(sizes, activation, loss, bias, reducti
                     params[name][...] = rng.normal(0, 0.3, params[name].shape)
         loss_value, grads = k.loss_and_grad(params, X, Y)
         tensors = {n: torch.tensor(np.array(v), requires_grad=True) for n, v in params.items()}
-        expected = torch_loss(model, tensors, X, Y)
+        expected = torch_loss(torch, model, tensors, X, Y)
         expected.backward()
         assert loss_value == pytest.approx(expected.item(), rel=1e-12, abs=1e-14)
         for name, tensor in tensors.items():
