@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 import symbprop as sp
 from symbprop.cli.app import app
+from symbprop.runtime import training_loop
 from symbprop.runtime.threads import AUTO_MIN_WEIGHTS
 from symbprop.training.loop import train
 
@@ -73,13 +74,13 @@ def test_the_count_is_in_force_inside_fit(count, monkeypatch, threads):
     k = sp.compile(SMALL, threads=threads)
     assert count() == threads and k.threads == threads
     _openblas_setter()(1 if threads != 1 else 2)  # someone else changed it since
-    seen, real = [], k.module.train
+    seen, real = [], training_loop._train_loop
 
     def watched(*args):
         seen.append(count())
         return real(*args)
 
-    monkeypatch.setattr(k.module, "train", watched)
+    monkeypatch.setattr(training_loop, "_train_loop", watched)
     params = k.init_params(0)
     k.fit(params, *_data(k.model), epochs=20, batch_size=8, progress=True)
     assert seen and set(seen) == {threads}

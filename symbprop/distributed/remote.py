@@ -16,6 +16,7 @@ import threading
 import numpy as np
 
 from symbprop.errors import DataError
+from symbprop.runtime import training_loop
 from symbprop.runtime.base import rebuild
 from symbprop.training.data import load_data, predicted_labels
 
@@ -141,10 +142,11 @@ def add(a, b):
 
 def local_train(ref: KernelRef, theta, part: Partition, lr: float, epochs: int,
                 batch_size: int, seed: int, first_epoch: int):
-    """The generated fused ``train`` on one partition: (new θ, loss of each epoch)."""
+    """The generated fused ``train``'s loop on one partition (``runtime.training_loop``):
+    (new θ, loss of each epoch)."""
     kernels = kernels_of(ref)
     theta, X, Y = aligned(np.asarray(theta, dtype=kernels.dtype), part.X, part.Y)
-    return kernels.module.train(theta, X, Y, lr, epochs, batch_size, seed, first_epoch)
+    return training_loop.train(kernels, theta, X, Y, lr, epochs, batch_size, seed, first_epoch)
 
 
 def evaluate(ref: KernelRef, theta, part: Partition, task: str | None):

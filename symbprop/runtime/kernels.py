@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from symbprop.errors import DataError
+from symbprop.runtime import training_loop
 from symbprop.runtime.aligned import empty_aligned, zeros_aligned
 from symbprop.runtime.base import VIEW_MIN, KernelsBase
 from symbprop.runtime.dictcall import ArraysCall
@@ -233,9 +234,10 @@ class Kernels(KernelsBase):
     def fit(self, params: dict, X, Y, lr: float = 0.1, epochs: int = 100, batch_size: int = 32,
             seed: int = 0, progress: bool = True, client=None, mode: str = "local_sgd",
             sync_every: int = 1) -> np.ndarray:
-        """Minibatch SGD with the generated ``train``; updates ``params`` in place and returns
-        the loss of each epoch (accumulated over its batches, before each step) as a
-        ``LossHistory`` (an array with ``.plot(path)``).
+        """Minibatch SGD, the loop of the generated ``train`` (run by ``runtime.training_loop``,
+        compiled once per machine); updates ``params`` in place and returns the loss of each
+        epoch (accumulated over its batches, before each step) as a ``LossHistory`` (an array
+        with ``.plot(path)``).
 
         In place: float arrays keep their dtype (float32 arrays take the float64 results
         rounded, as with NumPy's ``a[...] = b``); lists, numbers and read-only arrays are
@@ -263,7 +265,7 @@ class Kernels(KernelsBase):
         batch_size = checked_count(batch_size, "batch_size", 1)
 
         def run(theta, first, count):
-            return self.module.train(theta, X, Y, lr, count, batch_size, seed, first)
+            return training_loop.train(self, theta, X, Y, lr, count, batch_size, seed, first)
 
         theta, history = in_chunks(run, theta, epochs, progress)
         self.write_back(params, theta)

@@ -25,6 +25,7 @@ import symbprop.training.schedules as schedules
 from symbprop.errors import DataError, SymbpropError
 from symbprop.files.params import load_params, save_params
 from symbprop.render.plots import pyplot, save_figure
+from symbprop.runtime import training_loop
 from symbprop.runtime.input_checks import checked_count, checked_seed, real_array
 from symbprop.spec.values import warn_large_rate
 from symbprop.training.data import predicted_labels
@@ -134,7 +135,7 @@ class _Loop:
     def warm_up(self) -> None:
         """Compile (or load from Numba's cache) what the loop calls, outside the timing."""
         X, Y, module = self.train_set.X[:1], self.train_set.Y[:1], self.module
-        module.train(self.theta, X, Y, 0.0, 0, 1, 0, 0)
+        training_loop.train(self.kernels, self.theta, X, Y, 0.0, 0, 1, 0, 0)
         module.loss(self.theta, X, Y)
         if self.train_set.labels is not None:
             module.forward(self.theta, X)
@@ -166,8 +167,8 @@ class _Loop:
     def _epoch(self, epoch: int, batch_size: int, seed: int, bar) -> str | None:
         rate = float(self.rates(epoch))
         data = self.train_set
-        self.theta, _ = self.module.train(self.theta, data.X, data.Y, rate, 1, batch_size,
-                                          seed, epoch)
+        self.theta, _ = training_loop.train(self.kernels, self.theta, data.X, data.Y, rate, 1,
+                                            batch_size, seed, epoch)
         loss, accuracy, norm = self._measure(data, self.tol is not None)
         if not (math.isfinite(loss) and np.isfinite(self.theta).all()):
             self.theta = self.good
