@@ -25,6 +25,7 @@ import weakref
 
 import numpy as np
 from numba import from_dtype, njit, types
+from numba.extending import typeof_impl
 
 #: module -> {(theta dtype, X dtype, Y dtype): _Body, or None where the address failed}
 _BODIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -89,12 +90,20 @@ class _Body(types.WrapperAddressProtocol):
 
     def __init__(self, address: int, signature) -> None:
         self._address, self._signature = address, signature
+        self.numba_type = types.FunctionType(signature)
 
     def __wrapper_address__(self) -> int:
         return self._address
 
     def signature(self):
         return self._signature
+
+
+@typeof_impl.register(_Body)
+def _typeof_body(body: _Body, context):
+    """The body's Numba type, made once: Numba's own typing of a ``WrapperAddressProtocol``
+    builds it on every call (12.6 → 6.4 µs a call of the loop on XOR)."""
+    return body.numba_type
 
 
 def _wrapper_address(dispatcher, signature) -> int:
