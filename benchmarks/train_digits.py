@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import symbprop as sp  # noqa: E402
+from symbprop.bench.machine import machine_lines  # noqa: E402
 from symbprop.runtime.threads import blas_threads, parse_threads  # noqa: E402
 from symbprop.training.data import load_data  # noqa: E402
 from symbprop.training.loop import train, train_on  # noqa: E402
@@ -210,6 +211,7 @@ def main() -> None:
     xor_result = xor(args, ours["threads"])
 
     samples = args.epochs * len(data.train)
+    print("\n".join(machine_lines()))
     print(f"digits 64-32-10 relu/softmax-CE: {len(data.train)} training / {len(data.test)} "
           f"held-out samples, {args.epochs} epochs, batch {args.batch_size}, lr {args.lr}, "
           f"seed {args.seed}; median of {args.repeats}; {ours['threads']} BLAS and PyTorch "
