@@ -14,5 +14,6 @@ load the generator, SymPy or Jinja2.  Its modules, in pipeline order:
 - ``emit``: template context, Jinja2 render, the module's key and checksum line;
 - ``integrity``: the wall a module passes before it is written and before it is imported;
 - ``loader``: the cache folder, importing a module from its file; ``kernel_helpers``: the BLAS
-  helpers looped modules share.
+  helpers looped modules share; ``shuffle``: the training loop's seeded shuffle, printed into
+  every network module and shared with ``runtime.training_loop``.
 """

@@ -7,8 +7,9 @@ same loop, statement for statement, but calls the body through its address, as a
 function (``numba.core.types.WrapperAddressProtocol``), which Numba does not link in.  Its
 compiled code depends on the dtypes only, so Numba compiles it once per machine and caches it
 beside this file; every later net's first ``fit`` starts without compiling a loop.  The
-template keeps its own copy of the loop and of ``_permutation``, so that a generated module
-stands alone; ``tests/test_training_loop.py`` checks that the two give the same bits.
+shuffle is shared (``symbprop.codegen.shuffle``); the template keeps its own copy of the loop,
+so that a generated module stands alone, and ``tests/test_training_loop.py`` checks that the two
+give the same bits.
 
 The body's address comes from Numba's ``numba.experimental.function_type``, whose helper is
 private.  Where it is missing or fails (another Numba), or the target is NumPy, ``train`` calls
@@ -27,26 +28,10 @@ import numpy as np
 from numba import from_dtype, njit, types
 from numba.extending import typeof_impl
 
+from symbprop.codegen.shuffle import _permutation
+
 #: module -> {(theta dtype, X dtype, Y dtype): _Body, or None where the address failed}
 _BODIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-@njit(cache=True, error_model="numpy")
-def _permutation(order, seed, epoch):
-    """order = a Fisher–Yates shuffle of 0..n−1 drawn from splitmix64 seeded by (seed, epoch)."""
-    n = order.shape[0]
-    for p in range(n):
-        order[p] = p
-    golden = np.uint64(0x9E3779B97F4A7C15)
-    state = np.uint64(seed) * golden ^ np.uint64(epoch) * np.uint64(0xD1B54A32D192ED03)
-    for p in range(n - 1, 0, -1):
-        state += golden
-        z = state
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-        q = np.int64(z % np.uint64(p + 1))
-        order[p], order[q] = order[q], order[p]
 
 
 @njit(cache=True, error_model="numpy")
