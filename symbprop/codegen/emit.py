@@ -8,8 +8,10 @@ key and checksum line.  ``symbprop.codegen.integrity`` checks the text before it
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+from pathlib import Path
 
 import symbprop.codegen.loops as loops
 import symbprop.functions.registry as registry
@@ -109,3 +111,13 @@ def render_module(template: str, context: dict) -> str:
     text = text.replace(_KEY_PLACEHOLDER, key[:16])
     head, tail = text.split(_CHECKSUM_PLACEHOLDER)
     return head + checksum_line(head + tail, ", ".join(_DEF.findall(tail))) + tail
+
+
+@functools.cache
+def printed_functions(file_name: str) -> str:
+    """The functions of ``symbprop/codegen/<file_name>`` (its text from the first ``@njit`` to
+    the end), read rather than imported, since generating code needs no Numba: what a generated
+    module prints to stand alone and symbprop's runtime imports (``kernel_helpers.py``,
+    ``shuffle.py``)."""
+    text = (Path(__file__).parent / file_name).read_text(encoding="utf-8")
+    return text[text.index("\n@njit") + 1:].rstrip("\n")

@@ -17,7 +17,6 @@ The lowering, target and dtype are checked and resolved by ``symbprop.codegen.op
 
 from __future__ import annotations
 
-import functools
 import textwrap
 from pathlib import Path
 
@@ -73,7 +72,7 @@ def _source(model, strategy: str, dtype: str, derivation, target: str) -> str:
         extra = {"imports_math": True, "naming": naming, "sizes": repr(tuple(model.sizes)),
                  "reduction": model.reduction, "n_in": model.inputs, "n_out": model.sizes[-1],
                  "targets_sum_to_one": model.loss.targets_sum_to_one,
-                 "permutation": shuffle_text(), **emit.packing(model)}
+                 "permutation": emit.printed_functions("shuffle.py"), **emit.packing(model)}
         template = "numpy_network.py.j2" if numpy else f"kernels_{strategy}.py.j2"
     base = emit.base_context(model, strategy, dtype, title, context.pop("helpers"), target)
     base["summary"] = textwrap.fill(summary, 96)
@@ -85,14 +84,6 @@ def _source(model, strategy: str, dtype: str, derivation, target: str) -> str:
     if model.kind == "graph":
         check_names(text, variables)
     return text
-
-
-@functools.lru_cache(maxsize=1)
-def shuffle_text() -> str:
-    """``_permutation`` of ``shuffle.py`` as text, read rather than imported (generating code
-    needs no Numba)."""
-    text = (Path(__file__).parent / "shuffle.py").read_text(encoding="utf-8")
-    return text[text.index("\n@njit") + 1:].rstrip("\n")
 
 
 def module_path(model, out_dir: str | Path) -> Path:

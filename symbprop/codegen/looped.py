@@ -35,12 +35,10 @@ Names: ``X`` (n, n0) and ``Y`` (n, nL) the batch; ``W1``, ``b1`` views into ``th
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
 import sympy
 from sympy import Sum
 
+import symbprop.codegen.emit as emit
 from symbprop.codegen.float_type import real
 from symbprop.codegen.loops import (
     Scratch,
@@ -200,14 +198,6 @@ def context(d, plan: NetworkPlan) -> dict:
         "loss": _loss(printer, plan, formula),
         "backward": backward,
         "helpers": sorted(printer.helpers.union(*(run.printer.helpers for run in loops.values()))),
-        "products": products_text(),
+        "products": emit.printed_functions("kernel_helpers.py"),
         "without_runtime": False,  # _times_input copies a small X transposed
     }
-
-
-@functools.lru_cache(maxsize=1)
-def products_text() -> str:
-    """The functions of ``kernel_helpers.py`` as text, read rather than imported (generating
-    code needs no Numba)."""
-    text = (Path(__file__).parent / "kernel_helpers.py").read_text(encoding="utf-8")
-    return text[text.index("\n@njit") + 1:].rstrip("\n")

@@ -107,12 +107,12 @@ def _body(module, theta, X, Y) -> _Body | None:
     if key not in bodies:
         bodies[key] = None
         try:
-            arrays = [types.Array(from_dtype(dtype), ndim, "C")
-                      for dtype, ndim in zip((*key, theta.dtype, theta.dtype), (1, 2, 2, 1, 1),
-                                             strict=True)]
+            vector = types.Array(from_dtype(theta.dtype), 1, "C")
+            args = (vector, types.Array(from_dtype(X.dtype), 2, "C"),
+                    types.Array(from_dtype(Y.dtype), 2, "C"), vector, vector)  # theta X Y grad work
             dispatcher = module.loss_and_grad_into
-            dispatcher.compile(tuple(arrays))
-            signature = dispatcher.overloads[tuple(arrays)].signature
+            dispatcher.compile(args)
+            signature = dispatcher.overloads[args].signature
             bodies[key] = _Body(_wrapper_address(dispatcher, signature), signature)
         except Exception:  # noqa: BLE001 (any failure means: use the module's own train)
             pass
