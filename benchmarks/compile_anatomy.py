@@ -14,6 +14,11 @@ a bundled network, ``--net examples:NAME``) and makes the first ``loss_and_grad`
   LLVM's (``NUMBA_LLVM_PASS_TIMINGS``): the function passes over the body alone, the full
   optimisation of the final module (the body and every compiled callee linked into it) and
   machine code ("Finalize object").
+
+The child runs with ``SYMBPROP_PARALLEL_COMPILE=0``: on a machine's first looped net,
+``sp.compile`` would otherwise compile the shared helpers and the input check before the first
+call, half of them in a second process (``symbprop.runtime.first_compile``), and they would not
+show here.
 """
 
 from __future__ import annotations
@@ -76,7 +81,7 @@ print(json.dumps({"first": first, "strategy": k.strategy, "compiled": compiled,
 
 def run(net: str, strategy: str, numba_cache: str, symbprop_cache: str) -> dict:
     env = dict(os.environ, SYMBPROP_CACHE_DIR=symbprop_cache, NUMBA_CACHE_DIR=numba_cache,
-               NUMBA_LLVM_PASS_TIMINGS="1",
+               NUMBA_LLVM_PASS_TIMINGS="1", SYMBPROP_PARALLEL_COMPILE="0",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
                                                         os.environ.get("PYTHONPATH")])))
     result = subprocess.run([sys.executable, "-c", CHILD, net, strategy], env=env,

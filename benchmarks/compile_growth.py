@@ -9,7 +9,11 @@ helpers are compiled again too): what a user waits for the first time.  The chil
 ``import symbprop``, ``sp.compile`` (derive, generate, import the module) and the first
 ``loss_and_grad`` (Numba's JIT of what it calls), and reports its peak resident memory
 (``getrusage`` ``ru_maxrss``) and the CPU seconds of compile and first call (on a busy shared
-machine the wall time grows with the load; the CPU time much less).  Two series:
+machine the wall time grows with the load; the CPU time much less).  A looped net's first
+process on a fresh machine compiles the shared helpers half in a second process
+(``symbprop.runtime.first_compile``), whose CPU time is not in the child's: the next net
+starts when that process has ended.  ``SYMBPROP_PARALLEL_COMPILE=0`` in the environment
+compiles them all in the child, as before.  Two series:
 
 - ``unrolled`` (straight-line code per scalar) against the number of parameters: 2-2-1 up to
   about 600 parameters;
@@ -100,12 +104,23 @@ def run_child(sizes, strategy: str, cache: str | None = None,
         except subprocess.TimeoutExpired:
             return {"error": f"stopped after {TIMEOUT} s"}
         wall = time.perf_counter() - start
+        wait_for_second_process(env["NUMBA_CACHE_DIR"])
     if result.returncode:
         return {"error": result.stderr.strip().splitlines()[-1] if result.stderr else "failed"}
     record = json.loads(result.stdout.strip().splitlines()[-1])
     record["jit"] = record["compile"] + record["first_call"]
     record["wall"] = wall
     return record
+
+
+def wait_for_second_process(numba_cache: str, limit: float = 60.0) -> None:
+    """Wait (at most ``limit`` seconds) until the second process that a machine's first looped
+    net starts (``symbprop.runtime.first_compile``) has ended, so that it neither runs beside
+    the next measurement nor writes into a folder being removed.  It holds a lock file in
+    Numba's cache until it ends."""
+    end = time.perf_counter() + limit
+    while time.perf_counter() < end and any(Path(numba_cache).rglob("symbprop-shared-*.lock")):
+        time.sleep(0.05)
 
 
 def net_name(sizes) -> str:

@@ -110,6 +110,9 @@ def kernel_cache_dir(request, tmp_path_factory):
         path = request.config.cache.mkdir(KEPT_KERNELS)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SYMBPROP_CACHE_DIR", str(path))
+        # the workers use every core already: no second process for a machine's first looped
+        # net (tests/test_first_compile.py turns it on where it tests it)
+        mp.setenv("SYMBPROP_PARALLEL_COMPILE", "0")
         yield path
 
 

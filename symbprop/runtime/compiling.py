@@ -20,7 +20,7 @@ from symbprop.codegen.options import (
     resolve_strategy,
 )
 from symbprop.errors import SymbpropError
-from symbprop.runtime import source_index
+from symbprop.runtime import first_compile, source_index
 from symbprop.runtime.graph_kernels import GraphKernels
 from symbprop.runtime.kernels import Kernels
 from symbprop.runtime.threads import auto_threads, checked_threads
@@ -38,7 +38,11 @@ def compile_model(model, strategy: str = "auto", dtype: str = "float64",
         strategy, dtype = "numpy", check_dtype(dtype)
     else:
         strategy, dtype = resolve_strategy(model, strategy), check_dtype(dtype)
+    # a machine's first looped net: its shared functions compile in a second process meanwhile
+    second = first_compile.start(dtype) if strategy == "looped" else None
     module = cached_module(model, strategy, dtype, target)
+    if second is not None:
+        first_compile.finish(second)
     cls = GraphKernels if model.kind == "graph" else Kernels
     kernels = cls(model, module, dtype)
     if threads is not None:

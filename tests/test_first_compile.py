@@ -1,0 +1,201 @@
+"""A machine's first looped net: the shared functions compiled by a second process at once
+(``symbprop.runtime.first_compile``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import symbprop as sp
+from symbprop.runtime import first_compile
+
+REPO = Path(__file__).resolve().parent.parent
+#: kernel_helpers functions that only other helpers call (compiled as part of them).
+CALLED_BY_HELPERS = {"_outer_sample"}
+
+SIGNATURES = r"""
+import json, sys, numpy as np, symbprop as sp
+from numba.core.dispatcher import Dispatcher
+import symbprop.codegen.kernel_helpers as helpers
+from symbprop.runtime import first_compile, input_checks
+for dtype in ("float64", "float32"):
+    for spec in ("examples:iris_4_16_3", "examples:xor"):
+        k = sp.compile(spec, strategy="looped", dtype=dtype)
+        m = k.model
+        for n in (1, 3):
+            X = np.linspace(-1, 1, n * m.inputs).reshape(n, m.inputs)
+            Y = np.eye(m.sizes[-1])[np.arange(n) % m.sizes[-1]]
+            k.loss_and_grad(k.init_params(seed=0), X, Y)
+compiled = {name: sorted(map(str, d.signatures)) for name, d in vars(helpers).items()
+            if isinstance(d, Dispatcher) and name not in sys.argv[1:]}
+compiled["batch_problem"] = sorted(map(str, input_checks.batch_problem.signatures))
+listed = {}
+for dtype in ("float64", "float32"):
+    for d, signature in first_compile.shared_functions(dtype):
+        listed.setdefault(d.__name__, []).append(str(signature))
+print(json.dumps([compiled, {name: sorted(s) for name, s in listed.items()}]))
+"""
+
+
+def test_the_shared_functions_are_exactly_what_looped_modules_compile():
+    """The list the second process compiles is what the generated code calls: each signature
+    compiled by looped modules of both dtypes (one sample and a batch; softmax targets and
+    others), and nothing else.  A helper with a new signature, or a new helper, fails here."""
+    env = dict(os.environ, **{first_compile.ENV: "0"})
+    result = subprocess.run([sys.executable, "-c", SIGNATURES, *CALLED_BY_HELPERS], cwd=REPO,
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    compiled, listed = json.loads(result.stdout.splitlines()[-1])
+    assert compiled == listed
+
+
+FIRST_NET = r"""
+import json, sys
+from symbprop.runtime import first_compile
+second = first_compile.start("float32")
+assert second is not None, "no second process"
+assert second.ended.wait(600) and second.begun == 6
+first_compile.finish(second)
+loaded = {d.__name__: sum(d.stats.cache_hits.values())
+          for d, _ in first_compile.shared_functions("float32")}
+print(json.dumps([loaded, first_compile.start("float32") is None,
+                  sorted(p.name for p in first_compile._cache_folder().glob("symbprop-*"))]))
+"""
+
+
+def test_the_second_process_fills_numbas_cache_and_stamps_the_dtype(tmp_path):
+    """On a fresh machine (an empty Numba cache) the second process compiles every shared
+    function into the cache; this process then loads each of them instead of compiling it,
+    the dtype is stamped as done (so no later net starts one) and the lock is gone."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    env.pop(first_compile.ENV, None)
+    result = subprocess.run([sys.executable, "-c", FIRST_NET], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    loaded, no_second, files = json.loads(result.stdout.splitlines()[-1])
+    assert loaded and all(hits == 1 for hits in loaded.values()), loaded
+    assert no_second
+    assert len(files) == 1 and files[0].startswith("symbprop-shared-float32-numba-"), files
+
+
+class FakeProcess:
+    def __init__(self, argv, **_):
+        self.argv = argv
+        self.stdout = iter(())
+
+    def wait(self):
+        return 0
+
+
+@pytest.fixture
+def machine(tmp_path, monkeypatch):
+    """A machine of two CPUs whose Numba cache folder is ``tmp_path``, where starting a process
+    only records it."""
+    started = []
+    monkeypatch.delenv(first_compile.ENV, raising=False)
+    monkeypatch.setattr(first_compile, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(first_compile, "_cache_folder", lambda: tmp_path)
+    monkeypatch.setattr(first_compile.subprocess, "Popen",
+                        lambda argv, **kw: started.append(FakeProcess(argv)) or started[-1])
+    return tmp_path, started
+
+
+def test_one_second_process_at_a_time_and_none_once_stamped(machine):
+    folder, started = machine
+    second = first_compile.start("float64")
+    assert second.dtype == "float64" and second.ended.wait(5)
+    assert started[0].argv[1:3] == ["-m", first_compile.__name__]
+    assert started[0].argv[3:] == ["float64", str(folder / "symbprop-shared-float64.lock")]
+    assert first_compile.start("float64") is None  # the lock is held
+    assert first_compile.start("float32") is not None  # another dtype, another lock
+    (folder / "symbprop-shared-float64.lock").unlink()  # the second process ended
+    first_compile._stamp(folder, "float64").touch()
+    assert first_compile.start("float64") is None
+    assert len(started) == 2
+
+
+def test_a_lock_left_by_a_dead_process_is_taken_over(machine):
+    folder, started = machine
+    lock = folder / "symbprop-shared-float64.lock"
+    lock.touch()
+    old = time.time() - first_compile.STALE_LOCK_SECONDS - 1
+    os.utime(lock, (old, old))
+    assert first_compile.start("float64") is not None
+    assert lock.stat().st_mtime > old
+
+
+@pytest.mark.parametrize("reason", ["one cpu", "turned off", "no cache folder"])
+def test_no_second_process_where_it_cannot_help(machine, monkeypatch, reason):
+    folder, started = machine
+    if reason == "one cpu":
+        monkeypatch.setattr(first_compile, "_usable_cpus", lambda: 1)
+    elif reason == "turned off":
+        monkeypatch.setenv(first_compile.ENV, "0")
+    else:
+        monkeypatch.setattr(first_compile, "_cache_folder", lambda: None)
+    assert first_compile.start("float64") is None
+    assert started == [] and list(folder.iterdir()) == []
+
+
+def test_a_process_that_cannot_start_releases_the_lock(machine, monkeypatch):
+    folder, _ = machine
+
+    def refuse(argv, **_):
+        raise OSError("no such interpreter")
+
+    monkeypatch.setattr(first_compile.subprocess, "Popen", refuse)
+    assert first_compile.start("float64") is None
+    assert list(folder.iterdir()) == []
+
+
+def test_sp_compile_shares_the_first_compile_of_looped_nets_only(monkeypatch):
+    calls = []
+    monkeypatch.setattr(first_compile, "start", lambda dtype: calls.append(("start", dtype)))
+    monkeypatch.setattr(first_compile, "finish", lambda second: calls.append(("finish", second)))
+    sp.compile("examples:xor", strategy="unrolled")
+    sp.compile("examples:xor", target="numpy")
+    assert calls == []
+    sp.compile("examples:xor", strategy="looped", dtype="float32")
+    assert calls == [("start", "float32")]  # start returned None: nothing to finish
+    second = object()
+    monkeypatch.setattr(first_compile, "start", lambda dtype: calls.append(("start", dtype))
+                        or second)
+    sp.compile("examples:xor", strategy="looped", dtype="float32")
+    assert calls[1:] == [("start", "float32"), ("finish", second)]
+
+
+class Function:
+    def __init__(self, index, log):
+        self.index, self.log = index, log
+
+    def compile(self, signature):
+        self.log.append(self.index)
+
+
+@pytest.mark.parametrize("begun", [-1, 0, 3, 6])
+def test_finish_compiles_from_the_end_until_it_meets_the_second_process(monkeypatch, begun):
+    """This process compiles the functions the second has not begun, from the last; on
+    meeting it, it waits for it to end, then takes every function (now loaded from the cache).
+    It never compiles one that the other has begun."""
+    log, waited = [], []
+    functions = [(Function(index, log), None) for index in range(7)]
+    monkeypatch.setattr(first_compile, "shared_functions", lambda dtype: functions)
+    monkeypatch.setattr(first_compile, "_write_stamp", lambda dtype: log.append("stamp"))
+
+    class Ended:
+        def wait(self, seconds):
+            waited.append(list(log))
+            return True
+
+    second = SimpleNamespace(dtype="float64", begun=begun, ended=Ended())
+    first_compile.finish(second)
+    own = list(range(6, begun, -1))
+    assert log == own + list(range(7)) + ["stamp"]
+    assert waited == ([] if begun < 0 else [own])
