@@ -29,7 +29,7 @@ from symbprop.errors import SymbpropError
 from symbprop.functions.sympy_classes import as_elementary
 from symbprop.render.names import display_names, top_layer
 from symbprop.render.notation import Partial
-from symbprop.render.pdf import overfull_boxes
+from symbprop.render.pdf import MAX_RUNS, needs_rerun, overfull_boxes
 from symbprop.render.text import text
 from symbprop.spec.values import load_values
 
@@ -61,14 +61,17 @@ def document(name: str, at: bool, fmt: str = "tex") -> str:
 
 
 def _pdflatex(source: str, folder: Path) -> tuple[int, str]:
+    """pdflatex on ``source`` in ``folder``, run again while its log asks for it (longtable
+    settles its column widths on a second run), as ``symbprop.render.pdf.compile_pdf`` does;
+    (exit status, log of the last run)."""
     (folder / "doc.tex").write_text(source, encoding="utf-8")
     command = ["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"]
-    code = 0
-    for _ in range(2):  # longtable settles its column widths on the second run
+    code, log = 0, ""
+    for _ in range(MAX_RUNS):
         code = subprocess.run(command, cwd=folder, capture_output=True, timeout=120).returncode
-        if code:
+        log = (folder / "doc.log").read_text(encoding="utf-8", errors="replace")
+        if code or not needs_rerun(log):
             break
-    log = (folder / "doc.log").read_text(encoding="utf-8", errors="replace")
     return code, log
 
 
