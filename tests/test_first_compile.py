@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 import symbprop as sp
@@ -61,7 +62,7 @@ import json, sys
 from symbprop.runtime import first_compile
 second = first_compile.start("float32")
 assert second is not None, "no second process"
-assert second.ended.wait(600) and second.begun == 6
+assert second.wait_past(6, 600) and second.begun == 6
 first_compile.finish(second)
 loaded = {d.__name__: sum(d.stats.cache_hits.values())
           for d, _ in first_compile.shared_functions("float32")}
@@ -110,9 +111,9 @@ def machine(tmp_path, monkeypatch):
 def test_one_second_process_at_a_time_and_none_once_stamped(machine):
     folder, started = machine
     second = first_compile.start("float64")
-    assert second.dtype == "float64" and second.ended.wait(5)
+    assert second.wait_past(0, 5) and second.ended
     assert started[0].argv[1:3] == ["-m", first_compile.__name__]
-    assert started[0].argv[3:] == ["float64", str(folder / "symbprop-shared-float64.lock")]
+    assert started[0].argv[3:] == ["shared", "float64", str(folder / "symbprop-shared-float64.lock")]
     assert first_compile.start("float64") is None  # the lock is held
     assert first_compile.start("float32") is not None  # another dtype, another lock
     (folder / "symbprop-shared-float64.lock").unlink()  # the second process ended
@@ -182,20 +183,77 @@ class Function:
 @pytest.mark.parametrize("begun", [-1, 0, 3, 6])
 def test_finish_compiles_from_the_end_until_it_meets_the_second_process(monkeypatch, begun):
     """This process compiles the functions the second has not begun, from the last; on
-    meeting it, it waits for it to end, then takes every function (now loaded from the cache).
-    It never compiles one that the other has begun."""
+    meeting it, it waits for it to finish the one it is on, then takes every function (now
+    loaded from the cache).  It never compiles one that the other has begun."""
     log, waited = [], []
     functions = [(Function(index, log), None) for index in range(7)]
-    monkeypatch.setattr(first_compile, "shared_functions", lambda dtype: functions)
-    monkeypatch.setattr(first_compile, "_write_stamp", lambda dtype: log.append("stamp"))
 
-    class Ended:
-        def wait(self, seconds):
-            waited.append(list(log))
-            return True
+    def wait_past(index, seconds):
+        waited.append((index, list(log)))
+        return True
 
-    second = SimpleNamespace(dtype="float64", begun=begun, ended=Ended())
+    second = SimpleNamespace(functions=functions, begun=begun, wait_past=wait_past,
+                             done=lambda: log.append("stamp"))
     first_compile.finish(second)
     own = list(range(6, begun, -1))
     assert log == own + list(range(7)) + ["stamp"]
-    assert waited == ([] if begun < 0 else [own])
+    assert waited == ([] if begun < 0 else [(begun, own)])
+
+
+MODULE_JOB = r"""
+import json, numpy as np, symbprop as sp
+from symbprop.codegen.loader import written_here
+from symbprop.runtime import first_compile
+from symbprop.training.loop import train
+k = sp.compile("examples:xor")
+assert written_here(k.path)
+other = first_compile.start_module(k.module, ["loss", "forward"])
+assert other is not None, "no second process"
+assert other.wait_past(1, 600) and other.begun == 1
+first_compile.finish(other)
+hits = {n: sum(getattr(k.module, n).stats.cache_hits.values()) for n in ("loss", "forward")}
+X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+train(k, k.init_params(seed=0), X, np.array([[0], [1], [1], [0]], dtype=float), epochs=1,
+      progress=False)
+signatures = {n: len(getattr(k.module, n).signatures) for n in ("loss", "forward")}
+print(json.dumps([hits, signatures]))
+"""
+
+
+def test_a_new_nets_evaluation_compiles_in_the_second_process(tmp_path):
+    """``start_module``: a second process compiles a freshly written module's ``loss`` and
+    ``forward`` into Numba's cache, and this process loads both; the training loop then calls
+    them with those very types (it compiles no other signature)."""
+    env = dict(os.environ, SYMBPROP_CACHE_DIR=str(tmp_path))
+    env.pop(first_compile.ENV, None)
+    result = subprocess.run([sys.executable, "-c", MODULE_JOB], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    hits, signatures = json.loads(result.stdout.splitlines()[-1])
+    assert hits == {"loss": 1, "forward": 1}
+    assert signatures == {"loss": 1, "forward": 1}
+
+
+@pytest.mark.parametrize("labels", [True, False])
+def test_training_a_module_written_here_compiles_its_evaluation_in_a_second_process(
+        monkeypatch, labels):
+    from symbprop.training import loop
+
+    calls = []
+    monkeypatch.setattr(first_compile, "start_module",
+                        lambda module, names: calls.append(list(names)))
+    k = sp.compile("examples:xor")
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    Y = np.array([[0], [1], [1], [0]], dtype=float) if labels else X[:, :1] * 0.5
+    for written in (True, False):
+        monkeypatch.setattr(loop, "written_here", lambda path, written=written: written)
+        loop.train(k, k.init_params(seed=0), X, Y, epochs=1, progress=False)
+    assert calls == [["loss", "forward"] if labels else ["loss"]]
+
+
+def test_start_module_only_for_compiled_functions(machine):
+    folder, started = machine
+    numpy_module = SimpleNamespace(loss=lambda *a: 0.0, __file__="kernels.py")
+    assert first_compile.start_module(numpy_module, ["loss"]) is None
+    assert first_compile.start_module(sp.compile("examples:xor").module, []) is None
+    assert started == []

@@ -49,6 +49,7 @@ GENERATOR_MODULES = ("functions/activations", "functions/builtin", "functions/fl
                      "symbolic/sweep")
 _modules: dict[Path, ModuleType] = {}
 _warned: set[Path] = set()
+_written: set[Path] = set()
 _lock = threading.Lock()
 
 
@@ -111,7 +112,14 @@ def cached_module(model, strategy: str, dtype: str, target: str = "numba") -> Mo
             from symbprop.codegen.generator import source
 
             integrity.write(path, source(model, strategy, dtype, target=target))
+            _written.add(path)
         return _imported(path, model.name, required)
+
+
+def written_here(path) -> bool:
+    """Whether this process wrote the module file ``path`` (so none of its functions can be
+    in Numba's cache yet)."""
+    return Path(path) in _written
 
 
 def module_at(path: Path, required) -> ModuleType | None:

@@ -1,4 +1,4 @@
-"""A machine's first looped net: its shared functions compiled by two processes at once.
+"""Compiling in two processes at once: a machine's first looped net, a new net's training.
 
 The looped lowering's BLAS helpers (``symbprop.codegen.kernel_helpers``) and the input check
 (``symbprop.runtime.input_checks.batch_problem``) are compiled once per machine and dtype and
@@ -9,6 +9,11 @@ cache, first to last, while this process derives and generates the net; ``finish
 compiles them here, last to first, until it reaches the one the other process is compiling,
 and loads the rest from the cache when that process has ended.  The two meet in the middle,
 on a machine with a second core to spare.
+
+The same split serves a net's own functions: ``symbprop train`` compiles the net's
+``loss_and_grad_into`` (which the training loop calls) while a second process compiles its
+``loss`` and ``forward`` (which the evaluation after each epoch calls), when the module was
+written by this process (``start_module``).
 
 It happens only where more than one CPU is usable, only until a stamp beside Numba's cache says
 that this dtype is done, and with one such process at a time (a lock file beside the stamp:
@@ -36,19 +41,28 @@ STALE_LOCK_SECONDS = 120.0
 WAIT_SECONDS = 60.0
 
 
+def _array_types(dtype):
+    """(matrix, vector): Numba's types of the C-contiguous arrays of ``dtype`` that the
+    generated code and its wrappers pass."""
+    # Imported here: Numba loads only when kernels are asked for.
+    from numba import from_dtype, types
+
+    scalar = from_dtype(np.dtype(dtype))
+    return types.Array(scalar, 2, "C"), types.Array(scalar, 1, "C")
+
+
 def shared_functions(dtype) -> list[tuple]:
     """[(dispatcher, signature)] of what every looped module of ``dtype`` compiles besides its
     own functions, in the order the second process compiles them.  The signatures are the ones
     the generated code calls with (C-contiguous arrays of ``dtype``); a test compiles looped nets
     and checks that they are exactly these."""
     # Imported here: Numba loads only when kernels are asked for.
-    from numba import from_dtype, types
+    from numba import types
 
     import symbprop.codegen.kernel_helpers as helpers
     from symbprop.runtime.input_checks import batch_problem
 
-    scalar = from_dtype(np.dtype(dtype))
-    matrix, vector = types.Array(scalar, 2, "C"), types.Array(scalar, 1, "C")
+    matrix, vector = _array_types(dtype)
     products = (matrix, matrix, matrix)
     return [(helpers._times_input, products), (helpers._outer, products),
             (helpers._times, products), (helpers._times_transposed, products),
@@ -56,31 +70,56 @@ def shared_functions(dtype) -> list[tuple]:
             (batch_problem, (vector, matrix, matrix, types.float64))]
 
 
-class SecondProcess:
-    """The process compiling ``dtype``'s shared functions first to last, as ``start`` began it.
-    It prints the index of each function before compiling it; a thread here reads those lines
-    (``begun``) and reaps the process when its output ends (``ended``)."""
+#: The arguments of a generated module's functions that ``start_module`` can compile: θ, then
+#: X (and Y), as the wrappers pass them.
+MODULE_ARGUMENTS = {"forward": 2, "loss": 3}
 
-    def __init__(self, process: subprocess.Popen, dtype: str):
-        self.dtype = dtype
-        self.begun = -1
-        self.ended = threading.Event()
+
+def module_functions(module, names) -> list[tuple]:
+    """[(dispatcher, signature)] of the functions ``names`` (keys of MODULE_ARGUMENTS) of the
+    generated ``module``, with the types its wrappers call them with."""
+    matrix, vector = _array_types(module.DTYPE)
+    return [(getattr(module, name), (vector, *[matrix] * (MODULE_ARGUMENTS[name] - 1)))
+            for name in names]
+
+
+class SecondProcess:
+    """A process compiling ``functions`` first to last, as ``start`` or ``start_module`` began
+    it.  It prints the index of each function before compiling it; a thread here reads those
+    lines (``begun``) and reaps the process when its output ends (``ended``).  ``done`` runs
+    when ``finish`` has them all."""
+
+    def __init__(self, process: subprocess.Popen, functions: list, done=None):
+        self.functions, self.done = functions, done
+        self.begun, self.ended = -1, False
+        self._changed = threading.Condition()
         self._process = process
         threading.Thread(target=self._follow, name="symbprop-first-compile",
                          daemon=True).start()
 
+    def wait_past(self, index: int, seconds: float) -> bool:
+        """Wait (at most ``seconds``) until the process has finished function ``index``: it
+        began a later one, or ended; True if it has."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.ended or self.begun > index, seconds)
+
     def _follow(self) -> None:
         with contextlib.suppress(OSError, ValueError):
             for line in self._process.stdout:
-                self.begun = max(self.begun, int(line))
-        self.ended.set()
+                with self._changed:
+                    self.begun = max(self.begun, int(line))
+                    self._changed.notify_all()
+        with self._changed:
+            self.ended = True
+            self._changed.notify_all()
         self._process.wait()  # reaped: neither a zombie nor warned about at exit
 
 
 def start(dtype) -> SecondProcess | None:
-    """Start the second process for ``dtype`` if it would help (see the module docstring) and
-    none is running; None if not.  Never raises for an environment it cannot use."""
-    if os.environ.get(ENV, "1").strip() == "0" or _usable_cpus() < 2:
+    """Start the second process for the shared functions of ``dtype`` if it would help (see
+    the module docstring) and none is running; None if not.  Never raises for an environment
+    it cannot use."""
+    if not _allowed():
         return None
     folder = _cache_folder()
     if folder is None or _stamp(folder, dtype).exists():
@@ -89,40 +128,66 @@ def start(dtype) -> SecondProcess | None:
     if not _take(lock):
         return None
     name = np.dtype(dtype).name
-    try:
-        process = subprocess.Popen([sys.executable, "-m", __name__, name, str(lock)],
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.DEVNULL, text=True)
-    except OSError:
+    other = _spawn(["shared", name, str(lock)], shared_functions(name),
+                   done=lambda: _write_stamp(name))
+    if other is None:
         lock.unlink(missing_ok=True)
+    return other
+
+
+def start_module(module, names) -> SecondProcess | None:
+    """Start a second process compiling the functions ``names`` of a generated module (loaded
+    from ``module.__file__`` as ``sp.compile`` loads it), for what this process will call after
+    the one it compiles now: ``symbprop train`` compiles ``loss_and_grad_into`` here and
+    ``loss`` and ``forward`` there.  None where it would not help: see ``start``, or functions
+    that are not compiled (the NumPy target)."""
+    # Imported here: Numba loads only when kernels are asked for.
+    from numba.core.dispatcher import Dispatcher
+
+    names = list(names)
+    if not (names and _allowed() and all(isinstance(getattr(module, name, None), Dispatcher)
+                                         for name in names)):
         return None
-    return SecondProcess(process, name)
+    return _spawn(["module", module.__file__, ",".join(names)], module_functions(module, names))
 
 
 def finish(other: SecondProcess) -> None:
-    """Compile the shared functions of ``other.dtype`` here, last to first, until reaching the
-    one the second process is compiling; wait for it to end (at most WAIT_SECONDS), then load
-    the rest from Numba's cache (or compile what it did not leave there), and stamp the dtype
-    as done."""
-    functions = shared_functions(other.dtype)
+    """Compile ``other.functions`` here, last to first, until reaching the one the second
+    process is compiling; wait for it to finish that one (at most WAIT_SECONDS), then load
+    the rest from Numba's cache (or compile what it did not leave there)."""
+    functions = other.functions
     for index in reversed(range(len(functions))):
         if other.begun >= index:  # it has done the ones before this and is on this one
-            other.ended.wait(WAIT_SECONDS)
+            other.wait_past(index, WAIT_SECONDS)
             break
         dispatcher, signature = functions[index]
         dispatcher.compile(signature)
     for dispatcher, signature in functions:
         dispatcher.compile(signature)  # loaded from the cache, or already compiled here
-    _write_stamp(other.dtype)
+    if other.done is not None:
+        other.done()
 
 
-def compile_all(dtype) -> None:
-    """The second process's work: every shared function of ``dtype``, first to last, each
-    announced on standard output (its index) before it is compiled."""
-    for index, (dispatcher, signature) in enumerate(shared_functions(dtype)):
+def compile_all(functions) -> None:
+    """The second process's work: each of ``functions``, first to last, announced on standard
+    output (its index) before it is compiled."""
+    for index, (dispatcher, signature) in enumerate(functions):
         print(index, flush=True)
         dispatcher.compile(signature)
-    _write_stamp(dtype)
+
+
+def _allowed() -> bool:
+    return os.environ.get(ENV, "1").strip() != "0" and _usable_cpus() >= 2
+
+
+def _spawn(arguments: list[str], functions: list, done=None) -> SecondProcess | None:
+    try:
+        process = subprocess.Popen([sys.executable, "-m", __name__, *arguments],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True)
+    except OSError:
+        return None
+    return SecondProcess(process, functions, done)
 
 
 def _usable_cpus() -> int:
@@ -178,8 +243,24 @@ def _write_stamp(dtype) -> None:
             _stamp(folder, dtype).touch()
 
 
+def _main(job: str, *arguments: str) -> None:
+    """``shared DTYPE LOCK`` or ``module PATH NAME,NAME``: the second process."""
+    if job == "shared":
+        dtype, lock = arguments
+        try:
+            compile_all(shared_functions(dtype))
+            _write_stamp(dtype)
+        finally:
+            Path(lock).unlink(missing_ok=True)
+    else:
+        # Imported here: the second process of a module job only.
+        from symbprop.codegen.loader import module_at
+
+        path, names = Path(arguments[0]), arguments[1].split(",")
+        module = module_at(path, names)
+        if module is not None:
+            compile_all(module_functions(module, names))
+
+
 if __name__ == "__main__":
-    try:
-        compile_all(sys.argv[1])
-    finally:
-        Path(sys.argv[2]).unlink(missing_ok=True)
+    _main(*sys.argv[1:])

@@ -22,10 +22,11 @@ from collections.abc import Callable
 import numpy as np
 
 import symbprop.training.schedules as schedules
+from symbprop.codegen.loader import written_here
 from symbprop.errors import DataError, SymbpropError
 from symbprop.files.params import load_params, save_params
 from symbprop.render.plots import pyplot, save_figure
-from symbprop.runtime import training_loop
+from symbprop.runtime import first_compile, training_loop
 from symbprop.runtime.input_checks import checked_count, checked_seed, real_array
 from symbprop.spec.values import warn_large_rate
 from symbprop.training.data import predicted_labels
@@ -126,16 +127,23 @@ class _Loop:
         self.rates, self.tol, self.callback = rates, tol, callback
         self.train_set, self.test_set = train_set, test_set
         for split in filter(None, (train_set, test_set)):
-            kernels.loss(params, split.X, split.Y)  # the wrapper's checks: shapes, NaN, one-hot
+            kernels.check_data(split.X, split.Y)  # the wrapper's checks: shapes, NaN, one-hot
             split.cast(kernels.dtype)
         self.theta = self.good = kernels.flatten(params).copy()
         kernels.check_updatable(params)
         self.history = History(params=params)
 
     def warm_up(self) -> None:
-        """Compile (or load from Numba's cache) what the loop calls, outside the timing."""
+        """Compile (or load from Numba's cache) what the loop calls, outside the timing.  For
+        a module this process wrote, a second process compiles the evaluation's functions
+        (``loss``, ``forward``) meanwhile (``symbprop.runtime.first_compile``)."""
         X, Y, module = self.train_set.X[:1], self.train_set.Y[:1], self.module
+        evaluation = ["loss"] + (["forward"] if self.train_set.labels is not None else [])
+        other = (first_compile.start_module(module, evaluation)
+                 if written_here(self.kernels.path) else None)
         training_loop.train(self.kernels, self.theta, X, Y, 0.0, 0, 1, 0, 0)
+        if other is not None:
+            first_compile.finish(other)
         module.loss(self.theta, X, Y)
         if self.train_set.labels is not None:
             module.forward(self.theta, X)
