@@ -7,8 +7,8 @@ looped net that compile is a third to a half of what the user waits for, and it 
 on the net.  So ``start`` launches a second Python process that compiles them into Numba's
 cache, first to last, while this process derives and generates the net; ``finish`` then
 compiles them here, last to first, until it reaches the one the other process is compiling,
-and loads the rest from the cache when that process has ended.  The two meet in the middle,
-on a machine with a second core to spare.
+and loads the rest from the cache once that one is done.  The two meet in the middle, on a
+machine with a second core to spare.
 
 The same split serves a net's own functions: ``symbprop train`` compiles the net's
 ``loss_and_grad_into`` (which the training loop calls) while a second process compiles its
@@ -59,6 +59,7 @@ def shared_functions(dtype) -> list[tuple]:
     # Imported here: Numba loads only when kernels are asked for.
     from numba import types
 
+    # Imported here: both import Numba.
     import symbprop.codegen.kernel_helpers as helpers
     from symbprop.runtime.input_checks import batch_problem
 
@@ -199,6 +200,7 @@ def _usable_cpus() -> int:
 def _cache_folder() -> Path | None:
     """The folder Numba caches ``kernel_helpers`` in, or None if it caches nothing there (with
     ``NUMBA_DISABLE_JIT``, or a Numba without a ``cache_path``)."""
+    # Imported here: Numba loads only when kernels are asked for.
     import symbprop.codegen.kernel_helpers as helpers
 
     cache = getattr(helpers._times, "_cache", None)
