@@ -209,7 +209,7 @@ from symbprop.runtime import first_compile
 from symbprop.training.loop import train
 k = sp.compile("examples:xor")
 assert written_here(k.path)
-other = first_compile.start_module(k.module, ["loss", "forward"])
+other = first_compile.start_functions([(k.module, "loss"), (k.module, "forward")])
 assert other is not None, "no second process"
 assert other.wait_past(1, 600) and other.begun == 1
 first_compile.finish(other)
@@ -223,7 +223,7 @@ print(json.dumps([hits, signatures]))
 
 
 def test_a_new_nets_evaluation_compiles_in_the_second_process(tmp_path):
-    """``start_module``: a second process compiles a freshly written module's ``loss`` and
+    """``start_functions``: a second process compiles a freshly written module's ``loss`` and
     ``forward`` into Numba's cache, and this process loads both; the training loop then calls
     them with those very types (it compiles no other signature)."""
     env = dict(os.environ, SYMBPROP_CACHE_DIR=str(tmp_path))
@@ -242,8 +242,8 @@ def test_training_a_module_written_here_compiles_its_evaluation_in_a_second_proc
     from symbprop.training import loop
 
     calls = []
-    monkeypatch.setattr(first_compile, "start_module",
-                        lambda module, names: calls.append(list(names)))
+    monkeypatch.setattr(first_compile, "start_functions",
+                        lambda pairs: calls.append([name for _, name in pairs]))
     k = sp.compile("examples:xor")
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     Y = np.array([[0], [1], [1], [0]], dtype=float) if labels else X[:, :1] * 0.5
@@ -253,9 +253,30 @@ def test_training_a_module_written_here_compiles_its_evaluation_in_a_second_proc
     assert calls == [["loss", "forward"] if labels else ["loss"]]
 
 
-def test_start_module_only_for_compiled_functions(machine):
+def test_start_functions_only_for_compiled_functions(machine):
     folder, started = machine
     numpy_module = SimpleNamespace(loss=lambda *a: 0.0, __file__="kernels.py")
-    assert first_compile.start_module(numpy_module, ["loss"]) is None
-    assert first_compile.start_module(sp.compile("examples:xor").module, []) is None
+    assert first_compile.start_functions([(numpy_module, "loss")]) is None
+    assert first_compile.start_functions([]) is None
     assert started == []
+    module = sp.compile("examples:xor").module
+    assert first_compile.start_functions([(module, "loss"), (module, "forward")]) is not None
+    assert started[0].argv[3:] == ["functions", module.__file__, "loss", module.__file__,
+                                   "forward"]
+
+
+@pytest.mark.parametrize("written", [0, 1, 2])
+def test_check_splits_the_kernels_it_wrote_between_two_processes(monkeypatch, written):
+    """``check`` hands the ``loss_and_grad_into`` of the kernels it has just written (two or
+    more; each module once) to ``start_functions``, and none it found in the cache."""
+    from symbprop.crosscheck import compare
+
+    calls = []
+    monkeypatch.setattr(first_compile, "start_functions",
+                        lambda pairs: calls.append([(m.__file__, n) for m, n in pairs]))
+    kernels = {s: sp.compile("examples:xor", strategy=s) for s in ("unrolled", "looped")}
+    mine = {str(kernels[s].path) for s in ("unrolled", "looped")[:written]}
+    monkeypatch.setattr(first_compile, "written_here", lambda path: str(path) in mine)
+    assert compare.check(sp.load("examples:xor"), samples=1).ok
+    expected = [(str(kernels[s].path), "loss_and_grad_into") for s in ("unrolled", "looped")]
+    assert calls == ([expected] if written == 2 else [])

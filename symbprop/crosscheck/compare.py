@@ -34,9 +34,6 @@ loss); ``ok`` is True when every row passes.  A value that is
 not finite never passes: where the symbolic value is not finite (``exp(x)`` at x = 1e10
 overflows) or the loss is not finite at both steps of a finite difference, there is nothing to
 compare, and the row fails with a ``note`` saying so (the report's title: NOT CHECKABLE).
-
-``dtypes`` is a dtype name or a sequence of them (float64, float32); ``seed`` (0 ≤ seed < 2**63)
-draws the random points.
 """
 
 from __future__ import annotations
@@ -49,6 +46,7 @@ from symbprop.codegen.options import AUTO_UNROLL_MAX, check_dtype, check_target,
 from symbprop.crosscheck.report import CheckReport, Tally
 from symbprop.crosscheck.sampling import random_point
 from symbprop.errors import SymbpropError, require_count
+from symbprop.runtime import first_compile
 from symbprop.runtime.compiling import compile_model
 from symbprop.runtime.input_checks import checked_seed
 from symbprop.spec.values import load_values
@@ -88,6 +86,8 @@ def check(
     kernels = {(s, t): compile_model(model, s, t, target) for s in lowerings for t in dtypes}
     reference = (kernels.get((lowerings[0], "float64"))
                  or compile_model(model, lowerings[0], target=target))
+    # kernels written here: half of them compiled in a second process
+    first_compile.compile_written([reference, *kernels.values()], "loss_and_grad_into")
     symbolic = _Symbolic(d)
     rng = np.random.default_rng(seed)
     given = load_values(model, values) if values is not None else None

@@ -13,7 +13,8 @@ machine with a second core to spare.
 The same split serves a net's own functions: ``symbprop train`` compiles the net's
 ``loss_and_grad_into`` (which the training loop calls) while a second process compiles its
 ``loss`` and ``forward`` (which the evaluation after each epoch calls), when the module was
-written by this process (``start_module``).
+written by this process (``start_functions``); so does ``check``, for the kernels of
+its lowerings and dtypes.
 
 It happens only where more than one CPU is usable, only until a stamp beside Numba's cache says
 that this dtype is done, and with one such process at a time (a lock file beside the stamp:
@@ -33,6 +34,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from symbprop.codegen.loader import module_at, written_here
 
 ENV = "SYMBPROP_PARALLEL_COMPILE"
 #: A lock older than this (seconds) was left by a process that died: it is taken over.
@@ -71,22 +74,22 @@ def shared_functions(dtype) -> list[tuple]:
             (batch_problem, (vector, matrix, matrix, types.float64))]
 
 
-#: The arguments of a generated module's functions that ``start_module`` can compile: θ, then
-#: X (and Y), as the wrappers pass them.
-MODULE_ARGUMENTS = {"forward": 2, "loss": 3}
+#: How the wrappers call a generated module's functions: θ (a vector), then X and Y (matrices),
+#: then the gradient and the scratch space (vectors); all C-contiguous, of the module's dtype.
+MODULE_ARGUMENTS = {"forward": "vm", "loss": "vmm", "loss_and_grad_into": "vmmvv"}
 
 
-def module_functions(module, names) -> list[tuple]:
-    """[(dispatcher, signature)] of the functions ``names`` (keys of MODULE_ARGUMENTS) of the
-    generated ``module``, with the types its wrappers call them with."""
+def module_function(module, name: str) -> tuple:
+    """(dispatcher, signature) of the function ``name`` (a key of MODULE_ARGUMENTS) of the
+    generated ``module``, with the types its wrappers call it with."""
     matrix, vector = _array_types(module.DTYPE)
-    return [(getattr(module, name), (vector, *[matrix] * (MODULE_ARGUMENTS[name] - 1)))
-            for name in names]
+    types = {"m": matrix, "v": vector}
+    return getattr(module, name), tuple(types[kind] for kind in MODULE_ARGUMENTS[name])
 
 
 class SecondProcess:
-    """A process compiling ``functions`` first to last, as ``start`` or ``start_module`` began
-    it.  It prints the index of each function before compiling it; a thread here reads those
+    """A process compiling ``functions`` first to last, as ``start`` or ``start_functions``
+    began it.  It prints the index of each function before compiling it; a thread here reads those
     lines (``begun``) and reaps the process when its output ends (``ended``).  ``done`` runs
     when ``finish`` has them all."""
 
@@ -136,20 +139,33 @@ def start(dtype) -> SecondProcess | None:
     return other
 
 
-def start_module(module, names) -> SecondProcess | None:
-    """Start a second process compiling the functions ``names`` of a generated module (loaded
-    from ``module.__file__`` as ``sp.compile`` loads it), for what this process will call after
-    the one it compiles now: ``symbprop train`` compiles ``loss_and_grad_into`` here and
-    ``loss`` and ``forward`` there.  None where it would not help: see ``start``, or functions
-    that are not compiled (the NumPy target)."""
+def start_functions(pairs) -> SecondProcess | None:
+    """Start a second process compiling the functions of generated modules, ``pairs`` of
+    (module, name) in that order (each module loaded from its file as ``sp.compile`` loads
+    it), while this process compiles something else: ``symbprop train`` compiles
+    ``loss_and_grad_into`` here and ``loss`` and ``forward`` there; ``check`` splits the
+    kernels of its lowerings and dtypes.  None where it would not help: see ``start``, or
+    functions that are not compiled (the NumPy target)."""
     # Imported here: Numba loads only when kernels are asked for.
     from numba.core.dispatcher import Dispatcher
 
-    names = list(names)
-    if not (names and _allowed() and all(isinstance(getattr(module, name, None), Dispatcher)
-                                         for name in names)):
+    pairs = list(pairs)
+    if not (pairs and _allowed() and all(isinstance(getattr(module, name, None), Dispatcher)
+                                         for module, name in pairs)):
         return None
-    return _spawn(["module", module.__file__, ",".join(names)], module_functions(module, names))
+    arguments = [text for module, name in pairs for text in (module.__file__, name)]
+    return _spawn(["functions", *arguments],
+                  [module_function(module, name) for module, name in pairs])
+
+
+def compile_written(kernels, name: str) -> None:
+    """Compile the function ``name`` of each of ``kernels`` whose module this process has just
+    written (none of it can be in Numba's cache), half of them in a second process when there
+    are two or more: ``check`` does this for the kernels of its lowerings and dtypes."""
+    written = {k.path: k.module for k in kernels if written_here(k.path)}
+    other = start_functions((m, name) for m in written.values()) if len(written) > 1 else None
+    if other is not None:
+        finish(other)
 
 
 def finish(other: SecondProcess) -> None:
@@ -246,7 +262,8 @@ def _write_stamp(dtype) -> None:
 
 
 def _main(job: str, *arguments: str) -> None:
-    """``shared DTYPE LOCK`` or ``module PATH NAME,NAME``: the second process."""
+    """``shared DTYPE LOCK`` or ``functions PATH NAME [PATH NAME ...]``: the second
+    process."""
     if job == "shared":
         dtype, lock = arguments
         try:
@@ -255,13 +272,13 @@ def _main(job: str, *arguments: str) -> None:
         finally:
             Path(lock).unlink(missing_ok=True)
     else:
-        # Imported here: the second process of a module job only.
-        from symbprop.codegen.loader import module_at
-
-        path, names = Path(arguments[0]), arguments[1].split(",")
-        module = module_at(path, names)
-        if module is not None:
-            compile_all(module_functions(module, names))
+        functions = []
+        for path, name in zip(arguments[::2], arguments[1::2], strict=True):
+            module = module_at(Path(path), [name])
+            if module is None:  # removed or damaged since: this process compiles it
+                return
+            functions.append(module_function(module, name))
+        compile_all(functions)
 
 
 if __name__ == "__main__":

@@ -139,7 +139,7 @@ class _Loop:
         (``loss``, ``forward``) meanwhile (``symbprop.runtime.first_compile``)."""
         X, Y, module = self.train_set.X[:1], self.train_set.Y[:1], self.module
         evaluation = ["loss"] + (["forward"] if self.train_set.labels is not None else [])
-        other = (first_compile.start_module(module, evaluation)
+        other = (first_compile.start_functions((module, name) for name in evaluation)
                  if written_here(self.kernels.path) else None)
         training_loop.train(self.kernels, self.theta, X, Y, 0.0, 0, 1, 0, 0)
         if other is not None:
