@@ -280,3 +280,63 @@ def test_check_splits_the_kernels_it_wrote_between_two_processes(monkeypatch, wr
     assert compare.check(sp.load("examples:xor"), samples=1).ok
     expected = [(str(kernels[s].path), "loss_and_grad_into") for s in ("unrolled", "looped")]
     assert calls == ([expected] if written == 2 else [])
+
+
+CALLS = r"""
+import json, numpy as np, symbprop as sp
+from symbprop.runtime import first_compile
+agree = {}
+for spec in ("examples:xor", "examples:staged"):
+    for dtype in ("float64", "float32"):
+        k = sp.compile(spec, dtype=dtype)
+        params = k.init_params(seed=0)
+        params.update({name: 0.5 for name in getattr(k, "constants", ())})
+        data = () if hasattr(k, "constants") else (np.ones((3, 2)), np.ones((3, 1)) / 2)
+        k.loss_and_grad(params, *data), k.loss(params, *data), k.forward(params, *data[:1])
+        for name in ("loss_and_grad_into", "loss", "forward"):
+            dispatcher, signature = first_compile.module_function(k.module, name)
+            compiled = list(map(str, dispatcher.signatures))
+            agree[f"{spec} {dtype} {name}"] = "none" if not compiled else compiled == [
+                str(signature)]
+print(json.dumps(agree))
+"""
+
+
+def test_module_signatures_are_the_ones_the_wrappers_call_with(tmp_path):
+    """``module_function``'s signature of each function a second process may compile is the
+    one the kernels' wrappers compile, for a network and for a graph (whose functions take θ
+    only), in both dtypes: a wrong one would be compiled for nothing, and fail ``finish``."""
+    env = dict(os.environ, SYMBPROP_CACHE_DIR=str(tmp_path), **{first_compile.ENV: "0"})
+    result = subprocess.run([sys.executable, "-c", CALLS], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    agree = json.loads(result.stdout.splitlines()[-1])
+    # a graph's loss is its value: its wrapper calls forward (nothing compiles loss)
+    calls_forward = {key: "none" for key in agree if "staged" in key and key.endswith(" loss")}
+    assert agree == {key: calls_forward.get(key, True) for key in agree} and len(agree) == 12
+
+
+TWO_PROCESSES = r"""
+import json, sys, numpy as np, symbprop as sp
+from symbprop.runtime import first_compile
+from symbprop.training.loop import train
+started, start = [], first_compile.start_functions
+first_compile.start_functions = lambda pairs: started.append(start(pairs)) or started[-1]
+reports = [sp.check(spec, samples=1, dtypes=("float64", "float32")).ok
+           for spec in ("examples:staged", "examples:xor")]
+k = sp.compile("examples:nielsen_232")
+X = np.array([[0.05, 0.1], [0.2, 0.4]]); Y = np.array([[0.01, 0.99], [1.0, 0.0]])
+losses = train(k, k.init_params(seed=0), X, Y, epochs=3, progress=False).losses
+print(json.dumps([reports, len(started), all(s is not None for s in started), len(losses)]))
+"""
+
+
+def test_check_and_train_with_the_second_process_on(tmp_path):
+    """End to end with the second process on (the suite turns it off elsewhere): ``check`` of
+    a graph and of a network in both dtypes, and training a new net, give their results."""
+    env = dict(os.environ, SYMBPROP_CACHE_DIR=str(tmp_path))
+    env.pop(first_compile.ENV, None)
+    result = subprocess.run([sys.executable, "-c", TWO_PROCESSES], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == [[True, True], 3, True, 3]

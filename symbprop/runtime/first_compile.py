@@ -74,17 +74,20 @@ def shared_functions(dtype) -> list[tuple]:
             (batch_problem, (vector, matrix, matrix, types.float64))]
 
 
-#: How the wrappers call a generated module's functions: θ (a vector), then X and Y (matrices),
-#: then the gradient and the scratch space (vectors); all C-contiguous, of the module's dtype.
-MODULE_ARGUMENTS = {"forward": "vm", "loss": "vmm", "loss_and_grad_into": "vmmvv"}
+#: How the wrappers call a generated module's functions, by the kind of model: "v" a vector (θ,
+#: the gradient, the scratch space), "m" a matrix (a network's X and Y); all C-contiguous, of
+#: the module's dtype.  A graph's functions take θ (and the gradient) only.
+ARGUMENTS = {"network": {"forward": "vm", "loss": "vmm", "loss_and_grad_into": "vmmvv"},
+             "graph": {"forward": "v", "loss": "v", "loss_and_grad_into": "vv"}}
 
 
 def module_function(module, name: str) -> tuple:
-    """(dispatcher, signature) of the function ``name`` (a key of MODULE_ARGUMENTS) of the
-    generated ``module``, with the types its wrappers call it with."""
+    """(dispatcher, signature) of the function ``name`` (a key of ARGUMENTS) of the generated
+    ``module``, with the types its wrappers call it with."""
     matrix, vector = _array_types(module.DTYPE)
     types = {"m": matrix, "v": vector}
-    return getattr(module, name), tuple(types[kind] for kind in MODULE_ARGUMENTS[name])
+    kind = "network" if hasattr(module, "SIZES") else "graph"
+    return getattr(module, name), tuple(types[t] for t in ARGUMENTS[kind][name])
 
 
 class SecondProcess:
