@@ -106,6 +106,21 @@ def test_a_latex_error_shows_the_log_lines():
         compile_pdf("\\documentclass{article}\\begin{document}\\nosuchmacro\\end{document}")
 
 
+@latex
+@needs_latex
+def test_pdfs_built_side_by_side_are_the_ones_built_one_by_one():
+    """``compile_pdfs`` (an exercise's sheet and key) gives each document's own bytes, in
+    order, and the error of a document that fails."""
+    from symbprop.render.pdf import compile_pdf, compile_pdfs
+
+    texts = [f"\\documentclass{{article}}\\begin{{document}}{word}\\end{{document}}"
+             for word in ("sheet", "key", "third")]
+    assert compile_pdfs(texts) == [compile_pdf(tex) for tex in texts]
+    assert len(set(compile_pdfs(texts))) == 3
+    with pytest.raises(SymbpropError, match="Undefined control sequence"):
+        compile_pdfs([texts[0], texts[1].replace("key", "\\nosuchmacro")])
+
+
 def test_missing_pdflatex_says_what_to_install(monkeypatch):
     from symbprop.render import pdf
 

@@ -20,7 +20,7 @@ from symbprop.functions.sympy_classes import as_elementary
 from symbprop.render import to_latex, to_markdown
 from symbprop.render.latex import format_float, latex
 from symbprop.render.notation import Chain, Partial
-from symbprop.render.pdf import compile_pdf
+from symbprop.render.pdf import compile_pdfs
 from symbprop.templating import render as render_template
 
 DIGITS = 6
@@ -172,8 +172,7 @@ def documents(d, sheet, fmt: str) -> dict[str, bytes]:
     if fmt == "tex":
         files[f"sheet-{nn}.tex"], files[f"key-{nn}.tex"] = sheet_tex.encode(), key_tex.encode()
         return files
-    files[f"sheet-{nn}.pdf"] = compile_pdf(sheet_tex)
-    files[f"key-{nn}.pdf"] = compile_pdf(key_tex)
+    files[f"sheet-{nn}.pdf"], files[f"key-{nn}.pdf"] = compile_pdfs([sheet_tex, key_tex])
     return files
 
 

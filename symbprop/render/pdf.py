@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import tempfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from symbprop.errors import SymbpropError
@@ -62,6 +63,15 @@ def compile_pdf(tex: str, runs: int | None = None) -> bytes:
             if runs is None and not needs_rerun(log):
                 break
         return (Path(folder) / "derivation.pdf").read_bytes()
+
+
+def compile_pdfs(texts: list[str]) -> list[bytes]:
+    """``[compile_pdf(tex) for tex in texts]``, with as many pdflatex processes at once as
+    there are usable CPUs (each document in its own temporary folder); the same bytes, in the
+    same order.  The first document that fails raises its ``LatexError``."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    with ThreadPoolExecutor(max_workers=max(1, min(len(texts), cpus or 1))) as pool:
+        return list(pool.map(compile_pdf, texts))
 
 
 def sweep_stale(root: str | Path | None = None) -> list[Path]:
