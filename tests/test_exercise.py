@@ -360,3 +360,15 @@ def test_the_same_bytes_in_another_process_with_another_hash_seed(tmp_path):
                        check=True, env=env, capture_output=True)
     for name in ("sheet-01.md", "key-01.md", "values-01.yaml"):
         assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes()
+
+
+def test_verifying_a_key_never_builds_the_dict_call(monkeypatch):
+    """The finite differences that verify a key call the kernels a few dozen times, through
+    the module's ``loss_and_grad_into``: the dict API's own compiled path (about 1 s to build,
+    after 16 calls) is never asked for."""
+    from symbprop.runtime.kernels import Kernels
+
+    asked = []
+    monkeypatch.setattr(Kernels, "_dict_call", lambda self, *args: asked.append(args))
+    sp.exercise("examples:two_two_one", seed=3, fmt="tex")
+    assert asked == []

@@ -172,8 +172,10 @@ def _flat_point(d, vals) -> dict[str, float]:
 
 
 def _kernel_call(d, vals, k):
-    """θ by scalar name -> (loss, {scalar name: gradient}) from the compiled kernels (float64),
-    through their public ``loss_and_grad``."""
+    """θ by scalar name -> (loss, {scalar name: gradient}) from the compiled kernels (float64):
+    a graph's through its ``loss_and_grad``, a network's through the module's
+    ``loss_and_grad_into`` on checked arrays (the dict API compiles a faster path of its own
+    after 16 calls, about 1 s, which the few dozen calls of a finite difference never repay)."""
     if d.model.kind == "graph":
         constants = dict(getattr(vals, "constants", {}) or {})
 
@@ -182,15 +184,17 @@ def _kernel_call(d, vals, k):
             return float(loss), {n: float(grads[n]) for n in d.params}
 
         return graph
-    X, Y = np.asarray(vals.X, dtype=float), np.asarray(vals.Y, dtype=float)
+    X, Y = k.check_data(np.asarray(vals.X, dtype=float), np.asarray(vals.Y, dtype=float))
     shapes = d.model.param_shapes
+    grad, work = k.empty_vector(), k.work(X.shape[0])
 
     def network(theta):
         params = {b: np.zeros(s) for b, s in shapes.items()}
         for name, value in theta.items():
             base, index = split_element(name)
             params[base][index] = value
-        loss, grads = k.loss_and_grad(params, X, Y)
+        loss = k.module.loss_and_grad_into(k.flatten(params), X, Y, grad, work)
+        grads = k.unflatten(grad)
         return float(loss), {n: float(np.asarray(grads[split_element(n)[0]])[split_element(n)[1]])
                              for n in theta}
 

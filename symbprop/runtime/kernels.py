@@ -144,10 +144,11 @@ class Kernels(KernelsBase):
                             f"batch >= 1{hint}")
         return cast(array, self.dtype, what, DataError)
 
-    def check_data(self, X, Y) -> None:
-        """Raise the ``DataError`` that ``loss`` would raise for ``X`` and ``Y`` (shapes, real
-        numbers, NaN and infinity, softmax targets), without calling the kernels."""
-        self._batch(X, Y)
+    def check_data(self, X, Y) -> tuple[np.ndarray, np.ndarray]:
+        """``(X, Y)`` as the generated functions take them (C-contiguous, the kernel dtype), or
+        the ``DataError`` that ``loss`` would raise (shapes, real numbers, NaN and infinity,
+        softmax targets); calls no kernel."""
+        return self._batch(X, Y)
 
     def forward(self, params: dict, X) -> np.ndarray:
         """a^L for every sample: (batch, n_L)."""
