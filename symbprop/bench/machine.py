@@ -15,6 +15,8 @@ import os
 import platform
 from pathlib import Path
 
+from symbprop.runtime.threads import usable_cpus
+
 #: The SIMD flags shown (those the BLAS kernels and Numba's vector code choose by), in order.
 SIMD_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512bw", "avx512vl",
               "avx512_vnni", "avx512_bf16", "amx_tile")
@@ -71,7 +73,7 @@ def machine_lines() -> list[str]:
     """The lines that say what a table was measured on (see the module docstring)."""
     model, flags = cpu()
     cores = os.cpu_count() or 0
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    usable = usable_cpus()
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
     lines = [f"CPU: {model}; {cores} cores ({usable} usable); SIMD: {' '.join(flags) or '?'}",
              f"load average (1, 5, 15 min): {load}"]

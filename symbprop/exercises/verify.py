@@ -184,7 +184,7 @@ def _kernel_call(d, vals, k):
             return float(loss), {n: float(grads[n]) for n in d.params}
 
         return graph
-    X, Y = k.check_data(np.asarray(vals.X, dtype=float), np.asarray(vals.Y, dtype=float))
+    X, Y = k.check_data(vals.X, vals.Y)
     shapes = d.model.param_shapes
     grad, work = k.empty_vector(), k.work(X.shape[0])
 

@@ -66,11 +66,10 @@ def compile_pdf(tex: str, runs: int | None = None) -> bytes:
 
 
 def compile_pdfs(texts: list[str]) -> list[bytes]:
-    """``[compile_pdf(tex) for tex in texts]``, with as many pdflatex processes at once as
-    there are usable CPUs (each document in its own temporary folder); the same bytes, in the
-    same order.  The first document that fails raises its ``LatexError``."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    with ThreadPoolExecutor(max_workers=max(1, min(len(texts), cpus or 1))) as pool:
+    """``[compile_pdf(tex) for tex in texts]``, several pdflatex processes at once (the thread
+    pool's own count; each document in its own temporary folder); the same bytes, in the same
+    order.  The first document that fails raises its ``LatexError``."""
+    with ThreadPoolExecutor() as pool:
         return list(pool.map(compile_pdf, texts))
 
 

@@ -14,6 +14,9 @@ every input checked before compiled code runs.  SymPy is not needed here once a 
 - ``dictcall``: the dict interface in one compiled call where the inputs allow it.
 - ``views``, ``aligned``: flat-vector views and cache-line-aligned buffers.
 - ``fitting``: running a generated ``train`` loop in one call or in chunks.
-- ``threads``: the BLAS thread count; ``scipy_blas``: loading SciPy's BLAS table, which
-  Numba's ``np.dot`` calls, without the rest of ``scipy.linalg``.
+- ``training_loop``: one compiled training loop for every net's ``loss_and_grad_into``.
+- ``first_compile``: compiling in two processes at once; ``signatures``: the Numba signatures
+  the wrappers call generated functions with.
+- ``threads``: the BLAS thread count and the usable CPUs; ``scipy_blas``: loading SciPy's BLAS
+  table, which Numba's ``np.dot`` calls, without the rest of ``scipy.linalg``.
 """

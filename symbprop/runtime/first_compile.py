@@ -36,22 +36,14 @@ from pathlib import Path
 import numpy as np
 
 from symbprop.codegen.loader import module_at, written_here
+from symbprop.runtime.signatures import array_types, module_function
+from symbprop.runtime.threads import usable_cpus as _usable_cpus
 
 ENV = "SYMBPROP_PARALLEL_COMPILE"
 #: A lock older than this (seconds) was left by a process that died: it is taken over.
 STALE_LOCK_SECONDS = 120.0
 #: How long ``finish`` waits for the second process to end its function (seconds).
 WAIT_SECONDS = 60.0
-
-
-def _array_types(dtype):
-    """(matrix, vector): Numba's types of the C-contiguous arrays of ``dtype`` that the
-    generated code and its wrappers pass."""
-    # Imported here: Numba loads only when kernels are asked for.
-    from numba import from_dtype, types
-
-    scalar = from_dtype(np.dtype(dtype))
-    return types.Array(scalar, 2, "C"), types.Array(scalar, 1, "C")
 
 
 def shared_functions(dtype) -> list[tuple]:
@@ -66,28 +58,12 @@ def shared_functions(dtype) -> list[tuple]:
     import symbprop.codegen.kernel_helpers as helpers
     from symbprop.runtime.input_checks import batch_problem
 
-    matrix, vector = _array_types(dtype)
+    matrix, vector = array_types(dtype)
     products = (matrix, matrix, matrix)
     return [(helpers._times_input, products), (helpers._outer, products),
             (helpers._times, products), (helpers._times_transposed, products),
             (helpers._outer_input, products), (helpers._row_sums, (matrix, vector)),
             (batch_problem, (vector, matrix, matrix, types.float64))]
-
-
-#: How the wrappers call a generated module's functions, by the kind of model: "v" a vector (θ,
-#: the gradient, the scratch space), "m" a matrix (a network's X and Y); all C-contiguous, of
-#: the module's dtype.  A graph's functions take θ (and the gradient) only.
-ARGUMENTS = {"network": {"forward": "vm", "loss": "vmm", "loss_and_grad_into": "vmmvv"},
-             "graph": {"forward": "v", "loss": "v", "loss_and_grad_into": "vv"}}
-
-
-def module_function(module, name: str) -> tuple:
-    """(dispatcher, signature) of the function ``name`` (a key of ARGUMENTS) of the generated
-    ``module``, with the types its wrappers call it with."""
-    matrix, vector = _array_types(module.DTYPE)
-    types = {"m": matrix, "v": vector}
-    kind = "network" if hasattr(module, "SIZES") else "graph"
-    return getattr(module, name), tuple(types[t] for t in ARGUMENTS[kind][name])
 
 
 class SecondProcess:
@@ -208,12 +184,6 @@ def _spawn(arguments: list[str], functions: list, done=None) -> SecondProcess | 
     except OSError:
         return None
     return SecondProcess(process, functions, done)
-
-
-def _usable_cpus() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _cache_folder() -> Path | None:

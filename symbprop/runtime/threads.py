@@ -68,6 +68,13 @@ _WRAPPERS = {
 _defaults: dict[str, int] = {}
 
 
+def usable_cpus() -> int:
+    """How many CPUs this process may run on (its affinity where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 class ThreadsError(SymbpropError, ValueError):
     """A ``threads`` value that is not None (auto) or a whole number ≥ 1."""
 

@@ -25,10 +25,11 @@ from __future__ import annotations
 import weakref
 
 import numpy as np
-from numba import from_dtype, njit, types
+from numba import njit, types
 from numba.extending import typeof_impl
 
 from symbprop.codegen.shuffle import _permutation
+from symbprop.runtime.signatures import array_types
 
 #: module -> {(theta dtype, X dtype, Y dtype): _Body, or None where the address failed}
 _BODIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -107,9 +108,9 @@ def _body(module, theta, X, Y) -> _Body | None:
     if key not in bodies:
         bodies[key] = None
         try:
-            vector = types.Array(from_dtype(theta.dtype), 1, "C")
-            args = (vector, types.Array(from_dtype(X.dtype), 2, "C"),
-                    types.Array(from_dtype(Y.dtype), 2, "C"), vector, vector)  # theta X Y grad work
+            vector = array_types(theta.dtype)[1]
+            args = (vector, array_types(X.dtype)[0], array_types(Y.dtype)[0],
+                    vector, vector)  # theta X Y grad work
             dispatcher = module.loss_and_grad_into
             dispatcher.compile(args)
             signature = dispatcher.overloads[args].signature

@@ -105,10 +105,6 @@ class _Split:
             labels = predicted_labels(self.Y, self.task)
         self.labels = None if labels is None else np.asarray(labels)
 
-    def cast(self, dtype) -> None:
-        self.X = np.ascontiguousarray(self.X, dtype=dtype)
-        self.Y = np.ascontiguousarray(self.Y, dtype=dtype)
-
 
 def _guess_task(Y: np.ndarray) -> str:
     if Y.shape[1] > 1:
@@ -127,8 +123,8 @@ class _Loop:
         self.rates, self.tol, self.callback = rates, tol, callback
         self.train_set, self.test_set = train_set, test_set
         for split in filter(None, (train_set, test_set)):
-            kernels.check_data(split.X, split.Y)  # the wrapper's checks: shapes, NaN, one-hot
-            split.cast(kernels.dtype)
+            # the wrapper's checks (shapes, NaN, one-hot), and the arrays in the kernel dtype
+            split.X, split.Y = kernels.check_data(split.X, split.Y)
         self.theta = self.good = kernels.flatten(params).copy()
         kernels.check_updatable(params)
         self.history = History(params=params)
