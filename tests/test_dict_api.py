@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 import symbprop as sp
+import symbprop.runtime.dictcall as dictcall
 from symbprop.bench.timing import sample_data
 from symbprop.errors import SymbpropError
-from symbprop.runtime.kernels import DICT_CALL_AFTER
+from symbprop.runtime.base import VIEW_MIN
 
 pytestmark = pytest.mark.usefixtures("kernel_cache_dir")
 
@@ -32,9 +33,9 @@ def flat_reference(kernels, params, X, Y):
 
 
 def warm(kernels, params, X, Y):
-    """Make the dict calls after which the one-call path is compiled and taken."""
-    for _ in range(DICT_CALL_AFTER - 1):
-        kernels.loss_and_grad(params, X, Y)
+    """Build the one-call path, as a long loop of dict calls does, after a first call."""
+    kernels.loss_and_grad(params, X, Y)
+    assert kernels.compile_dict_call() is not None
 
 
 def assert_same(result, reference):
@@ -167,24 +168,43 @@ def test_a_shared_bias_from_init_params_takes_the_one_call_path(monkeypatch):
     assert_same(kernels.loss_and_grad({**params, "b1": float(params["b1"])}, X, Y), reference)
 
 
-def test_the_one_call_path_is_compiled_only_once_calls_repeat():
-    """A script that makes a few calls waits for no second compilation (it would double the
-    first call's wait); the DICT_CALL_AFTER-th call compiles the one-call path, with the same
-    numbers, and another Kernels of the same module takes it from its first call."""
+def test_the_one_call_path_is_built_once_the_checking_path_has_cost_as_much(monkeypatch):
+    """A script of a few calls waits for no second compilation (it would double the first
+    call's wait): the checking path runs until its time beyond the kernel's, summed over the
+    calls after the first, reaches dictcall.BUDGET; then the one-call path is built, with the
+    same numbers, and another Kernels of the same module takes it from its first call."""
     model = sp.mlp([3, 5, 2], activation="tanh", loss="half_sse", name="tiers")
     kernels = sp.compile(model)
     params = kernels.init_params(seed=4)
     X, Y = sample_data(model, 4, "float64")
     reference = flat_reference(kernels, params, X, Y)
-    for _ in range(DICT_CALL_AFTER - 1):
-        assert_same(kernels.loss_and_grad(params, X, Y), reference)
-    assert kernels._arrays_call.dispatcher is None  # the checking path so far
+    budget = 2e-3
+    monkeypatch.setattr(dictcall, "BUDGET", budget)
+    assert not kernels._arrays_call.ready()
     assert_same(kernels.loss_and_grad(params, X, Y), reference)
-    assert kernels._arrays_call.dispatcher is not None
+    assert kernels._arrays_call.overhead == 0.0  # the first call's checks are not charged
+    calls = 1
+    while kernels._arrays_call.dispatcher is None and calls < 20_000:
+        spent = kernels._arrays_call.overhead
+        assert_same(kernels.loss_and_grad(params, X, Y), reference)
+        calls += 1
+        built = kernels._arrays_call.dispatcher is not None
+        assert built == (spent >= budget), (calls, spent)
+        assert built or kernels._arrays_call.overhead > spent  # each checking call counts
+    assert kernels._arrays_call.dispatcher is not None and calls > 3
+    assert_same(kernels.loss_and_grad(params, X, Y), reference)
     again = sp.compile(model)
-    assert again._arrays_call.compiled()
+    assert again._arrays_call.ready()
     again.flatten = None  # the checking path would fail
     assert_same(again.loss_and_grad(params, X, Y), reference)
+
+
+def test_only_numba_nets_under_view_min_have_a_one_call_path():
+    small = sp.compile(sp.mlp([2, 2, 1], activation="tanh", loss="half_sse"), target="numpy")
+    assert small.compile_dict_call() is None
+    wide = sp.compile(sp.mlp([80, 60, 1], activation="tanh", loss="half_sse"))
+    assert wide.size >= VIEW_MIN
+    assert wide.compile_dict_call() is None
 
 
 def test_the_one_call_path_is_python_specialised_to_the_names(case, monkeypatch):
@@ -228,10 +248,11 @@ def test_the_rendered_one_call_path_is_kept_so_a_second_process_needs_no_jinja2(
         "params = kernels.init_params(seed=1)\n"
         "X, Y = sample_data(model, 3, 'float64')\n"
         "before = 'jinja2' in sys.modules\n"
-        f"for _ in range({DICT_CALL_AFTER} + 2):\n"
-        "    kernels.loss_and_grad(params, X, Y)\n"
-        "assert kernels._arrays_call.dispatcher is not None\n"
-        "print(before, 'jinja2' in sys.modules)\n"
+        "ready = kernels._arrays_call.ready()\n"
+        "kernels.loss_and_grad(params, X, Y)\n"
+        "assert (kernels._arrays_call.dispatcher is not None) == ready\n"
+        "kernels.compile_dict_call()\n"
+        "print(before, 'jinja2' in sys.modules, ready)\n"
     )
     env = dict(os.environ, SYMBPROP_CACHE_DIR=str(tmp_path))
 
@@ -241,10 +262,12 @@ def test_the_rendered_one_call_path_is_kept_so_a_second_process_needs_no_jinja2(
         assert done.returncode == 0, done.stderr
         return done.stdout.split()
 
-    assert jinja2_loaded() == ["True", "True"]  # the first process generates the kernels
+    # the first process generates the kernels, and compiles the one-call path when asked
+    assert jinja2_loaded() == ["True", "True", "False"]
     kept = list((tmp_path / "dictcall").glob("xor-*.py"))
     assert len(kept) == 1
-    assert jinja2_loaded() == ["False", "False"]
+    # the next find it in Numba's cache and take it from their first call
+    assert jinja2_loaded() == ["False", "False", "True"]
     kept[0].write_text(kept[0].read_text()[:-40])  # damaged: rendered afresh, and kept again
-    assert jinja2_loaded() == ["False", "True"]
-    assert jinja2_loaded() == ["False", "False"]
+    assert jinja2_loaded() == ["False", "True", "True"]
+    assert jinja2_loaded() == ["False", "False", "True"]

@@ -20,6 +20,7 @@ Graph and expression models get a ``GraphKernels`` (``symbprop.runtime.graph_ker
 from __future__ import annotations
 
 import math
+from time import perf_counter
 
 import numpy as np
 
@@ -46,9 +47,6 @@ from symbprop.runtime.input_checks import (
 )
 from symbprop.spec.variables import WEIGHT, Var
 
-#: The dict call that first runs as one compiled call (``Kernels._dict_call``).
-DICT_CALL_AFTER = 16
-
 
 class Kernels(KernelsBase):
     """Kernels of a dense network (DESIGN.md §1); see the module docstring."""
@@ -57,7 +55,6 @@ class Kernels(KernelsBase):
         super().__init__(model, module, dtype)
         self._scratch = np.empty(0, self.dtype)
         self._arrays_call = ArraysCall(self)
-        self._calls = 0  # dict calls so far (see _dict_call)
 
     def init_params(self, seed: int | None = 0) -> dict:
         """He (normal, σ = √(2/n_in)) for relu-family layers, Glorot uniform otherwise; b = 0.
@@ -176,28 +173,43 @@ class Kernels(KernelsBase):
             fast = self._dict_call(params, X, Y, out)
             if fast is not None:
                 return fast
+        started = perf_counter()
         theta, X, Y = self._checked(params, X, Y)
         target = self._vectors.writable_vector(out, self.names) if out is not None else None
         grad = target if target is not None and target is not theta else empty_aligned(
             self.size, self.dtype)
-        value = self.module.loss_and_grad_into(theta, X, Y, grad, self._work(X.shape[0]))
+        work = self._work(X.shape[0])
+        kernel_started = perf_counter()
+        value = self.module.loss_and_grad_into(theta, X, Y, grad, work)
+        kernel = perf_counter() - kernel_started
         if grad is target:
-            return float(value), out
-        grads = self.unflatten(grad)
-        return float(value), grads if out is None else copy_out(grads, out, self.dtype)
+            result = float(value), out
+        else:
+            grads = self.unflatten(grad)
+            result = float(value), grads if out is None else copy_out(grads, out, self.dtype)
+        self._arrays_call.charge(perf_counter() - started - kernel)
+        return result
 
     def _dict_call(self, params, X, Y, out):
-        """The one-compiled-call path (``symbprop.runtime.dictcall``): ``(L, grads)`` or ``None``.
-        The first ``DICT_CALL_AFTER - 1`` calls take the checking path (``None``) unless the
-        path is compiled already: compiling it costs about as much as the kernel did (0.9 s at
-        4-16-3, 1.9 s at 64-32-10), which a script that makes a few calls should not wait for,
-        while a loop soon repays it (1.5 µs a call instead of 4–6 at 2-2-1)."""
-        self._calls += 1
-        if self._calls < DICT_CALL_AFTER and not self._arrays_call.compiled():
+        """The one-compiled-call path (``symbprop.runtime.dictcall``): ``(L, grads)`` or
+        ``None`` for the checking path, which runs until building the path has paid for
+        itself (``ArraysCall.due``)."""
+        if not self._arrays_call.due():
             return None
-        # built now; the instance attribute then shadows this method (one call less)
+        return self.compile_dict_call()(params, X, Y, out)
+
+    def compile_dict_call(self):
+        """Build now the one compiled call that ``loss_and_grad`` otherwise builds when the
+        checking path has cost about as much (``dictcall.BUDGET``): before a loop of many
+        dict calls, or to time them.  Returns it (``call(params, X, Y, out)``, ``None`` for
+        inputs it leaves to the checking path), or ``None`` for a net without one (numba
+        kernels of ``VIEW_MIN`` parameters or more, where the checking path costs little
+        against the kernel)."""
+        if not (self.size < VIEW_MIN and self.target == "numba"):
+            return None
+        # the instance attribute shadows the method _dict_call from now on (one call less)
         self._dict_call = self._arrays_call.function()
-        return self._dict_call(params, X, Y, out)
+        return self._dict_call
 
     def work(self, n: int) -> np.ndarray:
         """The ``work`` argument of the generated ``loss_and_grad_into`` for ``n`` samples (an
