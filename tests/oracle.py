@@ -34,9 +34,18 @@ def _product(shape):
 def random_point(derivation, seed: int = 0) -> dict:
     """Random numbers in [-2, 2] (away from 0) for every leaf, as 30-digit Floats (exact
     rationals would keep every exp(...) symbolic and the composed loss would never shrink);
-    softmax-CE targets sum to 1, BCE targets lie in (0, 1)."""
+    softmax-CE targets sum to 1, BCE targets lie in (0, 1).  Every number but a target is
+    moved by a random 10⁻⁹ to 10⁻⁸: multiples of 1/20 alone can make a weighted input exactly 0,
+    a kink of relu, leaky_relu or abs, where central differences average the two slopes."""
     exact = _random_rationals(derivation, seed)
-    return {leaf: sympy.Float(value, 30) for leaf, value in exact.items()}
+    rng = random.Random(f"offsets {seed}")
+    return {leaf: sympy.Float(value if _is_target(leaf)
+                              else value + sympy.Rational(rng.randint(10, 100), 10**10), 30)
+            for leaf, value in exact.items()}
+
+
+def _is_target(leaf) -> bool:
+    return isinstance(leaf, Indexed) and leaf.base.label.name == "y"
 
 
 def _random_rationals(derivation, seed: int) -> dict:
