@@ -223,6 +223,6 @@ def test_these_documents_fit_100_columns(spec, values):
                                           (KINKED, {"x": 0.0, "y": 2.0})],
                          ids=["e1", "g1", "act3", "relu", "kinked"])
 def test_these_documents_compile_within_the_page(tmp_path, spec, values):
-    code, log = _pdflatex(render.to_latex(sp.derive(sp.load(spec)), values), tmp_path)
+    code, log, _ = _pdflatex(render.to_latex(sp.derive(sp.load(spec)), values), tmp_path)
     assert code == 0, [line for line in log.splitlines() if line.startswith("!")]
     assert max(overfull_boxes(log), default=0.0) <= OVERFULL_LIMIT_PT

@@ -60,19 +60,25 @@ def document(name: str, at: bool, fmt: str = "tex") -> str:
 # ---------------------------------------------------------------- pdflatex on every example
 
 
-def _pdflatex(source: str, folder: Path) -> tuple[int, str]:
-    """pdflatex on ``source`` in ``folder``, run again while its log asks for it (longtable
+#: A table of at most this many rows is a tabular (``UNBROKEN_ROWS`` of
+#: ``templates/doc_blocks.tex.j2``), which needs no second pdflatex run.
+UNBROKEN_ROWS = 12
+
+
+def _pdflatex(source: str, folder: Path) -> tuple[int, str, int]:
+    """pdflatex on ``source`` in ``folder``, run again while its log asks for it (a longtable
     settles its column widths on a second run), as ``symbprop.render.pdf.compile_pdf`` does;
-    (exit status, log of the last run)."""
+    (exit status, log of the last run, number of runs)."""
     (folder / "doc.tex").write_text(source, encoding="utf-8")
     command = ["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"]
-    code, log = 0, ""
-    for _ in range(MAX_RUNS):
+    code, log, runs = 0, "", 0
+    while runs < MAX_RUNS:
         code = subprocess.run(command, cwd=folder, capture_output=True, timeout=120).returncode
         log = (folder / "doc.log").read_text(encoding="utf-8", errors="replace")
+        runs += 1
         if code or not needs_rerun(log):
             break
-    return code, log
+    return code, log, runs
 
 
 @latex
@@ -80,11 +86,17 @@ def _pdflatex(source: str, folder: Path) -> tuple[int, str]:
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_every_example_compiles_and_no_line_leaves_the_page(tmp_path, case):
     """One case per test, so that the pytest-xdist workers share them out (a module fixture
-    compiling all of them held one worker for half a minute)."""
-    code, log = _pdflatex(document(*case), tmp_path)
+    compiling all of them held one worker for half a minute).  A document whose tables are
+    short (tabulars) takes one pdflatex run; only a long table (a longtable) asks for more."""
+    source = document(*case)
+    code, log, runs = _pdflatex(source, tmp_path)
     errors = [line for line in log.splitlines() if line.startswith("!")]
     assert code == 0, errors
     assert max(overfull_boxes(log), default=0.0) <= OVERFULL_LIMIT_PT
+    long_tables = re.findall(r"\\begin\{longtable\}(.*?)\\end\{longtable\}", source, re.S)
+    rows = [table.count("\\\\") - 1 for table in long_tables]  # less the head's row
+    assert all(count > UNBROKEN_ROWS for count in rows), rows
+    assert runs == 1 or long_tables, "the log asks for another run"
 
 
 @latex
@@ -480,7 +492,7 @@ def test_unused_parameter_from_the_command_line(tmp_path):
 @latex
 @needs_latex
 def test_unused_parameter_document_compiles(tmp_path):
-    code, log = _pdflatex(render.to_latex(_unused(), UNUSED_AT), tmp_path)
+    code, log, _ = _pdflatex(render.to_latex(_unused(), UNUSED_AT), tmp_path)
     assert code == 0, [line for line in log.splitlines() if line.startswith("!")]
 
 
@@ -565,7 +577,7 @@ def test_pdflatex_environment_fixes_the_date(monkeypatch):
 def _widths_by_pdflatex(formulas: list[str], folder: Path) -> list[float]:
     body = "\n".join(rf"\settowidth{{\w}}{{$\displaystyle {f}$}}\typeout{{WIDTH \the\w}}"
                      for f in formulas)
-    code, log = _pdflatex("\\documentclass[11pt]{article}\\usepackage{amsmath,amssymb}"
+    code, log, _ = _pdflatex("\\documentclass[11pt]{article}\\usepackage{amsmath,amssymb}"
                           f"\\newlength{{\\w}}\\begin{{document}}\n{body}\n\\end{{document}}",
                           folder)
     assert code == 0
@@ -606,7 +618,7 @@ def test_chain_lines_are_filled_by_width_and_continue_indented():
 def test_long_chains_stay_on_the_page(tmp_path):
     tex = render.to_latex(sp.derive(sp.mlp([2, 2, 2, 2, 2, 2, 2, 1], activation="tanh")),
                           max_params=2, max_paths=2)
-    code, log = _pdflatex(tex, tmp_path)
+    code, log, _ = _pdflatex(tex, tmp_path)
     assert code == 0 and max(overfull_boxes(log), default=0.0) <= OVERFULL_LIMIT_PT
 
 
@@ -660,7 +672,7 @@ def test_edge_labels_leave_room_for_the_arrows():
 @latex
 @needs_latex
 def test_large_graph_document_compiles(tmp_path):
-    code, log = _pdflatex(render.to_latex(sp.derive(sp.load(dict(BIG))), {"x": 0.5, "y": 1.0}),
+    code, log, _ = _pdflatex(render.to_latex(sp.derive(sp.load(dict(BIG))), {"x": 0.5, "y": 1.0}),
                           tmp_path)
     assert code == 0 and max(overfull_boxes(log), default=0.0) <= OVERFULL_LIMIT_PT
 

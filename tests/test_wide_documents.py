@@ -22,6 +22,7 @@ import pytest
 import symbprop as sp
 from symbprop import render
 from symbprop.render.measure import latex_width
+from symbprop.render.pdf import MAX_RUNS, needs_rerun
 from symbprop.render.style import Style
 
 HAS_LATEX = shutil.which("pdflatex") is not None and shutil.which("pdfinfo") is not None
@@ -202,9 +203,11 @@ def test_reverse_network_labels_do_not_overlap(sizes):
 def _compile(tex: str, folder) -> tuple[int, str, str]:
     """(pages by pdfinfo, the log, the text of page 1 by pdftotext)."""
     (folder / "doc.tex").write_text(tex, encoding="utf-8")
-    for _ in range(2):  # longtable settles its column widths on the second run
+    for _ in range(MAX_RUNS):  # again while the log asks (a longtable's column widths)
         subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"],
                        cwd=folder, capture_output=True, timeout=180, check=True)
+        if not needs_rerun((folder / "doc.log").read_text(encoding="utf-8", errors="replace")):
+            break
     info = subprocess.run(["pdfinfo", "doc.pdf"], cwd=folder, capture_output=True, text=True,
                           check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M)[1])

@@ -1,12 +1,14 @@
 """PDF output: run ``pdflatex`` on the LaTeX document in a temporary directory, again while
 its log asks for it.
 
-The documents cross-reference nothing; what needs a second run is ``longtable``, which settles
-its column widths from the ``.aux`` of the run before and says so in the log ("Table widths
-have changed. Rerun LaTeX."), as LaTeX itself says "Rerun" for labels.  So pdflatex runs again
-while the log contains "Rerun", at most ``MAX_RUNS`` times, as latexmk decides.  Every bundled
-example's document has a long table and took two runs (a third gave the same bytes); a table
-whose widths move again on the second run gets its third.
+The documents cross-reference nothing; what needs a second run is a ``longtable``, which
+settles its column widths from the ``.aux`` of the run before and says so in the log ("Table
+widths have changed. Rerun LaTeX."), as LaTeX itself says "Rerun" for labels.  So pdflatex runs
+again while the log contains "Rerun", at most ``MAX_RUNS`` times, as latexmk decides.  A
+derivation's tables of up to 12 rows are tabulars (``templates/doc_blocks.tex.j2``), so every
+bundled example's document takes one run; a longer table is a longtable, which breaks across
+pages and takes two (a table whose widths move again on the second run gets its third).  The
+exercise sheets and keys keep longtables, whose answer rows break across pages: two runs.
 
 Without ``pdflatex`` a ``SymbpropError`` says which Debian packages provide it; a LaTeX error
 raises a ``SymbpropError`` with the relevant lines of the log (the ``!`` error and its context).
