@@ -168,11 +168,14 @@ def test_a_shared_bias_from_init_params_takes_the_one_call_path(monkeypatch):
     assert_same(kernels.loss_and_grad({**params, "b1": float(params["b1"])}, X, Y), reference)
 
 
-def test_the_one_call_path_is_built_once_the_checking_path_has_cost_as_much(monkeypatch):
+def test_the_one_call_path_is_built_once_the_checking_path_has_cost_as_much(monkeypatch,
+                                                                            tmp_path):
     """A script of a few calls waits for no second compilation (it would double the first
     call's wait): the checking path runs until its time beyond the kernel's, summed over the
     calls after the first, reaches dictcall.BUDGET; then the one-call path is built, with the
-    same numbers, and another Kernels of the same module takes it from its first call."""
+    same numbers, and another Kernels of the same module takes it from its first call.  An
+    empty cache of its own: a kept one may hold the one-call path already."""
+    monkeypatch.setenv("SYMBPROP_CACHE_DIR", str(tmp_path))
     model = sp.mlp([3, 5, 2], activation="tanh", loss="half_sse", name="tiers")
     kernels = sp.compile(model)
     params = kernels.init_params(seed=4)

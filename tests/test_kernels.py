@@ -234,13 +234,16 @@ def test_of_several_problems_the_first_is_reported(k221):
 
 
 def test_a_new_process_checks_a_call_in_one_compiled_function():
-    """The first loss_and_grad of a process loads one check function from Numba's cache
-    (batch_problem), not all_finite for each array and row_sum_error for softmax targets."""
+    """The first loss_and_grad of a process that takes the checking path loads one check
+    function from Numba's cache (batch_problem), not all_finite for each array and
+    row_sum_error for softmax targets.  X is a list: the one compiled dict call, which a
+    process takes at once where Numba's cache holds it (another test may have built it),
+    takes arrays only."""
     script = (
         "import numpy as np, symbprop as sp\n"
         "from symbprop.runtime import input_checks as checks\n"
         "k = sp.compile('examples:iris_4_16_3')\n"
-        "k.loss_and_grad(k.init_params(), np.ones((2, 4)), np.eye(3)[:2])\n"
+        "k.loss_and_grad(k.init_params(), np.ones((2, 4)).tolist(), np.eye(3)[:2])\n"
         "print([len(getattr(checks, name).overloads) for name in\n"
         "       ('batch_problem', 'all_finite', 'row_sum_error')],\n"
         "      sum(checks.batch_problem.stats.cache_hits.values()))\n"
