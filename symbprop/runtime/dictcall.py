@@ -18,10 +18,15 @@ and returns ``(L, status)``) in two layers:
   a fresh rendering.
 
 It returns ``None`` where ``Kernels`` must take its checking path, which converts what it can
-and words the error for what it cannot.  Measured on the 2-2-1 net, batch 1 (2 cores): the
-whole dict call 1.5 µs (2.3 µs with generic Python: ``dict(zip(...))`` alone took 0.3 µs;
-0.97 µs with ``out=``), of which the compiled call is 0.63 µs and allocating the four gradient
-arrays 0.5 µs; the flat ``loss_and_grad_into`` takes 0.22 µs.
+and words the error for what it cannot.  ``Kernels`` builds it only when that pays
+(``ArraysCall.due``): at once where it costs no compiling (this process has it, or Numba's
+cache does), else once the checking path has spent ``BUDGET`` seconds beyond the kernel's own
+time, about what compiling it costs.
+
+Measured on the 2-2-1 net, batch 1 (2 cores): the whole dict call 1.5 µs (2.3 µs with generic
+Python: ``dict(zip(...))`` alone took 0.3 µs; 0.97 µs with ``out=``), of which the compiled call
+is 0.63 µs and allocating the four gradient arrays 0.5 µs; the flat ``loss_and_grad_into``
+takes 0.22 µs.
 """
 
 from __future__ import annotations
