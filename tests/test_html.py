@@ -309,21 +309,70 @@ def label(driver, element_id: str) -> float:
     return number(element.text)
 
 
-def panel_value(driver) -> float:
-    """The last number of the visible step's equations (the gradient's value)."""
-    rhs = driver.find_elements("css selector", ".step:not([hidden]) .eq .rhs")
-    return number(rhs[-1].get_attribute("textContent"))
+#: [shown, text] of each element id in arguments[0] (null for a missing one): what ``label``
+#: reads, for many labels in one round trip to the browser.
+LABELS = """
+return arguments[0].map(function (id) {
+  var el = document.getElementById(id);
+  return el && [el.checkVisibility({visibilityProperty: true}), el.textContent];
+});
+"""
+
+
+def labels(driver, element_ids: list[str]) -> dict[str, float]:
+    """``label`` of every id, read in one script: each must exist and be shown."""
+    found = driver.execute_script(LABELS, element_ids)
+    for element_id, entry in zip(element_ids, found, strict=True):
+        assert entry is not None, f"no element {element_id}"
+        assert entry[0], f"{element_id} is hidden"
+    return {element_id: number(entry[1]) for element_id, entry in zip(element_ids, found,
+                                                                       strict=True)}
 
 
 def step_to_end(driver) -> int:
+    """Press the right arrow until the last step, in one typing command, and check that each
+    press moved the counter by one (the page records the counter after each key)."""
     from selenium.webdriver.common.keys import Keys
 
-    body = driver.find_element("tag name", "body")
     _, total = counter(driver)
-    for expected in range(2, total + 1):
-        body.send_keys(Keys.ARROW_RIGHT)
-        assert counter(driver)[0] == expected
+    driver.execute_script(
+        "window.countersSeen = [];"
+        "document.addEventListener('keyup', function () {"
+        "  window.countersSeen.push(document.getElementById('counter').textContent); });")
+    driver.find_element("tag name", "body").send_keys(Keys.ARROW_RIGHT * (total - 1))
+    seen = driver.execute_script("return window.countersSeen")
+    assert seen == [f"Step {n} of {total}" for n in range(2, total + 1)]
     return total
+
+
+#: Visits every step whose title starts with arguments[0] through the address (#step=N, as a
+#: link or the address bar would), and returns [N, the step's data-focus, the last number of
+#: its equations] for each, after the page has shown it.
+VISIT_STEPS = """
+var prefix = arguments[0], done = arguments[arguments.length - 1];
+var total = document.querySelectorAll(".step").length, n = 0, seen = [];
+function read() {
+  var rhs = document.querySelectorAll(".step:not([hidden]) .eq .rhs");
+  var section = document.getElementById("step-" + n);
+  seen.push([n, section.getAttribute("data-focus"), rhs[rhs.length - 1].textContent]);
+  visit();
+}
+function visit() {
+  for (n += 1; n <= total; n += 1) {
+    var title = document.querySelector("#step-" + n + " h2").textContent;
+    if (title.indexOf(prefix) !== 0) { continue; }
+    if (window.location.hash === "#step=" + n) { read(); return; }
+    window.addEventListener("hashchange", function shown() {
+      window.removeEventListener("hashchange", shown);
+      read();
+    });
+    window.location.hash = "#step=" + n;
+    return;
+  }
+  done(seen);
+}
+visit();
+"""
 
 
 def keys_and_buttons(driver, total: int) -> None:
@@ -374,11 +423,13 @@ def test_graph_page_in_chromium(driver, tmp_path, name):
     hidden = [n for n in forward if not driver.find_element("id", f"fwd-{n}").is_displayed()]
     assert hidden == list(forward)  # values appear as the steps go
     total = step_to_end(driver)
+    shown = labels(driver, [*(f"fwd-{node}" for node in forward),
+                            *(f"grad-{name}" for name in (*forward, *grads))])
     for node, value in forward.items():
-        assert close(label(driver, f"fwd-{node}"), value), node
-        assert close(label(driver, f"grad-{node}"), node_grads[node], 3), node
+        assert close(shown[f"fwd-{node}"], value), node
+        assert close(shown[f"grad-{node}"], node_grads[node], 3), node
     for variable, value in grads.items():
-        assert close(label(driver, f"grad-{variable}"), value, 3), variable
+        assert close(shown[f"grad-{variable}"], value, 3), variable
     keys_and_buttons(driver, total)
     cells = driver.find_elements("css selector", ".step:not([hidden]) td")
     assert close(number(cells[2].get_attribute("textContent")), grads[list(grads)[0]], 5)
@@ -396,23 +447,18 @@ def test_graph_page_in_chromium(driver, tmp_path, name):
 def test_network_page_in_chromium(driver, tmp_path, name):
     url = open_page(driver, tmp_path, name, page(name))
     layers, loss, grads = network_oracle(name)
-    total = step_to_end(driver)
-    for layer, values in enumerate(layers, start=1):
-        for j, value in enumerate(values):
-            assert close(label(driver, f"fwd-{layer}-{j}"), value), (layer, j)
-    assert close(label(driver, "fwd-loss"), loss)
-    checked = 0
-    for n in range(1, total + 1):  # each gradient step: the panel's value and the drawing's
-        section = driver.find_element("id", f"step-{n}")
-        title = section.find_element("tag name", "h2").get_attribute("textContent")
-        if not title.startswith("Gradient"):
-            continue
-        driver.get(f"{url}#step={n}")
-        first = section.get_attribute("data-focus").split()[0]
+    step_to_end(driver)
+    expected = {f"fwd-{layer}-{j}": value for layer, values in enumerate(layers, start=1)
+                for j, value in enumerate(values)} | {"fwd-loss": loss}
+    shown = labels(driver, list(expected))
+    for element_id, value in expected.items():
+        assert close(shown[element_id], value), element_id
+    visited = driver.execute_async_script(VISIT_STEPS, "Gradient")
+    for n, focus, panel in visited:  # each gradient step: the panel's value and the drawing's
+        first = focus.split()[0]
         name_ = next(p for p in grads if _focus_of(p) == first)
-        assert close(panel_value(driver), grads[name_], 5), name_
-        checked += 1
-    assert checked >= 3
+        assert close(number(panel), grads[name_], 5), (n, name_)
+    assert len(visited) >= 3
     assert_no_requests(driver, url)
     assert_drawing(driver)
 
@@ -475,12 +521,10 @@ def test_mnist_page_in_chromium(driver, tmp_path):
         assert len(shown) == 2 and all(map(close, shown, oracle[f"delta{layer}"]))
     assert close(label(driver, "fwd-loss"), oracle["C"])
     names = selected(sp.derive(sp.load(f"examples:{MNIST}")), 12)
-    steps = [n for n in range(1, total + 1) if driver.find_element(
-        "css selector", f"#title-{n}").get_attribute("textContent").startswith("Gradient")]
-    assert len(steps) == len(names) == 12
-    for n, name in zip(steps, names, strict=True):
-        driver.get(f"{url}#step={n}")
-        assert close(panel_value(driver), oracle["grad"][name], 5), name
+    visited = driver.execute_async_script(VISIT_STEPS, "Gradient")
+    assert len(visited) == len(names) == 12
+    for (n, _, panel), name in zip(visited, names, strict=True):
+        assert close(number(panel), oracle["grad"][name], 5), (n, name)
     driver.get(f"{url}#step={total}")
     rows = driver.find_elements("css selector", ".step:not([hidden]) tbody tr")
     assert len(rows) == 12
