@@ -364,8 +364,8 @@ def test_the_same_bytes_in_another_process_with_another_hash_seed(tmp_path):
 
 def test_verifying_a_key_never_builds_the_dict_call(monkeypatch):
     """The finite differences that verify a key call the kernels a few dozen times, through
-    the module's ``loss_and_grad_into``: the dict API's own compiled path (about 1 s to build,
-    after 16 calls) is never asked for."""
+    the module's ``loss_and_grad_into``: the dict API, and its own compiled path (about 1 s
+    to build), is never asked for."""
     from symbprop.runtime.kernels import Kernels
 
     asked = []

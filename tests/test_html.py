@@ -304,13 +304,12 @@ def number(text: str) -> float:
 
 
 def label(driver, element_id: str) -> float:
-    element = driver.find_element("id", element_id)
-    assert element.is_displayed(), f"{element_id} is hidden"
-    return number(element.text)
+    """The number an element shows (it must be shown)."""
+    return labels(driver, [element_id])[element_id]
 
 
-#: [shown, text] of each element id in arguments[0] (null for a missing one): what ``label``
-#: reads, for many labels in one round trip to the browser.
+#: [shown, text] of each element id in arguments[0] (null for a missing one), in one round trip
+#: to the browser.
 LABELS = """
 return arguments[0].map(function (id) {
   var el = document.getElementById(id);
@@ -320,7 +319,7 @@ return arguments[0].map(function (id) {
 
 
 def labels(driver, element_ids: list[str]) -> dict[str, float]:
-    """``label`` of every id, read in one script: each must exist and be shown."""
+    """The number each element shows, read in one script: each must exist and be shown."""
     found = driver.execute_script(LABELS, element_ids)
     for element_id, entry in zip(element_ids, found, strict=True):
         assert entry is not None, f"no element {element_id}"

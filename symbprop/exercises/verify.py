@@ -174,8 +174,9 @@ def _flat_point(d, vals) -> dict[str, float]:
 def _kernel_call(d, vals, k):
     """θ by scalar name -> (loss, {scalar name: gradient}) from the compiled kernels (float64):
     a graph's through its ``loss_and_grad``, a network's through the module's
-    ``loss_and_grad_into`` on checked arrays (the dict API compiles a faster path of its own
-    after 16 calls, about 1 s, which the few dozen calls of a finite difference never repay)."""
+    ``loss_and_grad_into`` on arrays checked once (the dict API would check them again at
+    every one of a finite difference's few dozen calls, and might build its own compiled
+    path, about 1 s, which those calls never repay)."""
     if d.model.kind == "graph":
         constants = dict(getattr(vals, "constants", {}) or {})
 

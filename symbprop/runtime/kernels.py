@@ -169,7 +169,7 @@ class Kernels(KernelsBase):
             from symbprop.distributed import loss_and_grad
 
             return loss_and_grad(self, params, X, Y, out)
-        if self.size < VIEW_MIN and self.target == "numba":
+        if self._has_dict_call:
             fast = self._dict_call(params, X, Y, out)
             if fast is not None:
                 return fast
@@ -198,14 +198,19 @@ class Kernels(KernelsBase):
             return None
         return self.compile_dict_call()(params, X, Y, out)
 
+    @property
+    def _has_dict_call(self) -> bool:
+        """Numba kernels of fewer than ``VIEW_MIN`` parameters have the one compiled dict
+        call; on larger nets the checking path costs little against the kernel."""
+        return self.size < VIEW_MIN and self.target == "numba"
+
     def compile_dict_call(self):
         """Build now the one compiled call that ``loss_and_grad`` otherwise builds when the
         checking path has cost about as much (``dictcall.BUDGET``): before a loop of many
         dict calls, or to time them.  Returns it (``call(params, X, Y, out)``, ``None`` for
-        inputs it leaves to the checking path), or ``None`` for a net without one (numba
-        kernels of ``VIEW_MIN`` parameters or more, where the checking path costs little
-        against the kernel)."""
-        if not (self.size < VIEW_MIN and self.target == "numba"):
+        inputs it leaves to the checking path), or ``None`` for a net without one
+        (``_has_dict_call``)."""
+        if not self._has_dict_call:
             return None
         # the instance attribute shadows the method _dict_call from now on (one call less)
         self._dict_call = self._arrays_call.function()
