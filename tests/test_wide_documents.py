@@ -22,8 +22,8 @@ import pytest
 import symbprop as sp
 from symbprop import render
 from symbprop.render.measure import latex_width
-from symbprop.render.pdf import MAX_RUNS, needs_rerun
 from symbprop.render.style import Style
+from tests.test_documents import _pdflatex
 
 HAS_LATEX = shutil.which("pdflatex") is not None and shutil.which("pdfinfo") is not None
 needs_latex = pytest.mark.skipif(not HAS_LATEX, reason="pdflatex or pdfinfo is not installed")
@@ -202,18 +202,14 @@ def test_reverse_network_labels_do_not_overlap(sizes):
 
 def _compile(tex: str, folder) -> tuple[int, str, str]:
     """(pages by pdfinfo, the log, the text of page 1 by pdftotext)."""
-    (folder / "doc.tex").write_text(tex, encoding="utf-8")
-    for _ in range(MAX_RUNS):  # again while the log asks (a longtable's column widths)
-        subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "doc.tex"],
-                       cwd=folder, capture_output=True, timeout=180, check=True)
-        if not needs_rerun((folder / "doc.log").read_text(encoding="utf-8", errors="replace")):
-            break
+    code, log, _ = _pdflatex(tex, folder)
+    assert code == 0, "pdflatex failed"
     info = subprocess.run(["pdfinfo", "doc.pdf"], cwd=folder, capture_output=True, text=True,
                           check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M)[1])
     first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "doc.pdf", "-"], cwd=folder,
                            capture_output=True, text=True, check=True).stdout
-    return pages, (folder / "doc.log").read_text(encoding="utf-8", errors="replace"), first
+    return pages, log, first
 
 
 def _digits_values() -> dict:
