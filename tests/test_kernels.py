@@ -438,3 +438,46 @@ def test_looped_modules_share_the_blas_helpers_and_their_cache_loads_anywhere(tm
     assert plain.stdout.split() == [loss, total, "1"]  # loaded from Numba's cache, not compiled
     standalone = import_file(path, "standalone_copy_of_iris_looped")
     assert standalone._times_input is not kernel_helpers._times_input
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_matrix_view_is_the_reshaped_slice_and_writes_through(dtype):
+    """``_matrix(v, start, rows, cols)``, every 2-D view of the looped kernels, is
+    ``v[start:start + rows * cols].reshape((rows, cols))``: the same numbers and a view of ``v``
+    (a write goes through), for runtime sizes as for constant ones; it keeps ``v``'s memory
+    alive after ``v`` is gone, and a read-only ``v`` gives a read-only view."""
+    from numba import njit
+
+    from symbprop.codegen.kernel_helpers import _matrix
+
+    @njit
+    def view_and_write(v, start, rows, cols):
+        m = _matrix(v, start, rows, cols)
+        m[rows - 1, 0] = -1.0
+        return m
+
+    @njit
+    def constant_view(v):
+        return _matrix(v, 3, 2, 5)
+
+    @njit
+    def view_of_a_new_vector(n):
+        return _matrix(np.arange(n).astype(np.float64), 1, 3, 2)
+
+    v = np.arange(20, dtype=dtype)
+    expected = v[2:14].reshape((4, 3)).copy()
+    expected[3, 0] = -1.0
+    m = view_and_write(v, 2, 4, 3)
+    assert m.dtype == dtype and m.shape == (4, 3) and m.flags.c_contiguous
+    assert np.array_equal(m, expected) and v[11] == -1.0
+    assert np.array_equal(constant_view(v), v[3:13].reshape((2, 5)))
+    kept = view_of_a_new_vector(10)
+    assert kept.base is not None  # it holds the vector's memory
+    for _ in range(3):
+        view_of_a_new_vector(10)  # would reuse the memory, had it been freed
+    assert np.array_equal(kept, np.arange(1.0, 7.0).reshape((3, 2)))
+    frozen = np.arange(6, dtype=dtype)
+    frozen.flags.writeable = False
+    assert np.array_equal(constant_view(np.arange(13, dtype=dtype)), np.arange(3, 13).reshape(2, 5))
+    with pytest.raises(Exception, match="readonly"):
+        view_and_write(frozen, 0, 2, 3)

@@ -196,7 +196,8 @@ def test_code_size_does_not_grow_with_the_run():
     assert _kernels(eight).count("\n") == _kernels(sixty_four).count("\n")
     assert "# layers 2–8 (l = 2, …, 8): zˡ = Wˡ aˡ⁻¹ + bˡ,  aˡ = tanh(zˡ)" in eight
     assert "# layers 64–2 (l = 64, …, 2), from the top:" in sixty_four
-    assert "W65 = theta[" in sixty_four and "W64 = theta[" not in sixty_four
+    assert "W65 = _matrix(theta, W65_AT, 3, 6)" in sixty_four
+    assert "W64 = " not in sixty_four
 
 
 def test_train_on_a_deep_net_lowers_the_loss():

@@ -99,17 +99,21 @@ def start(name: str) -> str:
     return f"{name}_AT"
 
 
-def views(d, source: str, prefix: str, skip: frozenset = frozenset()) -> list[str]:
-    """``W1 = theta[W1_AT:W1_AT + 6].reshape((3, 2))``, ... (prefix ``g`` for grad), except the
-    parameters named in ``skip`` (those of runs, which their loops view)."""
+def views(d, source: str, prefix: str, skip: frozenset = frozenset(),
+          reshape: bool = False) -> list[str]:
+    """``W1 = _matrix(theta, W1_AT, 3, 2)``, ``b1 = theta[b1_AT:b1_AT + 3]``, ... (prefix ``g``
+    for grad), except the parameters named in ``skip`` (those of runs, which their loops view).
+    ``reshape``: ``W1 = theta[W1_AT:W1_AT + 6].reshape((3, 2))``, for NumPy."""
     lines = []
     for name, _, shape in param_layout(d):
         if name in skip:
             continue
         size = int(sympy.prod(shape)) if shape else 1
         view = f"{source}[{start(name)}:{start(name)} + {size}]"
-        if len(shape) == 2:
+        if len(shape) == 2 and reshape:
             view += f".reshape(({shape[0]}, {shape[1]}))"
+        elif len(shape) == 2:
+            view = f"_matrix({source}, {start(name)}, {shape[0]}, {shape[1]})"
         elif not shape:
             view = f"{source}[{start(name)}]" if source == "theta" else view
         lines.append(f"{prefix}{name} = {view}")
@@ -140,14 +144,13 @@ class Scratch:
         return sum(max(rows, 1) for _, rows in self.blocks)
 
     def views(self, count: int | None = None) -> list[str]:
-        """``Z1 = work[0:128 * n].reshape((128, n))``, ... for the first ``count`` blocks."""
+        """``Z1 = _matrix(work, 0, 128, n)``, ... for the first ``count`` blocks."""
         lines, start = [], 0
         for name, rows in self.blocks[:count]:
             stop = start + max(rows, 1)
-            view = f"work[{_times_n(start)}:{_times_n(stop)}]"
             if name is not None:
-                lines.append(f"{name} = {view}.reshape(({rows}, n))" if rows
-                             else f"{name} = {view}")
+                lines.append(f"{name} = _matrix(work, {_times_n(start)}, {rows}, n)" if rows
+                             else f"{name} = work[{_times_n(start)}:{_times_n(stop)}]")
             start = stop
         return lines
 

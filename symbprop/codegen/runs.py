@@ -134,7 +134,7 @@ class Run:
 
     def _params(self, source: str, prefix: str) -> list[str]:
         s, end = self.width, self.width * self.width
-        lines = [f"{prefix}W = {source}[p:p + {end}].reshape(({s}, {s}))"]
+        lines = [f"{prefix}W = _matrix({source}, p, {s}, {s})"]
         if self.bias == 1 and source == "theta":
             lines.append(f"b = theta[p + {end}]")
         elif self.bias:
@@ -156,11 +156,11 @@ class Run:
                  f"A_in = A{f - 1}", f"for l in range({f}, {g + 1}):"]
         body = [self._offset("p", self.theta, self.stride, "Wˡ in theta"),
                 self._offset("r", start, rows, "zˡ in work (rows of n numbers)"),
-                *self._params("theta", ""), f"Z = work[r * n:(r + {s}) * n].reshape(({s}, n))"]
+                *self._params("theta", ""), f"Z = _matrix(work, r * n, {s}, n)"]
         if self.identity:
             body.append("A = Z")
         else:
-            body.append(f"A = work[(r + {s}) * n:(r + {2 * s}) * n].reshape(({s}, n))")
+            body.append(f"A = _matrix(work, (r + {s}) * n, {s}, n)")
         body.append("_times(W, A_in, Z)")
         elements = []
         if self.bias:
@@ -190,13 +190,13 @@ class Run:
                 self._offset("q", start, s, "δˡ in work"),
                 *self._params("theta", "")[:1], *self._params("grad", "g")]
         if Var(PRE, f).name in reads:
-            body.append(f"Z = work[r * n:(r + {s}) * n].reshape(({s}, n))")
+            body.append(f"Z = _matrix(work, r * n, {s}, n)")
         if Var(ACT, f).name in reads:
-            a0, a1 = ("r", f"(r + {s})") if self.identity else (f"(r + {s})", f"(r + {2 * s})")
-            body.append(f"A = work[{a0} * n:{a1} * n].reshape(({s}, n))")
-        body += [f"D = work[q * n:(q + {s}) * n].reshape(({s}, n))",
+            a0 = "r" if self.identity else f"(r + {s})"
+            body.append(f"A = _matrix(work, {a0} * n, {s}, n)")
+        body += [f"D = _matrix(work, q * n, {s}, n)",
                  f"if l == {f}:", f"    A_in = A{f - 1}", "else:",
-                 f"    A_in = work[(r - {s}) * n:r * n].reshape(({s}, n))  # aˡ⁻¹",
+                 f"    A_in = _matrix(work, (r - {s}) * n, {s}, n)  # aˡ⁻¹",
                  "_times_transposed(W_up, D_up, D)  # Wˡ⁺¹ᵀ δˡ⁺¹, for now",
                  *loop(element(self.printer, "D[j, i]", expr, f"u{f}_"), "D.shape[0]"),
                  "_outer(D, A_in, gW)"]

@@ -148,8 +148,8 @@ def context(d, plan: NetworkPlan) -> dict:
         backward += _backward_layer(printer, plan, layer, formula)
     loss = _loss(printer, per_sample, plan, formula)
     return {
-        "views": views(d, "theta", ""),
-        "grad_views": views(d, "grad", "g"),
+        "views": views(d, "theta", "", reshape=True),
+        "grad_views": views(d, "grad", "g", reshape=True),
         "forward": forward,
         "output": f"A{plan.output.number}",
         "loss": loss,
