@@ -15,6 +15,13 @@ time grows with the load and the CPU time much less), and whether SymPy was impo
 graph (``--net examples:staged``) is called at its initial parameters.
 ``PYTHONDONTWRITEBYTECODE`` is honoured as it is set: without bytecode files every symbprop
 module (and the generated one) is compiled from its source in every process.
+
+Then the floor, from the shell: the wall time of whole processes, start and exit included, run
+interleaved: Python doing nothing; the smallest Numba program that calls a cached compiled
+function using ``np.dot`` (five lines, no symbprop), once with SciPy's BLAS table imported the
+usual way and once loaded alone as ``symbprop.runtime.scipy_blas`` does; and the second process
+of the net (``sp.compile`` and one ``loss_and_grad``).  The difference between the last two is
+what symbprop itself costs a second process.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from symbprop.bench.machine import machine_lines
@@ -58,6 +66,36 @@ k.loss_and_grad(params, *data); mark("first loss_and_grad (cache loads)")
 k.loss_and_grad(params, *data); mark("second loss_and_grad")
 out["sympy imported"] = "sympy" in sys.modules
 print(json.dumps(out))
+"""
+
+#: The floor: a cached Numba function that calls ``np.dot``, with nothing of symbprop's.
+#: ``{blas}`` is replaced by how SciPy's BLAS table is loaded.
+FLOOR = """
+import numpy as np
+{blas}
+from numba import njit
+@njit(cache=True)
+def f(a, b):
+    return np.dot(a, b).sum()
+f(np.ones((8, 4)), np.ones((4, 16)))
+"""
+#: ``symbprop.runtime.scipy_blas`` loaded from its file, without the ``symbprop`` package.
+ALONE = """
+import importlib.util
+spec = importlib.util.spec_from_file_location("scipy_blas", {path!r})
+module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module); module.load()
+"""
+SECOND = """
+import sys, numpy as np, symbprop as sp
+k = sp.compile(sys.argv[1])
+params = k.init_params(seed=0)
+if hasattr(k, "constants"):
+    params.update({name: 0.5 for name in k.constants})
+    k.loss_and_grad(params)
+else:
+    m, rng = k.model, np.random.default_rng(0)
+    k.loss_and_grad(params, rng.normal(size=(8, m.inputs)),
+                    np.eye(m.sizes[-1])[rng.integers(0, m.sizes[-1], 8)])
 """
 
 
@@ -94,6 +132,49 @@ def main() -> None:
             cells.append(f"{statistics.median(values):6.3f} [{min(values):.3f}-"
                          f"{max(values):.3f}]")
         print(f"{phase:42s} {cells[0]:>20s} {cells[1]:>20s}")
+    print(f"load average (1 min) after: {os.getloadavg()[0]:.2f}")
+    floor(args.net, args.runs)
+
+
+def floor(net: str, runs: int) -> None:
+    """Print the shell's wall time of whole processes: Python alone, Numba's floor and the
+    net's second process, ``runs`` interleaved rounds after one warm-up round."""
+    blas = ROOT / "symbprop" / "runtime" / "scipy_blas.py"
+    with tempfile.TemporaryDirectory(prefix="symbprop-floor-") as folder:
+        env = dict(os.environ, SYMBPROP_CACHE_DIR=os.path.join(folder, "symbprop"),
+                   NUMBA_CACHE_DIR=os.path.join(folder, "numba"),
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
+                                                            os.environ.get("PYTHONPATH")])))
+        scripts = {
+            "Python alone (pass)": "pass",
+            "NumPy, Numba, one cached function; SciPy's BLAS the usual way":
+                FLOOR.format(blas="import scipy.linalg.cython_blas"),
+            "the same, SciPy's BLAS table loaded alone (as symbprop does)":
+                FLOOR.format(blas=ALONE.format(path=str(blas))),
+            f"symbprop's second process of {net}": SECOND,
+        }
+        paths = {}
+        for index, (name, text) in enumerate(scripts.items()):
+            paths[name] = Path(folder, f"script{index}.py")
+            paths[name].write_text(text)
+
+        def wall(name: str) -> float:
+            start = time.perf_counter()
+            subprocess.run([sys.executable, str(paths[name]), net], env=env, check=True,
+                           capture_output=True)
+            return time.perf_counter() - start
+
+        for name in scripts:  # compiles into the caches
+            wall(name)
+        times = {name: [] for name in scripts}
+        for _ in range(runs):
+            for name in scripts:
+                times[name].append(wall(name))
+    print(f"\nWhole processes from the shell, {runs} interleaved runs; wall seconds, "
+          "median [min-max]:")
+    for name, values in times.items():
+        print(f"{name:66s} {statistics.median(values):6.3f} [{min(values):.3f}-"
+              f"{max(values):.3f}]")
     print(f"load average (1 min) after: {os.getloadavg()[0]:.2f}")
 
 
