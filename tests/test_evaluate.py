@@ -6,6 +6,7 @@ import math
 import time
 
 import mpmath
+import numpy as np
 import pytest
 import sympy
 
@@ -49,6 +50,29 @@ def test_network_example_matches_sympy_diff(name):
     # one step of gradient descent lowers the loss on these examples
     assert result["step"]["loss"] < result["loss"]
 
+
+def test_a_second_point_reuses_the_symbolic_work_and_is_right(monkeypatch):
+    """The scalar equations are instantiated at a derivation's first evaluation only: a
+    second point substitutes numbers, and its gradient is still sympy.diff's."""
+    d = sp.derive(sp.load("examples:nielsen_232"))
+    d.evaluate("examples:nielsen_232")
+    calls = []
+    definition = type(d).definition
+    monkeypatch.setattr(type(d), "definition",
+                        lambda self, e: calls.append(e) or definition(self, e))
+    monkeypatch.setattr(type(d), "gradient", lambda self, name: calls.append(name))
+    values = load_values(d.model, "examples:nielsen_232")
+    params = {n: (np.asarray(v) / 3 + 0.25).tolist() for n, v in values.params.items()}
+    other = {"x": values.X[0], "y": values.Y[0], "params": params}
+    result = d.evaluate(other)
+    assert calls == []
+    point, vals, data = _point(d, other)
+    _fill(point, data["x"], vals.X[0])
+    _fill(point, data["y"], vals.Y[0])
+    loss = as_elementary(d.composed_loss())
+    for param in d.params:
+        oracle = float(sympy.diff(loss, d.element(param)).xreplace(point).evalf(30))
+        assert math.isclose(result["grad"][param], oracle, rel_tol=1e-12, abs_tol=1e-15), param
 
 def test_batch_mean_and_sum():
     spec = {"inputs": 1, "layers": [{"units": 1, "activation": "identity"}], "loss": "half_sse"}

@@ -3,7 +3,9 @@ or more where that is not enough for float64 precision (``symbprop.symbolic.prec
 
 ``evaluate(derivation, values)`` follows the derivation itself — the forward equations, then the
 named adjoints δ (or ∂f/∂q), then each gradient in named intermediates — substituting numbers
-into the scalar form, so every number in a document is the derivation's own.  It returns::
+into the scalar form, so every number in a document is the derivation's own.  A network's scalar
+form is instantiated at its first evaluation and kept while the derivation lives, so further
+points and precisions only substitute numbers.  It returns::
 
     {"loss": L, "grad": {name: ∂L/∂θ}, "forward": {"z1": ..., "a1": ...}, "delta": {"delta1": ...},
      "per_sample": [...], "step": {"lr": η, "params": θ − η∇L, "loss": L after the step}}
@@ -27,6 +29,8 @@ beyond z ≈ 70).
 from __future__ import annotations
 
 import math
+import weakref
+from typing import NamedTuple
 
 import sympy
 
@@ -154,23 +158,50 @@ def _network(d, vals: Values) -> dict:
 
 def _sample(d, params: dict, x: list, y: list, gradients: bool = True) -> dict:
     numbers = _leaf_numbers(d, params, x, y)
+    plan = _plan(d)
     forward = {}
-    for eqn in d.program.eqns[:-1]:
-        row = []
-        for idx in index_values(eqn.indices):
-            element = instantiate(eqn.out, dict(zip(eqn.indices, idx, strict=True)))
-            numbers[element] = _number(d.definition(element), numbers)
-            row.append(float(numbers[element]))
-        forward[eqn.base.label.name] = row
-    loss = float(_number(_cost_of_z(d), numbers))
+    for name, row in plan.forward:
+        for element, definition in row:
+            numbers[element] = _number(definition, numbers)
+        forward[name] = [float(numbers[element]) for element, _ in row]
+    loss = float(_number(plan.cost, numbers))
     if not gradients:
         return {"loss": loss}
     deltas = {}
-    for adjoint in d.adjoints.values():
-        if adjoint.symbol is not None:
-            deltas[adjoint.symbol.label.name] = _delta_row(d, adjoint, numbers)
-    grad = {p: float(_number(d.gradient(p), numbers)) for p in d.params}
+    for name, row in plan.deltas:
+        for element, definition in row:
+            numbers[element] = _number(definition, numbers)
+        deltas[name] = [float(numbers[element]) for element, _ in row]
+    grad = {p: float(_number(gradient, numbers)) for p, gradient in plan.grad}
     return {"loss": loss, "forward": forward, "delta": deltas, "grad": grad}
+
+
+class _Plan(NamedTuple):
+    """A network derivation's scalar equations in the order ``_sample`` evaluates them: the
+    symbolic half of the work, the same at every point and every precision."""
+
+    forward: list  # (name, [(element, definition), ...]) per forward equation but the cost
+    cost: sympy.Expr  # the per-sample cost of the output layer's z (``_cost_of_z``)
+    deltas: list  # (name, [(element, definition), ...]) per named adjoint
+    grad: list  # (parameter, ∂C/∂parameter in named intermediates)
+
+
+#: Each derivation's plan, made at its first evaluation and kept while the derivation lives.
+_plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _plan(d) -> _Plan:
+    if d not in _plans:
+        forward = []
+        for eqn in d.program.eqns[:-1]:
+            elements = [instantiate(eqn.out, dict(zip(eqn.indices, idx, strict=True)))
+                        for idx in index_values(eqn.indices)]
+            forward.append((eqn.base.label.name, [(e, d.definition(e)) for e in elements]))
+        deltas = [(a.symbol.label.name, [(a.symbol[idx], d.definition(a.symbol[idx]))
+                                         for idx in index_values(a.indices)])
+                  for a in d.adjoints.values() if a.symbol is not None]
+        _plans[d] = _Plan(forward, _cost_of_z(d), deltas, [(p, d.gradient(p)) for p in d.params])
+    return _plans[d]
 
 
 def _cost_of_z(d) -> sympy.Expr:
@@ -188,15 +219,6 @@ def _stable_logs(cost: sympy.Expr) -> sympy.Expr:
     u = sympy.Wild("u")
     cost = cost.replace(sympy.log(1 - sigmoid(u)), -softplus(u))
     return cost.replace(sympy.log(sigmoid(u)), -softplus(-u))
-
-
-def _delta_row(d, adjoint, numbers: dict) -> list[float]:
-    row = []
-    for idx in index_values(adjoint.indices):
-        element = adjoint.symbol[idx]
-        numbers[element] = _number(d.definition(element), numbers)
-        row.append(float(numbers[element]))
-    return row
 
 
 def _leaf_numbers(d, params: dict, x: list, y: list) -> dict:
