@@ -19,9 +19,9 @@ module (and the generated one) is compiled from its source in every process.
 Then the floor, from the shell: the wall time of whole processes, start and exit included, run
 interleaved: Python doing nothing; the smallest Numba program that calls a cached compiled
 function using ``np.dot`` (five lines, no symbprop), once with SciPy's BLAS table imported the
-usual way and once loaded alone as ``symbprop.runtime.scipy_blas`` does; and the second process
-of the net (``sp.compile`` and one ``loss_and_grad``).  The difference between the last two is
-what symbprop itself costs a second process.
+usual way and once loaded alone as ``symbprop.runtime.scipy_blas`` does; and the net's second
+process (the timed child above: ``sp.compile`` and two ``loss_and_grad``).  The difference
+between the last two is what symbprop itself costs a second process.
 """
 
 from __future__ import annotations
@@ -85,18 +85,6 @@ import importlib.util
 spec = importlib.util.spec_from_file_location("scipy_blas", {path!r})
 module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module); module.load()
 """
-SECOND = """
-import sys, numpy as np, symbprop as sp
-k = sp.compile(sys.argv[1])
-params = k.init_params(seed=0)
-if hasattr(k, "constants"):
-    params.update({name: 0.5 for name in k.constants})
-    k.loss_and_grad(params)
-else:
-    m, rng = k.model, np.random.default_rng(0)
-    k.loss_and_grad(params, rng.normal(size=(8, m.inputs)),
-                    np.eye(m.sizes[-1])[rng.integers(0, m.sizes[-1], 8)])
-"""
 
 
 def main() -> None:
@@ -151,7 +139,7 @@ def floor(net: str, runs: int) -> None:
                 FLOOR.format(blas="import scipy.linalg.cython_blas"),
             "the same, SciPy's BLAS table loaded alone (as symbprop does)":
                 FLOOR.format(blas=ALONE.format(path=str(blas))),
-            f"symbprop's second process of {net}": SECOND,
+            f"symbprop's second process of {net} (the timed child above)": CHILD,
         }
         paths = {}
         for index, (name, text) in enumerate(scripts.items()):
@@ -173,7 +161,7 @@ def floor(net: str, runs: int) -> None:
     print(f"\nWhole processes from the shell, {runs} interleaved runs; wall seconds, "
           "median [min-max]:")
     for name, values in times.items():
-        print(f"{name:66s} {statistics.median(values):6.3f} [{min(values):.3f}-"
+        print(f"{name:76s} {statistics.median(values):6.3f} [{min(values):.3f}-"
               f"{max(values):.3f}]")
     print(f"load average (1 min) after: {os.getloadavg()[0]:.2f}")
 
