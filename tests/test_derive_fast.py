@@ -14,7 +14,7 @@ from sympy import Idx, IndexedBase, Sum
 
 import symbprop as sp
 from symbprop.symbolic import sweep
-from symbprop.symbolic.indexing import rename
+from symbprop.symbolic.indexing import instantiate, rename
 
 NETS = [
     sp.mlp([3, 4, 4, 2], activation="tanh"),
@@ -70,6 +70,24 @@ def test_rename_that_is_no_renaming_is_xreplace():
     assert rename(expr, {j: k}) == expr.xreplace({j: k})  # k is taken: a capture
     assert rename(expr, {j: Idx("i", 5)}) == expr.xreplace({j: Idx("i", 5)})  # other range
 
+
+def test_a_scalar_form_is_expanded_once_and_is_the_sum_written_out(monkeypatch):
+    """``instantiate`` remembers its forms: asked again, it answers without expanding the sum
+    again; the form is the sum written out term by term."""
+    j, k = Idx("j", 3), Idx("k", 4)
+    w, x = IndexedBase("w", shape=(3, 4)), IndexedBase("x", shape=(4,))
+    expr = Sum(w[j, k] * x[k], (k, 0, 3)) + w[j, 0]
+    expansions = []
+    doit = Sum.doit
+    monkeypatch.setattr(Sum, "doit", lambda self, **hints: expansions.append(self)
+                        or doit(self, **hints))
+    first = instantiate(expr, {j: 2})
+    assert first == sum(w[2, i] * x[i] for i in range(4)) + w[2, 0]
+    once = len(expansions)
+    assert once > 0
+    assert instantiate(expr, {j: 2}) == first and len(expansions) == once
+    assert instantiate(expr, {j: 1}) == sum(w[1, i] * x[i] for i in range(4)) + w[1, 0]
+    assert len(expansions) > once
 
 def test_every_layer_of_a_deep_net_is_the_textbook_bp2():
     depth, width = 40, 6

@@ -104,8 +104,19 @@ def bound_indices(expr: sympy.Expr) -> list[Idx]:
 
 
 def instantiate(expr: sympy.Expr, values: Mapping[Idx, int]) -> sympy.Expr:
-    """The scalar form: substitute concrete index values, then expand the remaining sums."""
-    scalar = expr.xreplace({idx: sympy.Integer(v) for idx, v in values.items()})
+    """The scalar form: substitute concrete index values, then expand the remaining sums.
+    Remembered for the process (``INSTANTIATED_MAX`` forms): documents and evaluations ask for
+    the same forms many times, and SymPy's ``Sum.doit`` is slow."""
+    return _instantiate(expr, tuple(values.items()))
+
+
+#: How many scalar forms ``instantiate`` remembers (least recently used first out).
+INSTANTIATED_MAX = 1 << 15
+
+
+@functools.lru_cache(maxsize=INSTANTIATED_MAX)
+def _instantiate(expr: sympy.Expr, values: tuple) -> sympy.Expr:
+    scalar = expr.xreplace({idx: sympy.Integer(v) for idx, v in values})
     if scalar.has(Sum):
         scalar = scalar.replace(lambda e: isinstance(e, Sum), lambda e: e.doit())
     return scalar
