@@ -74,6 +74,28 @@ def test_a_second_point_reuses_the_symbolic_work_and_is_right(monkeypatch):
         oracle = float(sympy.diff(loss, d.element(param)).xreplace(point).evalf(30))
         assert math.isclose(result["grad"][param], oracle, rel_tol=1e-12, abs_tol=1e-15), param
 
+@pytest.mark.parametrize("name", ["quadratic", "two_two_one"])
+def test_without_the_step_the_same_numbers_and_no_second_point(name, monkeypatch):
+    """``step=False`` gives every other number unchanged and evaluates no second point; the
+    descent lesson of a graph asks for nothing else at each of its iterates."""
+    from symbprop.render import descent_runs
+    from symbprop.symbolic import evaluate as module
+
+    d = sp.derive(sp.load(f"examples:{name}"))
+    full = module.evaluate(d, f"examples:{name}")
+    calls = []
+    for helper in ("_graph_point", "_sample"):
+        original = getattr(module, helper)
+        monkeypatch.setattr(module, helper, lambda *a, _f=original, **k: calls.append(k)
+                            or _f(*a, **k))
+    bare = module.evaluate(d, f"examples:{name}", step=False)
+    assert "step" not in bare and bare == {k: v for k, v in full.items() if k != "step"}
+    assert calls and all(call.get("gradients", True) for call in calls)
+    if d.model.kind == "graph":
+        calls.clear()
+        descent_runs.lesson(d, load_values(d.model, f"examples:{name}"))
+        assert calls and all(call.get("gradients", True) for call in calls)
+
 def test_batch_mean_and_sum():
     spec = {"inputs": 1, "layers": [{"units": 1, "activation": "identity"}], "loss": "half_sse"}
     values = {"X": [1.0, 2.0], "Y": [0.0, 1.0], "params": {"W1": [[2.0]], "b1": [0.5]}}

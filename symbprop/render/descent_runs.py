@@ -6,16 +6,16 @@ decaying schedule η^(k) = 10η/k (it starts at the larger rate and passes η at
 takes at most ``STEP_LIMIT`` steps and stops when α‖∇f‖ ≤ ε = ``EPSILON``, or where |f| or ‖∇f‖
 passes ``BOUND``, a step leaves the domain or overflows.
 
-f and ∇f are exact: a graph's by ``Derivation.evaluate`` (with an upstream gradient g = ∂L/∂f in
-the values the function is L = g·f, the loss to first order, and ∇L = g∇f); a network's cost C
-and ∇C by ``symbprop.symbolic.reference.Reference`` (the derivation's equations lambdified to
-mpmath, right to float64 precision; about a millisecond a step for the bundled nets).  A network
-of more than ``EXACT_PARAMS`` parameters is run in float64 instead (``exact``), and its document
-says so: the lesson takes about 200 gradients, and exactly each cost 0.08 s at 2410 parameters
-(64-32-10: 17 s of a 20 s document), in float64 a twentieth of that.  The iterates a document
-prints (``shown_steps``) then get their f and ∇f again, exactly: float64 is not enough for what
-is printed, since a cross-entropy near its minimum loses every digit (64-32-10 after one step at
-10η: C = 5.55e-16 in float64, 7.68e-16 exactly).
+f and ∇f are exact: a graph's by ``symbprop.symbolic.evaluate`` without its step (with an upstream
+gradient g = ∂L/∂f in the values the function is L = g·f, the loss to first order, and ∇L = g∇f); a
+network's cost C and ∇C by ``symbprop.symbolic.reference.Reference`` (the derivation's equations
+lambdified to mpmath, right to float64 precision; about a millisecond a step for the bundled nets).
+A network of more than ``EXACT_PARAMS`` parameters is run in float64 instead (``exact``), and its
+document says so: the lesson takes about 200 gradients, and exactly each cost 0.08 s at 2410
+parameters (64-32-10: 17 s of a 20 s document), in float64 a twentieth of that. The iterates a
+document prints (``shown_steps``) then get their f and ∇f again, exactly: float64 is not enough for
+what is printed, since a cross-entropy near its minimum loses every digit (64-32-10 after one step
+at 10η: C = 5.55e-16 in float64, 7.68e-16 exactly).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from symbprop.render.diagnosis import DEFAULT_STEPS as STEP_LIMIT
 from symbprop.render.diagnosis import DEFAULT_TOL as EPSILON
 from symbprop.render.numbers import reduced_loss
 from symbprop.spec.variables import split_element
+from symbprop.symbolic.evaluate import evaluate as exact_numbers
 from symbprop.symbolic.reference import Reference
 
 #: A run whose |f| or ‖∇f‖ passes this bound at an iterate is taken to diverge.
@@ -166,7 +167,8 @@ def _graph(d, vals):
     names = list(d.params)
 
     def evaluate(x: np.ndarray):
-        result = d.evaluate(replace(vals, params=dict(zip(names, map(float, x), strict=True))))
+        params = dict(zip(names, map(float, x), strict=True))
+        result = exact_numbers(d, replace(vals, params=params), step=False)
         return scale * result["loss"], np.array([result["grad"][n] for n in names])
 
     return evaluate

@@ -43,13 +43,15 @@ from symbprop.symbolic.ir import EqnRole, label
 from symbprop.symbolic.precision import DIGITS, settled
 
 
-def evaluate(derivation, values) -> dict:
+def evaluate(derivation, values, step: bool = True) -> dict:
     """The numbers above; raises ``ValuesError`` for values that do not fit the model and
-    ``DomainError`` (naming the values file, if one was given) where there is no real value."""
+    ``DomainError`` (naming the values file, if one was given) where there is no real value.
+    ``step=False`` leaves out "step", and the evaluation at θ − η∇L it takes (a descent run
+    needs only L and ∇L at each iterate)."""
     vals = load_values(derivation.model, values)
     at = _graph if derivation.model.kind == "graph" else _network
     try:
-        return settled(lambda digits: at(derivation, vals))
+        return settled(lambda digits: at(derivation, vals, step))
     except DomainError as err:
         if vals.source:
             raise DomainError(f"{vals.source}: {err}") from None
@@ -87,16 +89,17 @@ def _float(value: float) -> sympy.Float:
 # ---------------------------------------------------------------- graphs
 
 
-def _graph(d, vals: Values) -> dict:
+def _graph(d, vals: Values, step: bool) -> dict:
     """A graph's numbers; with an ``upstream`` gradient, those of ``d.seeded`` (every adjoint
     and gradient ∂L/∂·, the seed ∂L/∂f = upstream).  Constants are numbers, not parameters."""
     if vals.upstream is not None:
         d = d.seeded
     given = {**vals.constants, **({d.seed.name: vals.upstream} if d.seed != 1 else {})}
     result = _graph_point(d, vals.params, given)
-    new = {p: v - vals.lr * result["grad"][p] for p, v in vals.params.items()}
-    after = _outside_is_none(lambda: _graph_point(d, new, given, gradients=False)["loss"])
-    result["step"] = {"lr": vals.lr, "params": new, "loss": after}
+    if step:
+        new = {p: v - vals.lr * result["grad"][p] for p, v in vals.params.items()}
+        after = _outside_is_none(lambda: _graph_point(d, new, given, gradients=False)["loss"])
+        result["step"] = {"lr": vals.lr, "params": new, "loss": after}
     if vals.upstream is not None:
         result["upstream"] = vals.upstream
     return result
@@ -136,24 +139,26 @@ def _graph_point(d, params: dict, given: dict, gradients: bool = True) -> dict:
 # ---------------------------------------------------------------- networks
 
 
-def _network(d, vals: Values) -> dict:
+def _network(d, vals: Values, step: bool) -> dict:
     samples = [_sample(d, vals.params, x, y) for x, y in zip(vals.X, vals.Y, strict=True)]
     scale = 1.0 / len(samples) if d.model.reduction == "mean" else 1.0
     loss = scale * sum(s["loss"] for s in samples)
     grad = {p: scale * sum(s["grad"][p] for s in samples) for p in d.params}
-    new = _step(d, vals.params, grad, vals.lr)
-    after = _outside_is_none(lambda: scale * sum(
-        _sample(d, new, x, y, gradients=False)["loss"] for x, y in zip(vals.X, vals.Y, strict=True)
-    ))
     pick = (lambda key: [s[key] for s in samples]) if vals.batch else (lambda key: samples[0][key])
-    return {
+    result = {
         "loss": loss,
         "grad": grad,
         "forward": _transpose(pick("forward"), vals.batch),
         "delta": _transpose(pick("delta"), vals.batch),
         "per_sample": [s["loss"] for s in samples],
-        "step": {"lr": vals.lr, "params": new, "loss": after},
     }
+    if step:
+        new = _step(d, vals.params, grad, vals.lr)
+        after = _outside_is_none(lambda: scale * sum(
+            _sample(d, new, x, y, gradients=False)["loss"]
+            for x, y in zip(vals.X, vals.Y, strict=True)))
+        result["step"] = {"lr": vals.lr, "params": new, "loss": after}
+    return result
 
 
 def _sample(d, params: dict, x: list, y: list, gradients: bool = True) -> dict:
