@@ -87,6 +87,15 @@ module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module);
 """
 
 
+def _environment(folder: str) -> dict:
+    """The children's environment: symbprop's and Numba's caches in ``folder``, this
+    checkout's symbprop first on the path."""
+    return dict(os.environ, SYMBPROP_CACHE_DIR=os.path.join(folder, "symbprop"),
+                NUMBA_CACHE_DIR=os.path.join(folder, "numba"),
+                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
+                                                         os.environ.get("PYTHONPATH")])))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--net", default="examples:iris_4_16_3", help="a spec: network or graph")
@@ -94,10 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     print("\n".join(machine_lines()), flush=True)
     with tempfile.TemporaryDirectory(prefix="symbprop-second-") as cache:
-        env = dict(os.environ, SYMBPROP_CACHE_DIR=os.path.join(cache, "symbprop"),
-                   NUMBA_CACHE_DIR=os.path.join(cache, "numba"),
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
-                                                            os.environ.get("PYTHONPATH")])))
+        env = _environment(cache)
 
         def child() -> dict:
             result = subprocess.run([sys.executable, "-c", CHILD, args.net], env=env,
@@ -129,10 +135,7 @@ def floor(net: str, runs: int) -> None:
     net's second process, ``runs`` interleaved rounds after one warm-up round."""
     blas = ROOT / "symbprop" / "runtime" / "scipy_blas.py"
     with tempfile.TemporaryDirectory(prefix="symbprop-floor-") as folder:
-        env = dict(os.environ, SYMBPROP_CACHE_DIR=os.path.join(folder, "symbprop"),
-                   NUMBA_CACHE_DIR=os.path.join(folder, "numba"),
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
-                                                            os.environ.get("PYTHONPATH")])))
+        env = _environment(folder)
         scripts = {
             "Python alone (pass)": "pass",
             "NumPy, Numba, one cached function; SciPy's BLAS the usual way":

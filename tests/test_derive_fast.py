@@ -89,6 +89,7 @@ def test_a_scalar_form_is_expanded_once_and_is_the_sum_written_out(monkeypatch):
     assert instantiate(expr, {j: 1}) == sum(w[1, i] * x[i] for i in range(4)) + w[1, 0]
     assert len(expansions) > once
 
+
 def test_every_layer_of_a_deep_net_is_the_textbook_bp2():
     depth, width = 40, 6
     d = sp.derive(sp.mlp([4] + [width] * depth + [3], activation="tanh"))

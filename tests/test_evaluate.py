@@ -74,6 +74,7 @@ def test_a_second_point_reuses_the_symbolic_work_and_is_right(monkeypatch):
         oracle = float(sympy.diff(loss, d.element(param)).xreplace(point).evalf(30))
         assert math.isclose(result["grad"][param], oracle, rel_tol=1e-12, abs_tol=1e-15), param
 
+
 @pytest.mark.parametrize("name", ["quadratic", "two_two_one"])
 def test_without_the_step_the_same_numbers_and_no_second_point(name, monkeypatch):
     """``step=False`` gives every other number unchanged and evaluates no second point; the
@@ -95,6 +96,7 @@ def test_without_the_step_the_same_numbers_and_no_second_point(name, monkeypatch
         calls.clear()
         descent_runs.lesson(d, load_values(d.model, f"examples:{name}"))
         assert calls and all(call.get("gradients", True) for call in calls)
+
 
 def test_batch_mean_and_sum():
     spec = {"inputs": 1, "layers": [{"units": 1, "activation": "identity"}], "loss": "half_sse"}

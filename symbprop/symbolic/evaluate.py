@@ -164,21 +164,24 @@ def _network(d, vals: Values, step: bool) -> dict:
 def _sample(d, params: dict, x: list, y: list, gradients: bool = True) -> dict:
     numbers = _leaf_numbers(d, params, x, y)
     plan = _plan(d)
-    forward = {}
-    for name, row in plan.forward:
-        for element, definition in row:
-            numbers[element] = _number(definition, numbers)
-        forward[name] = [float(numbers[element]) for element, _ in row]
+    forward = _rows(plan.forward, numbers)
     loss = float(_number(plan.cost, numbers))
     if not gradients:
         return {"loss": loss}
-    deltas = {}
-    for name, row in plan.deltas:
-        for element, definition in row:
-            numbers[element] = _number(definition, numbers)
-        deltas[name] = [float(numbers[element]) for element, _ in row]
+    deltas = _rows(plan.deltas, numbers)
     grad = {p: float(_number(gradient, numbers)) for p, gradient in plan.grad}
     return {"loss": loss, "forward": forward, "delta": deltas, "grad": grad}
+
+
+def _rows(rows: list, numbers: dict) -> dict[str, list[float]]:
+    """{name: [value, ...]} of a plan's rows, evaluated in order; each element's number is
+    added to ``numbers`` for the equations after it."""
+    values = {}
+    for name, row in rows:
+        for element, definition in row:
+            numbers[element] = _number(definition, numbers)
+        values[name] = [float(numbers[element]) for element, _ in row]
+    return values
 
 
 class _Plan(NamedTuple):
