@@ -36,7 +36,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import symbprop as sp
 from symbprop.bench.machine import machine_lines
+from symbprop.errors import SymbpropError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,6 +103,12 @@ def main() -> None:
     parser.add_argument("--net", default="examples:iris_4_16_3", help="a spec: network or graph")
     parser.add_argument("--runs", type=int, default=7, help="fresh processes (default 7)")
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error(f"--runs: must be at least 1, got {args.runs}")
+    try:
+        sp.load(args.net)
+    except SymbpropError as err:
+        parser.error(f"--net: {err}")
     print("\n".join(machine_lines()), flush=True)
     with tempfile.TemporaryDirectory(prefix="symbprop-second-") as cache:
         env = _environment(cache)

@@ -195,3 +195,26 @@ def test_a_library_line_names_the_package_that_brought_it(path, who):
     from symbprop.bench.machine import owner
 
     assert owner(path) == who
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--net", "examples:nope"], "--net: examples:nope: no such example"),
+    (["--net", "missing.yaml"], "--net: missing.yaml: no such file"),
+    (["--runs", "0"], "--runs: must be at least 1, got 0"),
+])
+def test_second_process_benchmark_refuses_bad_arguments_in_one_line(arguments, message, tmp_path):
+    """``benchmarks/second_process.py`` checks its net and run count before it starts a child:
+    exit status 2, argparse's usage line and one error line naming the option, no traceback,
+    nothing left in the folder."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "second_process.py"
+    result = subprocess.run([sys.executable, str(script), *arguments], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    usage, error = result.stderr.strip().splitlines()
+    assert usage.startswith("usage: second_process.py")
+    assert error.startswith(f"second_process.py: error: {message}")
+    assert "Traceback" not in result.stderr and list(tmp_path.iterdir()) == []
