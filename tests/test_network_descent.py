@@ -9,6 +9,7 @@ with those gradients, and every iterate of the runs against the NumPy cost.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -262,3 +263,34 @@ def test_a_wide_nets_runs_in_float64_have_the_numpy_cost_and_say_so(monkeypatch,
     assert "computed in float64 at every iterate" in text
     assert "and exactly again at the iterates shown" in text
     assert f"(exact gradients of {len(d.params)} parameters, as in the worked example" in text
+
+
+@pytest.mark.parametrize("name", ["two_two_one", "staged"])
+def test_a_lesson_runs_once_per_model_and_point(monkeypatch, name):
+    """The same example and point, derived again and rendered in another format, reuse the
+    lesson (its objective is built once); another point, or a changed setting of the runs, is a
+    new lesson; the kept runs are read-only, so no reader can change them for the next; a model
+    over ``KEPT_PARAMS`` is never kept."""
+    built = []
+    objective = dr.objective
+    monkeypatch.setattr(dr, "objective", lambda d, vals: built.append(1) or objective(d, vals))
+    monkeypatch.setattr(dr, "_lessons", type(dr._lessons)())
+    render.to_text(sp.derive(f"examples:{name}"), f"examples:{name}")
+    render.to_latex(sp.derive(f"examples:{name}"), f"examples:{name}")
+    assert len(built) == 1
+    d = sp.derive(f"examples:{name}")
+    vals = load_values(d.model, f"examples:{name}")
+    rate = "η" if d.model.kind == "network" else "α"
+    first = dr.lesson(d, vals, rate)
+    assert dr.lesson(d, vals, rate) is first and len(built) == 1
+    halved = dr.lesson(d, dataclasses.replace(vals, lr=vals.lr / 2), rate)
+    assert len(built) == 2 and halved.lr == vals.lr / 2
+    monkeypatch.setattr(dr, "STEP_LIMIT", 2)
+    short = dr.lesson(d, vals, rate)
+    assert len(built) == 3 and max(run.steps for run in short.all) <= 2 < first.given.steps
+    with pytest.raises(ValueError, match="read-only"):
+        first.given.iterates[0, 0] = 1.0
+    monkeypatch.setattr(dr, "KEPT_PARAMS", len(d.params) - 1)  # too wide to keep
+    dr.lesson(d, vals, rate)
+    dr.lesson(d, vals, rate)
+    assert len(built) == 5

@@ -21,7 +21,8 @@ at 10η: C = 5.55e-16 in float64, 7.68e-16 exactly).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from collections import OrderedDict
+from dataclasses import astuple, dataclass, replace
 
 import numpy as np
 import sympy
@@ -48,6 +49,10 @@ GRID_PARAMS = 2
 EXACT_PARAMS = 200
 #: A steps table shows every iterate up to this many, else the first ones, ⋮ and the last.
 SHOWN_STEPS = 6
+#: ``lesson`` keeps the lessons of models of at most ``KEPT_PARAMS`` parameters, the most
+#: recent ones up to ``KEPT_BYTES`` of arrays in all (see there).
+KEPT_PARAMS = 5000
+KEPT_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -124,13 +129,53 @@ def _printed_exactly(f, trajectory: Trajectory) -> Trajectory:
 def lesson(d, vals, rate: str = "α") -> Lesson:
     """The four runs of the learning-rate lesson (one objective for all, which evaluates their
     common start once); ``rate`` names the learning rate in the decaying run's description
-    ("10α/k")."""
+    ("10α/k").
+
+    A lesson is a function of the model and the values alone, and its exact runs are most of
+    a document's time (seed 001's partials: about 1.1 s of each format's 1.2 s), so lessons are
+    kept for the process: the same document in another format, or the same example and point
+    derived again, reuses them.  The key holds every setting of this module that a run reads,
+    so a changed setting is a new lesson.  Kept runs are read-only.  Only models of at most
+    ``KEPT_PARAMS`` parameters are kept (the key of a wide net's values costs a tenth of a
+    second), and the least recently used lessons go once all take more than ``KEPT_BYTES``."""
+    small = len(d.params) <= KEPT_PARAMS
+    key = (d.model, d.seed != 1, _values_key(vals), rate, exact(d),
+           FACTORS, DECAY_START, STEP_LIMIT, EPSILON, BOUND) if small else None
+    if key in _lessons:
+        _lessons.move_to_end(key)
+        return _lessons[key][0]
     f = _remembered(objective(d, vals))
     printed = None if exact(d) else _remembered(_network(d, vals, exact_values=True))
     fixed = {factor: run(d, vals, vals.lr * factor, f=f, printed=printed) for factor in FACTORS}
     decaying = run(d, vals, DECAY_START * vals.lr, decay(vals.lr), f,
                    described=f"{DECAY_START:g}{rate}/k", printed=printed)
-    return Lesson(vals.lr, fixed, decaying)
+    result = Lesson(vals.lr, fixed, decaying)
+    if small:
+        _lessons[key] = (result, _frozen_size(result.all))
+        while sum(size for _, size in _lessons.values()) > KEPT_BYTES:
+            _lessons.popitem(last=False)
+    return result
+
+
+#: {key: (lesson, bytes of its arrays)}, least recently used first.
+_lessons: OrderedDict = OrderedDict()
+
+
+def _values_key(vals) -> str:
+    """What of the values a lesson depends on, as text (floats print exactly): everything but
+    the file they came from."""
+    return repr(astuple(replace(vals, source=None)))
+
+
+def _frozen_size(runs: list[Trajectory]) -> int:
+    """The bytes of the runs' arrays, each made read-only."""
+    size = 0
+    for trajectory in runs:
+        for array in (trajectory.iterates, trajectory.values, trajectory.gradients,
+                      trajectory.rates):
+            array.setflags(write=False)
+            size += array.nbytes
+    return size
 
 
 def _remembered(f):
