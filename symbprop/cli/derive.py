@@ -60,9 +60,7 @@ def command(
     """Print the derivation of SPEC: forward pass, local derivatives, backward pass (BP1-BP4),
     every gradient as a chain-rule product; with --at, a worked example, one gradient-descent
     step and a check against finite differences."""
-    import symbprop.render as render
     from symbprop.spec.values import load_values
-    from symbprop.symbolic.derivation import derive
 
     fmt, output = _format_and_output(fmt, output)
     if lr is not None:
@@ -77,6 +75,11 @@ def command(
         raise SymbpropError("--lr needs --at VALUES (the point to start from)")
     if kernels and values is None:
         raise SymbpropError("--kernels needs --at VALUES (the point to compare at)")
+    # Imported here, once the command line and its files are valid: the derivation and the
+    # documents bring SymPy (0.3 s), which a refused command line never needs.
+    import symbprop.render as render
+    from symbprop.symbolic.derivation import derive
+
     options = {"kernel_gradients": kernel_gradients} if kernels else {}
     if fmt == "html":
         from symbprop.render.html import to_html

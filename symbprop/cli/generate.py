@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 
-import symbprop.codegen.generator as generator
 from symbprop.cli.options import QUIET_HELP, SPEC_HELP, load_spec, output_folder
-from symbprop.codegen.options import check_dtype, check_target, resolve_strategy
 from symbprop.errors import SymbpropError
 
 
@@ -31,6 +29,11 @@ def command(
     if not out.strip():  # e.g. -o "$OUT" with OUT unset: not the current folder by accident
         raise SymbpropError("-o: empty; give an output folder (default: generated)")
     model = load_spec(spec)
+    # Imported here, not at the top: every command is registered at start-up, and the generator
+    # brings SymPy (0.3 s), which `symbprop --help`, `examples` and a refused spec never need.
+    import symbprop.codegen.generator as generator
+    from symbprop.codegen.options import check_dtype, check_target, resolve_strategy
+
     folder = output_folder(out, "-o", f"{model.name}/kernels.py", write=not check)
     resolve_strategy(model, strategy)  # bad options are errors (exit 2), not "stale"
     check_dtype(dtype)

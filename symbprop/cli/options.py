@@ -199,14 +199,17 @@ def load_spec(spec: str):
     without suffix is likelier than the formula ``f = spec``) and parses as a formula
     (``symbprop.spec.formula``) is the expression ``sp.expression(spec, params=every name in it)``.
     Otherwise a missing file is "no such file" with the three ways to write SPEC."""
-    from symbprop.errors import FormulaError
-    from symbprop.spec.builders import expression
-    from symbprop.spec.formula import formula_names
     from symbprop.spec.loader import load
 
     if spec.startswith("examples:") or os.path.lexists(spec) or not spec.strip():
         return load(spec)
     if not spec.strip().isidentifier() and not spec.lower().endswith((".yaml", ".yml")):
+        # Imported here: the formula parser brings SymPy (0.3 s), which a spec file does not
+        # need before it is derived (a refused one never is).
+        from symbprop.errors import FormulaError
+        from symbprop.spec.builders import expression
+        from symbprop.spec.formula import formula_names
+
         try:
             return expression(spec, params=formula_names(spec))
         except FormulaError as err:
