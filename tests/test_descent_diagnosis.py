@@ -14,10 +14,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-import symbprop as sp
-from symbprop import render
 from symbprop.cli.app import app
 from symbprop.render.diagnosis import OUTCOMES, diagnose
+from tests.documents import example_document
 
 
 def descend(f, df, x0, lr, steps=100):
@@ -133,8 +132,7 @@ def test_every_outcome_has_a_headline():
 
 
 def text_of(name: str) -> str:
-    doc = render.to_text(sp.derive(sp.load(f"examples:{name}")), f"examples:{name}")
-    return " ".join(doc.split())
+    return " ".join(example_document(name, True, "txt").split())
 
 
 def test_exp_inverse_document_does_not_blame_the_learning_rate():

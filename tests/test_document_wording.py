@@ -14,6 +14,7 @@ import symbprop as sp
 from symbprop import render
 from symbprop.render.descent_doc import resolving_digits
 from symbprop.render.pdf import overfull_boxes
+from tests.documents import example_document
 from tests.test_documents import OVERFULL_LIMIT_PT, _pdflatex, latex, needs_latex
 
 E1 = {"name": "e1", "expression": "exp(x*y) * (x*y + sin(x))", "params": ["x", "y"]}
@@ -40,7 +41,7 @@ def txt(spec, values=None) -> str:
 
 
 def example(name: str, fmt: str = "txt") -> str:
-    return render.render(sp.derive(sp.load(f"examples:{name}")), f"examples:{name}", fmt)
+    return example_document(name, True, fmt)
 
 
 def flat(document: str) -> str:
@@ -104,7 +105,7 @@ def test_saturation_names_the_layers_derivative():
 
 
 def document_of(name: str) -> str:
-    return render.to_text(sp.derive(sp.load(f"examples:{name}")))
+    return example_document(name, False, "txt")
 
 
 # ---------------------------------------------------------------- 4. batch gradients

@@ -32,6 +32,7 @@ from symbprop.render.notation import Partial
 from symbprop.render.pdf import MAX_RUNS, needs_rerun, overfull_boxes
 from symbprop.render.text import text
 from symbprop.spec.values import load_values
+from tests.documents import example_document
 
 ROOT = Path(__file__).resolve().parent.parent
 OVERFULL_LIMIT_PT = 5.0
@@ -53,8 +54,12 @@ def case_id(case) -> str:
 
 
 def document(name: str, at: bool, fmt: str = "tex") -> str:
-    d = sp.derive(sp.load(f"examples:{name}"))
-    return render.render(d, f"examples:{name}" if at else None, fmt)
+    """The example's document, rendered once per process (``tests.documents``)."""
+    return example_document(name, at, fmt)
+
+
+#: The same, rendered at each call: for the tests of rendering itself.
+rendered_now = example_document.__wrapped__
 
 
 # ---------------------------------------------------------------- pdflatex on every example
@@ -187,7 +192,7 @@ def test_the_wide_nets_evaluation_gives_the_same_documents(monkeypatch):
     assert len(names) >= 4
     for name in names:
         committed = ROOT / "generated" / name / "derivation.md"
-        assert document(name, True, "md") == committed.read_text(encoding="utf-8"), name
+        assert rendered_now(name, True, "md") == committed.read_text(encoding="utf-8"), name
 
 
 def test_composed_size_stops_counting_past_its_limit():
@@ -200,8 +205,8 @@ def test_composed_size_stops_counting_past_its_limit():
 
 
 def test_two_renders_are_byte_identical():
-    first = document("nielsen_232", True, "tex") + document("one_node", True, "md")
-    second = document("nielsen_232", True, "tex") + document("one_node", True, "md")
+    first = rendered_now("nielsen_232", True, "tex") + rendered_now("one_node", True, "md")
+    second = rendered_now("nielsen_232", True, "tex") + rendered_now("one_node", True, "md")
     assert first == second
 
 

@@ -16,10 +16,10 @@ import sympy
 from typer.testing import CliRunner
 
 import symbprop as sp
-from symbprop import render
 from symbprop.cli.app import app
 from symbprop.codegen.generator import source
 from symbprop.training import descent as gd
+from tests.documents import example_document
 
 W, X, V, Y, U = sympy.symbols("w x v y u")
 C = U * (W * X + V * Y)  # seed 003: i = w·x, j = v·y, h = i + j, c = u·h
@@ -222,8 +222,7 @@ def test_train_command_moves_only_w_v_u():
 
 @pytest.mark.parametrize("fmt", ["txt", "md", "tex"])
 def test_documents_speak_of_dl_and_show_the_seed(fmt):
-    d = sp.derive(sp.load("examples:one_node"))
-    doc = render.render(d, "examples:one_node", fmt)
+    doc = example_document("one_node", True, fmt)
     partial = {"txt": "∂L/∂", "md": r"\frac{\partial L}{\partial", "tex":
                r"\frac{\partial L}{\partial"}[fmt]
     output = {"txt": "∂c/∂w", "md": r"\frac{\partial c}{\partial w}",
@@ -233,7 +232,7 @@ def test_documents_speak_of_dl_and_show_the_seed(fmt):
 
 
 def test_text_document_numbers():
-    doc = render.to_text(sp.derive(sp.load("examples:one_node")), "examples:one_node")
+    doc = example_document("one_node", True, "txt")
     flat = " ".join(doc.split())
     assert "∂L/∂c = 2" in flat
     assert "with the constants x, y (data: given with the values, never differentiated nor " \

@@ -20,6 +20,7 @@ import symbprop as sp
 import symbprop.render.descent_runs as dr
 from symbprop import examples, render
 from symbprop.spec.values import load_values
+from tests.documents import example_document
 
 NETS = ["two_two_one", "nielsen_232", "chain", "one_path"]
 ACTIVATIONS = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "identity": lambda z: z}
@@ -110,8 +111,7 @@ def test_every_iterate_of_every_run_has_the_numpy_cost_and_gradient(net):
 
 def test_the_documents_steps_table_is_an_independent_descent(net):
     name, oracle, lesson = net
-    d = sp.derive(sp.load(f"examples:{name}"))
-    text = render.to_text(d, f"examples:{name}")
+    text = example_document(name, True, "txt")
     section = text.split("Gradient descent\n")[1].split("Insights")[0]
     rows = re.findall(r"^ +(\d+) +(\S+) +(\S+) +(\S+)$", section, re.M)
     assert rows and rows[0][0] == "1"
@@ -155,9 +155,7 @@ def test_a_too_large_rate_diverges_or_oscillates(name):
 @pytest.mark.parametrize("fmt", ["tex", "md", "txt"])
 @pytest.mark.parametrize("at", [False, True])
 def test_the_section_is_in_every_format_with_and_without_values(fmt, at):
-    name = "nielsen_232"
-    d = sp.derive(sp.load(f"examples:{name}"))
-    doc = render.render(d, f"examples:{name}" if at else None, fmt)
+    doc = example_document("nielsen_232", at, fmt)
     assert "Gradient descent" in doc and "(seed 000)" in doc
     # 17 parameters: a transposed row of the first of each array, the rest elided
     elided = "\\ldots" if fmt != "txt" else "…)ᵀ"
@@ -168,8 +166,7 @@ def test_the_section_is_in_every_format_with_and_without_values(fmt, at):
 
 
 def test_without_values_every_layer_has_its_update():
-    d = sp.derive(sp.load("examples:chain"))
-    text = render.to_text(d)
+    text = example_document("chain", False, "txt")
     section = text.split("Gradient descent\n")[1].split("Insights")[0]
     for layer in "¹²³":
         assert f"W{layer} ← W{layer} - η·δ{layer}" in section

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import symbprop as sp
 from symbprop import render
+from tests.documents import example_document
 
 
 def _section(doc: str) -> str:
@@ -12,7 +13,7 @@ def _section(doc: str) -> str:
 
 
 def test_the_quadratic_is_solved_by_hand_as_seed_003_does():
-    doc = _section(render.to_text(sp.derive(sp.load("examples:quadratic")), "examples:quadratic"))
+    doc = _section(example_document("quadratic", True, "txt"))
     assert "∂f/∂x = 2·(x - 5) = 0" in doc
     assert "one solution, x = 5: the minimum of f" in doc
     assert "-∇f is the direction of steepest descent" in doc
@@ -27,6 +28,5 @@ def test_a_saddle_is_not_called_a_minimum():
 
 def test_a_nonlinear_gradient_is_not_solved():
     for name in ("exp_inverse", "seed001_partials", "staged"):
-        d = sp.derive(sp.load(f"examples:{name}"))
-        doc = _section(render.to_text(d, f"examples:{name}"))
+        doc = _section(example_document(name, True, "txt"))
         assert "by hand" not in doc and "direction of steepest descent" in doc, name

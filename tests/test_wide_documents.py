@@ -23,6 +23,7 @@ import symbprop as sp
 from symbprop import render
 from symbprop.render.measure import latex_width
 from symbprop.render.style import Style
+from tests.documents import example_document
 from tests.test_documents import _pdflatex
 
 HAS_LATEX = shutil.which("pdflatex") is not None and shutil.which("pdfinfo") is not None
@@ -255,7 +256,7 @@ def test_the_drawing_of_a_5_8_3_net_stays_on_page_1(tmp_path):
 
 
 def test_a_wide_net_works_out_one_weight_per_layer_and_covers_the_rest_by_delta():
-    txt = render.to_text(sp.derive(sp.load("examples:digits_64_32_10")))
+    txt = example_document("digits_64_32_10", False, "txt")
     section = txt[txt.index("Gradients, parameter by parameter"):txt.index("Insights")]
     assert re.findall(r"^    ∂C/∂(\S+) = \[", section, re.M) == ["w¹₀₀", "w²₀₀"]
     assert "= [a²₀ - y₀] · [w²₀₀] · [step(z¹₀)] · [x₀]" in section  # δ² = a² - y, once
@@ -266,6 +267,6 @@ def test_a_wide_net_works_out_one_weight_per_layer_and_covers_the_rest_by_delta(
 
 @pytest.mark.parametrize("name", ["two_two_one", "nielsen_232", "chain"])
 def test_small_nets_still_work_out_every_parameter(name):
-    d = sp.derive(sp.load(f"examples:{name}"))
-    txt = render.to_text(d, f"examples:{name}")
-    assert len(re.findall(r"^    ∂C/∂\S+ = \[", txt, re.M)) == len(d.params)
+    txt = example_document(name, True, "txt")
+    params = sp.derive(f"examples:{name}").params
+    assert len(re.findall(r"^    ∂C/∂\S+ = \[", txt, re.M)) == len(params)
