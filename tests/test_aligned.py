@@ -11,6 +11,9 @@ from symbprop.runtime.aligned import ALIGNMENT, empty_aligned, zeros_aligned
 
 pytestmark = pytest.mark.usefixtures("kernel_cache_dir")
 
+#: A looped net that other tests compile too (the run's kernel cache shares it).
+WIDE = "examples:digits_64_32_10"
+
 
 def address(array: np.ndarray) -> int:
     return array.__array_interface__["data"][0]
@@ -27,8 +30,8 @@ def test_aligned_vectors(size, dtype):
 
 
 def test_the_wrapper_allocates_aligned_vectors():
-    model = sp.mlp([70, 60, 3], activation="relu", loss="softmax_cross_entropy", name="wide")
-    kernels = sp.compile(model)  # 4443 parameters: the flat-vector path
+    model = sp.load(WIDE)
+    kernels = sp.compile(model)  # looped: scratch space for work(n)
     params = kernels.init_params(seed=0)
     X, Y = sample_data(model, 4, "float64")
     grads = kernels.loss_and_grad(params, X, Y)[1]
@@ -41,7 +44,7 @@ def test_the_wrapper_allocates_aligned_vectors():
 
 def test_views_of_an_aligned_vector_are_recognised_by_address():
     model = sp.mlp([70, 60, 3], activation="relu", loss="softmax_cross_entropy", name="wide")
-    kernels = sp.compile(model)
+    kernels = sp.compile(model)  # 4443 parameters (nothing is compiled: no kernel runs)
     theta = kernels.flatten({n: v.copy() for n, v in kernels.init_params(seed=1).items()})
     assert type(theta.base) is np.ndarray and theta.base.dtype == np.uint8  # the byte buffer
     offsets = kernels.module.PARAM_OFFSETS
