@@ -263,3 +263,37 @@ def test_a_step_too_far_for_exact_arithmetic_has_no_loss():
 def test_a_learning_rate_in_a_values_file_must_be_positive(lr):
     with pytest.raises(ValuesError, match="lr: must be a positive number"):
         sp.derive(sp.expression("x**2")).evaluate({"x": 1.0, "lr": lr})
+
+
+X, Y = sympy.symbols("x y", real=True)
+COMPILED = [
+    ("log(x) * exp(y) + x / y", sympy.log(X) * sympy.exp(Y) + X / Y),
+    ("relu(x - y) + abs(y) * sigmoid(x)", sympy.Max(0, X - Y) + abs(Y) / (1 + sympy.exp(-X))),
+    ("max(x, y) * tanh(x * y) + erf(y)", sympy.Max(X, Y) * sympy.tanh(X * Y) + sympy.erf(Y)),
+]
+
+
+@pytest.mark.parametrize(("formula", "f"), COMPILED, ids=[c[0] for c in COMPILED])
+def test_a_graph_inside_its_domains_is_evaluated_by_its_compiled_equations(formula, f,
+                                                                           monkeypatch):
+    """Inside the domains every node, adjoint and gradient comes from the equations compiled
+    once with mpmath, without SymPy's ``evalf`` (kept for the points it must explain, outside a
+    domain); f and each gradient are ``sympy.diff``'s of f written here, to float64 precision."""
+    from symbprop.symbolic import exact
+
+    calls = []
+    original = exact.number
+    monkeypatch.setattr(exact, "number", lambda *a, **k: calls.append(a[0]) or original(*a, **k))
+    d = sp.derive(sp.expression(formula))
+    point = {"x": 1.25, "y": 0.5}
+    result = d.evaluate(point)
+    assert not calls
+    at = {X: sympy.Float(1.25, 40), Y: sympy.Float(0.5, 40)}
+    assert result["loss"] == pytest.approx(float(f.xreplace(at).evalf(40)), rel=1e-15)
+    for name, symbol in (("x", X), ("y", Y)):
+        oracle = float(sympy.diff(f, symbol).xreplace(at).evalf(40))
+        assert result["grad"][name] == pytest.approx(oracle, rel=1e-14), name
+    if "log" in formula:
+        with pytest.raises(DomainError, match=r"is not real at x = -1"):
+            d.evaluate({"x": -1.0, "y": 0.5})
+        assert calls  # SymPy named what has no value

@@ -32,12 +32,14 @@ import math
 import weakref
 from typing import NamedTuple
 
+import mpmath
 import sympy
 
-from symbprop.errors import DomainError, FloatRangeError
+from symbprop.errors import DomainError
 from symbprop.functions.sympy_classes import sigmoid, softplus
 from symbprop.spec.values import Values, load_values
-from symbprop.spec.variables import INPUT, TARGET, looks_like_adjoint
+from symbprop.spec.variables import INPUT, TARGET
+from symbprop.symbolic.exact import compiled, number
 from symbprop.symbolic.indexing import index_values, instantiate
 from symbprop.symbolic.ir import EqnRole, label
 from symbprop.symbolic.precision import DIGITS, settled
@@ -56,30 +58,6 @@ def evaluate(derivation, values, step: bool = True) -> dict:
         if vals.source:
             raise DomainError(f"{vals.source}: {err}") from None
         raise
-
-
-#: The largest magnitude a float64 holds; a derivation value beyond it is a DomainError.
-FLOAT_MAX = sympy.Float(1.7976931348623157e308)
-
-
-def _number(expr: sympy.Expr, numbers: dict, what: str | None = None) -> sympy.Float:
-    """``expr`` at ``numbers``, at the working precision; ``what`` names it in an error
-    (default: ``expr``)."""
-    value = expr.xreplace(numbers).evalf(DIGITS.get())
-    if value.is_Number and value.is_finite and abs(value) <= FLOAT_MAX:
-        return value
-    inputs = sorted(expr.free_symbols & numbers.keys(), key=str)
-    at = ", ".join(f"{s} = {float(numbers[s]):g}" for s in inputs if not _is_internal(s))
-    if value.is_Number and value.is_finite:
-        raise FloatRangeError(f"{what or expr} overflows the float range at {at or 'this point'}")
-    kind = "is infinite" if value.has(sympy.zoo, sympy.oo, -sympy.oo) else "is not real"
-    raise DomainError(f"{what or expr} {kind} at {at or 'this point'}; choose values inside "
-                      "the domains of its functions")
-
-
-def _is_internal(symbol) -> bool:
-    """An adjoint's name (df_dq): not a value the user gave or can look up."""
-    return isinstance(symbol, sympy.Symbol) and looks_like_adjoint(symbol.name)
 
 
 def _float(value: float) -> sympy.Float:
@@ -116,24 +94,41 @@ def _outside_is_none(loss) -> float | None:
 
 
 def _graph_point(d, params: dict, given: dict, gradients: bool = True) -> dict:
-    numbers = {sympy.Symbol(p): _float(v) for p, v in (given | params).items()}
-    forward = {}
-    for eqn in d.program.eqns:
-        numbers[eqn.out] = _number(eqn.expr, numbers)
-        forward[eqn.out.name] = float(numbers[eqn.out])
-    result = {"loss": forward[d.program.output.name], "forward": forward}
-    if not gradients:
-        return result
-    adjoints = {}
-    for adjoint in d.adjoints.values():  # reverse evaluation order: upstream first
-        if adjoint.symbol is not None:
-            what = f"∂{d.top}/∂{adjoint.variable}"
-            numbers[adjoint.symbol] = _number(adjoint.expr, numbers, what)
-            adjoints[adjoint.symbol.name] = float(numbers[adjoint.symbol])
-    result["adjoint"] = adjoints
-    result["grad"] = {p: float(_number(d.gradient(p), numbers, f"∂{d.top}/∂{p}"))
-                      for p in d.params}
+    plan = _graph_plan(d)
+    with mpmath.workdps(DIGITS.get()):
+        numbers = {sympy.Symbol(p): mpmath.mpf(float(v)) for p, v in (given | params).items()}
+        forward = {}
+        for out, step in plan.forward:
+            numbers[out] = step.value(numbers)
+            forward[out.name] = float(numbers[out])
+        result = {"loss": forward[d.program.output.name], "forward": forward}
+        if not gradients:
+            return result
+        adjoints = {}
+        for symbol, step in plan.adjoints:  # reverse evaluation order: upstream first
+            numbers[symbol] = step.value(numbers)
+            adjoints[symbol.name] = float(numbers[symbol])
+        result["adjoint"] = adjoints
+        result["grad"] = {p: float(step.value(numbers)) for p, step in plan.grad}
     return result
+
+
+class _GraphPlan(NamedTuple):
+    """A graph derivation's equations compiled once (``symbprop.symbolic.exact``)."""
+
+    forward: list  # (node symbol, Compiled) in evaluation order
+    adjoints: list  # (adjoint symbol, Compiled), upstream first
+    grad: list  # (parameter, Compiled)
+
+
+def _graph_plan(d) -> _GraphPlan:
+    if d not in _plans:
+        forward = [(eqn.out, compiled(eqn.expr)) for eqn in d.program.eqns]
+        adjoints = [(a.symbol, compiled(a.expr, f"∂{d.top}/∂{a.variable}"))
+                    for a in d.adjoints.values() if a.symbol is not None]
+        grad = [(p, compiled(d.gradient(p), f"∂{d.top}/∂{p}")) for p in d.params]
+        _plans[d] = _GraphPlan(forward, adjoints, grad)
+    return _plans[d]
 
 
 # ---------------------------------------------------------------- networks
@@ -165,11 +160,11 @@ def _sample(d, params: dict, x: list, y: list, gradients: bool = True) -> dict:
     numbers = _leaf_numbers(d, params, x, y)
     plan = _plan(d)
     forward = _rows(plan.forward, numbers)
-    loss = float(_number(plan.cost, numbers))
+    loss = float(number(plan.cost, numbers))
     if not gradients:
         return {"loss": loss}
     deltas = _rows(plan.deltas, numbers)
-    grad = {p: float(_number(gradient, numbers)) for p, gradient in plan.grad}
+    grad = {p: float(number(gradient, numbers)) for p, gradient in plan.grad}
     return {"loss": loss, "forward": forward, "delta": deltas, "grad": grad}
 
 
@@ -179,7 +174,7 @@ def _rows(rows: list, numbers: dict) -> dict[str, list[float]]:
     values = {}
     for name, row in rows:
         for element, definition in row:
-            numbers[element] = _number(definition, numbers)
+            numbers[element] = number(definition, numbers)
         values[name] = [float(numbers[element]) for element, _ in row]
     return values
 
