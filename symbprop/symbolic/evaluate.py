@@ -5,7 +5,9 @@ or more where that is not enough for float64 precision (``symbprop.symbolic.prec
 named adjoints δ (or ∂f/∂q), then each gradient in named intermediates — substituting numbers
 into the scalar form, so every number in a document is the derivation's own.  A network's scalar
 form is instantiated at its first evaluation and kept while the derivation lives, so further
-points and precisions only substitute numbers.  It returns::
+points and precisions only substitute numbers; a graph's equations are compiled once with mpmath
+(``symbprop.symbolic.exact``: one expression at a point, SymPy behind it where a point has no
+value), for the many points of a descent lesson.  It returns::
 
     {"loss": L, "grad": {name: ∂L/∂θ}, "forward": {"z1": ..., "a1": ...}, "delta": {"delta1": ...},
      "per_sample": [...], "step": {"lr": η, "params": θ − η∇L, "loss": L after the step}}
