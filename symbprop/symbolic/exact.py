@@ -24,6 +24,7 @@ from symbprop.symbolic.precision import DIGITS
 
 #: The largest magnitude a float64 holds; a derivation value beyond it is a DomainError.
 FLOAT_MAX = sympy.Float(1.7976931348623157e308)
+_FLOAT_MAX_MPF = mpmath.mpf(FLOAT_MAX)
 
 
 def number(expr: sympy.Expr, numbers: dict, what: str | None = None) -> sympy.Float:
@@ -70,9 +71,6 @@ class Compiled(NamedTuple):
         digits = DIGITS.get()
         exact = {k: sympy.Float(v, digits) for k, v in numbers.items()}
         return mpmath.mpf(number(self.expr, exact, self.what))
-
-
-_FLOAT_MAX_MPF = mpmath.mpf(1.7976931348623157e308)
 
 
 def compiled(expr: sympy.Expr, what: str | None = None) -> Compiled:
