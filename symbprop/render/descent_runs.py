@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from dataclasses import astuple, dataclass, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import sympy
@@ -164,7 +164,7 @@ _lessons: OrderedDict = OrderedDict()
 def _values_key(vals) -> str:
     """What of the values a lesson depends on, as text (floats print exactly): everything but
     the file they came from."""
-    return repr(astuple(replace(vals, source=None)))
+    return repr(replace(vals, source=None))
 
 
 def _frozen_size(runs: list[Trajectory]) -> int:

@@ -182,9 +182,9 @@ def place_labels(inputs: int, outputs: int, step: float, shown: list,
     fits = True
     for edge in shown:
         free_places = [t for t in CANDIDATES if free(edge, t, placed)]
-        clear = next((t for t in free_places if room(edge, t) >= CLEAR), None)
-        if clear is not None or free_places:
-            placed[edge] = free_places[0] if clear is None else clear
+        if free_places:
+            placed[edge] = next((t for t in free_places if room(edge, t) >= CLEAR),
+                                free_places[0])
         else:
             fits = False
             placed[edge] = max(CANDIDATES, key=lambda t, e=edge: room(e, t))
